@@ -1,0 +1,30 @@
+namespace Bert.Sharp.Attention;
+
+/// <summary>The attention kernels known by name (the <c>attn_implementation</c> of a <see cref="BertConfig"/>).</summary>
+public static class AttentionKernels
+{
+    private static readonly Dictionary<string, Func<IAttentionKernel>> Registry = new(StringComparer.Ordinal)
+    {
+        ["eager"] = () => EagerAttentionKernel.Instance,
+        ["sdpa"] = () => FusedAttentionKernel.Instance,
+    };
+
+    /// <summary>The kernel used when a config names none.</summary>
+    public const string DefaultName = "sdpa";
+
+    /// <summary>Names that <see cref="Get"/> accepts.</summary>
+    public static IReadOnlyCollection<string> Names => Registry.Keys;
+
+    /// <summary>Whether <paramref name="name"/> names a kernel.</summary>
+    public static bool IsKnown(string? name) => name is not null && Registry.ContainsKey(name);
+
+    /// <summary>The kernel called <paramref name="name"/> (<c>null</c>: the default).</summary>
+    /// <exception cref="ArgumentException">No kernel has that name.</exception>
+    public static IAttentionKernel Get(string? name)
+    {
+        name ??= DefaultName;
+        return Registry.TryGetValue(name, out Func<IAttentionKernel>? factory)
+            ? factory()
+            : throw new ArgumentException($"Attention implementation '{name}' is unknown; use one of {string.Join(", ", Registry.Keys)}.", nameof(name));
+    }
+}

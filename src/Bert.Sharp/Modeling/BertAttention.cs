@@ -1,0 +1,34 @@
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace Bert.Sharp.Modeling;
+
+/// <summary>Self-attention and its output block (<c>attention.self.*</c>, <c>attention.output.*</c>).</summary>
+public sealed class BertAttention : nn.Module
+{
+#pragma warning disable IDE1006, SA1300 // Field names are Hugging Face checkpoint keys.
+    private readonly BertSelfAttention self;
+    private readonly BertSelfOutput output;
+#pragma warning restore IDE1006, SA1300
+
+    /// <summary>Creates the block of <paramref name="config"/>.</summary>
+    public BertAttention(BertConfig config) : base(nameof(BertAttention))
+    {
+        self = new BertSelfAttention(config);
+        output = new BertSelfOutput(config);
+        RegisterComponents();
+    }
+
+    /// <summary>The self-attention (holds the kernel).</summary>
+    public BertSelfAttention Self => self;
+
+    /// <summary>Attention with residual and LayerNorm.</summary>
+    public (Tensor Hidden, Tensor? Probabilities) Forward(Tensor hidden, Tensor? keyPaddingMask, bool returnProbabilities)
+    {
+        using var scope = NewDisposeScope();
+        (Tensor context, Tensor? probabilities) = self.Forward(hidden, keyPaddingMask, returnProbabilities);
+        Tensor result = output.forward(context, hidden);
+        probabilities?.MoveToOuterDisposeScope();
+        return (result.MoveToOuterDisposeScope(), probabilities);
+    }
+}

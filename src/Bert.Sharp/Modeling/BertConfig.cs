@@ -1,0 +1,274 @@
+using System.Text.Json;
+using System.Text.Json.Serialization;
+using Bert.Sharp.IO;
+
+namespace Bert.Sharp;
+
+/// <summary>
+/// The architecture of a BERT model: the Hugging Face <c>config.json</c> of a checkpoint, with the same
+/// snake_case keys. Keys this type does not model are kept in <see cref="ExtensionData"/> and written
+/// back unchanged, so a config survives a load/save round trip.
+/// </summary>
+/// <remarks>
+/// Create one with an object initializer for a fresh model (<c>new BertConfig { HiddenSize = 128, ... }</c>),
+/// or read a checkpoint's with <see cref="Load"/>. Call <see cref="Validate"/> before building a model;
+/// <see cref="BertModel"/> does.
+/// </remarks>
+public sealed record BertConfig
+{
+    /// <summary>Size of the token vocabulary (<c>vocab_size</c>).</summary>
+    public int VocabSize { get; init; } = 30522;
+
+    /// <summary>Width of every hidden state (<c>hidden_size</c>).</summary>
+    public int HiddenSize { get; init; } = 768;
+
+    /// <summary>Number of encoder layers (<c>num_hidden_layers</c>).</summary>
+    public int NumHiddenLayers { get; init; } = 12;
+
+    /// <summary>Attention heads per layer (<c>num_attention_heads</c>); must divide <see cref="HiddenSize"/>.</summary>
+    public int NumAttentionHeads { get; init; } = 12;
+
+    /// <summary>Width of the feed-forward layer (<c>intermediate_size</c>).</summary>
+    public int IntermediateSize { get; init; } = 3072;
+
+    /// <summary>Feed-forward activation (<c>hidden_act</c>): <c>gelu</c> (exact), <c>gelu_new</c> / <c>gelu_pytorch_tanh</c> (tanh approximation), <c>relu</c>, <c>silu</c> / <c>swish</c>.</summary>
+    public string HiddenAct { get; init; } = "gelu";
+
+    /// <summary>Dropout after embeddings and every dense output (<c>hidden_dropout_prob</c>).</summary>
+    public double HiddenDropoutProb { get; init; } = 0.1;
+
+    /// <summary>Dropout on attention probabilities (<c>attention_probs_dropout_prob</c>).</summary>
+    public double AttentionProbsDropoutProb { get; init; } = 0.1;
+
+    /// <summary>Longest sequence the position embeddings cover (<c>max_position_embeddings</c>).</summary>
+    public int MaxPositionEmbeddings { get; init; } = 512;
+
+    /// <summary>Number of segment (token type) ids (<c>type_vocab_size</c>).</summary>
+    public int TypeVocabSize { get; init; } = 2;
+
+    /// <summary>Standard deviation of the normal initialisation of new weights (<c>initializer_range</c>).</summary>
+    public double InitializerRange { get; init; } = 0.02;
+
+    /// <summary>Epsilon of every LayerNorm (<c>layer_norm_eps</c>).</summary>
+    public double LayerNormEps { get; init; } = 1e-12;
+
+    /// <summary>Id of the padding token (<c>pad_token_id</c>); its embedding row is not trained.</summary>
+    public int PadTokenId { get; init; }
+
+    /// <summary>Position embedding type (<c>position_embedding_type</c>); only <c>absolute</c> is supported.</summary>
+    public string PositionEmbeddingType { get; init; } = "absolute";
+
+    /// <summary>Dropout before a classification head (<c>classifier_dropout</c>); <c>null</c> uses <see cref="HiddenDropoutProb"/>.</summary>
+    public double? ClassifierDropout { get; init; }
+
+    /// <summary>Model family (<c>model_type</c>).</summary>
+    public string ModelType { get; init; } = "bert";
+
+    /// <summary>Architectures the checkpoint was saved from (<c>architectures</c>), e.g. <c>BertForSequenceClassification</c>.</summary>
+    public IReadOnlyList<string>? Architectures { get; init; }
+
+    /// <summary>Class index to label name (<c>id2label</c>) of a classification checkpoint.</summary>
+    [JsonPropertyName("id2label")]
+    public IReadOnlyDictionary<int, string>? Id2Label { get; init; }
+
+    /// <summary>Label name to class index (<c>label2id</c>) of a classification checkpoint.</summary>
+    [JsonPropertyName("label2id")]
+    public IReadOnlyDictionary<string, int>? Label2Id { get; init; }
+
+    /// <summary>Classification problem (<c>problem_type</c>): <c>single_label_classification</c>, <c>multi_label_classification</c> or <c>regression</c>.</summary>
+    public string? ProblemType { get; init; }
+
+    /// <summary>
+    /// Attention implementation (<c>attn_implementation</c>, as Hugging Face names it): <c>eager</c> (explicit scores; can
+    /// return probabilities) or <c>sdpa</c> (torch's fused <c>scaled_dot_product_attention</c>). <c>null</c> picks <c>sdpa</c>.
+    /// </summary>
+    public string? AttnImplementation { get; init; }
+
+    /// <summary>Keys of the JSON file that this type does not model; written back unchanged.</summary>
+    [JsonExtensionData]
+    public IDictionary<string, JsonElement>? ExtensionData { get; init; }
+
+    /// <summary>Width of one attention head.</summary>
+    [JsonIgnore]
+    public int HeadSize => NumAttentionHeads > 0 ? HiddenSize / NumAttentionHeads : 0;
+
+    /// <summary>Number of labels of a classification head: the size of <see cref="Id2Label"/>, or 2 when none is set.</summary>
+    [JsonIgnore]
+    public int NumLabels => Id2Label is { Count: > 0 } map ? map.Count : 2;
+
+    internal static readonly JsonSerializerOptions JsonOptions = new()
+    {
+        PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower,
+        DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull,
+        WriteIndented = true,
+        NumberHandling = JsonNumberHandling.AllowNamedFloatingPointLiterals,
+    };
+
+    /// <summary>Reads and validates a Hugging Face <c>config.json</c>.</summary>
+    /// <param name="path">The file, or a directory that holds <c>config.json</c>.</param>
+    /// <exception cref="FileNotFoundException">The file does not exist.</exception>
+    /// <exception cref="InvalidDataException">The file is not valid JSON or a value is out of range; the message names the file and key.</exception>
+    public static BertConfig Load(string path)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(path);
+        string file = Directory.Exists(path) ? Path.Combine(path, "config.json") : path;
+        if (!File.Exists(file))
+        {
+            throw new FileNotFoundException($"BERT config file '{file}' does not exist.", file);
+        }
+
+        BertConfig? config;
+        try
+        {
+            using FileStream stream = File.OpenRead(file);
+            config = JsonSerializer.Deserialize<BertConfig>(stream, JsonOptions);
+        }
+        catch (JsonException e)
+        {
+            throw new InvalidDataException($"'{file}' is not a valid BERT config: {e.Message}", e);
+        }
+
+        if (config is null)
+        {
+            throw new InvalidDataException($"'{file}' holds JSON null, not a BERT config object.");
+        }
+
+        try
+        {
+            config.Validate();
+        }
+        catch (ArgumentException e)
+        {
+            throw new InvalidDataException($"'{file}': {e.Message}", e);
+        }
+
+        return config;
+    }
+
+    /// <summary>Parses a config from JSON text and validates it.</summary>
+    /// <exception cref="InvalidDataException">The text is not a valid config.</exception>
+    public static BertConfig FromJson(string json)
+    {
+        ArgumentNullException.ThrowIfNull(json);
+        BertConfig config;
+        try
+        {
+            config = JsonSerializer.Deserialize<BertConfig>(json, JsonOptions)
+                ?? throw new InvalidDataException("The JSON is null, not a BERT config object.");
+        }
+        catch (JsonException e)
+        {
+            throw new InvalidDataException($"Not a valid BERT config: {e.Message}", e);
+        }
+
+        try
+        {
+            config.Validate();
+        }
+        catch (ArgumentException e)
+        {
+            throw new InvalidDataException(e.Message, e);
+        }
+
+        return config;
+    }
+
+    /// <summary>The config as Hugging Face JSON (snake_case keys, unknown keys kept).</summary>
+    public string ToJson() => JsonSerializer.Serialize(this, JsonOptions);
+
+    /// <summary>Writes <c>config.json</c> atomically (a temporary file renamed into place).</summary>
+    /// <param name="path">The file, or an existing directory to write <c>config.json</c> into.</param>
+    public void Save(string path)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(path);
+        string file = Directory.Exists(path) ? Path.Combine(path, "config.json") : path;
+        AtomicFile.WriteAllText(file, ToJson());
+    }
+
+    /// <summary>
+    /// Checks every size and probability. Throws <see cref="ArgumentException"/> naming the config key and value at fault.
+    /// </summary>
+    public void Validate()
+    {
+        RequirePositive(VocabSize, "vocab_size");
+        RequirePositive(HiddenSize, "hidden_size");
+        RequirePositive(NumHiddenLayers, "num_hidden_layers", allowZero: true);
+        RequirePositive(NumAttentionHeads, "num_attention_heads");
+        RequirePositive(IntermediateSize, "intermediate_size");
+        RequirePositive(MaxPositionEmbeddings, "max_position_embeddings");
+        RequirePositive(TypeVocabSize, "type_vocab_size");
+        if (HiddenSize % NumAttentionHeads != 0)
+        {
+            throw new ArgumentException($"hidden_size ({HiddenSize}) is not divisible by num_attention_heads ({NumAttentionHeads}).");
+        }
+
+        RequireProbability(HiddenDropoutProb, "hidden_dropout_prob");
+        RequireProbability(AttentionProbsDropoutProb, "attention_probs_dropout_prob");
+        if (ClassifierDropout is double classifierDropout)
+        {
+            RequireProbability(classifierDropout, "classifier_dropout");
+        }
+
+        if (!(LayerNormEps > 0) || double.IsInfinity(LayerNormEps))
+        {
+            throw new ArgumentException($"layer_norm_eps must be a positive number, got {LayerNormEps}.");
+        }
+
+        if (!(InitializerRange >= 0) || double.IsInfinity(InitializerRange))
+        {
+            throw new ArgumentException($"initializer_range must be a non-negative number, got {InitializerRange}.");
+        }
+
+        if (PadTokenId < 0 || PadTokenId >= VocabSize)
+        {
+            throw new ArgumentException($"pad_token_id ({PadTokenId}) is outside the vocabulary [0, {VocabSize}).");
+        }
+
+        if (!Activations.IsKnown(HiddenAct))
+        {
+            throw new ArgumentException($"hidden_act '{HiddenAct}' is not supported; use one of {string.Join(", ", Activations.Names)}.");
+        }
+
+        if (!string.Equals(PositionEmbeddingType, "absolute", StringComparison.Ordinal))
+        {
+            throw new ArgumentException($"position_embedding_type '{PositionEmbeddingType}' is not supported; only 'absolute' is.");
+        }
+
+        if (AttnImplementation is not null && !Attention.AttentionKernels.IsKnown(AttnImplementation))
+        {
+            throw new ArgumentException($"attn_implementation '{AttnImplementation}' is not supported; use one of {string.Join(", ", Attention.AttentionKernels.Names)}.");
+        }
+
+        if (ProblemType is not null && ProblemType is not ("single_label_classification" or "multi_label_classification" or "regression"))
+        {
+            throw new ArgumentException($"problem_type '{ProblemType}' is not one of single_label_classification, multi_label_classification, regression.");
+        }
+
+        if (Id2Label is { Count: > 0 } id2Label)
+        {
+            for (int i = 0; i < id2Label.Count; i++)
+            {
+                if (!id2Label.ContainsKey(i))
+                {
+                    throw new ArgumentException($"id2label has {id2Label.Count} entries but no label for class {i}: class ids must be 0..{id2Label.Count - 1}.");
+                }
+            }
+        }
+    }
+
+    private static void RequirePositive(int value, string key, bool allowZero = false)
+    {
+        if (value < 0 || (value == 0 && !allowZero))
+        {
+            throw new ArgumentException($"{key} must be {(allowZero ? "non-negative" : "positive")}, got {value}.");
+        }
+    }
+
+    private static void RequireProbability(double value, string key)
+    {
+        if (!(value >= 0 && value < 1))
+        {
+            throw new ArgumentException($"{key} must be in [0, 1), got {value}.");
+        }
+    }
+}

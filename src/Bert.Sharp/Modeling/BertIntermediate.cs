@@ -1,0 +1,30 @@
+using TorchSharp;
+using TorchSharp.Modules;
+using static TorchSharp.torch;
+
+namespace Bert.Sharp.Modeling;
+
+/// <summary>The feed-forward expansion and its activation (<c>intermediate.dense.*</c>).</summary>
+public sealed class BertIntermediate : nn.Module<Tensor, Tensor>
+{
+#pragma warning disable IDE1006, SA1300 // Field names are Hugging Face checkpoint keys.
+    private readonly Linear dense;
+#pragma warning restore IDE1006, SA1300
+    private readonly Func<Tensor, Tensor> activation;
+
+    /// <summary>Creates the block of <paramref name="config"/>.</summary>
+    public BertIntermediate(BertConfig config) : base(nameof(BertIntermediate))
+    {
+        ArgumentNullException.ThrowIfNull(config);
+        dense = nn.Linear(config.HiddenSize, config.IntermediateSize);
+        activation = Activations.Get(config.HiddenAct);
+        RegisterComponents();
+    }
+
+    /// <summary>Applies <c>act(dense(x))</c>.</summary>
+    public override Tensor forward(Tensor hidden)
+    {
+        using var scope = NewDisposeScope();
+        return activation(dense.forward(hidden)).MoveToOuterDisposeScope();
+    }
+}

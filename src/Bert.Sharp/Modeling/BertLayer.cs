@@ -1,0 +1,36 @@
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace Bert.Sharp.Modeling;
+
+/// <summary>One transformer encoder layer: attention, then the feed-forward block (<c>encoder.layer.N.*</c>).</summary>
+public sealed class BertLayer : nn.Module
+{
+#pragma warning disable IDE1006, SA1300 // Field names are Hugging Face checkpoint keys.
+    private readonly BertAttention attention;
+    private readonly BertIntermediate intermediate;
+    private readonly BertLayerOutput output;
+#pragma warning restore IDE1006, SA1300
+
+    /// <summary>Creates a layer of <paramref name="config"/>.</summary>
+    public BertLayer(BertConfig config) : base(nameof(BertLayer))
+    {
+        attention = new BertAttention(config);
+        intermediate = new BertIntermediate(config);
+        output = new BertLayerOutput(config);
+        RegisterComponents();
+    }
+
+    /// <summary>The attention block.</summary>
+    public BertAttention Attention => attention;
+
+    /// <summary>Runs the layer over [batch, seq, hidden].</summary>
+    public (Tensor Hidden, Tensor? Probabilities) Forward(Tensor hidden, Tensor? keyPaddingMask, bool returnProbabilities)
+    {
+        using var scope = NewDisposeScope();
+        (Tensor attended, Tensor? probabilities) = attention.Forward(hidden, keyPaddingMask, returnProbabilities);
+        Tensor result = output.forward(intermediate.forward(attended), attended);
+        probabilities?.MoveToOuterDisposeScope();
+        return (result.MoveToOuterDisposeScope(), probabilities);
+    }
+}

@@ -1,0 +1,41 @@
+using TorchSharp;
+using TorchSharp.Modules;
+using static TorchSharp.torch;
+
+namespace Bert.Sharp.Modeling;
+
+/// <summary>Hugging Face's BERT initialisation: normal(0, range) for dense and embedding weights, zero biases, unit LayerNorms, a zero padding row.</summary>
+internal static class WeightInitialization
+{
+    public static void Apply(nn.Module root, double initializerRange, long? paddingIndex = null)
+    {
+        using var noGrad = no_grad();
+        Embedding? wordEmbeddings = (root as BertModel)?.Embeddings.WordEmbeddings;
+        foreach ((string _, nn.Module module) in root.named_modules())
+        {
+            switch (module)
+            {
+                case Linear linear:
+                    nn.init.normal_(linear.weight!, 0, initializerRange);
+                    if (linear.bias is not null)
+                    {
+                        nn.init.zeros_(linear.bias);
+                    }
+
+                    break;
+                case Embedding embedding:
+                    nn.init.normal_(embedding.weight!, 0, initializerRange);
+                    if (paddingIndex is long pad && pad < embedding.weight!.shape[0] && ReferenceEquals(embedding, wordEmbeddings))
+                    {
+                        embedding.weight![pad].zero_();
+                    }
+
+                    break;
+                case LayerNorm norm:
+                    nn.init.ones_(norm.weight!);
+                    nn.init.zeros_(norm.bias!);
+                    break;
+            }
+        }
+    }
+}
