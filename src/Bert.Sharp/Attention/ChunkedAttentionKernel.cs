@@ -65,6 +65,9 @@ public sealed class ChunkedAttentionKernel : IAttentionKernel
             Tensor? accumulator = null;
             for (long k0 = 0; k0 < keyLength; k0 += KeyBlockSize)
             {
+                // Each key block's temporaries die with this scope; only the running state moves out. (Under autograd
+                // the graph keeps what backward needs, independent of these handles.)
+                using var keyScope = NewDisposeScope();
                 long kLen = Math.Min(KeyBlockSize, keyLength - k0);
                 Tensor scores = q.matmul(key.narrow(2, k0, kLen).transpose(-1, -2));
                 if (keyPaddingMask is not null)
@@ -79,19 +82,25 @@ public sealed class ChunkedAttentionKernel : IAttentionKernel
                 Tensor blockSum = weights.sum(-1, keepdim: true);
                 Tensor dropped = dropoutProbability > 0 ? nn.functional.dropout(weights, dropoutProbability, training: true) : weights;
                 Tensor blockContext = dropped.matmul(value.narrow(2, k0, kLen));
+                Tensor newNormaliser, newAccumulator;
                 if (runningMax is null)
                 {
-                    normaliser = blockSum;
-                    accumulator = blockContext;
+                    newNormaliser = blockSum;
+                    newAccumulator = blockContext;
                 }
                 else
                 {
                     Tensor correction = (runningMax - newMax).exp();
-                    normaliser = normaliser! * correction + blockSum;
-                    accumulator = accumulator! * correction + blockContext;
+                    newNormaliser = normaliser! * correction + blockSum;
+                    newAccumulator = accumulator! * correction + blockContext;
                 }
 
-                runningMax = newMax;
+                runningMax?.Dispose();
+                normaliser?.Dispose();
+                accumulator?.Dispose();
+                runningMax = newMax.MoveToOuterDisposeScope();
+                normaliser = newNormaliser.MoveToOuterDisposeScope();
+                accumulator = newAccumulator.MoveToOuterDisposeScope();
             }
 
             outputs.Add((accumulator! / normaliser!).MoveToOuterDisposeScope());
