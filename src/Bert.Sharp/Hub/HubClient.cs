@@ -511,7 +511,7 @@ public sealed class HubClient : IDisposable
                 byte[] buffer = new byte[CopyBufferSize];
                 long written = 0;
                 var clock = Stopwatch.StartNew();
-                TimeSpan lastReport = TimeSpan.MinValue;
+                TimeSpan lastReport = TimeSpan.Zero;
                 progress?.Report(new HubDownloadProgress(fileName, offset, expected));
                 while (true)
                 {
