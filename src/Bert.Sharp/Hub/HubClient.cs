@@ -132,8 +132,9 @@ public sealed class HubClient : IDisposable
     /// <param name="repoId"><c>name</c> or <c>organization/name</c>.</param>
     /// <param name="revision">Branch, tag or commit; default <c>main</c>.</param>
     /// <param name="cancellationToken">Cancels the request.</param>
+    /// <returns>The commit the revision points to and the repository's files at it (unsafe names left out).</returns>
     /// <exception cref="HubException">Offline, unreachable, not found or gated.</exception>
-    public async Task<(string Commit, IReadOnlyList<string> Files)> ListFilesAsync(string repoId, string? revision = null,
+    public async Task<HubRepositoryFiles> ListFilesAsync(string repoId, string? revision = null,
         CancellationToken cancellationToken = default)
     {
         HubNames.ValidateRepoId(repoId, nameof(repoId));
@@ -146,7 +147,8 @@ public sealed class HubClient : IDisposable
 
         try
         {
-            return await GetModelInfoAsync(repoId, revision, cancellationToken).ConfigureAwait(false);
+            (string commit, IReadOnlyList<string> files) = await GetModelInfoAsync(repoId, revision, cancellationToken).ConfigureAwait(false);
+            return new HubRepositoryFiles(repoId, commit, files);
         }
         catch (TransientNetworkException e)
         {
@@ -292,7 +294,7 @@ public sealed class HubClient : IDisposable
         return files;
     }
 
-    private HubException NotCached(string repoId, string revision, IEnumerable<string> files, TransientNetworkException? reason)
+    private HubException NotCached(string repoId, string revision, IReadOnlyList<string> files, TransientNetworkException? reason)
     {
         string what = string.Join(", ", files);
         string why = reason is null
@@ -302,7 +304,7 @@ public sealed class HubClient : IDisposable
             $"Cannot get '{repoId}' (revision '{revision}'): {why}, and {what} {(what.Contains(',', StringComparison.Ordinal) ? "are" : "is")} not in the cache " +
             $"'{_cache.Root}'. Download the model once while online (with Bert.Sharp or Python's huggingface_hub, same cache), " +
             "or pass a local directory.",
-            repoId, files.Count() == 1 ? files.First() : null, reason?.Url, innerException: reason?.InnerException);
+            repoId, files.Count == 1 ? files[0] : null, reason?.Url, innerException: reason?.InnerException);
     }
 
     private HubException Unreachable(string repoId, string? fileName, TransientNetworkException e) =>
