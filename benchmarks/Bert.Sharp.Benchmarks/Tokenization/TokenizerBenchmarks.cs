@@ -9,6 +9,8 @@ namespace Bert.Sharp.Benchmarks.Tokenization;
 /// Run: <c>dotnet run -c Release --project benchmarks/Bert.Sharp.Benchmarks -- --filter '*TokenizerBenchmarks*'</c>.
 /// </summary>
 [MemoryDiagnoser]
+[MinColumn]
+[MedianColumn]
 public class TokenizerBenchmarks
 {
     private string[] _sentences = [];
