@@ -101,20 +101,21 @@ public sealed class BertTokenizer
     /// Loads the tokenizer of a Hugging Face checkpoint directory: <c>tokenizer.json</c> when present, otherwise
     /// <c>vocab.txt</c>; <c>tokenizer_config.json</c> and <c>special_tokens_map.json</c> supply the settings.
     /// </summary>
-    /// <param name="directory">A local directory (as written by <see cref="SavePretrained"/> or <c>save_pretrained</c>).</param>
-    /// <exception cref="DirectoryNotFoundException">The directory does not exist or is a file.</exception>
+    /// <param name="directoryOrModelId">A local directory (as written by <see cref="SavePretrained"/> or <c>save_pretrained</c>), or a
+    /// Hugging Face model id, resolved through the shared Hub cache by <see cref="PretrainedResolver"/>.</param>
+    /// <exception cref="DirectoryNotFoundException">The path does not exist or is a file.</exception>
     /// <exception cref="FileNotFoundException">The directory has neither <c>tokenizer.json</c> nor <c>vocab.txt</c>.</exception>
     /// <exception cref="InvalidDataException">A file is malformed or lacks [UNK], [CLS] or [SEP]; the message names it.</exception>
-    public static BertTokenizer FromPretrained(string directory)
+    /// <exception cref="HubException">A model id could not be fetched from the Hub.</exception>
+    public static BertTokenizer FromPretrained(string directoryOrModelId)
     {
-        ArgumentException.ThrowIfNullOrWhiteSpace(directory);
-        if (!Directory.Exists(directory))
+        ArgumentException.ThrowIfNullOrWhiteSpace(directoryOrModelId);
+        if (File.Exists(directoryOrModelId))
         {
-            throw new DirectoryNotFoundException(File.Exists(directory)
-                ? $"'{directory}' is a file; FromPretrained expects a directory with vocab.txt or tokenizer.json."
-                : $"Tokenizer directory '{directory}' does not exist.");
+            throw new DirectoryNotFoundException($"'{directoryOrModelId}' is a file; FromPretrained expects a directory with vocab.txt or tokenizer.json.");
         }
 
+        string directory = PretrainedResolver.ResolveDirectory(directoryOrModelId);
         string config = Path.Combine(directory, TokenizerFiles.ConfigFile);
         string map = Path.Combine(directory, TokenizerFiles.SpecialTokensMapFile);
         string json = Path.Combine(directory, TokenizerFiles.TokenizerJsonFile);
