@@ -96,8 +96,6 @@ public sealed partial class BertModel
         return BertConfig.Load(file);
     }
 
-    // MERGE POINT: the hub resolver (PretrainedResolver.ResolveDirectory in src/Bert.Sharp/Hub) is written on another
-    // branch. When it is merged, replace the throw below with: return PretrainedResolver.ResolveDirectory(directoryOrModelId);
-    private static string ResolveDirectory(string directoryOrModelId) =>
-        throw new DirectoryNotFoundException($"Model directory '{directoryOrModelId}' does not exist (and resolving model ids from the hub is not available in this build).");
+    // A local directory is used as it is; anything else is a Hub model id, fetched into (or found in) the shared cache.
+    private static string ResolveDirectory(string directoryOrModelId) => PretrainedResolver.ResolveDirectory(directoryOrModelId);
 }
