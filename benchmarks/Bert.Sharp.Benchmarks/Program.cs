@@ -1,9 +1,63 @@
+using System.Diagnostics;
 using BenchmarkDotNet.Running;
+using Bert.Sharp.Benchmarks.Attention;
+using Bert.Sharp.Benchmarks.Support;
 
 namespace Bert.Sharp.Benchmarks;
 
-/// <summary>Entry point: <c>dotnet run -c Release --project benchmarks/Bert.Sharp.Benchmarks -- --filter '*'</c>.</summary>
+/// <summary>
+/// Entry point. BenchmarkDotNet suites: <c>dotnet run -c Release --project benchmarks/Bert.Sharp.Benchmarks -- --filter '*'</c>.
+/// Extra commands: <c>attention-memory [out.md]</c> (peak native memory per attention kernel) and
+/// <c>update-docs RESULTS_DIR DOC</c> (splices reports into docs/performance.md). <c>benchmarks/run-profile.sh</c> runs all.
+/// </summary>
 public static class Program
 {
-    public static void Main(string[] args) => BenchmarkSwitcher.FromAssembly(typeof(Program).Assembly).Run(args);
+    private const string MallocThreshold = "MALLOC_MMAP_THRESHOLD_";
+
+    public static int Main(string[] args)
+    {
+        switch (args.FirstOrDefault())
+        {
+            case "attention-memory":
+                return AttentionMemory(args.Skip(1).FirstOrDefault());
+            case "update-docs" when args.Length == 3:
+                IReadOnlyList<string> names = PerformanceDocUpdater.Update(args[2], args[1]);
+                Console.WriteLine($"Updated {args[2]}: {string.Join(", ", names)}");
+                return 0;
+            default:
+                // In-process: LibTorch's native files (and Bert.Sharp's libstdc++ fix) live in this build's output;
+                // a regenerated child project would have to repeat both.
+                string[] withInProcess = args.Contains("--inProcess") ? args : [.. args, "--inProcess"];
+                BenchmarkSwitcher.FromAssembly(typeof(Program).Assembly).Run(withInProcess);
+                return 0;
+        }
+    }
+
+    private static int AttentionMemory(string? outputPath)
+    {
+        // glibc keeps freed blocks resident, hiding later peaks; a fixed mmap threshold returns large tensors to the OS
+        // on free, so each measurement starts from the same resident size. It must be set before the process starts.
+        if (Environment.GetEnvironmentVariable(MallocThreshold) is null)
+        {
+            var start = new ProcessStartInfo(Environment.ProcessPath!) { UseShellExecute = false };
+            foreach (string arg in Environment.GetCommandLineArgs().Skip(Environment.ProcessPath!.EndsWith("dotnet", StringComparison.Ordinal) ? 0 : 1))
+            {
+                start.ArgumentList.Add(arg);
+            }
+
+            start.Environment[MallocThreshold] = "131072";
+            using Process child = Process.Start(start)!;
+            child.WaitForExit();
+            return child.ExitCode;
+        }
+
+        string table = AttentionMemoryProfile.Run();
+        Console.WriteLine(table);
+        if (outputPath is not null)
+        {
+            File.WriteAllText(outputPath, table);
+        }
+
+        return 0;
+    }
 }

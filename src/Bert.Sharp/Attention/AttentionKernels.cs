@@ -7,6 +7,7 @@ public static class AttentionKernels
     {
         ["eager"] = () => EagerAttentionKernel.Instance,
         ["sdpa"] = () => FusedAttentionKernel.Instance,
+        ["chunked"] = () => ChunkedAttentionKernel.Instance,
     };
 
     /// <summary>The kernel used when a config names none.</summary>

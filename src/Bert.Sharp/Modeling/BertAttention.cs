@@ -23,10 +23,14 @@ public sealed class BertAttention : nn.Module
     public BertSelfAttention Self => self;
 
     /// <summary>Attention with residual and LayerNorm.</summary>
-    public (Tensor Hidden, Tensor? Probabilities) Forward(Tensor hidden, Tensor? keyPaddingMask, bool returnProbabilities)
+    public (Tensor Hidden, Tensor? Probabilities) Forward(Tensor hidden, Tensor? keyPaddingMask, bool returnProbabilities) =>
+        Forward(hidden, keyPaddingMask, returnProbabilities, null);
+
+    /// <summary>With a <paramref name="layout"/>, <paramref name="hidden"/> holds the real tokens only, [tokens, hidden].</summary>
+    internal (Tensor Hidden, Tensor? Probabilities) Forward(Tensor hidden, Tensor? keyPaddingMask, bool returnProbabilities, PaddingLayout? layout)
     {
         using var scope = NewDisposeScope();
-        (Tensor context, Tensor? probabilities) = self.Forward(hidden, keyPaddingMask, returnProbabilities);
+        (Tensor context, Tensor? probabilities) = self.Forward(hidden, keyPaddingMask, returnProbabilities, layout);
         Tensor result = output.forward(context, hidden);
         probabilities?.MoveToOuterDisposeScope();
         return (result.MoveToOuterDisposeScope(), probabilities);

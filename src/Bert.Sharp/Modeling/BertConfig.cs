@@ -80,7 +80,8 @@ public sealed record BertConfig
 
     /// <summary>
     /// Attention implementation (<c>attn_implementation</c>, as Hugging Face names it): <c>eager</c> (explicit scores; can
-    /// return probabilities) or <c>sdpa</c> (torch's fused <c>scaled_dot_product_attention</c>). <c>null</c> picks <c>sdpa</c>.
+    /// return probabilities), <c>sdpa</c> (torch's fused <c>scaled_dot_product_attention</c>) or <c>chunked</c> (blockwise,
+    /// memory linear in the sequence length). <c>null</c> picks <c>sdpa</c>.
     /// </summary>
     public string? AttnImplementation { get; init; }
 

@@ -25,10 +25,17 @@ public sealed class BertLayer : nn.Module
     public BertAttention Attention => attention;
 
     /// <summary>Runs the layer over [batch, seq, hidden].</summary>
-    public (Tensor Hidden, Tensor? Probabilities) Forward(Tensor hidden, Tensor? keyPaddingMask, bool returnProbabilities)
+    /// <param name="hidden">[batch, seq, hidden].</param>
+    /// <param name="keyPaddingMask">Boolean [batch, seq], true for real tokens; <c>null</c> when nothing is padded.</param>
+    /// <param name="returnProbabilities">Also return the attention probabilities.</param>
+    public (Tensor Hidden, Tensor? Probabilities) Forward(Tensor hidden, Tensor? keyPaddingMask, bool returnProbabilities) =>
+        Forward(hidden, keyPaddingMask, returnProbabilities, null);
+
+    /// <summary>With a <paramref name="layout"/>, <paramref name="hidden"/> holds the real tokens only, [tokens, hidden], and so does the result.</summary>
+    internal (Tensor Hidden, Tensor? Probabilities) Forward(Tensor hidden, Tensor? keyPaddingMask, bool returnProbabilities, PaddingLayout? layout)
     {
         using var scope = NewDisposeScope();
-        (Tensor attended, Tensor? probabilities) = attention.Forward(hidden, keyPaddingMask, returnProbabilities);
+        (Tensor attended, Tensor? probabilities) = attention.Forward(hidden, keyPaddingMask, returnProbabilities, layout);
         Tensor result = output.forward(intermediate.forward(attended), attended);
         probabilities?.MoveToOuterDisposeScope();
         return (result.MoveToOuterDisposeScope(), probabilities);

@@ -55,6 +55,14 @@ public sealed partial class BertModel : nn.Module
     public Device Device => embeddings.WordEmbeddings.weight!.device;
 
     /// <summary>
+    /// Runs token-wise work (projections, feed-forward, LayerNorm) over the real tokens of a padded batch only, padding
+    /// them back just for attention. Same results at real positions, far less work on ragged batches; padded positions
+    /// of <see cref="BertOutput.LastHiddenState"/> are then zero instead of the (meaningless) values a padded run gives
+    /// them. Off by default so that outputs equal Hugging Face's at every position; classifiers turn it on.
+    /// </summary>
+    public bool UnpadInputs { get; set; }
+
+    /// <summary>
     /// Switches every layer to another attention kernel (see <see cref="AttentionKernels"/>); results are the same,
     /// speed and memory differ.
     /// </summary>
@@ -95,14 +103,25 @@ public sealed partial class BertModel : nn.Module
         Tensor hidden = embeddings.forward(ids, types, positions);
         var hiddenStates = wantHidden ? new List<Tensor> { hidden } : null;
         var attentions = wantAttentions ? new List<Tensor>() : null;
+        using PaddingLayout? layout = UnpadInputs && keyMask is not null ? PaddingLayout.FromMask(keyMask) : null;
+        if (layout is not null)
+        {
+            hidden = layout.Unpad(hidden);
+        }
+
         foreach (BertLayer layer in encoder.Layers)
         {
-            (hidden, Tensor? probabilities) = layer.Forward(hidden, keyMask, wantAttentions);
-            hiddenStates?.Add(hidden);
+            (hidden, Tensor? probabilities) = layer.Forward(hidden, keyMask, wantAttentions, layout);
+            hiddenStates?.Add(layout is null ? hidden : layout.Pad(hidden));
             if (probabilities is not null)
             {
                 attentions!.Add(probabilities);
             }
+        }
+
+        if (layout is not null)
+        {
+            hidden = hiddenStates is null ? layout.Pad(hidden) : hiddenStates[^1];
         }
 
         Tensor? pooled = pooler?.forward(hidden);

@@ -42,19 +42,33 @@ public sealed class BertSelfAttention : nn.Module
     /// <param name="keyPaddingMask">Boolean [batch, seq], true for real tokens; <c>null</c> when nothing is padded.</param>
     /// <param name="returnProbabilities">Also return the probabilities (needs a kernel that can).</param>
     /// <returns>The context [batch, seq, hidden] and, when asked for, the probabilities.</returns>
-    public (Tensor Context, Tensor? Probabilities) Forward(Tensor hidden, Tensor? keyPaddingMask, bool returnProbabilities)
+    public (Tensor Context, Tensor? Probabilities) Forward(Tensor hidden, Tensor? keyPaddingMask, bool returnProbabilities) =>
+        Forward(hidden, keyPaddingMask, returnProbabilities, null);
+
+    /// <summary>
+    /// As <see cref="Forward(Tensor, Tensor?, bool)"/>; with a <paramref name="layout"/>, <paramref name="hidden"/> holds only the
+    /// real tokens, [tokens, hidden], and so does the result.
+    /// </summary>
+    internal (Tensor Context, Tensor? Probabilities) Forward(Tensor hidden, Tensor? keyPaddingMask, bool returnProbabilities, PaddingLayout? layout)
     {
         ArgumentNullException.ThrowIfNull(hidden);
         using var scope = NewDisposeScope();
         IAttentionKernel kernel = returnProbabilities && !Kernel.CanReturnProbabilities ? EagerAttentionKernel.Instance : Kernel;
-        Tensor q = SplitHeads(query.forward(hidden));
-        Tensor k = SplitHeads(key.forward(hidden));
-        Tensor v = SplitHeads(value.forward(hidden));
-        (Tensor context, Tensor? probabilities) = kernel.Compute(q, k, v, keyPaddingMask, training ? dropoutProbability : 0.0, returnProbabilities);
-        Tensor merged = context.transpose(1, 2).reshape(hidden.shape[0], hidden.shape[1], heads * headSize);
+        Tensor q = SplitHeads(Repad(query.forward(hidden), layout));
+        Tensor k = SplitHeads(Repad(key.forward(hidden), layout));
+        Tensor v = SplitHeads(Repad(value.forward(hidden), layout));
+        (Tensor context, Tensor? probabilities) = kernel.Compute(q, k, v, layout?.KeyMask ?? keyPaddingMask, training ? dropoutProbability : 0.0, returnProbabilities);
+        Tensor merged = context.transpose(1, 2).reshape(q.shape[0], q.shape[2], heads * headSize);
+        if (layout is not null)
+        {
+            merged = layout.Unpad(merged);
+        }
+
         probabilities?.MoveToOuterDisposeScope();
         return (merged.MoveToOuterDisposeScope(), probabilities);
     }
+
+    private static Tensor Repad(Tensor projected, PaddingLayout? layout) => layout is null ? projected : layout.Pad(projected);
 
     // [batch, seq, hidden] -> [batch, heads, seq, head size]
     private Tensor SplitHeads(Tensor x) => x.view(x.shape[0], x.shape[1], heads, headSize).transpose(1, 2);

@@ -1,0 +1,161 @@
+using System.Text.Json;
+using static TorchSharp.torch;
+
+namespace Bert.Sharp.Checkpoints;
+
+/// <summary>
+/// Finds and reads the weight files of a Hugging Face model directory, in the order Hugging Face prefers them:
+/// <c>model.safetensors</c>, the sharded <c>model.safetensors.index.json</c>, <c>pytorch_model.bin</c>, the sharded
+/// <c>pytorch_model.bin.index.json</c>.
+/// </summary>
+internal static class CheckpointFiles
+{
+    /// <summary>The single-file safetensors weights.</summary>
+    public const string SafeTensorsName = "model.safetensors";
+
+    /// <summary>The index of sharded safetensors weights.</summary>
+    public const string SafeTensorsIndexName = "model.safetensors.index.json";
+
+    /// <summary>The single-file PyTorch weights.</summary>
+    public const string PyTorchName = "pytorch_model.bin";
+
+    /// <summary>The index of sharded PyTorch weights.</summary>
+    public const string PyTorchIndexName = "pytorch_model.bin.index.json";
+
+    private static readonly string[] LookedFor = [SafeTensorsName, SafeTensorsIndexName, PyTorchName, PyTorchIndexName];
+
+    /// <summary>Whether <paramref name="directory"/> holds any weight file this class reads.</summary>
+    public static bool HasWeights(string directory) => LookedFor.Any(name => File.Exists(Path.Combine(directory, name)));
+
+    /// <summary>
+    /// Loads every tensor of the directory's weights onto the CPU, in the file's floating-point dtype converted to float32.
+    /// </summary>
+    /// <exception cref="DirectoryNotFoundException">The directory does not exist.</exception>
+    /// <exception cref="FileNotFoundException">No weight file is there; the message names the directory and the files looked for.</exception>
+    /// <exception cref="InvalidDataException">A weight file or index is malformed; the message names it.</exception>
+    public static Dictionary<string, Tensor> LoadStateDict(string directory)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(directory);
+        if (!Directory.Exists(directory))
+        {
+            throw new DirectoryNotFoundException($"Model directory '{directory}' does not exist.");
+        }
+
+        string single = Path.Combine(directory, SafeTensorsName);
+        if (File.Exists(single))
+        {
+            return SafeTensors.Load(single);
+        }
+
+        string index = Path.Combine(directory, SafeTensorsIndexName);
+        if (File.Exists(index))
+        {
+            return LoadSharded(directory, index, shard => SafeTensors.Load(shard));
+        }
+
+        string bin = Path.Combine(directory, PyTorchName);
+        if (File.Exists(bin))
+        {
+            return TorchPickleCheckpoint.Load(bin);
+        }
+
+        string binIndex = Path.Combine(directory, PyTorchIndexName);
+        if (File.Exists(binIndex))
+        {
+            return LoadSharded(directory, binIndex, TorchPickleCheckpoint.Load);
+        }
+
+        throw new FileNotFoundException(
+            $"No model weights in '{directory}': looked for {string.Join(", ", LookedFor)}.",
+            Path.Combine(directory, SafeTensorsName));
+    }
+
+    /// <summary>Writes <c>model.safetensors</c> into <paramref name="directory"/> (created if needed) atomically.</summary>
+    public static void SaveStateDict(string directory, IEnumerable<KeyValuePair<string, Tensor>> tensors)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(directory);
+        Directory.CreateDirectory(directory);
+        SafeTensors.Save(Path.Combine(directory, SafeTensorsName), tensors);
+    }
+
+    private static Dictionary<string, Tensor> LoadSharded(string directory, string indexPath, Func<string, Dictionary<string, Tensor>> loadShard)
+    {
+        Dictionary<string, string> weightMap = ReadWeightMap(indexPath);
+        var result = new Dictionary<string, Tensor>(StringComparer.Ordinal);
+        try
+        {
+            foreach (string shard in weightMap.Values.Distinct(StringComparer.Ordinal).Order(StringComparer.Ordinal))
+            {
+                string shardPath = Path.GetFullPath(Path.Combine(directory, shard));
+                string root = Path.GetFullPath(directory) + Path.DirectorySeparatorChar;
+                if (!shardPath.StartsWith(root, StringComparison.Ordinal) || shard.Contains("..", StringComparison.Ordinal))
+                {
+                    throw new InvalidDataException($"'{indexPath}': shard '{shard}' is outside the model directory.");
+                }
+
+                if (!File.Exists(shardPath))
+                {
+                    throw new FileNotFoundException($"'{indexPath}' names shard '{shard}', which does not exist in '{directory}'.", shardPath);
+                }
+
+                foreach ((string key, Tensor tensor) in loadShard(shardPath))
+                {
+                    if (!result.TryAdd(key, tensor))
+                    {
+                        tensor.Dispose();
+                        throw new InvalidDataException($"Tensor '{key}' appears in more than one shard of '{indexPath}' (again in '{shard}').");
+                    }
+                }
+            }
+
+            string[] absent = weightMap.Keys.Where(k => !result.ContainsKey(k)).Take(5).ToArray();
+            if (absent.Length > 0)
+            {
+                throw new InvalidDataException($"'{indexPath}' lists tensors its shards do not hold: {string.Join(", ", absent)}.");
+            }
+        }
+        catch
+        {
+            foreach (Tensor t in result.Values)
+            {
+                t.Dispose();
+            }
+
+            throw;
+        }
+
+        return result;
+    }
+
+    private static Dictionary<string, string> ReadWeightMap(string indexPath)
+    {
+        try
+        {
+            using FileStream stream = File.OpenRead(indexPath);
+            using JsonDocument document = JsonDocument.Parse(stream);
+            if (document.RootElement.ValueKind != JsonValueKind.Object
+                || !document.RootElement.TryGetProperty("weight_map", out JsonElement map)
+                || map.ValueKind != JsonValueKind.Object)
+            {
+                throw new InvalidDataException($"'{indexPath}' has no 'weight_map' object.");
+            }
+
+            var result = new Dictionary<string, string>(StringComparer.Ordinal);
+            foreach (JsonProperty item in map.EnumerateObject())
+            {
+                if (item.Value.ValueKind != JsonValueKind.String || string.IsNullOrEmpty(item.Value.GetString()))
+                {
+                    throw new InvalidDataException($"'{indexPath}': weight_map entry '{item.Name}' is not a file name.");
+                }
+
+                result[item.Name] = item.Value.GetString()!;
+            }
+
+            return result;
+        }
+        catch (JsonException e)
+        {
+            throw new InvalidDataException($"'{indexPath}' is not valid JSON: {e.Message}", e);
+        }
+    }
+}

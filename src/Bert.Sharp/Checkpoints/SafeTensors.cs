@@ -1,0 +1,432 @@
+using System.Buffers.Binary;
+using System.Text.Json;
+using Bert.Sharp.IO;
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace Bert.Sharp.Checkpoints;
+
+/// <summary>
+/// Reads and writes the safetensors format (<c>model.safetensors</c>): an 8-byte little-endian header length, a JSON
+/// header mapping each tensor name to its dtype, shape and byte range, then the raw little-endian data. The header is
+/// validated in full before a byte of tensor data is read, so a corrupt file fails with a message naming the file and
+/// the entry at fault instead of a crash in native code.
+/// </summary>
+internal static class SafeTensors
+{
+    /// <summary>Largest header accepted (the reference implementation's limit), so a corrupt length cannot allocate gigabytes.</summary>
+    private const long MaxHeaderSize = 100_000_000;
+
+    private const string MetadataKey = "__metadata__";
+
+    /// <summary>One tensor entry of the header.</summary>
+    internal sealed record Entry(string Name, ScalarType DType, long[] Shape, long Begin, long End);
+
+    /// <summary>
+    /// Reads every tensor of <paramref name="path"/> into CPU tensors; each tensor's bytes are read once, straight into its
+    /// storage. Floating-point tensors are converted to <paramref name="dtype"/> (default float32; <c>null</c> keeps the
+    /// file's dtype); integer and boolean tensors keep theirs.
+    /// </summary>
+    /// <exception cref="FileNotFoundException">The file does not exist.</exception>
+    /// <exception cref="InvalidDataException">The header or the data section is malformed; the message names the file and entry.</exception>
+    public static Dictionary<string, Tensor> Load(string path, ScalarType? dtype = ScalarType.Float32)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(path);
+        RequireLittleEndian();
+        TorchRuntime.EnsureLoaded();
+        using FileStream stream = OpenRead(path);
+        (List<Entry> entries, _, long dataStart) = ReadHeader(stream, path);
+        var result = new Dictionary<string, Tensor>(entries.Count, StringComparer.Ordinal);
+        try
+        {
+            foreach (Entry entry in entries)
+            {
+                Tensor tensor = empty(entry.Shape, entry.DType, CPU);
+                result.Add(entry.Name, tensor);
+                long length = entry.End - entry.Begin;
+                if (length > 0)
+                {
+                    stream.Position = dataStart + entry.Begin;
+                    ReadInto(stream, tensor, length, path, entry.Name);
+                }
+
+                if (dtype is ScalarType target && target != entry.DType && SafeTensorsDType.IsFloatingPoint(entry.DType))
+                {
+                    Tensor converted = tensor.to_type(target);
+                    tensor.Dispose();
+                    result[entry.Name] = converted;
+                }
+            }
+        }
+        catch
+        {
+            foreach (Tensor t in result.Values)
+            {
+                t.Dispose();
+            }
+
+            throw;
+        }
+
+        return result;
+    }
+
+    /// <summary>The string metadata of the header (<c>__metadata__</c>), for example <c>format: pt</c>; empty when there is none.</summary>
+    /// <exception cref="InvalidDataException">The header is malformed.</exception>
+    public static IReadOnlyDictionary<string, string> ReadMetadata(string path)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(path);
+        using FileStream stream = OpenRead(path);
+        return ReadHeader(stream, path).Metadata;
+    }
+
+    /// <summary>The validated header entries of <paramref name="path"/>, without reading tensor data.</summary>
+    internal static IReadOnlyList<Entry> ReadEntries(string path)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(path);
+        using FileStream stream = OpenRead(path);
+        return ReadHeader(stream, path).Entries;
+    }
+
+    /// <summary>
+    /// Writes <paramref name="tensors"/> to <paramref name="path"/> atomically (temporary file, then rename): header keys
+    /// sorted, data section 8-byte aligned, <c>"__metadata__": {"format": "pt"}</c> plus <paramref name="metadata"/>.
+    /// Tensors are written in their own dtype, from CPU contiguous copies; the bytes round-trip exactly.
+    /// </summary>
+    /// <exception cref="ArgumentException">Two tensors share a name, or a name is empty or reserved.</exception>
+    public static void Save(string path, IEnumerable<KeyValuePair<string, Tensor>> tensors, IReadOnlyDictionary<string, string>? metadata = null)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(path);
+        ArgumentNullException.ThrowIfNull(tensors);
+        RequireLittleEndian();
+        var sorted = new SortedDictionary<string, Tensor>(StringComparer.Ordinal);
+        foreach ((string name, Tensor tensor) in tensors)
+        {
+            ArgumentException.ThrowIfNullOrEmpty(name, nameof(tensors));
+            ArgumentNullException.ThrowIfNull(tensor, nameof(tensors));
+            if (name == MetadataKey)
+            {
+                throw new ArgumentException($"'{MetadataKey}' is reserved and cannot name a tensor.", nameof(tensors));
+            }
+
+            if (!sorted.TryAdd(name, tensor))
+            {
+                throw new ArgumentException($"Tensor name '{name}' appears twice.", nameof(tensors));
+            }
+        }
+
+        using var scope = NewDisposeScope();
+        var prepared = new List<(string Name, Tensor Data, long Begin, long End)>(sorted.Count);
+        long offset = 0;
+        foreach ((string name, Tensor tensor) in sorted)
+        {
+            Tensor data = tensor.detach().cpu().contiguous();
+            long size = data.numel() * SafeTensorsDType.SizeOf(data.dtype);
+            prepared.Add((name, data, offset, offset + size));
+            offset += size;
+        }
+
+        byte[] header = BuildHeader(prepared.Select(p => (p.Name, p.Data.dtype, p.Data.shape, p.Begin, p.End)), metadata);
+        AtomicFile.Write(path, stream =>
+        {
+            Span<byte> length = stackalloc byte[8];
+            BinaryPrimitives.WriteUInt64LittleEndian(length, (ulong)header.Length);
+            stream.Write(length);
+            stream.Write(header);
+            foreach ((_, Tensor data, long begin, long end) in prepared)
+            {
+                if (end > begin)
+                {
+                    stream.Write(Bytes(data, end - begin, path));
+                }
+            }
+        });
+    }
+
+    private static byte[] BuildHeader(IEnumerable<(string Name, ScalarType DType, long[] Shape, long Begin, long End)> entries, IReadOnlyDictionary<string, string>? metadata)
+    {
+        using var buffer = new MemoryStream();
+        using (var json = new Utf8JsonWriter(buffer))
+        {
+            json.WriteStartObject();
+            json.WriteStartObject(MetadataKey);
+            var meta = new SortedDictionary<string, string>(StringComparer.Ordinal) { ["format"] = "pt" };
+            if (metadata is not null)
+            {
+                foreach ((string key, string value) in metadata)
+                {
+                    meta[key] = value;
+                }
+            }
+
+            foreach ((string key, string value) in meta)
+            {
+                json.WriteString(key, value);
+            }
+
+            json.WriteEndObject();
+            foreach ((string name, ScalarType dtype, long[] shape, long begin, long end) in entries)
+            {
+                json.WriteStartObject(name);
+                json.WriteString("dtype", SafeTensorsDType.NameOf(dtype));
+                json.WriteStartArray("shape");
+                foreach (long dim in shape)
+                {
+                    json.WriteNumberValue(dim);
+                }
+
+                json.WriteEndArray();
+                json.WriteStartArray("data_offsets");
+                json.WriteNumberValue(begin);
+                json.WriteNumberValue(end);
+                json.WriteEndArray();
+                json.WriteEndObject();
+            }
+
+            json.WriteEndObject();
+        }
+
+        // Pad with spaces so the data section starts 8-byte aligned (8-byte length prefix + header).
+        int padding = (int)((8 - (buffer.Length % 8)) % 8);
+        for (int i = 0; i < padding; i++)
+        {
+            buffer.WriteByte((byte)' ');
+        }
+
+        return buffer.ToArray();
+    }
+
+    private static (List<Entry> Entries, Dictionary<string, string> Metadata, long DataStart) ReadHeader(FileStream stream, string path)
+    {
+        long fileLength = stream.Length;
+        if (fileLength < 8)
+        {
+            throw new InvalidDataException($"'{path}' is not a safetensors file: it has {fileLength} bytes, fewer than the 8-byte header length.");
+        }
+
+        Span<byte> lengthBytes = stackalloc byte[8];
+        stream.ReadExactly(lengthBytes);
+        ulong headerLength = BinaryPrimitives.ReadUInt64LittleEndian(lengthBytes);
+        if (headerLength > (ulong)(fileLength - 8))
+        {
+            throw new InvalidDataException($"'{path}' is truncated or not a safetensors file: the header length {headerLength} runs past the end of the file ({fileLength} bytes).");
+        }
+
+        if (headerLength > MaxHeaderSize)
+        {
+            throw new InvalidDataException($"'{path}': the header length {headerLength} exceeds the {MaxHeaderSize}-byte limit.");
+        }
+
+        byte[] header = new byte[(int)headerLength];
+        stream.ReadExactly(header);
+        long dataStart = 8 + (long)headerLength;
+        long dataLength = fileLength - dataStart;
+
+        JsonDocument document;
+        try
+        {
+            document = JsonDocument.Parse(header);
+        }
+        catch (JsonException e)
+        {
+            throw new InvalidDataException($"'{path}': the safetensors header is not valid JSON: {e.Message}", e);
+        }
+
+        using (document)
+        {
+            if (document.RootElement.ValueKind != JsonValueKind.Object)
+            {
+                throw new InvalidDataException($"'{path}': the safetensors header is JSON {document.RootElement.ValueKind}, not an object.");
+            }
+
+            var entries = new List<Entry>();
+            var metadata = new Dictionary<string, string>(StringComparer.Ordinal);
+            foreach (JsonProperty property in document.RootElement.EnumerateObject())
+            {
+                if (property.Name == MetadataKey)
+                {
+                    ReadMetadataObject(property.Value, metadata, path);
+                    continue;
+                }
+
+                Entry entry = ParseEntry(property, path);
+                if (entry.End > dataLength)
+                {
+                    throw new InvalidDataException($"'{path}': tensor '{entry.Name}' has data_offsets [{entry.Begin}, {entry.End}] past the end of the data section ({dataLength} bytes); the file is truncated or corrupt.");
+                }
+
+                entries.Add(entry);
+            }
+
+            CheckOverlaps(entries, path);
+            return (entries, metadata, dataStart);
+        }
+    }
+
+    private static void ReadMetadataObject(JsonElement element, Dictionary<string, string> metadata, string path)
+    {
+        if (element.ValueKind != JsonValueKind.Object)
+        {
+            throw new InvalidDataException($"'{path}': '{MetadataKey}' must be an object of strings, got {element.ValueKind}.");
+        }
+
+        foreach (JsonProperty item in element.EnumerateObject())
+        {
+            if (item.Value.ValueKind != JsonValueKind.String)
+            {
+                throw new InvalidDataException($"'{path}': metadata '{item.Name}' must be a string, got {item.Value.ValueKind}.");
+            }
+
+            metadata[item.Name] = item.Value.GetString()!;
+        }
+    }
+
+    private static Entry ParseEntry(JsonProperty property, string path)
+    {
+        string name = property.Name;
+        JsonElement value = property.Value;
+        if (value.ValueKind != JsonValueKind.Object)
+        {
+            throw new InvalidDataException($"'{path}': tensor '{name}' is described by JSON {value.ValueKind}, not an object.");
+        }
+
+        if (!value.TryGetProperty("dtype", out JsonElement dtypeElement) || dtypeElement.ValueKind != JsonValueKind.String)
+        {
+            throw new InvalidDataException($"'{path}': tensor '{name}' has no string 'dtype'.");
+        }
+
+        string dtypeName = dtypeElement.GetString()!;
+        if (!SafeTensorsDType.TryParse(dtypeName, out ScalarType dtype))
+        {
+            throw new InvalidDataException($"'{path}': tensor '{name}' has dtype '{dtypeName}', which is not supported (supported: {string.Join(", ", SafeTensorsDType.Names)}).");
+        }
+
+        long[] shape = ReadLongArray(value, "shape", name, path);
+        long[] offsets = ReadLongArray(value, "data_offsets", name, path);
+        if (offsets.Length != 2)
+        {
+            throw new InvalidDataException($"'{path}': tensor '{name}' has {offsets.Length} data_offsets; expected [begin, end].");
+        }
+
+        long begin = offsets[0], end = offsets[1];
+        if (begin < 0 || end < begin)
+        {
+            throw new InvalidDataException($"'{path}': tensor '{name}' has invalid data_offsets [{begin}, {end}].");
+        }
+
+        long elements = 1;
+        foreach (long dim in shape)
+        {
+            if (dim < 0)
+            {
+                throw new InvalidDataException($"'{path}': tensor '{name}' has a negative dimension in shape [{string.Join(", ", shape)}].");
+            }
+
+            try
+            {
+                elements = checked(elements * dim);
+            }
+            catch (OverflowException)
+            {
+                throw new InvalidDataException($"'{path}': tensor '{name}' has shape [{string.Join(", ", shape)}], too large to address.");
+            }
+        }
+
+        long expectedBytes;
+        try
+        {
+            expectedBytes = checked(elements * SafeTensorsDType.SizeOf(dtype));
+        }
+        catch (OverflowException)
+        {
+            throw new InvalidDataException($"'{path}': tensor '{name}' has shape [{string.Join(", ", shape)}], too large to address.");
+        }
+
+        if (expectedBytes != end - begin)
+        {
+            throw new InvalidDataException($"'{path}': tensor '{name}' has shape [{string.Join(", ", shape)}] and dtype {dtypeName} ({expectedBytes} bytes) but data_offsets [{begin}, {end}] span {end - begin} bytes.");
+        }
+
+        if (expectedBytes > int.MaxValue)
+        {
+            throw new InvalidDataException($"'{path}': tensor '{name}' has {expectedBytes} bytes; tensors over 2 GiB are not supported.");
+        }
+
+        return new Entry(name, dtype, shape, begin, end);
+    }
+
+    private static long[] ReadLongArray(JsonElement value, string key, string name, string path)
+    {
+        if (!value.TryGetProperty(key, out JsonElement array) || array.ValueKind != JsonValueKind.Array)
+        {
+            throw new InvalidDataException($"'{path}': tensor '{name}' has no '{key}' array.");
+        }
+
+        var result = new long[array.GetArrayLength()];
+        int i = 0;
+        foreach (JsonElement item in array.EnumerateArray())
+        {
+            if (item.ValueKind != JsonValueKind.Number || !item.TryGetInt64(out long number))
+            {
+                throw new InvalidDataException($"'{path}': tensor '{name}' has a non-integer in '{key}': {item.GetRawText()}.");
+            }
+
+            result[i++] = number;
+        }
+
+        return result;
+    }
+
+    private static void CheckOverlaps(List<Entry> entries, string path)
+    {
+        Entry? previous = null;
+        foreach (Entry entry in entries.Where(e => e.End > e.Begin).OrderBy(e => e.Begin))
+        {
+            if (previous is not null && entry.Begin < previous.End)
+            {
+                throw new InvalidDataException($"'{path}': tensors '{previous.Name}' [{previous.Begin}, {previous.End}] and '{entry.Name}' [{entry.Begin}, {entry.End}] overlap.");
+            }
+
+            previous = entry;
+        }
+    }
+
+    private static void ReadInto(FileStream stream, Tensor tensor, long length, string path, string name)
+    {
+        Span<byte> target = Bytes(tensor, length, path);
+        int read = stream.ReadAtLeast(target, target.Length, throwOnEndOfStream: false);
+        if (read != target.Length)
+        {
+            throw new InvalidDataException($"'{path}': tensor '{name}' ends past the end of the file; the file is truncated.");
+        }
+    }
+
+    private static Span<byte> Bytes(Tensor tensor, long length, string path)
+    {
+        Span<byte> bytes = tensor.bytes;
+        if (bytes.Length != length)
+        {
+            throw new InvalidOperationException($"'{path}': internal size mismatch ({bytes.Length} bytes in the tensor, {length} expected).");
+        }
+
+        return bytes;
+    }
+
+    private static FileStream OpenRead(string path)
+    {
+        if (!File.Exists(path))
+        {
+            throw new FileNotFoundException($"Safetensors file '{path}' does not exist.", path);
+        }
+
+        return new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read, bufferSize: 1, FileOptions.RandomAccess);
+    }
+
+    private static void RequireLittleEndian()
+    {
+        if (!BitConverter.IsLittleEndian)
+        {
+            throw new PlatformNotSupportedException("safetensors I/O is implemented for little-endian machines only.");
+        }
+    }
+}
