@@ -13,6 +13,12 @@ internal abstract class FileSelection
     /// <param name="snapshotFiles">Every file the snapshot folder holds.</param>
     public abstract IReadOnlyList<string>? SelectCached(Func<string, bool> isCached, IReadOnlyList<string> snapshotFiles);
 
+    /// <summary>
+    /// True when a cached snapshot that satisfies <see cref="SelectCached"/> holds everything an online download
+    /// would fetch (no open-ended pattern that the repository might match with more files).
+    /// </summary>
+    public abstract bool IsExplicit { get; }
+
     /// <summary>The wanted files, for messages.</summary>
     public abstract IReadOnlyList<string> Describe();
 
@@ -87,6 +93,8 @@ internal abstract class FileSelection
             return result;
         }
 
+        public override bool IsExplicit => patterns is not null && !patterns.Any(HubNames.IsGlob);
+
         public override IReadOnlyList<string> Describe() => patterns ?? ["the model's files"];
     }
 }
@@ -145,6 +153,12 @@ internal sealed class PretrainedSelection : FileSelection
         files.Add(weights);
         return files;
     }
+
+    /// <summary>
+    /// Not explicit: which optional tokenizer files a repository has is only known online, and a cached snapshot made
+    /// by Python's <c>AutoModel</c> may hold the weights but not <c>vocab.txt</c>.
+    /// </summary>
+    public override bool IsExplicit => false;
 
     public override IReadOnlyList<string> Describe() => [Config, $"{Safetensors} or {PyTorchBin}"];
 }

@@ -107,7 +107,8 @@ public sealed class HubClient : IDisposable
         HubNames.ValidateFileName(fileName, nameof(fileName));
         revision = CheckRevision(revision);
 
-        if (_settings.Offline)
+        // Offline, or pinned to a commit that is already cached (a commit never changes): no request at all.
+        if (_settings.Offline || (HubNames.IsCommitHash(revision) && _cache.TryGetCachedFile(repoId, revision, fileName, _options.VerifyCachedFiles) is not null))
         {
             return CachedFileOrThrow(repoId, revision, fileName, progress, reason: null);
         }
@@ -131,8 +132,9 @@ public sealed class HubClient : IDisposable
     /// <param name="repoId"><c>name</c> or <c>organization/name</c>.</param>
     /// <param name="revision">Branch, tag or commit; default <c>main</c>.</param>
     /// <param name="cancellationToken">Cancels the request.</param>
+    /// <returns>The commit the revision points to and the repository's files at it (unsafe names left out).</returns>
     /// <exception cref="HubException">Offline, unreachable, not found or gated.</exception>
-    public async Task<(string Commit, IReadOnlyList<string> Files)> ListFilesAsync(string repoId, string? revision = null,
+    public async Task<HubRepositoryFiles> ListFilesAsync(string repoId, string? revision = null,
         CancellationToken cancellationToken = default)
     {
         HubNames.ValidateRepoId(repoId, nameof(repoId));
@@ -145,7 +147,8 @@ public sealed class HubClient : IDisposable
 
         try
         {
-            return await GetModelInfoAsync(repoId, revision, cancellationToken).ConfigureAwait(false);
+            (string commit, IReadOnlyList<string> files) = await GetModelInfoAsync(repoId, revision, cancellationToken).ConfigureAwait(false);
+            return new HubRepositoryFiles(repoId, commit, files);
         }
         catch (TransientNetworkException e)
         {
@@ -159,7 +162,7 @@ public sealed class HubClient : IDisposable
     internal async Task<string> DownloadSelectionAsync(string repoId, string revision, FileSelection selection,
         IProgress<HubDownloadProgress>? progress, CancellationToken ct)
     {
-        if (_settings.Offline)
+        if (_settings.Offline || (HubNames.IsCommitHash(revision) && IsCachedSnapshotComplete(repoId, revision, selection)))
         {
             return CachedSnapshotOrThrow(repoId, revision, selection, progress, reason: null);
         }
@@ -177,16 +180,7 @@ public sealed class HubClient : IDisposable
         IReadOnlyList<string> wanted = selection.Select(repoId, revision, info.Files);
         foreach (string fileName in wanted)
         {
-            FileMetadata metadata;
-            try
-            {
-                metadata = await HeadAsync(repoId, info.Commit, fileName, ct).ConfigureAwait(false);
-            }
-            catch (TransientNetworkException e)
-            {
-                throw new HubException(HubErrorKind.Network,
-                    $"Lost the connection to the Hub while resolving '{fileName}' of '{repoId}': {e.Message}", repoId, fileName, e.Url, innerException: e.InnerException);
-            }
+            FileMetadata metadata = await HeadWithRetriesAsync(repoId, info.Commit, fileName, ct).ConfigureAwait(false);
 
             await EnsureFileAsync(repoId, fileName, metadata with { Commit = info.Commit }, progress, ct).ConfigureAwait(false);
         }
@@ -195,6 +189,37 @@ public sealed class HubClient : IDisposable
         string snapshot = _cache.SnapshotFolder(repoId, info.Commit);
         Directory.CreateDirectory(snapshot);
         return snapshot;
+    }
+
+    /// <summary>A HEAD in the middle of a download: the Hub was reachable a moment ago, so a failure is retried, not a reason to fall back.</summary>
+    private async Task<FileMetadata> HeadWithRetriesAsync(string repoId, string revision, string fileName, CancellationToken ct)
+    {
+        for (int failures = 0; ; failures++)
+        {
+            try
+            {
+                return await HeadAsync(repoId, revision, fileName, ct).ConfigureAwait(false);
+            }
+            catch (TransientNetworkException e) when (failures < _options.MaxRetries)
+            {
+                HubLog.Retrying(_logger, repoId, fileName, failures + 1, _options.MaxRetries + 1, e.Message);
+                await Task.Delay(_options.RetryDelay * Math.Pow(2, Math.Min(failures, 6)), ct).ConfigureAwait(false);
+            }
+            catch (TransientNetworkException e)
+            {
+                throw new HubException(HubErrorKind.Network,
+                    $"Could not resolve '{fileName}' of '{repoId}' at {e.Url} after {failures + 1} attempts: {e.Message}",
+                    repoId, fileName, e.Url, e.StatusCode, e.InnerException);
+            }
+        }
+    }
+
+    private bool IsCachedSnapshotComplete(string repoId, string commit, FileSelection selection)
+    {
+        string folder = _cache.SnapshotFolder(repoId, commit);
+        return selection.IsExplicit && Directory.Exists(folder) &&
+            selection.SelectCached(name => _cache.TryGetCachedFile(repoId, commit, name, _options.VerifyCachedFiles) is not null, ListSnapshot(folder))
+                is not null;
     }
 
     private static string CheckRevision(string? revision)
@@ -269,7 +294,7 @@ public sealed class HubClient : IDisposable
         return files;
     }
 
-    private HubException NotCached(string repoId, string revision, IEnumerable<string> files, TransientNetworkException? reason)
+    private HubException NotCached(string repoId, string revision, IReadOnlyList<string> files, TransientNetworkException? reason)
     {
         string what = string.Join(", ", files);
         string why = reason is null
@@ -279,7 +304,7 @@ public sealed class HubClient : IDisposable
             $"Cannot get '{repoId}' (revision '{revision}'): {why}, and {what} {(what.Contains(',', StringComparison.Ordinal) ? "are" : "is")} not in the cache " +
             $"'{_cache.Root}'. Download the model once while online (with Bert.Sharp or Python's huggingface_hub, same cache), " +
             "or pass a local directory.",
-            repoId, files.Count() == 1 ? files.First() : null, reason?.Url, innerException: reason?.InnerException);
+            repoId, files.Count == 1 ? files[0] : null, reason?.Url, innerException: reason?.InnerException);
     }
 
     private HubException Unreachable(string repoId, string? fileName, TransientNetworkException e) =>

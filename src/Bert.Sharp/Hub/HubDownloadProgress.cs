@@ -12,3 +12,9 @@ public sealed record HubDownloadProgress(string FileName, long BytesDownloaded, 
     /// <summary>True once every byte of the file is present.</summary>
     public bool IsComplete => TotalBytes is long total && BytesDownloaded >= total;
 }
+
+/// <summary>The files of a Hub repository at one commit, as listed by <see cref="HubClient.ListFilesAsync"/>.</summary>
+/// <param name="RepoId">The repository id asked for.</param>
+/// <param name="Commit">The 40-character commit sha the revision pointed to.</param>
+/// <param name="Files">Paths of the files inside the repository, with '/' separators.</param>
+public sealed record HubRepositoryFiles(string RepoId, string Commit, IReadOnlyList<string> Files);

@@ -188,6 +188,22 @@ public class HubDownloadTests : HubTestBase
     }
 
     [Fact(Timeout = Timeout)]
+    public async Task Pinned_commit_already_cached_needs_no_request()
+    {
+        using var client = new HubClient(Options());
+        string dir = await client.DownloadModelAsync(RepoId, fileNames: ["config.json", "model.safetensors"]);
+        int before = Hub.RequestCount;
+
+        Assert.Equal(dir, await client.DownloadModelAsync(RepoId, Repo.MainCommit, ["config.json", "model.safetensors"]));
+        Assert.Equal(Path.Combine(dir, "config.json"), await client.DownloadFileAsync(RepoId, "config.json", Repo.MainCommit));
+        Assert.Equal(before, Hub.RequestCount);
+
+        // A file of that commit not yet cached is fetched.
+        Assert.Equal(Vocab, File.ReadAllBytes(await client.DownloadFileAsync(RepoId, "vocab.txt", Repo.MainCommit)));
+        Assert.True(Hub.RequestCount > before);
+    }
+
+    [Fact(Timeout = Timeout)]
     public async Task Renamed_repository_redirect_is_followed_and_cached_under_the_requested_id()
     {
         Hub.Rename("acme/old-name", RepoId);

@@ -140,7 +140,7 @@ public class HubResilienceTests : HubTestBase
         Hub.ExtraSiblings.Add("../../../escape.txt");
         Hub.ExtraSiblings.Add("/etc/passwd");
         using var client = new HubClient(Options());
-        (string _, IReadOnlyList<string> files) = await client.ListFilesAsync(RepoId);
+        IReadOnlyList<string> files = (await client.ListFilesAsync(RepoId)).Files;
 
         Assert.DoesNotContain(files, f => f.Contains("..", StringComparison.Ordinal) || f.StartsWith('/'));
         Assert.Contains("config.json", files);

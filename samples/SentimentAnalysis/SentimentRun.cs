@@ -1,0 +1,136 @@
+using System.Diagnostics;
+using Bert.Sharp;
+using Bert.Sharp.Models;
+using Microsoft.Extensions.Logging;
+using Spectre.Console;
+using TorchSharp;
+
+namespace SentimentAnalysis;
+
+/// <summary>The sample's job: data, model, training, evaluation, plot, save, reload, predict.</summary>
+internal sealed class SentimentRun(SentimentSettings settings)
+{
+    private static readonly string[] NewSentences =
+    [
+        "This phone is fantastic, the battery lasts for days.",
+        "Terrible headset, it broke after two days and support never answered.",
+        "Works exactly as described, very happy with it.",
+        "Waste of money. The sound is awful.",
+    ];
+
+    public int Run(CancellationToken cancellationToken)
+    {
+        using ILoggerFactory loggers = LoggerFactory.Create(b => b.AddProvider(new ConsoleLoggerProvider(LogLevel.Warning)));
+        var total = Stopwatch.StartNew();
+        torch.Device device = TorchRuntime.ParseDevice(settings.Device);
+        string modelDirectory = ResolveModel(loggers);
+        (IReadOnlyList<LabeledExample> train, IReadOnlyList<LabeledExample> test, IReadOnlyList<string> labels) = LoadData();
+        AnsiConsole.MarkupLineInterpolated($"Data: [bold]{train.Count}[/] training and [bold]{test.Count}[/] held-out examples, labels {string.Join(", ", labels)}; device {device}.");
+
+        var runs = new List<(string, ParameterSummary, TimeSpan, EvaluationReport)>();
+        if (settings.Compare && settings.Policy != "transfer")
+        {
+            runs.Add(TrainOnce("transfer", modelDirectory, train, test, labels, device, loggers, save: false, cancellationToken));
+        }
+
+        var main = TrainOnce(settings.Policy, modelDirectory, train, test, labels, device, loggers, save: true, cancellationToken);
+        runs.Add(main);
+        if (runs.Count > 1)
+        {
+            ReportPrinter.PrintComparison(runs);
+        }
+
+        string savedModel = Path.Combine(settings.Output, "model");
+        using var classifier = TextClassifier.FromPretrained(savedModel, new TextClassifierOptions { Device = device });
+        var texts = settings.Texts.Count > 0 ? settings.Texts : NewSentences;
+        ReportPrinter.PrintPredictions(texts, classifier.PredictBatch(texts));
+        AnsiConsole.MarkupLineInterpolated($"Held-out accuracy [bold green]{main.Item4.Accuracy:P1}[/]; total time {total.Elapsed.TotalSeconds:F0} s (model import included). Model saved in {savedModel}.");
+        return 0;
+    }
+
+    private string ResolveModel(ILoggerFactory loggers)
+    {
+        if (settings.Model is not null)
+        {
+            return PretrainedResolver.ResolveDirectory(settings.Model);
+        }
+
+        string? directory = null;
+        AnsiConsole.Status().Start("Preparing the embedded all-MiniLM-L6-v2 (imported from ONNX on the first run only)...", _ =>
+        {
+            directory = MiniLmModel.EnsureImported(logger: loggers.CreateLogger("MiniLM"));
+        });
+        return directory!;
+    }
+
+    private (IReadOnlyList<LabeledExample> Train, IReadOnlyList<LabeledExample> Test, IReadOnlyList<string> Labels) LoadData()
+    {
+        DataFileOptions options = settings.HasHeader || settings.TextColumnName is not null || settings.LabelColumnName is not null
+            ? new DataFileOptions { HasHeader = true, TextColumn = settings.TextColumnName ?? "text", LabelColumn = settings.LabelColumnName ?? "label" }
+            : DataFileOptions.Headerless(settings.TextColumn, settings.LabelColumn);
+        IReadOnlyList<LabeledExample> all = LabeledDataset.Load(settings.Data, options);
+        IReadOnlyList<string> labels = LabeledDataset.DistinctLabels(all);
+        if (labels.Count < 2)
+        {
+            throw new InvalidDataException($"'{settings.Data}' has a single class ({string.Join(", ", labels)}): a classifier needs at least two.");
+        }
+
+        var (train, test) = LabeledDataset.Split(all, settings.TestFraction, settings.Seed);
+        return (train, test, labels);
+    }
+
+    private (string, ParameterSummary, TimeSpan, EvaluationReport) TrainOnce(string policyName, string modelDirectory, IReadOnlyList<LabeledExample> train,
+        IReadOnlyList<LabeledExample> test, IReadOnlyList<string> labels, torch.Device device, ILoggerFactory loggers, bool save, CancellationToken cancellationToken)
+    {
+        string description = PolicyNames.Describe(policyName, settings.TopLayers);
+        AnsiConsole.Write(new Rule($"[bold]{Markup.Escape(description)}[/]").LeftJustified());
+        torch.manual_seed(settings.Seed);
+        BertTokenizer tokenizer = BertTokenizer.FromPretrained(modelDirectory);
+        using BertForSequenceClassification model = BertForSequenceClassification.FromPretrained(modelDirectory, labels, new BertLoadOptions { Device = device, LoggerFactory = loggers });
+        string runDirectory = Path.Combine(settings.Output, policyName);
+        bool headOnly = policyName == "transfer";
+        var options = new FineTuningOptions
+        {
+            Epochs = settings.Epochs,
+            BatchSize = settings.BatchSize,
+            LearningRate = settings.LearningRate,
+            HeadLearningRate = settings.LearningRate * 10,
+            WarmupRatio = 0.1,
+            Seed = settings.Seed,
+            MaxSequenceLength = settings.MaxLength,
+            GroupByLength = true,
+            FreezePolicy = PolicyNames.Create(policyName, settings.TopLayers),
+            TensorBoardDirectory = Path.Combine(runDirectory, "runs"),
+            OutputDirectory = Path.Combine(runDirectory, "checkpoints"),
+            SaveStrategy = IntervalStrategy.No,
+            SaveBestModel = false,
+        };
+        if (headOnly)
+        {
+            // Only a linear layer learns on fixed features: it needs a larger rate and more passes, which are cheap.
+            options = options with { LearningRate = 1e-3, HeadLearningRate = 1e-3, Epochs = Math.Max(settings.Epochs, 10) };
+        }
+
+        var tuner = new FineTuner(model, tokenizer, options, loggers.CreateLogger<FineTuner>());
+        TrainingReport report = null!;
+        AnsiConsole.Progress()
+            .AutoClear(false)
+            .Columns(new TaskDescriptionColumn { Alignment = Justify.Left }, new ProgressBarColumn(), new PercentageColumn(), new ElapsedTimeColumn())
+            .Start(context =>
+            {
+                var display = new TrainingDisplay(context.AddTask("starting", maxValue: 1));
+                report = tuner.Train(train, test, display, cancellationToken);
+            });
+        ReportPrinter.PrintEpochs(report);
+        EvaluationReport final = report.Evaluations.Count > 0 ? report.Evaluations[^1].Report : tuner.Evaluate(test, cancellationToken);
+        ReportPrinter.PrintConfusionMatrix(final);
+        string png = TrainingCurvePlot.Save(report, Path.Combine(runDirectory, "training-curve.png"), description);
+        AnsiConsole.MarkupLineInterpolated($"Trainable: {report.Parameters}. Training took {report.Duration.TotalSeconds:F1} s. Curve: {png}; TensorBoard: tensorboard --logdir {options.TensorBoardDirectory}");
+        if (save)
+        {
+            model.SavePretrained(Path.Combine(settings.Output, "model"), tokenizer);
+        }
+
+        return (description, report.Parameters, report.Duration, final);
+    }
+}

@@ -1,0 +1,25 @@
+namespace SentimentAnalysis;
+
+/// <summary>What the command line asked for.</summary>
+internal sealed record SentimentSettings
+{
+    public string? Model { get; init; }
+    public string Data { get; init; } = "";
+    public int TextColumn { get; init; }
+    public int LabelColumn { get; init; } = 1;
+    public bool HasHeader { get; init; }
+    public string? TextColumnName { get; init; }
+    public string? LabelColumnName { get; init; }
+    public int Epochs { get; init; }
+    public int BatchSize { get; init; }
+    public double LearningRate { get; init; }
+    public string Policy { get; init; } = "top-layers";
+    public int TopLayers { get; init; }
+    public int MaxLength { get; init; }
+    public string Output { get; init; } = "";
+    public string Device { get; init; } = "auto";
+    public int Seed { get; init; }
+    public double TestFraction { get; init; }
+    public bool Compare { get; init; }
+    public IReadOnlyList<string> Texts { get; init; } = [];
+}

@@ -1,0 +1,412 @@
+using System.Globalization;
+using System.Text.RegularExpressions;
+using Microsoft.Extensions.Logging;
+using static TorchSharp.torch;
+
+namespace Bert.Sharp.Onnx;
+
+/// <summary>
+/// Recovers a Hugging Face BERT state dict and config from the graph of a <c>torch.onnx</c> export: named initializers
+/// keep their names; anonymous MatMul weights (stored transposed, [in, out]) are traced to the Add of their named bias
+/// and transposed back; the architecture is read from shapes, Reshape constants, the attention scale, LayerNorm epsilons
+/// and the activation's operators.
+/// </summary>
+internal sealed partial class OnnxBertExtractor
+{
+    private readonly OnnxGraphProto graph;
+    private readonly string source;
+    private readonly ILogger logger;
+    private readonly Dictionary<string, OnnxTensorProto> constants = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, List<OnnxNodeProto>> consumers = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, OnnxNodeProto> producers = new(StringComparer.Ordinal);
+
+    public OnnxBertExtractor(OnnxGraphProto graph, string source, ILogger logger)
+    {
+        this.graph = graph;
+        this.source = source;
+        this.logger = logger;
+        foreach ((string name, OnnxTensorProto tensor) in graph.Initializers)
+        {
+            constants[name] = tensor;
+        }
+
+        foreach (OnnxNodeProto node in graph.Nodes)
+        {
+            if (node.OpType == "Constant" && node.Outputs.Count == 1 && ConstantValue(node) is OnnxTensorProto value)
+            {
+                constants[node.Outputs[0]] = value;
+            }
+
+            foreach (string output in node.Outputs)
+            {
+                producers[output] = node;
+            }
+
+            foreach (string input in node.Inputs)
+            {
+                if (!consumers.TryGetValue(input, out List<OnnxNodeProto>? list))
+                {
+                    consumers[input] = list = [];
+                }
+
+                list.Add(node);
+            }
+        }
+    }
+
+    /// <summary>The weights by Hugging Face key (float32 CPU tensors owned by the caller) and the inferred config.</summary>
+    public (Dictionary<string, Tensor> State, BertConfig Config) Extract(CancellationToken cancellationToken)
+    {
+        var state = new Dictionary<string, Tensor>(StringComparer.Ordinal);
+        try
+        {
+            CollectNamedParameters(state, cancellationToken);
+            if (!state.ContainsKey("embeddings.word_embeddings.weight"))
+            {
+                throw new InvalidDataException($"'{source}' is not a BERT export: no initializer named 'embeddings.word_embeddings.weight' (or 'bert.embeddings.word_embeddings.weight') was found among its {graph.Initializers.Count} initializers.");
+            }
+
+            CollectTracedWeights(state, cancellationToken);
+            BertConfig config = InferConfig(state);
+            return (state, config);
+        }
+        catch
+        {
+            foreach (Tensor t in state.Values)
+            {
+                t.Dispose();
+            }
+
+            throw;
+        }
+    }
+
+    private void CollectNamedParameters(Dictionary<string, Tensor> state, CancellationToken cancellationToken)
+    {
+        foreach ((string name, OnnxTensorProto tensor) in graph.Initializers)
+        {
+            cancellationToken.ThrowIfCancellationRequested();
+            string? key = HuggingFaceKey(name);
+            if (key is null || tensor.DataType is OnnxTensorProto.Int64 or OnnxTensorProto.Int32)
+            {
+                continue;
+            }
+
+            if (!state.TryAdd(key, tensor.ToTensor(source)))
+            {
+                throw new InvalidDataException($"'{source}': parameter '{key}' appears twice (as '{name}').");
+            }
+        }
+    }
+
+    // Linear layers exported with constant folding: MatMul(x, W[in, out]) followed by Add(bias) (or Gemm).
+    private void CollectTracedWeights(Dictionary<string, Tensor> state, CancellationToken cancellationToken)
+    {
+        foreach (OnnxNodeProto node in graph.Nodes)
+        {
+            cancellationToken.ThrowIfCancellationRequested();
+            if (node.OpType == "MatMul" && node.Inputs.Count == 2 && node.Outputs.Count == 1
+                && constants.TryGetValue(node.Inputs[1], out OnnxTensorProto? weight) && weight.Dims.Count == 2
+                && HuggingFaceKey(node.Inputs[1]) is null)
+            {
+                string? biasKey = FindBiasAdd(node.Outputs[0]);
+                if (biasKey is null)
+                {
+                    continue;
+                }
+
+                AddWeight(state, biasKey, weight, transposed: true);
+            }
+            else if (node.OpType == "Gemm" && node.Inputs.Count == 3 && HuggingFaceKey(node.Inputs[2]) is string gemmBias
+                && constants.TryGetValue(node.Inputs[1], out OnnxTensorProto? gemmWeight) && gemmWeight.Dims.Count == 2)
+            {
+                bool transB = node.Attributes.TryGetValue("transB", out OnnxAttributeProto? t) && t.I == 1;
+                string weightKey = WeightKeyOf(gemmBias);
+                if (HuggingFaceKey(node.Inputs[1]) is not null)
+                {
+                    // A named weight is the PyTorch parameter, [out, in]; Gemm reads it with transB = 1.
+                    if (!transB && state.Remove(weightKey, out Tensor? named))
+                    {
+                        state[weightKey] = named.t().contiguous();
+                        named.Dispose();
+                    }
+
+                    continue;
+                }
+
+                AddWeight(state, gemmBias, gemmWeight, transposed: !transB);
+            }
+        }
+    }
+
+    private void AddWeight(Dictionary<string, Tensor> state, string biasKey, OnnxTensorProto weight, bool transposed)
+    {
+        string weightKey = WeightKeyOf(biasKey);
+        if (state.ContainsKey(weightKey))
+        {
+            return;
+        }
+
+        long outFeatures = transposed ? weight.Dims[1] : weight.Dims[0];
+        if (state.TryGetValue(biasKey, out Tensor? bias) && bias.shape[0] != outFeatures)
+        {
+            throw new InvalidDataException($"'{source}': the weight traced to '{biasKey}' has shape {weight.ShapeText}, which does not fit a bias of {bias.shape[0]}.");
+        }
+
+        using Tensor raw = weight.ToTensor(source);
+        state[weightKey] = transposed ? raw.t().contiguous() : raw.clone();
+    }
+
+    // Follows the MatMul's output to the Add that adds a named bias.
+    private string? FindBiasAdd(string value)
+    {
+        if (!consumers.TryGetValue(value, out List<OnnxNodeProto>? users))
+        {
+            return null;
+        }
+
+        foreach (OnnxNodeProto user in users.Where(u => u.OpType == "Add" && u.Inputs.Count == 2))
+        {
+            string other = user.Inputs[0] == value ? user.Inputs[1] : user.Inputs[0];
+            if (HuggingFaceKey(other) is string key && key.EndsWith(".bias", StringComparison.Ordinal) && !key.Contains("LayerNorm", StringComparison.Ordinal))
+            {
+                return key;
+            }
+        }
+
+        return null;
+    }
+
+    private BertConfig InferConfig(Dictionary<string, Tensor> state)
+    {
+        long[] words = Require(state, "embeddings.word_embeddings.weight").shape;
+        int hidden = (int)words[1];
+        int layers = CountLayers(state);
+        int intermediate = (int)Require(state, "encoder.layer.0.intermediate.dense.bias").shape[0];
+        int heads = InferHeads(hidden);
+        double eps = InferEpsilon();
+        string activation = InferActivation();
+        var config = new BertConfig
+        {
+            VocabSize = (int)words[0],
+            HiddenSize = hidden,
+            NumHiddenLayers = layers,
+            NumAttentionHeads = heads,
+            IntermediateSize = intermediate,
+            MaxPositionEmbeddings = (int)Require(state, "embeddings.position_embeddings.weight").shape[0],
+            TypeVocabSize = (int)Require(state, "embeddings.token_type_embeddings.weight").shape[0],
+            LayerNormEps = eps,
+            HiddenAct = activation,
+            Architectures = [nameof(BertModel)],
+        };
+        try
+        {
+            config.Validate();
+        }
+        catch (ArgumentException e)
+        {
+            throw new InvalidDataException($"'{source}': the inferred config is invalid: {e.Message}", e);
+        }
+
+        LogInferred(logger, source, layers, hidden, heads, intermediate, activation, eps);
+        return config;
+    }
+
+    private int CountLayers(Dictionary<string, Tensor> state)
+    {
+        var indices = state.Keys
+            .Select(k => LayerIndex().Match(k))
+            .Where(m => m.Success)
+            .Select(m => int.Parse(m.Groups[1].Value, CultureInfo.InvariantCulture))
+            .Distinct()
+            .Order()
+            .ToList();
+        if (indices.Count == 0)
+        {
+            throw new InvalidDataException($"'{source}' is not a BERT export: no 'encoder.layer.N.*' parameters were found.");
+        }
+
+        if (indices[0] != 0 || indices[^1] != indices.Count - 1)
+        {
+            throw new InvalidDataException($"'{source}': encoder layers are not numbered 0..{indices.Count - 1} (found {string.Join(", ", indices)}).");
+        }
+
+        return indices.Count;
+    }
+
+    // Heads from the Reshape that splits a projection into [batch, seq, heads, head_size]; else from the score scale.
+    private int InferHeads(int hidden)
+    {
+        foreach (OnnxNodeProto reshape in graph.Nodes.Where(n => n.OpType == "Reshape" && n.Inputs.Count == 2))
+        {
+            long[]? shape = ConstantShape(reshape.Inputs[1]);
+            if (shape is { Length: 4 } && shape[2] > 0 && shape[3] > 0 && shape[2] * shape[3] == hidden)
+            {
+                return (int)shape[2];
+            }
+        }
+
+        // Scores = MatMul(Q, K^T) / sqrt(head_size), or * 1/sqrt(head_size).
+        foreach (OnnxNodeProto scale in graph.Nodes.Where(n => n.OpType is "Div" or "Mul" && n.Inputs.Count == 2))
+        {
+            if (Producer(scale.Inputs[0]) is { OpType: "MatMul" } scores && !scores.Inputs.Any(constants.ContainsKey)
+                && ScalarConstant(scale.Inputs[1]) is double factor && factor > 0)
+            {
+                double headSize = scale.OpType == "Div" ? factor * factor : 1 / (factor * factor);
+                int rounded = (int)Math.Round(headSize);
+                if (rounded > 0 && Math.Abs(headSize - rounded) < 1e-2 && hidden % rounded == 0)
+                {
+                    return hidden / rounded;
+                }
+            }
+        }
+
+        throw new InvalidDataException($"'{source}': the number of attention heads was not found (no Reshape to [batch, seq, heads, head_size] with constant heads, and no attention score scale).");
+    }
+
+    private double InferEpsilon()
+    {
+        foreach (OnnxNodeProto node in graph.Nodes)
+        {
+            if (node.OpType == "LayerNormalization")
+            {
+                return node.Attributes.TryGetValue("epsilon", out OnnxAttributeProto? eps) && eps.F is float value ? value : 1e-5;
+            }
+
+            // Decomposed LayerNorm: Sqrt(ReduceMean(x^2) + eps).
+            if (node.OpType == "Add" && node.Inputs.Count == 2 && Producer(node.Inputs[0]) is { OpType: "ReduceMean" }
+                && consumers.TryGetValue(node.Outputs[0], out List<OnnxNodeProto>? users) && users.Any(u => u.OpType == "Sqrt")
+                && ScalarConstant(node.Inputs[1]) is double decomposed)
+            {
+                return decomposed;
+            }
+        }
+
+        LogDefaultEpsilon(logger, source);
+        return 1e-12;
+    }
+
+    private string InferActivation()
+    {
+        var ops = graph.Nodes.Select(n => n.OpType).ToHashSet(StringComparer.Ordinal);
+        if (ops.Contains("Erf"))
+        {
+            return "gelu";
+        }
+
+        OnnxNodeProto? gelu = graph.Nodes.FirstOrDefault(n => n.OpType is "Gelu" or "FastGelu");
+        if (gelu is not null)
+        {
+            bool tanh = gelu.OpType == "FastGelu" || (gelu.Attributes.TryGetValue("approximate", out OnnxAttributeProto? a) && a.S == "tanh");
+            return tanh ? "gelu_new" : "gelu";
+        }
+
+        // gelu_new: 0.5 x (1 + tanh(sqrt(2/pi) (x + 0.044715 x^3))).
+        bool hasGeluTanhConstant = constants.Values.Any(c => c.ElementCount == 1 && c.DataType == OnnxTensorProto.Float && Math.Abs(c.ToFloats(source)[0] - 0.044715f) < 1e-6);
+        if (ops.Contains("Tanh") && hasGeluTanhConstant)
+        {
+            return "gelu_new";
+        }
+
+        if (ops.Contains("Relu"))
+        {
+            return "relu";
+        }
+
+        if (ops.Contains("Sigmoid"))
+        {
+            return "silu";
+        }
+
+        throw new InvalidDataException($"'{source}': the feed-forward activation was not recognised (looked for Erf, Gelu, the tanh approximation, Relu, Sigmoid).");
+    }
+
+    private long[]? ConstantShape(string value)
+    {
+        if (constants.TryGetValue(value, out OnnxTensorProto? constant))
+        {
+            return constant.ToInt64s(source);
+        }
+
+        OnnxNodeProto? producer = Producer(value);
+        if (producer is { OpType: "Concat" })
+        {
+            var parts = new List<long>();
+            foreach (string input in producer.Inputs)
+            {
+                // Dynamic dimensions (batch, sequence) come from Shape/Gather/Unsqueeze; mark them unknown.
+                parts.AddRange(constants.TryGetValue(input, out OnnxTensorProto? part) ? part.ToInt64s(source) : [-1]);
+            }
+
+            return parts.ToArray();
+        }
+
+        return null;
+    }
+
+    private double? ScalarConstant(string value) =>
+        constants.TryGetValue(value, out OnnxTensorProto? c) && c.ElementCount == 1 && c.DataType is OnnxTensorProto.Float or OnnxTensorProto.Double or OnnxTensorProto.Float16
+            ? c.ToFloats(source)[0]
+            : null;
+
+    private OnnxNodeProto? Producer(string value) => producers.GetValueOrDefault(value);
+
+    private Tensor Require(Dictionary<string, Tensor> state, string key) =>
+        state.TryGetValue(key, out Tensor? tensor)
+            ? tensor
+            : throw new InvalidDataException($"'{source}' is not a complete BERT export: parameter '{key}' was not found.");
+
+    private static OnnxTensorProto? ConstantValue(OnnxNodeProto node)
+    {
+        foreach (OnnxAttributeProto attribute in node.Attributes.Values)
+        {
+            switch (attribute.Name)
+            {
+                case "value" when attribute.T is not null:
+                    return attribute.T;
+                case "value_float" when attribute.F is float f:
+                    return Scalar(OnnxTensorProto.Float, floats: [f]);
+                case "value_int" when attribute.I is long i:
+                    return Scalar(OnnxTensorProto.Int64, ints: [i]);
+                case "value_ints":
+                    var ints = Scalar(OnnxTensorProto.Int64, ints: attribute.Ints);
+                    ints.Dims.Add(attribute.Ints.Count);
+                    return ints;
+                case "value_floats":
+                    var floats = Scalar(OnnxTensorProto.Float, floats: attribute.Floats);
+                    floats.Dims.Add(attribute.Floats.Count);
+                    return floats;
+            }
+        }
+
+        return null;
+    }
+
+    private static OnnxTensorProto Scalar(int dataType, IEnumerable<float>? floats = null, IEnumerable<long>? ints = null)
+    {
+        var tensor = new OnnxTensorProto { DataType = dataType };
+        tensor.FloatData.AddRange(floats ?? []);
+        tensor.Int64Data.AddRange(ints ?? []);
+        return tensor;
+    }
+
+    // Names of BERT parameters, with or without the "bert." prefix of task models.
+    internal static string? HuggingFaceKey(string name)
+    {
+        string key = name.StartsWith("bert.", StringComparison.Ordinal) ? name["bert.".Length..] : name;
+        return key.StartsWith("embeddings.", StringComparison.Ordinal) || key.StartsWith("encoder.layer.", StringComparison.Ordinal) || key.StartsWith("pooler.", StringComparison.Ordinal)
+            ? key
+            : null;
+    }
+
+    private static string WeightKeyOf(string biasKey) => biasKey[..^".bias".Length] + ".weight";
+
+    [GeneratedRegex(@"^encoder\.layer\.(\d+)\.")]
+    private static partial Regex LayerIndex();
+
+    [LoggerMessage(EventId = 10, Level = LogLevel.Information, Message = "Imported '{Source}': {Layers} layers, hidden {Hidden}, {Heads} heads, intermediate {Intermediate}, {Activation}, layer_norm_eps {Eps}")]
+    private static partial void LogInferred(ILogger logger, string source, int layers, int hidden, int heads, int intermediate, string activation, double eps);
+
+    [LoggerMessage(EventId = 11, Level = LogLevel.Warning, Message = "'{Source}': no LayerNorm epsilon found in the graph; using 1e-12")]
+    private static partial void LogDefaultEpsilon(ILogger logger, string source);
+}

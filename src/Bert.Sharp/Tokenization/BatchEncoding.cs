@@ -1,0 +1,156 @@
+using Bert.Sharp.Tokenization;
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace Bert.Sharp;
+
+/// <summary>
+/// The result of <see cref="BertTokenizer.EncodeBatch(IReadOnlyList{string}, EncodingOptions?)"/>: one row per
+/// input (more with overflow windows), each with ids, attention mask, token types, special-tokens mask and offsets.
+/// </summary>
+/// <remarks>
+/// Rows are plain arrays so they can be inspected, written out or fed to any runtime; <see cref="ToTensors"/>
+/// turns a padded batch into the int64 [batch, sequence] tensors a TorchSharp BERT model takes.
+/// </remarks>
+public sealed class BatchEncoding
+{
+    private readonly int[][] _inputIds;
+    private readonly int[][] _attentionMask;
+    private readonly int[][] _tokenTypeIds;
+    private readonly int[][] _specialTokensMask;
+    private readonly TokenOffset[][] _offsets;
+    private readonly int[] _overflowToSample;
+
+    private BatchEncoding(int count)
+    {
+        _inputIds = new int[count][];
+        _attentionMask = new int[count][];
+        _tokenTypeIds = new int[count][];
+        _specialTokensMask = new int[count][];
+        _offsets = new TokenOffset[count][];
+        _overflowToSample = new int[count];
+    }
+
+    /// <summary>Pads the assembled rows to <paramref name="paddedLength"/> (rows already longer keep their length),
+    /// filling the rows in parallel when <paramref name="parallel"/> is set.</summary>
+    internal static BatchEncoding Create(IReadOnlyList<EncodedRow> rows, int paddedLength, int padId, bool parallel)
+    {
+        var batch = new BatchEncoding(rows.Count);
+        if (parallel)
+        {
+            Parallel.ForEach(
+                System.Collections.Concurrent.Partitioner.Create(0, rows.Count, Math.Max(16, rows.Count / (4 * Environment.ProcessorCount))),
+                range =>
+                {
+                    for (int r = range.Item1; r < range.Item2; r++)
+                    {
+                        batch.Fill(r, rows[r], paddedLength, padId);
+                    }
+                });
+        }
+        else
+        {
+            for (int r = 0; r < rows.Count; r++)
+            {
+                batch.Fill(r, rows[r], paddedLength, padId);
+            }
+        }
+
+        return batch;
+    }
+
+    private void Fill(int r, EncodedRow row, int paddedLength, int padId)
+    {
+        int length = Math.Max(row.Length, paddedLength);
+        var ids = new int[length];
+        var mask = new int[length];
+        var types = new int[length];
+        var special = new int[length];
+        var offsets = new TokenOffset[length];
+        row.Ids.CopyTo(ids, 0);
+        for (int t = 0; t < row.Length; t++)
+        {
+            mask[t] = 1;
+            types[t] = t >= row.SecondStart ? 1 : 0;
+            bool isSpecial = row.IsAddedSpecial(t);
+            special[t] = isSpecial ? 1 : 0;
+            offsets[t] = isSpecial ? default : new TokenOffset(row.Starts[t], row.Ends[t]);
+        }
+
+        for (int t = row.Length; t < length; t++)
+        {
+            ids[t] = padId;
+            special[t] = 1;
+        }
+
+        _inputIds[r] = ids;
+        _attentionMask[r] = mask;
+        _tokenTypeIds[r] = types;
+        _specialTokensMask[r] = special;
+        _offsets[r] = offsets;
+        _overflowToSample[r] = row.Sample;
+    }
+
+    /// <summary>Number of rows.</summary>
+    public int Count => _inputIds.Length;
+
+    /// <summary>Token ids of each row (<c>input_ids</c>).</summary>
+    public IReadOnlyList<int[]> InputIds => _inputIds;
+
+    /// <summary>1 for real tokens, 0 for padding (<c>attention_mask</c>).</summary>
+    public IReadOnlyList<int[]> AttentionMask => _attentionMask;
+
+    /// <summary>0 for the first text and its [CLS]/[SEP], 1 for the second text and its [SEP] (<c>token_type_ids</c>).</summary>
+    public IReadOnlyList<int[]> TokenTypeIds => _tokenTypeIds;
+
+    /// <summary>1 for the [CLS]/[SEP] added around the texts and for padding, 0 for text tokens
+    /// (<c>special_tokens_mask</c>).</summary>
+    public IReadOnlyList<int[]> SpecialTokensMask => _specialTokensMask;
+
+    /// <summary>Char range of each token in its own text (the second text's tokens index the second text);
+    /// (0, 0) for special and padding tokens.</summary>
+    public IReadOnlyList<TokenOffset[]> Offsets => _offsets;
+
+    /// <summary>For each row, the index of the input it comes from: the identity unless overflow windows were asked for.</summary>
+    public IReadOnlyList<int> OverflowToSampleMapping => _overflowToSample;
+
+    /// <summary>True when every row has the same length, i.e. the batch can become one tensor.</summary>
+    public bool IsRectangular => _inputIds.Length == 0 || _inputIds.All(r => r.Length == _inputIds[0].Length);
+
+    /// <summary>
+    /// The batch as int64 tensors [rows, sequence] on <paramref name="device"/> (CPU when null). Needs a
+    /// rectangular batch: encode with padding (the default) first.
+    /// </summary>
+    /// <exception cref="InvalidOperationException">The rows have different lengths.</exception>
+    public BertInputTensors ToTensors(Device? device = null)
+    {
+        if (!IsRectangular)
+        {
+            throw new InvalidOperationException(
+                "The rows have different lengths, so they cannot form one tensor; encode with PaddingStrategy.Longest or MaxLength.");
+        }
+
+        int rows = _inputIds.Length;
+        int columns = rows == 0 ? 0 : _inputIds[0].Length;
+        long[] shape = [rows, columns];
+        Tensor ids = torch.tensor(Flatten(_inputIds, columns), shape, ScalarType.Int64, device);
+        Tensor mask = torch.tensor(Flatten(_attentionMask, columns), shape, ScalarType.Int64, device);
+        Tensor types = torch.tensor(Flatten(_tokenTypeIds, columns), shape, ScalarType.Int64, device);
+        return new BertInputTensors(ids, mask, types);
+    }
+
+    private static long[] Flatten(int[][] rows, int columns)
+    {
+        var flat = new long[rows.Length * columns];
+        for (int r = 0; r < rows.Length; r++)
+        {
+            int[] row = rows[r];
+            for (int c = 0; c < columns; c++)
+            {
+                flat[(r * columns) + c] = row[c];
+            }
+        }
+
+        return flat;
+    }
+}

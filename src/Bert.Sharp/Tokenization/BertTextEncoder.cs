@@ -1,0 +1,321 @@
+namespace Bert.Sharp.Tokenization;
+
+/// <summary>
+/// Text → WordPiece tokens with offsets, exactly as Hugging Face's BERT pipeline (special tokens in the text,
+/// BertNormalizer, BertPreTokenizer, WordPiece) but in one pass over the text with no per-token allocation.
+/// </summary>
+/// <remarks>Immutable; every mutable buffer is per call or per thread, so concurrent use is safe.</remarks>
+internal sealed class BertTextEncoder
+{
+    private readonly WordPieceVocabulary _vocabulary;
+    private readonly SpecialTokenMatcher _specialTokens;
+    private readonly bool _cleanText;
+    private readonly bool _lowercase;
+    private readonly bool _stripAccents;
+    private readonly bool _chineseCharacters;
+    private readonly int _maxCharsPerWord;
+    private readonly int _unknownId;
+
+    public BertTextEncoder(
+        WordPieceVocabulary vocabulary,
+        SpecialTokenMatcher specialTokens,
+        bool cleanText,
+        bool lowercase,
+        bool stripAccents,
+        bool chineseCharacters,
+        int maxCharsPerWord,
+        int unknownId)
+    {
+        _vocabulary = vocabulary;
+        _specialTokens = specialTokens;
+        _cleanText = cleanText;
+        _lowercase = lowercase;
+        _stripAccents = stripAccents;
+        _chineseCharacters = chineseCharacters;
+        _maxCharsPerWord = maxCharsPerWord;
+        _unknownId = unknownId;
+    }
+
+    /// <summary>Appends the tokens of <paramref name="text"/> (no [CLS]/[SEP]) to <paramref name="output"/>.</summary>
+    public void Encode(ReadOnlySpan<char> text, TokenBuffer output)
+    {
+        WordState word = WordState.Rent(_maxCharsPerWord);
+        int position = 0;
+        while (position < text.Length)
+        {
+            (int index, int length, int id) = _specialTokens.FindNext(text, position);
+            int segmentEnd = index < 0 ? text.Length : index;
+            EncodeSegment(text[position..segmentEnd], position, output, word);
+            if (index < 0)
+            {
+                break;
+            }
+
+            output.Add(id, index, index + length);
+            position = index + length;
+        }
+    }
+
+    private void EncodeSegment(ReadOnlySpan<char> text, int offset, TokenBuffer output, WordState word)
+    {
+        Span<char> normalized = stackalloc char[RuneNormalizer.MaxOutputChars];
+        int i = 0;
+        while (i < text.Length)
+        {
+            char c = text[i];
+            if (c < 128)
+            {
+                switch (BertCharacterClasses.AsciiClass(c))
+                {
+                    case 0:
+                        word.Append(_lowercase && char.IsAsciiLetterUpper(c) ? (char)(c | 0x20) : c, offset + i, offset + i + 1);
+                        if (word.CodePoints > _maxCharsPerWord)
+                        {
+                            // Skip the rest of an over-long ASCII word quickly: it becomes [UNK] anyway.
+                            i++;
+                            while (i < text.Length && text[i] < 128 && BertCharacterClasses.AsciiClass(text[i]) == 0)
+                            {
+                                word.Extend(offset + i + 1);
+                                i++;
+                            }
+
+                            continue;
+                        }
+
+                        break;
+                    case 1:
+                        if (!_cleanText)
+                        {
+                            word.Append(c, offset + i, offset + i + 1);
+                        }
+
+                        break;
+                    case 2:
+                        Flush(word, output);
+                        break;
+                    default:
+                        Flush(word, output);
+                        word.Append(c, offset + i, offset + i + 1);
+                        Flush(word, output);
+                        break;
+                }
+
+                i++;
+                continue;
+            }
+
+            int codePoint;
+            int width = 1;
+            if (char.IsHighSurrogate(c) && i + 1 < text.Length && char.IsLowSurrogate(text[i + 1]))
+            {
+                codePoint = char.ConvertToUtf32(c, text[i + 1]);
+                width = 2;
+            }
+            else
+            {
+                // A lone surrogate is not text: it stands for U+FFFD, as when the text is converted to UTF-8.
+                codePoint = char.IsSurrogate(c) ? 0xFFFD : c;
+            }
+
+            int start = offset + i;
+            int end = start + width;
+            i += width;
+
+            if (_cleanText && BertCharacterClasses.IsRemoved(codePoint))
+            {
+                continue;
+            }
+
+            if (BertCharacterClasses.IsWhitespace(codePoint))
+            {
+                Flush(word, output);
+                continue;
+            }
+
+            bool isolate = _chineseCharacters && BertCharacterClasses.IsChineseCharacter(codePoint);
+            if (isolate)
+            {
+                Flush(word, output);
+            }
+
+            int count = (_lowercase || _stripAccents)
+                ? RuneNormalizer.Normalize(codePoint, _stripAccents, _lowercase, normalized)
+                : new System.Text.Rune(codePoint).EncodeToUtf16(normalized);
+            int k = 0;
+            while (k < count)
+            {
+                int partWidth = char.IsHighSurrogate(normalized[k]) && k + 1 < count ? 2 : 1;
+                int part = partWidth == 2 ? char.ConvertToUtf32(normalized[k], normalized[k + 1]) : normalized[k];
+                if (BertCharacterClasses.IsPunctuation(part))
+                {
+                    Flush(word, output);
+                    word.Append(normalized.Slice(k, partWidth), start, end);
+                    Flush(word, output);
+                }
+                else if (BertCharacterClasses.IsWhitespace(part))
+                {
+                    Flush(word, output);
+                }
+                else
+                {
+                    word.Append(normalized.Slice(k, partWidth), start, end);
+                }
+
+                k += partWidth;
+            }
+
+            if (isolate)
+            {
+                Flush(word, output);
+            }
+        }
+
+        Flush(word, output);
+    }
+
+    private void Flush(WordState word, TokenBuffer output)
+    {
+        if (word.IsEmpty)
+        {
+            return;
+        }
+
+        if (word.CodePoints > _maxCharsPerWord)
+        {
+            output.Add(_unknownId, word.Start, word.End);
+            word.Reset();
+            return;
+        }
+
+        ReadOnlySpan<char> chars = word.Chars;
+        int pieces = _vocabulary.Split(chars, word.PieceIds, word.PieceEnds);
+        if (pieces < 0)
+        {
+            output.Add(_unknownId, word.Start, word.End);
+        }
+        else
+        {
+            int from = 0;
+            for (int p = 0; p < pieces; p++)
+            {
+                int to = word.PieceEnds[p];
+                output.Add(word.PieceIds[p], word.CharStarts[from], word.CharEnds[to - 1]);
+                from = to;
+            }
+        }
+
+        word.Reset();
+    }
+
+    /// <summary>The word being built: normalized chars and, for each, the original range it came from.</summary>
+    private sealed class WordState
+    {
+        [ThreadStatic]
+        private static WordState? _cached;
+
+        private char[] _chars;
+        private int[] _charStarts;
+        private int[] _charEnds;
+        private int _length;
+        private readonly int _capacity;
+
+        private WordState(int maxCharsPerWord)
+        {
+            // A word longer than the limit (in characters) is never split, so twice the limit in UTF-16 units
+            // plus one normalized character is the most that is ever stored.
+            _capacity = (2 * maxCharsPerWord) + RuneNormalizer.MaxOutputChars + 2;
+            _chars = new char[_capacity];
+            _charStarts = new int[_capacity];
+            _charEnds = new int[_capacity];
+            PieceIds = new int[_capacity];
+            PieceEnds = new int[_capacity];
+        }
+
+        public int CodePoints { get; private set; }
+
+        public int Start { get; private set; }
+
+        public int End { get; private set; }
+
+        public bool IsEmpty => CodePoints == 0;
+
+        public ReadOnlySpan<char> Chars => _chars.AsSpan(0, _length);
+
+        public int[] CharStarts => _charStarts;
+
+        public int[] CharEnds => _charEnds;
+
+        public int[] PieceIds { get; }
+
+        public int[] PieceEnds { get; }
+
+        public static WordState Rent(int maxCharsPerWord)
+        {
+            WordState? state = _cached;
+            if (state is null || state._capacity != (2 * maxCharsPerWord) + RuneNormalizer.MaxOutputChars + 2)
+            {
+                state = new WordState(maxCharsPerWord);
+                _cached = state;
+            }
+
+            state.Reset();
+            return state;
+        }
+
+        public void Reset()
+        {
+            _length = 0;
+            CodePoints = 0;
+        }
+
+        public void Append(char c, int start, int end)
+        {
+            if (CodePoints == 0)
+            {
+                Start = start;
+            }
+
+            End = end;
+            CodePoints++;
+            if (_length < _capacity)
+            {
+                _chars[_length] = c;
+                _charStarts[_length] = start;
+                _charEnds[_length] = end;
+                _length++;
+            }
+        }
+
+        public void Append(ReadOnlySpan<char> chars, int start, int end)
+        {
+            if (CodePoints == 0)
+            {
+                Start = start;
+            }
+
+            End = end;
+            CodePoints++;
+            if (_length + chars.Length <= _capacity)
+            {
+                for (int k = 0; k < chars.Length; k++)
+                {
+                    _chars[_length] = chars[k];
+                    _charStarts[_length] = start;
+                    _charEnds[_length] = end;
+                    _length++;
+                }
+            }
+            else
+            {
+                _length = _capacity; // Past the limit: the word is [UNK]; stop storing.
+            }
+        }
+
+        /// <summary>Counts one more character of an over-long word without storing it.</summary>
+        public void Extend(int end)
+        {
+            End = end;
+            CodePoints++;
+        }
+    }
+}

@@ -1,0 +1,393 @@
+using System.Collections.Concurrent;
+using System.Text;
+using Bert.Sharp.Tokenization;
+
+namespace Bert.Sharp;
+
+/// <summary>
+/// BERT's WordPiece tokenizer, producing exactly the ids of Hugging Face's (<c>BertTokenizerFast</c>) for any text:
+/// the same clean-up, CJK splitting, lower-casing and accent stripping, punctuation splitting, over-long words and
+/// special tokens written in the text.
+/// </summary>
+/// <remarks>
+/// <para>Load it the way the model was saved: <see cref="FromPretrained"/> for a checkpoint directory,
+/// <see cref="FromVocabulary"/> for a bare <c>vocab.txt</c>, <see cref="FromTokenizerJson"/> for a
+/// <c>tokenizer.json</c>. Use <see cref="Encode"/> for one text and
+/// <see cref="EncodeBatch(IReadOnlyList{string}, EncodingOptions?)"/> to get a padded batch (and tensors) for a model.</para>
+/// <para>Instances are immutable and safe to share between threads.</para>
+/// </remarks>
+public sealed class BertTokenizer
+{
+    private readonly WordPieceVocabulary _vocabulary;
+    private readonly BertTextEncoder _encoder;
+    private readonly IReadOnlyList<string> _addedSpecialTokens;
+    private readonly HashSet<int> _specialIds;
+    private readonly int _padId;
+    private readonly int _maskId;
+
+    private BertTokenizer(TokenizerDefinition definition)
+    {
+        BertTokenizerOptions options = definition.Options;
+        if (options.MaxInputCharsPerWord < 1)
+        {
+            throw new ArgumentOutOfRangeException(nameof(definition), options.MaxInputCharsPerWord, "MaxInputCharsPerWord must be at least 1.");
+        }
+
+        if (options.ModelMaxLength < 1)
+        {
+            throw new ArgumentOutOfRangeException(nameof(definition), options.ModelMaxLength, "ModelMaxLength must be at least 1.");
+        }
+
+        _vocabulary = new WordPieceVocabulary(definition.Vocabulary, definition.ContinuingSubwordPrefix);
+        Options = options;
+        UnkTokenId = RequiredId(options.UnknownToken, "unknown", definition.Source);
+        ClsTokenId = RequiredId(options.ClsToken, "classification", definition.Source);
+        SepTokenId = RequiredId(options.SepToken, "separator", definition.Source);
+        _padId = _vocabulary.TryGetId(options.PadToken, out int pad) ? pad : -1;
+        _maskId = _vocabulary.TryGetId(options.MaskToken, out int mask) ? mask : -1;
+        _addedSpecialTokens = definition.AddedSpecialTokens;
+
+        var inText = new List<(string, int)>();
+        _specialIds = [];
+        foreach (string token in new[] { options.PadToken, options.UnknownToken, options.ClsToken, options.SepToken, options.MaskToken }.Concat(_addedSpecialTokens))
+        {
+            if (_vocabulary.TryGetId(token, out int id))
+            {
+                inText.Add((token, id));
+                _specialIds.Add(id);
+            }
+        }
+
+        _encoder = new BertTextEncoder(
+            _vocabulary,
+            new SpecialTokenMatcher(inText),
+            options.CleanText,
+            options.DoLowerCase,
+            options.EffectiveStripAccents,
+            options.TokenizeChineseChars,
+            options.MaxInputCharsPerWord,
+            UnkTokenId);
+    }
+
+    /// <summary>The normalization settings and special tokens in force.</summary>
+    public BertTokenizerOptions Options { get; }
+
+    /// <summary>Number of token ids (the size of the model's embedding table).</summary>
+    public int VocabularySize => _vocabulary.Count;
+
+    /// <summary>The longest sequence the model accepts (<c>model_max_length</c>, 512 unless the files say otherwise).</summary>
+    public int ModelMaxLength => Options.ModelMaxLength;
+
+    /// <summary>Id of the unknown token.</summary>
+    public int UnkTokenId { get; }
+
+    /// <summary>Id of the classification token that starts every sequence.</summary>
+    public int ClsTokenId { get; }
+
+    /// <summary>Id of the separator token.</summary>
+    public int SepTokenId { get; }
+
+    /// <summary>Id of the padding token.</summary>
+    /// <exception cref="InvalidOperationException">The vocabulary has no padding token.</exception>
+    public int PadTokenId => _padId >= 0 ? _padId
+        : throw new InvalidOperationException($"The vocabulary has no padding token '{Options.PadToken}'.");
+
+    /// <summary>Id of the mask token.</summary>
+    /// <exception cref="InvalidOperationException">The vocabulary has no mask token.</exception>
+    public int MaskTokenId => _maskId >= 0 ? _maskId
+        : throw new InvalidOperationException($"The vocabulary has no mask token '{Options.MaskToken}'.");
+
+    /// <summary>
+    /// Loads the tokenizer of a Hugging Face checkpoint directory: <c>tokenizer.json</c> when present, otherwise
+    /// <c>vocab.txt</c>; <c>tokenizer_config.json</c> and <c>special_tokens_map.json</c> supply the settings.
+    /// </summary>
+    /// <param name="directory">A local directory (as written by <see cref="SavePretrained"/> or <c>save_pretrained</c>).</param>
+    /// <exception cref="DirectoryNotFoundException">The directory does not exist or is a file.</exception>
+    /// <exception cref="FileNotFoundException">The directory has neither <c>tokenizer.json</c> nor <c>vocab.txt</c>.</exception>
+    /// <exception cref="InvalidDataException">A file is malformed or lacks [UNK], [CLS] or [SEP]; the message names it.</exception>
+    public static BertTokenizer FromPretrained(string directory)
+    {
+        ArgumentException.ThrowIfNullOrWhiteSpace(directory);
+        if (!Directory.Exists(directory))
+        {
+            throw new DirectoryNotFoundException(File.Exists(directory)
+                ? $"'{directory}' is a file; FromPretrained expects a directory with vocab.txt or tokenizer.json."
+                : $"Tokenizer directory '{directory}' does not exist.");
+        }
+
+        string config = Path.Combine(directory, TokenizerFiles.ConfigFile);
+        string map = Path.Combine(directory, TokenizerFiles.SpecialTokensMapFile);
+        string json = Path.Combine(directory, TokenizerFiles.TokenizerJsonFile);
+        string vocab = Path.Combine(directory, TokenizerFiles.VocabFile);
+        BertTokenizerOptions options = TokenizerFiles.ReadConfig(config, map, new BertTokenizerOptions());
+        if (File.Exists(json))
+        {
+            return new BertTokenizer(TokenizerFiles.ReadTokenizerJson(json, options));
+        }
+
+        if (File.Exists(vocab))
+        {
+            return FromVocabulary(vocab, options);
+        }
+
+        throw new FileNotFoundException(
+            $"Tokenizer directory '{directory}' has neither {TokenizerFiles.TokenizerJsonFile} nor {TokenizerFiles.VocabFile}.", vocab);
+    }
+
+    /// <summary>Builds a tokenizer from a BERT <c>vocab.txt</c> (one token per line) and settings.</summary>
+    /// <param name="vocabPath">Path of the vocabulary file.</param>
+    /// <param name="options">Normalization and special tokens; null uses the <c>bert-base-uncased</c> defaults.</param>
+    /// <exception cref="FileNotFoundException">The file does not exist.</exception>
+    /// <exception cref="InvalidDataException">The vocabulary is empty or lacks [UNK], [CLS] or [SEP].</exception>
+    public static BertTokenizer FromVocabulary(string vocabPath, BertTokenizerOptions? options = null)
+    {
+        ArgumentException.ThrowIfNullOrWhiteSpace(vocabPath);
+        var entries = TokenizerFiles.ReadVocabulary(vocabPath);
+        return new BertTokenizer(new TokenizerDefinition(entries, options ?? new BertTokenizerOptions(), "##", [], vocabPath));
+    }
+
+    /// <summary>Builds a tokenizer from a Hugging Face <c>tokenizer.json</c> (WordPiece model, BertNormalizer,
+    /// BertPreTokenizer). Settings the file does not hold (such as <c>model_max_length</c>) come from <paramref name="options"/>.</summary>
+    /// <exception cref="InvalidDataException">The file is not valid JSON or misses a key; the message names the JSON path.</exception>
+    /// <exception cref="NotSupportedException">The file describes another model or normalizer.</exception>
+    public static BertTokenizer FromTokenizerJson(string path, BertTokenizerOptions? options = null)
+    {
+        ArgumentException.ThrowIfNullOrWhiteSpace(path);
+        if (!File.Exists(path))
+        {
+            throw new FileNotFoundException($"Tokenizer file '{path}' does not exist.", path);
+        }
+
+        return new BertTokenizer(TokenizerFiles.ReadTokenizerJson(path, options ?? new BertTokenizerOptions()));
+    }
+
+    /// <summary>Writes <c>vocab.txt</c>, <c>tokenizer_config.json</c>, <c>special_tokens_map.json</c> and
+    /// <c>tokenizer.json</c> to <paramref name="directory"/> (created if needed), each file atomically.
+    /// Hugging Face's <c>AutoTokenizer.from_pretrained</c> and <see cref="FromPretrained"/> read the result.</summary>
+    public void SavePretrained(string directory)
+    {
+        ArgumentException.ThrowIfNullOrWhiteSpace(directory);
+        TokenizerFiles.Save(directory, _vocabulary, Options, _addedSpecialTokens);
+    }
+
+    /// <summary>
+    /// Token ids of <paramref name="text"/> (and <paramref name="pair"/>) with [CLS] and [SEP]:
+    /// <c>[CLS] text [SEP]</c> or <c>[CLS] text [SEP] pair [SEP]</c>. No truncation: use
+    /// <see cref="EncodeBatch(IReadOnlyList{string}, EncodingOptions?)"/> for model-ready input.
+    /// </summary>
+    /// <exception cref="ArgumentNullException"><paramref name="text"/> is null.</exception>
+    public IReadOnlyList<int> Encode(string text, string? pair = null)
+    {
+        ArgumentNullException.ThrowIfNull(text);
+        TokenBuffer first = TokenBuffer.RentFirst();
+        _encoder.Encode(text, first);
+        TokenBuffer? second = null;
+        if (pair is not null)
+        {
+            second = TokenBuffer.RentSecond();
+            _encoder.Encode(pair, second);
+        }
+
+        int total = first.Count + 2 + (second is null ? 0 : second.Count + 1);
+        var ids = new int[total];
+        ids[0] = ClsTokenId;
+        first.Ids.CopyTo(ids.AsSpan(1));
+        ids[first.Count + 1] = SepTokenId;
+        if (second is not null)
+        {
+            second.Ids.CopyTo(ids.AsSpan(first.Count + 2));
+            ids[^1] = SepTokenId;
+        }
+
+        return ids;
+    }
+
+    /// <summary>The WordPiece tokens of <paramref name="text"/>, without [CLS]/[SEP] (Hugging Face's <c>tokenize</c>).</summary>
+    public IReadOnlyList<string> Tokenize(string text)
+    {
+        ArgumentNullException.ThrowIfNull(text);
+        TokenBuffer buffer = TokenBuffer.RentFirst();
+        _encoder.Encode(text, buffer);
+        var tokens = new string[buffer.Count];
+        for (int i = 0; i < tokens.Length; i++)
+        {
+            tokens[i] = _vocabulary.GetToken(buffer.Ids[i])!;
+        }
+
+        return tokens;
+    }
+
+    /// <summary>
+    /// Encodes single texts into a batch: truncated, wrapped in [CLS]/[SEP] and padded as
+    /// <paramref name="options"/> says (default: longest-first truncation to <see cref="ModelMaxLength"/>, padding
+    /// to the longest row). Large batches are spread over all cores.
+    /// </summary>
+    /// <exception cref="ArgumentException">A text is null.</exception>
+    public BatchEncoding EncodeBatch(IReadOnlyList<string> texts, EncodingOptions? options = null)
+    {
+        ArgumentNullException.ThrowIfNull(texts);
+        return EncodeBatchCore(texts, null, options ?? EncodingOptions.Default);
+    }
+
+    /// <summary>
+    /// Encodes pairs of texts (<c>texts[i]</c> with <c>pairs[i]</c>, e.g. question and passage) into a batch:
+    /// <c>[CLS] A [SEP] B [SEP]</c> with token types 0 then 1, truncated and padded as <paramref name="options"/> says.
+    /// </summary>
+    /// <exception cref="ArgumentException">The lists differ in length or hold a null.</exception>
+    public BatchEncoding EncodeBatch(IReadOnlyList<string> texts, IReadOnlyList<string> pairs, EncodingOptions? options = null)
+    {
+        ArgumentNullException.ThrowIfNull(texts);
+        ArgumentNullException.ThrowIfNull(pairs);
+        if (texts.Count != pairs.Count)
+        {
+            throw new ArgumentException($"texts has {texts.Count} items but pairs has {pairs.Count}; they must match.", nameof(pairs));
+        }
+
+        return EncodeBatchCore(texts, pairs, options ?? EncodingOptions.Default);
+    }
+
+    /// <summary>
+    /// Turns ids back into text as Hugging Face's WordPiece decoder does: pieces joined with spaces, <c>##</c>
+    /// continuations glued to their word, spaces before <c>. , ! ?</c> and contractions removed. Lower-casing and
+    /// stripped accents are not undone.
+    /// </summary>
+    /// <exception cref="ArgumentOutOfRangeException">An id is not in the vocabulary.</exception>
+    public string Decode(IEnumerable<int> ids, bool skipSpecialTokens = true)
+    {
+        ArgumentNullException.ThrowIfNull(ids);
+        var text = new StringBuilder();
+        string prefix = _vocabulary.ContinuingSubwordPrefix;
+        int index = 0;
+        foreach (int id in ids)
+        {
+            if (skipSpecialTokens && _specialIds.Contains(id))
+            {
+                continue;
+            }
+
+            string token = _vocabulary.GetToken(id)
+                ?? throw new ArgumentOutOfRangeException(nameof(ids), id, $"Id {id} is not in the vocabulary (size {VocabularySize}).");
+            string piece = index == 0 ? token
+                : prefix.Length > 0 && token.StartsWith(prefix, StringComparison.Ordinal) ? token[prefix.Length..]
+                : " " + token;
+            text.Append(CleanUp(piece));
+            index++;
+        }
+
+        return text.ToString();
+    }
+
+    /// <summary>The token of <paramref name="id"/>, or null when the id is not in the vocabulary.</summary>
+    public string? IdToToken(int id) => _vocabulary.GetToken(id);
+
+    /// <summary>The id of <paramref name="token"/> (exact, no normalization), or null when it is not in the vocabulary.</summary>
+    public int? TokenToId(string token)
+    {
+        ArgumentNullException.ThrowIfNull(token);
+        return _vocabulary.TryGetId(token, out int id) ? id : null;
+    }
+
+    /// <summary>The tokens of <paramref name="ids"/>; ids outside the vocabulary give the unknown token.</summary>
+    public IReadOnlyList<string> ConvertIdsToTokens(IEnumerable<int> ids)
+    {
+        ArgumentNullException.ThrowIfNull(ids);
+        return ids.Select(id => _vocabulary.GetToken(id) ?? Options.UnknownToken).ToArray();
+    }
+
+    /// <summary>The ids of <paramref name="tokens"/>; tokens outside the vocabulary give <see cref="UnkTokenId"/>.</summary>
+    public IReadOnlyList<int> ConvertTokensToIds(IEnumerable<string> tokens)
+    {
+        ArgumentNullException.ThrowIfNull(tokens);
+        return tokens.Select(t => _vocabulary.TryGetId(t ?? string.Empty, out int id) ? id : UnkTokenId).ToArray();
+    }
+
+    private BatchEncoding EncodeBatchCore(IReadOnlyList<string> texts, IReadOnlyList<string>? pairs, EncodingOptions options)
+    {
+        int maxLength = options.MaxLength ?? ModelMaxLength;
+        if (maxLength < 1)
+        {
+            throw new ArgumentOutOfRangeException(nameof(options), maxLength, "MaxLength must be at least 1.");
+        }
+
+        if (options.PadToMultipleOf is < 1)
+        {
+            throw new ArgumentOutOfRangeException(nameof(options), options.PadToMultipleOf, "PadToMultipleOf must be at least 1.");
+        }
+
+        int count = texts.Count;
+        var perSample = new List<EncodedRow>[count];
+        bool parallel = count >= 64 && Environment.ProcessorCount > 1;
+        void EncodeRange(int from, int to)
+        {
+            for (int i = from; i < to; i++)
+            {
+                string text = texts[i] ?? throw new ArgumentException($"texts[{i}] is null.", nameof(texts));
+                TokenBuffer first = TokenBuffer.RentFirst();
+                _encoder.Encode(text, first);
+                TokenBuffer? second = null;
+                if (pairs is not null)
+                {
+                    string pair = pairs[i] ?? throw new ArgumentException($"pairs[{i}] is null.", nameof(pairs));
+                    second = TokenBuffer.RentSecond();
+                    _encoder.Encode(pair, second);
+                }
+
+                var rows = new List<EncodedRow>(1);
+                SequenceAssembler.Assemble(first, second, i, options, maxLength, ClsTokenId, SepTokenId, rows);
+                perSample[i] = rows;
+            }
+        }
+
+        if (parallel)
+        {
+            int chunk = Math.Max(16, count / (4 * Environment.ProcessorCount));
+            Parallel.ForEach(Partitioner.Create(0, count, chunk), range => EncodeRange(range.Item1, range.Item2));
+        }
+        else
+        {
+            EncodeRange(0, count);
+        }
+
+        var allRows = new List<EncodedRow>(count);
+        foreach (List<EncodedRow> rows in perSample)
+        {
+            allRows.AddRange(rows);
+        }
+
+        int paddedLength = 0;
+        if (options.Padding != PaddingStrategy.None)
+        {
+            paddedLength = options.Padding == PaddingStrategy.MaxLength ? maxLength : allRows.Count == 0 ? 0 : allRows.Max(r => r.Length);
+            if (options.PadToMultipleOf is > 1 and int multiple && paddedLength % multiple != 0)
+            {
+                paddedLength += multiple - (paddedLength % multiple);
+            }
+
+            if (allRows.Any(r => r.Length < paddedLength))
+            {
+                _ = PadTokenId; // Throws a clear error when the vocabulary cannot pad.
+            }
+        }
+
+        return BatchEncoding.Create(allRows, paddedLength, _padId, parallel);
+    }
+
+    private int RequiredId(string token, string role, string source) =>
+        _vocabulary.TryGetId(token, out int id)
+            ? id
+            : throw new InvalidDataException($"'{source}': the vocabulary has no {role} token '{token}'; a BERT vocabulary needs it.");
+
+    // Hugging Face's decoder clean-up, applied to each piece as it does.
+    private static string CleanUp(string piece) => piece
+        .Replace(" .", ".", StringComparison.Ordinal)
+        .Replace(" ?", "?", StringComparison.Ordinal)
+        .Replace(" !", "!", StringComparison.Ordinal)
+        .Replace(" ,", ",", StringComparison.Ordinal)
+        .Replace(" ' ", "'", StringComparison.Ordinal)
+        .Replace(" n't", "n't", StringComparison.Ordinal)
+        .Replace(" 'm", "'m", StringComparison.Ordinal)
+        .Replace(" do not", " don't", StringComparison.Ordinal)
+        .Replace(" 's", "'s", StringComparison.Ordinal)
+        .Replace(" 've", "'ve", StringComparison.Ordinal)
+        .Replace(" 're", "'re", StringComparison.Ordinal);
+}
