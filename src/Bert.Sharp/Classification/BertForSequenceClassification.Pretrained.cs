@@ -36,6 +36,25 @@ public sealed partial class BertForSequenceClassification
     /// <exception cref="InvalidDataException">A file is malformed, or an encoder weight has the wrong shape.</exception>
     public static BertForSequenceClassification FromPretrained(string directoryOrModelId, IReadOnlyList<string>? labels = null, ClassifierLoadOptions? options = null)
     {
+        return Load(directoryOrModelId, labels, options);
+    }
+
+    /// <summary>Loads a classifier with the encoder's load options (device, logging, attention kernel); see the other overload.</summary>
+    /// <inheritdoc cref="FromPretrained(string, IReadOnlyList{string}?, ClassifierLoadOptions?)"/>
+    public static BertForSequenceClassification FromPretrained(string directoryOrModelId, IReadOnlyList<string>? labels, BertLoadOptions options)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        BertForSequenceClassification model = Load(directoryOrModelId, labels, new ClassifierLoadOptions { Device = options.Device, LoggerFactory = options.LoggerFactory, AttnImplementation = options.AttnImplementation });
+        if (options.DType is ScalarType dtype)
+        {
+            model.to(dtype);
+        }
+
+        return model;
+    }
+
+    private static BertForSequenceClassification Load(string directoryOrModelId, IReadOnlyList<string>? labels, ClassifierLoadOptions? options)
+    {
         ArgumentException.ThrowIfNullOrEmpty(directoryOrModelId);
         options ??= new ClassifierLoadOptions();
         ILogger logger = options.LoggerFactory?.CreateLogger<BertForSequenceClassification>() ?? NullLogger<BertForSequenceClassification>.Instance;
@@ -109,17 +128,18 @@ public sealed partial class BertForSequenceClassification
 
     /// <summary>
     /// Writes the model as a Hugging Face directory that <c>transformers</c>' <c>BertForSequenceClassification.from_pretrained</c>,
-    /// <see cref="FromPretrained"/> and <c>TextClassifier.FromPretrained</c> load:
+    /// <see cref="FromPretrained(string, IReadOnlyList{string}?, ClassifierLoadOptions?)"/> and <c>TextClassifier.FromPretrained</c> load:
     /// <c>config.json</c> (with <c>architectures</c>, <c>id2label</c>, <c>label2id</c>, <c>problem_type</c>) and
     /// <c>model.safetensors</c> (<c>bert.*</c>, <c>classifier.*</c>). The folder appears complete or not at all: it is
     /// written aside and renamed into place.
     /// </summary>
     /// <param name="directory">The target folder; an existing one is replaced.</param>
+    /// <param name="tokenizer">Also writes the tokenizer files, so the folder is self-contained for <see cref="TextClassifier"/>.</param>
     /// <exception cref="UnauthorizedAccessException">The folder cannot be written; the message names it.</exception>
-    public void SavePretrained(string directory)
+    public void SavePretrained(string directory, BertTokenizer? tokenizer = null)
     {
         ArgumentException.ThrowIfNullOrEmpty(directory);
-        AtomicDirectory.Write(directory, temp => WriteFiles(temp, null));
+        AtomicDirectory.Write(directory, temp => WriteFiles(temp, tokenizer is null ? null : tokenizer.SavePretrained));
     }
 
     /// <summary>Writes config, weights (and tokenizer files) into an existing folder, file by file.</summary>

@@ -3,7 +3,7 @@ using static TorchSharp.torch;
 
 namespace Bert.Sharp;
 
-/// <summary>How <see cref="BertForSequenceClassification.FromPretrained"/> builds the model.</summary>
+/// <summary>How <see cref="BertForSequenceClassification.FromPretrained(string, IReadOnlyList{string}?, ClassifierLoadOptions?)"/> builds the model.</summary>
 public sealed record ClassifierLoadOptions
 {
     /// <summary>What the head predicts; <c>null</c> reads <c>problem_type</c> from <c>config.json</c> (Hugging Face's rules when absent).</summary>

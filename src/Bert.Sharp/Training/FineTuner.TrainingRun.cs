@@ -9,7 +9,7 @@ namespace Bert.Sharp;
 
 public sealed partial class FineTuner
 {
-    /// <summary>One call of <see cref="Train"/>: the loop and everything it owns (optimizer, caches, writer).</summary>
+    /// <summary>One call of <c>Train</c>: the loop and everything it owns (optimizer, caches, writer).</summary>
     private sealed class TrainingRun : IDisposable
     {
         private readonly FineTuner owner;
@@ -397,7 +397,7 @@ public sealed partial class FineTuner
             {
                 Step = state.GlobalStep,
                 TotalSteps = scheduler.TotalSteps,
-                Epoch = Math.Min(state.Epoch + 1, totalEpochs),
+                Epoch = Math.Min(state.Epoch, totalEpochs - 1),
                 TotalEpochs = totalEpochs,
                 EpochProgress = epochProgress,
                 Loss = loss,

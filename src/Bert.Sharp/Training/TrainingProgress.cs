@@ -12,7 +12,7 @@ public sealed record TrainingProgress
     /// <summary>Optimizer steps the run will take.</summary>
     public required int TotalSteps { get; init; }
 
-    /// <summary>The current epoch, 1-based.</summary>
+    /// <summary>The current epoch, 0-based (display <c>Epoch + 1</c>).</summary>
     public required int Epoch { get; init; }
 
     /// <summary>Epochs planned.</summary>
