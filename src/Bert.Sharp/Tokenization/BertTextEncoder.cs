@@ -67,6 +67,21 @@ internal sealed class BertTextEncoder
             {
                 switch (BertCharacterClasses.AsciiClass(c))
                 {
+                    case 0 when word.IsEmpty:
+                    {
+                        // Fast path: a run of ASCII letters and digits starting a word is copied (and lower-cased)
+                        // in bulk; offsets stay implicit (one char per char).
+                        int j = i + 1;
+                        while (j < text.Length && text[j] < 128 && BertCharacterClasses.AsciiClass(text[j]) == 0)
+                        {
+                            j++;
+                        }
+
+                        word.AppendAsciiRun(text[i..j], offset + i, _lowercase);
+                        i = j;
+                        continue;
+                    }
+
                     case 0:
                         word.Append(_lowercase && char.IsAsciiLetterUpper(c) ? (char)(c | 0x20) : c, offset + i, offset + i + 1);
                         if (word.CodePoints > _maxCharsPerWord)
@@ -199,7 +214,7 @@ internal sealed class BertTextEncoder
             for (int p = 0; p < pieces; p++)
             {
                 int to = word.PieceEnds[p];
-                output.Add(word.PieceIds[p], word.CharStarts[from], word.CharEnds[to - 1]);
+                output.Add(word.PieceIds[p], word.CharStart(from), word.CharEnd(to - 1));
                 from = to;
             }
         }
@@ -218,6 +233,7 @@ internal sealed class BertTextEncoder
         private int[] _charEnds;
         private int _length;
         private readonly int _capacity;
+        private int _simpleBase = -1; // >= 0: char k of the word is the original char at _simpleBase + k.
 
         private WordState(int maxCharsPerWord)
         {
@@ -241,9 +257,9 @@ internal sealed class BertTextEncoder
 
         public ReadOnlySpan<char> Chars => _chars.AsSpan(0, _length);
 
-        public int[] CharStarts => _charStarts;
+        public int CharStart(int index) => _simpleBase >= 0 ? _simpleBase + index : _charStarts[index];
 
-        public int[] CharEnds => _charEnds;
+        public int CharEnd(int index) => _simpleBase >= 0 ? _simpleBase + index + 1 : _charEnds[index];
 
         public int[] PieceIds { get; }
 
@@ -266,10 +282,47 @@ internal sealed class BertTextEncoder
         {
             _length = 0;
             CodePoints = 0;
+            _simpleBase = -1;
+        }
+
+        /// <summary>Starts an empty word with a run of ASCII word characters taken one for one from the text.</summary>
+        public void AppendAsciiRun(ReadOnlySpan<char> run, int start, bool lowercase)
+        {
+            int stored = Math.Min(run.Length, _capacity);
+            if (lowercase)
+            {
+                System.Text.Ascii.ToLower(run[..stored], _chars, out _);
+            }
+            else
+            {
+                run[..stored].CopyTo(_chars);
+            }
+
+            _length = stored;
+            CodePoints = run.Length;
+            Start = start;
+            End = start + run.Length;
+            _simpleBase = start;
+        }
+
+        private void MaterializeOffsets()
+        {
+            for (int k = 0; k < _length; k++)
+            {
+                _charStarts[k] = _simpleBase + k;
+                _charEnds[k] = _simpleBase + k + 1;
+            }
+
+            _simpleBase = -1;
         }
 
         public void Append(char c, int start, int end)
         {
+            if (_simpleBase >= 0)
+            {
+                MaterializeOffsets();
+            }
+
             if (CodePoints == 0)
             {
                 Start = start;
@@ -288,6 +341,11 @@ internal sealed class BertTextEncoder
 
         public void Append(ReadOnlySpan<char> chars, int start, int end)
         {
+            if (_simpleBase >= 0)
+            {
+                MaterializeOffsets();
+            }
+
             if (CodePoints == 0)
             {
                 Start = start;
@@ -314,6 +372,11 @@ internal sealed class BertTextEncoder
         /// <summary>Counts one more character of an over-long word without storing it.</summary>
         public void Extend(int end)
         {
+            if (_simpleBase >= 0)
+            {
+                MaterializeOffsets();
+            }
+
             End = end;
             CodePoints++;
         }

@@ -23,8 +23,8 @@ internal sealed class WordPieceVocabulary
         ArgumentNullException.ThrowIfNull(entries);
         ContinuingSubwordPrefix = continuingSubwordPrefix ?? string.Empty;
         _byToken = new Dictionary<string, int>(StringComparer.Ordinal);
-        var initial = new Dictionary<string, int>(StringComparer.Ordinal);
-        var continuation = new Dictionary<string, int>(StringComparer.Ordinal);
+        var initial = new Dictionary<string, int>(OrdinalSpanComparer.Instance);
+        var continuation = new Dictionary<string, int>(OrdinalSpanComparer.Instance);
         int maxId = -1;
         foreach (KeyValuePair<string, int> entry in entries)
         {
