@@ -26,7 +26,7 @@ public sealed record FineTuningOptions
     public double LearningRate { get; init; } = 5e-5;
 
     /// <summary>
-    /// Learning rate of the new head (and pooler), when it should differ from <see cref="LearningRate"/>; <c>null</c> uses the same.
+    /// Learning rate of the new classification head, when it should differ from <see cref="LearningRate"/>; <c>null</c> uses the same.
     /// A fresh head on a frozen encoder (transfer learning) learns much faster with 1e-3.
     /// </summary>
     public double? HeadLearningRate { get; init; }
