@@ -1,0 +1,27 @@
+using static TorchSharp.torch;
+
+namespace Bert.Sharp;
+
+/// <summary>What <see cref="BertForSequenceClassification.Forward"/> returns. Disposing it disposes its tensors.</summary>
+public sealed class SequenceClassifierOutput : IDisposable
+{
+    /// <summary>Creates an output.</summary>
+    public SequenceClassifierOutput(Tensor logits, Tensor? loss)
+    {
+        Logits = logits ?? throw new ArgumentNullException(nameof(logits));
+        Loss = loss;
+    }
+
+    /// <summary>Raw scores [batch, labels]: softmax them for single-label, sigmoid for multi-label; the values themselves for regression.</summary>
+    public Tensor Logits { get; }
+
+    /// <summary>The loss for the given labels (a scalar), or <c>null</c> when no labels were given.</summary>
+    public Tensor? Loss { get; }
+
+    /// <inheritdoc />
+    public void Dispose()
+    {
+        Logits.Dispose();
+        Loss?.Dispose();
+    }
+}

@@ -1,0 +1,38 @@
+using Bert.Sharp.Training;
+
+namespace Bert.Sharp;
+
+// Loading a classifier for serving.
+public sealed partial class TextClassifier
+{
+    /// <summary>
+    /// Loads a fine-tuned classifier folder (config, weights and tokenizer files), as written by
+    /// <see cref="BertForSequenceClassification.SavePretrained"/> with a tokenizer, by <see cref="FineTuner"/>, or by
+    /// Hugging Face's <c>save_pretrained</c>.
+    /// </summary>
+    /// <param name="directory">The model folder, or a hub model id.</param>
+    /// <param name="options">Device and limits.</param>
+    /// <exception cref="FileNotFoundException">No config, weights or tokenizer files.</exception>
+    /// <exception cref="ArgumentException">The folder holds a base model without a classification head.</exception>
+    public static TextClassifier FromPretrained(string directory, TextClassifierOptions? options = null)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(directory);
+        options ??= new TextClassifierOptions();
+        string resolved = Directory.Exists(directory) ? directory : PretrainedResolver.ResolveDirectory(directory);
+        BertTokenizer tokenizer = BertTokenizer.FromPretrained(resolved);
+        BertForSequenceClassification model = BertForSequenceClassification.FromPretrained(resolved, null, new ClassifierLoadOptions
+        {
+            Device = options.Device,
+            LoggerFactory = options.LoggerFactory,
+            AttnImplementation = options.AttnImplementation,
+        });
+        if (model.NewlyInitializedKeys.Count > 0)
+        {
+            string missing = string.Join(", ", model.NewlyInitializedKeys);
+            model.Dispose();
+            throw new InvalidDataException($"'{resolved}' is not a trained classifier: {missing} are missing from its weights. Fine-tune it first (FineTuner) or load a fine-tuned folder.");
+        }
+
+        return new TextClassifier(model, new TokenizerTextEncoder(tokenizer), options.MaxSequenceLength);
+    }
+}

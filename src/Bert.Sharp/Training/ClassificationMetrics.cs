@@ -1,0 +1,114 @@
+namespace Bert.Sharp.Training;
+
+/// <summary>Accuracy, macro precision/recall/F1 and the confusion matrix from predictions (scikit-learn's definitions, zero_division = 0).</summary>
+internal static class ClassificationMetrics
+{
+    public static EvaluationReport SingleLabel(IReadOnlyList<string> labels, int[] actual, int[] predicted, double loss)
+    {
+        int k = labels.Count;
+        int[][] matrix = [.. Enumerable.Range(0, k).Select(_ => new int[k])];
+        int correct = 0;
+        for (int i = 0; i < actual.Length; i++)
+        {
+            matrix[actual[i]][predicted[i]]++;
+            if (actual[i] == predicted[i])
+            {
+                correct++;
+            }
+        }
+
+        var perClass = new List<ClassMetrics>(k);
+        for (int c = 0; c < k; c++)
+        {
+            int tp = matrix[c][c];
+            int support = matrix[c].Sum();
+            int predictedCount = matrix.Sum(row => row[c]);
+            perClass.Add(Metrics(labels[c], tp, predictedCount, support));
+        }
+
+        return new EvaluationReport
+        {
+            Count = actual.Length,
+            Loss = loss,
+            Labels = labels,
+            Accuracy = actual.Length == 0 ? double.NaN : (double)correct / actual.Length,
+            MacroPrecision = perClass.Average(m => m.Precision),
+            MacroRecall = perClass.Average(m => m.Recall),
+            MacroF1 = perClass.Average(m => m.F1),
+            ConfusionMatrix = matrix,
+            PerClass = perClass,
+        };
+    }
+
+    public static EvaluationReport MultiLabel(IReadOnlyList<string> labels, bool[][] actual, bool[][] predicted, double loss)
+    {
+        int k = labels.Count;
+        int exact = 0;
+        var perClass = new List<ClassMetrics>(k);
+        for (int i = 0; i < actual.Length; i++)
+        {
+            if (actual[i].AsSpan().SequenceEqual(predicted[i]))
+            {
+                exact++;
+            }
+        }
+
+        for (int c = 0; c < k; c++)
+        {
+            int tp = 0, predictedCount = 0, support = 0;
+            for (int i = 0; i < actual.Length; i++)
+            {
+                tp += actual[i][c] && predicted[i][c] ? 1 : 0;
+                predictedCount += predicted[i][c] ? 1 : 0;
+                support += actual[i][c] ? 1 : 0;
+            }
+
+            perClass.Add(Metrics(labels[c], tp, predictedCount, support));
+        }
+
+        return new EvaluationReport
+        {
+            Count = actual.Length,
+            Loss = loss,
+            Labels = labels,
+            Accuracy = actual.Length == 0 ? double.NaN : (double)exact / actual.Length,
+            MacroPrecision = perClass.Average(m => m.Precision),
+            MacroRecall = perClass.Average(m => m.Recall),
+            MacroF1 = perClass.Average(m => m.F1),
+            PerClass = perClass,
+        };
+    }
+
+    public static EvaluationReport Regression(IReadOnlyList<string> labels, float[][] actual, float[][] predicted, double loss)
+    {
+        double se = 0, ae = 0;
+        long n = 0;
+        for (int i = 0; i < actual.Length; i++)
+        {
+            for (int j = 0; j < actual[i].Length; j++)
+            {
+                double d = predicted[i][j] - actual[i][j];
+                se += d * d;
+                ae += Math.Abs(d);
+                n++;
+            }
+        }
+
+        return new EvaluationReport
+        {
+            Count = actual.Length,
+            Loss = loss,
+            Labels = labels,
+            MeanSquaredError = n == 0 ? double.NaN : se / n,
+            MeanAbsoluteError = n == 0 ? double.NaN : ae / n,
+        };
+    }
+
+    private static ClassMetrics Metrics(string label, int truePositives, int predicted, int support)
+    {
+        double precision = predicted == 0 ? 0 : (double)truePositives / predicted;
+        double recall = support == 0 ? 0 : (double)truePositives / support;
+        double f1 = precision + recall == 0 ? 0 : 2 * precision * recall / (precision + recall);
+        return new ClassMetrics(label, precision, recall, f1, support);
+    }
+}

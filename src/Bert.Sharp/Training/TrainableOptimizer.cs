@@ -1,0 +1,171 @@
+using TorchSharp;
+using TorchSharp.Modules;
+using static TorchSharp.torch;
+
+namespace Bert.Sharp.Training;
+
+/// <summary>One AdamW parameter group: a part of the network, with or without weight decay, and its learning-rate scale.</summary>
+/// <param name="Key">Part and decay kind, e.g. <c>encoder.layer.5/decay</c>.</param>
+/// <param name="Decay">Whether weight decay applies (not to biases and LayerNorm weights).</param>
+/// <param name="Scale">Multiplier of the base learning rate (layer-wise decay).</param>
+/// <param name="IsHead">Whether the group is the classifier head (which may have its own learning rate).</param>
+/// <param name="Names">Parameter names, in order.</param>
+internal sealed record ParameterGroupLayout(string Key, bool Decay, double Scale, bool IsHead, IReadOnlyList<string> Names);
+
+/// <summary>
+/// AdamW over the trainable parameters only, in groups (decay / no decay, per part for layer-wise learning rates).
+/// Frozen parameters are never added, so they have no optimizer state; parameters unfrozen later (gradual
+/// unfreezing) are added as new groups. The layout is saved with a checkpoint so a resume rebuilds the same groups.
+/// </summary>
+internal sealed class TrainableOptimizer : IDisposable
+{
+    private readonly FineTuningOptions options;
+    private readonly Dictionary<string, Parameter> parametersByName;
+    private readonly List<ParameterGroupLayout> layout = [];
+    private readonly List<Parameter> trainable = [];
+    private readonly int layerCount;
+    private AdamW? adam;
+
+    private TrainableOptimizer(BertForSequenceClassification model, FineTuningOptions options)
+    {
+        this.options = options;
+        layerCount = model.Bert.Layers.Count;
+        parametersByName = model.named_parameters().ToDictionary(x => x.name, x => x.parameter, StringComparer.Ordinal);
+    }
+
+    public IReadOnlyList<ParameterGroupLayout> Layout => layout;
+
+    public IReadOnlyList<Parameter> Parameters => trainable;
+
+    /// <summary>Number of parameter tensors that hold optimizer state.</summary>
+    public int StateCount => adam?.state_dict().State.Count ?? 0;
+
+    public static TrainableOptimizer Create(BertForSequenceClassification model, FineTuningOptions options)
+    {
+        var optimizer = new TrainableOptimizer(model, options);
+        if (optimizer.AddNewlyTrainable() == 0)
+        {
+            optimizer.Dispose();
+            throw new InvalidOperationException($"The freeze policy '{options.FreezePolicy}' leaves no parameter trainable; at least the head must learn.");
+        }
+
+        return optimizer;
+    }
+
+    public static TrainableOptimizer FromLayout(BertForSequenceClassification model, FineTuningOptions options, IReadOnlyList<ParameterGroupLayout> saved, string source)
+    {
+        var optimizer = new TrainableOptimizer(model, options);
+        foreach (ParameterGroupLayout group in saved)
+        {
+            foreach (string name in group.Names)
+            {
+                if (!optimizer.parametersByName.TryGetValue(name, out Parameter? p))
+                {
+                    optimizer.Dispose();
+                    throw new InvalidDataException($"Checkpoint '{source}': the optimizer has parameter '{name}', which the model does not.");
+                }
+
+                if (!p.requires_grad)
+                {
+                    optimizer.Dispose();
+                    throw new InvalidDataException($"Checkpoint '{source}': parameter '{name}' was trainable when it was saved but the freeze policy now freezes it; resume with the same FreezePolicy.");
+                }
+            }
+
+            optimizer.AddGroup(group);
+        }
+
+        return optimizer;
+    }
+
+    /// <summary>Adds groups for every parameter that requires grad but is not in the optimizer yet; returns how many parameters were added.</summary>
+    public int AddNewlyTrainable()
+    {
+        var known = new HashSet<string>(layout.SelectMany(g => g.Names), StringComparer.Ordinal);
+        var fresh = parametersByName.Where(kv => kv.Value.requires_grad && !known.Contains(kv.Key)).Select(kv => kv.Key).ToList();
+        if (fresh.Count == 0)
+        {
+            return 0;
+        }
+
+        // Canonical order: head, pooler, top layer ... bottom layer, embeddings; decay before no-decay.
+        foreach (var part in fresh.GroupBy(n => FreezePolicy.Depth(n, layerCount)).OrderByDescending(g => g.Key))
+        {
+            foreach (bool decay in new[] { true, false })
+            {
+                string[] names = [.. part.Where(n => UsesDecay(n) == decay)];
+                if (names.Length == 0)
+                {
+                    continue;
+                }
+
+                int depth = part.Key;
+                bool isHead = depth > layerCount;
+                double scale = options.LayerwiseLearningRateDecay is double d && depth < layerCount ? Math.Pow(d, layerCount - depth) : 1.0;
+                string partName = ParameterSummary.PartOf(names[0]);
+                string key = $"{partName}/{(decay ? "decay" : "no_decay")}";
+                int repeat = layout.Count(g => g.Key == key || g.Key.StartsWith(key + "#", StringComparison.Ordinal));
+                AddGroup(new ParameterGroupLayout(repeat == 0 ? key : $"{key}#{repeat + 1}", decay, scale, isHead, names));
+            }
+        }
+
+        return fresh.Count;
+    }
+
+    /// <summary>Sets every group's learning rate to its base rate × <paramref name="factor"/>; returns the head's (peak) rate.</summary>
+    public double SetLearningRates(double factor)
+    {
+        int i = 0;
+        foreach (optim.ILearningRateController group in adam!.ParamGroups)
+        {
+            group.LearningRate = BaseRate(layout[i++]) * factor;
+        }
+
+        return (options.HeadLearningRate ?? options.LearningRate) * factor;
+    }
+
+    public void Step() => adam!.step();
+
+    public void Save(Stream stream)
+    {
+        using var writer = new BinaryWriter(stream, System.Text.Encoding.UTF8, leaveOpen: true);
+        adam!.save_state_dict(writer);
+    }
+
+    public void Load(Stream stream, string source)
+    {
+        using var reader = new BinaryReader(stream, System.Text.Encoding.UTF8, leaveOpen: true);
+        try
+        {
+            adam!.load_state_dict(reader);
+        }
+        catch (Exception e) when (e is ArgumentException or InvalidDataException or EndOfStreamException)
+        {
+            throw new InvalidDataException($"Checkpoint '{source}': the optimizer state does not fit this model and freeze policy: {e.Message}", e);
+        }
+    }
+
+    public void Dispose() => adam?.Dispose();
+
+    private static bool UsesDecay(string name) =>
+        !(name.EndsWith(".bias", StringComparison.Ordinal) || name.Contains("LayerNorm.", StringComparison.Ordinal) || name == "bias");
+
+    private double BaseRate(ParameterGroupLayout group) => (group.IsHead ? options.HeadLearningRate ?? options.LearningRate : options.LearningRate) * group.Scale;
+
+    private void AddGroup(ParameterGroupLayout group)
+    {
+        Parameter[] ps = [.. group.Names.Select(n => parametersByName[n])];
+        var paramGroup = new AdamW.ParamGroup(ps, BaseRate(group), options.AdamBeta1, options.AdamBeta2, options.AdamEpsilon, group.Decay ? options.WeightDecay : 0.0);
+        if (adam is null)
+        {
+            adam = optim.AdamW([paramGroup], BaseRate(group), options.AdamBeta1, options.AdamBeta2, options.AdamEpsilon, options.WeightDecay);
+        }
+        else
+        {
+            adam.add_param_group(paramGroup);
+        }
+
+        layout.Add(group);
+        trainable.AddRange(ps);
+    }
+}

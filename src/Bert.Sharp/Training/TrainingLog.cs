@@ -1,0 +1,49 @@
+using Microsoft.Extensions.Logging;
+
+namespace Bert.Sharp.Training;
+
+/// <summary>The log messages of fine-tuning and classification (source-generated, allocation-free when disabled).</summary>
+internal static partial class TrainingLog
+{
+    [LoggerMessage(EventId = 100, Level = LogLevel.Warning, Message = "The classification head of '{Directory}' has {Old} outputs; replacing it with a new, untrained head for {New} labels.")]
+    public static partial void HeadReplaced(ILogger logger, string directory, int old, int @new);
+
+    [LoggerMessage(EventId = 101, Level = LogLevel.Information, Message = "Training {Examples} examples for {Epochs} epoch(s) = {Steps} optimizer steps (batch {Batch} x accumulation {Accumulation}, warm-up {Warmup} steps), policy: {Policy}")]
+    public static partial void Start(ILogger logger, int examples, int epochs, int steps, int batch, int accumulation, int warmup, FreezePolicy policy);
+
+    [LoggerMessage(EventId = 102, Level = LogLevel.Information, Message = "Parameters: {Summary}")]
+    public static partial void Parameters(ILogger logger, ParameterSummary summary);
+
+    [LoggerMessage(EventId = 103, Level = LogLevel.Information, Message = "step {Step}/{Total} epoch {Epoch:F2} loss {Loss:F4} lr {LearningRate:E3} {SamplesPerSecond:F1} samples/s")]
+    public static partial void Step(ILogger logger, int step, int total, double epoch, double loss, double learningRate, double samplesPerSecond);
+
+    [LoggerMessage(EventId = 104, Level = LogLevel.Information, Message = "Evaluation at step {Step} (epoch {Epoch:F2}): {Report}")]
+    public static partial void Evaluation(ILogger logger, int step, double epoch, EvaluationReport report);
+
+    [LoggerMessage(EventId = 105, Level = LogLevel.Information, Message = "Epoch {Epoch} unfreezes parameters: {Summary}")]
+    public static partial void Unfrozen(ILogger logger, int epoch, ParameterSummary summary);
+
+    [LoggerMessage(EventId = 106, Level = LogLevel.Information, Message = "Encoder frozen: computed the features of {Count} examples once in {Milliseconds} ms; the head trains on them")]
+    public static partial void FeaturesCached(ILogger logger, int count, long milliseconds);
+
+    [LoggerMessage(EventId = 107, Level = LogLevel.Information, Message = "Saved checkpoint '{Directory}' at step {Step}")]
+    public static partial void CheckpointSaved(ILogger logger, string directory, int step);
+
+    [LoggerMessage(EventId = 108, Level = LogLevel.Information, Message = "Resumed from '{Directory}' at step {Step} (epoch {Epoch}, batch {Batch})")]
+    public static partial void Resumed(ILogger logger, string directory, int step, int epoch, int batch);
+
+    [LoggerMessage(EventId = 109, Level = LogLevel.Information, Message = "New best model ({Metric} = {Value:F4}) saved to '{Directory}'")]
+    public static partial void BestSaved(ILogger logger, BestModelMetric metric, double value, string directory);
+
+    [LoggerMessage(EventId = 110, Level = LogLevel.Information, Message = "Early stopping at step {Step}: no improvement of {Metric} for {Patience} evaluation(s)")]
+    public static partial void EarlyStop(ILogger logger, int step, BestModelMetric metric, int patience);
+
+    [LoggerMessage(EventId = 111, Level = LogLevel.Warning, Message = "{Count} of {Total} {Set} examples are longer than {MaxLength} tokens and were truncated (the first: #{First})")]
+    public static partial void Truncated(ILogger logger, int count, int total, string set, int maxLength, int first);
+
+    [LoggerMessage(EventId = 112, Level = LogLevel.Warning, Message = "Training cancelled at step {Step}; checkpoint: {Directory}")]
+    public static partial void Cancelled(ILogger logger, int step, string directory);
+
+    [LoggerMessage(EventId = 113, Level = LogLevel.Information, Message = "Training done: {Steps} steps in {Seconds:F1} s ({SamplesPerSecond:F1} samples/s), final loss {Loss:F4}")]
+    public static partial void Done(ILogger logger, int steps, double seconds, double samplesPerSecond, double loss);
+}

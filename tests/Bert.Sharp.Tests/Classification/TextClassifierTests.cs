@@ -1,0 +1,51 @@
+using Bert.Sharp.Tests.TestSupport;
+using Bert.Sharp.Tests.Training;
+
+namespace Bert.Sharp.Tests.Classification;
+
+public class TextClassifierTests
+{
+    [Fact]
+    public void Trained_with_the_real_tokenizer_saved_and_served_from_several_threads()
+    {
+        BertTokenizer tokenizer = BertTokenizer.FromVocabulary(TestAssets.UncasedVocabPath);
+        TorchSharp.torch.manual_seed(3);
+        using var model = new BertForSequenceClassification(TinyConfigs.Bert(vocab: tokenizer.VocabularySize), ["negative", "positive"]);
+        var options = new FineTuningOptions { Epochs = 15, BatchSize = 8, LearningRate = 5e-3, SaveStrategy = IntervalStrategy.No };
+        TrainingReport report = new FineTuner(model, tokenizer, options).Train(ToyData.Sentiment(64));
+        Assert.True(report.FinalLoss < 0.1, $"final loss {report.FinalLoss}");
+
+        string dir = TestAssets.NewTempDirectory("clf");
+        model.SavePretrained(dir, tokenizer);
+        using var classifier = TextClassifier.FromPretrained(dir);
+        Prediction good = classifier.Predict("the screen was really good");
+        Assert.Equal("positive", good.Label);
+        Assert.Equal(1f, good.Probabilities.Values.Sum(), 4);
+        Assert.Equal(good.Score, good.Probabilities["positive"]);
+        Assert.Equal("negative", classifier.Predict("battery was awful").Label);
+
+        string[] texts = [.. ToyData.Sentiment(24, seed: 11).Select(e => e.Text), string.Empty, string.Join(' ', Enumerable.Repeat("good", 2000))];
+        IReadOnlyList<Prediction> batch = classifier.PredictBatch(texts, batchSize: 5);
+        Prediction[] parallel = new Prediction[texts.Length];
+        Parallel.For(0, texts.Length, new ParallelOptions { MaxDegreeOfParallelism = 4 }, i => parallel[i] = classifier.Predict(texts[i]));
+        for (int i = 0; i < texts.Length; i++)
+        {
+            Assert.Equal(batch[i].Label, parallel[i].Label);
+            Assert.Equal(batch[i].Score, parallel[i].Score, 4);
+        }
+    }
+
+    [Fact]
+    public void A_base_model_folder_is_not_a_classifier()
+    {
+        string dir = TestAssets.NewTempDirectory("clf-base");
+        BertTokenizer tokenizer = BertTokenizer.FromVocabulary(TestAssets.UncasedVocabPath);
+        using (var encoder = new BertModel(TinyConfigs.Bert(vocab: tokenizer.VocabularySize)))
+        {
+            encoder.SavePretrained(dir);
+        }
+
+        tokenizer.SavePretrained(dir);
+        Assert.Throws<ArgumentException>(() => TextClassifier.FromPretrained(dir));
+    }
+}

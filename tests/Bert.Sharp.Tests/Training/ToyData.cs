@@ -1,0 +1,102 @@
+using Bert.Sharp.Training;
+
+namespace Bert.Sharp.Tests.Training;
+
+/// <summary>A whitespace tokenizer over a fixed small vocabulary, and separable toy sets, for fast trainer tests.</summary>
+internal sealed class ToyEncoder : ITextEncoder
+{
+    public const int Cls = 1;
+    public const int Sep = 2;
+    public const int Unk = 3;
+
+    public int PadTokenId => 0;
+
+    public int ModelMaxLength => 64;
+
+    public static int Id(string word) => word switch
+    {
+        "good" => 10, "great" => 11, "fine" => 12, "bad" => 20, "awful" => 21, "poor" => 22,
+        _ => 30 + (int)((uint)StringComparer.Ordinal.GetHashCode(word) % 60),
+    };
+
+    public IReadOnlyList<EncodedText> Encode(IReadOnlyList<string> texts, IReadOnlyList<string>? pairs, int maxLength)
+    {
+        var result = new List<EncodedText>();
+        for (int i = 0; i < texts.Count; i++)
+        {
+            var ids = new List<int> { Cls };
+            var types = new List<int> { 0 };
+            foreach (string w in texts[i].Split(' ', StringSplitOptions.RemoveEmptyEntries))
+            {
+                ids.Add(Id(w));
+                types.Add(0);
+            }
+
+            ids.Add(Sep);
+            types.Add(0);
+            if (pairs is not null)
+            {
+                foreach (string w in pairs[i].Split(' ', StringSplitOptions.RemoveEmptyEntries))
+                {
+                    ids.Add(Id(w));
+                    types.Add(1);
+                }
+
+                ids.Add(Sep);
+                types.Add(1);
+            }
+
+            if (ids.Count > maxLength)
+            {
+                ids = [.. ids.Take(maxLength - 1), Sep];
+                types = [.. types.Take(maxLength)];
+            }
+
+            result.Add(new EncodedText([.. ids], [.. types]));
+        }
+
+        return result;
+    }
+}
+
+internal static class ToyData
+{
+    private static readonly string[] Positive = ["good", "great", "fine"];
+    private static readonly string[] Negative = ["bad", "awful", "poor"];
+    private static readonly string[] Filler = ["the", "phone", "was", "really", "and", "screen", "battery", "it", "very", "quite"];
+
+    /// <summary>Sentences of 3–9 words; the label is decided by which sentiment word appears.</summary>
+    public static List<LabeledExample> Sentiment(int count, int seed = 1)
+    {
+        var rng = new Random(seed);
+        var list = new List<LabeledExample>();
+        for (int i = 0; i < count; i++)
+        {
+            bool positive = i % 2 == 0;
+            var words = Enumerable.Range(0, rng.Next(2, 8)).Select(_ => Filler[rng.Next(Filler.Length)]).ToList();
+            words.Insert(rng.Next(words.Count + 1), (positive ? Positive : Negative)[rng.Next(3)]);
+            list.Add(new LabeledExample(string.Join(' ', words), positive ? "positive" : "negative"));
+        }
+
+        return list;
+    }
+
+    public static BertForSequenceClassification Model(int layers = 2, double dropout = 0.0, int seed = 7)
+    {
+        TorchSharp.torch.manual_seed(seed);
+        return new BertForSequenceClassification(TestSupport.TinyConfigs.Bert(layers: layers, dropout: dropout), ["negative", "positive"]);
+    }
+
+    public static FineTuner Tuner(BertForSequenceClassification model, FineTuningOptions options) => new(model, new ToyEncoder(), null, options, null);
+
+    /// <summary>Copies of every parameter, by name.</summary>
+    public static Dictionary<string, float[]> Snapshot(TorchSharp.torch.nn.Module model) =>
+        model.named_parameters().ToDictionary(p => p.name, p => p.parameter.detach().cpu().data<float>().ToArray());
+}
+
+[CollectionDefinition(Name, DisableParallelization = true)]
+public sealed class SerialTorchGroup
+{
+    /// <summary>Tests that rely on torch's global random generator or global tensor counts run alone.</summary>
+    public const string Name = "Serial torch";
+}
