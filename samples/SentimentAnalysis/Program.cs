@@ -14,20 +14,21 @@ var epochs = new Option<int>("--epochs", "-e") { Description = "Passes over the 
 var batchSize = new Option<int>("--batch-size", "-b") { Description = "Examples per optimisation step.", DefaultValueFactory = _ => 16 };
 var learningRate = new Option<double>("--learning-rate", "--lr") { Description = "Peak learning rate of the encoder (AdamW, warm-up then linear decay); the new head learns 10x faster.", DefaultValueFactory = _ => 1e-4 };
 var policy = new Option<string>("--policy", "-p") { Description = "Which layers learn: transfer (head only), top-layers (top N encoder layers + head), full, frozen-embeddings, gradual.", DefaultValueFactory = _ => "top-layers" };
-policy.AcceptOnlyFromAmong(PolicyNames.All);
 var topLayers = new Option<int>("--top-layers", "-n") { Description = "N for --policy top-layers (the course's notebook trains the last layer: 1), and the starting N for gradual.", DefaultValueFactory = _ => 1 };
 var maxLength = new Option<int>("--max-length") { Description = "Longest tokenized input; longer texts are truncated.", DefaultValueFactory = _ => 128 };
 var output = new Option<string>("--output", "-o") { Description = "Folder for the fine-tuned model, TensorBoard logs and the training-curve PNG.", DefaultValueFactory = _ => Path.Combine("output", "sentiment") };
 var device = new Option<string>("--device") { Description = "cpu, cuda, cuda:N or auto (CUDA when available).", DefaultValueFactory = _ => "auto" };
 var seed = new Option<int>("--seed") { Description = "Seed of the split, initialisation, shuffling and dropout: the same seed gives the same numbers.", DefaultValueFactory = _ => 42 };
 var testFraction = new Option<double>("--test-fraction") { Description = "Share of the data held out for evaluation.", DefaultValueFactory = _ => 0.2 };
+var pooling = new Option<string>("--pooling") { Description = "How the head sees a text: auto (what the checkpoint says; mean for the embedded sentence-transformer), pooler, mean, cls.", DefaultValueFactory = _ => "auto" };
+var labelNames = new Option<string?>("--label-names") { Description = "Comma-separated display names for the labels in sorted order (the default data's 0,1 become negative,positive)." };
 var compare = new Option<bool>("--compare") { Description = "Also run transfer learning (head only) and print time and accuracy of both approaches side by side." };
 var texts = new Argument<string[]>("texts") { Description = "Sentences to classify with the fine-tuned model after training.", Arity = ArgumentArity.ZeroOrMore };
 
 var root = new RootCommand("Fine-tunes a pretrained BERT for sentiment analysis (notebook 02 of the course), evaluates it, saves it, reloads it and predicts.")
 {
     model, data, header, textColumn, labelColumn, textColumnName, labelColumnName, epochs, batchSize, learningRate, policy, topLayers,
-    maxLength, output, device, seed, testFraction, compare, texts,
+    maxLength, output, device, seed, testFraction, pooling, labelNames, compare, texts,
 };
 
 root.SetAction((parse, cancellationToken) =>
@@ -52,6 +53,8 @@ root.SetAction((parse, cancellationToken) =>
         Seed = parse.GetValue(seed),
         TestFraction = parse.GetValue(testFraction),
         Compare = parse.GetValue(compare),
+        Pooling = parse.GetValue(pooling)!,
+        LabelNames = parse.GetValue(labelNames) ?? (parse.GetResult(data) is null or { Implicit: true } ? "negative,positive" : null),
         Texts = parse.GetValue(texts) ?? [],
     };
 

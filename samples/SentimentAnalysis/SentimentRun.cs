@@ -22,9 +22,12 @@ internal sealed class SentimentRun(SentimentSettings settings)
     {
         using ILoggerFactory loggers = LoggerFactory.Create(b => b.AddProvider(new ConsoleLoggerProvider(LogLevel.Warning)));
         var total = Stopwatch.StartNew();
+        // Everything the user typed is checked before the slow parts start.
+        _ = PolicyNames.Create(settings.Policy, settings.TopLayers);
+        _ = ParsePooling(settings.Pooling);
         torch.Device device = TorchRuntime.ParseDevice(settings.Device);
-        string modelDirectory = ResolveModel(loggers);
         (IReadOnlyList<LabeledExample> train, IReadOnlyList<LabeledExample> test, IReadOnlyList<string> labels) = LoadData();
+        string modelDirectory = ResolveModel(loggers);
         AnsiConsole.MarkupLineInterpolated($"Data: [bold]{train.Count}[/] training and [bold]{test.Count}[/] held-out examples, labels {string.Join(", ", labels)}; device {device}.");
 
         var runs = new List<(string, ParameterSummary, TimeSpan, EvaluationReport)>();
@@ -47,6 +50,15 @@ internal sealed class SentimentRun(SentimentSettings settings)
         AnsiConsole.MarkupLineInterpolated($"Held-out accuracy [bold green]{main.Item4.Accuracy:P1}[/]; total time {total.Elapsed.TotalSeconds:F0} s (model import included). Model saved in {savedModel}.");
         return 0;
     }
+
+    private static PoolingStrategy? ParsePooling(string name) => name switch
+    {
+        "pooler" => PoolingStrategy.Pooler,
+        "mean" => PoolingStrategy.Mean,
+        "cls" => PoolingStrategy.Cls,
+        "auto" => null,
+        _ => throw new ArgumentException($"Unknown pooling '{name}'; use auto, pooler, mean or cls."),
+    };
 
     private string ResolveModel(ILoggerFactory loggers)
     {
@@ -75,6 +87,19 @@ internal sealed class SentimentRun(SentimentSettings settings)
             throw new InvalidDataException($"'{settings.Data}' has a single class ({string.Join(", ", labels)}): a classifier needs at least two.");
         }
 
+        if (settings.LabelNames is not null)
+        {
+            string[] names = settings.LabelNames.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries);
+            if (names.Length != labels.Count || names.Distinct(StringComparer.Ordinal).Count() != names.Length)
+            {
+                throw new ArgumentException($"--label-names gives {names.Length} distinct names but '{settings.Data}' has {labels.Count} labels ({string.Join(", ", labels)}).");
+            }
+
+            var rename = labels.Select((label, i) => (label, names[i])).ToDictionary(p => p.label, p => p.Item2, StringComparer.Ordinal);
+            all = [.. all.Select(e => new LabeledExample(e.Text, rename[e.Label!], e.TextPair))];
+            labels = names;
+        }
+
         var (train, test) = LabeledDataset.Split(all, settings.TestFraction, settings.Seed);
         return (train, test, labels);
     }
@@ -86,7 +111,7 @@ internal sealed class SentimentRun(SentimentSettings settings)
         AnsiConsole.Write(new Rule($"[bold]{Markup.Escape(description)}[/]").LeftJustified());
         torch.manual_seed(settings.Seed);
         BertTokenizer tokenizer = BertTokenizer.FromPretrained(modelDirectory);
-        using BertForSequenceClassification model = BertForSequenceClassification.FromPretrained(modelDirectory, labels, new BertLoadOptions { Device = device, LoggerFactory = loggers });
+        using BertForSequenceClassification model = BertForSequenceClassification.FromPretrained(modelDirectory, labels, new ClassifierLoadOptions { Device = device, LoggerFactory = loggers, Pooling = ParsePooling(settings.Pooling) });
         string runDirectory = Path.Combine(settings.Output, policyName);
         bool headOnly = policyName == "transfer";
         var options = new FineTuningOptions

@@ -16,8 +16,11 @@ namespace Bert.Sharp;
 /// </remarks>
 public sealed partial class BertForSequenceClassification : nn.Module
 {
-    /// <summary>The <c>config.json</c> key that records a non-default pooling (Hugging Face ignores it and always uses the pooler).</summary>
-    internal const string PoolingConfigKey = "bert_sharp_pooling";
+    /// <summary>
+    /// The <c>config.json</c> key that records a non-default pooling (<c>mean</c> or <c>cls</c>). A base checkpoint may carry it
+    /// too, to say which features its encoder was trained to produce; Hugging Face ignores it and always uses the pooler.
+    /// </summary>
+    public const string PoolingConfigKey = "bert_sharp_pooling";
 
 #pragma warning disable IDE1006, SA1300 // Field names are Hugging Face checkpoint keys.
     private readonly BertModel bert;
