@@ -180,13 +180,16 @@ public sealed class BertTokenizer
     public IReadOnlyList<int> Encode(string text, string? pair = null)
     {
         ArgumentNullException.ThrowIfNull(text);
-        TokenBuffer first = TokenBuffer.RentFirst();
-        _encoder.Encode(text, first);
+        TokenizerScratch scratch = TokenizerScratch.Current;
+        TokenBuffer first = scratch.First;
+        first.Clear();
+        _encoder.Encode(text, first, scratch.Word);
         TokenBuffer? second = null;
         if (pair is not null)
         {
-            second = TokenBuffer.RentSecond();
-            _encoder.Encode(pair, second);
+            second = scratch.Second;
+            second.Clear();
+            _encoder.Encode(pair, second, scratch.Word);
         }
 
         int total = first.Count + 2 + (second is null ? 0 : second.Count + 1);
@@ -203,12 +206,42 @@ public sealed class BertTokenizer
         return ids;
     }
 
+    /// <summary>
+    /// Allocation-free <see cref="Encode"/>: writes the ids of <c>[CLS] text [SEP]</c> to
+    /// <paramref name="destination"/>. For hot loops that reuse one buffer; the ids are the same as
+    /// <see cref="Encode"/>'s (no truncation).
+    /// </summary>
+    /// <param name="text">The text to encode.</param>
+    /// <param name="destination">Where the ids go, from index 0.</param>
+    /// <param name="written">The number of ids written; when the method returns false, the length
+    /// <paramref name="destination"/> needs instead.</param>
+    /// <returns>True when the ids fit in <paramref name="destination"/>; false (nothing written) otherwise.</returns>
+    public bool TryEncode(ReadOnlySpan<char> text, Span<int> destination, out int written)
+    {
+        TokenizerScratch scratch = TokenizerScratch.Current;
+        TokenBuffer tokens = scratch.First;
+        tokens.Clear();
+        _encoder.Encode(text, tokens, scratch.Word);
+        written = tokens.Count + 2;
+        if (written > destination.Length)
+        {
+            return false;
+        }
+
+        destination[0] = ClsTokenId;
+        tokens.Ids.CopyTo(destination[1..]);
+        destination[written - 1] = SepTokenId;
+        return true;
+    }
+
     /// <summary>The WordPiece tokens of <paramref name="text"/>, without [CLS]/[SEP] (Hugging Face's <c>tokenize</c>).</summary>
     public IReadOnlyList<string> Tokenize(string text)
     {
         ArgumentNullException.ThrowIfNull(text);
-        TokenBuffer buffer = TokenBuffer.RentFirst();
-        _encoder.Encode(text, buffer);
+        TokenizerScratch scratch = TokenizerScratch.Current;
+        TokenBuffer buffer = scratch.First;
+        buffer.Clear();
+        _encoder.Encode(text, buffer, scratch.Word);
         var tokens = new string[buffer.Count];
         for (int i = 0; i < tokens.Length; i++)
         {
@@ -323,17 +356,20 @@ public sealed class BertTokenizer
         void EncodeRange(int from, int to)
         {
             var scratch = new List<EncodedRow>(1);
+            TokenizerScratch state = TokenizerScratch.Current;
             for (int i = from; i < to; i++)
             {
                 string text = texts[i] ?? throw new ArgumentException($"texts[{i}] is null.", nameof(texts));
-                TokenBuffer first = TokenBuffer.RentFirst();
-                _encoder.Encode(text, first);
+                TokenBuffer first = state.First;
+                first.Clear();
+                _encoder.Encode(text, first, state.Word);
                 TokenBuffer? second = null;
                 if (pairs is not null)
                 {
                     string pair = pairs[i] ?? throw new ArgumentException($"pairs[{i}] is null.", nameof(pairs));
-                    second = TokenBuffer.RentSecond();
-                    _encoder.Encode(pair, second);
+                    second = state.Second;
+                    second.Clear();
+                    _encoder.Encode(pair, second, state.Word);
                 }
 
                 scratch.Clear();
