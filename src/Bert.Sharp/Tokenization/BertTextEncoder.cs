@@ -197,7 +197,7 @@ internal sealed class BertTextEncoder
         }
 
         ReadOnlySpan<char> chars = word.Chars;
-        int pieces = _vocabulary.Split(chars, word.PieceIds, word.PieceEnds, word.PieceHashes);
+        int pieces = _vocabulary.Split(chars, word.PieceIds, word.PieceEnds);
         if (pieces < 0)
         {
             output.Add(_unknownId, word.Start, word.End);

@@ -27,8 +27,6 @@ internal sealed class WordBuffer
 
     public int[] PieceEnds { get; private set; } = [];
 
-    public uint[] PieceHashes { get; private set; } = [];
-
     public int CharStart(int index) => _simpleBase >= 0 ? _simpleBase + index : _charStarts[index];
 
     public int CharEnd(int index) => _simpleBase >= 0 ? _simpleBase + index + 1 : _charEnds[index];
@@ -47,7 +45,6 @@ internal sealed class WordBuffer
             _charEnds = new int[capacity];
             PieceIds = new int[capacity];
             PieceEnds = new int[capacity];
-            PieceHashes = new uint[capacity];
         }
 
         Reset();

@@ -6,7 +6,6 @@ namespace Bert.Sharp.Tokenization;
 /// <remarks>
 /// Word-initial pieces and continuation pieces (the ones written with the <c>##</c> prefix) live in two
 /// <see cref="PieceTable"/>s, the second keyed without the prefix, so a lookup never has to build a string; the
-/// prefixes of a word are hashed once, in one pass, rather than once per candidate.
 /// Immutable after construction, hence safe for concurrent use.
 /// </remarks>
 internal sealed class WordPieceVocabulary
@@ -63,9 +62,8 @@ internal sealed class WordPieceVocabulary
     /// Greedy longest-match-first WordPiece over one normalized word. Writes the piece ids and their
     /// [start, end) char ranges within <paramref name="word"/>; returns the number of pieces, or -1 when
     /// some part of the word matches no piece (the caller emits the unknown token for the whole word).
-    /// <paramref name="hashes"/> is scratch space at least as long as <paramref name="word"/>.
     /// </summary>
-    public int Split(ReadOnlySpan<char> word, Span<int> ids, Span<int> pieceEnds, Span<uint> hashes)
+    public int Split(ReadOnlySpan<char> word, Span<int> ids, Span<int> pieceEnds)
     {
         int count = 0;
         int start = 0;
@@ -73,14 +71,6 @@ internal sealed class WordPieceVocabulary
         {
             PieceTable table = start == 0 ? _initial : _continuation;
             int limit = Math.Min(word.Length, start + table.MaxLength);
-
-            // hashes[k] is the hash of word[start..(start + k + 1)]: every candidate of this piece in one pass.
-            uint hash = PieceTable.Seed;
-            for (int e = start; e < limit; e++)
-            {
-                hash = PieceTable.Step(hash, word[e]);
-                hashes[e - start] = hash;
-            }
 
             int end = limit;
             int found = -1;
@@ -93,7 +83,8 @@ internal sealed class WordPieceVocabulary
                     continue;
                 }
 
-                found = table.Find(hashes[end - start - 1], word[start..end]);
+                ReadOnlySpan<char> candidate = word[start..end];
+                found = table.Find(PieceTable.Hash(candidate), candidate);
                 if (found >= 0)
                 {
                     break;
