@@ -1,4 +1,3 @@
-using System.Collections.Concurrent;
 using System.Text;
 using Bert.Sharp.Tokenization;
 
@@ -350,76 +349,153 @@ public sealed class BertTokenizer
         }
 
         int count = texts.Count;
-        var single = new EncodedRow[count];
-        EncodedRow[]?[]? windows = options.ReturnOverflowingTokens ? new EncodedRow[]?[count] : null;
         bool parallel = allowParallel && count >= 64 && Environment.ProcessorCount > 1;
-        void EncodeRange(int from, int to)
+
+        // Ranges of about 1/8 of a core's share: small enough that the cores finish together, large enough that
+        // the per-range set-up (a row store, a list) stays negligible.
+        int chunk = parallel ? Math.Max(16, count / (8 * Environment.ProcessorCount)) : Math.Max(1, count);
+        int ranges = (count + chunk - 1) / chunk;
+
+        // When no row's padding depends on the others (no padding, or padding to a fixed length), each row is
+        // padded as soon as it is encoded: one pass over the batch, nothing kept in between.
+        int? fixedPadding = options.ReturnOverflowingTokens ? null : options.Padding switch
         {
-            var scratch = new List<EncodedRow>(1);
-            TokenizerScratch state = TokenizerScratch.Current;
-            for (int i = from; i < to; i++)
+            PaddingStrategy.None => 0,
+            PaddingStrategy.MaxLength when _padId >= 0 => RoundUp(maxLength, options.PadToMultipleOf),
+            _ => null,
+        };
+
+        if (fixedPadding is int padded)
+        {
+            var batch = new BatchEncoding(count);
+            ForEachRange(ranges, parallel, k =>
             {
-                string text = texts[i] ?? throw new ArgumentException($"texts[{i}] is null.", nameof(texts));
-                TokenBuffer first = state.First;
-                first.Clear();
-                _encoder.Encode(text, first, state.Word);
-                TokenBuffer? second = null;
-                if (pairs is not null)
+                var store = new RowStore(64, 1);
+                var spans = new List<RowSpan>(1);
+                try
                 {
-                    string pair = pairs[i] ?? throw new ArgumentException($"pairs[{i}] is null.", nameof(pairs));
-                    second = state.Second;
-                    second.Clear();
-                    _encoder.Encode(pair, second, state.Word);
+                    for (int i = k * chunk, end = Math.Min(count, (k + 1) * chunk); i < end; i++)
+                    {
+                        store.Clear();
+                        EncodeInput(texts, pairs, i, options, maxLength, spans, store);
+                        store.CopyTo(0, batch, i, padded, _padId);
+                    }
                 }
-
-                scratch.Clear();
-                SequenceAssembler.Assemble(first, second, i, options, maxLength, ClsTokenId, SepTokenId, scratch);
-                single[i] = scratch[0];
-                if (scratch.Count > 1)
+                finally
                 {
-                    windows![i] = scratch.ToArray();
+                    store.Release();
+                }
+            });
+            return batch;
+        }
+
+        // Otherwise: encode every range into its own store, then pad once the longest row is known.
+        var stores = new RowStore?[ranges];
+        try
+        {
+            ForEachRange(ranges, parallel, k =>
+            {
+                int from = k * chunk;
+                int end = Math.Min(count, from + chunk);
+                var store = new RowStore((end - from) * 32, end - from);
+                stores[k] = store;
+                var spans = new List<RowSpan>(1);
+                for (int i = from; i < end; i++)
+                {
+                    EncodeInput(texts, pairs, i, options, maxLength, spans, store);
+                }
+            });
+
+            var firstRow = new int[ranges];
+            int rows = 0;
+            int longest = 0;
+            int shortest = int.MaxValue;
+            for (int k = 0; k < ranges; k++)
+            {
+                RowStore store = stores[k]!;
+                firstRow[k] = rows;
+                rows += store.Count;
+                for (int j = 0; j < store.Count; j++)
+                {
+                    longest = Math.Max(longest, store.LengthOf(j));
+                    shortest = Math.Min(shortest, store.LengthOf(j));
                 }
             }
-        }
 
-        if (parallel)
-        {
-            int chunk = Math.Max(16, count / (4 * Environment.ProcessorCount));
-            Parallel.ForEach(Partitioner.Create(0, count, chunk), range => EncodeRange(range.Item1, range.Item2));
-        }
-        else
-        {
-            EncodeRange(0, count);
-        }
-
-        IReadOnlyList<EncodedRow> allRows = single;
-        if (windows is not null && windows.Any(w => w is not null))
-        {
-            var expanded = new List<EncodedRow>(count);
-            for (int i = 0; i < count; i++)
+            int paddedLength = options.Padding switch
             {
-                expanded.AddRange(windows[i] ?? [single[i]]);
-            }
-
-            allRows = expanded;
-        }
-
-        int paddedLength = 0;
-        if (options.Padding != PaddingStrategy.None)
-        {
-            paddedLength = options.Padding == PaddingStrategy.MaxLength ? maxLength : allRows.Count == 0 ? 0 : allRows.Max(r => r.Length);
-            if (options.PadToMultipleOf is > 1 and int multiple && paddedLength % multiple != 0)
-            {
-                paddedLength += multiple - (paddedLength % multiple);
-            }
-
-            if (allRows.Any(r => r.Length < paddedLength))
+                PaddingStrategy.None => 0,
+                PaddingStrategy.MaxLength => RoundUp(maxLength, options.PadToMultipleOf),
+                _ => RoundUp(longest, options.PadToMultipleOf),
+            };
+            if (rows > 0 && shortest < paddedLength)
             {
                 _ = PadTokenId; // Throws a clear error when the vocabulary cannot pad.
             }
+
+            var result = new BatchEncoding(rows);
+            ForEachRange(ranges, parallel, k =>
+            {
+                RowStore store = stores[k]!;
+                for (int j = 0; j < store.Count; j++)
+                {
+                    store.CopyTo(j, result, firstRow[k] + j, paddedLength, _padId);
+                }
+            });
+            return result;
+        }
+        finally
+        {
+            foreach (RowStore? store in stores)
+            {
+                store?.Release();
+            }
+        }
+    }
+
+    private static int RoundUp(int length, int? multiple) =>
+        multiple is > 1 and int m && length % m != 0 ? length + m - (length % m) : length;
+
+    // Runs body(0 .. ranges-1), over all cores when parallel.
+    private static void ForEachRange(int ranges, bool parallel, Action<int> body)
+    {
+        if (parallel)
+        {
+            Parallel.For(0, ranges, body);
+        }
+        else
+        {
+            for (int k = 0; k < ranges; k++)
+            {
+                body(k);
+            }
+        }
+    }
+
+    // Encodes input i (and its pair) with this thread's scratch and adds its rows to the store.
+    private void EncodeInput(
+        IReadOnlyList<string> texts, IReadOnlyList<string>? pairs, int i, EncodingOptions options, int maxLength, List<RowSpan> spans, RowStore store)
+    {
+        string text = texts[i] ?? throw new ArgumentException($"texts[{i}] is null.", nameof(texts));
+        TokenizerScratch state = TokenizerScratch.Current;
+        TokenBuffer first = state.First;
+        first.Clear();
+        _encoder.Encode(text, first, state.Word);
+        TokenBuffer? second = null;
+        if (pairs is not null)
+        {
+            string pair = pairs[i] ?? throw new ArgumentException($"pairs[{i}] is null.", nameof(pairs));
+            second = state.Second;
+            second.Clear();
+            _encoder.Encode(pair, second, state.Word);
         }
 
-        return BatchEncoding.Create(allRows, paddedLength, _padId, parallel);
+        spans.Clear();
+        SequenceAssembler.Assemble(first, second, i, options, maxLength, spans);
+        foreach (RowSpan span in spans)
+        {
+            store.Add(first, second, span, i, ClsTokenId, SepTokenId);
+        }
     }
 
     private int RequiredId(string token, string role, string source) =>
