@@ -65,27 +65,28 @@ internal sealed class WordBuffer
     /// </summary>
     public int AppendAsciiRun(ReadOnlySpan<char> text, int from, int offset, bool lowercase)
     {
-        char[] chars = _chars;
-        int limit = Math.Min(text.Length, from + chars.Length);
-        int j = from;
+        byte[] map = BertCharacterClasses.AsciiWordChars(lowercase);
+        Span<char> chars = _chars.AsSpan(0, Math.Min(_chars.Length, text.Length - from));
+        ReadOnlySpan<char> source = text.Slice(from, chars.Length);
         int k = 0;
-        while (j < limit)
+        while (k < source.Length)
         {
-            char c = text[j];
-            if (c >= 128 || BertCharacterClasses.AsciiClass(c) != 0)
+            int c = source[k];
+            if ((uint)c >= (uint)map.Length || map[c] == 0)
             {
                 break;
             }
 
-            chars[k++] = lowercase && char.IsAsciiLetterUpper(c) ? (char)(c | 0x20) : c;
-            j++;
+            chars[k] = (char)map[c];
+            k++;
         }
 
         _length = k;
-        if (j == limit)
+        int j = from + k;
+        if (k == chars.Length)
         {
             // Past the storage limit: the word is [UNK] anyway, only its extent still counts.
-            while (j < text.Length && text[j] < 128 && BertCharacterClasses.AsciiClass(text[j]) == 0)
+            while (j < text.Length && text[j] < map.Length && map[text[j]] != 0)
             {
                 j++;
             }
