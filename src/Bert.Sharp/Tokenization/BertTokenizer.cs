@@ -351,9 +351,9 @@ public sealed class BertTokenizer
         int count = texts.Count;
         bool parallel = allowParallel && count >= 64 && Environment.ProcessorCount > 1;
 
-        // Ranges of about 1/8 of a core's share: small enough that the cores finish together, large enough that
+        // Ranges of about 1/16 of a core's share: small enough that the cores finish together, large enough that
         // the per-range set-up (a row store, a list) stays negligible.
-        int chunk = parallel ? Math.Max(16, count / (8 * Environment.ProcessorCount)) : Math.Max(1, count);
+        int chunk = parallel ? Math.Max(16, count / (16 * Environment.ProcessorCount)) : Math.Max(1, count);
         int ranges = (count + chunk - 1) / chunk;
 
         // When no row's padding depends on the others (no padding, or padding to a fixed length), each row is
@@ -456,20 +456,29 @@ public sealed class BertTokenizer
     private static int RoundUp(int length, int? multiple) =>
         multiple is > 1 and int m && length % m != 0 ? length + m - (length % m) : length;
 
-    // Runs body(0 .. ranges-1), over all cores when parallel.
+    // Runs body(0 .. ranges-1), over all cores when parallel. One worker per core takes the next range as soon as
+    // it is done with one, so the cores finish within one (small) range of each other; Parallel.For over the ranges
+    // themselves hands out growing blocks of indices, which left one core idle at the end of a batch.
     private static void ForEachRange(int ranges, bool parallel, Action<int> body)
     {
-        if (parallel)
-        {
-            Parallel.For(0, ranges, body);
-        }
-        else
+        if (!parallel)
         {
             for (int k = 0; k < ranges; k++)
             {
                 body(k);
             }
+
+            return;
         }
+
+        int next = -1;
+        Parallel.For(0, Math.Min(Environment.ProcessorCount, ranges), _ =>
+        {
+            for (int k = Interlocked.Increment(ref next); k < ranges; k = Interlocked.Increment(ref next))
+            {
+                body(k);
+            }
+        });
     }
 
     // Encodes input i (and its pair) with this thread's scratch and adds its rows to the store.
