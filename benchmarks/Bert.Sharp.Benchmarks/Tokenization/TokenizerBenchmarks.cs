@@ -4,8 +4,9 @@ using Bert.Sharp.Models;
 namespace Bert.Sharp.Benchmarks.Tokenization;
 
 /// <summary>
-/// Tokenizing the 1,000 Amazon sentences with the bert-base-uncased vocabulary: Bert.Sharp (one by one, batch
-/// sequential, batch parallel), FastBertTokenizer and Microsoft.ML.Tokenizers' BertTokenizer.
+/// Tokenizing the 1,000 Amazon sentences with the bert-base-uncased vocabulary: Bert.Sharp (one by one with
+/// <c>Encode</c> and with the allocation-free <c>TryEncode</c>; batches sequential and parallel, unpadded and with
+/// the default padding to the longest row), FastBertTokenizer and Microsoft.ML.Tokenizers' BertTokenizer.
 /// Run: <c>dotnet run -c Release --project benchmarks/Bert.Sharp.Benchmarks -- --filter '*TokenizerBenchmarks*'</c>.
 /// </summary>
 [MemoryDiagnoser]
@@ -18,6 +19,7 @@ public class TokenizerBenchmarks
     private FastBertTokenizer.BertTokenizer _fast = null!;
     private Microsoft.ML.Tokenizers.BertTokenizer _ml = null!;
     private readonly EncodingOptions _batchOptions = new() { Padding = PaddingStrategy.None };
+    private readonly int[] _ids = new int[1024];
 
     [GlobalSetup]
     public void Setup()
@@ -70,6 +72,19 @@ public class TokenizerBenchmarks
         return sum;
     }
 
+    [Benchmark(Description = "Bert.Sharp TryEncode (no allocation), one by one")]
+    public long BertSharpTryEncode()
+    {
+        long sum = 0;
+        foreach (string text in _sentences)
+        {
+            _ = _ours.TryEncode(text, _ids, out int written);
+            sum += written;
+        }
+
+        return sum;
+    }
+
     [Benchmark(Description = "Bert.Sharp EncodeBatch, 1 thread")]
     public int BertSharpBatchSequential() =>
         _ours.EncodeBatchCore(_sentences, null, _batchOptions, allowParallel: false).Count;
@@ -77,4 +92,12 @@ public class TokenizerBenchmarks
     [Benchmark(Description = "Bert.Sharp EncodeBatch, parallel")]
     public int BertSharpBatchParallel() =>
         _ours.EncodeBatchCore(_sentences, null, _batchOptions, allowParallel: true).Count;
+
+    [Benchmark(Description = "Bert.Sharp EncodeBatch padded to longest, 1 thread")]
+    public int BertSharpBatchPaddedSequential() =>
+        _ours.EncodeBatchCore(_sentences, null, EncodingOptions.Default, allowParallel: false).Count;
+
+    [Benchmark(Description = "Bert.Sharp EncodeBatch padded to longest, parallel")]
+    public int BertSharpBatchPaddedParallel() =>
+        _ours.EncodeBatchCore(_sentences, null, EncodingOptions.Default, allowParallel: true).Count;
 }

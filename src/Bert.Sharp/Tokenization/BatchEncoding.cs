@@ -21,7 +21,8 @@ public sealed class BatchEncoding
     private readonly TokenOffset[][] _offsets;
     private readonly int[] _overflowToSample;
 
-    private BatchEncoding(int count)
+    /// <summary>A batch of <paramref name="count"/> rows, each set once by <see cref="SetRow"/> (from any thread).</summary>
+    internal BatchEncoding(int count)
     {
         _inputIds = new int[count][];
         _attentionMask = new int[count][];
@@ -31,56 +32,35 @@ public sealed class BatchEncoding
         _overflowToSample = new int[count];
     }
 
-    /// <summary>Pads the assembled rows to <paramref name="paddedLength"/> (rows already longer keep their length),
-    /// filling the rows in parallel when <paramref name="parallel"/> is set.</summary>
-    internal static BatchEncoding Create(IReadOnlyList<EncodedRow> rows, int paddedLength, int padId, bool parallel)
+    /// <summary>Sets row <paramref name="r"/> from an assembled row (<c>[CLS] A [SEP]</c> or
+    /// <c>[CLS] A [SEP] B [SEP]</c>, whose second part starts at <paramref name="secondStart"/>), padded to
+    /// <paramref name="paddedLength"/> (a longer row keeps its length).</summary>
+    internal void SetRow(int r, ReadOnlySpan<int> rowIds, ReadOnlySpan<TokenOffset> rowOffsets, int secondStart, int sample, int paddedLength, int padId)
     {
-        var batch = new BatchEncoding(rows.Count);
-        if (parallel)
-        {
-            Parallel.ForEach(
-                System.Collections.Concurrent.Partitioner.Create(0, rows.Count, Math.Max(16, rows.Count / (4 * Environment.ProcessorCount))),
-                range =>
-                {
-                    for (int r = range.Item1; r < range.Item2; r++)
-                    {
-                        batch.Fill(r, rows[r], paddedLength, padId);
-                    }
-                });
-        }
-        else
-        {
-            for (int r = 0; r < rows.Count; r++)
-            {
-                batch.Fill(r, rows[r], paddedLength, padId);
-            }
-        }
-
-        return batch;
-    }
-
-    private void Fill(int r, EncodedRow row, int paddedLength, int padId)
-    {
-        int length = Math.Max(row.Length, paddedLength);
+        int rowLength = rowIds.Length;
+        int length = Math.Max(rowLength, paddedLength);
         var ids = new int[length];
         var mask = new int[length];
         var types = new int[length];
         var special = new int[length];
         var offsets = new TokenOffset[length];
-        row.Ids.CopyTo(ids, 0);
-        for (int t = 0; t < row.Length; t++)
+
+        // Whole-range copies and fills (vectorized) rather than a per-token loop with branches.
+        rowIds.CopyTo(ids);
+        rowOffsets.CopyTo(offsets);
+        mask.AsSpan(0, rowLength).Fill(1);
+        if (secondStart < rowLength)
         {
-            mask[t] = 1;
-            types[t] = t >= row.SecondStart ? 1 : 0;
-            bool isSpecial = row.IsAddedSpecial(t);
-            special[t] = isSpecial ? 1 : 0;
-            offsets[t] = isSpecial ? default : new TokenOffset(row.Starts[t], row.Ends[t]);
+            types.AsSpan(secondStart, rowLength - secondStart).Fill(1);
+            special[secondStart - 1] = 1;
         }
 
-        for (int t = row.Length; t < length; t++)
+        special[0] = 1;
+        special[rowLength - 1] = 1;
+        if (length > rowLength)
         {
-            ids[t] = padId;
-            special[t] = 1;
+            ids.AsSpan(rowLength).Fill(padId);
+            special.AsSpan(rowLength).Fill(1);
         }
 
         _inputIds[r] = ids;
@@ -88,7 +68,7 @@ public sealed class BatchEncoding
         _tokenTypeIds[r] = types;
         _specialTokensMask[r] = special;
         _offsets[r] = offsets;
-        _overflowToSample[r] = row.Sample;
+        _overflowToSample[r] = sample;
     }
 
     /// <summary>Number of rows.</summary>

@@ -193,6 +193,8 @@ internal static class BertCharacterClasses
     ];
 
     private static readonly byte[] Ascii = BuildAsciiTable();
+    private static readonly byte[] AsciiWord = BuildAsciiWordTable(lowercase: false);
+    private static readonly byte[] AsciiWordLower = BuildAsciiWordTable(lowercase: true);
 
     private static byte[] BuildAsciiTable()
     {
@@ -215,6 +217,27 @@ internal static class BertCharacterClasses
 
         return table;
     }
+
+    private static byte[] BuildAsciiWordTable(bool lowercase)
+    {
+        var table = new byte[128];
+        for (char c = '\0'; c < 128; c++)
+        {
+            if (char.IsAsciiLetterOrDigit(c))
+            {
+                table[c] = (byte)(lowercase ? char.ToLowerInvariant(c) : c);
+            }
+        }
+
+        return table;
+    }
+
+    /// <summary>
+    /// For each ASCII char, the char a word holds for it (lower-cased when <paramref name="lowercase"/>), or 0 when
+    /// it is not a word character (class 0 of <see cref="AsciiClass"/>). One lookup both classifies and case-maps,
+    /// which is the inner loop for ASCII text. 128 entries: index only after checking <c>c &lt; table.Length</c>.
+    /// </summary>
+    public static byte[] AsciiWordChars(bool lowercase) => lowercase ? AsciiWordLower : AsciiWord;
 
     /// <summary>True when clean-up drops the character: NUL, U+FFFD and control/format/private-use characters
     /// other than tab, newline and carriage return.</summary>

@@ -36,10 +36,11 @@ internal sealed class BertTextEncoder
         _unknownId = unknownId;
     }
 
-    /// <summary>Appends the tokens of <paramref name="text"/> (no [CLS]/[SEP]) to <paramref name="output"/>.</summary>
-    public void Encode(ReadOnlySpan<char> text, TokenBuffer output)
+    /// <summary>Appends the tokens of <paramref name="text"/> (no [CLS]/[SEP]) to <paramref name="output"/>, using
+    /// <paramref name="word"/> (this thread's, from <see cref="TokenizerScratch"/>) as the word being built.</summary>
+    public void Encode(ReadOnlySpan<char> text, TokenBuffer output, WordBuffer word)
     {
-        WordState word = WordState.Rent(_maxCharsPerWord);
+        word.Reset(_maxCharsPerWord);
         int position = 0;
         while (position < text.Length)
         {
@@ -56,7 +57,7 @@ internal sealed class BertTextEncoder
         }
     }
 
-    private void EncodeSegment(ReadOnlySpan<char> text, int offset, TokenBuffer output, WordState word)
+    private void EncodeSegment(ReadOnlySpan<char> text, int offset, TokenBuffer output, WordBuffer word)
     {
         Span<char> normalized = stackalloc char[RuneNormalizer.MaxOutputChars];
         int i = 0;
@@ -69,16 +70,9 @@ internal sealed class BertTextEncoder
                 {
                     case 0 when word.IsEmpty:
                     {
-                        // Fast path: a run of ASCII letters and digits starting a word is copied (and lower-cased)
-                        // in bulk; offsets stay implicit (one char per char).
-                        int j = i + 1;
-                        while (j < text.Length && text[j] < 128 && BertCharacterClasses.AsciiClass(text[j]) == 0)
-                        {
-                            j++;
-                        }
-
-                        word.AppendAsciiRun(text[i..j], offset + i, _lowercase);
-                        i = j;
+                        // Fast path: a run of ASCII letters and digits starting a word is scanned, lower-cased and
+                        // copied in one loop; offsets stay implicit (one char per char).
+                        i = word.AppendAsciiRun(text, i, offset, _lowercase);
                         continue;
                     }
 
@@ -188,7 +182,7 @@ internal sealed class BertTextEncoder
         Flush(word, output);
     }
 
-    private void Flush(WordState word, TokenBuffer output)
+    private void Flush(WordBuffer word, TokenBuffer output)
     {
         if (word.IsEmpty)
         {
@@ -220,165 +214,5 @@ internal sealed class BertTextEncoder
         }
 
         word.Reset();
-    }
-
-    /// <summary>The word being built: normalized chars and, for each, the original range it came from.</summary>
-    private sealed class WordState
-    {
-        [ThreadStatic]
-        private static WordState? _cached;
-
-        private char[] _chars;
-        private int[] _charStarts;
-        private int[] _charEnds;
-        private int _length;
-        private readonly int _capacity;
-        private int _simpleBase = -1; // >= 0: char k of the word is the original char at _simpleBase + k.
-
-        private WordState(int maxCharsPerWord)
-        {
-            // A word longer than the limit (in characters) is never split, so twice the limit in UTF-16 units
-            // plus one normalized character is the most that is ever stored.
-            _capacity = (2 * maxCharsPerWord) + RuneNormalizer.MaxOutputChars + 2;
-            _chars = new char[_capacity];
-            _charStarts = new int[_capacity];
-            _charEnds = new int[_capacity];
-            PieceIds = new int[_capacity];
-            PieceEnds = new int[_capacity];
-        }
-
-        public int CodePoints { get; private set; }
-
-        public int Start { get; private set; }
-
-        public int End { get; private set; }
-
-        public bool IsEmpty => CodePoints == 0;
-
-        public ReadOnlySpan<char> Chars => _chars.AsSpan(0, _length);
-
-        public int CharStart(int index) => _simpleBase >= 0 ? _simpleBase + index : _charStarts[index];
-
-        public int CharEnd(int index) => _simpleBase >= 0 ? _simpleBase + index + 1 : _charEnds[index];
-
-        public int[] PieceIds { get; }
-
-        public int[] PieceEnds { get; }
-
-        public static WordState Rent(int maxCharsPerWord)
-        {
-            WordState? state = _cached;
-            if (state is null || state._capacity != (2 * maxCharsPerWord) + RuneNormalizer.MaxOutputChars + 2)
-            {
-                state = new WordState(maxCharsPerWord);
-                _cached = state;
-            }
-
-            state.Reset();
-            return state;
-        }
-
-        public void Reset()
-        {
-            _length = 0;
-            CodePoints = 0;
-            _simpleBase = -1;
-        }
-
-        /// <summary>Starts an empty word with a run of ASCII word characters taken one for one from the text.</summary>
-        public void AppendAsciiRun(ReadOnlySpan<char> run, int start, bool lowercase)
-        {
-            int stored = Math.Min(run.Length, _capacity);
-            if (lowercase)
-            {
-                System.Text.Ascii.ToLower(run[..stored], _chars, out _);
-            }
-            else
-            {
-                run[..stored].CopyTo(_chars);
-            }
-
-            _length = stored;
-            CodePoints = run.Length;
-            Start = start;
-            End = start + run.Length;
-            _simpleBase = start;
-        }
-
-        private void MaterializeOffsets()
-        {
-            for (int k = 0; k < _length; k++)
-            {
-                _charStarts[k] = _simpleBase + k;
-                _charEnds[k] = _simpleBase + k + 1;
-            }
-
-            _simpleBase = -1;
-        }
-
-        public void Append(char c, int start, int end)
-        {
-            if (_simpleBase >= 0)
-            {
-                MaterializeOffsets();
-            }
-
-            if (CodePoints == 0)
-            {
-                Start = start;
-            }
-
-            End = end;
-            CodePoints++;
-            if (_length < _capacity)
-            {
-                _chars[_length] = c;
-                _charStarts[_length] = start;
-                _charEnds[_length] = end;
-                _length++;
-            }
-        }
-
-        public void Append(ReadOnlySpan<char> chars, int start, int end)
-        {
-            if (_simpleBase >= 0)
-            {
-                MaterializeOffsets();
-            }
-
-            if (CodePoints == 0)
-            {
-                Start = start;
-            }
-
-            End = end;
-            CodePoints++;
-            if (_length + chars.Length <= _capacity)
-            {
-                for (int k = 0; k < chars.Length; k++)
-                {
-                    _chars[_length] = chars[k];
-                    _charStarts[_length] = start;
-                    _charEnds[_length] = end;
-                    _length++;
-                }
-            }
-            else
-            {
-                _length = _capacity; // Past the limit: the word is [UNK]; stop storing.
-            }
-        }
-
-        /// <summary>Counts one more character of an over-long word without storing it.</summary>
-        public void Extend(int end)
-        {
-            if (_simpleBase >= 0)
-            {
-                MaterializeOffsets();
-            }
-
-            End = end;
-            CodePoints++;
-        }
     }
 }

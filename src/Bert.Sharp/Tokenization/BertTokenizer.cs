@@ -1,4 +1,3 @@
-using System.Collections.Concurrent;
 using System.Text;
 using Bert.Sharp.Tokenization;
 
@@ -180,13 +179,16 @@ public sealed class BertTokenizer
     public IReadOnlyList<int> Encode(string text, string? pair = null)
     {
         ArgumentNullException.ThrowIfNull(text);
-        TokenBuffer first = TokenBuffer.RentFirst();
-        _encoder.Encode(text, first);
+        TokenizerScratch scratch = TokenizerScratch.Current;
+        TokenBuffer first = scratch.First;
+        first.Clear();
+        _encoder.Encode(text, first, scratch.Word);
         TokenBuffer? second = null;
         if (pair is not null)
         {
-            second = TokenBuffer.RentSecond();
-            _encoder.Encode(pair, second);
+            second = scratch.Second;
+            second.Clear();
+            _encoder.Encode(pair, second, scratch.Word);
         }
 
         int total = first.Count + 2 + (second is null ? 0 : second.Count + 1);
@@ -203,12 +205,42 @@ public sealed class BertTokenizer
         return ids;
     }
 
+    /// <summary>
+    /// Allocation-free <see cref="Encode"/>: writes the ids of <c>[CLS] text [SEP]</c> to
+    /// <paramref name="destination"/>. For hot loops that reuse one buffer; the ids are the same as
+    /// <see cref="Encode"/>'s (no truncation).
+    /// </summary>
+    /// <param name="text">The text to encode.</param>
+    /// <param name="destination">Where the ids go, from index 0.</param>
+    /// <param name="written">The number of ids written; when the method returns false, the length
+    /// <paramref name="destination"/> needs instead.</param>
+    /// <returns>True when the ids fit in <paramref name="destination"/>; false (nothing written) otherwise.</returns>
+    public bool TryEncode(ReadOnlySpan<char> text, Span<int> destination, out int written)
+    {
+        TokenizerScratch scratch = TokenizerScratch.Current;
+        TokenBuffer tokens = scratch.First;
+        tokens.Clear();
+        _encoder.Encode(text, tokens, scratch.Word);
+        written = tokens.Count + 2;
+        if (written > destination.Length)
+        {
+            return false;
+        }
+
+        destination[0] = ClsTokenId;
+        tokens.Ids.CopyTo(destination[1..]);
+        destination[written - 1] = SepTokenId;
+        return true;
+    }
+
     /// <summary>The WordPiece tokens of <paramref name="text"/>, without [CLS]/[SEP] (Hugging Face's <c>tokenize</c>).</summary>
     public IReadOnlyList<string> Tokenize(string text)
     {
         ArgumentNullException.ThrowIfNull(text);
-        TokenBuffer buffer = TokenBuffer.RentFirst();
-        _encoder.Encode(text, buffer);
+        TokenizerScratch scratch = TokenizerScratch.Current;
+        TokenBuffer buffer = scratch.First;
+        buffer.Clear();
+        _encoder.Encode(text, buffer, scratch.Word);
         var tokens = new string[buffer.Count];
         for (int i = 0; i < tokens.Length; i++)
         {
@@ -317,73 +349,162 @@ public sealed class BertTokenizer
         }
 
         int count = texts.Count;
-        var single = new EncodedRow[count];
-        EncodedRow[]?[]? windows = options.ReturnOverflowingTokens ? new EncodedRow[]?[count] : null;
         bool parallel = allowParallel && count >= 64 && Environment.ProcessorCount > 1;
-        void EncodeRange(int from, int to)
+
+        // Ranges of about 1/16 of a core's share: small enough that the cores finish together, large enough that
+        // the per-range set-up (a row store, a list) stays negligible.
+        int chunk = parallel ? Math.Max(16, count / (16 * Environment.ProcessorCount)) : Math.Max(1, count);
+        int ranges = (count + chunk - 1) / chunk;
+
+        // When no row's padding depends on the others (no padding, or padding to a fixed length), each row is
+        // padded as soon as it is encoded: one pass over the batch, nothing kept in between.
+        int? fixedPadding = options.ReturnOverflowingTokens ? null : options.Padding switch
         {
-            var scratch = new List<EncodedRow>(1);
-            for (int i = from; i < to; i++)
+            PaddingStrategy.None => 0,
+            PaddingStrategy.MaxLength when _padId >= 0 => RoundUp(maxLength, options.PadToMultipleOf),
+            _ => null,
+        };
+
+        if (fixedPadding is int padded)
+        {
+            var batch = new BatchEncoding(count);
+            ForEachRange(ranges, parallel, k =>
             {
-                string text = texts[i] ?? throw new ArgumentException($"texts[{i}] is null.", nameof(texts));
-                TokenBuffer first = TokenBuffer.RentFirst();
-                _encoder.Encode(text, first);
-                TokenBuffer? second = null;
-                if (pairs is not null)
+                var store = new RowStore(64, 1);
+                var spans = new List<RowSpan>(1);
+                try
                 {
-                    string pair = pairs[i] ?? throw new ArgumentException($"pairs[{i}] is null.", nameof(pairs));
-                    second = TokenBuffer.RentSecond();
-                    _encoder.Encode(pair, second);
+                    for (int i = k * chunk, end = Math.Min(count, (k + 1) * chunk); i < end; i++)
+                    {
+                        store.Clear();
+                        EncodeInput(texts, pairs, i, options, maxLength, spans, store);
+                        store.CopyTo(0, batch, i, padded, _padId);
+                    }
                 }
-
-                scratch.Clear();
-                SequenceAssembler.Assemble(first, second, i, options, maxLength, ClsTokenId, SepTokenId, scratch);
-                single[i] = scratch[0];
-                if (scratch.Count > 1)
+                finally
                 {
-                    windows![i] = scratch.ToArray();
+                    store.Release();
+                }
+            });
+            return batch;
+        }
+
+        // Otherwise: encode every range into its own store, then pad once the longest row is known.
+        var stores = new RowStore?[ranges];
+        try
+        {
+            ForEachRange(ranges, parallel, k =>
+            {
+                int from = k * chunk;
+                int end = Math.Min(count, from + chunk);
+                var store = new RowStore((end - from) * 32, end - from);
+                stores[k] = store;
+                var spans = new List<RowSpan>(1);
+                for (int i = from; i < end; i++)
+                {
+                    EncodeInput(texts, pairs, i, options, maxLength, spans, store);
+                }
+            });
+
+            var firstRow = new int[ranges];
+            int rows = 0;
+            int longest = 0;
+            int shortest = int.MaxValue;
+            for (int k = 0; k < ranges; k++)
+            {
+                RowStore store = stores[k]!;
+                firstRow[k] = rows;
+                rows += store.Count;
+                for (int j = 0; j < store.Count; j++)
+                {
+                    longest = Math.Max(longest, store.LengthOf(j));
+                    shortest = Math.Min(shortest, store.LengthOf(j));
                 }
             }
-        }
 
-        if (parallel)
-        {
-            int chunk = Math.Max(16, count / (4 * Environment.ProcessorCount));
-            Parallel.ForEach(Partitioner.Create(0, count, chunk), range => EncodeRange(range.Item1, range.Item2));
-        }
-        else
-        {
-            EncodeRange(0, count);
-        }
-
-        IReadOnlyList<EncodedRow> allRows = single;
-        if (windows is not null && windows.Any(w => w is not null))
-        {
-            var expanded = new List<EncodedRow>(count);
-            for (int i = 0; i < count; i++)
+            int paddedLength = options.Padding switch
             {
-                expanded.AddRange(windows[i] ?? [single[i]]);
-            }
-
-            allRows = expanded;
-        }
-
-        int paddedLength = 0;
-        if (options.Padding != PaddingStrategy.None)
-        {
-            paddedLength = options.Padding == PaddingStrategy.MaxLength ? maxLength : allRows.Count == 0 ? 0 : allRows.Max(r => r.Length);
-            if (options.PadToMultipleOf is > 1 and int multiple && paddedLength % multiple != 0)
-            {
-                paddedLength += multiple - (paddedLength % multiple);
-            }
-
-            if (allRows.Any(r => r.Length < paddedLength))
+                PaddingStrategy.None => 0,
+                PaddingStrategy.MaxLength => RoundUp(maxLength, options.PadToMultipleOf),
+                _ => RoundUp(longest, options.PadToMultipleOf),
+            };
+            if (rows > 0 && shortest < paddedLength)
             {
                 _ = PadTokenId; // Throws a clear error when the vocabulary cannot pad.
             }
+
+            var result = new BatchEncoding(rows);
+            ForEachRange(ranges, parallel, k =>
+            {
+                RowStore store = stores[k]!;
+                for (int j = 0; j < store.Count; j++)
+                {
+                    store.CopyTo(j, result, firstRow[k] + j, paddedLength, _padId);
+                }
+            });
+            return result;
+        }
+        finally
+        {
+            foreach (RowStore? store in stores)
+            {
+                store?.Release();
+            }
+        }
+    }
+
+    private static int RoundUp(int length, int? multiple) =>
+        multiple is > 1 and int m && length % m != 0 ? length + m - (length % m) : length;
+
+    // Runs body(0 .. ranges-1), over all cores when parallel. One worker per core takes the next range as soon as
+    // it is done with one, so the cores finish within one (small) range of each other; Parallel.For over the ranges
+    // themselves hands out growing blocks of indices, which left one core idle at the end of a batch.
+    private static void ForEachRange(int ranges, bool parallel, Action<int> body)
+    {
+        if (!parallel)
+        {
+            for (int k = 0; k < ranges; k++)
+            {
+                body(k);
+            }
+
+            return;
         }
 
-        return BatchEncoding.Create(allRows, paddedLength, _padId, parallel);
+        int next = -1;
+        Parallel.For(0, Math.Min(Environment.ProcessorCount, ranges), _ =>
+        {
+            for (int k = Interlocked.Increment(ref next); k < ranges; k = Interlocked.Increment(ref next))
+            {
+                body(k);
+            }
+        });
+    }
+
+    // Encodes input i (and its pair) with this thread's scratch and adds its rows to the store.
+    private void EncodeInput(
+        IReadOnlyList<string> texts, IReadOnlyList<string>? pairs, int i, EncodingOptions options, int maxLength, List<RowSpan> spans, RowStore store)
+    {
+        string text = texts[i] ?? throw new ArgumentException($"texts[{i}] is null.", nameof(texts));
+        TokenizerScratch state = TokenizerScratch.Current;
+        TokenBuffer first = state.First;
+        first.Clear();
+        _encoder.Encode(text, first, state.Word);
+        TokenBuffer? second = null;
+        if (pairs is not null)
+        {
+            string pair = pairs[i] ?? throw new ArgumentException($"pairs[{i}] is null.", nameof(pairs));
+            second = state.Second;
+            second.Clear();
+            _encoder.Encode(pair, second, state.Word);
+        }
+
+        spans.Clear();
+        SequenceAssembler.Assemble(first, second, i, options, maxLength, spans);
+        foreach (RowSpan span in spans)
+        {
+            store.Add(first, second, span, i, ClsTokenId, SepTokenId);
+        }
     }
 
     private int RequiredId(string token, string role, string source) =>

@@ -6,16 +6,15 @@ namespace Bert.Sharp.Tokenization;
 /// </summary>
 internal static class SequenceAssembler
 {
-    /// <summary>Assembles the rows for one input. Several rows come out only with overflow windows.</summary>
+    /// <summary>Decides the rows for one input (which tokens of each text they keep) and adds them to
+    /// <paramref name="rows"/>. Several rows come out only with overflow windows.</summary>
     public static void Assemble(
         TokenBuffer first,
         TokenBuffer? second,
         int sample,
         EncodingOptions options,
         int maxLength,
-        int clsId,
-        int sepId,
-        List<EncodedRow> rows)
+        List<RowSpan> rows)
     {
         int added = second is null ? 2 : 3;
         int lengthA = first.Count;
@@ -71,7 +70,7 @@ internal static class SequenceAssembler
         bool truncatedB = keepB < lengthB;
         if (!options.ReturnOverflowingTokens || (!truncatedA && !truncatedB))
         {
-            rows.Add(Build(first, 0, keepA, second, 0, keepB, sample, clsId, sepId));
+            rows.Add(new RowSpan(0, keepA, 0, keepB));
             return;
         }
 
@@ -85,14 +84,14 @@ internal static class SequenceAssembler
         {
             foreach ((int start, int stop) in Windows(lengthA, keepA, options.Stride))
             {
-                rows.Add(Build(first, start, stop - start, second, 0, keepB, sample, clsId, sepId));
+                rows.Add(new RowSpan(start, stop - start, 0, keepB));
             }
         }
         else
         {
             foreach ((int start, int stop) in Windows(lengthB, keepB, options.Stride))
             {
-                rows.Add(Build(first, 0, keepA, second, start, stop - start, sample, clsId, sepId));
+                rows.Add(new RowSpan(0, keepA, start, stop - start));
             }
         }
     }
@@ -151,36 +150,47 @@ internal static class SequenceAssembler
         }
     }
 
-    private static EncodedRow Build(
-        TokenBuffer first,
-        int startA,
-        int countA,
-        TokenBuffer? second,
-        int startB,
-        int countB,
-        int sample,
-        int clsId,
-        int sepId)
+    /// <summary>
+    /// Writes one row, <c>[CLS] A [SEP]</c> or <c>[CLS] A [SEP] B [SEP]</c>, to <paramref name="ids"/> and
+    /// <paramref name="offsets"/> (both exactly <see cref="RowSpan.Length"/> long); offsets of [CLS]/[SEP] are (0, 0).
+    /// Returns the index of the first token of the second part (the length when there is no pair).
+    /// </summary>
+    public static int Write(TokenBuffer first, TokenBuffer? second, RowSpan row, int clsId, int sepId, Span<int> ids, Span<TokenOffset> offsets)
     {
-        int total = countA + 2 + (second is null ? 0 : countB + 1);
-        var ids = new int[total];
-        var starts = new int[total];
-        var ends = new int[total];
         ids[0] = clsId;
-        first.Ids.Slice(startA, countA).CopyTo(ids.AsSpan(1));
-        first.Starts.Slice(startA, countA).CopyTo(starts.AsSpan(1));
-        first.Ends.Slice(startA, countA).CopyTo(ends.AsSpan(1));
-        ids[countA + 1] = sepId;
-        int secondStart = total;
-        if (second is not null)
+        offsets[0] = default;
+        WriteTokens(first, row.StartA, row.CountA, ids[1..], offsets[1..]);
+        ids[row.CountA + 1] = sepId;
+        offsets[row.CountA + 1] = default;
+        if (second is null)
         {
-            secondStart = countA + 2;
-            second.Ids.Slice(startB, countB).CopyTo(ids.AsSpan(secondStart));
-            second.Starts.Slice(startB, countB).CopyTo(starts.AsSpan(secondStart));
-            second.Ends.Slice(startB, countB).CopyTo(ends.AsSpan(secondStart));
-            ids[total - 1] = sepId;
+            return ids.Length;
         }
 
-        return new EncodedRow(ids, starts, ends, secondStart, sample);
+        int secondStart = row.CountA + 2;
+        WriteTokens(second, row.StartB, row.CountB, ids[secondStart..], offsets[secondStart..]);
+        ids[^1] = sepId;
+        offsets[^1] = default;
+        return secondStart;
     }
+
+    private static void WriteTokens(TokenBuffer tokens, int start, int count, Span<int> ids, Span<TokenOffset> offsets)
+    {
+        tokens.Ids.Slice(start, count).CopyTo(ids);
+        ReadOnlySpan<int> starts = tokens.Starts.Slice(start, count);
+        ReadOnlySpan<int> ends = tokens.Ends.Slice(start, count);
+        offsets = offsets[..count];
+        for (int t = 0; t < offsets.Length; t++)
+        {
+            offsets[t] = new TokenOffset(starts[t], ends[t]);
+        }
+    }
+}
+
+/// <summary>Which tokens a row keeps: <paramref name="CountA"/> tokens of the first text from
+/// <paramref name="StartA"/>, and likewise of the second text (ignored without a pair).</summary>
+internal readonly record struct RowSpan(int StartA, int CountA, int StartB, int CountB)
+{
+    /// <summary>Number of tokens of the row with [CLS] and [SEP]s.</summary>
+    public int Length(bool pair) => pair ? CountA + CountB + 3 : CountA + 2;
 }

@@ -2,16 +2,10 @@ namespace Bert.Sharp.Tokenization;
 
 /// <summary>
 /// A growable list of tokens (id plus [start, end) char offsets in the original text), reused across calls on
-/// one thread so the hot path does not allocate per token.
+/// one thread (<see cref="TokenizerScratch"/>) so the hot path does not allocate per token.
 /// </summary>
 internal sealed class TokenBuffer
 {
-    [ThreadStatic]
-    private static TokenBuffer? _cachedFirst;
-
-    [ThreadStatic]
-    private static TokenBuffer? _cachedSecond;
-
     private int[] _ids = new int[256];
     private int[] _starts = new int[256];
     private int[] _ends = new int[256];
@@ -27,22 +21,6 @@ internal sealed class TokenBuffer
 
     /// <summary>End offsets (exclusive), valid up to <see cref="Count"/>.</summary>
     public ReadOnlySpan<int> Ends => _ends.AsSpan(0, Count);
-
-    /// <summary>This thread's first reusable buffer, emptied.</summary>
-    public static TokenBuffer RentFirst()
-    {
-        TokenBuffer buffer = _cachedFirst ??= new TokenBuffer();
-        buffer.Clear();
-        return buffer;
-    }
-
-    /// <summary>This thread's second reusable buffer (for the second text of a pair), emptied.</summary>
-    public static TokenBuffer RentSecond()
-    {
-        TokenBuffer buffer = _cachedSecond ??= new TokenBuffer();
-        buffer.Clear();
-        return buffer;
-    }
 
     /// <summary>Empties the buffer; a buffer that grew very large is shrunk so a one-off megabyte text does not
     /// pin memory on the thread.</summary>

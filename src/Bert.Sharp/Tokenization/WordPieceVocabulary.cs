@@ -5,17 +5,15 @@ namespace Bert.Sharp.Tokenization;
 /// </summary>
 /// <remarks>
 /// Word-initial pieces and continuation pieces (the ones written with the <c>##</c> prefix) live in two
-/// dictionaries, the second keyed without the prefix, so a lookup never has to build a string.
+/// <see cref="PieceTable"/>s, the second keyed without the prefix, so a lookup never has to build a string; the
 /// Immutable after construction, hence safe for concurrent use.
 /// </remarks>
 internal sealed class WordPieceVocabulary
 {
     private readonly string[] _tokens;
     private readonly Dictionary<string, int> _byToken;
-    private readonly Dictionary<string, int>.AlternateLookup<ReadOnlySpan<char>> _initial;
-    private readonly Dictionary<string, int>.AlternateLookup<ReadOnlySpan<char>> _continuation;
-    private readonly int _maxInitialLength;
-    private readonly int _maxContinuationLength;
+    private readonly PieceTable _initial;
+    private readonly PieceTable _continuation;
 
     /// <summary>Builds the vocabulary from token → id pairs (ids need not be contiguous).</summary>
     public WordPieceVocabulary(IEnumerable<KeyValuePair<string, int>> entries, string continuingSubwordPrefix)
@@ -23,8 +21,7 @@ internal sealed class WordPieceVocabulary
         ArgumentNullException.ThrowIfNull(entries);
         ContinuingSubwordPrefix = continuingSubwordPrefix ?? string.Empty;
         _byToken = new Dictionary<string, int>(StringComparer.Ordinal);
-        var initial = new Dictionary<string, int>(OrdinalSpanComparer.Instance);
-        var continuation = new Dictionary<string, int>(OrdinalSpanComparer.Instance);
+        var continuation = new List<KeyValuePair<string, int>>();
         int maxId = -1;
         foreach (KeyValuePair<string, int> entry in entries)
         {
@@ -36,24 +33,14 @@ internal sealed class WordPieceVocabulary
         foreach (KeyValuePair<string, int> entry in _byToken)
         {
             _tokens[entry.Value] ??= entry.Key;
-            initial[entry.Key] = entry.Value;
-            _maxInitialLength = Math.Max(_maxInitialLength, entry.Key.Length);
             if (ContinuingSubwordPrefix.Length > 0 && entry.Key.StartsWith(ContinuingSubwordPrefix, StringComparison.Ordinal))
             {
-                string rest = entry.Key[ContinuingSubwordPrefix.Length..];
-                continuation[rest] = entry.Value;
-                _maxContinuationLength = Math.Max(_maxContinuationLength, rest.Length);
+                continuation.Add(new(entry.Key[ContinuingSubwordPrefix.Length..], entry.Value));
             }
         }
 
-        if (ContinuingSubwordPrefix.Length == 0)
-        {
-            continuation = initial;
-            _maxContinuationLength = _maxInitialLength;
-        }
-
-        _initial = initial.GetAlternateLookup<ReadOnlySpan<char>>();
-        _continuation = continuation.GetAlternateLookup<ReadOnlySpan<char>>();
+        _initial = new PieceTable(_byToken);
+        _continuation = ContinuingSubwordPrefix.Length == 0 ? _initial : new PieceTable(continuation);
     }
 
     /// <summary>The prefix of continuation pieces, usually <c>##</c>.</summary>
@@ -82,9 +69,10 @@ internal sealed class WordPieceVocabulary
         int start = 0;
         while (start < word.Length)
         {
-            bool first = start == 0;
-            int maxLength = first ? _maxInitialLength : _maxContinuationLength;
-            int end = Math.Min(word.Length, start + maxLength);
+            PieceTable table = start == 0 ? _initial : _continuation;
+            int limit = Math.Min(word.Length, start + table.MaxLength);
+
+            int end = limit;
             int found = -1;
             while (end > start)
             {
@@ -96,12 +84,12 @@ internal sealed class WordPieceVocabulary
                 }
 
                 ReadOnlySpan<char> candidate = word[start..end];
-                if ((first ? _initial : _continuation).TryGetValue(candidate, out found))
+                found = table.Find(PieceTable.Hash(candidate), candidate);
+                if (found >= 0)
                 {
                     break;
                 }
 
-                found = -1;
                 end--;
             }
 

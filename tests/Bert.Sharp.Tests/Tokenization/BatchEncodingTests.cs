@@ -159,6 +159,65 @@ public sealed class BatchEncodingTests
         }
     }
 
+    public static TheoryData<string, bool> BatchOptionSets => new()
+    {
+        { "longest", false }, { "longest", true }, { "none", false }, { "none", true }, { "max-length", false },
+        { "max-length", true }, { "multiple-of", false }, { "overflow", false }, { "overflow", true },
+    };
+
+    [Theory]
+    [MemberData(nameof(BatchOptionSets))]
+    public void Parallel_and_sequential_batches_agree_field_by_field(string optionSet, bool withPairs)
+    {
+        // Parallel batches take different paths (one pass for fixed padding, two for padding to the longest row);
+        // every field must match the sequential batch, and every row the single-text encoding.
+        EncodingOptions options = optionSet switch
+        {
+            "longest" => new EncodingOptions { Truncation = TruncationStrategy.None },
+            "none" => new EncodingOptions { Padding = PaddingStrategy.None, Truncation = TruncationStrategy.None },
+            "max-length" => new EncodingOptions { Padding = PaddingStrategy.MaxLength, MaxLength = 600, Truncation = TruncationStrategy.None },
+            "multiple-of" => new EncodingOptions { PadToMultipleOf = 8, Truncation = TruncationStrategy.None },
+            _ => new EncodingOptions { MaxLength = 40, Stride = 4, ReturnOverflowingTokens = true, Truncation = withPairs ? TruncationStrategy.OnlySecond : TruncationStrategy.LongestFirst },
+        };
+        string[] texts = [.. Enumerable.Range(0, 300).Select(i => ConformanceCorpus.Texts[i % ConformanceCorpus.Texts.Count])];
+        string[]? pairs = withPairs ? [.. Enumerable.Range(0, 300).Select(i => ConformanceCorpus.Texts[(i * 7) % ConformanceCorpus.Texts.Count])] : null;
+        if (withPairs && optionSet == "overflow")
+        {
+            texts = [.. texts.Select(t => t.Length > 12 ? t[..12] : t)]; // the question must fit: only the passage overflows
+        }
+
+        BatchEncoding parallel = Tokenizer.EncodeBatchCore(texts, pairs, options, allowParallel: true);
+        BatchEncoding sequential = Tokenizer.EncodeBatchCore(texts, pairs, options, allowParallel: false);
+        Assert.Equal(sequential.Count, parallel.Count);
+        Assert.Equal(sequential.OverflowToSampleMapping, parallel.OverflowToSampleMapping);
+        for (int r = 0; r < sequential.Count; r++)
+        {
+            Assert.Equal(sequential.InputIds[r], parallel.InputIds[r]);
+            Assert.Equal(sequential.AttentionMask[r], parallel.AttentionMask[r]);
+            Assert.Equal(sequential.TokenTypeIds[r], parallel.TokenTypeIds[r]);
+            Assert.Equal(sequential.SpecialTokensMask[r], parallel.SpecialTokensMask[r]);
+            Assert.Equal(sequential.Offsets[r], parallel.Offsets[r]);
+        }
+
+        if (optionSet != "overflow")
+        {
+            Assert.Equal(texts.Length, parallel.Count);
+            for (int i = 0; i < texts.Length; i++)
+            {
+                int[] expected = [.. Tokenizer.Encode(texts[i], pairs?[i])];
+                int length = expected.Length;
+                int firstSep = Tokenizer.Encode(texts[i]).Count - 1; // not a search: texts may hold "[SEP]" themselves
+                Assert.Equal(expected, parallel.InputIds[i][..length]);
+                Assert.All(parallel.InputIds[i][length..], id => Assert.Equal(0, id));
+                Assert.Equal([.. Enumerable.Range(0, parallel.InputIds[i].Length).Select(t => t < length ? 1 : 0)], parallel.AttentionMask[i]);
+                Assert.Equal([.. Enumerable.Range(0, parallel.InputIds[i].Length).Select(t => t > firstSep && t < length ? 1 : 0)], parallel.TokenTypeIds[i]);
+                Assert.Equal(
+                    [.. Enumerable.Range(0, parallel.InputIds[i].Length).Select(t => t == 0 || t == firstSep || t >= length - 1 ? 1 : 0)],
+                    parallel.SpecialTokensMask[i]);
+            }
+        }
+    }
+
     [Fact]
     public void Concurrent_encode_calls_agree()
     {

@@ -116,6 +116,29 @@ public sealed class TokenizerFilesAndInputTests
     }
 
     [Fact]
+    public void TryEncode_gives_Encode_ids_without_allocating_and_reports_the_length_needed()
+    {
+        var buffer = new int[4096];
+        foreach (string text in ConformanceCorpus.Texts)
+        {
+            Assert.True(Tokenizer.TryEncode(text, buffer, out int written));
+            Assert.Equal(Tokenizer.Encode(text), buffer[..written]);
+        }
+
+        Assert.False(Tokenizer.TryEncode("Hello, world!", buffer.AsSpan(0, 3), out int needed));
+        Assert.Equal(6, needed);
+        Assert.True(Tokenizer.TryEncode(string.Empty, buffer.AsSpan(0, 2), out int empty));
+        Assert.Equal(2, empty);
+
+        // Once the per-thread scratch and the decomposition caches are warm, nothing is allocated.
+        const string Mixed = "Hello, world! Ünïcödé text, 😀 and [SEP] too.";
+        Tokenizer.TryEncode(Mixed, buffer, out _);
+        long before = GC.GetAllocatedBytesForCurrentThread();
+        Tokenizer.TryEncode(Mixed, buffer, out _);
+        Assert.Equal(0, GC.GetAllocatedBytesForCurrentThread() - before);
+    }
+
+    [Fact]
     public void Degenerate_texts_are_well_defined()
     {
         Assert.Throws<ArgumentNullException>(() => Tokenizer.Encode(null!));
