@@ -10,18 +10,14 @@ using Tensor = TorchSharp.torch.Tensor;
 namespace Bert.Sharp.Benchmarks.Encoder;
 
 /// <summary>
-/// One forward pass of all-MiniLM-L6-v2 at batch 32 x 128 tokens (no padding, random ids): Bert.Sharp (eval, no_grad,
-/// torch threads = cores) with each attention implementation, against ONNX Runtime on the original ONNX export.
+/// One forward pass of all-MiniLM-L6-v2 (no padding, random ids) at batch × tokens 1 × 16, 32 × 128 and 8 × 512:
+/// Bert.Sharp (eval, inference mode, torch threads = cores) with each attention implementation, against ONNX Runtime
+/// on the original ONNX export with the same weights and inputs. ONNX Runtime is the baseline of each shape.
 /// Run: <c>dotnet run -c Release --project benchmarks/Bert.Sharp.Benchmarks -- --filter '*EncoderForward*' --job short</c>.
 /// </summary>
 [MemoryDiagnoser(false)]
 public class EncoderForwardBenchmarks
 {
-    private const int Batch = 32;
-    private const int Length = 128;
-
-    private string directory = string.Empty;
-    private string onnxPath = string.Empty;
     private BertModel eager = null!;
     private BertModel sdpa = null!;
     private InferenceSession session = null!;
@@ -30,25 +26,30 @@ public class EncoderForwardBenchmarks
     private Tensor types = null!;
     private List<NamedOnnxValue> onnxInputs = null!;
 
+    /// <summary>Batch × tokens.</summary>
+    [Params("1x16", "32x128", "8x512")]
+    public string Shape { get; set; } = "32x128";
+
     [GlobalSetup]
     public void Setup()
     {
-        directory = MiniLmModel.EnsureImported();
-        onnxPath = MiniLmModel.OnnxPath();
-        torch.set_num_threads(Environment.ProcessorCount);
-        eager = BertModel.FromPretrained(directory, new BertLoadOptions { AttnImplementation = "eager" });
-        sdpa = BertModel.FromPretrained(directory, new BertLoadOptions { AttnImplementation = "sdpa" });
+        int batch = int.Parse(Shape.Split('x')[0], System.Globalization.CultureInfo.InvariantCulture);
+        int length = int.Parse(Shape.Split('x')[1], System.Globalization.CultureInfo.InvariantCulture);
+        Device device = BenchmarkDevice.Device;
+        string directory = MiniLmModel.EnsureImported();
+        eager = BertModel.FromPretrained(directory, new BertLoadOptions { AttnImplementation = "eager", Device = device });
+        sdpa = BertModel.FromPretrained(directory, new BertLoadOptions { AttnImplementation = "sdpa", Device = device });
 
         var random = new Random(42);
-        long[] idData = Enumerable.Range(0, Batch * Length).Select(i => i % Length == 0 ? 101L : i % Length == Length - 1 ? 102L : random.Next(1000, 30522)).ToArray();
-        long[] maskData = Enumerable.Repeat(1L, Batch * Length).ToArray();
-        long[] typeData = new long[Batch * Length];
-        ids = tensor(idData, [Batch, Length]);
-        mask = tensor(maskData, [Batch, Length]);
-        types = tensor(typeData, [Batch, Length]);
+        long[] idData = [.. Enumerable.Range(0, batch * length).Select(i => i % length == 0 ? 101L : i % length == length - 1 ? 102L : random.Next(1000, 30522))];
+        long[] maskData = [.. Enumerable.Repeat(1L, batch * length)];
+        long[] typeData = new long[batch * length];
+        ids = tensor(idData, [batch, length], device: device);
+        mask = tensor(maskData, [batch, length], device: device);
+        types = tensor(typeData, [batch, length], device: device);
 
-        session = OrtSessions.Create(onnxPath);
-        int[] dims = [Batch, Length];
+        session = OrtSessions.Create(MiniLmModel.OnnxPath());
+        int[] dims = [batch, length];
         onnxInputs =
         [
             NamedOnnxValue.CreateFromTensor("input_ids", new DenseTensor<long>(idData, dims)),
@@ -86,6 +87,7 @@ public class EncoderForwardBenchmarks
         using var scope = NewDisposeScope();
         using var inference = inference_mode();
         BertOutput output = model.Forward(ids, mask, types);
+        BenchmarkDevice.Synchronize();
         return output.LastHiddenState[0, 0, 0].item<float>();
     }
 }

@@ -66,6 +66,9 @@ public class RaggedBatchBenchmarks
     [Benchmark(Description = "Bert.Sharp, padded to longest")]
     public void BertSharpPaddedLongest() => RunTorch(torchPadded, unpad: false);
 
+    [Benchmark(Description = "Bert.Sharp, padded to longest + unpadded")]
+    public void BertSharpPaddedUnpadded() => RunTorch(torchPadded, unpad: true);
+
     [Benchmark(Description = "Bert.Sharp, length-grouped")]
     public void BertSharpLengthGrouped() => RunTorch(torchGrouped, unpad: false);
 

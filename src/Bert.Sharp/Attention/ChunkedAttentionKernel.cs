@@ -80,7 +80,7 @@ public sealed class ChunkedAttentionKernel : IAttentionKernel
                 Tensor newMax = runningMax is null ? blockMax : maximum(runningMax, blockMax);
                 Tensor weights = (scores - newMax).exp();
                 Tensor blockSum = weights.sum(-1, keepdim: true);
-                Tensor dropped = dropoutProbability > 0 ? nn.functional.dropout(weights, dropoutProbability, training: true) : weights;
+                Tensor dropped = dropoutProbability > 0 ? Modeling.FastDropout.Apply(weights, dropoutProbability) : weights;
                 Tensor blockContext = dropped.matmul(value.narrow(2, k0, kLen));
                 Tensor newNormaliser, newAccumulator;
                 if (runningMax is null)

@@ -35,7 +35,7 @@ public sealed class EagerAttentionKernel : IAttentionKernel
         }
 
         Tensor probabilities = nn.functional.softmax(scores, -1);
-        Tensor weights = dropoutProbability > 0 ? nn.functional.dropout(probabilities, dropoutProbability, training: true) : probabilities;
+        Tensor weights = dropoutProbability > 0 ? Modeling.FastDropout.Apply(probabilities, dropoutProbability) : probabilities;
         Tensor context = weights.matmul(value);
         return (context, returnProbabilities ? probabilities : null);
     }

@@ -1,3 +1,4 @@
+using Bert.Sharp.Modeling;
 using TorchSharp;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
@@ -19,7 +20,7 @@ public sealed class ClassificationHead : nn.Module<Tensor, Tensor>
 #pragma warning disable IDE1006, SA1300 // Field names are Hugging Face checkpoint keys.
     private readonly Parameter weight;
     private readonly Parameter bias;
-    private readonly Dropout dropout;
+    private readonly FastDropout dropout;
 #pragma warning restore IDE1006, SA1300
 
     /// <summary>Creates a head with Hugging Face's initialisation: weight normal(0, <paramref name="initializerRange"/>), bias zero.</summary>
@@ -41,7 +42,7 @@ public sealed class ClassificationHead : nn.Module<Tensor, Tensor>
         TorchRuntime.EnsureLoaded();
         weight = new Parameter(empty(numLabels, hiddenSize));
         bias = new Parameter(zeros(numLabels));
-        dropout = nn.Dropout(dropoutProbability);
+        dropout = new FastDropout(dropoutProbability);
         Pooling = pooling;
         HiddenSize = hiddenSize;
         NumLabels = numLabels;

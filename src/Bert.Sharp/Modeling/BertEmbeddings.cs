@@ -15,7 +15,7 @@ public sealed class BertEmbeddings : nn.Module<Tensor, Tensor?, Tensor?, Tensor>
     private readonly Embedding position_embeddings;
     private readonly Embedding token_type_embeddings;
     private readonly LayerNorm LayerNorm;
-    private readonly Dropout dropout;
+    private readonly FastDropout dropout;
 #pragma warning restore IDE1006, SA1300
 
     /// <summary>Creates the embeddings of <paramref name="config"/>.</summary>
@@ -26,7 +26,7 @@ public sealed class BertEmbeddings : nn.Module<Tensor, Tensor?, Tensor?, Tensor>
         position_embeddings = nn.Embedding(config.MaxPositionEmbeddings, config.HiddenSize);
         token_type_embeddings = nn.Embedding(config.TypeVocabSize, config.HiddenSize);
         LayerNorm = nn.LayerNorm(config.HiddenSize, eps: config.LayerNormEps);
-        dropout = nn.Dropout(config.HiddenDropoutProb);
+        dropout = new FastDropout(config.HiddenDropoutProb);
         RegisterComponents();
     }
 

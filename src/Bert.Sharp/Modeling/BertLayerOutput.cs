@@ -13,7 +13,7 @@ public sealed class BertLayerOutput : nn.Module<Tensor, Tensor, Tensor>
 #pragma warning disable IDE1006, SA1300 // Field names are Hugging Face checkpoint keys.
     private readonly Linear dense;
     private readonly LayerNorm LayerNorm;
-    private readonly Dropout dropout;
+    private readonly FastDropout dropout;
 #pragma warning restore IDE1006, SA1300
 
     /// <summary>Creates the block of <paramref name="config"/>.</summary>
@@ -22,7 +22,7 @@ public sealed class BertLayerOutput : nn.Module<Tensor, Tensor, Tensor>
         ArgumentNullException.ThrowIfNull(config);
         dense = nn.Linear(config.IntermediateSize, config.HiddenSize);
         LayerNorm = nn.LayerNorm(config.HiddenSize, eps: config.LayerNormEps);
-        dropout = nn.Dropout(config.HiddenDropoutProb);
+        dropout = new FastDropout(config.HiddenDropoutProb);
         RegisterComponents();
     }
 

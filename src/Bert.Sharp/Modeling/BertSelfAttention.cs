@@ -54,9 +54,14 @@ public sealed class BertSelfAttention : nn.Module
         ArgumentNullException.ThrowIfNull(hidden);
         using var scope = NewDisposeScope();
         IAttentionKernel kernel = returnProbabilities && !Kernel.CanReturnProbabilities ? EagerAttentionKernel.Instance : Kernel;
-        Tensor q = SplitHeads(Repad(query.forward(hidden), layout));
-        Tensor k = SplitHeads(Repad(key.forward(hidden), layout));
-        Tensor v = SplitHeads(Repad(value.forward(hidden), layout));
+
+        // One GEMM for the three projections (better use of the matrix unit than three thin ones); the weights stay
+        // three separate parameters so checkpoints keep Hugging Face's names, and gradients flow back through cat.
+        Tensor weight = cat([query.weight!, key.weight!, value.weight!], 0);
+        Tensor bias = cat([query.bias!, key.bias!, value.bias!], 0);
+        Tensor qkv = Repad(nn.functional.linear(hidden, weight, bias), layout);
+        Tensor heads5 = qkv.view(qkv.shape[0], qkv.shape[1], 3, heads, headSize).permute(2, 0, 3, 1, 4);
+        Tensor q = heads5[0], k = heads5[1], v = heads5[2];
         (Tensor context, Tensor? probabilities) = kernel.Compute(q, k, v, layout?.KeyMask ?? keyPaddingMask, training ? dropoutProbability : 0.0, returnProbabilities);
         Tensor merged = context.transpose(1, 2).reshape(q.shape[0], q.shape[2], heads * headSize);
         if (layout is not null)
@@ -70,6 +75,4 @@ public sealed class BertSelfAttention : nn.Module
 
     private static Tensor Repad(Tensor projected, PaddingLayout? layout) => layout is null ? projected : layout.Pad(projected);
 
-    // [batch, seq, hidden] -> [batch, heads, seq, head size]
-    private Tensor SplitHeads(Tensor x) => x.view(x.shape[0], x.shape[1], heads, headSize).transpose(1, 2);
 }

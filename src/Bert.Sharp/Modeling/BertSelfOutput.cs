@@ -10,7 +10,7 @@ public sealed class BertSelfOutput : nn.Module<Tensor, Tensor, Tensor>
 #pragma warning disable IDE1006, SA1300 // Field names are Hugging Face checkpoint keys.
     private readonly Linear dense;
     private readonly LayerNorm LayerNorm;
-    private readonly Dropout dropout;
+    private readonly FastDropout dropout;
 #pragma warning restore IDE1006, SA1300
 
     /// <summary>Creates the block of <paramref name="config"/>.</summary>
@@ -19,7 +19,7 @@ public sealed class BertSelfOutput : nn.Module<Tensor, Tensor, Tensor>
         ArgumentNullException.ThrowIfNull(config);
         dense = nn.Linear(config.HiddenSize, config.HiddenSize);
         LayerNorm = nn.LayerNorm(config.HiddenSize, eps: config.LayerNormEps);
-        dropout = nn.Dropout(config.HiddenDropoutProb);
+        dropout = new FastDropout(config.HiddenDropoutProb);
         RegisterComponents();
     }
 
