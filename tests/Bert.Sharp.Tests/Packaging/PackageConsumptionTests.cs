@@ -1,4 +1,6 @@
 using System.Globalization;
+using System.IO.Compression;
+using System.Xml.Linq;
 using Bert.Sharp.Tests.TestSupport;
 using Xunit.Abstractions;
 
@@ -28,6 +30,8 @@ public class PackageConsumptionTests(ITestOutputHelper output)
             Dotnet(source, "pack", "src/Bert.Sharp/Bert.Sharp.csproj", "-c", "Release", "-o", feed, $"-p:Version={version}");
             Assert.True(File.Exists(Path.Combine(feed, $"Bert.Sharp.{version}.nupkg")), "no package was produced");
             Assert.True(File.Exists(Path.Combine(feed, $"Bert.Sharp.{version}.snupkg")), "no symbols package was produced");
+            AssertPackageContents(Path.Combine(feed, $"Bert.Sharp.{version}.nupkg"), version);
+            AssertSymbolPackageContents(Path.Combine(feed, $"Bert.Sharp.{version}.snupkg"));
 
             string app = Path.Combine(work, "app");
             Dotnet(work, "new", "console", "-o", app, "-n", "ConsumerApp", "--framework", "net10.0");
@@ -51,6 +55,83 @@ public class PackageConsumptionTests(ITestOutputHelper output)
             TryDelete(work);
             TryDelete(cachedPackage);
         }
+    }
+
+    /// <summary>What nuget.org shows and what a consuming build needs: metadata, README, XML docs, the native-fix targets.</summary>
+    private static void AssertPackageContents(string package, string version)
+    {
+        using ZipArchive zip = ZipFile.OpenRead(package);
+        var entries = zip.Entries.Select(e => e.FullName).ToHashSet(StringComparer.Ordinal);
+        foreach (string required in new[]
+        {
+            "Bert.Sharp.nuspec", "README.md", "lib/net10.0/Bert.Sharp.dll", "lib/net10.0/Bert.Sharp.xml",
+            "buildTransitive/Bert.Sharp.targets", "build/Bert.Sharp.targets",
+        })
+        {
+            Assert.True(entries.Contains(required), $"the package lacks {required}; it has: {string.Join(", ", entries)}");
+        }
+
+        Assert.DoesNotContain(entries, e => e.EndsWith(".pdb", StringComparison.OrdinalIgnoreCase));
+
+        XDocument nuspec = XDocument.Parse(ReadEntry(zip, "Bert.Sharp.nuspec"));
+        XNamespace ns = nuspec.Root!.Name.Namespace;
+        XElement metadata = nuspec.Root.Element(ns + "metadata")!;
+        string Field(string name) => metadata.Element(ns + name)?.Value ?? "";
+        Assert.Equal("Bert.Sharp", Field("id"));
+        Assert.Equal(version, Field("version"));
+        Assert.Equal("MIT", Field("license"));
+        Assert.Equal("expression", metadata.Element(ns + "license")!.Attribute("type")?.Value);
+        Assert.Equal("README.md", Field("readme"));
+        Assert.Contains("fine-tun", Field("description"), StringComparison.OrdinalIgnoreCase);
+        Assert.False(string.IsNullOrWhiteSpace(Field("authors")), "the package names no authors");
+        string[] tags = Field("tags").Split(' ', StringSplitOptions.RemoveEmptyEntries);
+        foreach (string tag in new[] { "bert", "fine-tuning", "transfer-learning", "torchsharp", "huggingface" })
+        {
+            Assert.Contains(tag, tags);
+        }
+
+        XElement? repository = metadata.Element(ns + "repository");
+        Assert.NotNull(repository);
+        Assert.Equal("git", repository.Attribute("type")?.Value);
+        Assert.StartsWith("https://", repository.Attribute("url")?.Value ?? "", StringComparison.Ordinal);
+
+        // The package alone must bring a CPU back end and the tokenizer's dependency; build-only tools must not leak.
+        var dependencies = metadata.Descendants(ns + "dependency").ToDictionary(d => d.Attribute("id")!.Value, d => d.Attribute("version")!.Value, StringComparer.Ordinal);
+        Assert.Equal("0.107.0", dependencies.GetValueOrDefault("TorchSharp-cpu"));
+        Assert.True(dependencies.ContainsKey("Microsoft.ML.Tokenizers"), "Microsoft.ML.Tokenizers is not a dependency");
+        Assert.True(dependencies.ContainsKey("Microsoft.Extensions.Logging.Abstractions"), "Microsoft.Extensions.Logging.Abstractions is not a dependency");
+        Assert.DoesNotContain(dependencies.Keys, id => id.StartsWith("Microsoft.SourceLink", StringComparison.Ordinal));
+
+        // The packed README is the repository's (the nuget.org page), and shows how to install.
+        string readme = ReadEntry(zip, "README.md");
+        Assert.Equal(File.ReadAllText(RepositoryPaths.Combine("README.md")), readme);
+        Assert.Contains("dotnet add package Bert.Sharp", readme, StringComparison.Ordinal);
+
+        // XML docs for IntelliSense, covering the entry points users call.
+        XDocument docs = XDocument.Parse(ReadEntry(zip, "lib/net10.0/Bert.Sharp.xml"));
+        var documented = docs.Descendants("member").Select(m => m.Attribute("name")!.Value).ToList();
+        foreach (string prefix in new[] { "T:Bert.Sharp.FineTuner", "M:Bert.Sharp.FineTuner.Train(", "T:Bert.Sharp.BertModel", "T:Bert.Sharp.BertTokenizer", "T:Bert.Sharp.TextClassifier", "T:Bert.Sharp.FreezePolicy" })
+        {
+            Assert.True(documented.Any(name => name.StartsWith(prefix, StringComparison.Ordinal)), $"the XML docs have no entry for {prefix}");
+        }
+
+        // The buildTransitive targets are the libstdc++ fix, in both folders (direct and transitive references).
+        string targets = ReadEntry(zip, "buildTransitive/Bert.Sharp.targets");
+        Assert.Contains("BertSharpPatchLibTorchSharp", targets, StringComparison.Ordinal);
+        Assert.Equal(targets, ReadEntry(zip, "build/Bert.Sharp.targets"));
+    }
+
+    private static void AssertSymbolPackageContents(string symbols)
+    {
+        using ZipArchive zip = ZipFile.OpenRead(symbols);
+        Assert.Contains(zip.Entries, e => e.FullName == "lib/net10.0/Bert.Sharp.pdb");
+    }
+
+    private static string ReadEntry(ZipArchive zip, string name)
+    {
+        ZipArchiveEntry entry = zip.GetEntry(name) ?? throw new Xunit.Sdk.XunitException($"the package has no {name}");
+        using var reader = new StreamReader(entry.Open());
+        return reader.ReadToEnd();
     }
 
     private string Dotnet(string workingDirectory, params string[] arguments)
