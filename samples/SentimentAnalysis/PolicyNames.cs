@@ -20,7 +20,7 @@ internal static class PolicyNames
     public static string Describe(string name, int topLayers) => name switch
     {
         "transfer" => "transfer learning (encoder frozen, head only)",
-        "top-layers" => $"fine-tuning the top {topLayers} encoder layer{(topLayers == 1 ? "" : "s")} + pooler + head",
+        "top-layers" => $"fine-tuning the top {topLayers} encoder layer{(topLayers == 1 ? "" : "s")} + head",
         "full" => "full fine-tuning",
         "frozen-embeddings" => "fine-tuning all but the embeddings",
         "gradual" => $"gradual unfreezing from {topLayers} layer{(topLayers == 1 ? "" : "s")}, one more per epoch",

@@ -23,10 +23,12 @@ public sealed partial class FineTuner
     /// ready for <see cref="TextClassifier.FromPretrained(string, TextClassifierOptions?)"/>.
     /// </summary>
     /// <param name="pretrainedDirectoryOrModelId">A base (or fine-tuned) checkpoint directory or hub id.</param>
-    /// <param name="outputDirectory">Where the trained model goes (checkpoints go to its <c>checkpoints</c> subfolder).</param>
+    /// <param name="outputDirectory">Where the trained model goes. Checkpoints go beside it, to <c>outputDirectory.checkpoints</c>
+    /// (not inside: saving the final model replaces the whole output folder).</param>
     /// <param name="train">Training examples; the distinct labels become the classes, sorted.</param>
     /// <param name="validation">Optional validation examples.</param>
-    /// <param name="options">Training settings; <see cref="FineTuningOptions.OutputDirectory"/> defaults to <c>outputDirectory/checkpoints</c>.</param>
+    /// <param name="options">Training settings; <see cref="FineTuningOptions.OutputDirectory"/> defaults to <c>outputDirectory.checkpoints</c>.
+    /// <see cref="FineTuningOptions.Seed"/> also fixes the new head's initial weights, so a run reproduces its numbers.</param>
     /// <param name="progress">Progress reports.</param>
     /// <param name="logger">Logs.</param>
     /// <param name="cancellationToken">Cancels training (a checkpoint is written first).</param>
@@ -47,9 +49,11 @@ public sealed partial class FineTuner
 
         string directory = Directory.Exists(pretrainedDirectoryOrModelId) ? pretrainedDirectoryOrModelId : PretrainedResolver.ResolveDirectory(pretrainedDirectoryOrModelId, cancellationToken: cancellationToken);
         BertTokenizer tokenizer = BertTokenizer.FromPretrained(directory);
-        using BertForSequenceClassification model = BertForSequenceClassification.FromPretrained(directory, labels, new ClassifierLoadOptions { ProblemType = problemType });
         options ??= new FineTuningOptions();
-        options = options with { OutputDirectory = options.OutputDirectory ?? Path.Combine(outputDirectory, "checkpoints") };
+        TorchSharp.torch.manual_seed(options.Seed); // the new head's initial weights are part of a reproducible run
+        using BertForSequenceClassification model = BertForSequenceClassification.FromPretrained(directory, labels, new ClassifierLoadOptions { ProblemType = problemType });
+        string fullOutput = Path.TrimEndingDirectorySeparator(Path.GetFullPath(outputDirectory));
+        options = options with { OutputDirectory = options.OutputDirectory ?? fullOutput + ".checkpoints" };
         TrainingReport report = new FineTuner(model, tokenizer, options, logger).Train(train, validation, progress, cancellationToken);
         model.SavePretrained(outputDirectory, tokenizer);
         return report;

@@ -93,10 +93,13 @@ public abstract class FreezePolicy
         ArgumentNullException.ThrowIfNull(model);
         ArgumentOutOfRangeException.ThrowIfNegative(epoch);
         int layers = model.Bert.Layers.Count;
+        bool headReadsPooler = model.Head.Pooling == PoolingStrategy.Pooler;
         var named = model.named_parameters().ToList();
         foreach ((string name, Parameter parameter) in named)
         {
-            parameter.requires_grad = IsTrainable(name, layers, epoch);
+            // A pooler the head never reads gets no gradient: counting it as trainable would only mislead the summary.
+            bool unusedPooler = !headReadsPooler && name.StartsWith("bert.pooler.", StringComparison.Ordinal);
+            parameter.requires_grad = !unusedPooler && IsTrainable(name, layers, epoch);
         }
 
         return ParameterSummary.Of(named);
