@@ -8,14 +8,14 @@ public sealed class BertAttention : nn.Module
 {
 #pragma warning disable IDE1006, SA1300 // Field names are Hugging Face checkpoint keys.
     private readonly BertSelfAttention self;
-    private readonly BertSelfOutput output;
+    private readonly BertResidualOutput output;
 #pragma warning restore IDE1006, SA1300
 
     /// <summary>Creates the block of <paramref name="config"/>.</summary>
     public BertAttention(BertConfig config) : base(nameof(BertAttention))
     {
         self = new BertSelfAttention(config);
-        output = new BertSelfOutput(config);
+        output = new BertResidualOutput(config, config.HiddenSize);
         RegisterComponents();
     }
 

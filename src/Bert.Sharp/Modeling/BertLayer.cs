@@ -9,7 +9,7 @@ public sealed class BertLayer : nn.Module
 #pragma warning disable IDE1006, SA1300 // Field names are Hugging Face checkpoint keys.
     private readonly BertAttention attention;
     private readonly BertIntermediate intermediate;
-    private readonly BertLayerOutput output;
+    private readonly BertResidualOutput output;
 #pragma warning restore IDE1006, SA1300
 
     /// <summary>Creates a layer of <paramref name="config"/>.</summary>
@@ -17,7 +17,7 @@ public sealed class BertLayer : nn.Module
     {
         attention = new BertAttention(config);
         intermediate = new BertIntermediate(config);
-        output = new BertLayerOutput(config);
+        output = new BertResidualOutput(config, config.IntermediateSize);
         RegisterComponents();
     }
 
