@@ -58,25 +58,11 @@ public sealed partial class BertForSequenceClassification
         ArgumentException.ThrowIfNullOrEmpty(directoryOrModelId);
         options ??= new ClassifierLoadOptions();
         ILogger logger = options.LoggerFactory?.CreateLogger<BertForSequenceClassification>() ?? NullLogger<BertForSequenceClassification>.Instance;
-        string directory = Directory.Exists(directoryOrModelId) ? directoryOrModelId : PretrainedResolver.ResolveDirectory(directoryOrModelId);
-        string configFile = Path.Combine(directory, "config.json");
-        if (!File.Exists(configFile))
-        {
-            throw new FileNotFoundException($"No config.json in model directory '{directory}'.", configFile);
-        }
-
-        BertConfig config = BertConfig.Load(configFile);
-        if (options.AttnImplementation is not null)
-        {
-            config = config with { AttnImplementation = options.AttnImplementation };
-        }
-
-        TorchRuntime.EnsureLoaded();
-        Dictionary<string, Tensor> state = CheckpointFiles.LoadStateDict(directory);
+        (string directory, BertConfig config, Dictionary<string, Tensor> state) = PretrainedCheckpoint.Open(directoryOrModelId, options.AttnImplementation);
         try
         {
             bool hasHead = state.ContainsKey(HeadWeight);
-            bool hasPooler = state.Keys.Any(k => k.StartsWith("pooler.", StringComparison.Ordinal) || k.StartsWith("bert.pooler.", StringComparison.Ordinal));
+            bool hasPooler = PretrainedCheckpoint.HasPooler(state);
             int headRows = hasHead ? (int)state[HeadWeight].shape[0] : 0;
             IReadOnlyList<string> chosen = ChooseLabels(directory, config, labels, hasHead, headRows, options.IgnoreMismatchedSizes);
             if (hasHead && headRows != chosen.Count)

@@ -26,18 +26,10 @@ public sealed partial class BertModel
     {
         ArgumentException.ThrowIfNullOrEmpty(directoryOrModelId);
         options ??= new BertLoadOptions();
-        string directory = Directory.Exists(directoryOrModelId) ? directoryOrModelId : ResolveDirectory(directoryOrModelId);
-        BertConfig config = LoadConfig(directory);
-        if (options.AttnImplementation is not null)
-        {
-            config = config with { AttnImplementation = options.AttnImplementation };
-        }
-
-        TorchRuntime.EnsureLoaded();
-        Dictionary<string, Tensor> state = CheckpointFiles.LoadStateDict(directory);
+        (string directory, BertConfig config, Dictionary<string, Tensor> state) = PretrainedCheckpoint.Open(directoryOrModelId, options.AttnImplementation);
         try
         {
-            bool hasPooler = state.Keys.Any(k => k.StartsWith("pooler.", StringComparison.Ordinal) || k.StartsWith(BasePrefix + ".pooler.", StringComparison.Ordinal));
+            bool hasPooler = PretrainedCheckpoint.HasPooler(state);
             var model = new BertModel(config, hasPooler);
             try
             {
@@ -84,18 +76,4 @@ public sealed partial class BertModel
         CheckpointFiles.SaveStateDict(directory, state);
         (Config with { Architectures = [nameof(BertModel)] }).Save(Path.Combine(directory, "config.json"));
     }
-
-    private static BertConfig LoadConfig(string directory)
-    {
-        string file = Path.Combine(directory, "config.json");
-        if (!File.Exists(file))
-        {
-            throw new FileNotFoundException($"No config.json in model directory '{directory}': looked for '{file}'.", file);
-        }
-
-        return BertConfig.Load(file);
-    }
-
-    // A local directory is used as it is; anything else is a Hub model id, fetched into (or found in) the shared cache.
-    private static string ResolveDirectory(string directoryOrModelId) => PretrainedResolver.ResolveDirectory(directoryOrModelId);
 }

@@ -26,18 +26,7 @@ internal static class ClassificationMetrics
             perClass.Add(Metrics(labels[c], tp, predictedCount, support));
         }
 
-        return new EvaluationReport
-        {
-            Count = actual.Length,
-            Loss = loss,
-            Labels = labels,
-            Accuracy = actual.Length == 0 ? double.NaN : (double)correct / actual.Length,
-            MacroPrecision = perClass.Average(m => m.Precision),
-            MacroRecall = perClass.Average(m => m.Recall),
-            MacroF1 = perClass.Average(m => m.F1),
-            ConfusionMatrix = matrix,
-            PerClass = perClass,
-        };
+        return Report(labels, actual.Length, correct, loss, perClass) with { ConfusionMatrix = matrix };
     }
 
     public static EvaluationReport MultiLabel(IReadOnlyList<string> labels, bool[][] actual, bool[][] predicted, double loss)
@@ -66,18 +55,21 @@ internal static class ClassificationMetrics
             perClass.Add(Metrics(labels[c], tp, predictedCount, support));
         }
 
-        return new EvaluationReport
-        {
-            Count = actual.Length,
-            Loss = loss,
-            Labels = labels,
-            Accuracy = actual.Length == 0 ? double.NaN : (double)exact / actual.Length,
-            MacroPrecision = perClass.Average(m => m.Precision),
-            MacroRecall = perClass.Average(m => m.Recall),
-            MacroF1 = perClass.Average(m => m.F1),
-            PerClass = perClass,
-        };
+        return Report(labels, actual.Length, exact, loss, perClass);
     }
+
+    // Accuracy as the share of fully correct examples; macro scores as unweighted means over the classes.
+    private static EvaluationReport Report(IReadOnlyList<string> labels, int count, int correct, double loss, List<ClassMetrics> perClass) => new()
+    {
+        Count = count,
+        Loss = loss,
+        Labels = labels,
+        Accuracy = count == 0 ? double.NaN : (double)correct / count,
+        MacroPrecision = perClass.Average(m => m.Precision),
+        MacroRecall = perClass.Average(m => m.Recall),
+        MacroF1 = perClass.Average(m => m.F1),
+        PerClass = perClass,
+    };
 
     public static EvaluationReport Regression(IReadOnlyList<string> labels, float[][] actual, float[][] predicted, double loss)
     {

@@ -47,7 +47,7 @@ public sealed partial class FineTuner
             labels = ["LABEL_0"];
         }
 
-        string directory = Directory.Exists(pretrainedDirectoryOrModelId) ? pretrainedDirectoryOrModelId : PretrainedResolver.ResolveDirectory(pretrainedDirectoryOrModelId, cancellationToken: cancellationToken);
+        string directory = PretrainedResolver.ResolveDirectory(pretrainedDirectoryOrModelId, cancellationToken: cancellationToken);
         BertTokenizer tokenizer = BertTokenizer.FromPretrained(directory);
         options ??= new FineTuningOptions();
         TorchSharp.torch.manual_seed(options.Seed); // the new head's initial weights are part of a reproducible run
