@@ -9,7 +9,7 @@ internal static class Activations
     private static readonly double TanhGeluScale = Math.Sqrt(2.0 / Math.PI);
 
     /// <summary>The names accepted in <c>hidden_act</c>.</summary>
-    public static IReadOnlyList<string> Names { get; } = ["gelu", "gelu_new", "gelu_pytorch_tanh", "gelu_fast", "relu", "silu", "swish"];
+    public static IReadOnlyList<string> Names => Modeling.ArchitectureNames.Activations;
 
     public static bool IsKnown(string? name) => name is not null && Names.Contains(name);
 

@@ -20,14 +20,16 @@ public class PackageConsumptionTests(ITestOutputHelper output)
     {
         string work = TestAssets.NewTempDirectory("package");
         string version = "0.1.0-ci." + DateTime.UtcNow.ToString("yyyyMMddHHmmssfff", CultureInfo.InvariantCulture);
-        string cachedPackage = Path.Combine(NuGetPackagesFolder(), "bert.sharp", version);
+        string[] cachedPackages = [Path.Combine(NuGetPackagesFolder(), "bert.sharp", version), Path.Combine(NuGetPackagesFolder(), "bert.sharp.core", version)];
         try
         {
             // Pack from a copy of the sources, so the test host's own build output is never rewritten under it.
             string source = Path.Combine(work, "source");
             CopySources(source);
             string feed = Path.Combine(work, "feed");
+            Dotnet(source, "pack", "src/Bert.Sharp.Core/Bert.Sharp.Core.csproj", "-c", "Release", "-o", feed, $"-p:Version={version}");
             Dotnet(source, "pack", "src/Bert.Sharp/Bert.Sharp.csproj", "-c", "Release", "-o", feed, $"-p:Version={version}");
+            Assert.True(File.Exists(Path.Combine(feed, $"Bert.Sharp.Core.{version}.nupkg")), "no Bert.Sharp.Core package was produced");
             Assert.True(File.Exists(Path.Combine(feed, $"Bert.Sharp.{version}.nupkg")), "no package was produced");
             Assert.True(File.Exists(Path.Combine(feed, $"Bert.Sharp.{version}.snupkg")), "no symbols package was produced");
             AssertPackageContents(Path.Combine(feed, $"Bert.Sharp.{version}.nupkg"), version);
@@ -53,7 +55,10 @@ public class PackageConsumptionTests(ITestOutputHelper output)
         finally
         {
             TryDelete(work);
-            TryDelete(cachedPackage);
+            foreach (string cached in cachedPackages)
+            {
+                TryDelete(cached);
+            }
         }
     }
 
@@ -95,10 +100,10 @@ public class PackageConsumptionTests(ITestOutputHelper output)
         Assert.Equal("git", repository.Attribute("type")?.Value);
         Assert.StartsWith("https://", repository.Attribute("url")?.Value ?? "", StringComparison.Ordinal);
 
-        // The package alone must bring a CPU back end and the tokenizer's dependency; build-only tools must not leak.
+        // The package alone must bring a CPU back end and the tensor-free half (tokenizer, Hub); build-only tools must not leak.
         var dependencies = metadata.Descendants(ns + "dependency").ToDictionary(d => d.Attribute("id")!.Value, d => d.Attribute("version")!.Value, StringComparer.Ordinal);
         Assert.Equal("0.107.0", dependencies.GetValueOrDefault("TorchSharp-cpu"));
-        Assert.True(dependencies.ContainsKey("Microsoft.ML.Tokenizers"), "Microsoft.ML.Tokenizers is not a dependency");
+        Assert.Equal(version, dependencies.GetValueOrDefault("Bert.Sharp.Core"));
         Assert.True(dependencies.ContainsKey("Microsoft.Extensions.Logging.Abstractions"), "Microsoft.Extensions.Logging.Abstractions is not a dependency");
         Assert.DoesNotContain(dependencies.Keys, id => id.StartsWith("Microsoft.SourceLink", StringComparison.Ordinal));
 
@@ -110,9 +115,16 @@ public class PackageConsumptionTests(ITestOutputHelper output)
         // XML docs for IntelliSense, covering the entry points users call.
         XDocument docs = XDocument.Parse(ReadEntry(zip, "lib/net10.0/Bert.Sharp.xml"));
         var documented = docs.Descendants("member").Select(m => m.Attribute("name")!.Value).ToList();
-        foreach (string prefix in new[] { "T:Bert.Sharp.FineTuner", "M:Bert.Sharp.FineTuner.Train(", "T:Bert.Sharp.BertModel", "T:Bert.Sharp.BertTokenizer", "T:Bert.Sharp.TextClassifier", "T:Bert.Sharp.FreezePolicy" })
+        foreach (string prefix in new[] { "T:Bert.Sharp.FineTuner", "M:Bert.Sharp.FineTuner.Train(", "T:Bert.Sharp.BertModel", "T:Bert.Sharp.TextClassifier", "T:Bert.Sharp.FreezePolicy" })
         {
             Assert.True(documented.Any(name => name.StartsWith(prefix, StringComparison.Ordinal)), $"the XML docs have no entry for {prefix}");
+        }
+
+        // The tokenizer lives in Bert.Sharp.Core (no TorchSharp), with its own docs.
+        using (ZipArchive core = ZipFile.OpenRead(Path.Combine(Path.GetDirectoryName(package)!, $"Bert.Sharp.Core.{version}.nupkg")))
+        {
+            XDocument coreDocs = XDocument.Parse(ReadEntry(core, "lib/net10.0/Bert.Sharp.Core.xml"));
+            Assert.Contains(coreDocs.Descendants("member"), m => m.Attribute("name")!.Value == "T:Bert.Sharp.BertTokenizer");
         }
 
         // The buildTransitive targets are the libstdc++ fix, in both folders (direct and transitive references).
@@ -155,19 +167,22 @@ public class PackageConsumptionTests(ITestOutputHelper output)
             }
         }
 
-        string projectRoot = RepositoryPaths.Combine("src", "Bert.Sharp");
-        foreach (string file in Directory.EnumerateFiles(projectRoot, "*", SearchOption.AllDirectories))
+        foreach (string project in new[] { "Bert.Sharp", "Bert.Sharp.Core" })
         {
-            string relative = Path.GetRelativePath(projectRoot, file);
-            string first = relative.Split(Path.DirectorySeparatorChar)[0];
-            if (first is "bin" or "obj")
+            string projectRoot = RepositoryPaths.Combine("src", project);
+            foreach (string file in Directory.EnumerateFiles(projectRoot, "*", SearchOption.AllDirectories))
             {
-                continue;
-            }
+                string relative = Path.GetRelativePath(projectRoot, file);
+                string first = relative.Split(Path.DirectorySeparatorChar)[0];
+                if (first is "bin" or "obj")
+                {
+                    continue;
+                }
 
-            string target = Path.Combine(destination, "src", "Bert.Sharp", relative);
-            Directory.CreateDirectory(Path.GetDirectoryName(target)!);
-            File.Copy(file, target);
+                string target = Path.Combine(destination, "src", project, relative);
+                Directory.CreateDirectory(Path.GetDirectoryName(target)!);
+                File.Copy(file, target);
+            }
         }
     }
 

@@ -1,3 +1,4 @@
+using Bert.Sharp.Modeling;
 using System.Text.Json;
 using System.Text.Json.Serialization;
 using Bert.Sharp.IO;
@@ -12,7 +13,7 @@ namespace Bert.Sharp;
 /// <remarks>
 /// Create one with an object initializer for a fresh model (<c>new BertConfig { HiddenSize = 128, ... }</c>),
 /// or read a checkpoint's with <see cref="Load"/>. Call <see cref="Validate"/> before building a model;
-/// <see cref="BertModel"/> does.
+/// <c>BertModel</c> does.
 /// </remarks>
 public sealed record BertConfig
 {
@@ -225,9 +226,9 @@ public sealed record BertConfig
             throw new ArgumentException($"pad_token_id ({PadTokenId}) is outside the vocabulary [0, {VocabSize}).");
         }
 
-        if (!Activations.IsKnown(HiddenAct))
+        if (!ArchitectureNames.Activations.Contains(HiddenAct))
         {
-            throw new ArgumentException($"hidden_act '{HiddenAct}' is not supported; use one of {string.Join(", ", Activations.Names)}.");
+            throw new ArgumentException($"hidden_act '{HiddenAct}' is not supported; use one of {string.Join(", ", ArchitectureNames.Activations)}.");
         }
 
         if (!string.Equals(PositionEmbeddingType, "absolute", StringComparison.Ordinal))
@@ -235,9 +236,9 @@ public sealed record BertConfig
             throw new ArgumentException($"position_embedding_type '{PositionEmbeddingType}' is not supported; only 'absolute' is.");
         }
 
-        if (AttnImplementation is not null && !Attention.AttentionKernels.IsKnown(AttnImplementation))
+        if (AttnImplementation is not null && !ArchitectureNames.AttentionImplementations.Contains(AttnImplementation))
         {
-            throw new ArgumentException($"attn_implementation '{AttnImplementation}' is not supported; use one of {string.Join(", ", Attention.AttentionKernels.Names)}.");
+            throw new ArgumentException($"attn_implementation '{AttnImplementation}' is not supported; use one of {string.Join(", ", ArchitectureNames.AttentionImplementations)}.");
         }
 
         if (ProblemType is not null && ProblemType is not ("single_label_classification" or "multi_label_classification" or "regression"))

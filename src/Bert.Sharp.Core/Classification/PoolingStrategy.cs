@@ -1,6 +1,6 @@
 namespace Bert.Sharp;
 
-/// <summary>How a <see cref="ClassificationHead"/> turns the encoder's token states into one vector per text.</summary>
+/// <summary>How a <c>ClassificationHead</c> turns the encoder's token states into one vector per text.</summary>
 public enum PoolingStrategy
 {
     /// <summary>

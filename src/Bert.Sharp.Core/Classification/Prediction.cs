@@ -1,6 +1,6 @@
 namespace Bert.Sharp;
 
-/// <summary>What <see cref="TextClassifier"/> says about one text.</summary>
+/// <summary>What a text classifier says about one text.</summary>
 public sealed record Prediction
 {
     /// <summary>The most likely label (single-label), the highest-scoring label (multi-label), or the output name (regression).</summary>

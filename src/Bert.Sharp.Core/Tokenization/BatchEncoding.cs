@@ -1,6 +1,4 @@
 using Bert.Sharp.Tokenization;
-using TorchSharp;
-using static TorchSharp.torch;
 
 namespace Bert.Sharp;
 
@@ -9,8 +7,8 @@ namespace Bert.Sharp;
 /// input (more with overflow windows), each with ids, attention mask, token types, special-tokens mask and offsets.
 /// </summary>
 /// <remarks>
-/// Rows are plain arrays so they can be inspected, written out or fed to any runtime; <see cref="ToTensors"/>
-/// turns a padded batch into the int64 [batch, sequence] tensors a TorchSharp BERT model takes.
+/// Rows are plain arrays so they can be inspected, written out or fed to any runtime (ONNX Runtime, TorchSharp); with the
+/// Bert.Sharp package, <c>ToTensors</c> turns a padded batch into the int64 [batch, sequence] tensors a TorchSharp BERT model takes.
 /// </remarks>
 public sealed class BatchEncoding
 {
@@ -97,32 +95,10 @@ public sealed class BatchEncoding
     /// <summary>True when every row has the same length, i.e. the batch can become one tensor.</summary>
     public bool IsRectangular => _inputIds.Length == 0 || _inputIds.All(r => r.Length == _inputIds[0].Length);
 
-    /// <summary>
-    /// The batch as int64 tensors [rows, sequence] on <paramref name="device"/> (CPU when null). Needs a
-    /// rectangular batch: encode with padding (the default) first.
-    /// </summary>
-    /// <exception cref="InvalidOperationException">The rows have different lengths.</exception>
-    public BertInputTensors ToTensors(Device? device = null)
+    internal static long[] Flatten(IReadOnlyList<int[]> rows, int columns)
     {
-        if (!IsRectangular)
-        {
-            throw new InvalidOperationException(
-                "The rows have different lengths, so they cannot form one tensor; encode with PaddingStrategy.Longest or MaxLength.");
-        }
-
-        int rows = _inputIds.Length;
-        int columns = rows == 0 ? 0 : _inputIds[0].Length;
-        long[] shape = [rows, columns];
-        Tensor ids = torch.tensor(Flatten(_inputIds, columns), shape, ScalarType.Int64, device);
-        Tensor mask = torch.tensor(Flatten(_attentionMask, columns), shape, ScalarType.Int64, device);
-        Tensor types = torch.tensor(Flatten(_tokenTypeIds, columns), shape, ScalarType.Int64, device);
-        return new BertInputTensors(ids, mask, types);
-    }
-
-    private static long[] Flatten(int[][] rows, int columns)
-    {
-        var flat = new long[rows.Length * columns];
-        for (int r = 0; r < rows.Length; r++)
+        var flat = new long[rows.Count * columns];
+        for (int r = 0; r < rows.Count; r++)
         {
             int[] row = rows[r];
             for (int c = 0; c < columns; c++)

@@ -1,0 +1,14 @@
+namespace Bert.Sharp;
+
+/// <summary>The evaluation metric that decides the best model and early stopping.</summary>
+public enum BestModelMetric
+{
+    /// <summary>Validation loss (lower is better).</summary>
+    Loss,
+
+    /// <summary>Validation accuracy (higher is better).</summary>
+    Accuracy,
+
+    /// <summary>Validation macro-averaged F1 (higher is better).</summary>
+    MacroF1,
+}
