@@ -13,7 +13,7 @@ namespace Bert.Sharp;
 /// evaluation mode, and every call uses its own dispose scope. Empty texts are classified as <c>[CLS] [SEP]</c>;
 /// texts longer than the model's maximum are truncated. Dispose it to free the weights.
 /// </remarks>
-public sealed partial class TextClassifier : IDisposable
+public sealed partial class TextClassifier : ITextClassifier
 {
     private readonly BertForSequenceClassification model;
     private readonly ITextEncoder encoder;
@@ -69,6 +69,23 @@ public sealed partial class TextClassifier : IDisposable
         }
 
         return results;
+    }
+
+    /// <inheritdoc />
+    public IReadOnlyList<Prediction> PredictBatch(IReadOnlyList<string> texts) => PredictBatch(texts, 32);
+
+    /// <inheritdoc />
+    public Task<Prediction> PredictAsync(string text, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(text);
+        return Task.Run(() => Predict(text), cancellationToken);
+    }
+
+    /// <inheritdoc />
+    public Task<IReadOnlyList<Prediction>> PredictBatchAsync(IReadOnlyList<string> texts, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(texts);
+        return Task.Run(() => PredictBatch(texts), cancellationToken);
     }
 
     /// <inheritdoc />
