@@ -129,6 +129,7 @@ internal sealed class SentimentRun(SentimentSettings settings)
             OutputDirectory = Path.Combine(runDirectory, "checkpoints"),
             SaveStrategy = IntervalStrategy.No,
             SaveBestModel = false,
+            LoggerFactory = loggers,
         };
         if (headOnly)
         {
@@ -136,7 +137,7 @@ internal sealed class SentimentRun(SentimentSettings settings)
             options = options with { LearningRate = 1e-3, HeadLearningRate = 1e-3, Epochs = Math.Max(settings.Epochs, 10) };
         }
 
-        var tuner = new FineTuner(model, tokenizer, options, loggers.CreateLogger<FineTuner>());
+        var tuner = new FineTuner(model, tokenizer, options);
         TrainingReport report = null!;
         AnsiConsole.Progress()
             .AutoClear(false)

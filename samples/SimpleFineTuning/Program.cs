@@ -90,7 +90,7 @@ try
     ];
     foreach ((string name, FreezePolicy policy) in policies)
     {
-        ParameterSummary summary = policy.Apply(model);
+        ParameterSummary summary = model.ApplyFreezePolicy(policy);
         Console.WriteLine($"  {name,-55} trainable {summary.Trainable,12:N0}   frozen {summary.Frozen,12:N0}   ({summary.TrainableFraction:P1} trainable)");
     }
 

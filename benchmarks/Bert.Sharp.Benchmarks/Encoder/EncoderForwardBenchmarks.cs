@@ -37,8 +37,8 @@ public class EncoderForwardBenchmarks
         int length = int.Parse(Shape.Split('x')[1], System.Globalization.CultureInfo.InvariantCulture);
         Device device = BenchmarkDevice.Device;
         string directory = MiniLmModel.EnsureImported();
-        eager = BertModel.FromPretrained(directory, new BertLoadOptions { AttnImplementation = "eager", Device = device });
-        sdpa = BertModel.FromPretrained(directory, new BertLoadOptions { AttnImplementation = "sdpa", Device = device });
+        eager = BertModel.FromPretrained(directory, new BertLoadOptions { AttentionImplementation = "eager", Device = device });
+        sdpa = BertModel.FromPretrained(directory, new BertLoadOptions { AttentionImplementation = "sdpa", Device = device });
 
         var random = new Random(42);
         long[] idData = [.. Enumerable.Range(0, batch * length).Select(i => i % length == 0 ? 101L : i % length == length - 1 ? 102L : random.Next(1000, 30522))];
@@ -86,7 +86,7 @@ public class EncoderForwardBenchmarks
     {
         using var scope = NewDisposeScope();
         using var inference = inference_mode();
-        BertOutput output = model.Forward(ids, mask, types);
+        BertModelOutput output = model.Forward(ids, mask, types);
         BenchmarkDevice.Synchronize();
         return output.LastHiddenState[0, 0, 0].item<float>();
     }

@@ -77,12 +77,12 @@ public class RaggedBatchBenchmarks
 
     private void RunTorch(List<(Tensor Ids, Tensor Mask, Tensor Types)> batches, bool unpad)
     {
-        model.UnpadInputs = unpad;
+        var options = new BertForwardOptions { Unpadding = unpad ? UnpaddingMode.Always : UnpaddingMode.Never };
         using var inference = inference_mode();
         foreach (var (ids, mask, types) in batches)
         {
             using var scope = NewDisposeScope();
-            model.Forward(ids, mask, types);
+            model.Forward(ids, mask, types, options);
         }
 
         BenchmarkDevice.Synchronize();

@@ -28,7 +28,7 @@ public class FineTuningStepBenchmarks
         NumAttentionHeads = 12,
         IntermediateSize = 1536,
         MaxPositionEmbeddings = 512,
-        AttnImplementation = "sdpa",
+        AttentionImplementation = "sdpa",
     };
 
     private BertModel model = null!;
@@ -69,7 +69,7 @@ public class FineTuningStepBenchmarks
     {
         using var scope = NewDisposeScope();
         optimizer.zero_grad();
-        BertOutput output = model.Forward(ids);
+        BertModelOutput output = model.Forward(ids);
         Tensor loss = nn.functional.cross_entropy(head.forward(output.PooledOutput!), labels);
         loss.backward();
         optimizer.step();

@@ -17,4 +17,7 @@ public enum PoolingStrategy
 
     /// <summary>The raw last hidden state of [CLS], without the pooler.</summary>
     Cls,
+
+    /// <summary>The element-wise maximum of the last hidden states over real tokens (a sentence-transformers pooling).</summary>
+    Max,
 }

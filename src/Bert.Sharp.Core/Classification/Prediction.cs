@@ -6,12 +6,52 @@ public sealed record Prediction
     /// <summary>The most likely label (single-label), the highest-scoring label (multi-label), or the output name (regression).</summary>
     public required string Label { get; init; }
 
-    /// <summary>The probability of <see cref="Label"/> (softmax for single-label, sigmoid for multi-label); the raw value for regression.</summary>
+    /// <summary>The probability of <see cref="Label"/> (softmax for single-label, sigmoid for multi-label); the predicted value for regression.</summary>
     public required float Score { get; init; }
 
-    /// <summary>Every label's probability, in the model's label order (regression: the raw outputs).</summary>
+    /// <summary>Every label's probability, in the model's label order; empty for regression (see <see cref="Values"/>).</summary>
     public required IReadOnlyDictionary<string, float> Probabilities { get; init; }
 
     /// <summary>Multi-label: every label whose probability is at least the threshold (0.5); otherwise just <see cref="Label"/>.</summary>
     public required IReadOnlyList<string> Labels { get; init; }
+
+    /// <summary>Regression: the predicted value of each output, by output name; empty for classification.</summary>
+    public IReadOnlyDictionary<string, float> Values { get; init; } = EmptyScores;
+
+    private static IReadOnlyDictionary<string, float> EmptyScores { get; } = new Dictionary<string, float>(0);
+
+    /// <summary>
+    /// The prediction for one row of model outputs: probabilities for classification (softmax or sigmoid already applied),
+    /// raw values for regression.
+    /// </summary>
+    internal static Prediction FromScores(IReadOnlyList<string> labels, ProblemType problemType, ReadOnlySpan<float> row)
+    {
+        int best = 0;
+        for (int c = 1; c < row.Length; c++)
+        {
+            best = row[c] > row[best] ? c : best;
+        }
+
+        var scores = new Dictionary<string, float>(row.Length, StringComparer.Ordinal);
+        for (int c = 0; c < row.Length; c++)
+        {
+            scores[labels[c]] = row[c];
+        }
+
+        if (problemType == ProblemType.Regression)
+        {
+            return new Prediction { Label = labels[best], Score = row[best], Probabilities = EmptyScores, Labels = [labels[best]], Values = scores };
+        }
+
+        var chosen = new List<string>(problemType == ProblemType.MultiLabelClassification ? row.Length : 1);
+        for (int c = 0; c < row.Length; c++)
+        {
+            if (problemType == ProblemType.MultiLabelClassification ? row[c] >= 0.5f : c == best)
+            {
+                chosen.Add(labels[c]);
+            }
+        }
+
+        return new Prediction { Label = labels[best], Score = row[best], Probabilities = scores, Labels = chosen };
+    }
 }

@@ -84,7 +84,8 @@ public sealed record BertConfig
     /// return probabilities), <c>sdpa</c> (torch's fused <c>scaled_dot_product_attention</c>) or <c>chunked</c> (blockwise,
     /// memory linear in the sequence length). <c>null</c> picks <c>sdpa</c>.
     /// </summary>
-    public string? AttnImplementation { get; init; }
+    [JsonPropertyName("attn_implementation")]
+    public string? AttentionImplementation { get; init; }
 
     /// <summary>Keys of the JSON file that this type does not model; written back unchanged.</summary>
     [JsonExtensionData]
@@ -236,9 +237,9 @@ public sealed record BertConfig
             throw new ArgumentException($"position_embedding_type '{PositionEmbeddingType}' is not supported; only 'absolute' is.");
         }
 
-        if (AttnImplementation is not null && !ArchitectureNames.AttentionImplementations.Contains(AttnImplementation))
+        if (AttentionImplementation is not null && !ArchitectureNames.AttentionImplementations.Contains(AttentionImplementation))
         {
-            throw new ArgumentException($"attn_implementation '{AttnImplementation}' is not supported; use one of {string.Join(", ", ArchitectureNames.AttentionImplementations)}.");
+            throw new ArgumentException($"attn_implementation '{AttentionImplementation}' is not supported; use one of {string.Join(", ", ArchitectureNames.AttentionImplementations)}.");
         }
 
         if (ProblemType is not null && ProblemType is not ("single_label_classification" or "multi_label_classification" or "regression"))

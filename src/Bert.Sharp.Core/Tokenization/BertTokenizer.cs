@@ -1,4 +1,5 @@
 using System.Text;
+using Bert.Sharp.IO;
 using Bert.Sharp.Tokenization;
 
 namespace Bert.Sharp;
@@ -162,13 +163,18 @@ public sealed class BertTokenizer
     }
 
     /// <summary>Writes <c>vocab.txt</c>, <c>tokenizer_config.json</c>, <c>special_tokens_map.json</c> and
-    /// <c>tokenizer.json</c> to <paramref name="directory"/> (created if needed), each file atomically.
+    /// <c>tokenizer.json</c> to <paramref name="directory"/> (created if needed) as one unit; other files are left alone.
     /// Hugging Face's <c>AutoTokenizer.from_pretrained</c> and <see cref="FromPretrained"/> read the result.</summary>
     public void SavePretrained(string directory)
     {
         ArgumentException.ThrowIfNullOrWhiteSpace(directory);
-        TokenizerFiles.Save(directory, _vocabulary, Options, _addedSpecialTokens);
+        var writer = new ModelFolderWriter(directory);
+        AddFilesTo(writer);
+        writer.Commit();
     }
+
+    /// <summary>Adds this tokenizer's files to a model folder save (so a model and its tokenizer are written as one unit).</summary>
+    internal void AddFilesTo(ModelFolderWriter writer) => TokenizerFiles.AddTo(writer, _vocabulary, Options, _addedSpecialTokens);
 
     /// <summary>
     /// Token ids of <paramref name="text"/> (and <paramref name="pair"/>) with [CLS] and [SEP]:
@@ -231,6 +237,47 @@ public sealed class BertTokenizer
         tokens.Ids.CopyTo(destination[1..]);
         destination[written - 1] = SepTokenId;
         return true;
+    }
+
+    /// <summary>
+    /// Encodes words that are already split (a CoNLL sentence), as Hugging Face does with <c>is_split_into_words=True</c>: each
+    /// word is normalized and split on its own, the pieces are joined between [CLS] and [SEP], and every token records the
+    /// word it came from. Words that yield no token (whitespace, control characters) get none. Longer sequences are cut to
+    /// <paramref name="maxLength"/> tokens (default: <see cref="ModelMaxLength"/>).
+    /// </summary>
+    /// <exception cref="ArgumentException">A word is null, or <paramref name="maxLength"/> is below 2.</exception>
+    public WordEncoding EncodeWords(IReadOnlyList<string> words, int? maxLength = null)
+    {
+        ArgumentNullException.ThrowIfNull(words);
+        int limit = maxLength ?? ModelMaxLength;
+        if (limit < 2)
+        {
+            throw new ArgumentException($"maxLength must be at least 2 ([CLS] and [SEP]), got {limit}.", nameof(maxLength));
+        }
+
+        TokenizerScratch scratch = TokenizerScratch.Current;
+        TokenBuffer buffer = scratch.First;
+        var ids = new List<int>(words.Count + 2) { ClsTokenId };
+        var wordIds = new List<int?>(words.Count + 2) { null };
+        int kept = 0;
+        for (int w = 0; w < words.Count && ids.Count < limit - 1; w++)
+        {
+            string word = words[w] ?? throw new ArgumentException($"Word #{w} is null.", nameof(words));
+            buffer.Clear();
+            _encoder.Encode(word, buffer, scratch.Word);
+            int take = Math.Min(buffer.Count, limit - 1 - ids.Count);
+            for (int t = 0; t < take; t++)
+            {
+                ids.Add(buffer.Ids[t]);
+                wordIds.Add(w);
+            }
+
+            kept = take > 0 || buffer.Count == 0 ? w + 1 : kept;
+        }
+
+        ids.Add(SepTokenId);
+        wordIds.Add(null);
+        return new WordEncoding(ids, wordIds, kept);
     }
 
     /// <summary>The WordPiece tokens of <paramref name="text"/>, without [CLS]/[SEP] (Hugging Face's <c>tokenize</c>).</summary>

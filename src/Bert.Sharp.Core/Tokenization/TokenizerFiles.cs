@@ -200,10 +200,12 @@ internal static class TokenizerFiles
         return new TokenizerDefinition(entries, options, prefix, added, path);
     }
 
-    /// <summary>Writes <c>vocab.txt</c>, <c>tokenizer_config.json</c>, <c>special_tokens_map.json</c> and <c>tokenizer.json</c>.</summary>
-    public static void Save(string directory, WordPieceVocabulary vocabulary, BertTokenizerOptions options, IReadOnlyList<string> addedSpecialTokens)
+    /// <summary>
+    /// Adds <c>vocab.txt</c>, <c>tokenizer_config.json</c>, <c>special_tokens_map.json</c> and <c>tokenizer.json</c> to a model
+    /// folder save, and removes a stale <c>added_tokens.json</c> (Python's slow tokenizer would read it).
+    /// </summary>
+    public static void AddTo(ModelFolderWriter folder, WordPieceVocabulary vocabulary, BertTokenizerOptions options, IReadOnlyList<string> addedSpecialTokens)
     {
-        Directory.CreateDirectory(directory);
         var vocabText = new StringBuilder(vocabulary.Count * 8);
         for (int id = 0; id < vocabulary.Count; id++)
         {
@@ -211,14 +213,15 @@ internal static class TokenizerFiles
             vocabText.Append(vocabulary.GetToken(id) ?? $"[unused_id_{id.ToString(CultureInfo.InvariantCulture)}]").Append('\n');
         }
 
-        AtomicFile.WriteAllText(Path.Combine(directory, VocabFile), vocabText.ToString());
-        AtomicFile.WriteAllText(Path.Combine(directory, SpecialTokensMapFile), WriteJson(writer =>
+        folder.AddText(VocabFile, vocabText.ToString());
+        folder.RemoveIfPresent("added_tokens.json");
+        folder.AddText(SpecialTokensMapFile, WriteJson(writer =>
         {
             writer.WriteStartObject();
             WriteSpecialTokens(writer, options);
             writer.WriteEndObject();
         }));
-        AtomicFile.WriteAllText(Path.Combine(directory, ConfigFile), WriteJson(writer =>
+        folder.AddText(ConfigFile, WriteJson(writer =>
         {
             writer.WriteStartObject();
             writer.WriteString("tokenizer_class", "BertTokenizer");
@@ -237,8 +240,8 @@ internal static class TokenizerFiles
             WriteSpecialTokens(writer, options);
             writer.WriteEndObject();
         }));
-        AtomicFile.WriteAllText(Path.Combine(directory, TokenizerJsonFile), WriteJson(writer =>
-            WriteTokenizerJson(writer, vocabulary, options, addedSpecialTokens)));
+        folder.AddText(TokenizerJsonFile, WriteJson(json =>
+            WriteTokenizerJson(json, vocabulary, options, addedSpecialTokens)));
     }
 
     private static void WriteTokenizerJson(Utf8JsonWriter writer, WordPieceVocabulary vocabulary, BertTokenizerOptions options, IReadOnlyList<string> addedSpecialTokens)

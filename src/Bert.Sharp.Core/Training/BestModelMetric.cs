@@ -11,4 +11,7 @@ public enum BestModelMetric
 
     /// <summary>Validation macro-averaged F1 (higher is better).</summary>
     MacroF1,
+
+    /// <summary>Token classification: validation entity-level micro F1, seqeval's headline figure (higher is better).</summary>
+    EntityF1,
 }

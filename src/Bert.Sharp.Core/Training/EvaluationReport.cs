@@ -42,11 +42,21 @@ public sealed record EvaluationReport
     /// <summary>Regression: mean absolute error; NaN otherwise.</summary>
     public double MeanAbsoluteError { get; init; } = double.NaN;
 
+    /// <summary>Token classification: entity-level micro precision (seqeval's semantics); NaN otherwise.</summary>
+    public double EntityPrecision { get; init; } = double.NaN;
+
+    /// <summary>Token classification: entity-level micro recall; NaN otherwise.</summary>
+    public double EntityRecall { get; init; } = double.NaN;
+
+    /// <summary>Token classification: entity-level micro F1; NaN otherwise.</summary>
+    public double EntityF1 { get; init; } = double.NaN;
+
     /// <summary>The value of <paramref name="metric"/>, and whether higher is better.</summary>
     public (double Value, bool HigherIsBetter) Metric(BestModelMetric metric) => metric switch
     {
         BestModelMetric.Accuracy => (Accuracy, true),
         BestModelMetric.MacroF1 => (MacroF1, true),
+        BestModelMetric.EntityF1 => (EntityF1, true),
         _ => (Loss, false),
     };
 
@@ -58,6 +68,11 @@ public sealed record EvaluationReport
         if (!double.IsNaN(Accuracy))
         {
             s.Append(CultureInfo.InvariantCulture, $" accuracy={Accuracy:F4} macro-P={MacroPrecision:F4} macro-R={MacroRecall:F4} macro-F1={MacroF1:F4}");
+        }
+
+        if (!double.IsNaN(EntityF1))
+        {
+            s.Append(CultureInfo.InvariantCulture, $" entity-P={EntityPrecision:F4} entity-R={EntityRecall:F4} entity-F1={EntityF1:F4}");
         }
 
         if (!double.IsNaN(MeanSquaredError))

@@ -1,3 +1,4 @@
+using Bert.Sharp.IO;
 using System.Text.Json;
 using static TorchSharp.torch;
 
@@ -70,12 +71,40 @@ internal static class CheckpointFiles
             Path.Combine(directory, SafeTensorsName));
     }
 
-    /// <summary>Writes <c>model.safetensors</c> into <paramref name="directory"/> (created if needed) atomically.</summary>
-    public static void SaveStateDict(string directory, IEnumerable<KeyValuePair<string, Tensor>> tensors)
+    /// <summary>
+    /// Adds <c>model.safetensors</c> to a model folder save, and marks the weight files it supersedes for deletion
+    /// (<c>pytorch_model.bin</c>, sharded indexes and the shards they list): left behind, they could be loaded instead.
+    /// </summary>
+    public static void AddWeights(ModelFolderWriter writer, string directory, IReadOnlyDictionary<string, Tensor> tensors)
     {
-        ArgumentException.ThrowIfNullOrEmpty(directory);
-        Directory.CreateDirectory(directory);
-        SafeTensors.Save(Path.Combine(directory, SafeTensorsName), tensors);
+        ArgumentNullException.ThrowIfNull(writer);
+        ArgumentNullException.ThrowIfNull(tensors);
+        writer.Add(SafeTensorsName, stream => SafeTensors.Write(stream, tensors, null, Path.Combine(directory, SafeTensorsName)));
+        writer.RemoveIfPresent(PyTorchName);
+        foreach (string index in new[] { SafeTensorsIndexName, PyTorchIndexName })
+        {
+            string path = Path.Combine(directory, index);
+            if (!File.Exists(path))
+            {
+                continue;
+            }
+
+            writer.RemoveIfPresent(index);
+            try
+            {
+                foreach (string shard in ReadWeightMap(path).Values.Distinct(StringComparer.Ordinal))
+                {
+                    if (!shard.Contains('/', StringComparison.Ordinal) && !shard.Contains('\\', StringComparison.Ordinal) && shard != SafeTensorsName)
+                    {
+                        writer.RemoveIfPresent(shard);
+                    }
+                }
+            }
+            catch (InvalidDataException)
+            {
+                // A damaged index is removed; its shards, unknown, stay.
+            }
+        }
     }
 
     private static Dictionary<string, Tensor> LoadSharded(string directory, string indexPath, Func<string, Dictionary<string, Tensor>> loadShard)

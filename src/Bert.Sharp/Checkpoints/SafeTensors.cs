@@ -98,6 +98,14 @@ internal static class SafeTensors
     {
         ArgumentException.ThrowIfNullOrEmpty(path);
         ArgumentNullException.ThrowIfNull(tensors);
+        AtomicFile.Write(path, stream => Write(stream, tensors, metadata, path));
+    }
+
+    /// <summary>Writes <paramref name="tensors"/> in safetensors format to <paramref name="stream"/>; <paramref name="path"/> names the file in errors.</summary>
+    public static void Write(Stream stream, IEnumerable<KeyValuePair<string, Tensor>> tensors, IReadOnlyDictionary<string, string>? metadata, string path)
+    {
+        ArgumentNullException.ThrowIfNull(stream);
+        ArgumentNullException.ThrowIfNull(tensors);
         RequireLittleEndian();
         var sorted = new SortedDictionary<string, Tensor>(StringComparer.Ordinal);
         foreach ((string name, Tensor tensor) in tensors)
@@ -127,20 +135,17 @@ internal static class SafeTensors
         }
 
         byte[] header = BuildHeader(prepared.Select(p => (p.Name, p.Data.dtype, p.Data.shape, p.Begin, p.End)), metadata);
-        AtomicFile.Write(path, stream =>
+        Span<byte> length = stackalloc byte[8];
+        BinaryPrimitives.WriteUInt64LittleEndian(length, (ulong)header.Length);
+        stream.Write(length);
+        stream.Write(header);
+        foreach ((_, Tensor data, long begin, long end) in prepared)
         {
-            Span<byte> length = stackalloc byte[8];
-            BinaryPrimitives.WriteUInt64LittleEndian(length, (ulong)header.Length);
-            stream.Write(length);
-            stream.Write(header);
-            foreach ((_, Tensor data, long begin, long end) in prepared)
+            if (end > begin)
             {
-                if (end > begin)
-                {
-                    stream.Write(Bytes(data, end - begin, path));
-                }
+                stream.Write(Bytes(data, end - begin, path));
             }
-        });
+        }
     }
 
     private static byte[] BuildHeader(IEnumerable<(string Name, ScalarType DType, long[] Shape, long Begin, long End)> entries, IReadOnlyDictionary<string, string>? metadata)

@@ -1,12 +1,13 @@
+using Bert.Sharp.Modeling;
 using TorchSharp;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
 
-namespace Bert.Sharp.Modeling;
+namespace Bert.Sharp;
 
 /// <summary>
-/// Word + position + token-type embeddings, then LayerNorm and dropout. Field names are the checkpoint keys
-/// (<c>embeddings.word_embeddings.weight</c>, <c>embeddings.LayerNorm.gamma</c> in old files is mapped on load).
+/// Word + position + token-type embeddings, then LayerNorm and dropout: the first unit of <see cref="BertModel"/>. Field names
+/// are the checkpoint keys (<c>embeddings.word_embeddings.weight</c>; <c>embeddings.LayerNorm.gamma</c> in old files is mapped on load).
 /// </summary>
 public sealed class BertEmbeddings : nn.Module<Tensor, Tensor?, Tensor?, Tensor>
 {
@@ -18,8 +19,7 @@ public sealed class BertEmbeddings : nn.Module<Tensor, Tensor?, Tensor?, Tensor>
     private readonly FastDropout dropout;
 #pragma warning restore IDE1006, SA1300
 
-    /// <summary>Creates the embeddings of <paramref name="config"/>.</summary>
-    public BertEmbeddings(BertConfig config) : base(nameof(BertEmbeddings))
+    internal BertEmbeddings(BertConfig config) : base(nameof(BertEmbeddings))
     {
         ArgumentNullException.ThrowIfNull(config);
         word_embeddings = nn.Embedding(config.VocabSize, config.HiddenSize, padding_idx: config.PadTokenId);
@@ -43,11 +43,11 @@ public sealed class BertEmbeddings : nn.Module<Tensor, Tensor?, Tensor?, Tensor>
         using var scope = NewDisposeScope();
         long seq = inputIds.shape[1];
         positionIds ??= arange(seq, dtype: ScalarType.Int64, device: inputIds.device).unsqueeze(0);
-        Tensor embeddings = word_embeddings.forward(inputIds) + position_embeddings.forward(positionIds);
+        Tensor embeddings = word_embeddings.call(inputIds) + position_embeddings.call(positionIds);
         embeddings = tokenTypeIds is null
             ? embeddings + token_type_embeddings.weight![0]
-            : embeddings + token_type_embeddings.forward(tokenTypeIds);
-        embeddings = dropout.forward(LayerNorm.forward(embeddings));
+            : embeddings + token_type_embeddings.call(tokenTypeIds);
+        embeddings = dropout.call(LayerNorm.call(embeddings));
         return embeddings.MoveToOuterDisposeScope();
     }
 }

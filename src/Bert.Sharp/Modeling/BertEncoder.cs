@@ -4,14 +4,13 @@ using static TorchSharp.torch;
 
 namespace Bert.Sharp.Modeling;
 
-/// <summary>The stack of <see cref="BertLayer"/>s (<c>encoder.layer.0</c> … <c>encoder.layer.N-1</c>).</summary>
-public sealed class BertEncoder : nn.Module
+/// <summary>The stack of <see cref="BertLayer"/>s (<c>encoder.layer.0</c> … <c>encoder.layer.N-1</c>), run in order.</summary>
+internal sealed class BertEncoder : nn.Module<Tensor, EncoderContext, Tensor>
 {
 #pragma warning disable IDE1006, SA1300 // Field names are Hugging Face checkpoint keys.
     private readonly ModuleList<BertLayer> layer;
 #pragma warning restore IDE1006, SA1300
 
-    /// <summary>Creates the encoder of <paramref name="config"/>.</summary>
     public BertEncoder(BertConfig config) : base(nameof(BertEncoder))
     {
         ArgumentNullException.ThrowIfNull(config);
@@ -27,4 +26,21 @@ public sealed class BertEncoder : nn.Module
 
     /// <summary>The layers, input side first.</summary>
     public IReadOnlyList<BertLayer> Layers { get; }
+
+    /// <summary>Runs every layer; when the context collects hidden states, adds each layer's output (padded) to it.</summary>
+    public override Tensor forward(Tensor hidden, EncoderContext context)
+    {
+        ArgumentNullException.ThrowIfNull(context);
+        using var scope = NewDisposeScope();
+        foreach (BertLayer block in Layers)
+        {
+            hidden = block.call(hidden, context);
+            if (context.CollectsHiddenStates)
+            {
+                context.AddHiddenState(context.Layout is { } layout ? layout.Pad(hidden) : hidden.alias());
+            }
+        }
+
+        return hidden.MoveToOuterDisposeScope();
+    }
 }

@@ -1,22 +1,20 @@
 using TorchSharp;
-using TorchSharp.Modules;
 using static TorchSharp.torch;
 
 namespace Bert.Sharp.Modeling;
 
 /// <summary>The feed-forward expansion and its activation (<c>intermediate.dense.*</c>).</summary>
-public sealed class BertIntermediate : nn.Module<Tensor, Tensor>
+internal sealed class BertIntermediate : nn.Module<Tensor, Tensor>
 {
 #pragma warning disable IDE1006, SA1300 // Field names are Hugging Face checkpoint keys.
-    private readonly Linear dense;
+    private readonly BertLinear dense;
 #pragma warning restore IDE1006, SA1300
     private readonly Func<Tensor, Tensor> activation;
 
-    /// <summary>Creates the block of <paramref name="config"/>.</summary>
     public BertIntermediate(BertConfig config) : base(nameof(BertIntermediate))
     {
         ArgumentNullException.ThrowIfNull(config);
-        dense = nn.Linear(config.HiddenSize, config.IntermediateSize);
+        dense = new BertLinear(config.HiddenSize, config.IntermediateSize);
         activation = Activations.Get(config.HiddenAct);
         RegisterComponents();
     }
@@ -25,6 +23,6 @@ public sealed class BertIntermediate : nn.Module<Tensor, Tensor>
     public override Tensor forward(Tensor hidden)
     {
         using var scope = NewDisposeScope();
-        return activation(dense.forward(hidden)).MoveToOuterDisposeScope();
+        return activation(dense.call(hidden)).MoveToOuterDisposeScope();
     }
 }

@@ -1,43 +1,54 @@
+using Bert.Sharp.Attention;
+using Bert.Sharp.Modeling;
 using TorchSharp;
 using static TorchSharp.torch;
 
-namespace Bert.Sharp.Modeling;
+namespace Bert.Sharp;
 
-/// <summary>One transformer encoder layer: attention, then the feed-forward block (<c>encoder.layer.N.*</c>).</summary>
-public sealed class BertLayer : nn.Module
+/// <summary>
+/// One transformer encoder layer (<c>encoder.layer.N.*</c>): self-attention with its output block, then the feed-forward
+/// block. A unit of <see cref="BertModel"/>: freeze policies train or freeze layers whole.
+/// </summary>
+public sealed class BertLayer : nn.Module<Tensor, EncoderContext, Tensor>
 {
 #pragma warning disable IDE1006, SA1300 // Field names are Hugging Face checkpoint keys.
     private readonly BertAttention attention;
     private readonly BertIntermediate intermediate;
-    private readonly BertResidualOutput output;
+    private readonly BertOutput output;
 #pragma warning restore IDE1006, SA1300
 
-    /// <summary>Creates a layer of <paramref name="config"/>.</summary>
-    public BertLayer(BertConfig config) : base(nameof(BertLayer))
+    internal BertLayer(BertConfig config) : base(nameof(BertLayer))
     {
         attention = new BertAttention(config);
         intermediate = new BertIntermediate(config);
-        output = new BertResidualOutput(config, config.IntermediateSize);
+        output = new BertOutput(config, config.IntermediateSize);
         RegisterComponents();
     }
 
-    /// <summary>The attention block.</summary>
-    public BertAttention Attention => attention;
+    /// <summary>The attention kernel this layer uses.</summary>
+    public IAttentionKernel AttentionKernel
+    {
+        get => attention.Self.Kernel;
+        set => attention.Self.Kernel = value ?? throw new ArgumentNullException(nameof(value));
+    }
 
-    /// <summary>Runs the layer over [batch, seq, hidden].</summary>
-    /// <param name="hidden">[batch, seq, hidden].</param>
-    /// <param name="keyPaddingMask">Boolean [batch, seq], true for real tokens; <c>null</c> when nothing is padded.</param>
-    /// <param name="returnProbabilities">Also return the attention probabilities.</param>
-    public (Tensor Hidden, Tensor? Probabilities) Forward(Tensor hidden, Tensor? keyPaddingMask, bool returnProbabilities) =>
-        Forward(hidden, keyPaddingMask, returnProbabilities, null);
+    /// <summary>The dense layers by their name inside the layer (<c>attention.self.query</c>, ..., <c>output.dense</c>), for adapters.</summary>
+    internal IEnumerable<(string Name, BertLinear Layer)> DenseLayers()
+    {
+        foreach ((string name, nn.Module module) in named_modules())
+        {
+            if (module is BertLinear linear)
+            {
+                yield return (name, linear);
+            }
+        }
+    }
 
-    /// <summary>With a <paramref name="layout"/>, <paramref name="hidden"/> holds the real tokens only, [tokens, hidden], and so does the result.</summary>
-    internal (Tensor Hidden, Tensor? Probabilities) Forward(Tensor hidden, Tensor? keyPaddingMask, bool returnProbabilities, PaddingLayout? layout)
+    /// <summary>Runs the layer over <paramref name="hidden"/> [batch, seq, hidden] (or [tokens, hidden] when the context runs unpadded).</summary>
+    public override Tensor forward(Tensor hidden, EncoderContext context)
     {
         using var scope = NewDisposeScope();
-        (Tensor attended, Tensor? probabilities) = attention.Forward(hidden, keyPaddingMask, returnProbabilities, layout);
-        Tensor result = output.forward(intermediate.forward(attended), attended);
-        probabilities?.MoveToOuterDisposeScope();
-        return (result.MoveToOuterDisposeScope(), probabilities);
+        Tensor attended = attention.call(hidden, context);
+        return output.call(intermediate.call(attended), attended).MoveToOuterDisposeScope();
     }
 }

@@ -1,4 +1,5 @@
 using Bert.Sharp.Checkpoints;
+using Bert.Sharp.IO;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
 using TorchSharp;
@@ -13,67 +14,68 @@ public sealed partial class BertModel
     internal const string BasePrefix = "bert";
 
     /// <summary>
+    /// What loading the checkpoint matched: keys the checkpoint lacked, keys it had that the model does not use (a task
+    /// checkpoint's head, a pretraining head). <c>null</c> for a model built in code.
+    /// </summary>
+    public LoadReport? LoadReport { get; private set; }
+
+    /// <summary>
     /// Loads a pretrained BERT from a Hugging Face model directory (<c>config.json</c> plus <c>model.safetensors</c>,
     /// sharded safetensors or <c>pytorch_model.bin</c>). A task checkpoint (keys under <c>bert.</c>) loads too; its head is
-    /// ignored. The pooler is built when the checkpoint has one. The model is returned in evaluation mode.
+    /// ignored and reported in <see cref="LoadReport"/>. The pooler is built when the checkpoint has one. Every encoder weight
+    /// must be in the checkpoint with the right shape — a checkpoint that would leave part of the encoder random is refused.
+    /// The model is returned in evaluation mode.
     /// </summary>
     /// <param name="directoryOrModelId">A local directory, or a model id the hub resolver can turn into one.</param>
     /// <param name="options">Device, dtype, strictness, logging; <c>null</c> for the defaults.</param>
     /// <exception cref="DirectoryNotFoundException">The directory does not exist and cannot be resolved.</exception>
     /// <exception cref="FileNotFoundException">The directory has no <c>config.json</c> or no weights; the message names the files looked for.</exception>
-    /// <exception cref="InvalidDataException">A file is malformed, or a strict load found a mismatch; the message names the key and shapes.</exception>
+    /// <exception cref="InvalidDataException">A file is malformed, the config is not a BERT, or an encoder weight is missing or mis-shaped; the message names the keys.</exception>
     public static BertModel FromPretrained(string directoryOrModelId, BertLoadOptions? options = null)
     {
         ArgumentException.ThrowIfNullOrEmpty(directoryOrModelId);
         options ??= new BertLoadOptions();
-        (string directory, BertConfig config, Dictionary<string, Tensor> state) = PretrainedCheckpoint.Open(directoryOrModelId, options.AttnImplementation);
+        ILogger logger = options.LoggerFactory?.CreateLogger<BertModel>() ?? NullLogger<BertModel>.Instance;
+        using PretrainedCheckpoint checkpoint = PretrainedCheckpoint.Open(directoryOrModelId, options.AttentionImplementation, logger);
+        var model = new BertModel(checkpoint.Config, checkpoint.HasPooler);
         try
         {
-            bool hasPooler = PretrainedCheckpoint.HasPooler(state);
-            var model = new BertModel(config, hasPooler);
-            try
+            model.LoadReport = checkpoint.LoadInto(model, BasePrefix, expectedMissing: [], options.Strict, options.AllowMissingWeights, logger);
+            if (options.DType is ScalarType dtype)
             {
-                ILogger logger = options.LoggerFactory?.CreateLogger<BertModel>() ?? NullLogger<BertModel>.Instance;
-                StateDictLoader.Load(model, state, BasePrefix, options.Strict, logger, directory);
-                if (options.DType is ScalarType dtype)
-                {
-                    model.to(dtype);
-                }
-
-                if (options.Device is Device device)
-                {
-                    model.to(device);
-                }
-
-                model.eval();
-                return model;
+                model.to(dtype);
             }
-            catch
+
+            if (options.Device is Device device)
             {
-                model.Dispose();
-                throw;
+                model.to(device);
             }
+
+            model.eval();
+            return model;
         }
-        finally
+        catch
         {
-            foreach (Tensor tensor in state.Values)
-            {
-                tensor.Dispose();
-            }
+            model.Dispose();
+            throw;
         }
     }
 
     /// <summary>
     /// Writes the model as a Hugging Face directory: <c>config.json</c> and <c>model.safetensors</c> (keys without a prefix,
-    /// contiguous CPU tensors in the parameters' dtype). Each file is written atomically; the directory is created.
+    /// contiguous CPU tensors in the parameters' dtype), as one unit (see <see cref="BertTaskModel.SavePretrained"/>): other
+    /// files in the folder are left alone, weight files this one supersedes are removed.
     /// </summary>
-    /// <param name="directory">The target directory; existing files of the same names are replaced.</param>
-    public void SavePretrained(string directory)
+    /// <param name="directory">The target directory; created when missing.</param>
+    /// <param name="tokenizer">Also writes the tokenizer files into the same save.</param>
+    public void SavePretrained(string directory, BertTokenizer? tokenizer = null)
     {
         ArgumentException.ThrowIfNullOrEmpty(directory);
-        Directory.CreateDirectory(directory);
-        Dictionary<string, Tensor> state = state_dict();
-        CheckpointFiles.SaveStateDict(directory, state);
-        (Config with { Architectures = [nameof(BertModel)] }).Save(Path.Combine(directory, "config.json"));
+        using var scope = NewDisposeScope();
+        var writer = new ModelFolderWriter(directory);
+        CheckpointFiles.AddWeights(writer, directory, state_dict());
+        writer.AddText("config.json", (Config with { Architectures = [nameof(BertModel)] }).ToJson());
+        tokenizer?.AddFilesTo(writer);
+        writer.Commit();
     }
 }

@@ -11,11 +11,19 @@ namespace Bert.Sharp;
 /// <c>encoder.layer.3.attention.self.query.bias</c>, <c>pooler.dense.weight</c>), so a state dict maps 1:1.
 /// </summary>
 /// <remarks>
-/// Load a pretrained model with <c>FromPretrained</c>; build a fresh one with the constructor. Evaluation belongs
-/// under <c>torch.no_grad()</c> with <c>eval()</c> set; training under a dispose scope per step.
+/// Load a pretrained model with <c>FromPretrained</c>; build a fresh one with the constructor. <see cref="Forward(Tensor, Tensor?, Tensor?)"/>
+/// is the one forward path — training, serving and your own code all use it — and invokes every submodule through
+/// <c>call</c>, so TorchSharp forward hooks fire. Evaluation belongs under <c>torch.no_grad()</c> with <c>eval()</c> set;
+/// training under a dispose scope per step. Its <see cref="Units"/> (embeddings, each layer, pooler) are what freeze
+/// policies train or freeze.
 /// </remarks>
-public sealed partial class BertModel : nn.Module
+[System.Diagnostics.CodeAnalysis.SuppressMessage("Naming", "CA1708:Identifiers should differ by more than case", Justification = "forward is TorchSharp's module override; Forward is the documented entry point that runs it through call (hooks).")]
+public sealed partial class BertModel : nn.Module<Tensor, Tensor?, Tensor?, BertForwardOptions?, BertModelOutput>
 {
+    // Unpadding pays once this share of a batch's positions is padding (RaggedBatchBenchmarks: the gathers cost less than
+    // the wasted projections and feed-forward work beyond about a fifth).
+    private const double UnpadThreshold = 0.25;
+
 #pragma warning disable IDE1006, SA1300 // Field names are Hugging Face checkpoint keys.
     private readonly BertEmbeddings embeddings;
     private readonly BertEncoder encoder;
@@ -42,7 +50,7 @@ public sealed partial class BertModel : nn.Module
     /// <summary>The architecture this model was built from.</summary>
     public BertConfig Config { get; private set; }
 
-    /// <summary>The embedding block.</summary>
+    /// <summary>The embedding block (unit 0).</summary>
     public BertEmbeddings Embeddings => embeddings;
 
     /// <summary>The encoder layers, input side first.</summary>
@@ -51,16 +59,11 @@ public sealed partial class BertModel : nn.Module
     /// <summary>The pooler, or <c>null</c> for a model built without one.</summary>
     public BertPooler? Pooler => pooler;
 
+    /// <summary>The units from the input side: embeddings, each encoder layer, the pooler (when present).</summary>
+    public IReadOnlyList<ModelUnit> Units => GetUnits(string.Empty, usesPooler: pooler is not null);
+
     /// <summary>The device the parameters live on.</summary>
     public Device Device => embeddings.WordEmbeddings.weight!.device;
-
-    /// <summary>
-    /// Runs token-wise work (projections, feed-forward, LayerNorm) over the real tokens of a padded batch only, padding
-    /// them back just for attention. Same results at real positions, far less work on ragged batches; padded positions
-    /// of <see cref="BertOutput.LastHiddenState"/> are then zero instead of the (meaningless) values a padded run gives
-    /// them. Off by default so that outputs equal Hugging Face's at every position; classifiers turn it on.
-    /// </summary>
-    public bool UnpadInputs { get; set; }
 
     /// <summary>
     /// Switches every layer to another attention kernel (see <see cref="AttentionKernels"/>); results are the same,
@@ -71,66 +74,90 @@ public sealed partial class BertModel : nn.Module
         IAttentionKernel kernel = AttentionKernels.Get(name);
         foreach (BertLayer layer in encoder.Layers)
         {
-            layer.Attention.Self.Kernel = kernel;
+            layer.AttentionKernel = kernel;
         }
 
-        Config = Config with { AttnImplementation = name };
+        Config = Config with { AttentionImplementation = name };
     }
 
     /// <summary>Encodes a batch of token ids.</summary>
-    /// <param name="inputIds">Token ids [batch, seq], int64, on the model's device.</param>
+    /// <param name="inputIds">Token ids [batch, seq], int64 (int32 is converted), on the model's device or the CPU.</param>
     /// <param name="attentionMask">1 for real tokens, 0 for padding, [batch, seq]; <c>null</c> when nothing is padded.</param>
     /// <param name="tokenTypeIds">Segment ids [batch, seq]; <c>null</c> for all zeros.</param>
     /// <exception cref="ArgumentException">A shape, dtype or id is out of range for this model; checked before native code runs.</exception>
-    public BertOutput Forward(Tensor inputIds, Tensor? attentionMask = null, Tensor? tokenTypeIds = null) =>
-        Forward(inputIds, attentionMask, tokenTypeIds, null);
+    public BertModelOutput Forward(Tensor inputIds, Tensor? attentionMask = null, Tensor? tokenTypeIds = null) =>
+        call(inputIds, attentionMask, tokenTypeIds, null);
 
     /// <summary>Encodes a batch of token ids, with the less common inputs and outputs of <paramref name="options"/>.</summary>
     /// <inheritdoc cref="Forward(Tensor, Tensor?, Tensor?)"/>
-    public BertOutput Forward(Tensor inputIds, Tensor? attentionMask, Tensor? tokenTypeIds, BertForwardOptions? options)
+    public BertModelOutput Forward(Tensor inputIds, Tensor? attentionMask, Tensor? tokenTypeIds, BertForwardOptions? options) =>
+        call(inputIds, attentionMask, tokenTypeIds, options);
+
+    /// <summary>The forward pass (TorchSharp's entry point; call <see cref="Forward(Tensor, Tensor?, Tensor?)"/> or <c>call</c> so hooks run).</summary>
+    public override BertModelOutput forward(Tensor inputIds, Tensor? attentionMask, Tensor? tokenTypeIds, BertForwardOptions? options)
     {
         BertInputValidator.Validate(Config, inputIds, attentionMask, tokenTypeIds, options?.PositionIds);
         bool wantHidden = options?.OutputHiddenStates ?? false;
         bool wantAttentions = options?.OutputAttentions ?? false;
 
+        DisposeScope? callerScope = CurrentDisposeScope;
         using var scope = NewDisposeScope();
         Device device = Device;
-        Tensor ids = inputIds.device == device ? inputIds : inputIds.to(device);
-        Tensor? types = tokenTypeIds is null ? null : (tokenTypeIds.device == device ? tokenTypeIds : tokenTypeIds.to(device));
-        Tensor? positions = options?.PositionIds?.to(device);
+        Tensor ids = OnDevice(inputIds, device);
+        Tensor? types = tokenTypeIds is null ? null : OnDevice(tokenTypeIds, device);
+        Tensor? positions = options?.PositionIds is null ? null : OnDevice(options.PositionIds, device);
         Tensor? keyMask = PaddingMask(attentionMask, device);
+        using PaddingLayout? layout = ChooseLayout(keyMask, options?.Unpadding ?? UnpaddingMode.Auto);
+        var context = new EncoderContext(keyMask, wantAttentions)
+        {
+            Layout = layout,
+            CollectsHiddenStates = wantHidden,
+            ResultScope = callerScope,
+        };
 
-        Tensor hidden = embeddings.forward(ids, types, positions);
-        var hiddenStates = wantHidden ? new List<Tensor> { hidden } : null;
-        var attentions = wantAttentions ? new List<Tensor>() : null;
-        using PaddingLayout? layout = UnpadInputs && keyMask is not null ? PaddingLayout.FromMask(keyMask) : null;
+        Tensor hidden = embeddings.call(ids, types, positions);
+        if (wantHidden)
+        {
+            context.AddHiddenState(hidden.alias());
+        }
+
+        hidden = encoder.call(layout is null ? hidden : layout.Unpad(hidden), context);
         if (layout is not null)
         {
-            hidden = layout.Unpad(hidden);
+            hidden = layout.Pad(hidden);
         }
 
-        foreach (BertLayer layer in encoder.Layers)
-        {
-            (hidden, Tensor? probabilities) = layer.Forward(hidden, keyMask, wantAttentions, layout);
-            hiddenStates?.Add(layout is null ? hidden : layout.Pad(hidden));
-            if (probabilities is not null)
-            {
-                attentions!.Add(probabilities);
-            }
-        }
-
-        if (layout is not null)
-        {
-            hidden = hiddenStates is null ? layout.Pad(hidden) : hiddenStates[^1];
-        }
-
-        Tensor? pooled = pooler?.forward(hidden);
-        var output = new BertOutput(hidden, pooled, hiddenStates, attentions);
+        Tensor? pooled = pooler?.call(hidden);
         hidden.MoveToOuterDisposeScope();
         pooled?.MoveToOuterDisposeScope();
-        hiddenStates?.ForEach(t => t.MoveToOuterDisposeScope());
-        attentions?.ForEach(t => t.MoveToOuterDisposeScope());
-        return output;
+        return new BertModelOutput(hidden, pooled, wantHidden ? context.HiddenStates : null, wantAttentions ? context.AttentionProbabilities : null);
+    }
+
+    /// <summary>The units of this model with parameter names under <paramref name="prefix"/> (<c>bert</c> inside a task model).</summary>
+    internal IReadOnlyList<ModelUnit> GetUnits(string prefix, bool usesPooler)
+    {
+        string Prefixed(string name) => prefix.Length == 0 ? name : $"{prefix}.{name}";
+        var units = new List<ModelUnit>(encoder.Layers.Count + 2)
+        {
+            new("embeddings", ModelUnitKind.Embeddings, 0, embeddings, Prefixed("embeddings"), null, isUsed: true),
+        };
+        for (int i = 0; i < encoder.Layers.Count; i++)
+        {
+            units.Add(new ModelUnit($"encoder.layer.{i}", ModelUnitKind.EncoderLayer, i + 1, encoder.Layers[i], Prefixed($"encoder.layer.{i}"), i, isUsed: true));
+        }
+
+        if (pooler is not null)
+        {
+            units.Add(new ModelUnit("pooler", ModelUnitKind.Pooler, encoder.Layers.Count + 1, pooler, Prefixed("pooler"), null, usesPooler));
+        }
+
+        return units;
+    }
+
+    private static Tensor OnDevice(Tensor tensor, Device device)
+    {
+        Tensor placed = tensor.device == device ? tensor : tensor.to(device);
+        return placed.dtype == ScalarType.Int64 ? placed : placed.to(ScalarType.Int64);
     }
 
     // A mask of all ones pads nothing: returning null lets kernels take their unmasked (faster) path.
@@ -143,5 +170,25 @@ public sealed partial class BertModel : nn.Module
 
         Tensor mask = attentionMask.to(ScalarType.Bool, device);
         return mask.all().item<bool>() ? null : mask;
+    }
+
+    private static PaddingLayout? ChooseLayout(Tensor? keyMask, UnpaddingMode mode)
+    {
+        if (keyMask is null || mode == UnpaddingMode.Never)
+        {
+            return null;
+        }
+
+        if (mode == UnpaddingMode.Auto)
+        {
+            long positions = keyMask.numel();
+            long real = keyMask.sum().item<long>();
+            if (positions - real < UnpadThreshold * positions)
+            {
+                return null;
+            }
+        }
+
+        return PaddingLayout.FromMask(keyMask);
     }
 }

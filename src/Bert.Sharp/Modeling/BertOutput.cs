@@ -1,54 +1,36 @@
+using TorchSharp;
+using TorchSharp.Modules;
 using static TorchSharp.torch;
 
-namespace Bert.Sharp;
+namespace Bert.Sharp.Modeling;
 
 /// <summary>
-/// What <see cref="BertModel.Forward(Tensor, Tensor?, Tensor?)"/> returns. Disposing it disposes every tensor it holds;
-/// inside a <c>torch.NewDisposeScope()</c> the scope does that too.
+/// Projection back to the hidden size, dropout, residual and LayerNorm: <c>LayerNorm(dropout(dense(x)) + residual)</c>.
+/// Hugging Face's <c>BertOutput</c> (after the feed-forward expansion, keys <c>output.*</c>, input width = intermediate
+/// size). Hugging Face's <c>BertSelfOutput</c> (after attention, keys <c>attention.output.*</c>) is the same block with input
+/// width = hidden size, so it is this class too.
 /// </summary>
-public sealed class BertOutput : IDisposable
+internal sealed class BertOutput : nn.Module<Tensor, Tensor, Tensor>
 {
-    /// <summary>Creates an output.</summary>
-    public BertOutput(Tensor lastHiddenState, Tensor? pooledOutput, IReadOnlyList<Tensor>? hiddenStates = null, IReadOnlyList<Tensor>? attentions = null)
+#pragma warning disable IDE1006, SA1300 // Field names are Hugging Face checkpoint keys.
+    private readonly BertLinear dense;
+    private readonly LayerNorm LayerNorm;
+    private readonly FastDropout dropout;
+#pragma warning restore IDE1006, SA1300
+
+    public BertOutput(BertConfig config, int inputSize) : base(nameof(BertOutput))
     {
-        LastHiddenState = lastHiddenState ?? throw new ArgumentNullException(nameof(lastHiddenState));
-        PooledOutput = pooledOutput;
-        HiddenStates = hiddenStates;
-        Attentions = attentions;
+        ArgumentNullException.ThrowIfNull(config);
+        dense = new BertLinear(inputSize, config.HiddenSize);
+        LayerNorm = nn.LayerNorm(config.HiddenSize, eps: config.LayerNormEps);
+        dropout = new FastDropout(config.HiddenDropoutProb);
+        RegisterComponents();
     }
 
-    /// <summary>The final hidden state of every token, [batch, seq, hidden].</summary>
-    public Tensor LastHiddenState { get; }
-
-    /// <summary>The pooler's output for the [CLS] token, [batch, hidden]; <c>null</c> for a model without a pooler.</summary>
-    public Tensor? PooledOutput { get; }
-
-    /// <summary>With <see cref="BertForwardOptions.OutputHiddenStates"/>: the embeddings and each layer's output (layers + 1 tensors).</summary>
-    public IReadOnlyList<Tensor>? HiddenStates { get; }
-
-    /// <summary>With <see cref="BertForwardOptions.OutputAttentions"/>: each layer's attention probabilities [batch, heads, seq, seq].</summary>
-    public IReadOnlyList<Tensor>? Attentions { get; }
-
-    /// <inheritdoc />
-    public void Dispose()
+    /// <summary>Applies <c>LayerNorm(dropout(dense(input)) + residual)</c>.</summary>
+    public override Tensor forward(Tensor input, Tensor residual)
     {
-        // HiddenStates' last entry is LastHiddenState itself; Dispose on a tensor is idempotent.
-        LastHiddenState.Dispose();
-        PooledOutput?.Dispose();
-        if (HiddenStates is not null)
-        {
-            foreach (Tensor t in HiddenStates)
-            {
-                t.Dispose();
-            }
-        }
-
-        if (Attentions is not null)
-        {
-            foreach (Tensor t in Attentions)
-            {
-                t.Dispose();
-            }
-        }
+        using var scope = NewDisposeScope();
+        return LayerNorm.call(dropout.call(dense.call(input)) + residual).MoveToOuterDisposeScope();
     }
 }

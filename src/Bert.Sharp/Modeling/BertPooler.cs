@@ -1,21 +1,23 @@
+using Bert.Sharp.Modeling;
 using TorchSharp;
-using TorchSharp.Modules;
 using static TorchSharp.torch;
 
-namespace Bert.Sharp.Modeling;
+namespace Bert.Sharp;
 
-/// <summary>Dense + tanh over the first ([CLS]) token (<c>pooler.dense.*</c>), trained by next-sentence prediction.</summary>
+/// <summary>
+/// Dense + tanh over the first ([CLS]) token (<c>pooler.dense.*</c>), trained by next-sentence prediction. A unit of
+/// <see cref="BertModel"/>; sequence classifiers with <see cref="PoolingStrategy.Pooler"/> read it.
+/// </summary>
 public sealed class BertPooler : nn.Module<Tensor, Tensor>
 {
 #pragma warning disable IDE1006, SA1300 // Field names are Hugging Face checkpoint keys.
-    private readonly Linear dense;
+    private readonly BertLinear dense;
 #pragma warning restore IDE1006, SA1300
 
-    /// <summary>Creates the pooler of <paramref name="config"/>.</summary>
-    public BertPooler(BertConfig config) : base(nameof(BertPooler))
+    internal BertPooler(BertConfig config) : base(nameof(BertPooler))
     {
         ArgumentNullException.ThrowIfNull(config);
-        dense = nn.Linear(config.HiddenSize, config.HiddenSize);
+        dense = new BertLinear(config.HiddenSize, config.HiddenSize);
         RegisterComponents();
     }
 
@@ -25,6 +27,6 @@ public sealed class BertPooler : nn.Module<Tensor, Tensor>
         ArgumentNullException.ThrowIfNull(hidden);
         using var scope = NewDisposeScope();
         using Tensor first = hidden.select(1, 0);
-        return dense.forward(first).tanh().MoveToOuterDisposeScope();
+        return dense.call(first).tanh().MoveToOuterDisposeScope();
     }
 }

@@ -1,6 +1,5 @@
 using Bert.Sharp.Attention;
 using TorchSharp;
-using TorchSharp.Modules;
 using static TorchSharp.torch;
 
 namespace Bert.Sharp.Modeling;
@@ -9,70 +8,87 @@ namespace Bert.Sharp.Modeling;
 /// Multi-head self-attention: query, key and value projections, then one <see cref="IAttentionKernel"/>.
 /// Keys <c>attention.self.query.weight</c> and so on.
 /// </summary>
-public sealed class BertSelfAttention : nn.Module
+internal sealed class BertSelfAttention : nn.Module<Tensor, EncoderContext, Tensor>
 {
 #pragma warning disable IDE1006, SA1300 // Field names are Hugging Face checkpoint keys.
-    private readonly Linear query;
-    private readonly Linear key;
-    private readonly Linear value;
+    private readonly BertLinear query;
+    private readonly BertLinear key;
+    private readonly BertLinear value;
 #pragma warning restore IDE1006, SA1300
     private readonly int heads;
     private readonly int headSize;
     private readonly double dropoutProbability;
 
-    /// <summary>Creates the attention of <paramref name="config"/>.</summary>
     public BertSelfAttention(BertConfig config) : base(nameof(BertSelfAttention))
     {
         ArgumentNullException.ThrowIfNull(config);
         heads = config.NumAttentionHeads;
         headSize = config.HeadSize;
         dropoutProbability = config.AttentionProbsDropoutProb;
-        query = nn.Linear(config.HiddenSize, config.HiddenSize);
-        key = nn.Linear(config.HiddenSize, config.HiddenSize);
-        value = nn.Linear(config.HiddenSize, config.HiddenSize);
-        Kernel = AttentionKernels.Get(config.AttnImplementation);
+        query = new BertLinear(config.HiddenSize, config.HiddenSize);
+        key = new BertLinear(config.HiddenSize, config.HiddenSize);
+        value = new BertLinear(config.HiddenSize, config.HiddenSize);
+        Kernel = AttentionKernels.Get(config.AttentionImplementation);
         RegisterComponents();
     }
 
     /// <summary>The kernel that turns Q, K, V into the context; swap it to change the implementation.</summary>
     public IAttentionKernel Kernel { get; set; }
 
-    /// <summary>Attends over <paramref name="hidden"/> [batch, seq, hidden].</summary>
-    /// <param name="hidden">The layer input.</param>
-    /// <param name="keyPaddingMask">Boolean [batch, seq], true for real tokens; <c>null</c> when nothing is padded.</param>
-    /// <param name="returnProbabilities">Also return the probabilities (needs a kernel that can).</param>
-    /// <returns>The context [batch, seq, hidden] and, when asked for, the probabilities.</returns>
-    public (Tensor Context, Tensor? Probabilities) Forward(Tensor hidden, Tensor? keyPaddingMask, bool returnProbabilities) =>
-        Forward(hidden, keyPaddingMask, returnProbabilities, null);
+    /// <summary>The query, key and value projections, in that order.</summary>
+    public IReadOnlyList<BertLinear> Projections => [query, key, value];
 
     /// <summary>
-    /// As <see cref="Forward(Tensor, Tensor?, bool)"/>; with a <paramref name="layout"/>, <paramref name="hidden"/> holds only the
-    /// real tokens, [tokens, hidden], and so does the result.
+    /// Attends over <paramref name="hidden"/>: [batch, seq, hidden], or [tokens, hidden] when the context runs unpadded
+    /// (and so is the result).
     /// </summary>
-    internal (Tensor Context, Tensor? Probabilities) Forward(Tensor hidden, Tensor? keyPaddingMask, bool returnProbabilities, PaddingLayout? layout)
+    public override Tensor forward(Tensor hidden, EncoderContext context)
     {
         ArgumentNullException.ThrowIfNull(hidden);
+        ArgumentNullException.ThrowIfNull(context);
         using var scope = NewDisposeScope();
-        IAttentionKernel kernel = returnProbabilities && !Kernel.CanReturnProbabilities ? EagerAttentionKernel.Instance : Kernel;
+        bool wantProbabilities = context.ReturnAttentionProbabilities;
+        IAttentionKernel kernel = wantProbabilities && !Kernel.CanReturnProbabilities ? EagerAttentionKernel.Instance : Kernel;
+        PaddingLayout? layout = context.Layout;
 
-        // One GEMM for the three projections (better use of the matrix unit than three thin ones); the weights stay
-        // three separate parameters so checkpoints keep Hugging Face's names, and gradients flow back through cat.
-        Tensor weight = cat([query.weight!, key.weight!, value.weight!], 0);
-        Tensor bias = cat([query.bias!, key.bias!, value.bias!], 0);
-        Tensor qkv = Repad(nn.functional.linear(hidden, weight, bias), layout);
+        Tensor qkv = Repad(Project(hidden), layout);
         Tensor heads5 = qkv.view(qkv.shape[0], qkv.shape[1], 3, heads, headSize).permute(2, 0, 3, 1, 4);
         Tensor q = heads5[0], k = heads5[1], v = heads5[2];
-        (Tensor context, Tensor? probabilities) = kernel.Compute(q, k, v, layout?.KeyMask ?? keyPaddingMask, training ? dropoutProbability : 0.0, returnProbabilities);
-        Tensor merged = context.transpose(1, 2).reshape(q.shape[0], q.shape[2], heads * headSize);
+        (Tensor attended, Tensor? probabilities) = kernel.Compute(q, k, v, layout?.KeyMask ?? context.KeyPaddingMask, training ? dropoutProbability : 0.0, wantProbabilities);
+        Tensor merged = attended.transpose(1, 2).reshape(q.shape[0], q.shape[2], heads * headSize);
         if (layout is not null)
         {
             merged = layout.Unpad(merged);
         }
 
-        probabilities?.MoveToOuterDisposeScope();
-        return (merged.MoveToOuterDisposeScope(), probabilities);
+        if (probabilities is not null)
+        {
+            context.AddProbabilities(probabilities);
+        }
+
+        return merged.MoveToOuterDisposeScope();
+    }
+
+    // One GEMM for the three projections (better use of the matrix unit than three thin ones); the weights stay three
+    // separate parameters so checkpoints keep Hugging Face's names, and gradients flow back through cat. Adapters add
+    // their terms to their own third of the result.
+    private Tensor Project(Tensor hidden)
+    {
+        Tensor weight = cat([query.Weight, key.Weight, value.Weight], 0);
+        Tensor bias = cat([query.Bias!, key.Bias!, value.Bias!], 0);
+        Tensor qkv = nn.functional.linear(hidden, weight, bias);
+        long width = query.OutFeatures;
+        BertLinear[] projections = [query, key, value];
+        for (int i = 0; i < projections.Length; i++)
+        {
+            if (projections[i].Adapter is { } adapter)
+            {
+                qkv.narrow(-1, i * width, width).add_(adapter.Delta(hidden));
+            }
+        }
+
+        return qkv;
     }
 
     private static Tensor Repad(Tensor projected, PaddingLayout? layout) => layout is null ? projected : layout.Pad(projected);
-
 }

@@ -15,11 +15,11 @@ internal static class WeightInitialization
         {
             switch (module)
             {
-                case Linear linear:
-                    nn.init.normal_(linear.weight!, 0, initializerRange);
-                    if (linear.bias is not null)
+                case BertLinear linear:
+                    nn.init.normal_(linear.Weight, 0, initializerRange);
+                    if (linear.Bias is not null)
                     {
-                        nn.init.zeros_(linear.bias);
+                        nn.init.zeros_(linear.Bias);
                     }
 
                     break;

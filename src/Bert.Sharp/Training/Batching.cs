@@ -39,17 +39,17 @@ internal static class Batching
         return Chunk(order, batchSize);
     }
 
-    /// <summary>Pads <paramref name="indices"/>' examples to the longest among them and builds tensors on <paramref name="device"/> (in the current dispose scope).</summary>
-    public static (Tensor InputIds, Tensor AttentionMask, Tensor TokenTypeIds) Collate(EncodedExample[] examples, int[] indices, int padId, Device device)
+    /// <summary>Pads <paramref name="indices"/>' rows to the longest among them and builds tensors on <paramref name="device"/> (in the current dispose scope).</summary>
+    public static (Tensor InputIds, Tensor AttentionMask, Tensor TokenTypeIds) Collate(IReadOnlyList<EncodedText> rows, int[] indices, int padId, Device device)
     {
         int batch = indices.Length;
-        int width = indices.Max(i => examples[i].InputIds.Length);
+        int width = indices.Max(i => rows[i].InputIds.Length);
         long[] ids = new long[batch * width];
         long[] mask = new long[batch * width];
         long[] types = new long[batch * width];
         for (int r = 0; r < batch; r++)
         {
-            EncodedExample e = examples[indices[r]];
+            EncodedText e = rows[indices[r]];
             int offset = r * width;
             for (int c = 0; c < width; c++)
             {
@@ -62,19 +62,6 @@ internal static class Batching
 
         long[] shape = [batch, width];
         return (tensor(ids, shape).to(device), tensor(mask, shape).to(device), tensor(types, shape).to(device));
-    }
-
-    /// <summary>The labels of <paramref name="indices"/> as the model's loss wants them.</summary>
-    public static Tensor Labels(EncodedExample[] examples, int[] indices, ProblemType problemType, int numLabels, Device device)
-    {
-        if (problemType == ProblemType.SingleLabelClassification)
-        {
-            return tensor(indices.Select(i => (long)examples[i].ClassId).ToArray()).to(device);
-        }
-
-        float[] flat = [.. indices.SelectMany(i => examples[i].Target)];
-        Tensor labels = tensor(flat, [indices.Length, numLabels]);
-        return (problemType == ProblemType.Regression && numLabels == 1 ? labels.view(-1) : labels).to(device);
     }
 
     private static List<int[]> Chunk(int[] order, int size)

@@ -17,7 +17,7 @@ public sealed record FineTuningOptions
     public int BatchSize { get; init; } = 16;
 
     /// <summary>Examples per forward pass while evaluating (no gradients, so it can be larger).</summary>
-    public int EvalBatchSize { get; init; } = 32;
+    public int EvaluationBatchSize { get; init; } = 32;
 
     /// <summary>Batches whose gradients add up before one optimizer step; the effective batch is <see cref="BatchSize"/> × this.</summary>
     public int GradientAccumulationSteps { get; init; } = 1;
@@ -89,7 +89,7 @@ public sealed record FineTuningOptions
     public IntervalStrategy EvaluationStrategy { get; init; } = IntervalStrategy.Epoch;
 
     /// <summary>Evaluate every this many optimizer steps with <see cref="IntervalStrategy.Steps"/>.</summary>
-    public int EvalSteps { get; init; } = 500;
+    public int EvaluationSteps { get; init; } = 500;
 
     /// <summary>Log (ILogger, TensorBoard) the mean training loss every this many optimizer steps.</summary>
     public int LoggingSteps { get; init; } = 50;
@@ -127,13 +127,25 @@ public sealed record FineTuningOptions
     /// <summary>Folder for TensorBoard event files (train/loss, train/learning_rate, eval/*); <c>null</c> writes none.</summary>
     public string? TensorBoardDirectory { get; init; }
 
+    /// <summary>
+    /// Token classification: give every word piece its word's label (B- becomes I- after the first piece) instead of labelling
+    /// only the first piece and ignoring the rest (Hugging Face's <c>label_all_tokens</c>; off by default, as there).
+    /// </summary>
+    public bool LabelAllTokens { get; init; }
+
+    /// <summary>Your own <see cref="TrainerCallback"/>s, run after the built-in ones (progress, logging, TensorBoard, best model, early stopping, checkpoints).</summary>
+    public IReadOnlyList<TrainerCallback> Callbacks { get; init; } = [];
+
+    /// <summary>Receives the trainer's logs (and those of models it loads); <c>null</c> logs nothing.</summary>
+    public Microsoft.Extensions.Logging.ILoggerFactory? LoggerFactory { get; init; }
+
     /// <summary>Checks every value; throws <see cref="ArgumentException"/> naming the option at fault.</summary>
     public void Validate()
     {
         Require(Epochs > 0 || MaxSteps is > 0, $"{nameof(Epochs)} must be positive (got {Epochs}) unless {nameof(MaxSteps)} is set.");
         Require(MaxSteps is null or > 0, $"{nameof(MaxSteps)} must be positive, got {MaxSteps}.");
         Require(BatchSize > 0, $"{nameof(BatchSize)} must be positive, got {BatchSize}.");
-        Require(EvalBatchSize > 0, $"{nameof(EvalBatchSize)} must be positive, got {EvalBatchSize}.");
+        Require(EvaluationBatchSize > 0, $"{nameof(EvaluationBatchSize)} must be positive, got {EvaluationBatchSize}.");
         Require(GradientAccumulationSteps > 0, $"{nameof(GradientAccumulationSteps)} must be positive, got {GradientAccumulationSteps}.");
         Require(LearningRate > 0 && double.IsFinite(LearningRate), $"{nameof(LearningRate)} must be a positive number, got {LearningRate}.");
         Require(HeadLearningRate is null || (HeadLearningRate > 0 && double.IsFinite(HeadLearningRate.Value)), $"{nameof(HeadLearningRate)} must be a positive number, got {HeadLearningRate}.");
@@ -146,11 +158,12 @@ public sealed record FineTuningOptions
         Require(MaxGradNorm is null or >= 0, $"{nameof(MaxGradNorm)} must be non-negative, got {MaxGradNorm}.");
         Require(MaxSequenceLength is null or >= 2, $"{nameof(MaxSequenceLength)} must be at least 2 ([CLS] and [SEP]), got {MaxSequenceLength}.");
         Require(FreezePolicy is not null, $"{nameof(FreezePolicy)} must not be null.");
-        Require(EvalSteps > 0, $"{nameof(EvalSteps)} must be positive, got {EvalSteps}.");
+        Require(EvaluationSteps > 0, $"{nameof(EvaluationSteps)} must be positive, got {EvaluationSteps}.");
         Require(LoggingSteps > 0, $"{nameof(LoggingSteps)} must be positive, got {LoggingSteps}.");
         Require(SaveSteps > 0, $"{nameof(SaveSteps)} must be positive, got {SaveSteps}.");
         Require(EarlyStoppingPatience is null or > 0, $"{nameof(EarlyStoppingPatience)} must be positive, got {EarlyStoppingPatience}.");
         Require(SaveTotalLimit is null or > 0, $"{nameof(SaveTotalLimit)} must be positive, got {SaveTotalLimit}.");
+        Require(Callbacks is not null && Callbacks.All(c => c is not null), $"{nameof(Callbacks)} must not be or contain null.");
     }
 
     private static void Require(bool condition, string message)

@@ -1,10 +1,8 @@
-using TorchSharp.Modules;
-
 namespace Bert.Sharp;
 
 /// <summary>
-/// Which parameters of a <see cref="BertForSequenceClassification"/> learn and which stay frozen, possibly changing
-/// with the epoch. The two ideas of transfer learning in one type:
+/// Which parts of a model learn and which stay frozen, possibly changing with the epoch. The two ideas of transfer learning
+/// in one type:
 /// <list type="bullet">
 /// <item><see cref="TransferLearning"/>: the whole pretrained encoder is a frozen feature extractor; only the head on the
 /// output side learns. Fastest (the trainer computes the features once), least data needed, lowest ceiling.</item>
@@ -15,22 +13,24 @@ namespace Bert.Sharp;
 /// <see cref="FreezeEmbeddings"/>, <see cref="GradualUnfreezing"/> and <see cref="Custom"/>.
 /// </summary>
 /// <remarks>
-/// Parameter names are Hugging Face's: <c>bert.embeddings.*</c>, <c>bert.encoder.layer.N.*</c> (N = 0 nearest the
-/// input), <c>bert.pooler.*</c>, <c>classifier.*</c>. A frozen parameter gets <c>requires_grad = false</c>, no gradient
-/// and no optimizer state.
+/// A policy looks at the model's <see cref="ModelUnit"/>s (embeddings, each encoder layer, pooler, head — input side first)
+/// and returns a <see cref="FreezePlan"/> for an epoch. Write your own by deriving from this class and overriding
+/// <see cref="Plan"/> (and <see cref="Prepare"/> when the policy adds modules, as adapters do). A frozen parameter gets
+/// <c>requires_grad = false</c>, no gradient and no optimizer state.
 /// </remarks>
 public abstract class FreezePolicy
 {
-    private protected FreezePolicy()
+    /// <summary>Creates a policy.</summary>
+    protected FreezePolicy()
     {
     }
 
-    /// <summary>Whether the set of trainable parameters changes from epoch to epoch (gradual unfreezing).</summary>
+    /// <summary>Whether the plan changes from epoch to epoch (gradual unfreezing).</summary>
     public virtual bool ChangesOverEpochs => false;
 
     /// <summary>
-    /// Transfer learning: freeze the whole pretrained encoder (embeddings, every layer, pooler) and train only the
-    /// classification head on its features. Use it with little data or little time, or to get a quick baseline.
+    /// Transfer learning: freeze the whole pretrained encoder (embeddings, every layer, pooler) and train only the head on its
+    /// features. Use it with little data or little time, or to get a quick baseline.
     /// </summary>
     public static FreezePolicy TransferLearning() => new TopLayersPolicy(_ => 0, "transfer learning (encoder frozen, head only)");
 
@@ -38,9 +38,9 @@ public abstract class FreezePolicy
     public static FreezePolicy FeatureExtraction() => TransferLearning();
 
     /// <summary>
-    /// Fine-tuning: the top <paramref name="layers"/> encoder layers, the pooler and the head learn; the embeddings and
-    /// the layers near the input stay frozen. One or two layers usually recover most of the gap to full fine-tuning at
-    /// a fraction of the cost. <c>0</c> is <see cref="TransferLearning"/>.
+    /// Fine-tuning: the top <paramref name="layers"/> encoder layers, the pooler and the head learn; the embeddings and the
+    /// layers near the input stay frozen. One or two layers usually recover most of the gap to full fine-tuning at a fraction
+    /// of the cost. <c>0</c> is <see cref="TransferLearning"/>.
     /// </summary>
     /// <exception cref="ArgumentOutOfRangeException"><paramref name="layers"/> is negative.</exception>
     public static FreezePolicy FineTuneTopLayers(int layers)
@@ -59,10 +59,10 @@ public abstract class FreezePolicy
     public static FreezePolicy FreezeEmbeddings() => new TopLayersPolicy(_ => int.MaxValue, "full fine-tuning with frozen embeddings", embeddingsAlwaysFrozen: true);
 
     /// <summary>
-    /// Gradual unfreezing (ULMFiT): start with the top <paramref name="startLayers"/> layers trainable (0: the head
-    /// only, as transfer learning) and unfreeze one more layer from the top every <paramref name="everyEpochs"/> epochs;
-    /// once every layer learns, the embeddings follow. Use it to fine-tune deeply on little data without wrecking the
-    /// pretrained features early on.
+    /// Gradual unfreezing (ULMFiT): start with the top <paramref name="startLayers"/> layers trainable (0: the head only, as
+    /// transfer learning) and unfreeze one more layer from the top every <paramref name="everyEpochs"/> epochs; once every
+    /// layer learns, the embeddings follow. Use it to fine-tune deeply on little data without wrecking the pretrained
+    /// features early on.
     /// </summary>
     /// <exception cref="ArgumentOutOfRangeException"><paramref name="everyEpochs"/> is not positive or <paramref name="startLayers"/> is negative.</exception>
     public static FreezePolicy GradualUnfreezing(int everyEpochs = 1, int startLayers = 0)
@@ -73,8 +73,9 @@ public abstract class FreezePolicy
     }
 
     /// <summary>
-    /// Your own rule: <paramref name="isTrainable"/> gets each parameter's full name (for example
-    /// <c>bert.encoder.layer.3.attention.self.query.weight</c> or <c>classifier.bias</c>) and returns whether it learns.
+    /// Your own rule by name: <paramref name="isTrainable"/> gets each parameter's full name (for example
+    /// <c>bert.encoder.layer.3.attention.self.query.weight</c> or <c>classifier.bias</c>) and returns whether it learns. To
+    /// decide by unit instead, derive from <see cref="FreezePolicy"/>.
     /// </summary>
     /// <param name="isTrainable">The rule; must be deterministic.</param>
     /// <param name="description">A name for logs.</param>
@@ -84,38 +85,30 @@ public abstract class FreezePolicy
         return new CustomPolicy(isTrainable, description ?? "custom");
     }
 
-    /// <summary>Whether the parameter named <paramref name="parameterName"/> learns in epoch <paramref name="epoch"/> (0-based) of a model with <paramref name="layerCount"/> encoder layers.</summary>
-    public abstract bool IsTrainable(string parameterName, int layerCount, int epoch = 0);
+    /// <summary>The plan for epoch <paramref name="epoch"/> (0-based) of a model with these <paramref name="units"/> (input side first).</summary>
+    public abstract FreezePlan Plan(IReadOnlyList<ModelUnit> units, int epoch);
 
-    /// <summary>Sets <c>requires_grad</c> on every parameter of <paramref name="model"/> for epoch <paramref name="epoch"/> and returns the resulting counts.</summary>
-    public ParameterSummary Apply(BertForSequenceClassification model, int epoch = 0)
+    /// <summary>
+    /// Prepares <paramref name="model"/> before its first plan, for policies that add modules (adapters). Called before every
+    /// plan is applied: it must do its work once and then nothing. The default does nothing.
+    /// </summary>
+    public virtual void Prepare(BertTaskModel model)
     {
-        ArgumentNullException.ThrowIfNull(model);
-        ArgumentOutOfRangeException.ThrowIfNegative(epoch);
-        int layers = model.Bert.Layers.Count;
-        bool headReadsPooler = model.Head.Pooling == PoolingStrategy.Pooler;
-        var named = model.named_parameters().ToList();
-        foreach ((string name, Parameter parameter) in named)
-        {
-            // A pooler the head never reads gets no gradient: counting it as trainable would only mislead the summary.
-            bool unusedPooler = !headReadsPooler && name.StartsWith("bert.pooler.", StringComparison.Ordinal);
-            parameter.requires_grad = !unusedPooler && IsTrainable(name, layers, epoch);
-        }
-
-        return ParameterSummary.Of(named);
     }
 
-    /// <summary>The first epoch (0-based) after <paramref name="epoch"/> whose trainable set differs, or <c>null</c>.</summary>
-    internal int? NextChange(int epoch, int layerCount, IReadOnlyList<string> names, int maxEpochs)
+    /// <summary>The first epoch (0-based) after <paramref name="epoch"/> whose plan differs, or <c>null</c>.</summary>
+    internal int? NextChange(int epoch, IReadOnlyList<ModelUnit> units, int maxEpochs)
     {
         if (!ChangesOverEpochs)
         {
             return null;
         }
 
+        FreezePlan current = Plan(units, epoch);
         for (int e = epoch + 1; e < maxEpochs; e++)
         {
-            if (names.Any(n => IsTrainable(n, layerCount, e) != IsTrainable(n, layerCount, epoch)))
+            FreezePlan next = Plan(units, e);
+            if (units.Any(u => u.NamedParameters().Any(p => next.IsTrainable(u, p.Name) != current.IsTrainable(u, p.Name))))
             {
                 return e;
             }
@@ -124,52 +117,23 @@ public abstract class FreezePolicy
         return null;
     }
 
-    /// <summary>Where a parameter sits: -1 embeddings, 0..L-1 an encoder layer, L the pooler, L+1 the head (or anything else).</summary>
-    internal static int Depth(string parameterName, int layerCount)
-    {
-        string n = parameterName.StartsWith("bert.", StringComparison.Ordinal) ? parameterName[5..] : parameterName;
-        if (n.StartsWith("embeddings.", StringComparison.Ordinal))
-        {
-            return -1;
-        }
-
-        if (n.StartsWith("encoder.layer.", StringComparison.Ordinal))
-        {
-            int end = n.IndexOf('.', 14);
-            if (end > 14 && int.TryParse(n.AsSpan(14, end - 14), System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out int layer))
-            {
-                return layer;
-            }
-        }
-
-        return n.StartsWith("pooler.", StringComparison.Ordinal) ? layerCount : layerCount + 1;
-    }
-
     private sealed class TopLayersPolicy(Func<int, int> trainableLayers, string description, bool embeddingsAlwaysFrozen = false, bool changes = false) : FreezePolicy
     {
         public override bool ChangesOverEpochs => changes;
 
-        public override bool IsTrainable(string parameterName, int layerCount, int epoch = 0)
+        public override FreezePlan Plan(IReadOnlyList<ModelUnit> units, int epoch)
         {
-            ArgumentNullException.ThrowIfNull(parameterName);
+            ArgumentNullException.ThrowIfNull(units);
+            int layerCount = units.Count(u => u.Kind == ModelUnitKind.EncoderLayer);
             int top = trainableLayers(epoch);
-            int depth = Depth(parameterName, layerCount);
-            if (depth > layerCount)
+            bool Trains(ModelUnit unit) => unit.Kind switch
             {
-                return true; // the head always learns
-            }
-
-            if (depth == layerCount)
-            {
-                return top > 0; // the pooler learns as soon as any layer does
-            }
-
-            if (depth == -1)
-            {
-                return !embeddingsAlwaysFrozen && top > layerCount;
-            }
-
-            return depth >= layerCount - top;
+                ModelUnitKind.Head => true,
+                ModelUnitKind.Pooler => top > 0, // the pooler learns as soon as any layer does
+                ModelUnitKind.Embeddings => !embeddingsAlwaysFrozen && top > layerCount,
+                _ => unit.LayerIndex >= layerCount - top,
+            };
+            return FreezePlan.TrainUnits(units.Where(Trains), description);
         }
 
         public override string ToString() => description;
@@ -177,7 +141,7 @@ public abstract class FreezePolicy
 
     private sealed class CustomPolicy(Func<string, bool> rule, string description) : FreezePolicy
     {
-        public override bool IsTrainable(string parameterName, int layerCount, int epoch = 0) => rule(parameterName);
+        public override FreezePlan Plan(IReadOnlyList<ModelUnit> units, int epoch) => new((_, name) => rule(name), description);
 
         public override string ToString() => description;
     }

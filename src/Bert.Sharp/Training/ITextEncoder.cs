@@ -14,6 +14,9 @@ internal interface ITextEncoder
 
     /// <summary>Encodes texts (with <paramref name="pairs"/>[i] as second segment when given), truncated to <paramref name="maxLength"/> tokens.</summary>
     IReadOnlyList<EncodedText> Encode(IReadOnlyList<string> texts, IReadOnlyList<string>? pairs, int maxLength);
+
+    /// <summary>Encodes pre-split words (token classification): ids with [CLS]/[SEP] and the word of each token.</summary>
+    WordEncoding EncodeWords(IReadOnlyList<string> words, int maxLength);
 }
 
 /// <summary>One encoded text: ids and segment ids of equal length, starting with [CLS].</summary>

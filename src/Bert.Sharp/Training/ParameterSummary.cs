@@ -16,59 +16,57 @@ public sealed record ParameterSummary(long Trainable, long Frozen, int Trainable
     /// <summary>Share of scalars that train, 0..1.</summary>
     public double TrainableFraction => Total == 0 ? 0 : (double)Trainable / Total;
 
-    internal static ParameterSummary Of(IEnumerable<(string Name, Parameter Parameter)> parameters)
+    /// <summary>Counts the parameters of <paramref name="units"/>, one part per unit, in unit order.</summary>
+    internal static ParameterSummary Of(IEnumerable<ModelUnit> units)
     {
         long trainable = 0, frozen = 0;
         int trainableTensors = 0, frozenTensors = 0;
-        var parts = new List<(string Part, long Trainable, long Frozen)>();
-        foreach ((string name, Parameter p) in parameters)
+        var parts = new List<ParameterGroupSummary>();
+        foreach (ModelUnit unit in units)
         {
-            long n = p.numel();
-            bool grad = p.requires_grad;
-            string part = PartOf(name);
-            int index = parts.FindIndex(x => x.Part == part);
-            if (index < 0)
+            long unitTrainable = 0, unitFrozen = 0;
+            foreach ((string _, Parameter p) in unit.NamedParameters())
             {
-                parts.Add((part, 0, 0));
-                index = parts.Count - 1;
+                long n = p.numel();
+                if (p.requires_grad)
+                {
+                    unitTrainable += n;
+                    trainableTensors++;
+                }
+                else
+                {
+                    unitFrozen += n;
+                    frozenTensors++;
+                }
             }
 
-            var entry = parts[index];
-            parts[index] = grad ? entry with { Trainable = entry.Trainable + n } : entry with { Frozen = entry.Frozen + n };
-            if (grad)
-            {
-                trainable += n;
-                trainableTensors++;
-            }
-            else
-            {
-                frozen += n;
-                frozenTensors++;
-            }
+            trainable += unitTrainable;
+            frozen += unitFrozen;
+            parts.Add(new ParameterGroupSummary(unit.Name, unitTrainable, unitFrozen));
         }
 
-        return new ParameterSummary(trainable, frozen, trainableTensors, frozenTensors, [.. parts.Select(x => new ParameterGroupSummary(x.Part, x.Trainable, x.Frozen))]);
+        return new ParameterSummary(trainable, frozen, trainableTensors, frozenTensors, parts);
     }
 
-    /// <summary>The part of the network a parameter name belongs to (drops a leading <c>bert.</c>).</summary>
-    internal static string PartOf(string name)
+    /// <summary>The parts with anything to train, comma-separated (<c>encoder.layer.5, pooler, classifier</c>), or <c>none</c>.</summary>
+    public string TrainableParts
     {
-        string n = name.StartsWith("bert.", StringComparison.Ordinal) ? name[5..] : name;
-        if (n.StartsWith("encoder.layer.", StringComparison.Ordinal))
+        get
         {
-            int end = n.IndexOf('.', 14);
-            return end < 0 ? n : n[..end];
+            string[] parts = [.. Parts.Where(p => p.Trainable > 0).Select(p => p.Frozen == 0 ? p.Part : $"{p.Part} (partly)")];
+            return parts.Length == 0 ? "none" : string.Join(", ", parts);
         }
-
-        int dot = n.IndexOf('.', StringComparison.Ordinal);
-        return dot < 0 ? n : n[..dot];
     }
 
-    /// <inheritdoc />
-    public override string ToString()
+    /// <summary>One line: <c>trainable 1,775,234 / 22,713,986 parameters (7.8 %) in encoder.layer.5, pooler, classifier</c>.</summary>
+    public override string ToString() =>
+        string.Create(System.Globalization.CultureInfo.InvariantCulture, $"trainable {Trainable:N0} / {Total:N0} parameters ({TrainableFraction:P1}) in {TrainableParts}");
+
+    /// <summary>A table, one line per part: its name, whether it trains, and its size.</summary>
+    public string ToTable()
     {
-        var lines = new List<string> { $"trainable {Trainable:N0} / {Total:N0} parameters ({TrainableFraction:P1}); frozen {Frozen:N0}" };
-        lines.AddRange(Parts.Select(p => $"  {p.Part,-18} {(p.Frozen == 0 ? "trainable" : p.Trainable == 0 ? "frozen" : "partly frozen"),-14} {p.Trainable + p.Frozen,12:N0}"));
+        var lines = new List<string> { ToString() };
+        lines.AddRange(Parts.Select(p => string.Create(System.Globalization.CultureInfo.InvariantCulture, $"  {p.Part,-18} {(p.Frozen == 0 ? "trainable" : p.Trainable == 0 ? "frozen" : "partly frozen"),-14} {p.Trainable + p.Frozen,12:N0}")));
         return string.Join(Environment.NewLine, lines);
     }
 }

@@ -26,4 +26,6 @@ internal sealed class TokenizerTextEncoder(BertTokenizer tokenizer) : ITextEncod
 
         return result;
     }
+
+    public WordEncoding EncodeWords(IReadOnlyList<string> words, int maxLength) => Tokenizer.EncodeWords(words, maxLength);
 }

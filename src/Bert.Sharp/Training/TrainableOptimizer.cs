@@ -6,9 +6,9 @@ namespace Bert.Sharp.Training;
 
 /// <summary>One AdamW parameter group: a part of the network, with or without weight decay, and its learning-rate scale.</summary>
 /// <param name="Key">Part and decay kind, e.g. <c>encoder.layer.5/decay</c>.</param>
-/// <param name="Decay">Whether weight decay applies (not to biases and LayerNorm weights).</param>
+/// <param name="Decay">Whether weight decay applies: to matrices (rank ≥ 2: dense weights, embedding tables), not to biases and LayerNorm vectors.</param>
 /// <param name="Scale">Multiplier of the base learning rate (layer-wise decay).</param>
-/// <param name="IsHead">Whether the group is the classifier head (which may have its own learning rate).</param>
+/// <param name="IsHead">Whether the group is the task's head (which may have its own learning rate).</param>
 /// <param name="Names">Parameter names, in order.</param>
 internal sealed record ParameterGroupLayout(string Key, bool Decay, double Scale, bool IsHead, IReadOnlyList<string> Names);
 
@@ -21,16 +21,18 @@ internal sealed class TrainableOptimizer : IDisposable
 {
     private readonly FineTuningOptions options;
     private readonly Dictionary<string, Parameter> parametersByName;
+    private readonly IReadOnlyList<ModelUnit> units;
     private readonly List<ParameterGroupLayout> layout = [];
     private readonly List<Parameter> trainable = [];
     private readonly int layerCount;
     private AdamW? adam;
 
-    private TrainableOptimizer(BertForSequenceClassification model, FineTuningOptions options)
+    private TrainableOptimizer(BertTaskModel model, FineTuningOptions options)
     {
         this.options = options;
-        layerCount = model.Bert.Layers.Count;
-        parametersByName = model.named_parameters().ToDictionary(x => x.name, x => x.parameter, StringComparer.Ordinal);
+        units = model.Units;
+        layerCount = units.Count(u => u.Kind == ModelUnitKind.EncoderLayer);
+        parametersByName = units.SelectMany(u => u.NamedParameters()).ToDictionary(x => x.Name, x => x.Parameter, StringComparer.Ordinal);
     }
 
     public IReadOnlyList<ParameterGroupLayout> Layout => layout;
@@ -40,7 +42,7 @@ internal sealed class TrainableOptimizer : IDisposable
     /// <summary>Number of parameter tensors that hold optimizer state.</summary>
     public int StateCount => adam?.state_dict().State.Count ?? 0;
 
-    public static TrainableOptimizer Create(BertForSequenceClassification model, FineTuningOptions options)
+    public static TrainableOptimizer Create(BertTaskModel model, FineTuningOptions options)
     {
         var optimizer = new TrainableOptimizer(model, options);
         if (optimizer.AddNewlyTrainable() == 0)
@@ -52,7 +54,7 @@ internal sealed class TrainableOptimizer : IDisposable
         return optimizer;
     }
 
-    public static TrainableOptimizer FromLayout(BertForSequenceClassification model, FineTuningOptions options, IReadOnlyList<ParameterGroupLayout> saved, string source)
+    public static TrainableOptimizer FromLayout(BertTaskModel model, FineTuningOptions options, IReadOnlyList<ParameterGroupLayout> saved, string source)
     {
         var optimizer = new TrainableOptimizer(model, options);
         foreach (ParameterGroupLayout group in saved)
@@ -82,34 +84,30 @@ internal sealed class TrainableOptimizer : IDisposable
     public int AddNewlyTrainable()
     {
         var known = new HashSet<string>(layout.SelectMany(g => g.Names), StringComparer.Ordinal);
-        var fresh = parametersByName.Where(kv => kv.Value.requires_grad && !known.Contains(kv.Key)).Select(kv => kv.Key).ToList();
-        if (fresh.Count == 0)
-        {
-            return 0;
-        }
+        int added = 0;
 
         // Canonical order: head, pooler, top layer ... bottom layer, embeddings; decay before no-decay.
-        foreach (var part in fresh.GroupBy(n => FreezePolicy.Depth(n, layerCount)).OrderByDescending(g => g.Key))
+        foreach (ModelUnit unit in units.OrderByDescending(u => u.Depth))
         {
+            var fresh = unit.NamedParameters().Where(p => p.Parameter.requires_grad && !known.Contains(p.Name)).ToList();
             foreach (bool decay in new[] { true, false })
             {
-                string[] names = [.. part.Where(n => UsesDecay(n) == decay)];
+                string[] names = [.. fresh.Where(p => UsesDecay(p.Parameter) == decay).Select(p => p.Name)];
                 if (names.Length == 0)
                 {
                     continue;
                 }
 
-                int depth = part.Key;
-                bool isHead = depth > layerCount;
-                double scale = options.LayerwiseLearningRateDecay is double d && depth < layerCount ? Math.Pow(d, layerCount - depth) : 1.0;
-                string partName = ParameterSummary.PartOf(names[0]);
-                string key = $"{partName}/{(decay ? "decay" : "no_decay")}";
+                bool inEncoder = unit.Kind is ModelUnitKind.Embeddings or ModelUnitKind.EncoderLayer;
+                double scale = options.LayerwiseLearningRateDecay is double d && inEncoder ? Math.Pow(d, layerCount + 1 - unit.Depth) : 1.0;
+                string key = $"{unit.Name}/{(decay ? "decay" : "no_decay")}";
                 int repeat = layout.Count(g => g.Key == key || g.Key.StartsWith(key + "#", StringComparison.Ordinal));
-                AddGroup(new ParameterGroupLayout(repeat == 0 ? key : $"{key}#{repeat + 1}", decay, scale, isHead, names));
+                AddGroup(new ParameterGroupLayout(repeat == 0 ? key : $"{key}#{repeat + 1}", decay, scale, unit.Kind == ModelUnitKind.Head, names));
+                added += names.Length;
             }
         }
 
-        return fresh.Count;
+        return added;
     }
 
     /// <summary>Sets every group's learning rate to its base rate × <paramref name="factor"/>; returns the head's (peak) rate.</summary>
@@ -147,8 +145,8 @@ internal sealed class TrainableOptimizer : IDisposable
 
     public void Dispose() => adam?.Dispose();
 
-    private static bool UsesDecay(string name) =>
-        !(name.EndsWith(".bias", StringComparison.Ordinal) || name.Contains("LayerNorm.", StringComparison.Ordinal) || name == "bias");
+    // Decay by rank (nanoGPT's rule): matrices shrink towards zero, vectors (biases, LayerNorm scales and shifts) do not.
+    private static bool UsesDecay(Parameter parameter) => parameter.dim() >= 2;
 
     private double BaseRate(ParameterGroupLayout group) => (group.IsHead ? options.HeadLearningRate ?? options.LearningRate : options.LearningRate) * group.Scale;
 

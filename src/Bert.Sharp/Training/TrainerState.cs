@@ -9,7 +9,7 @@ namespace Bert.Sharp.Training;
 /// </summary>
 internal sealed class TrainerState
 {
-    public const int CurrentVersion = 1;
+    public const int CurrentVersion = 2;
 
     internal static readonly JsonSerializerOptions Json = new()
     {
@@ -19,6 +19,12 @@ internal sealed class TrainerState
     };
 
     public int Version { get; set; } = CurrentVersion;
+
+    /// <summary>Identifies the run (kept across resumes): checkpoint rotation deletes only this run's checkpoints.</summary>
+    public string RunId { get; set; } = Guid.NewGuid().ToString("N");
+
+    /// <summary>A hash of the encoded training data, so a resume can refuse other data of the same size.</summary>
+    public string DataFingerprint { get; set; } = string.Empty;
 
     public int GlobalStep { get; set; }
 

@@ -1,14 +1,17 @@
 using System.Text.Json;
 using Bert.Sharp.Checkpoints;
+using Bert.Sharp.IO;
 using Microsoft.Extensions.Logging;
+using TorchSharp;
 using static TorchSharp.torch;
 
 namespace Bert.Sharp.Training;
 
 /// <summary>
-/// A resumable checkpoint folder: <c>config.json</c> + <c>model.safetensors</c> (a complete Hugging Face model),
-/// <c>optimizer.bin</c> (TorchSharp's AdamW state), <c>rng_state.bin</c> (torch's CPU generator) and
-/// <c>trainer_state.json</c>. Written aside and renamed into place, so it is complete or absent.
+/// A resumable checkpoint folder: <c>config.json</c> + <c>model.safetensors</c> (+ tokenizer files: a complete Hugging Face
+/// model), <c>optimizer.bin</c> (TorchSharp's AdamW state), <c>rng_state.bin</c> (the run's dropout generator) and
+/// <c>trainer_state.json</c>. The folder belongs to the trainer; it is written aside and renamed into place, so it is
+/// complete or absent.
 /// </summary>
 internal static class TrainingCheckpoint
 {
@@ -17,18 +20,18 @@ internal static class TrainingCheckpoint
     private const string RngFile = "rng_state.bin";
     private const string StateFile = "trainer_state.json";
 
-    public static string Save(string outputDirectory, BertForSequenceClassification model, TrainableOptimizer optimizer, TrainerState state, Action<string>? writeTokenizer)
+    public static string Save(string outputDirectory, TrainingTask task, TrainableOptimizer optimizer, TrainerState state, Generator generator)
     {
         string directory = Path.Combine(outputDirectory, $"{Prefix}{state.GlobalStep}");
         AtomicDirectory.Write(directory, temp =>
         {
-            model.WriteFiles(temp, writeTokenizer);
+            task.Model.SavePretrained(temp, task.Tokenizer);
             using (FileStream stream = File.Create(Path.Combine(temp, OptimizerFile)))
             {
                 optimizer.Save(stream);
             }
 
-            using (Tensor rng = TorchSharp.torch.random.get_rng_state())
+            using (Tensor rng = generator.get_state())
             {
                 File.WriteAllBytes(Path.Combine(temp, RngFile), rng.data<byte>().ToArray());
             }
@@ -38,7 +41,8 @@ internal static class TrainingCheckpoint
         return directory;
     }
 
-    public static bool IsCheckpoint(string directory) => File.Exists(Path.Combine(directory, StateFile));
+    /// <summary>Saves the model (and tokenizer) into <paramref name="directory"/> as one additive unit (the best model).</summary>
+    public static void SaveModel(TrainingTask task, string directory) => task.Model.SavePretrained(directory, task.Tokenizer);
 
     public static TrainerState ReadState(string directory)
     {
@@ -67,8 +71,9 @@ internal static class TrainingCheckpoint
     }
 
     /// <summary>Loads the weights (strictly: the checkpoint must be of this very model) into <paramref name="model"/>.</summary>
-    public static void LoadWeights(string directory, BertForSequenceClassification model, ILogger logger)
+    public static void LoadWeights(string directory, BertTaskModel model, ILogger logger)
     {
+        ModelFolderWriter.Recover(directory);
         Dictionary<string, Tensor> weights = CheckpointFiles.LoadStateDict(directory);
         try
         {
@@ -95,7 +100,7 @@ internal static class TrainingCheckpoint
         optimizer.Load(stream, directory);
     }
 
-    public static void RestoreRng(string directory)
+    public static void RestoreRng(string directory, Generator generator)
     {
         string file = Path.Combine(directory, RngFile);
         if (!File.Exists(file))
@@ -104,22 +109,25 @@ internal static class TrainingCheckpoint
         }
 
         byte[] bytes = File.ReadAllBytes(file);
-        using Tensor current = TorchSharp.torch.random.get_rng_state();
+        using Tensor current = generator.get_state();
         if (bytes.Length != current.numel())
         {
             throw new InvalidDataException($"'{file}' holds {bytes.Length} bytes of generator state; this LibTorch expects {current.numel()}.");
         }
 
         using Tensor saved = tensor(bytes, dtype: ScalarType.Byte);
-        TorchSharp.torch.random.set_rng_state(saved);
+        generator.set_state(saved);
     }
 
-    /// <summary>Deletes the oldest <c>checkpoint-N</c> folders beyond <paramref name="limit"/>, never <paramref name="keep"/>.</summary>
-    public static void Rotate(string outputDirectory, int limit, string keep)
+    /// <summary>
+    /// Deletes the oldest of this run's <c>checkpoint-N</c> folders beyond <paramref name="limit"/>, never <paramref name="keep"/>;
+    /// checkpoints of other runs in the same folder (another <c>run_id</c>) are left alone.
+    /// </summary>
+    public static void Rotate(string outputDirectory, int limit, string keep, string runId)
     {
         var checkpoints = Directory.GetDirectories(outputDirectory, Prefix + "*")
             .Select(d => (Dir: d, Step: int.TryParse(Path.GetFileName(d).AsSpan(Prefix.Length), out int s) ? s : -1))
-            .Where(x => x.Step >= 0)
+            .Where(x => x.Step >= 0 && RunIdOf(x.Dir) == runId)
             .OrderBy(x => x.Step)
             .ToList();
         int excess = checkpoints.Count - limit;
@@ -135,6 +143,18 @@ internal static class TrainingCheckpoint
                 AtomicDirectory.TryDelete(dir);
                 excess--;
             }
+        }
+    }
+
+    private static string? RunIdOf(string directory)
+    {
+        try
+        {
+            return ReadState(directory).RunId;
+        }
+        catch (Exception e) when (e is IOException or InvalidDataException or UnauthorizedAccessException)
+        {
+            return null; // not a checkpoint of a run we can read: not ours to delete
         }
     }
 }

@@ -11,8 +11,8 @@ internal static partial class TrainingLog
     [LoggerMessage(EventId = 101, Level = LogLevel.Information, Message = "Training {Examples} examples for {Epochs} epoch(s) = {Steps} optimizer steps (batch {Batch} x accumulation {Accumulation}, warm-up {Warmup} steps), policy: {Policy}")]
     public static partial void Start(ILogger logger, int examples, int epochs, int steps, int batch, int accumulation, int warmup, FreezePolicy policy);
 
-    [LoggerMessage(EventId = 102, Level = LogLevel.Information, Message = "Parameters: {Summary}")]
-    public static partial void Parameters(ILogger logger, ParameterSummary summary);
+    [LoggerMessage(EventId = 102, Level = LogLevel.Information, Message = "Trainable parameters: {Trainable} of {Total} ({Fraction:P1}) in {Parts}")]
+    public static partial void Parameters(ILogger logger, long trainable, long total, double fraction, string parts);
 
     [LoggerMessage(EventId = 103, Level = LogLevel.Information, Message = "step {Step}/{Total} epoch {Epoch:F2} loss {Loss:F4} lr {LearningRate:E3} {SamplesPerSecond:F1} samples/s")]
     public static partial void Step(ILogger logger, int step, int total, double epoch, double loss, double learningRate, double samplesPerSecond);
@@ -20,8 +20,8 @@ internal static partial class TrainingLog
     [LoggerMessage(EventId = 104, Level = LogLevel.Information, Message = "Evaluation at step {Step} (epoch {Epoch:F2}): {Report}")]
     public static partial void Evaluation(ILogger logger, int step, double epoch, EvaluationReport report);
 
-    [LoggerMessage(EventId = 105, Level = LogLevel.Information, Message = "Epoch {Epoch} unfreezes parameters: {Summary}")]
-    public static partial void Unfrozen(ILogger logger, int epoch, ParameterSummary summary);
+    [LoggerMessage(EventId = 105, Level = LogLevel.Information, Message = "Epoch {Epoch} unfreezes parameters: {Trainable} of {Total} now train, in {Parts}")]
+    public static partial void Unfrozen(ILogger logger, int epoch, long trainable, long total, string parts);
 
     [LoggerMessage(EventId = 106, Level = LogLevel.Information, Message = "Encoder frozen: computed the features of {Count} examples once in {Milliseconds} ms; the head trains on them")]
     public static partial void FeaturesCached(ILogger logger, int count, long milliseconds);
@@ -43,6 +43,9 @@ internal static partial class TrainingLog
 
     [LoggerMessage(EventId = 112, Level = LogLevel.Warning, Message = "Training cancelled at step {Step}; checkpoint: {Directory}")]
     public static partial void Cancelled(ILogger logger, int step, string directory);
+
+    [LoggerMessage(EventId = 114, Level = LogLevel.Warning, Message = "'{Directory}' is a {Architecture} checkpoint: its head belongs to another task and is not loaded; a new head is initialised")]
+    public static partial void ForeignHeadDropped(ILogger logger, string directory, string architecture);
 
     [LoggerMessage(EventId = 113, Level = LogLevel.Information, Message = "Training done: {Steps} steps in {Seconds:F1} s ({SamplesPerSecond:F1} samples/s), final loss {Loss:F4}")]
     public static partial void Done(ILogger logger, int steps, double seconds, double samplesPerSecond, double loss);

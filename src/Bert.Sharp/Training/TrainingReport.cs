@@ -1,6 +1,6 @@
 namespace Bert.Sharp;
 
-/// <summary>What <see cref="FineTuner.Train(IReadOnlyList{LabeledExample}, IReadOnlyList{LabeledExample}?, IProgress{TrainingProgress}?, CancellationToken)"/> returns: the whole history of the run.</summary>
+/// <summary>What <c>FineTuner.Train</c> returns: the whole history of the run.</summary>
 public sealed record TrainingReport
 {
     /// <summary>Optimizer steps done, including those before a resume.</summary>

@@ -77,7 +77,7 @@ public sealed class PretrainedTests : IDisposable
         state["classifier.weight"] = ones(2, 32);
         state["bert.embeddings.position_ids"] = arange(64L).unsqueeze(0);
         model.Config.Save(Path.Combine(dir, "config.json"));
-        CheckpointFiles.SaveStateDict(dir, state);
+        SafeTensors.Save(Path.Combine(dir, CheckpointFiles.SafeTensorsName), state);
 
         var logs = new ListLoggerProvider();
         using var factory = LoggerFactory.Create(b => b.AddProvider(logs));
@@ -103,7 +103,7 @@ public sealed class PretrainedTests : IDisposable
     }
 
     [Fact]
-    public void Shape_mismatch_throws_when_strict_and_is_reported_otherwise()
+    public void Shape_mismatch_always_throws_naming_key_and_shapes()
     {
         using var big = new BertModel(TinyConfigs.Bert(layers: 1, vocab: 120));
         big.SavePretrained(dir);
@@ -115,10 +115,10 @@ public sealed class PretrainedTests : IDisposable
         Assert.Contains("[120, 32]", e.Message, StringComparison.Ordinal);
         Assert.Contains("[100, 32]", e.Message, StringComparison.Ordinal);
 
-        var logs = new ListLoggerProvider();
-        using var factory = LoggerFactory.Create(b => b.AddProvider(logs));
-        using var loaded = BertModel.FromPretrained(dir, new BertLoadOptions { LoggerFactory = factory });
-        Assert.Contains(logs.Messages, m => m.Contains("embeddings.word_embeddings.weight: checkpoint [120, 32] vs model [100, 32]", StringComparison.Ordinal));
+        // Hugging Face raises on size mismatches too: a model with a random embedding table is never returned.
+        e = Assert.Throws<InvalidDataException>(() => BertModel.FromPretrained(dir));
+        Assert.Contains("embeddings.word_embeddings.weight: checkpoint [120, 32] vs model [100, 32]", e.Message, StringComparison.Ordinal);
+        Assert.Throws<InvalidDataException>(() => BertForSequenceClassification.FromPretrained(dir, ["a", "b"]));
 
         using var target = new BertModel(TinyConfigs.Bert(layers: 1));
         var report = StateDictLoader.Load(target, CheckpointFiles.LoadStateDict(dir), "bert", strict: false, logger: null, dir);
@@ -144,7 +144,7 @@ public sealed class PretrainedTests : IDisposable
     public void Missing_config_names_directory_and_file()
     {
         using var model = new BertModel(TinyConfigs.Bert(layers: 1));
-        CheckpointFiles.SaveStateDict(dir, model.state_dict());
+        SafeTensors.Save(Path.Combine(dir, CheckpointFiles.SafeTensorsName), model.state_dict());
         var e = Assert.Throws<FileNotFoundException>(() => BertModel.FromPretrained(dir));
         Assert.Contains(dir, e.Message, StringComparison.Ordinal);
         Assert.Contains("config.json", e.Message, StringComparison.Ordinal);
@@ -200,8 +200,8 @@ public sealed class PretrainedTests : IDisposable
     {
         using var model = new BertModel(TinyConfigs.Bert(layers: 1));
         model.SavePretrained(dir);
-        using var loaded = BertModel.FromPretrained(dir, new BertLoadOptions { AttnImplementation = "eager", DType = ScalarType.Float64 });
-        Assert.Equal("eager", loaded.Config.AttnImplementation);
+        using var loaded = BertModel.FromPretrained(dir, new BertLoadOptions { AttentionImplementation = "eager", DType = ScalarType.Float64 });
+        Assert.Equal("eager", loaded.Config.AttentionImplementation);
         Assert.Equal(ScalarType.Float64, loaded.Embeddings.WordEmbeddings.weight!.dtype);
     }
 }

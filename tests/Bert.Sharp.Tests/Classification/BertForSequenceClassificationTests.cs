@@ -119,19 +119,19 @@ public class BertForSequenceClassificationTests
     }
 
     [Fact]
-    public void Freezing_by_layer_index_on_the_encoder()
+    public void Freezing_by_unit_with_a_plan()
     {
         using var model = new BertForSequenceClassification(TinyConfigs.Bert(layers: 3), ["a", "b"]);
-        model.Bert.FreezeLayers(0, 1);
-        Assert.True(model.Bert.IsLayerFrozen(0));
-        Assert.False(model.Bert.IsLayerFrozen(2));
-        model.Bert.UnfreezeLayers(1);
-        Assert.False(model.Bert.IsLayerFrozen(1));
-        Assert.Throws<ArgumentOutOfRangeException>(() => model.Bert.FreezeLayers(3));
-        ParameterSummary summary = model.GetParameterSummary();
-        Assert.Equal(16, summary.FrozenTensors);
+        IReadOnlyList<ModelUnit> units = model.Units;
+        Assert.Equal(["embeddings", "encoder.layer.0", "encoder.layer.1", "encoder.layer.2", "pooler", "classifier"], units.Select(u => u.Name));
+        Assert.Equal(Enumerable.Range(0, units.Count), units.Select(u => u.Depth));
+        ParameterSummary summary = model.ApplyFreezePlan(FreezePlan.TrainUnits(units.Where(u => u.LayerIndex == 2 || u.Kind == ModelUnitKind.Head)));
+        Assert.All(units[1].NamedParameters(), p => Assert.False(p.Parameter.requires_grad, p.Name));
+        Assert.All(units[3].NamedParameters(), p => Assert.True(p.Parameter.requires_grad, p.Name));
         Assert.Contains(summary.Parts, p => p.Part == "encoder.layer.0" && p.Trainable == 0);
+        Assert.Contains(summary.Parts, p => p.Part == "encoder.layer.2" && p.Frozen == 0);
         Assert.Equal(summary.Total, model.parameters().Sum(p => p.numel()));
+        Assert.Equal("encoder.layer.2, classifier", summary.TrainableParts);
     }
 
     private sealed class FloatTolerance(float tolerance) : IEqualityComparer<float>

@@ -17,7 +17,7 @@ public class TextClassifierTests
 
         string dir = TestAssets.NewTempDirectory("clf");
         model.SavePretrained(dir, tokenizer);
-        using var classifier = TextClassifier.FromPretrained(dir);
+        using var classifier = TextClassifier.FromPretrained(dir, new TextClassifierOptions { BatchSize = 5 });
         Prediction good = classifier.Predict("the screen was really good");
         Assert.Equal("positive", good.Label);
         Assert.Equal(1f, good.Probabilities.Values.Sum(), 4);
@@ -25,7 +25,7 @@ public class TextClassifierTests
         Assert.Equal("negative", classifier.Predict("battery was awful").Label);
 
         string[] texts = [.. ToyData.Sentiment(24, seed: 11).Select(e => e.Text), string.Empty, string.Join(' ', Enumerable.Repeat("good", 2000))];
-        IReadOnlyList<Prediction> batch = classifier.PredictBatch(texts, batchSize: 5);
+        IReadOnlyList<Prediction> batch = classifier.PredictBatch(texts);
         Prediction[] parallel = new Prediction[texts.Length];
         Parallel.For(0, texts.Length, new ParallelOptions { MaxDegreeOfParallelism = 4 }, i => parallel[i] = classifier.Predict(texts[i]));
         for (int i = 0; i < texts.Length; i++)
@@ -46,6 +46,7 @@ public class TextClassifierTests
         }
 
         tokenizer.SavePretrained(dir);
-        Assert.Throws<ArgumentException>(() => TextClassifier.FromPretrained(dir));
+        var e = Assert.Throws<InvalidDataException>(() => TextClassifier.FromPretrained(dir));
+        Assert.Contains("not a trained classifier", e.Message, StringComparison.Ordinal);
     }
 }

@@ -26,7 +26,7 @@ public sealed class OnnxRuntimeConformanceTests(MiniLmImportFixture fixture, ITe
     [InlineData("sdpa")]
     public void Forward_matches_onnx_runtime(string attention)
     {
-        using var model = BertModel.FromPretrained(fixture.Directory, new BertLoadOptions { Strict = true, AttnImplementation = attention });
+        using var model = BertModel.FromPretrained(fixture.Directory, new BertLoadOptions { Strict = true, AttentionImplementation = attention });
         Assert.False(model.training);
         float worstHidden = 0, worstPooled = 0;
         foreach (Batch batch in Batches())
@@ -37,7 +37,7 @@ public sealed class OnnxRuntimeConformanceTests(MiniLmImportFixture fixture, ITe
             Tensor ids = tensor(batch.Ids, [batch.Size, batch.Length]);
             Tensor mask = tensor(batch.Mask, [batch.Size, batch.Length]);
             Tensor types = tensor(batch.Types, [batch.Size, batch.Length]);
-            BertOutput result = model.Forward(ids, mask, types);
+            BertModelOutput result = model.Forward(ids, mask, types);
             Tensor expectedHidden = tensor(refHidden, [batch.Size, batch.Length, 384]);
             Tensor expectedPooled = tensor(refPooled, [batch.Size, 384]);
 
@@ -96,8 +96,8 @@ public sealed class OnnxRuntimeConformanceTests(MiniLmImportFixture fixture, ITe
             Tensor ids = tensor(batch.Ids, [batch.Size, batch.Length]);
             Tensor mask = tensor(batch.Mask, [batch.Size, batch.Length]);
             Tensor types = tensor(batch.Types, [batch.Size, batch.Length]);
-            BertOutput a = model.Forward(ids, mask, types);
-            BertOutput b = again.Forward(ids, mask, types);
+            BertModelOutput a = model.Forward(ids, mask, types);
+            BertModelOutput b = again.Forward(ids, mask, types);
             Assert.True(TensorAssert.BitEqual(a.LastHiddenState, b.LastHiddenState));
             Assert.True(TensorAssert.BitEqual(a.PooledOutput!, b.PooledOutput!));
             Assert.Equal(File.ReadAllBytes(Path.Combine(fixture.Directory, "model.safetensors")), File.ReadAllBytes(Path.Combine(copy, "model.safetensors")));

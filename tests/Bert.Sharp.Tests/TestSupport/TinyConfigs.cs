@@ -14,6 +14,6 @@ internal static class TinyConfigs
         HiddenAct = act,
         HiddenDropoutProb = dropout,
         AttentionProbsDropoutProb = dropout,
-        AttnImplementation = attention,
+        AttentionImplementation = attention,
     };
 }

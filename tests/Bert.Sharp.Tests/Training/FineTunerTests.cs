@@ -50,7 +50,7 @@ public class FineTunerTests
         int changed = 0;
         foreach ((string key, float[] values) in before)
         {
-            bool trainable = policy.IsTrainable(key, 2);
+            bool trainable = ToyData.Trains(model, policy, key);
             bool same = values.AsSpan().SequenceEqual(after[key]);
             if (!trainable)
             {
@@ -64,7 +64,7 @@ public class FineTunerTests
 
         Assert.True(changed > 0, "nothing trainable changed");
         Assert.Equal(report.Parameters.TrainableTensors, tuner.LastOptimizerStateCount);
-        Assert.Equal(before.Keys.Count(k => policy.IsTrainable(k, 2)), tuner.LastOptimizerStateCount);
+        Assert.Equal(before.Keys.Count(k => ToyData.Trains(model, policy, k)), tuner.LastOptimizerStateCount);
     }
 
     [Fact]
@@ -158,7 +158,7 @@ public class FineTunerTests
     {
         using var model = ToyData.Model();
         FineTuner tuner = ToyData.Tuner(model, Fast);
-        Assert.Contains("empty", Assert.Throws<ArgumentException>(() => tuner.Train([])).Message, StringComparison.Ordinal);
+        Assert.Contains("empty", Assert.Throws<ArgumentException>(() => tuner.Train<LabeledExample>([])).Message, StringComparison.Ordinal);
         var unknown = ToyData.Sentiment(4);
         unknown.Add(new LabeledExample("good", "neutral"));
         var e = Assert.Throws<ArgumentException>(() => tuner.Evaluate(unknown));
@@ -187,7 +187,7 @@ public class FineTunerTests
         Assert.Equal([0.0, 0.5, 1.0, 0.875, 0.75, 0.625, 0.5, 0.375, 0.25, 0.125], Enumerable.Range(0, 10).Select(scheduler.Factor));
         using var model = ToyData.Model();
         var options = Fast with { LayerwiseLearningRateDecay = 0.5, HeadLearningRate = 1e-2 };
-        options.FreezePolicy.Apply(model);
+        model.ApplyFreezePolicy(options.FreezePolicy);
         using var optimizer = Bert.Sharp.Training.TrainableOptimizer.Create(model, options);
         var scales = optimizer.Layout.ToDictionary(g => g.Key, g => g.Scale);
         Assert.Equal(1.0, scales["encoder.layer.1/decay"] * 2);
@@ -197,7 +197,7 @@ public class FineTunerTests
         Assert.Equal(1e-2, optimizer.SetLearningRates(1.0));
     }
 
-    private static int CountTrainableTensors(BertForSequenceClassification model, FreezePolicy policy, int epoch) => policy.Apply(model, epoch).TrainableTensors;
+    private static int CountTrainableTensors(BertForSequenceClassification model, FreezePolicy policy, int epoch) => model.ApplyFreezePolicy(policy, epoch).TrainableTensors;
 
     private static bool Same(Dictionary<string, float[]> a, Dictionary<string, float[]> b, string prefix) =>
         a.Where(kv => kv.Key.StartsWith(prefix, StringComparison.Ordinal)).All(kv => kv.Value.AsSpan().SequenceEqual(b[kv.Key]));

@@ -11,7 +11,7 @@ public class FreezePolicyPoolerTests
         using var meanPooled = new BertForSequenceClassification(encoder, ["a", "b"], pooling: PoolingStrategy.Mean);
         foreach (FreezePolicy policy in new[] { FreezePolicy.FineTuneTopLayers(1), FreezePolicy.FullFineTuning() })
         {
-            ParameterSummary summary = policy.Apply(meanPooled);
+            ParameterSummary summary = meanPooled.ApplyFreezePolicy(policy);
             Assert.All(meanPooled.named_parameters().Where(p => p.name.StartsWith("bert.pooler.", StringComparison.Ordinal)), p => Assert.False(p.parameter.requires_grad, p.name));
             Assert.True(summary.Trainable > 0);
         }
@@ -22,9 +22,9 @@ public class FreezePolicyPoolerTests
     {
         using var model = new BertForSequenceClassification(TinyConfigs.Bert(), ["a", "b"]);
         Assert.Equal(PoolingStrategy.Pooler, model.Head.Pooling);
-        FreezePolicy.FineTuneTopLayers(1).Apply(model);
+        model.ApplyFreezePolicy(FreezePolicy.FineTuneTopLayers(1));
         Assert.All(model.named_parameters().Where(p => p.name.StartsWith("bert.pooler.", StringComparison.Ordinal)), p => Assert.True(p.parameter.requires_grad, p.name));
-        FreezePolicy.TransferLearning().Apply(model);
+        model.ApplyFreezePolicy(FreezePolicy.TransferLearning());
         Assert.All(model.named_parameters().Where(p => p.name.StartsWith("bert.pooler.", StringComparison.Ordinal)), p => Assert.False(p.parameter.requires_grad, p.name));
     }
 }

@@ -57,6 +57,21 @@ internal sealed class ToyEncoder : ITextEncoder
 
         return result;
     }
+
+    public WordEncoding EncodeWords(IReadOnlyList<string> words, int maxLength)
+    {
+        var ids = new List<int> { Cls };
+        var wordIds = new List<int?> { null };
+        for (int w = 0; w < words.Count && ids.Count < maxLength - 1; w++)
+        {
+            ids.Add(Id(words[w]));
+            wordIds.Add(w);
+        }
+
+        ids.Add(Sep);
+        wordIds.Add(null);
+        return new WordEncoding(ids, wordIds, ids.Count - 2);
+    }
 }
 
 internal static class ToyData
@@ -87,11 +102,19 @@ internal static class ToyData
         return new BertForSequenceClassification(TestSupport.TinyConfigs.Bert(layers: layers, dropout: dropout), ["negative", "positive"]);
     }
 
-    public static FineTuner Tuner(BertForSequenceClassification model, FineTuningOptions options) => new(model, new ToyEncoder(), null, options, null);
+    public static FineTuner Tuner(BertForSequenceClassification model, FineTuningOptions options) => new(model, new ToyEncoder(), null, options);
 
     /// <summary>Copies of every parameter, by name.</summary>
     public static Dictionary<string, float[]> Snapshot(TorchSharp.torch.nn.Module model) =>
         model.named_parameters().ToDictionary(p => p.name, p => p.parameter.detach().cpu().data<float>().ToArray());
+
+    /// <summary>Whether <paramref name="policy"/> trains parameter <paramref name="name"/> of <paramref name="model"/> in <paramref name="epoch"/>.</summary>
+    public static bool Trains(BertTaskModel model, FreezePolicy policy, string name, int epoch = 0)
+    {
+        FreezePlan plan = policy.Plan(model.Units, epoch);
+        ModelUnit unit = model.Units.First(u => name.StartsWith(u.ParameterPrefix + ".", StringComparison.Ordinal));
+        return plan.IsTrainable(unit, name);
+    }
 }
 
 [CollectionDefinition(Name, DisableParallelization = true)]

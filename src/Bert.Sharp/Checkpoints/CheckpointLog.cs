@@ -1,0 +1,10 @@
+using Microsoft.Extensions.Logging;
+
+namespace Bert.Sharp.Checkpoints;
+
+/// <summary>Log messages of checkpoint loading (source-generated).</summary>
+internal static partial class CheckpointLog
+{
+    [LoggerMessage(EventId = 10, Level = LogLevel.Debug, Message = "Loading the model in '{Directory}'")]
+    public static partial void Loading(ILogger logger, string directory);
+}

@@ -1,0 +1,97 @@
+using Bert.Sharp.Training;
+using static TorchSharp.torch;
+
+namespace Bert.Sharp;
+
+/// <summary>
+/// A BERT encoder with a task on top (<see cref="BertForSequenceClassification"/>, <see cref="BertForTokenClassification"/>,
+/// <see cref="BertForSentenceEmbedding"/>): what <see cref="FineTuner"/> trains. Its <see cref="Units"/> are the encoder's
+/// (embeddings, each layer, pooler) and the task's head; a <see cref="FreezePolicy"/> decides which of them learn.
+/// </summary>
+/// <remarks>The encoder's parameters are named <c>bert.*</c> and the head's after Hugging Face's task classes (<c>classifier.*</c>).</remarks>
+public abstract class BertTaskModel : nn.Module
+{
+#pragma warning disable IDE1006, SA1300 // Field names are Hugging Face checkpoint keys.
+    private readonly BertModel bert;
+#pragma warning restore IDE1006, SA1300
+
+    private protected BertTaskModel(string name, BertModel encoder) : base(name)
+    {
+        ArgumentNullException.ThrowIfNull(encoder);
+        bert = encoder;
+    }
+
+    /// <summary>The encoder (<c>bert.*</c>).</summary>
+    public BertModel Bert => bert;
+
+    /// <summary>The device the parameters live on.</summary>
+    public Device Device => bert.Device;
+
+    /// <summary>
+    /// The units from the input side: the encoder's embeddings, layers and pooler, then the head (when the task has one).
+    /// A pooler the head does not read is listed with <see cref="ModelUnit.IsUsed"/> false.
+    /// </summary>
+    public IReadOnlyList<ModelUnit> Units
+    {
+        get
+        {
+            var units = new List<ModelUnit>(bert.GetUnits(BertModel.BasePrefix, UsesPooler));
+            if (HeadModule is { } head)
+            {
+                units.Add(new ModelUnit(HeadName, ModelUnitKind.Head, units.Count, head, HeadName, null, isUsed: true));
+            }
+
+            return units;
+        }
+    }
+
+    /// <summary>Counts trainable and frozen parameters, per unit.</summary>
+    public ParameterSummary GetParameterSummary() => ParameterSummary.Of(Units);
+
+    /// <summary>
+    /// Applies <paramref name="policy"/> for epoch <paramref name="epoch"/>: prepares the model once (adapters, for policies that
+    /// add them), then sets which parameters learn. This is what <see cref="FineTuner"/> does before each epoch; call it yourself
+    /// only for your own training loop.
+    /// </summary>
+    public ParameterSummary ApplyFreezePolicy(FreezePolicy policy, int epoch = 0)
+    {
+        ArgumentNullException.ThrowIfNull(policy);
+        ArgumentOutOfRangeException.ThrowIfNegative(epoch);
+        policy.Prepare(this);
+        return ApplyFreezePlan(policy.Plan(Units, epoch));
+    }
+
+    /// <summary>Sets <c>requires_grad</c> on every parameter as <paramref name="plan"/> says and returns the resulting counts.</summary>
+    public ParameterSummary ApplyFreezePlan(FreezePlan plan)
+    {
+        ArgumentNullException.ThrowIfNull(plan);
+        IReadOnlyList<ModelUnit> units = Units;
+        foreach (ModelUnit unit in units)
+        {
+            foreach ((string name, TorchSharp.Modules.Parameter parameter) in unit.NamedParameters())
+            {
+                parameter.requires_grad = plan.IsTrainable(unit, name);
+            }
+        }
+
+        return ParameterSummary.Of(units);
+    }
+
+    /// <summary>
+    /// Writes the model as a Hugging Face directory (config.json, model.safetensors, and the tokenizer files when given).
+    /// Only this model's files are written (each atomically); other files in the folder are left alone.
+    /// </summary>
+    public abstract void SavePretrained(string directory, BertTokenizer? tokenizer = null);
+
+    /// <summary>The head's attribute name (its parameters' prefix), e.g. <c>classifier</c>.</summary>
+    private protected virtual string HeadName => "classifier";
+
+    /// <summary>The head module, or <c>null</c> for a task without trainable head (sentence embeddings).</summary>
+    private protected abstract nn.Module? HeadModule { get; }
+
+    /// <summary>Whether the task's forward reads the encoder's pooler.</summary>
+    private protected abstract bool UsesPooler { get; }
+
+    /// <summary>The training glue of this task (data, batches, loss, metrics) over <paramref name="encoder"/>; <paramref name="tokenizer"/> is saved with checkpoints.</summary>
+    internal abstract TrainingTask CreateTask(ITextEncoder encoder, BertTokenizer? tokenizer, FineTuningOptions options);
+}

@@ -1,0 +1,123 @@
+using Bert.Sharp.Checkpoints;
+using Bert.Sharp.IO;
+using Bert.Sharp.Modeling;
+using Bert.Sharp.Training;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace Bert.Sharp;
+
+/// <summary>
+/// A BERT encoder that turns a text into one vector (a sentence-transformers model: Transformer → Pooling → Normalize), to be
+/// fine-tuned on <see cref="TextPair"/>s with the in-batch contrastive loss sentence-transformers uses by default
+/// (MultipleNegativesRankingLoss, cosine similarity × 20). It has no head: the encoder itself learns, so transfer learning
+/// (everything frozen) has nothing to train here. Serve the result with <see cref="SentenceEmbedder"/>.
+/// </summary>
+public sealed class BertForSentenceEmbedding : BertTaskModel
+{
+    /// <summary>The similarity scale of the contrastive loss (sentence-transformers' default).</summary>
+    public const double Scale = 20.0;
+
+    /// <summary>Wraps <paramref name="encoder"/> with a pooling and optional normalisation.</summary>
+    /// <exception cref="ArgumentException">Pooler pooling on an encoder without a pooler.</exception>
+    public BertForSentenceEmbedding(BertModel encoder, PoolingStrategy pooling = PoolingStrategy.Mean, bool normalize = true)
+        : base(nameof(BertForSentenceEmbedding), encoder)
+    {
+        if (!Enum.IsDefined(pooling) || (pooling == PoolingStrategy.Pooler && encoder.Pooler is null))
+        {
+            throw new ArgumentException($"Pooling {pooling} needs {(Enum.IsDefined(pooling) ? "an encoder with a pooler" : "a defined strategy")}.", nameof(pooling));
+        }
+
+        Pooling = pooling;
+        Normalize = normalize;
+        RegisterComponents();
+    }
+
+    /// <summary>How token states become one vector.</summary>
+    public PoolingStrategy Pooling { get; }
+
+    /// <summary>Whether vectors are scaled to unit length.</summary>
+    public bool Normalize { get; }
+
+    /// <summary>What loading matched; <c>null</c> for a model built in code.</summary>
+    public LoadReport? LoadReport { get; private set; }
+
+    /// <inheritdoc />
+    private protected override nn.Module? HeadModule => null;
+
+    /// <inheritdoc />
+    private protected override bool UsesPooler => Pooling == PoolingStrategy.Pooler;
+
+    /// <summary>Loads an encoder for embedding (a sentence-transformers folder, or any BERT checkpoint) with its pooling.</summary>
+    /// <exception cref="InvalidDataException">A file is malformed, the config is not a BERT, or an encoder weight is missing or mis-shaped.</exception>
+    public static BertForSentenceEmbedding FromPretrained(string directoryOrModelId, SentenceEmbeddingOptions? options = null)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(directoryOrModelId);
+        options ??= new SentenceEmbeddingOptions();
+        options.Validate();
+        ILogger logger = options.LoggerFactory?.CreateLogger<BertForSentenceEmbedding>() ?? NullLogger<BertForSentenceEmbedding>.Instance;
+        using PretrainedCheckpoint checkpoint = PretrainedCheckpoint.Open(directoryOrModelId, options.AttentionImplementation, logger);
+        SentenceTransformersFolder? folder = SentenceTransformersFolder.Read(checkpoint.Directory);
+        PoolingStrategy pooling = options.Pooling ?? folder?.Pooling ?? PoolingStrategy.Mean;
+        var model = new BertForSentenceEmbedding(new BertModel(checkpoint.Config, checkpoint.HasPooler), pooling, options.Normalize ?? folder?.Normalize ?? false);
+        try
+        {
+            model.LoadReport = checkpoint.LoadInto(model, BertModel.BasePrefix, expectedMissing: [], strict: false, allowMissing: false, logger);
+            model.MaxSequenceLength = options.MaxSequenceLength ?? folder?.MaxSequenceLength;
+            if (options.Device is Device device)
+            {
+                model.to(device);
+            }
+
+            model.eval();
+            return model;
+        }
+        catch
+        {
+            model.Dispose();
+            throw;
+        }
+    }
+
+    /// <summary>The embeddings [batch, hidden] of a tokenized batch (the one forward path, then pooling and normalisation).</summary>
+    public Tensor Forward(Tensor inputIds, Tensor? attentionMask = null, Tensor? tokenTypeIds = null)
+    {
+        using var scope = NewDisposeScope();
+        using BertModelOutput encoded = Bert.Forward(inputIds, attentionMask, tokenTypeIds);
+        Tensor pooled = Pooling == PoolingStrategy.Pooler
+            ? encoded.PooledOutput!.alias()
+            : ClassificationHead.Pooled(encoded.LastHiddenState, attentionMask?.to(Device), Pooling);
+        return (Normalize ? nn.functional.normalize(pooled, p: 2, dim: -1) : pooled).MoveToOuterDisposeScope();
+    }
+
+    /// <summary>
+    /// Writes a sentence-transformers folder: the Hugging Face model files plus <c>modules.json</c>, <c>1_Pooling/config.json</c>
+    /// and <c>sentence_bert_config.json</c>, which Python's <c>SentenceTransformer(folder)</c> and <see cref="SentenceEmbedder"/>
+    /// read. Additive and atomic, as every save.
+    /// </summary>
+    public override void SavePretrained(string directory, BertTokenizer? tokenizer = null)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(directory);
+        if (Pooling == PoolingStrategy.Pooler)
+        {
+            throw new NotSupportedException("sentence-transformers has no pooler pooling; save a model with mean, CLS or max pooling.");
+        }
+
+        using var scope = NewDisposeScope();
+        var writer = new ModelFolderWriter(directory);
+        CheckpointFiles.AddWeights(writer, directory, state_dict());
+        writer.AddText("config.json", (Bert.Config with { Architectures = ["BertModel"], ModelType = "bert" }).ToJson());
+        new SentenceTransformersFolder(Pooling, Normalize, MaxSequenceLength).AddTo(writer, Bert.Config.HiddenSize);
+        PythonInterop.AddModules(writer, needed: false);
+        tokenizer?.AddFilesTo(writer);
+        writer.Commit();
+    }
+
+    /// <summary>The longest input the folder asked for, or <c>null</c>.</summary>
+    internal int? MaxSequenceLength { get; private set; }
+
+    /// <inheritdoc />
+    internal override TrainingTask CreateTask(ITextEncoder encoder, BertTokenizer? tokenizer, FineTuningOptions options) => new SentenceEmbeddingTask(this, encoder, tokenizer);
+}

@@ -1,0 +1,159 @@
+using Bert.Sharp.Serving;
+using Bert.Sharp.Training;
+using Microsoft.Extensions.AI;
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace Bert.Sharp;
+
+/// <summary>
+/// Turns texts into vectors with a sentence-transformers model (the embedded all-MiniLM-L6-v2, or any folder Python's
+/// <c>SentenceTransformer</c> saves): mean, CLS or max pooling and optional L2 normalisation, read from the folder's
+/// <c>modules.json</c> and <c>1_Pooling/config.json</c>. Implements <see cref="IEmbeddingGenerator{TInput, TEmbedding}"/>, the
+/// .NET abstraction Semantic Kernel and vector stores take.
+/// </summary>
+/// <remarks>
+/// Batches are length-grouped (similar lengths together, results in input order). Safe to call from several threads;
+/// <see cref="Dispose"/> waits for calls in flight.
+/// </remarks>
+public sealed class SentenceEmbedder : IEmbeddingGenerator<string, Embedding<float>>
+{
+    private readonly BertForSentenceEmbedding model;
+    private readonly BertTokenizer tokenizer;
+    private readonly int maxLength;
+    private readonly int batchSize;
+    private readonly string modelId;
+    private readonly UsageGuard guard = new(nameof(SentenceEmbedder));
+
+    private SentenceEmbedder(BertForSentenceEmbedding model, BertTokenizer tokenizer, SentenceEmbeddingOptions options, string modelId)
+    {
+        this.model = model;
+        this.tokenizer = tokenizer;
+        this.modelId = modelId;
+        batchSize = options.BatchSize;
+        maxLength = Math.Min(model.MaxSequenceLength ?? int.MaxValue, Math.Min(model.Bert.Config.MaxPositionEmbeddings, tokenizer.ModelMaxLength));
+        model.eval();
+    }
+
+    /// <summary>Length of every vector (the model's hidden size).</summary>
+    public int Dimensions => model.Bert.Config.HiddenSize;
+
+    /// <summary>How token states become one vector.</summary>
+    public PoolingStrategy Pooling => model.Pooling;
+
+    /// <summary>Whether vectors have unit length.</summary>
+    public bool Normalize => model.Normalize;
+
+    /// <summary>Loads a model folder (or Hub id) for embedding.</summary>
+    /// <param name="directoryOrModelId">A sentence-transformers folder, or any BERT checkpoint (then mean pooling, no normalisation, unless <paramref name="options"/> say otherwise).</param>
+    /// <param name="options">Pooling, normalisation, limits, device, logging.</param>
+    /// <exception cref="FileNotFoundException">No config, weights or tokenizer files.</exception>
+    /// <exception cref="InvalidDataException">A file is malformed or names a pooling Bert.Sharp does not implement.</exception>
+    public static SentenceEmbedder FromPretrained(string directoryOrModelId, SentenceEmbeddingOptions? options = null)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(directoryOrModelId);
+        options ??= new SentenceEmbeddingOptions();
+        options.Validate();
+        string directory = PretrainedResolver.ResolveDirectory(directoryOrModelId);
+        BertTokenizer tokenizer = BertTokenizer.FromPretrained(directory);
+        BertForSentenceEmbedding model = BertForSentenceEmbedding.FromPretrained(directory, options);
+        return new SentenceEmbedder(model, tokenizer, options, directoryOrModelId);
+    }
+
+    /// <summary>The vector of each text, in input order.</summary>
+    /// <exception cref="ArgumentException">A text is null; the message gives its index.</exception>
+    /// <exception cref="ObjectDisposedException">The embedder was disposed.</exception>
+    public float[][] Embed(IReadOnlyList<string> texts)
+    {
+        ArgumentNullException.ThrowIfNull(texts);
+        for (int i = 0; i < texts.Count; i++)
+        {
+            if (texts[i] is null)
+            {
+                throw new ArgumentException($"Text #{i} is null.", nameof(texts));
+            }
+        }
+
+        using UsageGuard.Lease lease = guard.Enter();
+        var result = new float[texts.Count][];
+        if (texts.Count == 0)
+        {
+            return result;
+        }
+
+        BatchEncoding encoded = tokenizer.EncodeBatch(texts, new EncodingOptions { Padding = PaddingStrategy.None, Truncation = TruncationStrategy.LongestFirst, MaxLength = maxLength });
+        EncodedText[] rows = [.. encoded.InputIds.Select((ids, i) => new EncodedText(ids, encoded.TokenTypeIds[i]))];
+        int[] lengths = [.. rows.Select(r => r.InputIds.Length)];
+        int width = Dimensions;
+        foreach (int[] batch in Batching.EvaluationBatches(lengths, batchSize))
+        {
+            float[] flat;
+            using (no_grad())
+            using (var scope = NewDisposeScope())
+            {
+                (Tensor ids, Tensor mask, Tensor types) = Batching.Collate(rows, batch, tokenizer.PadTokenId, model.Device);
+                flat = model.Forward(ids, mask, types).to(ScalarType.Float32).cpu().data<float>().ToArray();
+            }
+
+            for (int r = 0; r < batch.Length; r++)
+            {
+                result[batch[r]] = flat[(r * width)..((r + 1) * width)];
+            }
+        }
+
+        return result;
+    }
+
+    /// <summary>The vector of one text.</summary>
+    public float[] Embed(string text)
+    {
+        ArgumentNullException.ThrowIfNull(text);
+        return Embed([text])[0];
+    }
+
+    /// <inheritdoc />
+    public Task<GeneratedEmbeddings<Embedding<float>>> GenerateAsync(IEnumerable<string> values, EmbeddingGenerationOptions? options = null, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(values);
+        if (options?.Dimensions is int dimensions && dimensions != Dimensions)
+        {
+            throw new ArgumentException($"This model makes {Dimensions}-dimensional vectors; {dimensions} were asked for.", nameof(options));
+        }
+
+        string[] texts = [.. values];
+        return Task.Run(
+            () =>
+            {
+                DateTimeOffset created = DateTimeOffset.UtcNow;
+                float[][] vectors = Embed(texts);
+                return new GeneratedEmbeddings<Embedding<float>>(vectors.Select(v => new Embedding<float>(v) { ModelId = modelId, CreatedAt = created }));
+            },
+            cancellationToken);
+    }
+
+    /// <inheritdoc />
+    public object? GetService(Type serviceType, object? serviceKey = null)
+    {
+        ArgumentNullException.ThrowIfNull(serviceType);
+        if (serviceKey is not null)
+        {
+            return null;
+        }
+
+        if (serviceType == typeof(EmbeddingGeneratorMetadata))
+        {
+            return new EmbeddingGeneratorMetadata("Bert.Sharp", null, modelId, Dimensions);
+        }
+
+        return serviceType.IsInstanceOfType(this) ? this : null;
+    }
+
+    /// <summary>Frees the weights once the calls in flight have finished.</summary>
+    public void Dispose()
+    {
+        if (guard.BeginDispose())
+        {
+            model.Dispose();
+        }
+    }
+}

@@ -1,0 +1,185 @@
+using Bert.Sharp.Checkpoints;
+using Bert.Sharp.IO;
+using Bert.Sharp.Modeling;
+using Bert.Sharp.Training;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace Bert.Sharp;
+
+// Loading from and saving to Hugging Face model directories.
+public sealed partial class BertForSequenceClassification
+{
+    private const string HeadWeight = "classifier.weight";
+    private const string HeadBias = "classifier.bias";
+
+    /// <summary>
+    /// What loading matched: the keys the checkpoint did not hold (a new head on a base checkpoint: <c>classifier.weight</c>,
+    /// <c>classifier.bias</c>) and the keys it held that the model does not use. <c>null</c> for a model built in code.
+    /// </summary>
+    public LoadReport? LoadReport { get; private set; }
+
+    /// <summary>Keys of this model that the checkpoint did not hold (a new head); empty for a model built in code or loaded whole.</summary>
+    public IReadOnlyList<string> NewlyInitializedKeys => LoadReport?.MissingKeys ?? [];
+
+    /// <summary>
+    /// Loads a classifier from a Hugging Face directory (or a hub model id). A base checkpoint gets a new head for
+    /// <paramref name="labels"/> (reported in <see cref="LoadReport"/> and logged); a fine-tuned checkpoint keeps its trained
+    /// head and labels. Every encoder weight must be in the checkpoint, with the right shape. The model is returned in
+    /// evaluation mode.
+    /// </summary>
+    /// <param name="directoryOrModelId">A local model directory or a hub model id.</param>
+    /// <param name="labels">
+    /// Class names in class-index order. Required for a base checkpoint; for a fine-tuned one <c>null</c> keeps its
+    /// <c>id2label</c>, and a list of the same length renames the classes.
+    /// </param>
+    /// <param name="options">Problem type, pooling, device, logging, the seed of a new head.</param>
+    /// <exception cref="ArgumentException">A base checkpoint and no labels.</exception>
+    /// <exception cref="InvalidOperationException">The checkpoint's head has a different number of labels than <paramref name="labels"/> and <see cref="ClassifierLoadOptions.IgnoreMismatchedSizes"/> is off.</exception>
+    /// <exception cref="FileNotFoundException">No <c>config.json</c> or no weights.</exception>
+    /// <exception cref="InvalidDataException">A file is malformed, the config is not a BERT, or an encoder weight is missing or mis-shaped.</exception>
+    public static BertForSequenceClassification FromPretrained(string directoryOrModelId, IReadOnlyList<string>? labels = null, ClassifierLoadOptions? options = null)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(directoryOrModelId);
+        options ??= new ClassifierLoadOptions();
+        ILogger logger = options.LoggerFactory?.CreateLogger<BertForSequenceClassification>() ?? NullLogger<BertForSequenceClassification>.Instance;
+        using PretrainedCheckpoint checkpoint = PretrainedCheckpoint.Open(directoryOrModelId, options.AttentionImplementation, logger);
+        string directory = checkpoint.Directory;
+        BertConfig config = checkpoint.Config;
+        if (config.Architectures is { Count: > 0 } architectures && architectures.Any(a => a.Contains("TokenClassification", StringComparison.Ordinal)))
+        {
+            // Another task's head has the same names and would be taken silently; it is dropped (and reported) instead.
+            TrainingLog.ForeignHeadDropped(logger, directory, architectures[0]);
+            checkpoint.Drop(HeadWeight);
+            checkpoint.Drop(HeadBias);
+            config = config with { Id2Label = null, Label2Id = null };
+        }
+
+        bool hasHead = checkpoint.State.ContainsKey(HeadWeight);
+        int headRows = hasHead ? (int)checkpoint.State[HeadWeight].shape[0] : 0;
+        IReadOnlyList<string> chosen = ChooseLabels(directory, config, labels, hasHead, headRows, options.IgnoreMismatchedSizes);
+        if (hasHead && headRows != chosen.Count)
+        {
+            // Only reached with IgnoreMismatchedSizes: the old head is dropped and a new one initialised.
+            TrainingLog.HeadReplaced(logger, directory, headRows, chosen.Count);
+            checkpoint.Drop(HeadWeight);
+            checkpoint.Drop(HeadBias);
+        }
+
+        ProblemType problemType = options.ProblemType ?? ProblemTypes.FromConfigString(config.ProblemType, chosen.Count);
+        PoolingStrategy pooling = options.Pooling ?? DefaultPooling(directory, config, checkpoint.HasPooler);
+        var encoder = new BertModel(config, addPoolingLayer: checkpoint.HasPooler || pooling == PoolingStrategy.Pooler);
+        var model = new BertForSequenceClassification(encoder, chosen, problemType, pooling);
+        try
+        {
+            if (options.Seed is int seed)
+            {
+                model.classifier.ResetParameters(config.InitializerRange, seed);
+            }
+
+            model.LoadReport = checkpoint.LoadInto(model, BertModel.BasePrefix, expectedMissing: [HeadWeight, HeadBias], strict: false, options.AllowMissingWeights, logger);
+            if (options.Device is Device device)
+            {
+                model.to(device);
+            }
+
+            model.eval();
+            return model;
+        }
+        catch
+        {
+            model.Dispose();
+            throw;
+        }
+    }
+
+    /// <summary>Loads a classifier with the encoder's load options (device, dtype, logging, attention kernel); see the other overload.</summary>
+    /// <inheritdoc cref="FromPretrained(string, IReadOnlyList{string}?, ClassifierLoadOptions?)"/>
+    public static BertForSequenceClassification FromPretrained(string directoryOrModelId, IReadOnlyList<string>? labels, BertLoadOptions options)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        BertForSequenceClassification model = FromPretrained(directoryOrModelId, labels, new ClassifierLoadOptions
+        {
+            Device = options.Device,
+            LoggerFactory = options.LoggerFactory,
+            AttentionImplementation = options.AttentionImplementation,
+            AllowMissingWeights = options.AllowMissingWeights,
+        });
+        if (options.DType is ScalarType dtype)
+        {
+            model.to(dtype);
+        }
+
+        return model;
+    }
+
+    /// <summary>
+    /// Writes the model as a Hugging Face directory that <see cref="FromPretrained(string, IReadOnlyList{string}?, ClassifierLoadOptions?)"/>,
+    /// <see cref="TextClassifier"/> and Python load: <c>config.json</c> (with <c>architectures</c>, <c>id2label</c>,
+    /// <c>label2id</c>, <c>problem_type</c>) and <c>model.safetensors</c> (<c>bert.*</c>, <c>classifier.*</c>); with mean or
+    /// [CLS] pooling also the Python code Hugging Face needs to compute the same thing (see <see cref="Config"/>).
+    /// </summary>
+    /// <remarks>
+    /// Saving is additive and atomic, as Hugging Face's <c>save_pretrained</c>: only these files (and weight files they
+    /// supersede) change, anything else in the folder is left alone, and the previous model stays loadable until the new one
+    /// is complete.
+    /// </remarks>
+    /// <param name="directory">The target folder; created when missing.</param>
+    /// <param name="tokenizer">Also writes the tokenizer files, so the folder is self-contained for <see cref="TextClassifier"/>.</param>
+    /// <exception cref="UnauthorizedAccessException">The folder cannot be written; the message names it.</exception>
+    public override void SavePretrained(string directory, BertTokenizer? tokenizer = null)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(directory);
+        using var scope = NewDisposeScope();
+        var writer = new ModelFolderWriter(directory);
+        CheckpointFiles.AddWeights(writer, directory, state_dict());
+        BertConfig config = Config;
+        writer.AddText("config.json", config.ToJson());
+        PythonInterop.AddModules(writer, needed: config.ModelType == PythonInterop.ModelType);
+        tokenizer?.AddFilesTo(writer);
+        writer.Commit();
+    }
+
+    // A config that names its pooling wins; a sentence-transformers folder says how its encoder was trained to be read; a
+    // checkpoint with a pooler gets the pooler (Hugging Face's behaviour); without one, mean pooling.
+    private static PoolingStrategy DefaultPooling(string directory, BertConfig config, bool hasPooler) =>
+        PoolingNamedIn(config)
+        ?? SentenceTransformersFolder.Read(directory)?.Pooling
+        ?? (hasPooler ? PoolingStrategy.Pooler : PoolingStrategy.Mean);
+
+    private static IReadOnlyList<string> ChooseLabels(string directory, BertConfig config, IReadOnlyList<string>? labels, bool hasHead, int headRows, bool ignoreMismatchedSizes)
+    {
+        if (labels is null)
+        {
+            if (config.Id2Label is { Count: > 0 })
+            {
+                IReadOnlyList<string> fromConfig = LabelsFromConfig(config);
+                if (hasHead && headRows != fromConfig.Count)
+                {
+                    throw new InvalidDataException($"'{directory}': config.json names {fromConfig.Count} labels but the classifier weight has {headRows} rows.");
+                }
+
+                return fromConfig;
+            }
+
+            if (hasHead)
+            {
+                return [.. Enumerable.Range(0, headRows).Select(i => $"LABEL_{i}")];
+            }
+
+            throw new ArgumentException($"'{directory}' is a base checkpoint (no classification head, no id2label): pass the labels of your task, for example [\"negative\", \"positive\"].", nameof(labels));
+        }
+
+        if (hasHead && headRows != labels.Count && !ignoreMismatchedSizes)
+        {
+            string had = config.Id2Label is { Count: > 0 } ? string.Join(", ", LabelsFromConfig(config)) : $"{headRows} unnamed";
+            throw new InvalidOperationException(
+                $"'{directory}' holds a classification head for {headRows} labels ({had}) but {labels.Count} labels were given ({string.Join(", ", labels)}). " +
+                "Pass labels that match, or set ClassifierLoadOptions.IgnoreMismatchedSizes = true to replace the head with a new, untrained one.");
+        }
+
+        return labels;
+    }
+}

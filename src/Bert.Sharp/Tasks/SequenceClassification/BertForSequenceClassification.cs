@@ -1,0 +1,248 @@
+using System.Text.Json;
+using Bert.Sharp.Training;
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace Bert.Sharp;
+
+/// <summary>
+/// A BERT encoder with a <see cref="ClassificationHead"/> on top, as Hugging Face's <c>BertForSequenceClassification</c>:
+/// the same parameter names (<c>bert.*</c>, <c>classifier.weight</c>, <c>classifier.bias</c>), the same losses per
+/// <see cref="ProblemType"/> and the same <c>config.json</c> keys (<c>id2label</c>, <c>label2id</c>, <c>problem_type</c>).
+/// </summary>
+/// <remarks>
+/// Load one with <c>FromPretrained</c> (a base checkpoint gets a new head for your labels; a fine-tuned one keeps its
+/// head), train it with <see cref="FineTuner"/>, save it with <c>SavePretrained</c>, and serve it with
+/// <see cref="TextClassifier"/>. To wrap an encoder you already hold, use the constructor.
+/// </remarks>
+public sealed partial class BertForSequenceClassification : BertTaskModel
+{
+    /// <summary>
+    /// The <c>config.json</c> key that records a pooling other than the pooler (<c>mean</c> or <c>cls</c>); ModernBERT's name
+    /// for the same setting. Folders that carry it are saved as <c>model_type</c> <c>bert_sharp</c> with their own Python
+    /// code, because Hugging Face's <c>BertForSequenceClassification</c> always pools with the pooler.
+    /// </summary>
+    public const string PoolingConfigKey = "classifier_pooling";
+
+    /// <summary>The key older Bert.Sharp versions wrote for <see cref="PoolingConfigKey"/>; still read.</summary>
+    internal const string LegacyPoolingConfigKey = "bert_sharp_pooling";
+
+#pragma warning disable IDE1006, SA1300 // Field names are Hugging Face checkpoint keys.
+    private readonly ClassificationHead classifier;
+#pragma warning restore IDE1006, SA1300
+
+    /// <summary>Puts a new, freshly initialised head for <paramref name="labels"/> on <paramref name="encoder"/>.</summary>
+    /// <param name="encoder">The (usually pretrained) encoder; owned by the new model from now on.</param>
+    /// <param name="labels">Class names in class-index order. For regression, the names of the outputs (usually one).</param>
+    /// <param name="problemType">What is predicted; decides the loss.</param>
+    /// <param name="pooling">How the head pools; <c>null</c> takes the encoder's pooler when it has one, else mean pooling.</param>
+    /// <exception cref="ArgumentException">No labels, duplicate labels, or pooler pooling without a pooler.</exception>
+    public BertForSequenceClassification(BertModel encoder, IReadOnlyList<string> labels, ProblemType problemType = ProblemType.SingleLabelClassification, PoolingStrategy? pooling = null)
+        : base(nameof(BertForSequenceClassification), encoder)
+    {
+        ArgumentNullException.ThrowIfNull(labels);
+        ValidateLabels(labels, problemType);
+        PoolingStrategy chosen = pooling ?? (encoder.Pooler is null ? PoolingStrategy.Mean : PoolingStrategy.Pooler);
+        if (chosen == PoolingStrategy.Pooler && encoder.Pooler is null)
+        {
+            throw new ArgumentException("Pooler pooling needs an encoder with a pooler; this one was built without. Use PoolingStrategy.Mean or Cls.", nameof(pooling));
+        }
+
+        BertConfig config = encoder.Config;
+        classifier = new ClassificationHead(config.HiddenSize, labels.Count, config.ClassifierDropout ?? config.HiddenDropoutProb, chosen, config.InitializerRange);
+        classifier.to(encoder.Device);
+        Labels = [.. labels];
+        ProblemType = problemType;
+        RegisterComponents();
+    }
+
+    /// <summary>Builds an untrained model (random encoder and head) of <paramref name="config"/>; for tests and training from scratch.</summary>
+    /// <param name="config">The encoder's architecture.</param>
+    /// <param name="labels">Class names in class-index order; <c>null</c> reads them from <c>config.Id2Label</c> (or LABEL_0, LABEL_1).</param>
+    /// <param name="problemType">What is predicted; <c>null</c> reads <c>config.ProblemType</c>.</param>
+    /// <param name="pooling">How the head pools; <c>null</c> reads the config, defaulting to the pooler.</param>
+    public BertForSequenceClassification(BertConfig config, IReadOnlyList<string>? labels = null, ProblemType? problemType = null, PoolingStrategy? pooling = null)
+        : this(
+            new BertModel(config ?? throw new ArgumentNullException(nameof(config)), addPoolingLayer: (pooling ?? PoolingFromConfig(config)) == PoolingStrategy.Pooler),
+            labels ?? LabelsFromConfig(config),
+            problemType ?? ProblemTypes.FromConfigString(config.ProblemType, (labels ?? LabelsFromConfig(config)).Count),
+            pooling ?? PoolingFromConfig(config))
+    {
+    }
+
+    /// <summary>The head (<c>classifier.*</c>).</summary>
+    public ClassificationHead Head => classifier;
+
+    /// <summary>Class names in class-index order (<c>id2label</c>).</summary>
+    public IReadOnlyList<string> Labels { get; }
+
+    /// <summary>What the model predicts; decides the loss.</summary>
+    public ProblemType ProblemType { get; }
+
+    /// <summary>Number of outputs.</summary>
+    public int NumLabels => Labels.Count;
+
+    /// <summary>
+    /// The configuration to save: the encoder's config with <c>architectures</c>, <c>id2label</c>, <c>label2id</c> and
+    /// <c>problem_type</c> of this model. With the pooler it is Hugging Face's <c>BertForSequenceClassification</c>; with mean
+    /// or [CLS] pooling it is <c>BertSharpForSequenceClassification</c> (<c>model_type</c> <c>bert_sharp</c>, <see cref="PoolingConfigKey"/>,
+    /// and an <c>auto_map</c> to the Python code saved beside it), so Python computes the same numbers or refuses.
+    /// </summary>
+    public BertConfig Config
+    {
+        get
+        {
+            var extension = Bert.Config.ExtensionData is null ? new Dictionary<string, JsonElement>() : new Dictionary<string, JsonElement>(Bert.Config.ExtensionData);
+            extension.Remove(PoolingConfigKey);
+            extension.Remove(LegacyPoolingConfigKey);
+            extension.Remove(PythonInterop.AutoMapKey);
+            bool custom = classifier.Pooling != PoolingStrategy.Pooler;
+            if (custom)
+            {
+                extension[PoolingConfigKey] = JsonSerializer.SerializeToElement(classifier.Pooling.ToString().ToLowerInvariant());
+                extension[PythonInterop.AutoMapKey] = PythonInterop.AutoMap("AutoModelForSequenceClassification", PythonInterop.SequenceClassificationClass);
+            }
+
+            return Bert.Config with
+            {
+                ModelType = custom ? PythonInterop.ModelType : "bert",
+                Architectures = [custom ? PythonInterop.SequenceClassificationClass : "BertForSequenceClassification"],
+                Id2Label = Labels.Select((l, i) => (l, i)).ToDictionary(x => x.i, x => x.l),
+                Label2Id = Labels.Select((l, i) => (l, i)).ToDictionary(x => x.l, x => x.i, StringComparer.Ordinal),
+                ProblemType = ProblemType.ToConfigString(),
+                ExtensionData = extension.Count == 0 ? null : extension,
+            };
+        }
+    }
+
+    /// <inheritdoc />
+    private protected override nn.Module HeadModule => classifier;
+
+    /// <inheritdoc />
+    private protected override bool UsesPooler => classifier.Pooling == PoolingStrategy.Pooler;
+
+    /// <summary>The class index of <paramref name="label"/>.</summary>
+    /// <exception cref="KeyNotFoundException">The label is not one of <see cref="Labels"/>; the message lists them.</exception>
+    public int LabelId(string label)
+    {
+        ArgumentNullException.ThrowIfNull(label);
+        for (int i = 0; i < Labels.Count; i++)
+        {
+            if (string.Equals(Labels[i], label, StringComparison.Ordinal))
+            {
+                return i;
+            }
+        }
+
+        throw new KeyNotFoundException($"Label '{label}' is not one of the model's labels ({string.Join(", ", Labels.Select(l => $"'{l}'"))}).");
+    }
+
+    /// <summary>
+    /// Classifies a batch; with <paramref name="labels"/> also computes the loss. Run it under <c>torch.no_grad()</c>
+    /// with <c>eval()</c> for inference.
+    /// </summary>
+    /// <param name="inputIds">Token ids [batch, seq], int64.</param>
+    /// <param name="attentionMask">1 for real tokens, 0 for padding; <c>null</c> when nothing is padded.</param>
+    /// <param name="tokenTypeIds">Segment ids; <c>null</c> for all zeros.</param>
+    /// <param name="labels">Class ids [batch] (int64) for single-label, multi-hot [batch, labels] (float) for multi-label, targets [batch] or [batch, labels] (float) for regression.</param>
+    public SequenceClassifierOutput Forward(Tensor inputIds, Tensor? attentionMask = null, Tensor? tokenTypeIds = null, Tensor? labels = null)
+    {
+        using var scope = NewDisposeScope();
+        Tensor logits = Logits(inputIds, attentionMask, tokenTypeIds);
+        Tensor? loss = labels is null ? null : ComputeLoss(logits, labels);
+        return new SequenceClassifierOutput(logits.MoveToOuterDisposeScope(), loss?.MoveToOuterDisposeScope());
+    }
+
+    /// <summary>The loss of <paramref name="logits"/> against <paramref name="labels"/> for this model's <see cref="ProblemType"/>: cross-entropy, BCE with logits, or MSE.</summary>
+    public Tensor ComputeLoss(Tensor logits, Tensor labels)
+    {
+        ArgumentNullException.ThrowIfNull(logits);
+        ArgumentNullException.ThrowIfNull(labels);
+        using var scope = NewDisposeScope();
+        Tensor target = labels.device == logits.device ? labels : labels.to(logits.device);
+        Tensor loss = ProblemType switch
+        {
+            ProblemType.SingleLabelClassification => nn.functional.cross_entropy(logits.view(-1, NumLabels), target.to(ScalarType.Int64).view(-1)),
+            ProblemType.MultiLabelClassification => nn.functional.binary_cross_entropy_with_logits(logits, target.to(logits.dtype)),
+            _ => NumLabels == 1
+                ? nn.functional.mse_loss(logits.squeeze(-1), target.to(logits.dtype).view(-1))
+                : nn.functional.mse_loss(logits, target.to(logits.dtype)),
+        };
+        return loss.MoveToOuterDisposeScope();
+    }
+
+    /// <summary>The head's input: the pooled vector of each text [batch, hidden] (the one forward path, then pooling).</summary>
+    internal Tensor Features(Tensor inputIds, Tensor? attentionMask, Tensor? tokenTypeIds)
+    {
+        using var scope = NewDisposeScope();
+        using BertModelOutput encoded = Bert.Forward(inputIds, attentionMask, tokenTypeIds);
+        return classifier.Pool(encoded.LastHiddenState, encoded.PooledOutput, attentionMask?.to(Device)).MoveToOuterDisposeScope();
+    }
+
+    /// <summary>Logits [batch, labels]: features, then the head.</summary>
+    internal Tensor Logits(Tensor inputIds, Tensor? attentionMask, Tensor? tokenTypeIds)
+    {
+        using var scope = NewDisposeScope();
+        return classifier.call(Features(inputIds, attentionMask, tokenTypeIds)).MoveToOuterDisposeScope();
+    }
+
+    /// <inheritdoc />
+    internal override TrainingTask CreateTask(ITextEncoder encoder, BertTokenizer? tokenizer, FineTuningOptions options) => new SequenceClassificationTask(this, encoder, tokenizer);
+
+    internal static IReadOnlyList<string> LabelsFromConfig(BertConfig config)
+    {
+        if (config.Id2Label is { Count: > 0 } map)
+        {
+            return [.. Enumerable.Range(0, map.Count).Select(i => map[i])];
+        }
+
+        return config.ProblemType == "regression" ? ["LABEL_0"] : ["LABEL_0", "LABEL_1"];
+    }
+
+    /// <summary>The pooling a config names (<see cref="PoolingConfigKey"/>, or the legacy key), or <c>null</c> when it names none.</summary>
+    internal static PoolingStrategy? PoolingNamedIn(BertConfig config)
+    {
+        foreach (string key in new[] { PoolingConfigKey, LegacyPoolingConfigKey })
+        {
+            if (config.ExtensionData is not null && config.ExtensionData.TryGetValue(key, out JsonElement value) && value.ValueKind == JsonValueKind.String)
+            {
+                return Enum.TryParse(value.GetString(), ignoreCase: true, out PoolingStrategy pooling) && Enum.IsDefined(pooling)
+                    ? pooling
+                    : throw new InvalidDataException($"config.json key '{key}' is '{value.GetString()}'; expected pooler, mean or cls.");
+            }
+        }
+
+        return null;
+    }
+
+    internal static PoolingStrategy PoolingFromConfig(BertConfig config) => PoolingNamedIn(config) ?? PoolingStrategy.Pooler;
+
+    private static void ValidateLabels(IReadOnlyList<string> labels, ProblemType problemType)
+    {
+        if (labels.Count == 0)
+        {
+            throw new ArgumentException(problemType == ProblemType.Regression
+                ? "A regression head needs at least one output name (for example [\"score\"])."
+                : "A classification head needs at least one label.", nameof(labels));
+        }
+
+        var seen = new HashSet<string>(StringComparer.Ordinal);
+        foreach (string label in labels)
+        {
+            if (label is null)
+            {
+                throw new ArgumentException("Labels must not be null.", nameof(labels));
+            }
+
+            if (!seen.Add(label))
+            {
+                throw new ArgumentException($"Label '{label}' appears twice; labels must be distinct.", nameof(labels));
+            }
+        }
+
+        if (problemType == ProblemType.SingleLabelClassification && labels.Count < 2)
+        {
+            throw new ArgumentException($"Single-label classification needs at least two labels, got {labels.Count} ('{labels[0]}').", nameof(labels));
+        }
+    }
+}

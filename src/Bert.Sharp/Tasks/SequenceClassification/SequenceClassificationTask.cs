@@ -1,0 +1,121 @@
+using Bert.Sharp.Training;
+using Microsoft.Extensions.Logging;
+using static TorchSharp.torch;
+
+namespace Bert.Sharp;
+
+/// <summary>
+/// Sequence classification as a training task: labelled texts (or pairs) in, the pooled head's logits and the problem type's
+/// loss out; single-label, multi-label and regression metrics.
+/// </summary>
+internal sealed class SequenceClassificationTask(BertForSequenceClassification model, ITextEncoder encoder, BertTokenizer? tokenizer)
+    : TrainingTask<LabeledExample>
+{
+    public override BertTaskModel Model => model;
+
+    public override int PadTokenId => encoder.PadTokenId;
+
+    public override int ModelMaxLength => Math.Min(model.Bert.Config.MaxPositionEmbeddings, encoder.ModelMaxLength);
+
+    public override BertTokenizer? Tokenizer => tokenizer;
+
+    public override void Validate(FineTuningOptions options)
+    {
+        if (options.MetricForBestModel != BestModelMetric.Loss && model.ProblemType == ProblemType.Regression)
+        {
+            throw new ArgumentException($"MetricForBestModel = {options.MetricForBestModel} needs a classification model; use Loss for regression.");
+        }
+
+        if (options.MetricForBestModel == BestModelMetric.EntityF1)
+        {
+            throw new ArgumentException("MetricForBestModel = EntityF1 is a token-classification metric; use Loss, Accuracy or MacroF1 for sequence classification.");
+        }
+    }
+
+    public override TaskDataset Encode(IReadOnlyList<LabeledExample> examples, string setName, int maxLength, ILogger logger) =>
+        ClassificationDataset.Create(examples, encoder, model, maxLength, setName, logger);
+
+    public override BatchResult Forward(TaskDataset data, int[] batch, FeatureCache? cache)
+    {
+        var set = (ClassificationDataset)data;
+        Tensor logits;
+        if (cache is null)
+        {
+            (Tensor ids, Tensor mask, Tensor types) = Batching.Collate(set.Inputs, batch, PadTokenId, model.Device);
+            logits = model.Logits(ids, mask, types);
+        }
+        else
+        {
+            logits = model.Head.call(cache.Gather(batch, model.Device));
+        }
+
+        return new BatchResult(model.ComputeLoss(logits, Labels(set, batch)), logits);
+    }
+
+    public override Tensor Features(TaskDataset data, int[] batch)
+    {
+        var set = (ClassificationDataset)data;
+        (Tensor ids, Tensor mask, Tensor types) = Batching.Collate(set.Inputs, batch, PadTokenId, model.Device);
+        return model.Features(ids, mask, types);
+    }
+
+    public override EvaluationAccumulator StartEvaluation(TaskDataset data) => new Accumulator(model, (ClassificationDataset)data);
+
+    // The labels of a batch as the model's loss wants them.
+    private Tensor Labels(ClassificationDataset set, int[] batch)
+    {
+        if (model.ProblemType == ProblemType.SingleLabelClassification)
+        {
+            return tensor(batch.Select(i => (long)set.ClassIds[i]).ToArray()).to(model.Device);
+        }
+
+        float[] flat = [.. batch.SelectMany(i => set.Targets[i])];
+        Tensor labels = tensor(flat, [batch.Length, model.NumLabels]);
+        return (model.ProblemType == ProblemType.Regression && model.NumLabels == 1 ? labels.view(-1) : labels).to(model.Device);
+    }
+
+    private sealed class Accumulator(BertForSequenceClassification model, ClassificationDataset set) : EvaluationAccumulator
+    {
+        private readonly float[][] outputs = new float[set.Count][];
+
+        public override void Add(int[] batch, Tensor logits)
+        {
+            int k = model.NumLabels;
+            float[] flat = logits.to(ScalarType.Float32).cpu().data<float>().ToArray();
+            for (int r = 0; r < batch.Length; r++)
+            {
+                outputs[batch[r]] = flat[(r * k)..((r + 1) * k)];
+            }
+        }
+
+        public override EvaluationReport Finish(double meanLoss)
+        {
+            switch (model.ProblemType)
+            {
+                case ProblemType.SingleLabelClassification:
+                    int[] predicted = [.. outputs.Select(ArgMax)];
+                    return ClassificationMetrics.SingleLabel(model.Labels, set.ClassIds, predicted, meanLoss);
+                case ProblemType.MultiLabelClassification:
+                    bool[][] actualSets = [.. set.Targets.Select(t => t.Select(v => v > 0.5f).ToArray())];
+                    bool[][] predictedSets = [.. outputs.Select(o => o.Select(v => v > 0f).ToArray())];
+                    return ClassificationMetrics.MultiLabel(model.Labels, actualSets, predictedSets, meanLoss);
+                default:
+                    return ClassificationMetrics.Regression(model.Labels, set.Targets, outputs, meanLoss);
+            }
+        }
+
+        private static int ArgMax(float[] values)
+        {
+            int best = 0;
+            for (int i = 1; i < values.Length; i++)
+            {
+                if (values[i] > values[best])
+                {
+                    best = i;
+                }
+            }
+
+            return best;
+        }
+    }
+}

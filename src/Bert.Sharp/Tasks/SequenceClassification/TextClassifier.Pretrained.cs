@@ -1,0 +1,48 @@
+using Bert.Sharp.Training;
+
+namespace Bert.Sharp;
+
+// Loading a classifier for serving.
+public sealed partial class TextClassifier
+{
+    /// <summary>
+    /// Loads a fine-tuned classifier folder (config, weights and tokenizer files), as written by
+    /// <see cref="BertForSequenceClassification.SavePretrained"/> with a tokenizer, by <see cref="FineTuner"/>, or by
+    /// Hugging Face's <c>save_pretrained</c>.
+    /// </summary>
+    /// <param name="directory">The model folder, or a hub model id.</param>
+    /// <param name="options">Device, limits, logging.</param>
+    /// <exception cref="FileNotFoundException">No config, weights or tokenizer files.</exception>
+    /// <exception cref="InvalidDataException">The folder holds a base model without a trained classification head, or a damaged file.</exception>
+    public static TextClassifier FromPretrained(string directory, TextClassifierOptions? options = null)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(directory);
+        options ??= new TextClassifierOptions();
+        options.Validate();
+        string resolved = PretrainedResolver.ResolveDirectory(directory);
+        BertTokenizer tokenizer = BertTokenizer.FromPretrained(resolved);
+        BertForSequenceClassification model;
+        try
+        {
+            model = BertForSequenceClassification.FromPretrained(resolved, null, new ClassifierLoadOptions
+            {
+                Device = options.Device,
+                LoggerFactory = options.LoggerFactory,
+                AttentionImplementation = options.AttentionImplementation,
+            });
+        }
+        catch (ArgumentException e)
+        {
+            throw new InvalidDataException($"'{resolved}' is not a trained classifier: {e.Message}", e);
+        }
+
+        if (model.NewlyInitializedKeys.Count > 0)
+        {
+            string missing = string.Join(", ", model.NewlyInitializedKeys);
+            model.Dispose();
+            throw new InvalidDataException($"'{resolved}' is not a trained classifier: {missing} are missing from its weights. Fine-tune it first (FineTuner) or load a fine-tuned folder.");
+        }
+
+        return new TextClassifier(model, new TokenizerTextEncoder(tokenizer), options);
+    }
+}

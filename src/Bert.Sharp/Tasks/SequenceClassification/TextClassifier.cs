@@ -1,0 +1,132 @@
+using Bert.Sharp.Serving;
+using Bert.Sharp.Training;
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace Bert.Sharp;
+
+/// <summary>
+/// Serves a trained classifier: text in, label and probabilities out. Load the folder written by
+/// <see cref="BertForSequenceClassification.SavePretrained"/> or by <see cref="FineTuner"/> (<c>best</c>, <c>checkpoint-N</c>).
+/// </summary>
+/// <remarks>
+/// Safe to call from several threads at once: prediction only reads the weights, runs without autograd and in evaluation
+/// mode, and every call uses its own dispose scope; <see cref="Dispose"/> waits for calls in flight and later calls get an
+/// <see cref="ObjectDisposedException"/>. Empty texts are classified as <c>[CLS] [SEP]</c>; texts longer than the model's
+/// maximum are truncated. Batches run length-grouped and, where padding is heavy, unpadded.
+/// </remarks>
+public sealed partial class TextClassifier : ITextClassifier
+{
+    private readonly BertForSequenceClassification model;
+    private readonly ITextEncoder encoder;
+    private readonly int maxLength;
+    private readonly int batchSize;
+    private readonly UsageGuard guard = new(nameof(TextClassifier));
+
+    internal TextClassifier(BertForSequenceClassification model, ITextEncoder encoder, TextClassifierOptions options)
+    {
+        ArgumentNullException.ThrowIfNull(model);
+        ArgumentNullException.ThrowIfNull(encoder);
+        this.model = model;
+        this.encoder = encoder;
+        maxLength = Math.Min(options.MaxSequenceLength ?? int.MaxValue, Math.Min(model.Bert.Config.MaxPositionEmbeddings, encoder.ModelMaxLength));
+        batchSize = options.BatchSize;
+        model.eval();
+    }
+
+    /// <summary>The labels the classifier chooses from, in class-index order.</summary>
+    public IReadOnlyList<string> Labels => model.Labels;
+
+    /// <summary>The underlying model (do not dispose it; dispose the classifier).</summary>
+    public BertForSequenceClassification Model => model;
+
+    /// <summary>Classifies one text (or text pair).</summary>
+    /// <exception cref="ObjectDisposedException">The classifier was disposed.</exception>
+    public Prediction Predict(string text, string? textPair = null)
+    {
+        ArgumentNullException.ThrowIfNull(text);
+        using UsageGuard.Lease lease = guard.Enter();
+        return Run(encoder.Encode([text], textPair is null ? null : [textPair], maxLength))[0];
+    }
+
+    /// <summary>Classifies many texts, <see cref="TextClassifierOptions.BatchSize"/> at a time (similar lengths batched together); results are in input order.</summary>
+    /// <exception cref="ArgumentException">A text is null; the message gives its index.</exception>
+    /// <exception cref="ObjectDisposedException">The classifier was disposed.</exception>
+    public IReadOnlyList<Prediction> PredictBatch(IReadOnlyList<string> texts)
+    {
+        ArgumentNullException.ThrowIfNull(texts);
+        for (int i = 0; i < texts.Count; i++)
+        {
+            if (texts[i] is null)
+            {
+                throw new ArgumentException($"Text #{i} is null.", nameof(texts));
+            }
+        }
+
+        using UsageGuard.Lease lease = guard.Enter();
+        var results = new Prediction[texts.Count];
+        IReadOnlyList<EncodedText> encoded = texts.Count == 0 ? [] : encoder.Encode(texts, null, maxLength);
+        int[] lengths = [.. encoded.Select(e => e.InputIds.Length)];
+        foreach (int[] batch in Batching.EvaluationBatches(lengths, batchSize))
+        {
+            List<Prediction> predictions = Run([.. batch.Select(i => encoded[i])]);
+            for (int r = 0; r < batch.Length; r++)
+            {
+                results[batch[r]] = predictions[r];
+            }
+        }
+
+        return results;
+    }
+
+    /// <inheritdoc />
+    public Task<Prediction> PredictAsync(string text, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(text);
+        return Task.Run(() => Predict(text), cancellationToken);
+    }
+
+    /// <inheritdoc />
+    public Task<IReadOnlyList<Prediction>> PredictBatchAsync(IReadOnlyList<string> texts, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(texts);
+        return Task.Run(() => PredictBatch(texts), cancellationToken);
+    }
+
+    /// <summary>Frees the weights once the predictions in flight have finished.</summary>
+    public void Dispose()
+    {
+        if (guard.BeginDispose())
+        {
+            model.Dispose();
+        }
+    }
+
+    private List<Prediction> Run(IReadOnlyList<EncodedText> encoded)
+    {
+        int[] indices = [.. Enumerable.Range(0, encoded.Count)];
+        float[] flat;
+        using (no_grad())
+        using (var scope = NewDisposeScope())
+        {
+            (Tensor ids, Tensor mask, Tensor types) = Batching.Collate(encoded, indices, encoder.PadTokenId, model.Device);
+            Tensor logits = model.Logits(ids, mask, types);
+            Tensor scores = model.ProblemType switch
+            {
+                ProblemType.SingleLabelClassification => logits.softmax(-1),
+                ProblemType.MultiLabelClassification => logits.sigmoid(),
+                _ => logits,
+            };
+            flat = scores.to(ScalarType.Float32).cpu().data<float>().ToArray();
+        }
+
+        int k = model.NumLabels;
+        var predictions = new List<Prediction>(encoded.Count);
+        for (int r = 0; r < encoded.Count; r++)
+        {
+            predictions.Add(Prediction.FromScores(model.Labels, model.ProblemType, flat.AsSpan(r * k, k)));
+        }
+
+        return predictions;
+    }
+}

@@ -1,0 +1,107 @@
+using Bert.Sharp.Checkpoints;
+using Bert.Sharp.IO;
+using Bert.Sharp.Training;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace Bert.Sharp;
+
+// Loading from and saving to Hugging Face model directories.
+public sealed partial class BertForTokenClassification
+{
+    private const string HeadWeight = "classifier.weight";
+    private const string HeadBias = "classifier.bias";
+
+    /// <summary>What loading matched: the new head's keys on a base checkpoint, a base checkpoint's pooler (unused here), and so on. <c>null</c> for a model built in code.</summary>
+    public LoadReport? LoadReport { get; private set; }
+
+    /// <summary>
+    /// Loads a token classifier from a Hugging Face directory (or hub id). A base checkpoint gets a new head for
+    /// <paramref name="labels"/> (reported in <see cref="LoadReport"/> and logged); a fine-tuned token classifier keeps its
+    /// head and tags. Every encoder weight must be in the checkpoint, with the right shape. Returned in evaluation mode.
+    /// </summary>
+    /// <param name="directoryOrModelId">A local model directory or a hub model id.</param>
+    /// <param name="labels">The tags in class-index order; required for a base checkpoint, <c>null</c> keeps a fine-tuned one's.</param>
+    /// <param name="options">Device, logging, the new head's seed (<see cref="ClassifierLoadOptions.ProblemType"/> and <see cref="ClassifierLoadOptions.Pooling"/> do not apply).</param>
+    /// <exception cref="ArgumentException">A base checkpoint and no labels.</exception>
+    /// <exception cref="InvalidOperationException">The checkpoint's head has another number of tags and <see cref="ClassifierLoadOptions.IgnoreMismatchedSizes"/> is off.</exception>
+    /// <exception cref="InvalidDataException">A file is malformed, the config is not a BERT, or an encoder weight is missing or mis-shaped.</exception>
+    public static BertForTokenClassification FromPretrained(string directoryOrModelId, IReadOnlyList<string>? labels = null, ClassifierLoadOptions? options = null)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(directoryOrModelId);
+        options ??= new ClassifierLoadOptions();
+        ILogger logger = options.LoggerFactory?.CreateLogger<BertForTokenClassification>() ?? NullLogger<BertForTokenClassification>.Instance;
+        using PretrainedCheckpoint checkpoint = PretrainedCheckpoint.Open(directoryOrModelId, options.AttentionImplementation, logger);
+        string directory = checkpoint.Directory;
+        BertConfig config = checkpoint.Config;
+        bool ownTask = config.Architectures is { Count: > 0 } a && a.Contains("BertForTokenClassification", StringComparer.Ordinal);
+        if (!ownTask && checkpoint.State.ContainsKey(HeadWeight))
+        {
+            // A sequence classifier's head has the same names and would be taken silently; it is dropped (and reported) instead.
+            TrainingLog.ForeignHeadDropped(logger, directory, config.Architectures is { Count: > 0 } named ? named[0] : "task");
+            checkpoint.Drop(HeadWeight);
+            checkpoint.Drop(HeadBias);
+        }
+
+        bool hasHead = checkpoint.State.ContainsKey(HeadWeight);
+        int headRows = hasHead ? (int)checkpoint.State[HeadWeight].shape[0] : 0;
+        IReadOnlyList<string> chosen = labels
+            ?? (ownTask && config.Id2Label is { Count: > 0 } ? BertForSequenceClassification.LabelsFromConfig(config) : null)
+            ?? throw new ArgumentException($"'{directory}' is not a token classifier (no tagging head): pass the tags of your task, for example [\"O\", \"B-PER\", \"I-PER\"].", nameof(labels));
+        if (hasHead && headRows != chosen.Count)
+        {
+            if (!options.IgnoreMismatchedSizes)
+            {
+                throw new InvalidOperationException(
+                    $"'{directory}' holds a tagging head for {headRows} tags but {chosen.Count} were given ({string.Join(", ", chosen)}). " +
+                    "Pass tags that match, or set ClassifierLoadOptions.IgnoreMismatchedSizes = true to replace the head with a new, untrained one.");
+            }
+
+            TrainingLog.HeadReplaced(logger, directory, headRows, chosen.Count);
+            checkpoint.Drop(HeadWeight);
+            checkpoint.Drop(HeadBias);
+        }
+
+        var model = new BertForTokenClassification(new BertModel(config, addPoolingLayer: false), chosen);
+        try
+        {
+            if (options.Seed is int seed)
+            {
+                model.classifier.ResetParameters(config.InitializerRange, seed);
+            }
+
+            model.LoadReport = checkpoint.LoadInto(model, BertModel.BasePrefix, expectedMissing: [HeadWeight, HeadBias], strict: false, options.AllowMissingWeights, logger);
+            if (options.Device is Device device)
+            {
+                model.to(device);
+            }
+
+            model.eval();
+            return model;
+        }
+        catch
+        {
+            model.Dispose();
+            throw;
+        }
+    }
+
+    /// <summary>
+    /// Writes the model as a Hugging Face <c>BertForTokenClassification</c> directory (<c>config.json</c>,
+    /// <c>model.safetensors</c>, and the tokenizer files when given) that Python's <c>AutoModelForTokenClassification</c>
+    /// and <see cref="TokenClassifier"/> load. Additive and atomic: other files in the folder are left alone.
+    /// </summary>
+    public override void SavePretrained(string directory, BertTokenizer? tokenizer = null)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(directory);
+        using var scope = NewDisposeScope();
+        var writer = new ModelFolderWriter(directory);
+        CheckpointFiles.AddWeights(writer, directory, state_dict());
+        writer.AddText("config.json", Config.ToJson());
+        PythonInterop.AddModules(writer, needed: false);
+        tokenizer?.AddFilesTo(writer);
+        writer.Commit();
+    }
+}

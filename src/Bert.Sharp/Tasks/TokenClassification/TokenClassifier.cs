@@ -1,0 +1,185 @@
+using Bert.Sharp.Serving;
+using Bert.Sharp.TokenClassification;
+using Bert.Sharp.Training;
+using Microsoft.Extensions.Logging;
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace Bert.Sharp;
+
+/// <summary>
+/// Serves a trained token classifier: text in, entities out — each with its type (<see cref="Entity.Group"/>), its characters
+/// and their offsets in the input, and a score — grouped as Hugging Face's token-classification pipeline does for the chosen
+/// <see cref="AggregationStrategy"/>.
+/// </summary>
+/// <remarks>
+/// Safe to call from several threads at once; <see cref="Dispose"/> waits for calls in flight. Texts longer than the model's
+/// maximum are truncated (entities after the cut are not found).
+/// </remarks>
+public sealed class TokenClassifier : ITokenClassifier
+{
+    private readonly BertForTokenClassification model;
+    private readonly BertTokenizer tokenizer;
+    private readonly TokenClassifierOptions options;
+    private readonly int maxLength;
+    private readonly UsageGuard guard = new(nameof(TokenClassifier));
+
+    private TokenClassifier(BertForTokenClassification model, BertTokenizer tokenizer, TokenClassifierOptions options)
+    {
+        this.model = model;
+        this.tokenizer = tokenizer;
+        this.options = options;
+        maxLength = Math.Min(options.MaxSequenceLength ?? int.MaxValue, Math.Min(model.Bert.Config.MaxPositionEmbeddings, tokenizer.ModelMaxLength));
+        model.eval();
+    }
+
+    /// <summary>The tags the model predicts per token, in class-index order.</summary>
+    public IReadOnlyList<string> Labels => model.Labels;
+
+    /// <summary>How token predictions become entities.</summary>
+    public AggregationStrategy Aggregation => options.Aggregation;
+
+    /// <summary>The underlying model (do not dispose it; dispose the classifier).</summary>
+    public BertForTokenClassification Model => model;
+
+    /// <summary>Loads a fine-tuned token-classification folder (config, weights and tokenizer files).</summary>
+    /// <param name="directory">The model folder, or a hub model id.</param>
+    /// <param name="options">Aggregation, device, limits, logging.</param>
+    /// <exception cref="FileNotFoundException">No config, weights or tokenizer files.</exception>
+    /// <exception cref="InvalidDataException">The folder holds no trained token-classification head, or a damaged file.</exception>
+    public static TokenClassifier FromPretrained(string directory, TokenClassifierOptions? options = null)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(directory);
+        options ??= new TokenClassifierOptions();
+        options.Validate();
+        string resolved = PretrainedResolver.ResolveDirectory(directory);
+        BertTokenizer tokenizer = BertTokenizer.FromPretrained(resolved);
+        BertForTokenClassification model;
+        try
+        {
+            model = BertForTokenClassification.FromPretrained(resolved, null, new ClassifierLoadOptions
+            {
+                Device = options.Device,
+                LoggerFactory = options.LoggerFactory,
+                AttentionImplementation = options.AttentionImplementation,
+            });
+        }
+        catch (ArgumentException e)
+        {
+            throw new InvalidDataException($"'{resolved}' is not a trained token classifier: {e.Message}", e);
+        }
+
+        if (model.LoadReport?.MissingKeys.Count > 0)
+        {
+            string missing = string.Join(", ", model.LoadReport.MissingKeys);
+            model.Dispose();
+            throw new InvalidDataException($"'{resolved}' is not a trained token classifier: {missing} are missing from its weights.");
+        }
+
+        return new TokenClassifier(model, tokenizer, options);
+    }
+
+    /// <inheritdoc />
+    public IReadOnlyList<Entity> Predict(string text)
+    {
+        ArgumentNullException.ThrowIfNull(text);
+        return PredictBatch([text])[0];
+    }
+
+    /// <inheritdoc />
+    public IReadOnlyList<IReadOnlyList<Entity>> PredictBatch(IReadOnlyList<string> texts)
+    {
+        ArgumentNullException.ThrowIfNull(texts);
+        for (int i = 0; i < texts.Count; i++)
+        {
+            if (texts[i] is null)
+            {
+                throw new ArgumentException($"Text #{i} is null.", nameof(texts));
+            }
+        }
+
+        using UsageGuard.Lease lease = guard.Enter();
+        var results = new IReadOnlyList<Entity>[texts.Count];
+        if (texts.Count == 0)
+        {
+            return results;
+        }
+
+        BatchEncoding encoded = tokenizer.EncodeBatch(texts, new EncodingOptions { Padding = PaddingStrategy.None, Truncation = TruncationStrategy.LongestFirst, MaxLength = maxLength });
+        int[] lengths = [.. encoded.InputIds.Select(r => r.Length)];
+        foreach (int[] batch in Batching.EvaluationBatches(lengths, options.BatchSize))
+        {
+            float[][][] probabilities = Run(encoded, batch);
+            for (int r = 0; r < batch.Length; r++)
+            {
+                int i = batch[r];
+                results[i] = EntityAggregator.Aggregate(texts[i], Tokens(encoded, i, probabilities[r]), model.Labels, options.Aggregation);
+            }
+        }
+
+        return results;
+    }
+
+    /// <inheritdoc />
+    public Task<IReadOnlyList<Entity>> PredictAsync(string text, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(text);
+        return Task.Run(() => Predict(text), cancellationToken);
+    }
+
+    /// <summary>Frees the weights once the predictions in flight have finished.</summary>
+    public void Dispose()
+    {
+        if (guard.BeginDispose())
+        {
+            model.Dispose();
+        }
+    }
+
+    // Softmax probabilities per token of each row of the batch.
+    private float[][][] Run(BatchEncoding encoded, int[] batch)
+    {
+        EncodedText[] rows = [.. encoded.InputIds.Select((ids, i) => new EncodedText(ids, encoded.TokenTypeIds[i]))];
+        float[] flat;
+        long width;
+        using (no_grad())
+        using (var scope = NewDisposeScope())
+        {
+            (Tensor ids, Tensor mask, Tensor types) = Batching.Collate(rows, batch, tokenizer.PadTokenId, model.Device);
+            Tensor probabilities = model.Logits(ids, mask, types).softmax(-1);
+            width = probabilities.shape[1];
+            flat = probabilities.to(ScalarType.Float32).cpu().data<float>().ToArray();
+        }
+
+        int k = model.NumLabels;
+        var result = new float[batch.Length][][];
+        for (int r = 0; r < batch.Length; r++)
+        {
+            int length = rows[batch[r]].InputIds.Length;
+            result[r] = [.. Enumerable.Range(0, length).Select(c => flat.AsSpan((int)(((r * width) + c) * k), k).ToArray())];
+        }
+
+        return result;
+    }
+
+    // The pipeline's view of each token: its piece, where it is in the text, whether it is special or continues a word.
+    private List<TokenPrediction> Tokens(BatchEncoding encoded, int row, float[][] probabilities)
+    {
+        int[] ids = encoded.InputIds[row];
+        TokenOffset[] offsets = encoded.Offsets[row];
+        int[] special = encoded.SpecialTokensMask[row];
+        var tokens = new List<TokenPrediction>(ids.Length);
+        for (int t = 0; t < ids.Length; t++)
+        {
+            string piece = tokenizer.IdToToken(ids[t]) ?? string.Empty;
+            bool isSpecial = special[t] == 1;
+
+            // Hugging Face: a piece is a sub-word when its text differs in length from the characters it covers (the "##"),
+            // except [UNK], which stands for the whole word.
+            bool isSubword = !isSpecial && ids[t] != tokenizer.UnkTokenId && piece.Length != offsets[t].Length;
+            tokens.Add(new TokenPrediction(piece, offsets[t].Start, offsets[t].End, isSpecial, isSubword, probabilities[t]));
+        }
+
+        return tokens;
+    }
+}

@@ -1,0 +1,49 @@
+using Microsoft.Extensions.Logging;
+using static TorchSharp.torch;
+
+namespace Bert.Sharp;
+
+/// <summary>How <see cref="TokenClassifier.FromPretrained"/> loads a token classifier and groups its predictions.</summary>
+public sealed record TokenClassifierOptions
+{
+    /// <summary>
+    /// How token predictions become entities (Hugging Face's <c>aggregation_strategy</c>). The default groups word pieces and
+    /// B-/I- tags into whole entities (<see cref="AggregationStrategy.Simple"/>); Hugging Face's pipeline defaults to
+    /// <see cref="AggregationStrategy.None"/>, one result per token.
+    /// </summary>
+    public AggregationStrategy Aggregation { get; init; } = AggregationStrategy.Simple;
+
+    /// <summary>The device to run on; <c>null</c> is the CPU.</summary>
+    public Device? Device { get; init; }
+
+    /// <summary>Longest input in tokens (longer texts are truncated); <c>null</c> is the model's and tokenizer's maximum.</summary>
+    public int? MaxSequenceLength { get; init; }
+
+    /// <summary>Texts per forward pass in <see cref="TokenClassifier.PredictBatch"/>.</summary>
+    public int BatchSize { get; init; } = 32;
+
+    /// <summary>Attention kernel (<c>eager</c>, <c>sdpa</c> or <c>chunked</c>); <c>null</c> keeps the config's.</summary>
+    public string? AttentionImplementation { get; init; }
+
+    /// <summary>Receives load messages.</summary>
+    public ILoggerFactory? LoggerFactory { get; init; }
+
+    /// <summary>Checks every value; throws <see cref="ArgumentException"/> naming the option at fault.</summary>
+    public void Validate()
+    {
+        if (BatchSize <= 0)
+        {
+            throw new ArgumentException($"{nameof(BatchSize)} must be positive, got {BatchSize}.");
+        }
+
+        if (MaxSequenceLength is < 2)
+        {
+            throw new ArgumentException($"{nameof(MaxSequenceLength)} must be at least 2 ([CLS] and [SEP]), got {MaxSequenceLength}.");
+        }
+
+        if (!Enum.IsDefined(Aggregation))
+        {
+            throw new ArgumentException($"{nameof(Aggregation)} {(int)Aggregation} is not an aggregation strategy.");
+        }
+    }
+}

@@ -1,0 +1,34 @@
+using static TorchSharp.torch;
+
+namespace Bert.Sharp.Training;
+
+/// <summary>One pass over an evaluation set: eval mode, no autograd, length-sorted batches, the task's metrics.</summary>
+internal static class Evaluation
+{
+    public static EvaluationReport Run(TrainingTask task, TaskDataset data, FeatureCache? cache, int batchSize, CancellationToken ct)
+    {
+        BertTaskModel model = task.Model;
+        bool wasTraining = model.training;
+        model.eval();
+        try
+        {
+            using var noGrad = no_grad();
+            EvaluationAccumulator accumulator = task.StartEvaluation(data);
+            double lossSum = 0;
+            foreach (int[] batch in Batching.EvaluationBatches(data.Lengths, batchSize))
+            {
+                ct.ThrowIfCancellationRequested();
+                using var scope = NewDisposeScope();
+                BatchResult result = task.Forward(data, batch, cache);
+                lossSum += result.Loss.item<float>() * batch.Length;
+                accumulator.Add(batch, result.Outputs);
+            }
+
+            return accumulator.Finish(lossSum / data.Count);
+        }
+        finally
+        {
+            model.train(wasTraining);
+        }
+    }
+}

@@ -1,0 +1,54 @@
+using Bert.Sharp.Training;
+
+namespace Bert.Sharp;
+
+// The one-call path: from a pretrained folder (or Hub id) to a saved, servable classifier.
+public sealed partial class FineTuner
+{
+    /// <summary>
+    /// Loads <paramref name="pretrainedDirectoryOrModelId"/> with a new head for the labels found in <paramref name="train"/>,
+    /// trains it, and saves the final model (with its tokenizer) to <paramref name="outputDirectory"/>, ready for
+    /// <see cref="TextClassifier.FromPretrained(string, TextClassifierOptions?)"/>. Saving is additive: other files in the
+    /// output folder are left alone.
+    /// </summary>
+    /// <param name="pretrainedDirectoryOrModelId">A base (or fine-tuned) checkpoint directory or hub id.</param>
+    /// <param name="outputDirectory">Where the trained model goes. Checkpoints go beside it, to <c>outputDirectory.checkpoints</c>,
+    /// unless <see cref="FineTuningOptions.OutputDirectory"/> says otherwise.</param>
+    /// <param name="train">Training examples; the distinct labels become the classes, sorted.</param>
+    /// <param name="validation">Optional validation examples.</param>
+    /// <param name="options">Training settings. <see cref="FineTuningOptions.Seed"/> also fixes the new head's initial weights
+    /// (from a generator of its own: torch's global generator is not touched), so a run reproduces its numbers.</param>
+    /// <param name="progress">Progress reports.</param>
+    /// <param name="cancellationToken">Cancels training (a checkpoint is written first).</param>
+    public static TrainingReport Train(string pretrainedDirectoryOrModelId, string outputDirectory, IReadOnlyList<LabeledExample> train, IReadOnlyList<LabeledExample>? validation = null,
+        FineTuningOptions? options = null, IProgress<TrainingProgress>? progress = null, CancellationToken cancellationToken = default)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(pretrainedDirectoryOrModelId);
+        ArgumentException.ThrowIfNullOrEmpty(outputDirectory);
+        ArgumentNullException.ThrowIfNull(train);
+        options ??= new FineTuningOptions();
+        options.Validate();
+        AtomicDirectory.RequireWritable(Path.GetFullPath(outputDirectory), "output directory");
+        IReadOnlyList<string> labels = LabeledDataset.DistinctLabels(train);
+        ProblemType problemType = train.Count > 0 && train.All(e => e.Value is not null) ? ProblemType.Regression
+            : train.Any(e => e.Label is null) ? ProblemType.MultiLabelClassification : ProblemType.SingleLabelClassification;
+        if (problemType == ProblemType.Regression)
+        {
+            labels = ["LABEL_0"];
+        }
+
+        string directory = PretrainedResolver.ResolveDirectory(pretrainedDirectoryOrModelId, cancellationToken: cancellationToken);
+        BertTokenizer tokenizer = BertTokenizer.FromPretrained(directory);
+        using BertForSequenceClassification model = BertForSequenceClassification.FromPretrained(directory, labels, new ClassifierLoadOptions
+        {
+            ProblemType = problemType,
+            Seed = options.Seed,
+            LoggerFactory = options.LoggerFactory,
+        });
+        string fullOutput = Path.TrimEndingDirectorySeparator(Path.GetFullPath(outputDirectory));
+        options = options with { OutputDirectory = options.OutputDirectory ?? fullOutput + ".checkpoints" };
+        TrainingReport report = new FineTuner(model, tokenizer, options).Train(train, validation, progress, cancellationToken);
+        model.SavePretrained(outputDirectory, tokenizer);
+        return report;
+    }
+}

@@ -1,0 +1,167 @@
+#!/usr/bin/env python3
+"""A plain-PyTorch mirror of Hugging Face transformers' BERT forward passes, to prove that a folder saved by Bert.Sharp
+means the same thing in Python (transformers itself is not installable on the machines this project runs on).
+
+It reads only what transformers reads: config.json, model.safetensors (header parsed with json/numpy), and for
+model_type "bert_sharp" the modeling_bert_sharp.py saved next to them (what trust_remote_code=True would run), and it
+dispatches the way AutoModelFor*.from_pretrained does: by model_type and architectures.
+
+Usage: hf_mirror.py requests.json   (a list of {"folder", "task", "input_ids", "attention_mask", "token_type_ids"})
+Prints a JSON list of {"folder", "output": [[...]]}: logits for classifiers, embeddings for sentence-transformers folders.
+"""
+import importlib.util
+import json
+import math
+import os
+import struct
+import sys
+
+import numpy as np
+import torch
+
+DTYPES = {"F32": np.float32, "F16": np.float16, "F64": np.float64, "I64": np.int64, "I32": np.int32}
+
+
+def load_safetensors(path):
+    with open(path, "rb") as f:
+        (length,) = struct.unpack("<Q", f.read(8))
+        header = json.loads(f.read(length))
+        data = f.read()
+    tensors = {}
+    for name, info in header.items():
+        if name == "__metadata__":
+            continue
+        begin, end = info["data_offsets"]
+        if info["dtype"] == "BF16":
+            raw = np.frombuffer(data[begin:end], dtype=np.uint16).astype(np.uint32) << 16
+            array = raw.view(np.float32)
+        else:
+            array = np.frombuffer(data[begin:end], dtype=DTYPES[info["dtype"]])
+        tensors[name] = torch.from_numpy(array.copy().reshape(info["shape"])).float()
+    return tensors
+
+
+def gelu(x, kind):
+    if kind == "gelu":
+        return 0.5 * x * (1.0 + torch.erf(x / math.sqrt(2.0)))
+    if kind in ("gelu_new", "gelu_pytorch_tanh", "gelu_fast"):
+        return 0.5 * x * (1.0 + torch.tanh(math.sqrt(2.0 / math.pi) * (x + 0.044715 * x.pow(3))))
+    if kind == "relu":
+        return torch.relu(x)
+    if kind in ("silu", "swish"):
+        return x * torch.sigmoid(x)
+    raise ValueError(f"hidden_act {kind}")
+
+
+def linear(x, w, prefix):
+    return x @ w[prefix + ".weight"].t() + w[prefix + ".bias"]
+
+
+def layer_norm(x, w, prefix, eps):
+    return torch.nn.functional.layer_norm(x, (x.shape[-1],), w[prefix + ".weight"], w[prefix + ".bias"], eps)
+
+
+def bert_model(w, p, config, input_ids, attention_mask, token_type_ids, pooler):
+    """transformers' BertModel.forward in eval mode (dropout off), returning (last_hidden_state, pooler_output)."""
+    eps = config.get("layer_norm_eps", 1e-12)
+    heads = config["num_attention_heads"]
+    hidden = config["hidden_size"]
+    size = hidden // heads
+    seq = input_ids.shape[1]
+    positions = torch.arange(seq).unsqueeze(0)
+    x = w[p + "embeddings.word_embeddings.weight"][input_ids] + w[p + "embeddings.position_embeddings.weight"][positions] \
+        + w[p + "embeddings.token_type_embeddings.weight"][token_type_ids]
+    x = layer_norm(x, w, p + "embeddings.LayerNorm", eps)
+    extended = (1.0 - attention_mask[:, None, None, :].float()) * torch.finfo(torch.float32).min
+    for i in range(config["num_hidden_layers"]):
+        q = f"{p}encoder.layer.{i}."
+
+        def split(t):
+            return t.view(t.shape[0], seq, heads, size).permute(0, 2, 1, 3)
+
+        query = split(linear(x, w, q + "attention.self.query"))
+        key = split(linear(x, w, q + "attention.self.key"))
+        value = split(linear(x, w, q + "attention.self.value"))
+        scores = query @ key.transpose(-1, -2) / math.sqrt(size) + extended
+        context = (torch.softmax(scores, dim=-1) @ value).permute(0, 2, 1, 3).reshape(x.shape[0], seq, hidden)
+        attended = layer_norm(linear(context, w, q + "attention.output.dense") + x, w, q + "attention.output.LayerNorm", eps)
+        inner = gelu(linear(attended, w, q + "intermediate.dense"), config.get("hidden_act", "gelu"))
+        x = layer_norm(linear(inner, w, q + "output.dense") + attended, w, q + "output.LayerNorm", eps)
+    pooled = torch.tanh(linear(x[:, 0], w, p + "pooler.dense")) if pooler else None
+    return x, pooled
+
+
+def load_remote_code(folder):
+    """What trust_remote_code=True imports: the folder's modeling_bert_sharp.py (its pooling needs only torch)."""
+    spec = importlib.util.spec_from_file_location("modeling_bert_sharp", os.path.join(folder, "modeling_bert_sharp.py"))
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def run(request):
+    folder = request["folder"]
+    with open(os.path.join(folder, "config.json")) as f:
+        config = json.load(f)
+    w = load_safetensors(os.path.join(folder, "model.safetensors"))
+    ids = torch.tensor(request["input_ids"])
+    mask = torch.tensor(request["attention_mask"])
+    types = torch.tensor(request["token_type_ids"])
+    task = request["task"]
+    model_type = config.get("model_type")
+    architecture = (config.get("architectures") or [""])[0]
+    has_pooler = any(k.endswith("pooler.dense.weight") for k in w)
+    if task == "sequence-classification":
+        if model_type == "bert":
+            # AutoModelForSequenceClassification -> BertForSequenceClassification: the head reads the pooler, always.
+            if architecture != "BertForSequenceClassification":
+                raise SystemExit(f"{folder}: architectures {architecture} is not BertForSequenceClassification")
+            hidden, pooled = bert_model(w, "bert.", config, ids, mask, types, pooler=True)
+        elif model_type == "bert_sharp":
+            # Not a transformers model type: AutoModel refuses it unless trust_remote_code=True, then runs the folder's code.
+            auto_map = config["auto_map"]["AutoModelForSequenceClassification"]
+            if auto_map != "modeling_bert_sharp.BertSharpForSequenceClassification":
+                raise SystemExit(f"{folder}: unexpected auto_map {auto_map}")
+            hidden, pooler_output = bert_model(w, "bert.", config, ids, mask, types, pooler=has_pooler)
+            pooled = load_remote_code(folder).pool(hidden, mask, pooler_output, config["classifier_pooling"])
+        else:
+            raise SystemExit(f"{folder}: model_type {model_type} is not a BERT transformers can load")
+        output = linear(pooled, w, "classifier")
+    elif task == "token-classification":
+        if model_type != "bert" or architecture != "BertForTokenClassification":
+            raise SystemExit(f"{folder}: not a BertForTokenClassification ({model_type}, {architecture})")
+        hidden, _ = bert_model(w, "bert.", config, ids, mask, types, pooler=False)
+        output = linear(hidden, w, "classifier")
+    elif task == "sentence-embedding":
+        # SentenceTransformer(folder): Transformer -> Pooling (1_Pooling/config.json) -> Normalize (if in modules.json).
+        with open(os.path.join(folder, "modules.json")) as f:
+            modules = json.load(f)
+        with open(os.path.join(folder, "1_Pooling", "config.json")) as f:
+            pooling = json.load(f)
+        prefix = "bert." if any(k.startswith("bert.") for k in w) else ""
+        hidden, _ = bert_model(w, prefix, config, ids, mask, types, pooler=False)
+        m = mask.unsqueeze(-1).float()
+        if pooling.get("pooling_mode_mean_tokens"):
+            output = (hidden * m).sum(1) / m.sum(1).clamp(min=1e-9)
+        elif pooling.get("pooling_mode_cls_token"):
+            output = hidden[:, 0]
+        elif pooling.get("pooling_mode_max_tokens"):
+            output = hidden.masked_fill(m == 0, -1e9).max(dim=1).values
+        else:
+            raise SystemExit(f"{folder}: unsupported pooling {pooling}")
+        if any(mod["type"].endswith(".Normalize") for mod in modules):
+            output = torch.nn.functional.normalize(output, p=2, dim=1)
+    else:
+        raise SystemExit(f"unknown task {task}")
+    return {"folder": folder, "output": output.tolist()}
+
+
+def main():
+    with open(sys.argv[1]) as f:
+        requests = json.load(f)
+    with torch.no_grad():
+        print(json.dumps([run(r) for r in requests]))
+
+
+if __name__ == "__main__":
+    main()
