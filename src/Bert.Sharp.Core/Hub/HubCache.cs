@@ -227,7 +227,13 @@ internal sealed class HubCache(string root, ILogger logger)
         }
 
         string path = PointerPath(repoId, commit, fileName);
-        return Directory.Exists(path) && new DirectoryInfo(path).LinkTarget is null ? fileName + "/" : null;
+        if (!Directory.Exists(path) || new DirectoryInfo(path).LinkTarget is not null)
+        {
+            return null;
+        }
+
+        string? inside = Directory.EnumerateFiles(path, "*", SearchOption.AllDirectories).FirstOrDefault();
+        return inside is null ? fileName + "/" : Path.GetRelativePath(snapshot, inside).Replace(Path.DirectorySeparatorChar, '/');
     }
 
     /// <summary>
@@ -266,7 +272,7 @@ internal sealed class HubCache(string root, ILogger logger)
         }
 
         string actual = Convert.ToHexStringLower(hash.GetHashAndReset());
-        return actual == etag ? null : $"its {(sha256 ? "sha256" : "git sha1")} is {actual}, the Hub announces {etag}";
+        return actual == etag ? null : $"its {(sha256 ? "sha256" : "git sha1")} is {actual} instead of {etag}";
     }
 
     /// <summary>

@@ -14,7 +14,7 @@ namespace Bert.Sharp.Tests.Hub;
 /// LFS files, Range requests, X-Error-Code errors, relative redirects for renamed repositories — plus faults
 /// (dropped connections, lying lengths, corrupt bodies, slowness). Raw sockets, one request per connection.
 /// </summary>
-internal sealed class FakeHub : IAsyncDisposable
+internal sealed partial class FakeHub : IAsyncDisposable
 {
     private readonly TcpListener _hub = new(IPAddress.Loopback, 0);
     private readonly TcpListener _cdn = new(IPAddress.Loopback, 0);
@@ -88,6 +88,7 @@ internal sealed class FakeHub : IAsyncDisposable
         LieLinkedSize = null;
         LieEtag = null;
         ChunkDelay = TimeSpan.Zero;
+        ResetFaults();
     }
 
     // ---- repositories
@@ -181,6 +182,11 @@ internal sealed class FakeHub : IAsyncDisposable
 
         var request = new Request(requestLine[0], requestLine[1], isCdn, headers.GetValueOrDefault("Authorization"), headers.GetValueOrDefault("Range"));
         Requests.Enqueue(request);
+        if (!isCdn && TakeHubFailure() is (int failStatus, var retryAfter))
+        {
+            await WriteAsync(stream, failStatus, retryAfter is null ? [] : [("Retry-After", retryAfter)], null, request.Method);
+            return;
+        }
 
         if (isCdn)
         {
@@ -233,7 +239,7 @@ internal sealed class FakeHub : IAsyncDisposable
             sha = commit,
             siblings = repo.Files.Keys.Concat(ExtraSiblings).Select(f => new { rfilename = f }).ToArray(),
         };
-        await WriteAsync(stream, 200, [("Content-Type", "application/json")], JsonSerializer.SerializeToUtf8Bytes(json), request.Method);
+        await WriteApiAsync(stream, JsonSerializer.SerializeToUtf8Bytes(json), request.Method);
     }
 
     private async Task ServeResolveAsync(NetworkStream stream, Request request, string repoId, string rest)
@@ -286,10 +292,11 @@ internal sealed class FakeHub : IAsyncDisposable
             return;
         }
 
-        await WriteAsync(stream, 200,
+        string etag = repo.OpaqueEtags ? OpaqueEtag(file.Content) : GitSha1(file.Content);
+        await WriteRegularFileAsync(stream,
         [
             ("X-Repo-Commit", commit),
-            ("ETag", repo.WeakEtags ? $"W/\"{GitSha1(file.Content)}\"" : $"\"{GitSha1(file.Content)}\""),
+            ("ETag", repo.WeakEtags ? $"W/\"{etag}\"" : $"\"{etag}\""),
         ], file.Content, request.Method);
     }
 
@@ -340,6 +347,12 @@ internal sealed class FakeHub : IAsyncDisposable
         }
 
         int limit = drop ? Math.Min(DropAfterBytes, body.Length) : body.Length;
+        if (CdnDripInterval > TimeSpan.Zero)
+        {
+            await DripAsync(stream, body.AsMemory(0, limit), CdnDripInterval);
+            limit = 0;
+        }
+
         for (int offset = 0; offset < limit; offset += 4096)
         {
             await stream.WriteAsync(body.AsMemory(offset, Math.Min(4096, limit - offset)));
@@ -449,6 +462,9 @@ internal sealed class FakeHub : IAsyncDisposable
         public bool Gated { get; set; }
 
         public bool WeakEtags { get; set; }
+
+        /// <summary>Regular files get ETags that are not content hashes (as some mirrors send).</summary>
+        public bool OpaqueEtags { get; set; }
 
         public string? RenamedTo { get; init; }
 
