@@ -194,7 +194,7 @@ public sealed partial class HubClient
             }
             catch (Exception e) when (scope.IsAttemptFailure(e))
             {
-                throw Transient(e, finalUrl, "no body");
+                throw Transient(e, finalUrl, "the body could not be opened in time");
             }
 
             await using (body.ConfigureAwait(false))
@@ -273,7 +273,7 @@ public sealed partial class HubClient
                 {
                     read = await watch.ReadAsync(body, buffer).ConfigureAwait(false);
                 }
-                catch (Exception e) when (scope.IsAttemptFailure(e) && !ct.IsCancellationRequested || e is IOException && !scope.Token.IsCancellationRequested)
+                catch (Exception e) when (scope.IsAttemptFailure(e) && !ct.IsCancellationRequested)
                 {
                     await file.FlushAsync(CancellationToken.None).ConfigureAwait(false);
                     TransientHubException failure = Transient(e, url, $"no data for HubClientOptions.ReadTimeout ({_options.ReadTimeout})");

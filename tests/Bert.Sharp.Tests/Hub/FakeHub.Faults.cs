@@ -6,11 +6,65 @@ using System.Text;
 
 namespace Bert.Sharp.Tests.Hub;
 
-/// <summary>Faults of the fake Hub's own endpoints: busy answers, dripping and oversized metadata, bodies that differ from their HEAD.</summary>
+/// <summary>
+/// The fake Hub's faults: CDN downloads that drop, lie about their length, corrupt or drip; resolve answers that lie
+/// about size or ETag; Hub answers that are busy, drip, or are oversized; bodies that differ from their HEAD.
+/// </summary>
 internal sealed partial class FakeHub
 {
     private readonly ConcurrentQueue<(int Status, string? RetryAfter)> _hubFailures = new();
+    private int _dropsRemaining;
     private long _apiBytesSent;
+
+    // ---- CDN downloads and resolve answers
+
+    /// <summary>The next <paramref name="times"/> CDN GETs send only this many body bytes, then reset the connection.</summary>
+    public void DropConnections(int afterBytes, int times)
+    {
+        DropAfterBytes = afterBytes;
+        Volatile.Write(ref _dropsRemaining, times);
+    }
+
+    public int DropAfterBytes { get; set; }
+
+    /// <summary>Content-Length the CDN announces instead of the truth.</summary>
+    public long? LieContentLength { get; set; }
+
+    /// <summary>Send the CDN body without Content-Length (close-delimited), plus this many extra bytes (negative: fewer).</summary>
+    public int? CloseDelimitedExtraBytes { get; set; }
+
+    /// <summary>Flip one byte of every CDN body.</summary>
+    public bool CorruptBodies { get; set; }
+
+    /// <summary>X-Linked-Size the resolve HEAD announces instead of the truth.</summary>
+    public long? LieLinkedSize { get; set; }
+
+    /// <summary>ETag the resolve HEAD announces for LFS files instead of the truth (hostile server).</summary>
+    public string? LieEtag { get; set; }
+
+    /// <summary>Pause between 4 KB chunks of a CDN body.</summary>
+    public TimeSpan ChunkDelay { get; set; }
+
+    /// <summary>Extra names listed in the metadata's siblings (hostile server).</summary>
+    public List<string> ExtraSiblings { get; } = [];
+
+    /// <summary>Accepted token; requests with another token are treated as unauthenticated.</summary>
+    public string? ValidToken { get; set; }
+
+    public void Reset()
+    {
+        DropAfterBytes = 0;
+        Volatile.Write(ref _dropsRemaining, 0);
+        LieContentLength = null;
+        CloseDelimitedExtraBytes = null;
+        CorruptBodies = false;
+        LieLinkedSize = null;
+        LieEtag = null;
+        ChunkDelay = TimeSpan.Zero;
+        ResetFaults();
+    }
+
+    // ---- the Hub's own answers
 
     /// <summary>Send the CDN body one byte at a time, this long apart.</summary>
     public TimeSpan CdnDripInterval { get; set; }

@@ -23,7 +23,6 @@ internal sealed partial class FakeHub : IAsyncDisposable
     private readonly Task _cdnLoop;
     private readonly ConcurrentDictionary<string, Repo> _repos = new(StringComparer.Ordinal);
     private readonly ConcurrentDictionary<string, byte[]> _blobs = new(StringComparer.Ordinal);
-    private int _dropsRemaining;
 
     public FakeHub()
     {
@@ -42,54 +41,6 @@ internal sealed partial class FakeHub : IAsyncDisposable
     public int RequestCount => Requests.Count;
 
     public int CdnGets => Requests.Count(r => r.IsCdn && r.Method == "GET");
-
-    // ---- faults (CDN downloads unless said otherwise)
-
-    /// <summary>The next <paramref name="times"/> CDN GETs send only this many body bytes, then reset the connection.</summary>
-    public void DropConnections(int afterBytes, int times)
-    {
-        DropAfterBytes = afterBytes;
-        Volatile.Write(ref _dropsRemaining, times);
-    }
-
-    public int DropAfterBytes { get; set; }
-
-    /// <summary>Content-Length the CDN announces instead of the truth.</summary>
-    public long? LieContentLength { get; set; }
-
-    /// <summary>Send the CDN body without Content-Length (close-delimited), plus this many extra bytes (negative: fewer).</summary>
-    public int? CloseDelimitedExtraBytes { get; set; }
-
-    /// <summary>Flip one byte of every CDN body.</summary>
-    public bool CorruptBodies { get; set; }
-
-    /// <summary>X-Linked-Size the resolve HEAD announces instead of the truth.</summary>
-    public long? LieLinkedSize { get; set; }
-
-    /// <summary>ETag the resolve HEAD announces for LFS files instead of the truth (hostile server).</summary>
-    public string? LieEtag { get; set; }
-
-    /// <summary>Pause between 4 KB chunks of a CDN body.</summary>
-    public TimeSpan ChunkDelay { get; set; }
-
-    /// <summary>Extra names listed in the metadata's siblings (hostile server).</summary>
-    public List<string> ExtraSiblings { get; } = [];
-
-    /// <summary>Accepted token; requests with another token are treated as unauthenticated.</summary>
-    public string? ValidToken { get; set; }
-
-    public void Reset()
-    {
-        DropAfterBytes = 0;
-        Volatile.Write(ref _dropsRemaining, 0);
-        LieContentLength = null;
-        CloseDelimitedExtraBytes = null;
-        CorruptBodies = false;
-        LieLinkedSize = null;
-        LieEtag = null;
-        ChunkDelay = TimeSpan.Zero;
-        ResetFaults();
-    }
 
     // ---- repositories
 
