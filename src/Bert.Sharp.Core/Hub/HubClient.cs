@@ -257,8 +257,9 @@ public sealed partial class HubClient : IDisposable
         {
             Uri? url = scope?.CurrentUrl;
             string? file = scope?.CurrentFile;
+            string limit = _options.OverallTimeout is TimeSpan overall ? $"within HubClientOptions.OverallTimeout ({overall})" : "in time";
             throw new HubException(HubErrorKind.Timeout,
-                $"Getting {(file is null ? "" : $"'{file}' of ")}'{repoId}' did not finish within HubClientOptions.OverallTimeout ({_options.OverallTimeout})" +
+                $"Getting {(file is null ? "" : $"'{file}' of ")}'{repoId}' did not finish {limit}" +
                 $"{(url is null ? "" : $"; the request under way was {url}")}. A partial download is kept and resumed by the next call.",
                 repoId, file, url, innerException: e);
         }
