@@ -15,9 +15,12 @@ namespace Bert.Sharp.Hub;
 /// {cache}/.locks/models--{org}--{name}/{etag}.lock
 /// </code>
 /// Every path is built from validated names (see <see cref="HubNames"/>) and checked to stay inside the cache.
+/// Beside Python's folders, <c>models--{org}--{name}/.bert-sharp/verified/{etag}</c> records which blobs this library
+/// verified (see <see cref="VerifiedBlobs"/>).
 /// </summary>
 internal sealed class HubCache(string root, ILogger logger)
 {
+    private readonly VerifiedBlobs _verified = new(logger);
     private int _symlinksUnavailable;
 
     public string Root { get; } = Path.GetFullPath(root);
@@ -95,11 +98,12 @@ internal sealed class HubCache(string root, ILogger logger)
     }
 
     /// <summary>
-    /// The cached file of a snapshot, or <c>null</c> when it is missing or its symlink is dangling (a blob deleted
-    /// by hand). With <paramref name="verify"/>, a blob named by a sha256 or sha1 is re-hashed too.
+    /// The cached file of a snapshot, or <c>null</c> when it is missing, its symlink is dangling (a blob deleted by
+    /// hand) or its blob fails <see cref="CheckBlob"/> (then <paramref name="damage"/> says why).
     /// </summary>
-    public string? TryGetCachedFile(string repoId, string commit, string fileName, bool verify)
+    public string? TryGetCachedFile(string repoId, string commit, string fileName, bool rehashUnverified, out string? damage)
     {
+        damage = null;
         string pointer = PointerPath(repoId, commit, fileName);
         var info = new FileInfo(pointer);
         if (!info.Exists)
@@ -109,22 +113,31 @@ internal sealed class HubCache(string root, ILogger logger)
 
         try
         {
-            // File.Exists follows the link: a dangling one counts as missing.
-            FileSystemInfo? target = info.LinkTarget is null ? info : info.ResolveLinkTarget(returnFinalTarget: true);
-            if (target is null || !target.Exists)
+            if (info.LinkTarget is null)
+            {
+                return pointer; // A copy (no symlinks on this file system): nothing names its content, existence is all we know.
+            }
+
+            // The first hop is blobs/{etag} (which may itself link on, to a shared store); FileInfo.Exists follows every
+            // hop, so a dangling link counts as missing.
+            if (info.ResolveLinkTarget(returnFinalTarget: false) is not FileInfo { Exists: true } blob)
             {
                 return null;
             }
 
-            if (verify)
+            string etag = blob.Name;
+            if (Path.GetDirectoryName(blob.FullName) != Path.Combine(RepoFolder(repoId), "blobs") || !HubNames.IsSafeEtag(etag))
             {
-                string etag = Path.GetFileName(target.FullName);
-                long length = new FileInfo(target.FullName).Length;
-                if (VerifyContent(target.FullName, etag, length, CancellationToken.None) is string problem)
-                {
-                    HubLog.DamagedBlob(logger, repoId, target.FullName, problem);
-                    return null;
-                }
+                damage = $"the cached '{fileName}' links to '{blob.FullName}', which is not one of the repository's blobs";
+                return null;
+            }
+
+            string? problem = CheckBlob(repoId, blob.FullName, etag, announcedSize: null, rehashUnverified, CancellationToken.None);
+            if (problem is not null)
+            {
+                HubLog.DamagedBlob(logger, repoId, blob.FullName, problem);
+                damage = $"the cached '{fileName}' is damaged: {problem}";
+                return null;
             }
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
@@ -135,21 +148,92 @@ internal sealed class HubCache(string root, ILogger logger)
         return pointer;
     }
 
-    /// <summary>Returns <c>null</c> when the blob exists with the expected size (and, with <paramref name="verify"/>, hash), else why not.</summary>
-    public static string? CheckBlob(string blobPath, string etag, long expectedSize, bool verify, CancellationToken ct)
+    /// <summary>
+    /// Whether a cached blob may be used; <c>null</c> when it may, else why not. The rule, cheapest check first:
+    /// <list type="number">
+    /// <item>it must exist, with the size the Hub announces (when online, <paramref name="announcedSize"/>);</item>
+    /// <item>a blob this library verified (it has a record) must still have the recorded size and last-write time; if
+    /// only the time changed it is re-hashed (a blob not named by a hash cannot be, and is refused);</item>
+    /// <item>a blob without a record (written by Python) is re-hashed only with <paramref name="rehashUnverified"/>.</item>
+    /// </list>
+    /// A blob that passes a re-hash is recorded as verified.
+    /// </summary>
+    public string? CheckBlob(string repoId, string blobPath, string etag, long? announcedSize, bool rehashUnverified, CancellationToken ct)
     {
-        var info = new FileInfo(blobPath);
-        if (!info.Exists)
+        var blob = new FileInfo(blobPath);
+        if (!blob.Exists)
         {
             return "missing";
         }
 
-        if (info.Length != expectedSize)
+        if (announcedSize is long size && blob.Length != size)
         {
-            return $"its size is {info.Length} bytes, the Hub announces {expectedSize}";
+            return $"its size is {blob.Length:N0} bytes, the Hub announces {size:N0}";
         }
 
-        return verify ? VerifyContent(blobPath, etag, expectedSize, ct) : null;
+        string recordPath = VerifiedRecordPath(repoId, etag);
+        VerifiedBlobs.Record? record = VerifiedBlobs.TryRead(recordPath);
+        if (record is not null)
+        {
+            if (record.Matches(blob))
+            {
+                return null;
+            }
+
+            if (blob.Length != record.Size)
+            {
+                return $"its size is {blob.Length:N0} bytes, {record.Size:N0} were verified when it was cached";
+            }
+
+            if (!HubNames.IsSha256(etag) && !HubNames.IsSha1(etag))
+            {
+                return "it was rewritten after it was verified, and its name is not a content hash to check it against";
+            }
+        }
+        else if (!rehashUnverified)
+        {
+            return null;
+        }
+
+        string? mismatch = VerifyContent(blobPath, etag, blob.Length, ct);
+        if (mismatch is null)
+        {
+            _verified.Write(recordPath, blobPath, etag);
+        }
+
+        return mismatch;
+    }
+
+    /// <summary>Records that a blob just moved into the cache was verified.</summary>
+    public void RecordVerified(string repoId, string blobPath, string etag) => _verified.Write(VerifiedRecordPath(repoId, etag), blobPath, etag);
+
+    private string VerifiedRecordPath(string repoId, string etag) => Inside(VerifiedBlobs.RecordPath(RepoFolder(repoId), etag));
+
+    /// <summary>
+    /// The path inside the repository that collides with <paramref name="fileName"/> in a snapshot — a file where one of
+    /// its folders should be, or a folder where it should be — or <c>null</c>.
+    /// </summary>
+    public string? FindConflict(string repoId, string commit, string fileName)
+    {
+        string snapshot = SnapshotFolder(repoId, commit);
+        for (int slash = fileName.IndexOf('/', StringComparison.Ordinal); slash > 0; slash = fileName.IndexOf('/', slash + 1))
+        {
+            string folder = fileName[..slash];
+            var existing = new FileInfo(Path.Combine(snapshot, folder.Replace('/', Path.DirectorySeparatorChar)));
+            if (existing.Exists || existing.LinkTarget is not null)
+            {
+                return folder;
+            }
+        }
+
+        string path = PointerPath(repoId, commit, fileName);
+        if (!Directory.Exists(path) || new DirectoryInfo(path).LinkTarget is not null)
+        {
+            return null;
+        }
+
+        string? inside = Directory.EnumerateFiles(path, "*", SearchOption.AllDirectories).FirstOrDefault();
+        return inside is null ? fileName + "/" : Path.GetRelativePath(snapshot, inside).Replace(Path.DirectorySeparatorChar, '/');
     }
 
     /// <summary>
@@ -188,15 +272,22 @@ internal sealed class HubCache(string root, ILogger logger)
         }
 
         string actual = Convert.ToHexStringLower(hash.GetHashAndReset());
-        return actual == etag ? null : $"its {(sha256 ? "sha256" : "git sha1")} is {actual}, the Hub announces {etag}";
+        return actual == etag ? null : $"its {(sha256 ? "sha256" : "git sha1")} is {actual} instead of {etag}";
     }
 
     /// <summary>
     /// Makes <c>snapshots/{commit}/{file}</c> point at the blob: a relative symlink as Python makes it, or a copy
     /// where links cannot be created. Replaces a wrong or damaged pointer; never leaves a half-made one.
     /// </summary>
-    public void EnsurePointer(string blobPath, string pointerPath)
+    /// <exception cref="HubException">The snapshot has a file where a folder of <paramref name="fileName"/> belongs, or the reverse.</exception>
+    public string EnsurePointer(string repoId, string commit, string fileName, string blobPath)
     {
+        if (FindConflict(repoId, commit, fileName) is string other)
+        {
+            throw Conflict(repoId, commit, fileName, other);
+        }
+
+        string pointerPath = PointerPath(repoId, commit, fileName);
         string blobFull = Path.GetFullPath(blobPath);
         var existing = new FileInfo(pointerPath);
         if (existing.Exists || existing.LinkTarget is not null)
@@ -206,12 +297,12 @@ internal sealed class HubCache(string root, ILogger logger)
                 string resolved = Path.GetFullPath(Path.Combine(Path.GetDirectoryName(pointerPath)!, link));
                 if (resolved == blobFull)
                 {
-                    return;
+                    return pointerPath;
                 }
             }
             else if (Volatile.Read(ref _symlinksUnavailable) == 1 && existing.Length == new FileInfo(blobFull).Length)
             {
-                return;
+                return pointerPath;
             }
         }
 
@@ -245,7 +336,16 @@ internal sealed class HubCache(string root, ILogger logger)
         {
             TryDelete(temp);
         }
+
+        return pointerPath;
     }
+
+    /// <summary>The error for two paths of a snapshot that cannot both exist: a file <c>x</c> and a file <c>x/y</c>.</summary>
+    public static HubException Conflict(string repoId, string commit, string fileName, string other) =>
+        new(HubErrorKind.Protocol,
+            $"'{repoId}' at commit {commit} has both '{fileName}' and '{other}': a file and a folder of the same name cannot both exist in " +
+            "a snapshot folder. Nothing more was written; the repository (or the server's answer) is inconsistent.",
+            repoId, fileName);
 
     public static string TempNameNextTo(string path) =>
         Path.Combine(Path.GetDirectoryName(path)!, $".{Path.GetFileName(path)}.{Guid.NewGuid():N}.tmp");
@@ -272,7 +372,7 @@ internal sealed class HubCache(string root, ILogger logger)
         string rootWithSeparator = Root.EndsWith(Path.DirectorySeparatorChar) ? Root : Root + Path.DirectorySeparatorChar;
         if (!full.StartsWith(rootWithSeparator, OperatingSystem.IsWindows() ? StringComparison.OrdinalIgnoreCase : StringComparison.Ordinal))
         {
-            throw new InvalidOperationException($"Refusing to use '{full}': it is outside the hub cache '{Root}'.");
+            throw new HubException(HubErrorKind.Protocol, $"Refusing to use '{full}': it is outside the hub cache '{Root}'.", repoId: null);
         }
 
         return full;

@@ -23,7 +23,7 @@ public enum HubErrorKind
     /// <summary>Offline (<c>HF_HUB_OFFLINE</c>, or the Hub is unreachable) and the files are not in the cache.</summary>
     OfflineNotCached,
 
-    /// <summary>The transfer kept failing (connection dropped, timed out) after every retry.</summary>
+    /// <summary>The request or transfer kept failing (connection dropped, HTTP 5xx or 429) after every retry.</summary>
     Network,
 
     /// <summary>The downloaded bytes do not match the size or the sha256 the Hub announced; nothing was cached.</summary>
@@ -37,6 +37,14 @@ public enum HubErrorKind
 
     /// <summary>Another process held the file's download lock longer than <see cref="HubClientOptions.LockTimeout"/>.</summary>
     LockTimeout,
+
+    /// <summary>
+    /// Too slow: a request got no answer within <see cref="HubClientOptions.RequestTimeout"/>, a transfer stalled
+    /// (<see cref="HubClientOptions.ReadTimeout"/>, <see cref="HubClientOptions.MinimumBytesPerSecond"/>) after every
+    /// retry, or the whole call ran past <see cref="HubClientOptions.OverallTimeout"/>. <see cref="HubException.Url"/>
+    /// names the request that was under way.
+    /// </summary>
+    Timeout,
 }
 
 /// <summary>

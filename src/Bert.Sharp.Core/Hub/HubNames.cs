@@ -15,19 +15,22 @@ internal static partial class HubNames
     /// <summary>Revision used when none is given.</summary>
     public const string DefaultRevision = "main";
 
-    [GeneratedRegex("^[A-Za-z0-9._-]+$", RegexOptions.CultureInvariant)]
+    // Every pattern is anchored with \A and \z: in .NET, '$' also matches before a trailing '\n', so "^...$" would
+    // accept "org/model\n" or "main\n" and carry the newline into a URL or a cache path.
+
+    [GeneratedRegex(@"\A[A-Za-z0-9._-]+\z", RegexOptions.CultureInvariant)]
     private static partial Regex RepoPartRegex();
 
-    [GeneratedRegex("^[0-9a-f]{40}$", RegexOptions.CultureInvariant)]
+    [GeneratedRegex(@"\A[0-9a-f]{40}\z", RegexOptions.CultureInvariant)]
     private static partial Regex CommitRegex();
 
-    [GeneratedRegex("^[A-Za-z0-9._+-]{1,128}$", RegexOptions.CultureInvariant)]
+    [GeneratedRegex(@"\A[A-Za-z0-9._+-]{1,128}\z", RegexOptions.CultureInvariant)]
     private static partial Regex EtagRegex();
 
-    [GeneratedRegex("^[0-9a-f]{64}$", RegexOptions.CultureInvariant)]
+    [GeneratedRegex(@"\A[0-9a-f]{64}\z", RegexOptions.CultureInvariant)]
     private static partial Regex Sha256Regex();
 
-    [GeneratedRegex("^[0-9a-f]{40}$", RegexOptions.CultureInvariant)]
+    [GeneratedRegex(@"\A[0-9a-f]{40}\z", RegexOptions.CultureInvariant)]
     private static partial Regex Sha1Regex();
 
     /// <summary>Returns <c>null</c> when <paramref name="repoId"/> is a valid Hub model id, else the reason it is not.</summary>
@@ -163,9 +166,9 @@ internal static partial class HubNames
                 return "it is absolute or has an empty path segment";
             }
 
-            if (segment is "." or "..")
+            if (segment is "." or ".." || IsEncodedDotSegment(segment))
             {
-                return "'.' and '..' segments are not allowed";
+                return "'.' and '..' segments (also percent-encoded, like '%2e%2e') are not allowed";
             }
 
             if (segment.Length > 255)
@@ -175,6 +178,21 @@ internal static partial class HubNames
         }
 
         return null;
+    }
+
+    /// <summary>
+    /// True for a segment that a server or proxy decoding percent-escapes would read as '.' or '..' (<c>%2e</c>,
+    /// <c>.%2E</c>, <c>%252e%252e</c>, ...): refused so that no decoding step along the way can climb out of a folder.
+    /// </summary>
+    private static bool IsEncodedDotSegment(string segment)
+    {
+        string decoded = segment;
+        for (int i = 0; i < 3 && decoded.Contains('%', StringComparison.Ordinal); i++)
+        {
+            decoded = Uri.UnescapeDataString(decoded);
+        }
+
+        return decoded is "." or "..";
     }
 
     /// <summary>Throws <see cref="ArgumentException"/> when the file name is not a safe relative path.</summary>
@@ -226,7 +244,8 @@ internal static partial class HubNames
     /// <summary>fnmatch-style match: <c>*</c> any run of characters (including '/'), <c>?</c> one character.</summary>
     public static bool GlobMatch(string pattern, string fileName)
     {
-        string regex = "^" + Regex.Escape(pattern).Replace("\\*", ".*", StringComparison.Ordinal).Replace("\\?", ".", StringComparison.Ordinal) + "$";
+        // \A and \z, not ^ and $: '$' also matches before a final newline, so "x\n" would match the pattern "x".
+        string regex = @"\A" + Regex.Escape(pattern).Replace("\\*", ".*", StringComparison.Ordinal).Replace("\\?", ".", StringComparison.Ordinal) + @"\z";
         return Regex.IsMatch(fileName, regex, RegexOptions.CultureInvariant | RegexOptions.Singleline, TimeSpan.FromSeconds(1));
     }
 }

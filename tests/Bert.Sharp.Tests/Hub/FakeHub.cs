@@ -14,7 +14,7 @@ namespace Bert.Sharp.Tests.Hub;
 /// LFS files, Range requests, X-Error-Code errors, relative redirects for renamed repositories — plus faults
 /// (dropped connections, lying lengths, corrupt bodies, slowness). Raw sockets, one request per connection.
 /// </summary>
-internal sealed class FakeHub : IAsyncDisposable
+internal sealed partial class FakeHub : IAsyncDisposable
 {
     private readonly TcpListener _hub = new(IPAddress.Loopback, 0);
     private readonly TcpListener _cdn = new(IPAddress.Loopback, 0);
@@ -23,7 +23,6 @@ internal sealed class FakeHub : IAsyncDisposable
     private readonly Task _cdnLoop;
     private readonly ConcurrentDictionary<string, Repo> _repos = new(StringComparer.Ordinal);
     private readonly ConcurrentDictionary<string, byte[]> _blobs = new(StringComparer.Ordinal);
-    private int _dropsRemaining;
 
     public FakeHub()
     {
@@ -42,53 +41,6 @@ internal sealed class FakeHub : IAsyncDisposable
     public int RequestCount => Requests.Count;
 
     public int CdnGets => Requests.Count(r => r.IsCdn && r.Method == "GET");
-
-    // ---- faults (CDN downloads unless said otherwise)
-
-    /// <summary>The next <paramref name="times"/> CDN GETs send only this many body bytes, then reset the connection.</summary>
-    public void DropConnections(int afterBytes, int times)
-    {
-        DropAfterBytes = afterBytes;
-        Volatile.Write(ref _dropsRemaining, times);
-    }
-
-    public int DropAfterBytes { get; set; }
-
-    /// <summary>Content-Length the CDN announces instead of the truth.</summary>
-    public long? LieContentLength { get; set; }
-
-    /// <summary>Send the CDN body without Content-Length (close-delimited), plus this many extra bytes (negative: fewer).</summary>
-    public int? CloseDelimitedExtraBytes { get; set; }
-
-    /// <summary>Flip one byte of every CDN body.</summary>
-    public bool CorruptBodies { get; set; }
-
-    /// <summary>X-Linked-Size the resolve HEAD announces instead of the truth.</summary>
-    public long? LieLinkedSize { get; set; }
-
-    /// <summary>ETag the resolve HEAD announces for LFS files instead of the truth (hostile server).</summary>
-    public string? LieEtag { get; set; }
-
-    /// <summary>Pause between 4 KB chunks of a CDN body.</summary>
-    public TimeSpan ChunkDelay { get; set; }
-
-    /// <summary>Extra names listed in the metadata's siblings (hostile server).</summary>
-    public List<string> ExtraSiblings { get; } = [];
-
-    /// <summary>Accepted token; requests with another token are treated as unauthenticated.</summary>
-    public string? ValidToken { get; set; }
-
-    public void Reset()
-    {
-        DropAfterBytes = 0;
-        Volatile.Write(ref _dropsRemaining, 0);
-        LieContentLength = null;
-        CloseDelimitedExtraBytes = null;
-        CorruptBodies = false;
-        LieLinkedSize = null;
-        LieEtag = null;
-        ChunkDelay = TimeSpan.Zero;
-    }
 
     // ---- repositories
 
@@ -181,6 +133,11 @@ internal sealed class FakeHub : IAsyncDisposable
 
         var request = new Request(requestLine[0], requestLine[1], isCdn, headers.GetValueOrDefault("Authorization"), headers.GetValueOrDefault("Range"));
         Requests.Enqueue(request);
+        if (!isCdn && TakeHubFailure() is (int failStatus, var retryAfter))
+        {
+            await WriteAsync(stream, failStatus, retryAfter is null ? [] : [("Retry-After", retryAfter)], null, request.Method);
+            return;
+        }
 
         if (isCdn)
         {
@@ -233,7 +190,7 @@ internal sealed class FakeHub : IAsyncDisposable
             sha = commit,
             siblings = repo.Files.Keys.Concat(ExtraSiblings).Select(f => new { rfilename = f }).ToArray(),
         };
-        await WriteAsync(stream, 200, [("Content-Type", "application/json")], JsonSerializer.SerializeToUtf8Bytes(json), request.Method);
+        await WriteApiAsync(stream, JsonSerializer.SerializeToUtf8Bytes(json), request.Method);
     }
 
     private async Task ServeResolveAsync(NetworkStream stream, Request request, string repoId, string rest)
@@ -286,10 +243,11 @@ internal sealed class FakeHub : IAsyncDisposable
             return;
         }
 
-        await WriteAsync(stream, 200,
+        string etag = repo.OpaqueEtags ? OpaqueEtag(file.Content) : GitSha1(file.Content);
+        await WriteRegularFileAsync(stream,
         [
             ("X-Repo-Commit", commit),
-            ("ETag", repo.WeakEtags ? $"W/\"{GitSha1(file.Content)}\"" : $"\"{GitSha1(file.Content)}\""),
+            ("ETag", repo.WeakEtags ? $"W/\"{etag}\"" : $"\"{etag}\""),
         ], file.Content, request.Method);
     }
 
@@ -340,6 +298,12 @@ internal sealed class FakeHub : IAsyncDisposable
         }
 
         int limit = drop ? Math.Min(DropAfterBytes, body.Length) : body.Length;
+        if (CdnDripInterval > TimeSpan.Zero)
+        {
+            await DripAsync(stream, body.AsMemory(0, limit), CdnDripInterval);
+            limit = 0;
+        }
+
         for (int offset = 0; offset < limit; offset += 4096)
         {
             await stream.WriteAsync(body.AsMemory(offset, Math.Min(4096, limit - offset)));
@@ -449,6 +413,9 @@ internal sealed class FakeHub : IAsyncDisposable
         public bool Gated { get; set; }
 
         public bool WeakEtags { get; set; }
+
+        /// <summary>Regular files get ETags that are not content hashes (as some mirrors send).</summary>
+        public bool OpaqueEtags { get; set; }
 
         public string? RenamedTo { get; init; }
 
