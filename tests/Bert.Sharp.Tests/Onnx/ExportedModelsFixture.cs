@@ -7,9 +7,16 @@ using static TorchSharp.torch;
 
 namespace Bert.Sharp.Tests.Onnx;
 
+/// <summary>Test classes that share one <see cref="ExportedModelsFixture"/>.</summary>
+[CollectionDefinition(Name)]
+public sealed class ExportedModelsCollection : ICollectionFixture<ExportedModelsFixture>
+{
+    public const string Name = "Exported ONNX models";
+}
+
 /// <summary>
 /// Saved folders of every kind the exporter writes, all on the real all-MiniLM-L6-v2 with seeded random heads, and
-/// their float32 exports; made once per test class.
+/// their float32 exports; made once per test run.
 /// </summary>
 public sealed class ExportedModelsFixture : IDisposable
 {

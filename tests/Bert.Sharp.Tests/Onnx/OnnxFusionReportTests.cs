@@ -6,7 +6,8 @@ using Xunit.Abstractions;
 namespace Bert.Sharp.Tests.Onnx;
 
 /// <summary>What ONNX Runtime's own graph optimizer makes of the exported graph (fused operator counts).</summary>
-public sealed class OnnxFusionReportTests(ExportedModelsFixture fixture, ITestOutputHelper output) : IClassFixture<ExportedModelsFixture>
+[Collection(ExportedModelsCollection.Name)]
+public sealed class OnnxFusionReportTests(ExportedModelsFixture fixture, ITestOutputHelper output)
 {
     [Fact]
     public void The_default_export_runs_on_fused_attention_skip_layer_norm_and_bias_gelu_kernels()
