@@ -9,7 +9,7 @@ namespace Bert.Sharp.Tests.Onnx;
 
 /// <summary>Test classes that share one <see cref="ExportedModelsFixture"/>.</summary>
 [CollectionDefinition(Name)]
-public sealed class ExportedModelsCollection : ICollectionFixture<ExportedModelsFixture>
+public sealed class ExportedModelsGroup : ICollectionFixture<ExportedModelsFixture>
 {
     public const string Name = "Exported ONNX models";
 }
@@ -25,7 +25,8 @@ public sealed class ExportedModelsFixture : IDisposable
     public ExportedModelsFixture()
     {
         Root = TestAssets.NewTempDirectory("onnx-export");
-        BaseModel = MiniLmModel.EnsureImported();
+        // A private import: the shared cache may have been written by another version of the model package.
+        BaseModel = MiniLmModel.EnsureImported(Path.Combine(Root, MiniLmModel.Name));
         PoolerClassifier = SaveClassifier("classifier-pooler", PoolingStrategy.Pooler, seed: 11);
         MeanClassifier = SaveClassifier("classifier-mean", PoolingStrategy.Mean, seed: 12);
         TokenClassifier = SaveTokenClassifier("token-classifier", seed: 13);

@@ -6,7 +6,7 @@ using Xunit.Abstractions;
 namespace Bert.Sharp.Tests.Onnx;
 
 /// <summary>What ONNX Runtime's own graph optimizer makes of the exported graph (fused operator counts).</summary>
-[Collection(ExportedModelsCollection.Name)]
+[Collection(ExportedModelsGroup.Name)]
 public sealed class OnnxFusionReportTests(ExportedModelsFixture fixture, ITestOutputHelper output)
 {
     [Fact]

@@ -6,7 +6,7 @@ using static TorchSharp.torch;
 namespace Bert.Sharp.Tests.Onnx;
 
 /// <summary>Importing what the exporter wrote gives back the same encoder weights, bit for bit.</summary>
-[Collection(ExportedModelsCollection.Name)]
+[Collection(ExportedModelsGroup.Name)]
 public sealed class OnnxRoundTripTests(ExportedModelsFixture fixture)
 {
     [Theory]
@@ -32,7 +32,7 @@ public sealed class OnnxRoundTripTests(ExportedModelsFixture fixture)
                 Assert.Equal(original.Keys.Order(), back.Keys.Order());
                 foreach ((string key, Tensor tensor) in original)
                 {
-                    Assert.True(tensor.equal(back[key]), $"{key} differs after export and import");
+                    Assert.True(tensor.shape.SequenceEqual(back[key].shape) && (tensor == back[key]).all().item<bool>(), $"{key} differs after export and import");
                 }
 
                 BertConfig a = BertConfig.Load(fixture.BaseModel), b = BertConfig.Load(imported);

@@ -5,7 +5,7 @@ using Google.Protobuf;
 
 namespace Bert.Sharp.Tests.OnnxServing;
 
-[Collection(ExportedModelsCollection.Name)]
+[Collection(ExportedModelsGroup.Name)]
 public sealed class OnnxServingBadInputTests(ExportedModelsFixture fixture) : IDisposable
 {
     private readonly string dir = TestAssets.NewTempDirectory("onnx-serving-bad");

@@ -4,7 +4,7 @@ using Xunit.Abstractions;
 namespace Bert.Sharp.Tests.OnnxServing;
 
 /// <summary>OnnxTextClassifier (ONNX Runtime) against TextClassifier (TorchSharp) on the same folders.</summary>
-[Collection(ExportedModelsCollection.Name)]
+[Collection(ExportedModelsGroup.Name)]
 public sealed class OnnxTextClassifierTests(ExportedModelsFixture fixture, ITestOutputHelper output)
 {
     internal static readonly string[] Sentences =

@@ -6,7 +6,7 @@ using static TorchSharp.torch;
 
 namespace Bert.Sharp.Tests.OnnxServing;
 
-[Collection(ExportedModelsCollection.Name)]
+[Collection(ExportedModelsGroup.Name)]
 public sealed class OnnxTokenClassifierAndEmbedderTests(ExportedModelsFixture fixture, ITestOutputHelper output)
 {
     [Fact]
@@ -16,7 +16,7 @@ public sealed class OnnxTokenClassifierAndEmbedderTests(ExportedModelsFixture fi
         Assert.Equal(ExportedModelsFixture.TokenLabels, onnx.Labels);
         var tokenizer = BertTokenizer.FromPretrained(fixture.TokenClassifier);
         using var encoder = BertModel.FromPretrained(fixture.TokenClassifier);
-        Dictionary<string, Tensor> head = Checkpoints.SafeTensors.Load(Path.Combine(fixture.TokenClassifier, "model.safetensors"));
+        Dictionary<string, Tensor> head = Bert.Sharp.Checkpoints.SafeTensors.Load(Path.Combine(fixture.TokenClassifier, "model.safetensors"));
         try
         {
             IReadOnlyList<IReadOnlyList<Entity>> batch = onnx.PredictBatch(OnnxTextClassifierTests.Sentences);
