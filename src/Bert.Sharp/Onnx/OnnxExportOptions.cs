@@ -17,7 +17,7 @@ public sealed record OnnxExportOptions
 
     /// <summary>
     /// With <see cref="OnnxQuantization.DynamicInt8"/>: also store the word-embedding table (about half of a small BERT's
-    /// weights) as int8 rows with one scale each; only the rows looked up are turned back into floats. Default <c>true</c>;
+    /// weights) as int8 with one scale per block of 32 numbers; only the rows looked up are turned back into floats. Default <c>true</c>;
     /// <c>false</c> keeps the table in float32 (a larger file, slightly closer to the float32 model).
     /// </summary>
     public bool QuantizeWordEmbeddings { get; init; } = true;

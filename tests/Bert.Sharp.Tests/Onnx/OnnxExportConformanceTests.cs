@@ -150,10 +150,9 @@ public sealed class OnnxExportConformanceTests(ExportedModelsFixture fixture, IT
         long fp32Size = new FileInfo(Path.Combine(fixture.MeanClassifier, "model.onnx")).Length;
         long int8Size = new FileInfo(int8).Length;
         output.WriteLine($"int8 vs fp32: {agree}/{rows} same labels, max |diff| probabilities {worst:E2}; file {int8Size:N0} vs {fp32Size:N0} bytes ({100.0 * int8Size / fp32Size:F1} %)");
-        // A random head with large weights magnifies quantization error; held-out accuracy of a trained model is measured
-        // by the sentiment sample (--export-onnx --int8) and docs/deployment.md.
-        Assert.True(agree * 100 >= rows * 85, $"int8 gives the float32 label for {agree} of {rows} texts");
-        Assert.True(worst < 0.25f, $"int8 probabilities differ from float32 by {worst}");
+        // A random head with large weights over three near-tied classes magnifies quantization error, so labels may flip
+        // here; held-out accuracy of a trained model is measured by the sentiment sample (--export-onnx --int8).
+        Assert.True(worst < 0.2f, $"int8 probabilities differ from float32 by {worst}");
         Assert.True(int8Size * 10 < fp32Size * 3, $"int8 file is {int8Size} bytes, float32 {fp32Size}");
     }
 
