@@ -23,12 +23,14 @@ var testFraction = new Option<double>("--test-fraction") { Description = "Share 
 var pooling = new Option<string>("--pooling") { Description = "How the head sees a text: auto (what the checkpoint says; mean for the embedded sentence-transformer), pooler, mean, cls.", DefaultValueFactory = _ => "auto" };
 var labelNames = new Option<string?>("--label-names") { Description = "Comma-separated display names for the labels in sorted order (the default data's 0,1 become negative,positive)." };
 var compare = new Option<bool>("--compare") { Description = "Also run transfer learning (head only) and print time and accuracy of both approaches side by side." };
+var exportOnnx = new Option<bool>("--export-onnx") { Description = "After training, export the model to ONNX (model.onnx next to it) and print its size and held-out accuracy on ONNX Runtime." };
+var int8 = new Option<bool>("--int8") { Description = "With --export-onnx: also write the int8 model (model.int8.onnx)." };
 var texts = new Argument<string[]>("texts") { Description = "Sentences to classify with the fine-tuned model after training.", Arity = ArgumentArity.ZeroOrMore };
 
 var root = new RootCommand("Fine-tunes a pretrained BERT for sentiment analysis (notebook 02 of the course), evaluates it, saves it, reloads it and predicts.")
 {
     model, data, header, textColumn, labelColumn, textColumnName, labelColumnName, epochs, batchSize, learningRate, policy, topLayers,
-    maxLength, output, device, seed, testFraction, pooling, labelNames, compare, texts,
+    maxLength, output, device, seed, testFraction, pooling, labelNames, compare, exportOnnx, int8, texts,
 };
 
 root.SetAction((parse, cancellationToken) =>
@@ -56,6 +58,8 @@ root.SetAction((parse, cancellationToken) =>
         Pooling = parse.GetValue(pooling)!,
         LabelNames = parse.GetValue(labelNames) ?? (parse.GetResult(data) is null or { Implicit: true } ? "negative,positive" : null),
         Texts = parse.GetValue(texts) ?? [],
+        ExportOnnx = parse.GetValue(exportOnnx),
+        Int8 = parse.GetValue(int8),
     };
 
     try

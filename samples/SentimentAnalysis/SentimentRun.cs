@@ -47,6 +47,11 @@ internal sealed class SentimentRun(SentimentSettings settings)
         using var classifier = TextClassifier.FromPretrained(savedModel, new TextClassifierOptions { Device = device });
         var texts = settings.Texts.Count > 0 ? settings.Texts : NewSentences;
         ReportPrinter.PrintPredictions(texts, classifier.PredictBatch(texts));
+        if (settings.ExportOnnx)
+        {
+            OnnxExportStep.Run(savedModel, test, main.Item4.Accuracy, settings.Int8, cancellationToken);
+        }
+
         AnsiConsole.MarkupLineInterpolated($"Held-out accuracy [bold green]{main.Item4.Accuracy:P1}[/]; total time {total.Elapsed.TotalSeconds:F0} s (model import included). Model saved in {savedModel}.");
         return 0;
     }

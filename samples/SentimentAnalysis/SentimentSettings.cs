@@ -21,6 +21,8 @@ internal sealed record SentimentSettings
     public int Seed { get; init; }
     public double TestFraction { get; init; }
     public bool Compare { get; init; }
+    public bool ExportOnnx { get; init; }
+    public bool Int8 { get; init; }
     public string Pooling { get; init; } = "auto";
     public string? LabelNames { get; init; }
     public IReadOnlyList<string> Texts { get; init; } = [];

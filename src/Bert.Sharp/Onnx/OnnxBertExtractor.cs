@@ -1,5 +1,6 @@
 using System.Globalization;
 using System.Text.RegularExpressions;
+using Bert.Sharp.Onnx.Proto;
 using Microsoft.Extensions.Logging;
 using static TorchSharp.torch;
 
@@ -13,38 +14,40 @@ namespace Bert.Sharp.Onnx;
 /// </summary>
 internal sealed partial class OnnxBertExtractor
 {
-    private readonly OnnxGraphProto graph;
+    private readonly GraphProto graph;
     private readonly string source;
     private readonly ILogger logger;
-    private readonly Dictionary<string, OnnxTensorProto> constants = new(StringComparer.Ordinal);
-    private readonly Dictionary<string, List<OnnxNodeProto>> consumers = new(StringComparer.Ordinal);
-    private readonly Dictionary<string, OnnxNodeProto> producers = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, TensorProto> initializers = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, TensorProto> constants = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, List<NodeProto>> consumers = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, NodeProto> producers = new(StringComparer.Ordinal);
 
-    public OnnxBertExtractor(OnnxGraphProto graph, string source, ILogger logger)
+    public OnnxBertExtractor(GraphProto graph, string source, ILogger logger)
     {
         this.graph = graph;
         this.source = source;
         this.logger = logger;
-        foreach ((string name, OnnxTensorProto tensor) in graph.Initializers)
+        foreach (TensorProto tensor in graph.Initializer)
         {
-            constants[name] = tensor;
+            initializers[tensor.Name] = tensor;
+            constants[tensor.Name] = tensor;
         }
 
-        foreach (OnnxNodeProto node in graph.Nodes)
+        foreach (NodeProto node in graph.Node)
         {
-            if (node.OpType == "Constant" && node.Outputs.Count == 1 && ConstantValue(node) is OnnxTensorProto value)
+            if (node.OpType == "Constant" && node.Output.Count == 1 && ConstantValue(node) is TensorProto value)
             {
-                constants[node.Outputs[0]] = value;
+                constants[node.Output[0]] = value;
             }
 
-            foreach (string output in node.Outputs)
+            foreach (string output in node.Output)
             {
                 producers[output] = node;
             }
 
-            foreach (string input in node.Inputs)
+            foreach (string input in node.Input)
             {
-                if (!consumers.TryGetValue(input, out List<OnnxNodeProto>? list))
+                if (!consumers.TryGetValue(input, out List<NodeProto>? list))
                 {
                     consumers[input] = list = [];
                 }
@@ -57,13 +60,19 @@ internal sealed partial class OnnxBertExtractor
     /// <summary>The weights by Hugging Face key (float32 CPU tensors owned by the caller) and the inferred config.</summary>
     public (Dictionary<string, Tensor> State, BertConfig Config) Extract(CancellationToken cancellationToken)
     {
+        if (graph.Node.FirstOrDefault(n => n.OpType is "DynamicQuantizeMatMul" or "QAttention" or "MatMulInteger" or "DynamicQuantizeLinear") is { } quantized)
+        {
+            throw new InvalidDataException($"'{source}' is a quantized (int8) export (it has a {quantized.OpType} node); its weights cannot be recovered exactly. Import the float32 export instead.");
+        }
+
         var state = new Dictionary<string, Tensor>(StringComparer.Ordinal);
         try
         {
             CollectNamedParameters(state, cancellationToken);
+            CollectPackedAttentionWeights(state);
             if (!state.ContainsKey("embeddings.word_embeddings.weight"))
             {
-                throw new InvalidDataException($"'{source}' is not a BERT export: no initializer named 'embeddings.word_embeddings.weight' (or 'bert.embeddings.word_embeddings.weight') was found among its {graph.Initializers.Count} initializers.");
+                throw new InvalidDataException($"'{source}' is not a BERT export: no initializer named 'embeddings.word_embeddings.weight' (or 'bert.embeddings.word_embeddings.weight') was found among its {initializers.Count} initializers.");
             }
 
             CollectTracedWeights(state, cancellationToken);
@@ -83,11 +92,11 @@ internal sealed partial class OnnxBertExtractor
 
     private void CollectNamedParameters(Dictionary<string, Tensor> state, CancellationToken cancellationToken)
     {
-        foreach ((string name, OnnxTensorProto tensor) in graph.Initializers)
+        foreach ((string name, TensorProto tensor) in initializers)
         {
             cancellationToken.ThrowIfCancellationRequested();
             string? key = HuggingFaceKey(name);
-            if (key is null || tensor.DataType is OnnxTensorProto.Int64 or OnnxTensorProto.Int32)
+            if (key is null || tensor.DataType is OnnxTensorData.Int64 or OnnxTensorData.Int32)
             {
                 continue;
             }
@@ -102,14 +111,14 @@ internal sealed partial class OnnxBertExtractor
     // Linear layers exported with constant folding: MatMul(x, W[in, out]) followed by Add(bias) (or Gemm).
     private void CollectTracedWeights(Dictionary<string, Tensor> state, CancellationToken cancellationToken)
     {
-        foreach (OnnxNodeProto node in graph.Nodes)
+        foreach (NodeProto node in graph.Node)
         {
             cancellationToken.ThrowIfCancellationRequested();
-            if (node.OpType == "MatMul" && node.Inputs.Count == 2 && node.Outputs.Count == 1
-                && constants.TryGetValue(node.Inputs[1], out OnnxTensorProto? weight) && weight.Dims.Count == 2
-                && HuggingFaceKey(node.Inputs[1]) is null)
+            if (node.OpType == "MatMul" && node.Input.Count == 2 && node.Output.Count == 1
+                && constants.TryGetValue(node.Input[1], out TensorProto? weight) && weight.Dims.Count == 2
+                && HuggingFaceKey(node.Input[1]) is null)
             {
-                string? biasKey = FindBiasAdd(node.Outputs[0]);
+                string? biasKey = FindBiasAdd(node.Output[0]);
                 if (biasKey is null)
                 {
                     continue;
@@ -117,12 +126,12 @@ internal sealed partial class OnnxBertExtractor
 
                 AddWeight(state, biasKey, weight, transposed: true);
             }
-            else if (node.OpType == "Gemm" && node.Inputs.Count == 3 && HuggingFaceKey(node.Inputs[2]) is string gemmBias
-                && constants.TryGetValue(node.Inputs[1], out OnnxTensorProto? gemmWeight) && gemmWeight.Dims.Count == 2)
+            else if (node.OpType == "Gemm" && node.Input.Count == 3 && HuggingFaceKey(node.Input[2]) is string gemmBias
+                && constants.TryGetValue(node.Input[1], out TensorProto? gemmWeight) && gemmWeight.Dims.Count == 2)
             {
-                bool transB = node.Attributes.TryGetValue("transB", out OnnxAttributeProto? t) && t.I == 1;
+                bool transB = Attribute(node, "transB") is { } t && t.I == 1;
                 string weightKey = WeightKeyOf(gemmBias);
-                if (HuggingFaceKey(node.Inputs[1]) is not null)
+                if (HuggingFaceKey(node.Input[1]) is not null)
                 {
                     // A named weight is the PyTorch parameter, [out, in]; Gemm reads it with transB = 1.
                     if (!transB && state.Remove(weightKey, out Tensor? named))
@@ -139,7 +148,7 @@ internal sealed partial class OnnxBertExtractor
         }
     }
 
-    private void AddWeight(Dictionary<string, Tensor> state, string biasKey, OnnxTensorProto weight, bool transposed)
+    private void AddWeight(Dictionary<string, Tensor> state, string biasKey, TensorProto weight, bool transposed)
     {
         string weightKey = WeightKeyOf(biasKey);
         if (state.ContainsKey(weightKey))
@@ -150,31 +159,11 @@ internal sealed partial class OnnxBertExtractor
         long outFeatures = transposed ? weight.Dims[1] : weight.Dims[0];
         if (state.TryGetValue(biasKey, out Tensor? bias) && bias.shape[0] != outFeatures)
         {
-            throw new InvalidDataException($"'{source}': the weight traced to '{biasKey}' has shape {weight.ShapeText}, which does not fit a bias of {bias.shape[0]}.");
+            throw new InvalidDataException($"'{source}': the weight traced to '{biasKey}' has shape {weight.ShapeText()}, which does not fit a bias of {bias.shape[0]}.");
         }
 
         using Tensor raw = weight.ToTensor(source);
         state[weightKey] = transposed ? raw.t().contiguous() : raw.clone();
-    }
-
-    // Follows the MatMul's output to the Add that adds a named bias.
-    private string? FindBiasAdd(string value)
-    {
-        if (!consumers.TryGetValue(value, out List<OnnxNodeProto>? users))
-        {
-            return null;
-        }
-
-        foreach (OnnxNodeProto user in users.Where(u => u.OpType == "Add" && u.Inputs.Count == 2))
-        {
-            string other = user.Inputs[0] == value ? user.Inputs[1] : user.Inputs[0];
-            if (HuggingFaceKey(other) is string key && key.EndsWith(".bias", StringComparison.Ordinal) && !key.Contains("LayerNorm", StringComparison.Ordinal))
-            {
-                return key;
-            }
-        }
-
-        return null;
     }
 
     private BertConfig InferConfig(Dictionary<string, Tensor> state)
@@ -237,9 +226,14 @@ internal sealed partial class OnnxBertExtractor
     // Heads from the Reshape that splits a projection into [batch, seq, heads, head_size]; else from the score scale.
     private int InferHeads(int hidden)
     {
-        foreach (OnnxNodeProto reshape in graph.Nodes.Where(n => n.OpType == "Reshape" && n.Inputs.Count == 2))
+        if (graph.Node.FirstOrDefault(n => n.OpType == "Attention") is { } fused && Attribute(fused, "num_heads") is { I: > 0 } numHeads)
         {
-            long[]? shape = ConstantShape(reshape.Inputs[1]);
+            return (int)numHeads.I;
+        }
+
+        foreach (NodeProto reshape in graph.Node.Where(n => n.OpType == "Reshape" && n.Input.Count == 2))
+        {
+            long[]? shape = ConstantShape(reshape.Input[1]);
             if (shape is { Length: 4 } && shape[2] > 0 && shape[3] > 0 && shape[2] * shape[3] == hidden)
             {
                 return (int)shape[2];
@@ -247,10 +241,10 @@ internal sealed partial class OnnxBertExtractor
         }
 
         // Scores = MatMul(Q, K^T) / sqrt(head_size), or * 1/sqrt(head_size).
-        foreach (OnnxNodeProto scale in graph.Nodes.Where(n => n.OpType is "Div" or "Mul" && n.Inputs.Count == 2))
+        foreach (NodeProto scale in graph.Node.Where(n => n.OpType is "Div" or "Mul" && n.Input.Count == 2))
         {
-            if (Producer(scale.Inputs[0]) is { OpType: "MatMul" } scores && !scores.Inputs.Any(constants.ContainsKey)
-                && ScalarConstant(scale.Inputs[1]) is double factor && factor > 0)
+            if (Producer(scale.Input[0]) is { OpType: "MatMul" } scores && !scores.Input.Any(constants.ContainsKey)
+                && ScalarConstant(scale.Input[1]) is double factor && factor > 0)
             {
                 double headSize = scale.OpType == "Div" ? factor * factor : 1 / (factor * factor);
                 int rounded = (int)Math.Round(headSize);
@@ -266,17 +260,17 @@ internal sealed partial class OnnxBertExtractor
 
     private double InferEpsilon()
     {
-        foreach (OnnxNodeProto node in graph.Nodes)
+        foreach (NodeProto node in graph.Node)
         {
-            if (node.OpType == "LayerNormalization")
+            if (node.OpType is "LayerNormalization" or "SkipLayerNormalization")
             {
-                return node.Attributes.TryGetValue("epsilon", out OnnxAttributeProto? eps) && eps.F is float value ? value : 1e-5;
+                return Attribute(node, "epsilon") is { } eps ? eps.F : 1e-5;
             }
 
             // Decomposed LayerNorm: Sqrt(ReduceMean(x^2) + eps).
-            if (node.OpType == "Add" && node.Inputs.Count == 2 && Producer(node.Inputs[0]) is { OpType: "ReduceMean" }
-                && consumers.TryGetValue(node.Outputs[0], out List<OnnxNodeProto>? users) && users.Any(u => u.OpType == "Sqrt")
-                && ScalarConstant(node.Inputs[1]) is double decomposed)
+            if (node.OpType == "Add" && node.Input.Count == 2 && Producer(node.Input[0]) is { OpType: "ReduceMean" }
+                && consumers.TryGetValue(node.Output[0], out List<NodeProto>? users) && users.Any(u => u.OpType == "Sqrt")
+                && ScalarConstant(node.Input[1]) is double decomposed)
             {
                 return decomposed;
             }
@@ -288,21 +282,21 @@ internal sealed partial class OnnxBertExtractor
 
     private string InferActivation()
     {
-        var ops = graph.Nodes.Select(n => n.OpType).ToHashSet(StringComparer.Ordinal);
+        var ops = graph.Node.Select(n => n.OpType).ToHashSet(StringComparer.Ordinal);
         if (ops.Contains("Erf"))
         {
             return "gelu";
         }
 
-        OnnxNodeProto? gelu = graph.Nodes.FirstOrDefault(n => n.OpType is "Gelu" or "FastGelu");
+        NodeProto? gelu = graph.Node.FirstOrDefault(n => n.OpType is "Gelu" or "BiasGelu" or "FastGelu");
         if (gelu is not null)
         {
-            bool tanh = gelu.OpType == "FastGelu" || (gelu.Attributes.TryGetValue("approximate", out OnnxAttributeProto? a) && a.S == "tanh");
+            bool tanh = gelu.OpType == "FastGelu" || (Attribute(gelu, "approximate") is { } a && a.S.ToStringUtf8() == "tanh");
             return tanh ? "gelu_new" : "gelu";
         }
 
         // gelu_new: 0.5 x (1 + tanh(sqrt(2/pi) (x + 0.044715 x^3))).
-        bool hasGeluTanhConstant = constants.Values.Any(c => c.ElementCount == 1 && c.DataType == OnnxTensorProto.Float && Math.Abs(c.ToFloats(source)[0] - 0.044715f) < 1e-6);
+        bool hasGeluTanhConstant = constants.Values.Any(c => c.ElementCount(source) == 1 && c.DataType == OnnxTensorData.Float && Math.Abs(c.ToFloats(source)[0] - 0.044715f) < 1e-6);
         if (ops.Contains("Tanh") && hasGeluTanhConstant)
         {
             return "gelu_new";
@@ -323,19 +317,19 @@ internal sealed partial class OnnxBertExtractor
 
     private long[]? ConstantShape(string value)
     {
-        if (constants.TryGetValue(value, out OnnxTensorProto? constant))
+        if (constants.TryGetValue(value, out TensorProto? constant))
         {
             return constant.ToInt64s(source);
         }
 
-        OnnxNodeProto? producer = Producer(value);
+        NodeProto? producer = Producer(value);
         if (producer is { OpType: "Concat" })
         {
             var parts = new List<long>();
-            foreach (string input in producer.Inputs)
+            foreach (string input in producer.Input)
             {
                 // Dynamic dimensions (batch, sequence) come from Shape/Gather/Unsqueeze; mark them unknown.
-                parts.AddRange(constants.TryGetValue(input, out OnnxTensorProto? part) ? part.ToInt64s(source) : [-1]);
+                parts.AddRange(constants.TryGetValue(input, out TensorProto? part) ? part.ToInt64s(source) : [-1]);
             }
 
             return parts.ToArray();
@@ -345,35 +339,35 @@ internal sealed partial class OnnxBertExtractor
     }
 
     private double? ScalarConstant(string value) =>
-        constants.TryGetValue(value, out OnnxTensorProto? c) && c.ElementCount == 1 && c.DataType is OnnxTensorProto.Float or OnnxTensorProto.Double or OnnxTensorProto.Float16
+        constants.TryGetValue(value, out TensorProto? c) && c.ElementCount(source) == 1 && c.DataType is OnnxTensorData.Float or OnnxTensorData.Double or OnnxTensorData.Float16
             ? c.ToFloats(source)[0]
             : null;
 
-    private OnnxNodeProto? Producer(string value) => producers.GetValueOrDefault(value);
+    private NodeProto? Producer(string value) => producers.GetValueOrDefault(value);
 
     private Tensor Require(Dictionary<string, Tensor> state, string key) =>
         state.TryGetValue(key, out Tensor? tensor)
             ? tensor
             : throw new InvalidDataException($"'{source}' is not a complete BERT export: parameter '{key}' was not found.");
 
-    private static OnnxTensorProto? ConstantValue(OnnxNodeProto node)
+    private static TensorProto? ConstantValue(NodeProto node)
     {
-        foreach (OnnxAttributeProto attribute in node.Attributes.Values)
+        foreach (AttributeProto attribute in node.Attribute)
         {
             switch (attribute.Name)
             {
                 case "value" when attribute.T is not null:
                     return attribute.T;
-                case "value_float" when attribute.F is float f:
-                    return Scalar(OnnxTensorProto.Float, floats: [f]);
-                case "value_int" when attribute.I is long i:
-                    return Scalar(OnnxTensorProto.Int64, ints: [i]);
+                case "value_float":
+                    return Scalar(OnnxTensorData.Float, floats: [attribute.F]);
+                case "value_int":
+                    return Scalar(OnnxTensorData.Int64, ints: [attribute.I]);
                 case "value_ints":
-                    var ints = Scalar(OnnxTensorProto.Int64, ints: attribute.Ints);
+                    TensorProto ints = Scalar(OnnxTensorData.Int64, ints: attribute.Ints);
                     ints.Dims.Add(attribute.Ints.Count);
                     return ints;
                 case "value_floats":
-                    var floats = Scalar(OnnxTensorProto.Float, floats: attribute.Floats);
+                    TensorProto floats = Scalar(OnnxTensorData.Float, floats: attribute.Floats);
                     floats.Dims.Add(attribute.Floats.Count);
                     return floats;
             }
@@ -382,9 +376,11 @@ internal sealed partial class OnnxBertExtractor
         return null;
     }
 
-    private static OnnxTensorProto Scalar(int dataType, IEnumerable<float>? floats = null, IEnumerable<long>? ints = null)
+    private static AttributeProto? Attribute(NodeProto node, string name) => node.Attribute.FirstOrDefault(a => a.Name == name);
+
+    private static TensorProto Scalar(int dataType, IEnumerable<float>? floats = null, IEnumerable<long>? ints = null)
     {
-        var tensor = new OnnxTensorProto { DataType = dataType };
+        var tensor = new TensorProto { DataType = dataType };
         tensor.FloatData.AddRange(floats ?? []);
         tensor.Int64Data.AddRange(ints ?? []);
         return tensor;

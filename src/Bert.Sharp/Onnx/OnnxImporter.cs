@@ -1,5 +1,6 @@
 using Bert.Sharp.Checkpoints;
 using Bert.Sharp.Onnx;
+using Bert.Sharp.Onnx.Proto;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
 using static TorchSharp.torch;
@@ -51,7 +52,7 @@ public static class OnnxImporter
         }
 
         TorchRuntime.EnsureLoaded();
-        OnnxGraphProto graph = OnnxProtoReader.ReadModel(File.ReadAllBytes(onnxPath), onnxPath);
+        GraphProto graph = OnnxModelReader.Read(File.ReadAllBytes(onnxPath), onnxPath).Graph;
         cancellationToken.ThrowIfCancellationRequested();
         (Dictionary<string, Tensor> state, BertConfig config) = new OnnxBertExtractor(graph, onnxPath, logger).Extract(cancellationToken);
         try

@@ -1,0 +1,38 @@
+namespace Bert.Sharp;
+
+/// <summary>How <see cref="OnnxTextClassifier"/>, <see cref="OnnxTokenClassifier"/> and <see cref="OnnxSentenceEmbedder"/> load and run a model.</summary>
+public sealed record OnnxClassifierOptions
+{
+    /// <summary>The ONNX file inside the folder: <c>model.onnx</c> (default), or for example <c>model.int8.onnx</c>.</summary>
+    public string ModelFileName { get; init; } = "model.onnx";
+
+    /// <summary>
+    /// Threads ONNX Runtime uses inside one call; <c>null</c> (default) lets it choose (one per physical core). Set 1 when
+    /// many requests run in parallel and throughput matters more than the latency of one.
+    /// </summary>
+    public int? IntraOpThreads { get; init; }
+
+    /// <summary>Longest input in tokens; longer texts are truncated. <c>null</c>: the model's and tokenizer's maximum.</summary>
+    public int? MaxSequenceLength { get; init; }
+
+    /// <summary>Texts per ONNX Runtime call in <c>PredictBatch</c> / <c>Embed</c> (texts of similar length are batched together). Default 32.</summary>
+    public int BatchSize { get; init; } = 32;
+
+    /// <summary>How <see cref="OnnxTokenClassifier"/> merges word pieces into entities; default <see cref="AggregationStrategy.First"/>.</summary>
+    public AggregationStrategy Aggregation { get; init; } = AggregationStrategy.First;
+
+    internal void Validate()
+    {
+        ArgumentException.ThrowIfNullOrEmpty(ModelFileName);
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(BatchSize);
+        if (IntraOpThreads is int threads)
+        {
+            ArgumentOutOfRangeException.ThrowIfNegativeOrZero(threads, nameof(IntraOpThreads));
+        }
+
+        if (MaxSequenceLength is int max)
+        {
+            ArgumentOutOfRangeException.ThrowIfLessThan(max, 2, nameof(MaxSequenceLength));
+        }
+    }
+}

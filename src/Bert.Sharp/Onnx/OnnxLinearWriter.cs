@@ -1,0 +1,108 @@
+namespace Bert.Sharp.Onnx;
+
+/// <summary>
+/// Writes the linear layers and the word-embedding lookup, in float32 (<c>MatMul</c> + <c>Add</c>, the weight stored
+/// transposed as <c>torch.onnx</c> stores it) or in int8 (<c>DynamicQuantizeMatMul</c> of ONNX Runtime with per-column
+/// symmetric int8 weights; the word-embedding table as int8 with one scale per block of 32 numbers).
+/// </summary>
+internal sealed class OnnxLinearWriter(OnnxGraphBuilder graph, OnnxExportSource source, OnnxExportOptions options)
+{
+    /// <summary>Prefix of the transposed MatMul weights: not a checkpoint key, so the importer traces them through their bias.</summary>
+    public const string TransposedPrefix = "transposed/";
+
+    /// <summary>Prefix of the packed query/key/value bias of a fused Attention node (not a checkpoint key either).</summary>
+    public const string PackedPrefix = "packed/";
+
+    /// <summary>Numbers of an embedding row that share one int8 scale: fine enough that the table costs no accuracy (one scale per whole row cost 2 points on the sentiment sample), 1/8 byte of scale per value.</summary>
+    private const int EmbeddingBlock = 32;
+
+    /// <summary>Whether weights are written as int8.</summary>
+    public bool Int8 => options.Quantization == OnnxQuantization.DynamicInt8;
+
+    /// <summary><c>x · Wᵀ + b</c> for the checkpoint module <paramref name="module"/> (keys <c>{module}.weight</c>, <c>{module}.bias</c>).</summary>
+    public string Linear(string x, string module, int inFeatures, int outFeatures, string? output = null)
+    {
+        float[] weight = source.TransposedWeight(module + ".weight", outFeatures, inFeatures);
+        string bias = graph.Floats(module + ".bias", source.Weight(module + ".bias", outFeatures), outFeatures);
+        if (!Int8)
+        {
+            string product = graph.Add("MatMul", [x, graph.Floats(TransposedPrefix + module + ".weight", weight, inFeatures, outFeatures)]);
+            return graph.Add("Add", [product, bias], output);
+        }
+
+        (sbyte[] quantized, float[] scales) = Int8Quantizer.PerColumn(weight, inFeatures, outFeatures);
+        string b = graph.Int8s(TransposedPrefix + module + ".weight_int8", quantized, inFeatures, outFeatures);
+        string scale = graph.Floats(module + ".weight_scale", scales, outFeatures);
+        return graph.Add("DynamicQuantizeMatMul", [x, b, scale, string.Empty, bias], output, OnnxGraphBuilder.MicrosoftDomain);
+    }
+
+    /// <summary>
+    /// <c>x · Wᵀ</c> without the bias, which the caller hands to the fused operator that follows (SkipLayerNormalization,
+    /// BiasGelu); the bias initializer is returned too.
+    /// </summary>
+    public (string Product, string Bias) LinearWithoutBias(string x, string module, int inFeatures, int outFeatures)
+    {
+        float[] weight = source.TransposedWeight(module + ".weight", outFeatures, inFeatures);
+        string bias = graph.Floats(module + ".bias", source.Weight(module + ".bias", outFeatures), outFeatures);
+        if (!Int8)
+        {
+            return (graph.Add("MatMul", [x, graph.Floats(TransposedPrefix + module + ".weight", weight, inFeatures, outFeatures)]), bias);
+        }
+
+        (sbyte[] quantized, float[] scales) = Int8Quantizer.PerColumn(weight, inFeatures, outFeatures);
+        string b = graph.Int8s(TransposedPrefix + module + ".weight_int8", quantized, inFeatures, outFeatures);
+        string scale = graph.Floats(module + ".weight_scale", scales, outFeatures);
+        return (graph.Add("DynamicQuantizeMatMul", [x, b, scale], null, OnnxGraphBuilder.MicrosoftDomain), bias);
+    }
+
+    /// <summary>
+    /// The query, key and value projections of <paramref name="selfAttention"/> packed side by side as ONNX Runtime's
+    /// Attention wants them: weight [hidden, 3·hidden] (columns q | k | v), bias [3·hidden], and for int8 the per-column scales.
+    /// </summary>
+    public (string Weight, string Bias, string? Scale) PackedQkv(string selfAttention, int hidden)
+    {
+        string[] parts = ["query", "key", "value"];
+        var packed = new float[hidden * 3 * hidden];
+        var bias = new float[3 * hidden];
+        for (int p = 0; p < 3; p++)
+        {
+            float[] weight = source.TransposedWeight($"{selfAttention}.{parts[p]}.weight", hidden, hidden);
+            for (int r = 0; r < hidden; r++)
+            {
+                Array.Copy(weight, r * hidden, packed, (r * 3 * hidden) + (p * hidden), hidden);
+            }
+
+            source.Weight($"{selfAttention}.{parts[p]}.bias", hidden).CopyTo(bias, p * hidden);
+        }
+
+        string biasName = graph.Floats(PackedPrefix + selfAttention + ".qkv.bias", bias, 3 * hidden);
+        if (!Int8)
+        {
+            return (graph.Floats(TransposedPrefix + selfAttention + ".qkv.weight", packed, hidden, 3 * hidden), biasName, null);
+        }
+
+        (sbyte[] quantized, float[] scales) = Int8Quantizer.PerColumn(packed, hidden, 3 * hidden);
+        return (graph.Int8s(TransposedPrefix + selfAttention + ".qkv.weight_int8", quantized, hidden, 3 * hidden), biasName,
+            graph.Floats(selfAttention + ".qkv.weight_scale", scales, 3 * hidden));
+    }
+
+    /// <summary>The rows of the embedding table <paramref name="key"/> for the ids in <paramref name="ids"/>.</summary>
+    public string Embedding(string ids, string key, int rows, int width)
+    {
+        float[] table = source.Weight(key, rows, width);
+        if (!Int8 || !options.QuantizeWordEmbeddings)
+        {
+            return graph.Add("Gather", [graph.Floats(key, table, rows, width), ids]);
+        }
+
+        // int8 values with one scale per block of EmbeddingBlock numbers of a row (per row when the width does not divide);
+        // only the gathered rows are turned back into floats.
+        int block = width % EmbeddingBlock == 0 ? EmbeddingBlock : width;
+        (sbyte[] quantized, float[] scales) = Int8Quantizer.PerRow(table, rows * (width / block), block);
+        string gathered = graph.Add("Gather", [graph.Int8s(key + "_int8", quantized, rows, width), ids]);
+        string asFloat = graph.Add("Cast", [gathered], null, null, OnnxGraphBuilder.Int("to", OnnxTensorData.Float));
+        string blockScales = graph.Unsqueeze(graph.Add("Gather", [graph.Floats(key + "_scale", scales, rows, width / block), ids]), -1);
+        string blocks = graph.Add("Reshape", [asFloat, graph.Int64s(0, 0, width / block, block)]);
+        return graph.Add("Reshape", [graph.Add("Mul", [blocks, blockScales]), graph.Int64s(0, 0, width)]);
+    }
+}
