@@ -7,7 +7,7 @@ namespace Bert.Sharp.Models;
 /// The default pretrained model, all-MiniLM-L6-v2, as a Hugging Face directory ready for
 /// <see cref="BertModel.FromPretrained(string, BertLoadOptions?)"/> and the tokenizer. Use it when an application needs a
 /// real pretrained BERT without any download: the model is embedded in this package (converted from ONNX when the package
-/// was built); the first call writes it into a cache folder (a fraction of a second), later calls return at once.
+/// was built); the first call writes it into a cache folder (about a second), later calls return at once.
 /// </summary>
 /// <remarks>
 /// The folder is also a sentence-transformers folder, as sentence-transformers/all-MiniLM-L6-v2 is published:

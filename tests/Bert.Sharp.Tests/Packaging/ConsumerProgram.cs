@@ -3,9 +3,9 @@ namespace Bert.Sharp.Tests.Packaging;
 /// <summary>
 /// The Program.cs of the throw-away app that consumes the packed library. It does what a user's application does with
 /// the package alone: a (tiny, random) BERT classifier and a tokenizer from a vocabulary file, <c>FineTuner.Train</c>
-/// on a small separable data set, evaluation, save, reload with <c>TextClassifier</c>, predictions, and the one-call
-/// <c>FineTuner.Train(directory, ...)</c> from the saved folder, then the packaged all-MiniLM-L6-v2 loaded and run. It prints <c>CONSUMER OK</c> only when every check
-/// passed; otherwise it names the failed check and exits with code 1.
+/// on a small separable data set, evaluation, save, reload with <c>TextClassifier</c>, predictions, the one-call
+/// <c>FineTuner.Train(directory, ...)</c> from the saved folder, and the packaged all-MiniLM-L6-v2 loaded and run. It
+/// prints <c>CONSUMER OK</c> only when every check passed; otherwise it names the failed check and exits with code 1.
 /// </summary>
 internal static class ConsumerProgram
 {
