@@ -48,7 +48,7 @@ public class EncoderForwardBenchmarks
         mask = tensor(maskData, [batch, length], device: device);
         types = tensor(typeData, [batch, length], device: device);
 
-        session = OrtSessions.Create(MiniLmModel.OnnxPath());
+        session = OrtSessions.Create(OriginalMiniLm.OnnxPath);
         int[] dims = [batch, length];
         onnxInputs =
         [

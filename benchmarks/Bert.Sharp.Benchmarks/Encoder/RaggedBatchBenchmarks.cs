@@ -33,7 +33,7 @@ public class RaggedBatchBenchmarks
         var tokenizer = BertTokenizer.FromPretrained(directory);
         model = BertModel.FromPretrained(directory, new BertLoadOptions { Device = device });
         model.eval();
-        session = OrtSessions.Create(MiniLmModel.OnnxPath());
+        session = OrtSessions.Create(OriginalMiniLm.OnnxPath);
 
         IReadOnlyList<string> sentences = BenchmarkData.AmazonSentences;
         IReadOnlyList<int>[] encoded = [.. sentences.Select(s => tokenizer.Encode(s))];

@@ -1,5 +1,5 @@
 using BenchmarkDotNet.Attributes;
-using Bert.Sharp.Models;
+using Bert.Sharp.Benchmarks.Support;
 
 namespace Bert.Sharp.Benchmarks.Tokenization;
 
@@ -25,7 +25,7 @@ public class TokenizerBenchmarks
     public void Setup()
     {
         _sentences = AmazonSentences.Load();
-        string vocab = MiniLmResources.ExtractVocab(Path.Combine(Path.GetTempPath(), "bert-sharp-bench", "vocab.txt"));
+        string vocab = OriginalMiniLm.VocabPath;
         _ours = BertTokenizer.FromVocabulary(vocab);
         _fast = new FastBertTokenizer.BertTokenizer();
         using (var reader = new StreamReader(vocab))

@@ -3,9 +3,9 @@ namespace Bert.Sharp.Tests.Packaging;
 /// <summary>
 /// The Program.cs of the throw-away app that consumes the packed library. It does what a user's application does with
 /// the package alone: a (tiny, random) BERT classifier and a tokenizer from a vocabulary file, <c>FineTuner.Train</c>
-/// on a small separable data set, evaluation, save, reload with <c>TextClassifier</c>, predictions, and the one-call
-/// <c>FineTuner.Train(directory, ...)</c> from the saved folder. It prints <c>CONSUMER OK</c> only when every check
-/// passed; otherwise it names the failed check and exits with code 1.
+/// on a small separable data set, evaluation, save, reload with <c>TextClassifier</c>, predictions, the one-call
+/// <c>FineTuner.Train(directory, ...)</c> from the saved folder, and the packaged all-MiniLM-L6-v2 loaded and run. It
+/// prints <c>CONSUMER OK</c> only when every check passed; otherwise it names the failed check and exits with code 1.
 /// </summary>
 internal static class ConsumerProgram
 {
@@ -106,6 +106,19 @@ internal static class ConsumerProgram
             using (var classifier = TextClassifier.FromPretrained(second))
             {
                 Check(classifier.Predict("really great and nice").Label == "positive", "FineTuner.Train(directory, output, ...) saved a working classifier");
+            }
+
+            // The packaged all-MiniLM-L6-v2 (Bert.Sharp.Models.MiniLM): extracted, loaded strictly, run once.
+            string minilm = Bert.Sharp.Models.MiniLmModel.EnsureImported(Path.Combine(work, "all-MiniLM-L6-v2"));
+            Check(File.Exists(Path.Combine(minilm, "model.safetensors")) && File.Exists(Path.Combine(minilm, "1_Pooling", "config.json")),
+                "MiniLmModel.EnsureImported extracted the model folder");
+            using (var pretrained = BertModel.FromPretrained(minilm, new BertLoadOptions { Strict = true }))
+            using (var scope = torch.NewDisposeScope())
+            using (var noGrad = torch.no_grad())
+            {
+                long[] encoded = [.. BertTokenizer.FromPretrained(minilm).Encode("The battery lasts for days.").Select(i => (long)i)];
+                long[] shape = pretrained.Forward(torch.tensor(encoded, [1, encoded.Length])).LastHiddenState.shape;
+                Check(shape.SequenceEqual([1L, encoded.Length, 384L]), $"all-MiniLM-L6-v2 runs: last_hidden_state [{string.Join(", ", shape)}]");
             }
         }
         catch (Exception e)

