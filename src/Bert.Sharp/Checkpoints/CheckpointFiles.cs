@@ -22,6 +22,9 @@ internal static class CheckpointFiles
     /// <summary>The index of sharded PyTorch weights.</summary>
     public const string PyTorchIndexName = "pytorch_model.bin.index.json";
 
+    /// <summary>Largest shard index read (the index of a 100-billion-parameter model is a few megabytes).</summary>
+    internal const long MaxIndexBytes = 64 << 20;
+
     private static readonly string[] LookedFor = [SafeTensorsName, SafeTensorsIndexName, PyTorchName, PyTorchIndexName];
 
     /// <summary>Whether <paramref name="directory"/> holds any weight file this class reads.</summary>
@@ -86,6 +89,11 @@ internal static class CheckpointFiles
         {
             foreach (string shard in weightMap.Values.Distinct(StringComparer.Ordinal).Order(StringComparer.Ordinal))
             {
+                if (shard.Contains('\0', StringComparison.Ordinal) || Path.IsPathRooted(shard))
+                {
+                    throw new InvalidDataException($"'{indexPath}': shard '{shard.Replace("\0", "\\0", StringComparison.Ordinal)}' is not a file name inside the model directory.");
+                }
+
                 string shardPath = Path.GetFullPath(Path.Combine(directory, shard));
                 string root = Path.GetFullPath(directory) + Path.DirectorySeparatorChar;
                 if (!shardPath.StartsWith(root, StringComparison.Ordinal) || shard.Contains("..", StringComparison.Ordinal))
@@ -129,6 +137,12 @@ internal static class CheckpointFiles
 
     private static Dictionary<string, string> ReadWeightMap(string indexPath)
     {
+        long length = new FileInfo(indexPath).Length;
+        if (length > MaxIndexBytes)
+        {
+            throw new InvalidDataException($"'{indexPath}' has {length} bytes; a shard index is at most {MaxIndexBytes} bytes.");
+        }
+
         try
         {
             using FileStream stream = File.OpenRead(indexPath);
@@ -148,7 +162,10 @@ internal static class CheckpointFiles
                     throw new InvalidDataException($"'{indexPath}': weight_map entry '{item.Name}' is not a file name.");
                 }
 
-                result[item.Name] = item.Value.GetString()!;
+                if (!result.TryAdd(item.Name, item.Value.GetString()!))
+                {
+                    throw new InvalidDataException($"'{indexPath}': weight_map names tensor '{item.Name}' twice.");
+                }
             }
 
             return result;

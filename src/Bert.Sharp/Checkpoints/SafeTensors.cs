@@ -12,10 +12,19 @@ namespace Bert.Sharp.Checkpoints;
 /// validated in full before a byte of tensor data is read, so a corrupt file fails with a message naming the file and
 /// the entry at fault instead of a crash in native code.
 /// </summary>
+/// <remarks>
+/// The checks are those of the reference implementation: the header is at most <see cref="MaxHeaderSize"/> bytes of
+/// JSON object; every name appears once; every dtype is known; shape × element size equals the entry's byte span
+/// (checked arithmetic); and the entries, sorted by offset, tile the data section exactly — no gap, no overlap, nothing
+/// past the end, nothing left over. So the tensors made from a file are never larger than the file.
+/// </remarks>
 internal static class SafeTensors
 {
     /// <summary>Largest header accepted (the reference implementation's limit), so a corrupt length cannot allocate gigabytes.</summary>
-    private const long MaxHeaderSize = 100_000_000;
+    internal const long MaxHeaderSize = 100_000_000;
+
+    /// <summary>Most dimensions of a tensor (PyTorch's own kernels stop at 25).</summary>
+    internal const int MaxRank = 64;
 
     private const string MetadataKey = "__metadata__";
 
@@ -241,8 +250,14 @@ internal static class SafeTensors
 
             var entries = new List<Entry>();
             var metadata = new Dictionary<string, string>(StringComparer.Ordinal);
+            var names = new HashSet<string>(StringComparer.Ordinal);
             foreach (JsonProperty property in document.RootElement.EnumerateObject())
             {
+                if (!names.Add(property.Name))
+                {
+                    throw new InvalidDataException($"'{path}': the header names '{property.Name}' twice.");
+                }
+
                 if (property.Name == MetadataKey)
                 {
                     ReadMetadataObject(property.Value, metadata, path);
@@ -258,7 +273,7 @@ internal static class SafeTensors
                 entries.Add(entry);
             }
 
-            CheckOverlaps(entries, path);
+            CheckCoverage(entries, dataLength, path);
             return (entries, metadata, dataStart);
         }
     }
@@ -302,6 +317,11 @@ internal static class SafeTensors
         }
 
         long[] shape = ReadLongArray(value, "shape", name, path);
+        if (shape.Length > MaxRank)
+        {
+            throw new InvalidDataException($"'{path}': tensor '{name}' has {shape.Length} dimensions; at most {MaxRank} are supported.");
+        }
+
         long[] offsets = ReadLongArray(value, "data_offsets", name, path);
         if (offsets.Length != 2)
         {
@@ -377,17 +397,31 @@ internal static class SafeTensors
         return result;
     }
 
-    private static void CheckOverlaps(List<Entry> entries, string path)
+    // As the reference implementation: sorted by offset, the entries tile [0, dataLength) exactly.
+    private static void CheckCoverage(List<Entry> entries, long dataLength, string path)
     {
+        long expected = 0;
         Entry? previous = null;
-        foreach (Entry entry in entries.Where(e => e.End > e.Begin).OrderBy(e => e.Begin))
+        foreach (Entry entry in entries.OrderBy(e => e.Begin).ThenBy(e => e.End))
         {
-            if (previous is not null && entry.Begin < previous.End)
+            if (entry.Begin < expected)
             {
-                throw new InvalidDataException($"'{path}': tensors '{previous.Name}' [{previous.Begin}, {previous.End}] and '{entry.Name}' [{entry.Begin}, {entry.End}] overlap.");
+                throw new InvalidDataException($"'{path}': tensors '{previous!.Name}' [{previous.Begin}, {previous.End}] and '{entry.Name}' [{entry.Begin}, {entry.End}] overlap.");
             }
 
+            if (entry.Begin > expected)
+            {
+                string after = previous is null ? "the start of the data section" : $"tensor '{previous.Name}' (ending at {previous.End})";
+                throw new InvalidDataException($"'{path}': bytes [{expected}, {entry.Begin}) between {after} and tensor '{entry.Name}' belong to no tensor; the data offsets are corrupt.");
+            }
+
+            expected = entry.End;
             previous = entry;
+        }
+
+        if (expected != dataLength)
+        {
+            throw new InvalidDataException($"'{path}': the tensors cover {expected} bytes of a {dataLength}-byte data section; the file has trailing data or its offsets are corrupt.");
         }
     }
 
