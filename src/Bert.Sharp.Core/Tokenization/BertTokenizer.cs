@@ -37,7 +37,7 @@ public sealed class BertTokenizer
             throw new ArgumentOutOfRangeException(nameof(definition), options.ModelMaxLength, "ModelMaxLength must be at least 1.");
         }
 
-        _vocabulary = new WordPieceVocabulary(definition.Vocabulary, definition.ContinuingSubwordPrefix);
+        _vocabulary = new WordPieceVocabulary(definition.Vocabulary, definition.ContinuingSubwordPrefix, definition.Source);
         Options = options;
         UnkTokenId = RequiredId(options.UnknownToken, "unknown", definition.Source);
         ClsTokenId = RequiredId(options.ClsToken, "classification", definition.Source);
@@ -167,7 +167,7 @@ public sealed class BertTokenizer
     public void SavePretrained(string directory)
     {
         ArgumentException.ThrowIfNullOrWhiteSpace(directory);
-        TokenizerFiles.Save(directory, _vocabulary, Options, _addedSpecialTokens);
+        TokenizerFileWriter.Save(directory, _vocabulary, Options, _addedSpecialTokens);
     }
 
     /// <summary>
