@@ -155,8 +155,9 @@ public sealed record BertConfig
         AtomicFile.WriteAllText(file, ToJson());
     }
 
-    private static BertConfig Parse(byte[] utf8, string source)
+    private static BertConfig Parse(byte[] bytes, string source)
     {
+        ReadOnlyMemory<byte> utf8 = Utf8JsonInput.Prepare(bytes, source);
         BertConfig? config;
         try
         {
@@ -180,7 +181,7 @@ public sealed record BertConfig
                 throw new InvalidDataException($"{source}: model_type must be a string, found {modelType.GetRawText()}.");
             }
 
-            config = JsonSerializer.Deserialize<BertConfig>(utf8, JsonOptions);
+            config = JsonSerializer.Deserialize<BertConfig>(utf8.Span, JsonOptions);
         }
         catch (JsonException e)
         {

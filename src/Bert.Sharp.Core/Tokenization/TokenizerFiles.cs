@@ -319,8 +319,7 @@ internal static class TokenizerFiles
         RequireSize(path, limit);
         try
         {
-            using FileStream stream = File.OpenRead(path);
-            return JsonDocument.Parse(stream, new JsonDocumentOptions { AllowTrailingCommas = true, CommentHandling = JsonCommentHandling.Skip });
+            return JsonDocument.Parse(Utf8JsonInput.Prepare(File.ReadAllBytes(path), $"'{path}'"), new JsonDocumentOptions { AllowTrailingCommas = true, CommentHandling = JsonCommentHandling.Skip });
         }
         catch (JsonException ex)
         {

@@ -1,4 +1,5 @@
 using System.Text.Json;
+using Bert.Sharp.IO;
 using static TorchSharp.torch;
 
 namespace Bert.Sharp.Checkpoints;
@@ -145,8 +146,7 @@ internal static class CheckpointFiles
 
         try
         {
-            using FileStream stream = File.OpenRead(indexPath);
-            using JsonDocument document = JsonDocument.Parse(stream);
+            using JsonDocument document = JsonDocument.Parse(Utf8JsonInput.Prepare(File.ReadAllBytes(indexPath), $"'{indexPath}'"));
             if (document.RootElement.ValueKind != JsonValueKind.Object
                 || !document.RootElement.TryGetProperty("weight_map", out JsonElement map)
                 || map.ValueKind != JsonValueKind.Object)

@@ -234,7 +234,7 @@ internal static class SafeTensors
         JsonDocument document;
         try
         {
-            document = JsonDocument.Parse(header);
+            document = JsonDocument.Parse(Utf8JsonInput.Prepare(header, $"'{path}': the safetensors header"));
         }
         catch (JsonException e)
         {

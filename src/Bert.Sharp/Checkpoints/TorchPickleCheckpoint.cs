@@ -57,7 +57,18 @@ internal static class TorchPickleCheckpoint
 
         using (archive)
         {
-            ZipArchiveEntry pickle = archive.Entries.FirstOrDefault(e => e.FullName.EndsWith("/data.pkl", StringComparison.Ordinal) && e.FullName.Count(c => c == '/') == 1)
+            IReadOnlyCollection<ZipArchiveEntry> entries;
+            try
+            {
+                // The central directory is read on first access; its errors are the file's.
+                entries = archive.Entries;
+            }
+            catch (Exception e) when (e is InvalidDataException or IOException or ArgumentException)
+            {
+                throw new InvalidDataException($"'{path}': the zip's central directory is corrupt: {e.Message}", e);
+            }
+
+            ZipArchiveEntry pickle = entries.FirstOrDefault(e => e.FullName.EndsWith("/data.pkl", StringComparison.Ordinal) && e.FullName.Count(c => c == '/') == 1)
                 ?? throw new InvalidDataException($"'{path}' has no '<archive>/data.pkl' entry; it is not a torch.save checkpoint.");
             string prefix = pickle.FullName[..^"data.pkl".Length];
             CheckByteOrder(archive, prefix, path);

@@ -73,6 +73,22 @@ public sealed class TokenizerHostileFileTests : IDisposable
         Assert.Contains(expected, e.Message, StringComparison.Ordinal);
     }
 
+    [Theory]
+    [InlineData(100_000_000)]
+    [InlineData(int.MaxValue)]
+    public void A_huge_max_input_chars_per_word_allocates_only_what_words_need(int limit)
+    {
+        // Found by the fuzzer: 10^8 preallocated five word buffers of 2·10^8 entries (3.6 GB); int.MaxValue overflowed.
+        File.WriteAllText(JsonPath, Vocab("\"[UNK]\": 0, \"[CLS]\": 1, \"[SEP]\": 2, \"a\": 3, \"##a\": 4").Replace("\"unk_token\"", $"\"max_input_chars_per_word\": {limit}, \"unk_token\"", StringComparison.Ordinal));
+        BertTokenizer tokenizer = BertTokenizer.FromTokenizerJson(JsonPath);
+        string text = "a " + new string('a', 5_000);
+        tokenizer.Encode("a");
+        long before = GC.GetAllocatedBytesForCurrentThread();
+        IReadOnlyList<int> ids = tokenizer.Encode(text);
+        Assert.True(GC.GetAllocatedBytesForCurrentThread() - before < (2 << 20));
+        Assert.Equal(2 + 1 + 5_000, ids.Count); // a, then a ##a ##a ... : the long word is split, not [UNK]
+    }
+
     [Fact]
     public void A_vocabulary_that_overflowed_the_save_buffer_size_saves()
     {
