@@ -200,6 +200,18 @@ internal sealed class RestrictedUnpickler
     {
         if (size.Contains(0))
         {
+            // Empty, but making it contiguous computes strides as products of the other sizes: they must not overflow.
+            long strides = 1;
+            foreach (long dim in size)
+            {
+                if (dim > 1 && strides > long.MaxValue / dim)
+                {
+                    throw Invalid($"an empty tensor has size [{string.Join(", ", size)}], whose strides overflow");
+                }
+
+                strides *= Math.Max(dim, 1);
+            }
+
             return 0;
         }
 

@@ -335,6 +335,7 @@ internal static class SafeTensors
         }
 
         long elements = 1;
+        long strides = 1;
         foreach (long dim in shape)
         {
             if (dim < 0)
@@ -345,6 +346,10 @@ internal static class SafeTensors
             try
             {
                 elements = checked(elements * dim);
+
+                // torch computes strides as products of the trailing sizes (a 0 counting as 1), even for an empty
+                // tensor: [0, 1, 2, ..., 40] holds nothing but overflows them inside native code.
+                strides = checked(strides * Math.Max(dim, 1));
             }
             catch (OverflowException)
             {

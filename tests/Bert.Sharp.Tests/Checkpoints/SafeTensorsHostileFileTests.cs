@@ -22,6 +22,7 @@ public sealed class SafeTensorsHostileFileTests : IDisposable
     [InlineData("""{"a":{"dtype":"F32","shape":[2],"data_offsets":[0,8]},"b":{"dtype":"F32","shape":[1],"data_offsets":[4,8]}}""", 8, "tensors 'a' [0, 8] and 'b' [4, 8] overlap")]
     [InlineData("""{"a":{"dtype":"F64","shape":[4611686018427387904,4],"data_offsets":[0,8]}}""", 8, "tensor 'a' has shape [4611686018427387904, 4], too large to address")]
     [InlineData("""{"a":{"dtype":"F64","shape":[2305843009213693952],"data_offsets":[0,8]}}""", 8, "tensor 'a' has shape [2305843009213693952], too large to address")]
+    [InlineData("""{"a":{"dtype":"F32","shape":[0,1,2,3,4,5,6,7,8,9,10,11,12,13,14,15,16,17,18,19,20,21,22,23,24,25],"data_offsets":[0,0]}}""", 0, "tensor 'a' has shape [0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17, 18, 19, 20, 21, 22, 23, 24, 25], too large to address")]
     [InlineData("""{"a":{"dtype":"F32","shape":[1],"data_offsets":[9223372036854775800,9223372036854775804]}}""", 4, "has data_offsets [9223372036854775800, 9223372036854775804] past the end of the data section (4 bytes)")]
     [InlineData("""{"a":{"dtype":"F32","shape":[3],"data_offsets":[0,8]}}""", 8, "(12 bytes) but data_offsets [0, 8] span 8 bytes")]
     public void Header_inconsistencies_are_refused_naming_file_and_entry(string header, int dataLength, string expected)

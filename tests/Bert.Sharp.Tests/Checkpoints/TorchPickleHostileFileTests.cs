@@ -44,6 +44,19 @@ public sealed class TorchPickleHostileFileTests : IDisposable
     }
 
     [Fact]
+    public void An_empty_view_whose_strides_would_overflow_is_refused()
+    {
+        // Found by the safetensors soak: torch computes contiguous strides even for a tensor of 0 elements.
+        using var writer = new TorchZipWriter();
+        writer.AddStorage("0", []);
+        long[] size = [0, .. Enumerable.Range(1, 25).Select(i => (long)i)];
+        writer.WriteStateDict([new("w", "FloatStorage", "0", 0, 0, size, new long[size.Length])]);
+        writer.Save(BinPath);
+        var e = Assert.Throws<InvalidDataException>(() => TorchPickleCheckpoint.Load(BinPath));
+        Assert.Contains("whose strides overflow", e.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void Many_views_of_one_storage_beyond_the_element_budget_are_refused()
     {
         using var writer = new TorchZipWriter();
