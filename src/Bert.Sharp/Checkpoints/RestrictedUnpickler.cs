@@ -191,72 +191,7 @@ internal sealed class RestrictedUnpickler
             throw Invalid($"a tensor has size [{string.Join(", ", size)}], stride [{string.Join(", ", stride)}] and offset {offset}, which do not fit together");
         }
 
-        var view = new TorchTensorView(storage, offset, size, stride, CountElements(size, stride, offset, storage));
-        CheckExtent(view);
-        return view;
-    }
-
-    private long CountElements(long[] size, long[] stride, long offset, TorchStorageRef storage)
-    {
-        if (size.Contains(0))
-        {
-            // Empty, but making it contiguous computes strides as products of the other sizes: they must not overflow.
-            long strides = 1;
-            foreach (long dim in size)
-            {
-                if (dim > 1 && strides > long.MaxValue / dim)
-                {
-                    throw Invalid($"an empty tensor has size [{string.Join(", ", size)}], whose strides overflow");
-                }
-
-                strides *= Math.Max(dim, 1);
-            }
-
-            return 0;
-        }
-
-        long elements = 1;
-        foreach (long dim in size)
-        {
-            if (elements > storage.Elements / dim)
-            {
-                // More elements than the storage holds: a stride-0 or overlapping view that would expand a few bytes of
-                // the file into gigabytes (a 541-byte file once asked for 10^9 elements).
-                throw Invalid($"a tensor of size [{string.Join(", ", size)}] and stride [{string.Join(", ", stride)}] at offset {offset} has more elements than its storage '{storage.Key}' holds ({storage.Elements}); overlapping views beyond the storage are refused");
-            }
-
-            elements *= dim;
-        }
-
-        return elements;
-    }
-
-    private void CheckExtent(TorchTensorView view)
-    {
-        if (view.Elements == 0)
-        {
-            if (view.Offset > view.Storage.Elements)
-            {
-                throw Invalid($"an empty tensor starts at offset {view.Offset}, past the end of storage '{view.Storage.Key}' ({view.Storage.Elements} elements)");
-            }
-
-            return;
-        }
-
-        // The last element the view touches, saturating instead of overflowing.
-        long last = view.Offset;
-        for (int i = 0; i < view.Size.Length && last != long.MaxValue; i++)
-        {
-            long step = view.Stride[i];
-            long count = view.Size[i] - 1;
-            last = step != 0 && count > (long.MaxValue - last) / step ? long.MaxValue : last + (count * step);
-        }
-
-        if (last >= view.Storage.Elements)
-        {
-            string reach = last == long.MaxValue ? "past the end" : $"element {last}";
-            throw Invalid($"a tensor of {view.Describe()} reaches {reach} of a storage of {view.Storage.Elements}");
-        }
+        return TorchTensorView.Create(storage, offset, size, stride, Invalid);
     }
 
     private TorchStorageRef PersistentLoad(object? pid)
