@@ -109,8 +109,15 @@ public sealed record BertConfig
 
     /// <summary>Reads and validates a Hugging Face <c>config.json</c>.</summary>
     /// <param name="path">The file, or a directory that holds <c>config.json</c>.</param>
+    /// <remarks>
+    /// The file must be a JSON object of at most 16 MB holding <c>vocab_size</c>, <c>hidden_size</c>,
+    /// <c>num_hidden_layers</c>, <c>num_attention_heads</c> and <c>intermediate_size</c> (every pretrained BERT config
+    /// does; a file without them is another file, and the defaults would build a model that matches no weights), and a
+    /// <c>model_type</c>, when present, of <c>bert</c> or <c>bert_sharp</c>. The other keys take Hugging Face's defaults.
+    /// </remarks>
     /// <exception cref="FileNotFoundException">The file does not exist.</exception>
-    /// <exception cref="InvalidDataException">The file is not valid JSON or a value is out of range; the message names the file and key.</exception>
+    /// <exception cref="InvalidDataException">The file is too large, not valid JSON, lacks a required key, names another
+    /// model type, or a value is out of range; the message names the file and key.</exception>
     public static BertConfig Load(string path)
     {
         ArgumentException.ThrowIfNullOrEmpty(path);
@@ -120,60 +127,21 @@ public sealed record BertConfig
             throw new FileNotFoundException($"BERT config file '{file}' does not exist.", file);
         }
 
-        BertConfig? config;
-        try
+        long length = new FileInfo(file).Length;
+        if (length > BertConfigLimits.MaxFileBytes)
         {
-            using FileStream stream = File.OpenRead(file);
-            config = JsonSerializer.Deserialize<BertConfig>(stream, JsonOptions);
-        }
-        catch (JsonException e)
-        {
-            throw new InvalidDataException($"'{file}' is not a valid BERT config: {e.Message}", e);
+            throw new InvalidDataException($"'{file}' has {length} bytes; a BERT config.json is read up to {BertConfigLimits.MaxFileBytes} bytes.");
         }
 
-        if (config is null)
-        {
-            throw new InvalidDataException($"'{file}' holds JSON null, not a BERT config object.");
-        }
-
-        try
-        {
-            config.Validate();
-        }
-        catch (ArgumentException e)
-        {
-            throw new InvalidDataException($"'{file}': {e.Message}", e);
-        }
-
-        return config;
+        return Parse(File.ReadAllBytes(file), $"'{file}'");
     }
 
-    /// <summary>Parses a config from JSON text and validates it.</summary>
-    /// <exception cref="InvalidDataException">The text is not a valid config.</exception>
+    /// <summary>Parses a config from JSON text and validates it, with the requirements of <see cref="Load"/>.</summary>
+    /// <exception cref="InvalidDataException">The text is not a valid config; the message names the key.</exception>
     public static BertConfig FromJson(string json)
     {
         ArgumentNullException.ThrowIfNull(json);
-        BertConfig config;
-        try
-        {
-            config = JsonSerializer.Deserialize<BertConfig>(json, JsonOptions)
-                ?? throw new InvalidDataException("The JSON is null, not a BERT config object.");
-        }
-        catch (JsonException e)
-        {
-            throw new InvalidDataException($"Not a valid BERT config: {e.Message}", e);
-        }
-
-        try
-        {
-            config.Validate();
-        }
-        catch (ArgumentException e)
-        {
-            throw new InvalidDataException(e.Message, e);
-        }
-
-        return config;
+        return Parse(System.Text.Encoding.UTF8.GetBytes(json), "The config");
     }
 
     /// <summary>The config as Hugging Face JSON (snake_case keys, unknown keys kept).</summary>
@@ -188,18 +156,86 @@ public sealed record BertConfig
         AtomicFile.WriteAllText(file, ToJson());
     }
 
+    private static BertConfig Parse(byte[] bytes, string source)
+    {
+        ReadOnlyMemory<byte> utf8 = Utf8JsonInput.Prepare(bytes, source);
+        BertConfig? config;
+        try
+        {
+            using JsonDocument document = JsonDocument.Parse(utf8);
+            JsonElement root = document.RootElement;
+            if (root.ValueKind != JsonValueKind.Object)
+            {
+                throw new InvalidDataException($"{source} is JSON {root.ValueKind}, not a BERT config object.");
+            }
+
+            foreach (string key in BertConfigLimits.RequiredKeys)
+            {
+                if (!root.TryGetProperty(key, out JsonElement value) || value.ValueKind == JsonValueKind.Null)
+                {
+                    throw new InvalidDataException($"{source} lacks the required key '{key}' (every pretrained BERT config.json holds {string.Join(", ", BertConfigLimits.RequiredKeys)}); it is not the config of a BERT checkpoint.");
+                }
+            }
+
+            if (root.TryGetProperty("model_type", out JsonElement modelType) && modelType.ValueKind != JsonValueKind.String)
+            {
+                throw new InvalidDataException($"{source}: model_type must be a string, found {modelType.GetRawText()}.");
+            }
+
+            config = JsonSerializer.Deserialize<BertConfig>(utf8.Span, JsonOptions);
+        }
+        catch (JsonException e)
+        {
+            throw new InvalidDataException($"{source} is not a valid BERT config: {e.Message}", e);
+        }
+
+        if (config is null)
+        {
+            throw new InvalidDataException($"{source} holds JSON null, not a BERT config object.");
+        }
+
+        try
+        {
+            config.Validate();
+        }
+        catch (ArgumentException e)
+        {
+            throw new InvalidDataException($"{source}: {e.Message}", e);
+        }
+
+        return config;
+    }
+
     /// <summary>
-    /// Checks every size and probability. Throws <see cref="ArgumentException"/> naming the config key and value at fault.
+    /// Checks <c>model_type</c>, every size (each with an upper bound, and the parameter count at most four billion, so a
+    /// corrupt or hostile config cannot make native code allocate absurd amounts) and every probability. Throws
+    /// <see cref="ArgumentException"/> naming the config key and value at fault.
     /// </summary>
     public void Validate()
     {
-        RequirePositive(VocabSize, "vocab_size");
-        RequirePositive(HiddenSize, "hidden_size");
-        RequirePositive(NumHiddenLayers, "num_hidden_layers", allowZero: true);
-        RequirePositive(NumAttentionHeads, "num_attention_heads");
-        RequirePositive(IntermediateSize, "intermediate_size");
-        RequirePositive(MaxPositionEmbeddings, "max_position_embeddings");
-        RequirePositive(TypeVocabSize, "type_vocab_size");
+        if (ModelType is null || !BertConfigLimits.SupportedModelTypes.Contains(ModelType))
+        {
+            throw new ArgumentException($"model_type '{ModelType}' is not supported; this library builds {string.Join(" and ", BertConfigLimits.SupportedModelTypes)} models (DistilBERT, RoBERTa and other families have other weights and layers).");
+        }
+
+        RequireSize(VocabSize, "vocab_size", BertConfigLimits.MaxVocabSize);
+        RequireSize(HiddenSize, "hidden_size", BertConfigLimits.MaxHiddenSize);
+        RequireSize(NumHiddenLayers, "num_hidden_layers", BertConfigLimits.MaxLayers, allowZero: true);
+        RequireSize(NumAttentionHeads, "num_attention_heads", BertConfigLimits.MaxHiddenSize);
+        RequireSize(IntermediateSize, "intermediate_size", BertConfigLimits.MaxIntermediateSize);
+        RequireSize(MaxPositionEmbeddings, "max_position_embeddings", BertConfigLimits.MaxPositions);
+        RequireSize(TypeVocabSize, "type_vocab_size", BertConfigLimits.MaxTypeVocabSize);
+        if (Id2Label is { Count: > BertConfigLimits.MaxLabels })
+        {
+            throw new ArgumentException($"id2label has {Id2Label.Count} labels; at most {BertConfigLimits.MaxLabels} are supported.");
+        }
+
+        long parameters = BertConfigLimits.CountParameters(this);
+        if (parameters > BertConfigLimits.MaxParameters)
+        {
+            throw new ArgumentException($"the config describes a model of {parameters:N0} parameters ({parameters * 4.0 / (1L << 30):F0} GiB in float32), more than the {BertConfigLimits.MaxParameters:N0} this library builds; check vocab_size ({VocabSize}), hidden_size ({HiddenSize}), num_hidden_layers ({NumHiddenLayers}) and intermediate_size ({IntermediateSize}).");
+        }
+
         if (HiddenSize % NumAttentionHeads != 0)
         {
             throw new ArgumentException($"hidden_size ({HiddenSize}) is not divisible by num_attention_heads ({NumAttentionHeads}).");
@@ -259,11 +295,16 @@ public sealed record BertConfig
         }
     }
 
-    private static void RequirePositive(int value, string key, bool allowZero = false)
+    private static void RequireSize(int value, string key, int max, bool allowZero = false)
     {
         if (value < 0 || (value == 0 && !allowZero))
         {
             throw new ArgumentException($"{key} must be {(allowZero ? "non-negative" : "positive")}, got {value}.");
+        }
+
+        if (value > max)
+        {
+            throw new ArgumentException($"{key} is {value}; at most {max} is supported (a larger value is a corrupt or hostile config).");
         }
     }
 

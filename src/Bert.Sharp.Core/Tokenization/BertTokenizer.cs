@@ -38,7 +38,7 @@ public sealed class BertTokenizer
             throw new ArgumentOutOfRangeException(nameof(definition), options.ModelMaxLength, "ModelMaxLength must be at least 1.");
         }
 
-        _vocabulary = new WordPieceVocabulary(definition.Vocabulary, definition.ContinuingSubwordPrefix);
+        _vocabulary = new WordPieceVocabulary(definition.Vocabulary, definition.ContinuingSubwordPrefix, definition.Source);
         Options = options;
         UnkTokenId = RequiredId(options.UnknownToken, "unknown", definition.Source);
         ClsTokenId = RequiredId(options.ClsToken, "classification", definition.Source);
@@ -174,7 +174,7 @@ public sealed class BertTokenizer
     }
 
     /// <summary>Adds this tokenizer's files to a model folder save (so a model and its tokenizer are written as one unit).</summary>
-    internal void AddFilesTo(ModelFolderWriter writer) => TokenizerFiles.AddTo(writer, _vocabulary, Options, _addedSpecialTokens);
+    internal void AddFilesTo(ModelFolderWriter writer) => TokenizerFileWriter.AddTo(writer, _vocabulary, Options, _addedSpecialTokens);
 
     /// <summary>
     /// Token ids of <paramref name="text"/> (and <paramref name="pair"/>) with [CLS] and [SEP]:

@@ -12,14 +12,17 @@ namespace Bert.Sharp.Tokenization;
 /// showed to be as costly as the rest of the lookup. <see cref="Hash"/> reads four chars at a time instead;
 /// entries are 16-byte structs in one array and the keys one char array, so a probe touches two cache lines at
 /// most. Most words are whole pieces, found by the first probe.</para>
-/// <para>Keys are the fixed vocabulary, so input text cannot lengthen probe sequences. Every hit is confirmed by
-/// comparing the chars, so hash collisions cannot change ids. Immutable after construction, hence safe for
-/// concurrent use.</para>
+/// <para>Keys are the fixed vocabulary, so input text cannot lengthen probe sequences; the hash is seeded per process,
+/// so a crafted vocabulary cannot pile its keys into one probe run either. Every hit is confirmed by comparing the
+/// chars, so hash collisions cannot change ids. Immutable after construction, hence safe for concurrent use.</para>
 /// </remarks>
 internal sealed class PieceTable
 {
     private const ulong Multiplier = 0x9E3779B97F4A7C15;
     private const uint Golden = 0x9E3779B9;
+
+    // Random per process: the slots of a vocabulary cannot be predicted from its file.
+    private static readonly ulong Seed = (ulong)Random.Shared.NextInt64() | 1;
 
     private readonly Entry[] _entries;
     private readonly char[] _keys;
@@ -73,7 +76,7 @@ internal sealed class PieceTable
     public static uint Hash(ReadOnlySpan<char> piece)
     {
         ReadOnlySpan<byte> bytes = MemoryMarshal.AsBytes(piece);
-        ulong hash = (ulong)piece.Length * Multiplier;
+        ulong hash = ((ulong)piece.Length ^ Seed) * Multiplier;
         if (bytes.Length >= sizeof(ulong))
         {
             int last = bytes.Length - sizeof(ulong);

@@ -6,7 +6,7 @@ using System.Text.Json;
 namespace Bert.Sharp.Tokenization;
 
 /// <summary>
-/// Reads and writes the Hugging Face tokenizer files: <c>vocab.txt</c>, <c>tokenizer_config.json</c>,
+/// Reads the Hugging Face tokenizer files: <c>vocab.txt</c>, <c>tokenizer_config.json</c>,
 /// <c>special_tokens_map.json</c> and <c>tokenizer.json</c> (WordPiece model).
 /// </summary>
 internal static class TokenizerFiles
@@ -16,6 +16,15 @@ internal static class TokenizerFiles
     public const string SpecialTokensMapFile = "special_tokens_map.json";
     public const string TokenizerJsonFile = "tokenizer.json";
 
+    /// <summary>Largest <c>vocab.txt</c> or <c>tokenizer.json</c> read (the largest public ones are tens of megabytes).</summary>
+    internal const long MaxVocabularyFileBytes = 256L << 20;
+
+    /// <summary>Largest <c>tokenizer_config.json</c> or <c>special_tokens_map.json</c> read.</summary>
+    internal const long MaxConfigFileBytes = 16L << 20;
+
+    /// <summary>Most lines of a <c>vocab.txt</c> (as <see cref="WordPieceVocabulary.MaxIds"/>).</summary>
+    internal const int MaxVocabularyLines = WordPieceVocabulary.MaxIds;
+
     /// <summary>Reads <c>vocab.txt</c>: one token per line, the line number is the id.</summary>
     public static List<KeyValuePair<string, int>> ReadVocabulary(string path)
     {
@@ -24,11 +33,17 @@ internal static class TokenizerFiles
             throw new FileNotFoundException($"Vocabulary file '{path}' does not exist.", path);
         }
 
+        RequireSize(path, MaxVocabularyFileBytes);
         var entries = new List<KeyValuePair<string, int>>(32_000);
         using var reader = new StreamReader(path, Encoding.UTF8, detectEncodingFromByteOrderMarks: true);
         int id = 0;
         while (reader.ReadLine() is { } line)
         {
+            if (id == MaxVocabularyLines)
+            {
+                throw new InvalidDataException($"Vocabulary file '{path}' has more than {MaxVocabularyLines} lines.");
+            }
+
             // As Hugging Face's reader: trailing whitespace is not part of the token.
             entries.Add(new KeyValuePair<string, int>(line.TrimEnd(), id));
             id++;
@@ -47,7 +62,7 @@ internal static class TokenizerFiles
     {
         if (specialTokensMapPath is not null && File.Exists(specialTokensMapPath))
         {
-            using JsonDocument map = ParseJson(specialTokensMapPath);
+            using JsonDocument map = ParseJson(specialTokensMapPath, MaxConfigFileBytes);
             options = ApplySpecialTokens(map.RootElement, specialTokensMapPath, options);
         }
 
@@ -56,7 +71,7 @@ internal static class TokenizerFiles
             return options;
         }
 
-        using JsonDocument document = ParseJson(configPath);
+        using JsonDocument document = ParseJson(configPath, MaxConfigFileBytes);
         JsonElement root = document.RootElement;
         if (root.ValueKind != JsonValueKind.Object)
         {
@@ -96,7 +111,7 @@ internal static class TokenizerFiles
     /// <summary>Reads a Hugging Face <c>tokenizer.json</c> with a WordPiece model and BERT normalizer/pre-tokenizer.</summary>
     public static TokenizerDefinition ReadTokenizerJson(string path, BertTokenizerOptions options)
     {
-        using JsonDocument document = ParseJson(path);
+        using JsonDocument document = ParseJson(path, MaxVocabularyFileBytes);
         JsonElement root = document.RootElement;
         if (root.ValueKind != JsonValueKind.Object)
         {
@@ -139,6 +154,7 @@ internal static class TokenizerFiles
 
         if (root.TryGetProperty("normalizer", out JsonElement normalizer) && normalizer.ValueKind != JsonValueKind.Null)
         {
+            RequireObject(normalizer, path, "$.normalizer");
             string normalizerType = OptionalString(normalizer, "type", path, "$.normalizer") ?? string.Empty;
             if (normalizerType != "BertNormalizer")
             {
@@ -162,6 +178,7 @@ internal static class TokenizerFiles
 
         if (root.TryGetProperty("pre_tokenizer", out JsonElement preTokenizer) && preTokenizer.ValueKind != JsonValueKind.Null)
         {
+            RequireObject(preTokenizer, path, "$.pre_tokenizer");
             string preType = OptionalString(preTokenizer, "type", path, "$.pre_tokenizer") ?? string.Empty;
             if (preType != "BertPreTokenizer")
             {
@@ -200,192 +217,32 @@ internal static class TokenizerFiles
         return new TokenizerDefinition(entries, options, prefix, added, path);
     }
 
-    /// <summary>
-    /// Adds <c>vocab.txt</c>, <c>tokenizer_config.json</c>, <c>special_tokens_map.json</c> and <c>tokenizer.json</c> to a model
-    /// folder save, and removes a stale <c>added_tokens.json</c> (Python's slow tokenizer would read it).
-    /// </summary>
-    public static void AddTo(ModelFolderWriter folder, WordPieceVocabulary vocabulary, BertTokenizerOptions options, IReadOnlyList<string> addedSpecialTokens)
-    {
-        var vocabText = new StringBuilder(vocabulary.Count * 8);
-        for (int id = 0; id < vocabulary.Count; id++)
-        {
-            // Ids with no token (possible in a tokenizer.json) get a placeholder so line numbers stay ids.
-            vocabText.Append(vocabulary.GetToken(id) ?? $"[unused_id_{id.ToString(CultureInfo.InvariantCulture)}]").Append('\n');
-        }
-
-        folder.AddText(VocabFile, vocabText.ToString());
-        folder.RemoveIfPresent("added_tokens.json");
-        folder.AddText(SpecialTokensMapFile, WriteJson(writer =>
-        {
-            writer.WriteStartObject();
-            WriteSpecialTokens(writer, options);
-            writer.WriteEndObject();
-        }));
-        folder.AddText(ConfigFile, WriteJson(writer =>
-        {
-            writer.WriteStartObject();
-            writer.WriteString("tokenizer_class", "BertTokenizer");
-            writer.WriteBoolean("do_lower_case", options.DoLowerCase);
-            if (options.StripAccents is { } strip)
-            {
-                writer.WriteBoolean("strip_accents", strip);
-            }
-            else
-            {
-                writer.WriteNull("strip_accents");
-            }
-
-            writer.WriteBoolean("tokenize_chinese_chars", options.TokenizeChineseChars);
-            writer.WriteNumber("model_max_length", options.ModelMaxLength);
-            WriteSpecialTokens(writer, options);
-            writer.WriteEndObject();
-        }));
-        folder.AddText(TokenizerJsonFile, WriteJson(json =>
-            WriteTokenizerJson(json, vocabulary, options, addedSpecialTokens)));
-    }
-
-    private static void WriteTokenizerJson(Utf8JsonWriter writer, WordPieceVocabulary vocabulary, BertTokenizerOptions options, IReadOnlyList<string> addedSpecialTokens)
-    {
-        writer.WriteStartObject();
-        writer.WriteString("version", "1.0");
-        writer.WriteNull("truncation");
-        writer.WriteNull("padding");
-        writer.WriteStartArray("added_tokens");
-        var specials = new[] { options.PadToken, options.UnknownToken, options.ClsToken, options.SepToken, options.MaskToken }
-            .Concat(addedSpecialTokens)
-            .Where(t => vocabulary.TryGetId(t, out _))
-            .Distinct(StringComparer.Ordinal)
-            .Select(t => (Token: t, Id: vocabulary.TokenToId[t]))
-            .OrderBy(t => t.Id);
-        foreach ((string token, int id) in specials)
-        {
-            writer.WriteStartObject();
-            writer.WriteNumber("id", id);
-            writer.WriteString("content", token);
-            writer.WriteBoolean("single_word", false);
-            writer.WriteBoolean("lstrip", false);
-            writer.WriteBoolean("rstrip", false);
-            writer.WriteBoolean("normalized", false);
-            writer.WriteBoolean("special", true);
-            writer.WriteEndObject();
-        }
-
-        writer.WriteEndArray();
-        writer.WriteStartObject("normalizer");
-        writer.WriteString("type", "BertNormalizer");
-        writer.WriteBoolean("clean_text", options.CleanText);
-        writer.WriteBoolean("handle_chinese_chars", options.TokenizeChineseChars);
-        if (options.StripAccents is { } strip)
-        {
-            writer.WriteBoolean("strip_accents", strip);
-        }
-        else
-        {
-            writer.WriteNull("strip_accents");
-        }
-
-        writer.WriteBoolean("lowercase", options.DoLowerCase);
-        writer.WriteEndObject();
-        writer.WriteStartObject("pre_tokenizer");
-        writer.WriteString("type", "BertPreTokenizer");
-        writer.WriteEndObject();
-        writer.WriteStartObject("post_processor");
-        writer.WriteString("type", "TemplateProcessing");
-        writer.WriteStartArray("single");
-        WriteTemplatePiece(writer, "SpecialToken", options.ClsToken, 0);
-        WriteTemplatePiece(writer, "Sequence", "A", 0);
-        WriteTemplatePiece(writer, "SpecialToken", options.SepToken, 0);
-        writer.WriteEndArray();
-        writer.WriteStartArray("pair");
-        WriteTemplatePiece(writer, "SpecialToken", options.ClsToken, 0);
-        WriteTemplatePiece(writer, "Sequence", "A", 0);
-        WriteTemplatePiece(writer, "SpecialToken", options.SepToken, 0);
-        WriteTemplatePiece(writer, "Sequence", "B", 1);
-        WriteTemplatePiece(writer, "SpecialToken", options.SepToken, 1);
-        writer.WriteEndArray();
-        writer.WriteStartObject("special_tokens");
-        foreach (string token in new[] { options.ClsToken, options.SepToken }.Distinct(StringComparer.Ordinal))
-        {
-            writer.WriteStartObject(token);
-            writer.WriteString("id", token);
-            writer.WriteStartArray("ids");
-            writer.WriteNumberValue(vocabulary.TokenToId[token]);
-            writer.WriteEndArray();
-            writer.WriteStartArray("tokens");
-            writer.WriteStringValue(token);
-            writer.WriteEndArray();
-            writer.WriteEndObject();
-        }
-
-        writer.WriteEndObject();
-        writer.WriteEndObject();
-        writer.WriteStartObject("decoder");
-        writer.WriteString("type", "WordPiece");
-        writer.WriteString("prefix", vocabulary.ContinuingSubwordPrefix);
-        writer.WriteBoolean("cleanup", true);
-        writer.WriteEndObject();
-        writer.WriteStartObject("model");
-        writer.WriteString("type", "WordPiece");
-        writer.WriteString("unk_token", options.UnknownToken);
-        writer.WriteString("continuing_subword_prefix", vocabulary.ContinuingSubwordPrefix);
-        writer.WriteNumber("max_input_chars_per_word", options.MaxInputCharsPerWord);
-        writer.WriteStartObject("vocab");
-        foreach (KeyValuePair<string, int> entry in vocabulary.TokenToId.OrderBy(e => e.Value))
-        {
-            writer.WriteNumber(entry.Key, entry.Value);
-        }
-
-        writer.WriteEndObject();
-        writer.WriteEndObject();
-        writer.WriteEndObject();
-    }
-
-    private static void WriteTemplatePiece(Utf8JsonWriter writer, string kind, string id, int typeId)
-    {
-        writer.WriteStartObject();
-        writer.WriteStartObject(kind);
-        writer.WriteString("id", id);
-        writer.WriteNumber("type_id", typeId);
-        writer.WriteEndObject();
-        writer.WriteEndObject();
-    }
-
-    private static void WriteSpecialTokens(Utf8JsonWriter writer, BertTokenizerOptions options)
-    {
-        writer.WriteString("unk_token", options.UnknownToken);
-        writer.WriteString("sep_token", options.SepToken);
-        writer.WriteString("pad_token", options.PadToken);
-        writer.WriteString("cls_token", options.ClsToken);
-        writer.WriteString("mask_token", options.MaskToken);
-    }
-
-    private static string WriteJson(Action<Utf8JsonWriter> write)
-    {
-        using var stream = new MemoryStream();
-        using (var writer = new Utf8JsonWriter(stream, new JsonWriterOptions { Indented = true }))
-        {
-            write(writer);
-        }
-
-        return Encoding.UTF8.GetString(stream.ToArray());
-    }
-
     private static BertTokenizerOptions ReadPostProcessor(JsonElement post, string path, BertTokenizerOptions options)
     {
         string type = OptionalString(post, "type", path, "$.post_processor") ?? string.Empty;
         if (type == "BertProcessing")
         {
-            string? cls = post.TryGetProperty("cls", out JsonElement c) && c.ValueKind == JsonValueKind.Array && c.GetArrayLength() > 0 ? c[0].GetString() : null;
-            string? sep = post.TryGetProperty("sep", out JsonElement s) && s.ValueKind == JsonValueKind.Array && s.GetArrayLength() > 0 ? s[0].GetString() : null;
+            // "cls": ["[CLS]", 101]
+            string? cls = FirstString(post, "cls", path);
+            string? sep = FirstString(post, "sep", path);
             return options with { ClsToken = cls ?? options.ClsToken, SepToken = sep ?? options.SepToken };
         }
 
         if (type == "TemplateProcessing" && post.TryGetProperty("single", out JsonElement single) && single.ValueKind == JsonValueKind.Array)
         {
-            var specials = single.EnumerateArray()
-                .Where(p => p.ValueKind == JsonValueKind.Object && p.TryGetProperty("SpecialToken", out _))
-                .Select(p => p.GetProperty("SpecialToken").TryGetProperty("id", out JsonElement id) ? id.GetString() : null)
-                .ToList();
+            var specials = new List<string?>();
+            int index = 0;
+            foreach (JsonElement piece in single.EnumerateArray())
+            {
+                if (piece.ValueKind == JsonValueKind.Object && piece.TryGetProperty("SpecialToken", out JsonElement special))
+                {
+                    RequireObject(special, path, $"$.post_processor.single[{index}].SpecialToken");
+                    specials.Add(OptionalString(special, "id", path, $"$.post_processor.single[{index}].SpecialToken"));
+                }
+
+                index++;
+            }
+
             if (specials.Count == 2 && specials[0] is { } cls && specials[1] is { } sep)
             {
                 return options with { ClsToken = cls, SepToken = sep };
@@ -428,12 +285,41 @@ internal static class TokenizerFiles
         };
     }
 
-    private static JsonDocument ParseJson(string path)
+    private static string? FirstString(JsonElement post, string key, string path)
     {
+        if (!post.TryGetProperty(key, out JsonElement pair) || pair.ValueKind != JsonValueKind.Array || pair.GetArrayLength() == 0)
+        {
+            return null;
+        }
+
+        return pair[0].ValueKind == JsonValueKind.String
+            ? pair[0].GetString()
+            : throw new InvalidDataException($"'{path}': $.post_processor.{key}[0] must be a token string, found {pair[0].GetRawText()}.");
+    }
+
+    private static void RequireObject(JsonElement element, string path, string at)
+    {
+        if (element.ValueKind != JsonValueKind.Object)
+        {
+            throw new InvalidDataException($"'{path}': {at} must be a JSON object, found {element.ValueKind}.");
+        }
+    }
+
+    private static void RequireSize(string path, long limit)
+    {
+        long length = new FileInfo(path).Length;
+        if (length > limit)
+        {
+            throw new InvalidDataException($"'{path}' has {length} bytes; files of this kind are read up to {limit} bytes.");
+        }
+    }
+
+    private static JsonDocument ParseJson(string path, long limit)
+    {
+        RequireSize(path, limit);
         try
         {
-            using FileStream stream = File.OpenRead(path);
-            return JsonDocument.Parse(stream, new JsonDocumentOptions { AllowTrailingCommas = true, CommentHandling = JsonCommentHandling.Skip });
+            return JsonDocument.Parse(Utf8JsonInput.Prepare(File.ReadAllBytes(path), $"'{path}'"), new JsonDocumentOptions { AllowTrailingCommas = true, CommentHandling = JsonCommentHandling.Skip });
         }
         catch (JsonException ex)
         {
@@ -481,7 +367,7 @@ internal static class TokenizerFiles
 
     private static int? OptionalInt(JsonElement parent, string key, string path, string at)
     {
-        if (!parent.TryGetProperty(key, out JsonElement value) || value.ValueKind == JsonValueKind.Null)
+        if (parent.ValueKind != JsonValueKind.Object || !parent.TryGetProperty(key, out JsonElement value) || value.ValueKind == JsonValueKind.Null)
         {
             return null;
         }

@@ -10,6 +10,9 @@ internal sealed class WordBuffer
     private int[] _charStarts = [];
     private int[] _charEnds = [];
     private int _length;
+
+    // The most chars ever stored for one word (from max_input_chars_per_word). The arrays grow towards it as words need,
+    // so a file's limit of 10^8 no longer allocates gigabytes up front; they never shrink, so a thread reuses them.
     private int _capacity;
     private int _simpleBase = -1; // >= 0: char k of the word is the original char at _simpleBase + k.
 
@@ -31,20 +34,15 @@ internal sealed class WordBuffer
 
     public int CharEnd(int index) => _simpleBase >= 0 ? _simpleBase + index + 1 : _charEnds[index];
 
-    /// <summary>Empties the word and makes room for words of up to <paramref name="maxCharsPerWord"/> characters.</summary>
+    /// <summary>Empties the word and lets it store words of up to <paramref name="maxCharsPerWord"/> characters.</summary>
     public void Reset(int maxCharsPerWord)
     {
         // A word longer than the limit (in characters) is never split, so twice the limit in UTF-16 units plus one
         // normalized character is the most that is ever stored.
-        int capacity = (2 * maxCharsPerWord) + RuneNormalizer.MaxOutputChars + 2;
-        if (capacity != _capacity)
+        _capacity = (int)Math.Min(Array.MaxLength, (2L * maxCharsPerWord) + RuneNormalizer.MaxOutputChars + 2);
+        if (_chars.Length == 0)
         {
-            _capacity = capacity;
-            _chars = new char[capacity];
-            _charStarts = new int[capacity];
-            _charEnds = new int[capacity];
-            PieceIds = new int[capacity];
-            PieceEnds = new int[capacity];
+            Grow(Math.Min(_capacity, 256));
         }
 
         Reset();
@@ -66,8 +64,8 @@ internal sealed class WordBuffer
     public int AppendAsciiRun(ReadOnlySpan<char> text, int from, int offset, bool lowercase)
     {
         byte[] map = BertCharacterClasses.AsciiWordChars(lowercase);
-        Span<char> chars = _chars.AsSpan(0, Math.Min(_chars.Length, text.Length - from));
-        ReadOnlySpan<char> source = text.Slice(from, chars.Length);
+        ReadOnlySpan<char> source = text.Slice(from, Math.Min(_capacity, text.Length - from));
+        char[] chars = _chars;
         int k = 0;
         while (k < source.Length)
         {
@@ -77,13 +75,19 @@ internal sealed class WordBuffer
                 break;
             }
 
+            if ((uint)k >= (uint)chars.Length)
+            {
+                Grow(k + 1);
+                chars = _chars;
+            }
+
             chars[k] = (char)map[c];
             k++;
         }
 
         _length = k;
         int j = from + k;
-        if (k == chars.Length)
+        if (k == source.Length)
         {
             // Past the storage limit: the word is [UNK] anyway, only its extent still counts.
             while (j < text.Length && text[j] < map.Length && map[text[j]] != 0)
@@ -126,6 +130,11 @@ internal sealed class WordBuffer
         CodePoints++;
         if (_length < _capacity)
         {
+            if (_length == _chars.Length)
+            {
+                Grow(_length + 1);
+            }
+
             _chars[_length] = c;
             _charStarts[_length] = start;
             _charEnds[_length] = end;
@@ -149,6 +158,11 @@ internal sealed class WordBuffer
         CodePoints++;
         if (_length + chars.Length <= _capacity)
         {
+            if (_length + chars.Length > _chars.Length)
+            {
+                Grow(_length + chars.Length);
+            }
+
             for (int k = 0; k < chars.Length; k++)
             {
                 _chars[_length] = chars[k];
@@ -161,6 +175,17 @@ internal sealed class WordBuffer
         {
             _length = _capacity; // Past the limit: the word is [UNK]; stop storing.
         }
+    }
+
+    // Doubles the arrays (keeping what is stored) to hold at least needed chars, never past the capacity.
+    private void Grow(int needed)
+    {
+        int size = (int)Math.Min(_capacity, Math.Max(needed, Math.Max(64L, 2L * _chars.Length)));
+        Array.Resize(ref _chars, size);
+        Array.Resize(ref _charStarts, size);
+        Array.Resize(ref _charEnds, size);
+        PieceIds = new int[size];
+        PieceEnds = new int[size];
     }
 
     /// <summary>Counts one more character of an over-long word without storing it.</summary>

@@ -5,7 +5,7 @@ namespace Bert.Sharp.Tokenization;
 /// </summary>
 /// <remarks>
 /// Word-initial pieces and continuation pieces (the ones written with the <c>##</c> prefix) live in two
-/// <see cref="PieceTable"/>s, the second keyed without the prefix, so a lookup never has to build a string; the
+/// <see cref="PieceTable"/>s, the second keyed without the prefix, so a lookup never has to build a string.
 /// Immutable after construction, hence safe for concurrent use.
 /// </remarks>
 internal sealed class WordPieceVocabulary
@@ -15,21 +15,49 @@ internal sealed class WordPieceVocabulary
     private readonly PieceTable _initial;
     private readonly PieceTable _continuation;
 
+    /// <summary>Largest id table accepted: no BERT vocabulary comes near ten million ids.</summary>
+    internal const int MaxIds = 10_000_000;
+
+    /// <summary>
+    /// Ids need not be contiguous, but the id table (largest id + 1) may be at most this many times the number of
+    /// entries, plus <see cref="IdSlack"/>: a single id of 2·10^9 once allocated a 16 GB table.
+    /// </summary>
+    internal const int IdTableFactor = 4;
+
+    /// <summary>Gaps allowed in the id table of a small vocabulary, whatever its entry count.</summary>
+    internal const int IdSlack = 1024;
+
     /// <summary>Builds the vocabulary from token → id pairs (ids need not be contiguous).</summary>
-    public WordPieceVocabulary(IEnumerable<KeyValuePair<string, int>> entries, string continuingSubwordPrefix)
+    /// <param name="entries">Token → id; a token listed twice keeps its last id, as Hugging Face's readers do.</param>
+    /// <param name="continuingSubwordPrefix">Prefix of continuation pieces (<c>##</c>).</param>
+    /// <param name="source">The file the entries came from, named in errors.</param>
+    /// <exception cref="InvalidDataException">An id is negative, or the ids span a table far larger than the entries.</exception>
+    public WordPieceVocabulary(IEnumerable<KeyValuePair<string, int>> entries, string continuingSubwordPrefix, string source)
     {
         ArgumentNullException.ThrowIfNull(entries);
         ContinuingSubwordPrefix = continuingSubwordPrefix ?? string.Empty;
         _byToken = new Dictionary<string, int>(StringComparer.Ordinal);
         var continuation = new List<KeyValuePair<string, int>>();
-        int maxId = -1;
+        long maxId = -1;
         foreach (KeyValuePair<string, int> entry in entries)
         {
+            if (entry.Value < 0)
+            {
+                throw new InvalidDataException($"'{source}': token '{entry.Key}' has the negative id {entry.Value}.");
+            }
+
             _byToken[entry.Key] = entry.Value;
             maxId = Math.Max(maxId, entry.Value);
         }
 
-        _tokens = new string[maxId + 1];
+        long tableSize = maxId + 1;
+        if (tableSize > MaxIds || tableSize > ((long)IdTableFactor * _byToken.Count) + IdSlack)
+        {
+            throw new InvalidDataException(
+                $"'{source}': the largest token id is {maxId} for {_byToken.Count} tokens; ids must stay below {MaxIds} and below {IdTableFactor}× the token count + {IdSlack} (the id table would be mostly empty).");
+        }
+
+        _tokens = new string[tableSize];
         foreach (KeyValuePair<string, int> entry in _byToken)
         {
             _tokens[entry.Value] ??= entry.Key;

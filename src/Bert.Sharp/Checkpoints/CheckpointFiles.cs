@@ -1,5 +1,6 @@
 using Bert.Sharp.IO;
 using System.Text.Json;
+using Bert.Sharp.IO;
 using static TorchSharp.torch;
 
 namespace Bert.Sharp.Checkpoints;
@@ -22,6 +23,9 @@ internal static class CheckpointFiles
 
     /// <summary>The index of sharded PyTorch weights.</summary>
     public const string PyTorchIndexName = "pytorch_model.bin.index.json";
+
+    /// <summary>Largest shard index read (the index of a 100-billion-parameter model is a few megabytes).</summary>
+    internal const long MaxIndexBytes = 64 << 20;
 
     private static readonly string[] LookedFor = [SafeTensorsName, SafeTensorsIndexName, PyTorchName, PyTorchIndexName];
 
@@ -115,6 +119,11 @@ internal static class CheckpointFiles
         {
             foreach (string shard in weightMap.Values.Distinct(StringComparer.Ordinal).Order(StringComparer.Ordinal))
             {
+                if (shard.Contains('\0', StringComparison.Ordinal) || Path.IsPathRooted(shard))
+                {
+                    throw new InvalidDataException($"'{indexPath}': shard '{shard.Replace("\0", "\\0", StringComparison.Ordinal)}' is not a file name inside the model directory.");
+                }
+
                 string shardPath = Path.GetFullPath(Path.Combine(directory, shard));
                 string root = Path.GetFullPath(directory) + Path.DirectorySeparatorChar;
                 if (!shardPath.StartsWith(root, StringComparison.Ordinal) || shard.Contains("..", StringComparison.Ordinal))
@@ -158,10 +167,15 @@ internal static class CheckpointFiles
 
     private static Dictionary<string, string> ReadWeightMap(string indexPath)
     {
+        long length = new FileInfo(indexPath).Length;
+        if (length > MaxIndexBytes)
+        {
+            throw new InvalidDataException($"'{indexPath}' has {length} bytes; a shard index is at most {MaxIndexBytes} bytes.");
+        }
+
         try
         {
-            using FileStream stream = File.OpenRead(indexPath);
-            using JsonDocument document = JsonDocument.Parse(stream);
+            using JsonDocument document = JsonDocument.Parse(Utf8JsonInput.Prepare(File.ReadAllBytes(indexPath), $"'{indexPath}'"));
             if (document.RootElement.ValueKind != JsonValueKind.Object
                 || !document.RootElement.TryGetProperty("weight_map", out JsonElement map)
                 || map.ValueKind != JsonValueKind.Object)
@@ -177,7 +191,10 @@ internal static class CheckpointFiles
                     throw new InvalidDataException($"'{indexPath}': weight_map entry '{item.Name}' is not a file name.");
                 }
 
-                result[item.Name] = item.Value.GetString()!;
+                if (!result.TryAdd(item.Name, item.Value.GetString()!))
+                {
+                    throw new InvalidDataException($"'{indexPath}': weight_map names tensor '{item.Name}' twice.");
+                }
             }
 
             return result;

@@ -1,20 +1,35 @@
 namespace Bert.Sharp.Checkpoints;
 
-/// <summary>A Python dict or OrderedDict read from a pickle, in insertion order.</summary>
+/// <summary>
+/// A Python dict or OrderedDict read from a pickle, in insertion order. Inserts are O(1) (a hash index beside the ordered
+/// list; a state dict of 400,000 keys once took minutes with linear scans), and a key can be set only once: Python's
+/// pickler never writes a key twice, so a repeated key means a crafted file.
+/// </summary>
 internal sealed class PickleDict
 {
-    public List<KeyValuePair<object?, object?>> Items { get; } = [];
+    private static readonly object NoneKey = new();
 
-    public void Set(object? key, object? value)
+    private readonly List<KeyValuePair<object?, object?>> items = [];
+
+    // Created on the first insert, so the many empty dicts of a hostile pickle cost little memory.
+    private Dictionary<object, int>? index;
+
+    /// <summary>The entries in insertion order.</summary>
+    public IReadOnlyList<KeyValuePair<object?, object?>> Items => items;
+
+    /// <summary>Number of entries.</summary>
+    public int Count => items.Count;
+
+    /// <summary>Adds an entry; returns <c>false</c> (and changes nothing) when <paramref name="key"/> is already there.</summary>
+    public bool TryAdd(object? key, object? value)
     {
-        int index = Items.FindIndex(item => Equals(item.Key, key));
-        if (index >= 0)
+        index ??= [];
+        if (!index.TryAdd(key ?? NoneKey, items.Count))
         {
-            Items[index] = new(key, value);
+            return false;
         }
-        else
-        {
-            Items.Add(new(key, value));
-        }
+
+        items.Add(new(key, value));
+        return true;
     }
 }

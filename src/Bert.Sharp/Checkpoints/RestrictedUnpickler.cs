@@ -13,6 +13,11 @@ namespace Bert.Sharp.Checkpoints;
 /// <c>IntStorage</c>, <c>ShortStorage</c>, <c>CharStorage</c>, <c>ByteStorage</c>, <c>BoolStorage</c>). Anything else
 /// is refused with an <see cref="InvalidDataException"/> naming it.
 /// </summary>
+/// <remarks>
+/// Tensors come out as <see cref="TorchTensorView"/> descriptions, checked against their storage here (extent within the
+/// storage, no more elements than the storage holds) but not allocated. The reader is iterative (no recursion) and caps
+/// its stack, marks, memo and dict sizes, so a crafted pickle costs at most a small multiple of its own size.
+/// </remarks>
 internal sealed class RestrictedUnpickler
 {
     private static readonly Dictionary<string, ScalarType> Storages = new(StringComparer.Ordinal)
@@ -29,17 +34,38 @@ internal sealed class RestrictedUnpickler
         ["BoolStorage"] = ScalarType.Bool,
     };
 
+    /// <summary>Most objects on the stack at once (a state dict needs a few thousand).</summary>
+    internal const int MaxStack = 1_000_000;
+
+    /// <summary>Most open MARKs (nesting depth; a state dict needs about five).</summary>
+    internal const int MaxMarks = 10_000;
+
+    /// <summary>Most memo entries (one or two per tensor in a state dict).</summary>
+    internal const int MaxMemo = 10_000_000;
+
+    /// <summary>Most entries of one dict.</summary>
+    internal const int MaxDictEntries = 10_000_000;
+
+    /// <summary>Most dimensions of a tensor (PyTorch's own kernels stop at 25).</summary>
+    internal const int MaxRank = 64;
+
     private readonly byte[] data;
-    private readonly TorchPickleCheckpoint.StorageReader storages;
+    private readonly int length;
+    private readonly TorchStorageArchive storages;
     private readonly string source;
     private readonly List<object?> stack = [];
     private readonly Stack<int> marks = new();
     private readonly Dictionary<long, object?> memo = [];
     private int position;
 
-    public RestrictedUnpickler(byte[] data, TorchPickleCheckpoint.StorageReader storages, string source)
+    /// <param name="data">The pickle; only the first <paramref name="length"/> bytes are read.</param>
+    /// <param name="length">Length of the pickle in <paramref name="data"/>.</param>
+    /// <param name="storages">Describes the storages the pickle refers to.</param>
+    /// <param name="source">The file, for messages.</param>
+    public RestrictedUnpickler(byte[] data, int length, TorchStorageArchive storages, string source)
     {
         this.data = data;
+        this.length = length;
         this.storages = storages;
         this.source = source;
     }
@@ -53,7 +79,6 @@ internal sealed class RestrictedUnpickler
 
     private sealed record StorageType(ScalarType DType, string Name);
 
-    private sealed record StorageRef(Tensor Storage);
 
     /// <summary>Runs the pickle to its STOP opcode and returns the top object.</summary>
     public object? Load()
@@ -68,7 +93,7 @@ internal sealed class RestrictedUnpickler
                     case 0x80: ReadByte(); break; // PROTO
                     case 0x95: Take(8); break; // FRAME
                     case (byte)'.': return Pop(); // STOP
-                    case (byte)'(': marks.Push(stack.Count); break; // MARK
+                    case (byte)'(': Mark(); break;
                     case (byte)'0': Pop(); break; // POP
                     case (byte)'1': PopMark(); break; // POP_MARK
                     case (byte)'2': Push(Peek()); break; // DUP
@@ -99,18 +124,18 @@ internal sealed class RestrictedUnpickler
                     case (byte)'d': Push(ToDict(PopMark())); break; // DICT
                     case (byte)'a': { object? item = Pop(); As<List<object?>>(Peek(), "APPEND").Add(item); break; }
                     case (byte)'e': { List<object?> items = PopMark(); As<List<object?>>(Peek(), "APPENDS").AddRange(items); break; }
-                    case (byte)'s': { object? value = Pop(), key = Pop(); As<PickleDict>(Peek(), "SETITEM").Set(key, value); break; }
+                    case (byte)'s': { object? value = Pop(), key = Pop(); Add(As<PickleDict>(Peek(), "SETITEM"), key, value); break; }
                     case (byte)'u': SetItems(); break;
                     case (byte)'c': Push(ResolveGlobal(ReadLine(), ReadLine())); break; // GLOBAL
                     case 0x93: { string name = As<string>(Pop(), "STACK_GLOBAL"), module = As<string>(Pop(), "STACK_GLOBAL"); Push(ResolveGlobal(module, name)); break; }
-                    case (byte)'q': memo[ReadByte()] = Peek(); break; // BINPUT
-                    case (byte)'r': memo[BinaryPrimitives.ReadUInt32LittleEndian(Take(4))] = Peek(); break; // LONG_BINPUT
-                    case 0x94: memo[memo.Count] = Peek(); break; // MEMOIZE
+                    case (byte)'q': Memoize(ReadByte()); break; // BINPUT
+                    case (byte)'r': Memoize(BinaryPrimitives.ReadUInt32LittleEndian(Take(4))); break; // LONG_BINPUT
+                    case 0x94: Memoize(memo.Count); break; // MEMOIZE
                     case (byte)'h': Push(Memo(ReadByte())); break; // BINGET
                     case (byte)'j': Push(Memo(BinaryPrimitives.ReadUInt32LittleEndian(Take(4)))); break; // LONG_BINGET
                     case (byte)'Q': Push(PersistentLoad(Pop())); break; // BINPERSID
                     case (byte)'R': { object? args = Pop(), callable = Pop(); Push(Reduce(callable, args)); break; }
-                    case (byte)'b': Pop(); break; // BUILD: a state dict's only state is its _metadata, which is not needed.
+                    case (byte)'b': Pop(); Peek(); break; // BUILD: a state dict's only state is its _metadata, which is not needed.
                     default:
                         throw Invalid($"pickle opcode 0x{opcode:x2} at byte {position - 1} is not allowed in a state dict");
                 }
@@ -118,7 +143,7 @@ internal sealed class RestrictedUnpickler
         }
         catch (Exception e) when (e is ArgumentOutOfRangeException or OverflowException or InvalidCastException or DecoderFallbackException)
         {
-            throw Invalid($"the pickle is malformed near byte {position}: {e.Message}");
+            throw new InvalidDataException($"'{source}': the pickle is malformed near byte {position}: {e.Message}", e);
         }
     }
 
@@ -128,7 +153,7 @@ internal sealed class RestrictedUnpickler
         ("torch._utils", "_rebuild_tensor_v2") => Global.RebuildTensorV2,
         ("torch._utils", "_rebuild_parameter") => Global.RebuildParameter,
         ("torch", _) when Storages.TryGetValue(name, out ScalarType dtype) => new StorageType(dtype, name),
-        _ => throw Invalid($"the pickle refers to '{module}.{name}', which a state dict does not use; it was not loaded (only tensors, storages and OrderedDict are allowed)"),
+        _ => throw Invalid($"the pickle refers to '{Shorten(module)}.{Shorten(name)}', which a state dict does not use; it was not loaded (only tensors, storages and OrderedDict are allowed)"),
     };
 
     private object? Reduce(object? callable, object? args)
@@ -138,7 +163,7 @@ internal sealed class RestrictedUnpickler
         {
             case Global.OrderedDict when arguments.Length == 0:
                 return new PickleDict();
-            case Global.RebuildParameter when arguments.Length >= 1 && arguments[0] is Tensor parameter:
+            case Global.RebuildParameter when arguments.Length >= 1 && arguments[0] is TorchTensorView parameter:
                 return parameter;
             case Global.RebuildTensorV2 when arguments.Length >= 4:
                 return RebuildTensor(arguments);
@@ -148,35 +173,28 @@ internal sealed class RestrictedUnpickler
     }
 
     // _rebuild_tensor_v2(storage, storage_offset, size, stride, requires_grad, backward_hooks[, metadata])
-    private Tensor RebuildTensor(object?[] arguments)
+    private TorchTensorView RebuildTensor(object?[] arguments)
     {
-        Tensor storage = As<StorageRef>(arguments[0], "tensor storage").Storage;
+        TorchStorageRef storage = As<TorchStorageRef>(arguments[0], "tensor storage");
         long offset = As<long>(arguments[1], "storage offset");
-        long[] size = As<object?[]>(arguments[2], "tensor size").Select(x => As<long>(x, "tensor size")).ToArray();
-        long[] stride = As<object?[]>(arguments[3], "tensor stride").Select(x => As<long>(x, "tensor stride")).ToArray();
+        object?[] sizeItems = As<object?[]>(arguments[2], "tensor size");
+        object?[] strideItems = As<object?[]>(arguments[3], "tensor stride");
+        if (sizeItems.Length > MaxRank)
+        {
+            throw Invalid($"a tensor has {sizeItems.Length} dimensions; at most {MaxRank} are supported");
+        }
+
+        long[] size = sizeItems.Select(x => As<long>(x, "tensor size")).ToArray();
+        long[] stride = strideItems.Select(x => As<long>(x, "tensor stride")).ToArray();
         if (size.Length != stride.Length || offset < 0 || size.Any(s => s < 0) || stride.Any(s => s < 0))
         {
             throw Invalid($"a tensor has size [{string.Join(", ", size)}], stride [{string.Join(", ", stride)}] and offset {offset}, which do not fit together");
         }
 
-        long last = offset;
-        if (size.All(s => s > 0))
-        {
-            for (int i = 0; i < size.Length; i++)
-            {
-                last = checked(last + ((size[i] - 1) * stride[i]));
-            }
-
-            if (last >= storage.numel())
-            {
-                throw Invalid($"a tensor of size [{string.Join(", ", size)}] and stride [{string.Join(", ", stride)}] at offset {offset} reaches element {last} of a storage of {storage.numel()}");
-            }
-        }
-
-        return storage.as_strided(size, stride, offset);
+        return TorchTensorView.Create(storage, offset, size, stride, Invalid);
     }
 
-    private StorageRef PersistentLoad(object? pid)
+    private TorchStorageRef PersistentLoad(object? pid)
     {
         // ('storage', storage_type, key, location, numel)
         object?[] tuple = As<object?[]>(pid, "persistent id");
@@ -187,13 +205,18 @@ internal sealed class RestrictedUnpickler
 
         StorageType type = As<StorageType>(tuple[1], "storage type");
         string key = As<string>(tuple[2], "storage key");
-        if (key.Contains('/', StringComparison.Ordinal) || key.Contains('\\', StringComparison.Ordinal) || key.Contains("..", StringComparison.Ordinal))
+        if (key.Length == 0 || key.Length > 256 || key.Contains('/', StringComparison.Ordinal) || key.Contains('\\', StringComparison.Ordinal) || key.Contains("..", StringComparison.Ordinal))
         {
-            throw Invalid($"storage key '{key}' is not a plain name");
+            throw Invalid($"storage key '{Shorten(key)}' is not a plain name");
         }
 
         long elements = As<long>(tuple[4], "storage size");
-        return new StorageRef(storages.Get(key, type.DType, elements));
+        if (elements < 0)
+        {
+            throw Invalid($"storage '{key}' has a negative size {elements}");
+        }
+
+        return storages.Describe(key, type.DType, elements);
     }
 
     private void SetItems()
@@ -207,7 +230,7 @@ internal sealed class RestrictedUnpickler
 
         for (int i = 0; i < items.Count; i += 2)
         {
-            dict.Set(items[i], items[i + 1]);
+            Add(dict, items[i], items[i + 1]);
         }
     }
 
@@ -221,10 +244,43 @@ internal sealed class RestrictedUnpickler
 
         for (int i = 0; i < items.Count; i += 2)
         {
-            dict.Set(items[i], items[i + 1]);
+            Add(dict, items[i], items[i + 1]);
         }
 
         return dict;
+    }
+
+    private void Add(PickleDict dict, object? key, object? value)
+    {
+        if (dict.Count >= MaxDictEntries)
+        {
+            throw Invalid($"a dict has more than {MaxDictEntries} entries");
+        }
+
+        if (!dict.TryAdd(key, value))
+        {
+            throw Invalid($"key '{Shorten(key as string ?? key?.ToString() ?? "None")}' appears twice in a dict (Python's pickler never writes that)");
+        }
+    }
+
+    private void Mark()
+    {
+        if (marks.Count >= MaxMarks)
+        {
+            throw Invalid($"the pickle nests more than {MaxMarks} MARKs");
+        }
+
+        marks.Push(stack.Count);
+    }
+
+    private void Memoize(long index)
+    {
+        if (memo.Count >= MaxMemo && !memo.ContainsKey(index))
+        {
+            throw Invalid($"the pickle memoizes more than {MaxMemo} objects");
+        }
+
+        memo[index] = Peek();
     }
 
     private long ReadLong(int length)
@@ -240,7 +296,7 @@ internal sealed class RestrictedUnpickler
 
     private string ReadLine()
     {
-        int end = Array.IndexOf(data, (byte)'\n', position);
+        int end = Array.IndexOf(data, (byte)'\n', position, length - position);
         if (end < 0)
         {
             throw Invalid("a GLOBAL name is not terminated");
@@ -251,11 +307,11 @@ internal sealed class RestrictedUnpickler
         return line;
     }
 
-    private byte ReadByte() => position < data.Length ? data[position++] : throw Invalid("the pickle ends before its STOP opcode");
+    private byte ReadByte() => position < length ? data[position++] : throw Invalid("the pickle ends before its STOP opcode");
 
     private ReadOnlySpan<byte> Take(int count)
     {
-        if (count < 0 || count > data.Length - position)
+        if (count < 0 || count > length - position)
         {
             throw Invalid("the pickle ends in the middle of a value");
         }
@@ -265,7 +321,15 @@ internal sealed class RestrictedUnpickler
         return span;
     }
 
-    private void Push(object? value) => stack.Add(value);
+    private void Push(object? value)
+    {
+        if (stack.Count >= MaxStack)
+        {
+            throw Invalid($"the pickle stack grows past {MaxStack} objects");
+        }
+
+        stack.Add(value);
+    }
 
     private object? Peek() => stack.Count > 0 && (marks.Count == 0 || marks.Peek() < stack.Count) ? stack[^1] : throw Invalid("the pickle stack is empty");
 
@@ -292,6 +356,8 @@ internal sealed class RestrictedUnpickler
     private object? Memo(long index) => memo.TryGetValue(index, out object? value) ? value : throw Invalid($"memo entry {index} is read before it is written");
 
     private T As<T>(object? value, string what) => value is T typed ? typed : throw Invalid($"expected {what} ({typeof(T).Name}) but found {value?.GetType().Name ?? "None"}");
+
+    private static string Shorten(string text) => text.Length <= 200 ? text : text[..200] + "…";
 
     private InvalidDataException Invalid(string message) => new($"'{source}': {message}.");
 }

@@ -12,15 +12,16 @@ namespace Bert.Sharp.Checkpoints;
 /// validated in full before a byte of tensor data is read, so a corrupt file fails with a message naming the file and
 /// the entry at fault instead of a crash in native code.
 /// </summary>
+/// <remarks>The header checks are in <see cref="SafeTensorsHeader"/>.</remarks>
 internal static class SafeTensors
 {
-    /// <summary>Largest header accepted (the reference implementation's limit), so a corrupt length cannot allocate gigabytes.</summary>
-    private const long MaxHeaderSize = 100_000_000;
+    /// <summary>Largest header accepted.</summary>
+    internal const long MaxHeaderSize = SafeTensorsHeader.MaxHeaderSize;
 
-    private const string MetadataKey = "__metadata__";
+    /// <summary>Most dimensions of a tensor.</summary>
+    internal const int MaxRank = SafeTensorsHeader.MaxRank;
 
-    /// <summary>One tensor entry of the header.</summary>
-    internal sealed record Entry(string Name, ScalarType DType, long[] Shape, long Begin, long End);
+    private const string MetadataKey = SafeTensorsHeader.MetadataKey;
 
     /// <summary>
     /// Reads every tensor of <paramref name="path"/> into CPU tensors; each tensor's bytes are read once, straight into its
@@ -35,11 +36,11 @@ internal static class SafeTensors
         RequireLittleEndian();
         TorchRuntime.EnsureLoaded();
         using FileStream stream = OpenRead(path);
-        (List<Entry> entries, _, long dataStart) = ReadHeader(stream, path);
+        (List<SafeTensorsHeader.Entry> entries, _, long dataStart) = SafeTensorsHeader.Read(stream, path);
         var result = new Dictionary<string, Tensor>(entries.Count, StringComparer.Ordinal);
         try
         {
-            foreach (Entry entry in entries)
+            foreach (SafeTensorsHeader.Entry entry in entries)
             {
                 Tensor tensor = empty(entry.Shape, entry.DType, CPU);
                 result.Add(entry.Name, tensor);
@@ -77,15 +78,15 @@ internal static class SafeTensors
     {
         ArgumentException.ThrowIfNullOrEmpty(path);
         using FileStream stream = OpenRead(path);
-        return ReadHeader(stream, path).Metadata;
+        return SafeTensorsHeader.Read(stream, path).Metadata;
     }
 
     /// <summary>The validated header entries of <paramref name="path"/>, without reading tensor data.</summary>
-    internal static IReadOnlyList<Entry> ReadEntries(string path)
+    internal static IReadOnlyList<SafeTensorsHeader.Entry> ReadEntries(string path)
     {
         ArgumentException.ThrowIfNullOrEmpty(path);
         using FileStream stream = OpenRead(path);
-        return ReadHeader(stream, path).Entries;
+        return SafeTensorsHeader.Read(stream, path).Entries;
     }
 
     /// <summary>
@@ -199,201 +200,6 @@ internal static class SafeTensors
         }
 
         return buffer.ToArray();
-    }
-
-    private static (List<Entry> Entries, Dictionary<string, string> Metadata, long DataStart) ReadHeader(FileStream stream, string path)
-    {
-        long fileLength = stream.Length;
-        if (fileLength < 8)
-        {
-            throw new InvalidDataException($"'{path}' is not a safetensors file: it has {fileLength} bytes, fewer than the 8-byte header length.");
-        }
-
-        Span<byte> lengthBytes = stackalloc byte[8];
-        stream.ReadExactly(lengthBytes);
-        ulong headerLength = BinaryPrimitives.ReadUInt64LittleEndian(lengthBytes);
-        if (headerLength > (ulong)(fileLength - 8))
-        {
-            throw new InvalidDataException($"'{path}' is truncated or not a safetensors file: the header length {headerLength} runs past the end of the file ({fileLength} bytes).");
-        }
-
-        if (headerLength > MaxHeaderSize)
-        {
-            throw new InvalidDataException($"'{path}': the header length {headerLength} exceeds the {MaxHeaderSize}-byte limit.");
-        }
-
-        byte[] header = new byte[(int)headerLength];
-        stream.ReadExactly(header);
-        long dataStart = 8 + (long)headerLength;
-        long dataLength = fileLength - dataStart;
-
-        JsonDocument document;
-        try
-        {
-            document = JsonDocument.Parse(header);
-        }
-        catch (JsonException e)
-        {
-            throw new InvalidDataException($"'{path}': the safetensors header is not valid JSON: {e.Message}", e);
-        }
-
-        using (document)
-        {
-            if (document.RootElement.ValueKind != JsonValueKind.Object)
-            {
-                throw new InvalidDataException($"'{path}': the safetensors header is JSON {document.RootElement.ValueKind}, not an object.");
-            }
-
-            var entries = new List<Entry>();
-            var metadata = new Dictionary<string, string>(StringComparer.Ordinal);
-            foreach (JsonProperty property in document.RootElement.EnumerateObject())
-            {
-                if (property.Name == MetadataKey)
-                {
-                    ReadMetadataObject(property.Value, metadata, path);
-                    continue;
-                }
-
-                Entry entry = ParseEntry(property, path);
-                if (entry.End > dataLength)
-                {
-                    throw new InvalidDataException($"'{path}': tensor '{entry.Name}' has data_offsets [{entry.Begin}, {entry.End}] past the end of the data section ({dataLength} bytes); the file is truncated or corrupt.");
-                }
-
-                entries.Add(entry);
-            }
-
-            CheckOverlaps(entries, path);
-            return (entries, metadata, dataStart);
-        }
-    }
-
-    private static void ReadMetadataObject(JsonElement element, Dictionary<string, string> metadata, string path)
-    {
-        if (element.ValueKind != JsonValueKind.Object)
-        {
-            throw new InvalidDataException($"'{path}': '{MetadataKey}' must be an object of strings, got {element.ValueKind}.");
-        }
-
-        foreach (JsonProperty item in element.EnumerateObject())
-        {
-            if (item.Value.ValueKind != JsonValueKind.String)
-            {
-                throw new InvalidDataException($"'{path}': metadata '{item.Name}' must be a string, got {item.Value.ValueKind}.");
-            }
-
-            metadata[item.Name] = item.Value.GetString()!;
-        }
-    }
-
-    private static Entry ParseEntry(JsonProperty property, string path)
-    {
-        string name = property.Name;
-        JsonElement value = property.Value;
-        if (value.ValueKind != JsonValueKind.Object)
-        {
-            throw new InvalidDataException($"'{path}': tensor '{name}' is described by JSON {value.ValueKind}, not an object.");
-        }
-
-        if (!value.TryGetProperty("dtype", out JsonElement dtypeElement) || dtypeElement.ValueKind != JsonValueKind.String)
-        {
-            throw new InvalidDataException($"'{path}': tensor '{name}' has no string 'dtype'.");
-        }
-
-        string dtypeName = dtypeElement.GetString()!;
-        if (!SafeTensorsDType.TryParse(dtypeName, out ScalarType dtype))
-        {
-            throw new InvalidDataException($"'{path}': tensor '{name}' has dtype '{dtypeName}', which is not supported (supported: {string.Join(", ", SafeTensorsDType.Names)}).");
-        }
-
-        long[] shape = ReadLongArray(value, "shape", name, path);
-        long[] offsets = ReadLongArray(value, "data_offsets", name, path);
-        if (offsets.Length != 2)
-        {
-            throw new InvalidDataException($"'{path}': tensor '{name}' has {offsets.Length} data_offsets; expected [begin, end].");
-        }
-
-        long begin = offsets[0], end = offsets[1];
-        if (begin < 0 || end < begin)
-        {
-            throw new InvalidDataException($"'{path}': tensor '{name}' has invalid data_offsets [{begin}, {end}].");
-        }
-
-        long elements = 1;
-        foreach (long dim in shape)
-        {
-            if (dim < 0)
-            {
-                throw new InvalidDataException($"'{path}': tensor '{name}' has a negative dimension in shape [{string.Join(", ", shape)}].");
-            }
-
-            try
-            {
-                elements = checked(elements * dim);
-            }
-            catch (OverflowException)
-            {
-                throw new InvalidDataException($"'{path}': tensor '{name}' has shape [{string.Join(", ", shape)}], too large to address.");
-            }
-        }
-
-        long expectedBytes;
-        try
-        {
-            expectedBytes = checked(elements * SafeTensorsDType.SizeOf(dtype));
-        }
-        catch (OverflowException)
-        {
-            throw new InvalidDataException($"'{path}': tensor '{name}' has shape [{string.Join(", ", shape)}], too large to address.");
-        }
-
-        if (expectedBytes != end - begin)
-        {
-            throw new InvalidDataException($"'{path}': tensor '{name}' has shape [{string.Join(", ", shape)}] and dtype {dtypeName} ({expectedBytes} bytes) but data_offsets [{begin}, {end}] span {end - begin} bytes.");
-        }
-
-        if (expectedBytes > int.MaxValue)
-        {
-            throw new InvalidDataException($"'{path}': tensor '{name}' has {expectedBytes} bytes; tensors over 2 GiB are not supported.");
-        }
-
-        return new Entry(name, dtype, shape, begin, end);
-    }
-
-    private static long[] ReadLongArray(JsonElement value, string key, string name, string path)
-    {
-        if (!value.TryGetProperty(key, out JsonElement array) || array.ValueKind != JsonValueKind.Array)
-        {
-            throw new InvalidDataException($"'{path}': tensor '{name}' has no '{key}' array.");
-        }
-
-        var result = new long[array.GetArrayLength()];
-        int i = 0;
-        foreach (JsonElement item in array.EnumerateArray())
-        {
-            if (item.ValueKind != JsonValueKind.Number || !item.TryGetInt64(out long number))
-            {
-                throw new InvalidDataException($"'{path}': tensor '{name}' has a non-integer in '{key}': {item.GetRawText()}.");
-            }
-
-            result[i++] = number;
-        }
-
-        return result;
-    }
-
-    private static void CheckOverlaps(List<Entry> entries, string path)
-    {
-        Entry? previous = null;
-        foreach (Entry entry in entries.Where(e => e.End > e.Begin).OrderBy(e => e.Begin))
-        {
-            if (previous is not null && entry.Begin < previous.End)
-            {
-                throw new InvalidDataException($"'{path}': tensors '{previous.Name}' [{previous.Begin}, {previous.End}] and '{entry.Name}' [{entry.Begin}, {entry.End}] overlap.");
-            }
-
-            previous = entry;
-        }
     }
 
     private static void ReadInto(FileStream stream, Tensor tensor, long length, string path, string name)

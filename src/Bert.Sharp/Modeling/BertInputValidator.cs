@@ -16,9 +16,14 @@ internal static class BertInputValidator
             throw new ArgumentException($"input ids must be [batch, sequence]; got shape [{string.Join(", ", inputIds.shape)}].", nameof(inputIds));
         }
 
-        RequireIntegral(inputIds, "input ids");
+        RequireIndexType(inputIds, "input ids", nameof(inputIds));
         long batch = inputIds.shape[0];
         long seq = inputIds.shape[1];
+        if (seq == 0)
+        {
+            throw new ArgumentException($"input ids must hold at least one token per sequence; got shape [{string.Join(", ", inputIds.shape)}] (even an empty text encodes as [CLS] [SEP]).", nameof(inputIds));
+        }
+
         if (seq > config.MaxPositionEmbeddings)
         {
             throw new ArgumentException($"The sequence has {seq} tokens but the model's max_position_embeddings is {config.MaxPositionEmbeddings}; truncate the input (the tokenizer does so by default).", nameof(inputIds));
@@ -26,21 +31,26 @@ internal static class BertInputValidator
 
         if (batch > 0 && seq > 0)
         {
-            RequireRange(inputIds, 0, config.VocabSize, "input ids", "vocab_size");
+            RequireRange(inputIds, config.VocabSize, "input ids", "vocab_size", nameof(inputIds));
         }
 
         if (attentionMask is not null)
         {
-            RequireShape(attentionMask, inputIds, "attention mask");
+            RequireShape(attentionMask, inputIds, "attention mask", nameof(attentionMask));
+            if (attentionMask.dtype is not (ScalarType.Bool or ScalarType.Int64 or ScalarType.Int32 or ScalarType.Int16 or ScalarType.Int8 or ScalarType.Byte
+                or ScalarType.Float32 or ScalarType.Float64 or ScalarType.Float16 or ScalarType.BFloat16))
+            {
+                throw new ArgumentException($"The attention mask must be a boolean, integer or floating-point tensor of 1s and 0s; got {attentionMask.dtype}.", nameof(attentionMask));
+            }
         }
 
         if (tokenTypeIds is not null)
         {
-            RequireShape(tokenTypeIds, inputIds, "token type ids");
-            RequireIntegral(tokenTypeIds, "token type ids");
-            if (batch > 0 && seq > 0)
+            RequireShape(tokenTypeIds, inputIds, "token type ids", nameof(tokenTypeIds));
+            RequireIndexType(tokenTypeIds, "token type ids", nameof(tokenTypeIds));
+            if (batch > 0)
             {
-                RequireRange(tokenTypeIds, 0, config.TypeVocabSize, "token type ids", "type_vocab_size");
+                RequireRange(tokenTypeIds, config.TypeVocabSize, "token type ids", "type_vocab_size", nameof(tokenTypeIds));
             }
         }
 
@@ -51,39 +61,41 @@ internal static class BertInputValidator
                 throw new ArgumentException($"position ids must be [batch or 1, {seq}]; got [{string.Join(", ", positionIds.shape)}].", nameof(positionIds));
             }
 
-            RequireIntegral(positionIds, "position ids");
-            if (seq > 0)
+            RequireIndexType(positionIds, "position ids", nameof(positionIds));
+            if (positionIds.shape[0] > 0)
             {
-                RequireRange(positionIds, 0, config.MaxPositionEmbeddings, "position ids", "max_position_embeddings");
+                RequireRange(positionIds, config.MaxPositionEmbeddings, "position ids", "max_position_embeddings", nameof(positionIds));
             }
         }
     }
 
-    private static void RequireShape(Tensor tensor, Tensor inputIds, string what)
+    private static void RequireShape(Tensor tensor, Tensor inputIds, string what, string parameter)
     {
         if (!tensor.shape.SequenceEqual(inputIds.shape))
         {
-            throw new ArgumentException($"The {what} has shape [{string.Join(", ", tensor.shape)}] but the input ids have [{string.Join(", ", inputIds.shape)}].");
+            throw new ArgumentException($"The {what} has shape [{string.Join(", ", tensor.shape)}] but the input ids have [{string.Join(", ", inputIds.shape)}].", parameter);
         }
     }
 
-    private static void RequireIntegral(Tensor tensor, string what)
+    // Embedding lookups take int64 or int32 indices; narrower types fail in native code.
+    private static void RequireIndexType(Tensor tensor, string what, string parameter)
     {
-        if (tensor.dtype is not (ScalarType.Int64 or ScalarType.Int32 or ScalarType.Int16 or ScalarType.Int8 or ScalarType.Byte))
+        if (tensor.dtype is not (ScalarType.Int64 or ScalarType.Int32))
         {
-            throw new ArgumentException($"The {what} must be an integer tensor (int64 preferred); got {tensor.dtype}.");
+            throw new ArgumentException($"The {what} must be an int64 (preferred) or int32 tensor; got {tensor.dtype}.", parameter);
         }
     }
 
-    private static void RequireRange(Tensor tensor, long low, long high, string what, string configKey)
+    private static void RequireRange(Tensor tensor, long high, string what, string configKey, string parameter)
     {
         using var scope = NewDisposeScope();
-        long min = tensor.min().item<long>();
-        long max = tensor.max().item<long>();
-        if (min < low || max >= high)
+        Tensor wide = tensor.dtype == ScalarType.Int64 ? tensor : tensor.to_type(ScalarType.Int64);
+        long min = wide.min().item<long>();
+        long max = wide.max().item<long>();
+        if (min < 0 || max >= high)
         {
-            long bad = min < low ? min : max;
-            throw new ArgumentException($"The {what} contain {bad}, outside [0, {high}) set by {configKey}={high}.");
+            long bad = min < 0 ? min : max;
+            throw new ArgumentException($"The {what} contain {bad}, outside [0, {high}) set by {configKey}={high}.", parameter);
         }
     }
 }

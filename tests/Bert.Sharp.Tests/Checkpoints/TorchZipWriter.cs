@@ -6,7 +6,8 @@ namespace Bert.Sharp.Tests.Checkpoints;
 
 /// <summary>
 /// Writes a state dict the way <c>torch.save</c> does (protocol-2 pickle in <c>archive/data.pkl</c>, one storage per
-/// entry under <c>archive/data/</c>), byte by byte, since no Python is available to make one.
+/// entry under <c>archive/data/</c>), byte by byte, so tests can make any variant (real <c>torch.save</c> files are in
+/// <c>Fixtures/</c>).
 /// </summary>
 internal sealed class TorchZipWriter : IDisposable
 {
@@ -82,24 +83,45 @@ internal sealed class TorchZipWriter : IDisposable
 
     public string ArchiveName { get; private set; } = "archive";
 
+    /// <summary>How storage entries are compressed (torch.save never compresses them).</summary>
+    public CompressionLevel StorageCompression { get; set; } = CompressionLevel.NoCompression;
+
+    /// <summary>How data.pkl is compressed (torch.save never compresses it).</summary>
+    public CompressionLevel PickleCompression { get; set; } = CompressionLevel.NoCompression;
+
     /// <summary>Raw pickle bytes for hostile tests.</summary>
     public void WriteRaw(byte[] bytes) => pickle.Write(bytes);
 
     public void Save(string path)
     {
         using var zip = ZipFile.Open(path, ZipArchiveMode.Create);
-        Add(zip, $"{ArchiveName}/data.pkl", pickle.ToArray());
+        Add(zip, $"{ArchiveName}/data.pkl", pickle.ToArray(), PickleCompression);
         foreach ((string key, byte[] bytes) in storages)
         {
-            Add(zip, $"{ArchiveName}/data/{key}", bytes);
+            Add(zip, $"{ArchiveName}/data/{key}", bytes, StorageCompression);
         }
 
-        Add(zip, $"{ArchiveName}/version", Encoding.ASCII.GetBytes("3\n"));
+        Add(zip, $"{ArchiveName}/version", Encoding.ASCII.GetBytes("3\n"), CompressionLevel.NoCompression);
     }
 
-    private static void Add(ZipArchive zip, string name, byte[] bytes)
+    /// <summary>The zip as bytes (for fuzzing).</summary>
+    public byte[] ToBytes()
     {
-        ZipArchiveEntry entry = zip.CreateEntry(name, CompressionLevel.NoCompression);
+        string path = Path.Combine(Path.GetTempPath(), $"bert-sharp-zip-{Guid.NewGuid():N}.zip");
+        try
+        {
+            Save(path);
+            return File.ReadAllBytes(path);
+        }
+        finally
+        {
+            File.Delete(path);
+        }
+    }
+
+    private static void Add(ZipArchive zip, string name, byte[] bytes, CompressionLevel level)
+    {
+        ZipArchiveEntry entry = zip.CreateEntry(name, level);
         using Stream s = entry.Open();
         s.Write(bytes);
     }

@@ -87,6 +87,8 @@ public class BertConfigTests
         }
     }
 
+    private const string Required = "\"vocab_size\": 100, \"hidden_size\": 32, \"num_hidden_layers\": 2, \"num_attention_heads\": 4, \"intermediate_size\": 64";
+
     [Theory]
     [InlineData("""{"hidden_size": 100, "num_attention_heads": 12}""", "not divisible")]
     [InlineData("""{"vocab_size": 0}""", "vocab_size")]
@@ -98,11 +100,98 @@ public class BertConfigTests
     [InlineData("""{"id2label": {"0": "a", "2": "c"}}""", "no label for class 1")]
     [InlineData("""{"attn_implementation": "flash_attention_9"}""", "attn_implementation")]
     [InlineData("""{"hidden_size": "big"}""", "hidden_size")]
-    [InlineData("""[1, 2]""", "valid BERT config")]
+    [InlineData("""{"vocab_size": 100000000}""", "vocab_size is 100000000; at most 10000000 is supported")]
+    [InlineData("""{"num_hidden_layers": 100000}""", "num_hidden_layers is 100000; at most 1024")]
+    [InlineData("""{"hidden_size": 65536, "num_attention_heads": 1, "intermediate_size": 1048576, "num_hidden_layers": 24}""", "more than the 4,000,000,000 this library builds")]
+    [InlineData("""{"model_type": "distilbert"}""", "model_type 'distilbert' is not supported; this library builds bert and bert_sharp models")]
+    [InlineData("""{"model_type": "roberta"}""", "model_type 'roberta' is not supported")]
+    [InlineData("""{"model_type": 7}""", "model_type must be a string")]
     public void Invalid_configs_name_the_key(string json, string expected)
+    {
+        // Later keys win, so each case overrides the required keys it is about.
+        string full = "{" + Required + ", " + json.TrimStart()[1..];
+        var e = Assert.Throws<InvalidDataException>(() => BertConfig.FromJson(full));
+        Assert.Contains(expected, e.Message, StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData("""[1, 2]""", "is JSON Array, not a BERT config object")]
+    [InlineData("""null""", "is JSON Null")]
+    [InlineData("""{"vocab_size": 1""", "not a valid BERT config")]
+    public void Non_objects_are_refused(string json, string expected)
     {
         var e = Assert.Throws<InvalidDataException>(() => BertConfig.FromJson(json));
         Assert.Contains(expected, e.Message, StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData("vocab_size")]
+    [InlineData("hidden_size")]
+    [InlineData("num_hidden_layers")]
+    [InlineData("num_attention_heads")]
+    [InlineData("intermediate_size")]
+    public void A_config_file_without_a_required_key_names_the_file_and_the_key(string key)
+    {
+        string dir = TestAssets.NewTempDirectory("config");
+        try
+        {
+            using JsonDocument full = JsonDocument.Parse(HuggingFaceConfig);
+            var without = full.RootElement.EnumerateObject().Where(p => p.Name != key).ToDictionary(p => p.Name, p => p.Value);
+            string file = Path.Combine(dir, "config.json");
+            File.WriteAllText(file, JsonSerializer.Serialize(without));
+            var e = Assert.Throws<InvalidDataException>(() => BertConfig.Load(dir));
+            Assert.Contains(file, e.Message, StringComparison.Ordinal);
+            Assert.Contains($"lacks the required key '{key}'", e.Message, StringComparison.Ordinal);
+        }
+        finally
+        {
+            Directory.Delete(dir, true);
+        }
+    }
+
+    [Fact]
+    public void A_config_without_model_type_is_read_as_bert_and_bert_sharp_is_accepted()
+    {
+        string json = "{" + Required + "}";
+        Assert.Equal("bert", BertConfig.FromJson(json).ModelType);
+        Assert.Equal("bert_sharp", BertConfig.FromJson("{" + Required + ", \"model_type\": \"bert_sharp\"}").ModelType);
+    }
+
+    [Fact]
+    public void Configs_made_in_code_keep_their_defaults_and_are_bounded_too()
+    {
+        var config = new BertConfig { HiddenSize = 128, NumAttentionHeads = 2 };
+        config.Validate();
+        Assert.Equal(30522, config.VocabSize);
+        Assert.Equal(12, config.NumHiddenLayers);
+        Assert.Equal(config, BertConfig.FromJson(config.ToJson()) with { ExtensionData = config.ExtensionData });
+
+        var huge = new BertConfig { VocabSize = 100_000_000 };
+        var e = Assert.Throws<ArgumentException>(huge.Validate);
+        Assert.Contains("vocab_size is 100000000", e.Message, StringComparison.Ordinal);
+        Assert.Throws<ArgumentException>(() => new BertConfig { ModelType = "distilbert" }.Validate());
+    }
+
+    [Fact]
+    public void A_config_file_over_the_size_cap_is_refused_unread()
+    {
+        string dir = TestAssets.NewTempDirectory("config");
+        try
+        {
+            string file = Path.Combine(dir, "config.json");
+            using (FileStream stream = File.Create(file))
+            {
+                stream.SetLength((16 << 20) + 1);
+            }
+
+            var e = Assert.Throws<InvalidDataException>(() => BertConfig.Load(file));
+            Assert.Contains(file, e.Message, StringComparison.Ordinal);
+            Assert.Contains("read up to 16777216 bytes", e.Message, StringComparison.Ordinal);
+        }
+        finally
+        {
+            Directory.Delete(dir, true);
+        }
     }
 
     [Fact]

@@ -151,15 +151,17 @@ public sealed class TokenizerFilesAndInputTests
     }
 
     [Fact]
-    public void Megabytes_of_text_encode_in_linear_time()
+    public void Megabytes_of_text_and_over_long_words_encode()
     {
+        // Timing belongs to the benchmarks; here, the results and that an over-long word is not stored.
         string words = string.Concat(Enumerable.Repeat("The quick brown fox, 😀 jumps! ", 80_000)); // ~2.5 MB
         string oneWord = new string('x', 3_000_000);
-        var watch = System.Diagnostics.Stopwatch.StartNew();
         Assert.Equal(2 + (80_000 * 8), Tokenizer.Encode(words).Count);
+        Tokenizer.Encode("x");
+        long before = GC.GetAllocatedBytesForCurrentThread();
         Assert.Equal([101, 100, 102], Tokenizer.Encode(oneWord));
+        Assert.True(GC.GetAllocatedBytesForCurrentThread() - before < (1 << 20));
         Assert.Equal(512, Tokenizer.EncodeBatch([words]).InputIds[0].Length);
-        Assert.True(watch.Elapsed < TimeSpan.FromSeconds(20), watch.Elapsed.ToString());
     }
 
     [Fact]

@@ -14,7 +14,7 @@ public sealed class WordPieceVocabularyTests
     private static readonly KeyValuePair<string, int>[] Entries =
         [.. File.ReadLines(TestAssets.UncasedVocabPath).Select((token, id) => new KeyValuePair<string, int>(token, id))];
 
-    private static readonly WordPieceVocabulary Vocabulary = new(Entries, "##");
+    private static readonly WordPieceVocabulary Vocabulary = new(Entries, "##", TestAssets.UncasedVocabPath);
 
     private static readonly Dictionary<string, int> Reference = BuildReference();
 

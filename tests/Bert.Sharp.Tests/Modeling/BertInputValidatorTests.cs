@@ -1,0 +1,94 @@
+using Bert.Sharp.Tests.Checkpoints;
+using Bert.Sharp.Tests.TestSupport;
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace Bert.Sharp.Tests.Modeling;
+
+/// <summary>
+/// Inputs that used to pass the validator and then fail in native code (issue 10, item 7): int32 ids, and a sequence
+/// length of 0. Each is now either computed exactly like its int64 form or refused with an <see cref="ArgumentException"/>
+/// naming the argument and the shape or dtype.
+/// </summary>
+public sealed class BertInputValidatorTests : IDisposable
+{
+    private readonly BertModel model;
+
+    public BertInputValidatorTests()
+    {
+        manual_seed(7);
+        model = new BertModel(TinyConfigs.Bert());
+        model.eval();
+    }
+
+    public void Dispose() => model.Dispose();
+
+    [Fact]
+    public void Int32_ids_token_types_and_positions_give_the_int64_results_exactly()
+    {
+        using var scope = NewDisposeScope();
+        using var noGrad = no_grad();
+        Tensor ids = tensor(new long[,] { { 2, 17, 45, 3 }, { 2, 99, 3, 0 } });
+        Tensor types = tensor(new long[,] { { 0, 0, 1, 1 }, { 0, 1, 1, 1 } });
+        Tensor positions = tensor(new long[,] { { 0, 1, 2, 3 } });
+        Tensor mask = tensor(new long[,] { { 1, 1, 1, 1 }, { 1, 1, 1, 0 } });
+        BertOutput wide = model.Forward(ids, mask, types, new BertForwardOptions { PositionIds = positions });
+        BertOutput narrow = model.Forward(ids.to_type(ScalarType.Int32), mask.to_type(ScalarType.Int32), types.to_type(ScalarType.Int32), new BertForwardOptions { PositionIds = positions.to_type(ScalarType.Int32) });
+        Assert.True(TensorAssert.BitEqual(wide.LastHiddenState, narrow.LastHiddenState));
+        Assert.True(TensorAssert.BitEqual(wide.PooledOutput!, narrow.PooledOutput!));
+    }
+
+    [Theory]
+    [InlineData(ScalarType.Int16)]
+    [InlineData(ScalarType.Int8)]
+    [InlineData(ScalarType.Byte)]
+    [InlineData(ScalarType.Float32)]
+    public void Ids_of_other_types_are_refused_naming_the_type(ScalarType type)
+    {
+        using var ids = ones(2, 3, type);
+        var e = Assert.Throws<ArgumentException>(() => model.Forward(ids));
+        Assert.Equal("inputIds", e.ParamName);
+        Assert.Contains($"int64 (preferred) or int32 tensor; got {type}", e.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Int32_ids_out_of_range_are_refused_before_native_code()
+    {
+        using var ids = tensor(new int[,] { { 1, 100 } });
+        var e = Assert.Throws<ArgumentException>(() => model.Forward(ids));
+        Assert.Contains("contain 100, outside [0, 100) set by vocab_size=100", e.Message, StringComparison.Ordinal);
+
+        using var types = tensor(new int[,] { { 0, -1 } });
+        using var good = tensor(new int[,] { { 1, 2 } });
+        e = Assert.Throws<ArgumentException>(() => model.Forward(good, null, types));
+        Assert.Equal("tokenTypeIds", e.ParamName);
+        Assert.Contains("contain -1", e.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void A_sequence_length_of_zero_is_refused_naming_the_shape()
+    {
+        using var ids = zeros(2, 0, ScalarType.Int64);
+        var e = Assert.Throws<ArgumentException>(() => model.Forward(ids));
+        Assert.Equal("inputIds", e.ParamName);
+        Assert.Contains("shape [2, 0]", e.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void An_empty_batch_computes_an_empty_result()
+    {
+        using var ids = zeros(0, 4, ScalarType.Int64);
+        using var noGrad = no_grad();
+        using BertOutput output = model.Forward(ids);
+        Assert.Equal(new long[] { 0, 4, 32 }, output.LastHiddenState.shape);
+    }
+
+    [Fact]
+    public void A_mask_of_a_complex_type_is_refused()
+    {
+        using var ids = ones(1, 2, ScalarType.Int64);
+        using var mask = ones(1, 2, ScalarType.ComplexFloat32);
+        var e = Assert.Throws<ArgumentException>(() => model.Forward(ids, mask));
+        Assert.Equal("attentionMask", e.ParamName);
+    }
+}
