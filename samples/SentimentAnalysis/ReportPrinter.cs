@@ -28,7 +28,7 @@ internal static class ReportPrinter
             return;
         }
 
-        var table = new Table().Title("Confusion matrix (rows: true label, columns: predicted)").AddColumn("");
+        var table = new Table().Title("Confusion matrix").Caption("rows: true label, columns: predicted").AddColumn("");
         foreach (string label in report.Labels)
         {
             table.AddColumn(Right(label));
@@ -72,14 +72,15 @@ internal static class ReportPrinter
 
     public static void PrintComparison(IReadOnlyList<(string Approach, ParameterSummary Parameters, TimeSpan Time, EvaluationReport Result)> runs)
     {
-        var table = new Table().Title("Transfer learning vs fine-tuning")
-            .AddColumn("Approach").AddColumn(Right("Trainable parameters")).AddColumn(Right("Share")).AddColumn(Right("Training time"))
+        long total = runs.Count > 0 ? runs[0].Parameters.Total : 0;
+        var table = new Table().Title("Transfer learning vs fine-tuning").Caption($"of {total:N0} parameters in the model")
+            .AddColumn("Approach").AddColumn(Right("Trainable")).AddColumn(Right("Share")).AddColumn(Right("Time"))
             .AddColumn(Right("Accuracy")).AddColumn(Right("Macro F1"));
         foreach (var run in runs)
         {
             table.AddRow(
-                Markup.Escape(run.Approach), $"{run.Parameters.Trainable:N0} of {run.Parameters.Total:N0}", Share(run.Parameters.TrainableFraction),
-                $"{run.Time.TotalSeconds:F1} s", $"{run.Result.Accuracy:P1}", $"{run.Result.MacroF1:P1}");
+                Markup.Escape(run.Approach), $"{run.Parameters.Trainable:N0}", Share(run.Parameters.TrainableFraction),
+                TrainingDisplay.Format(run.Time), $"{run.Result.Accuracy:P1}", $"{run.Result.MacroF1:P1}");
         }
 
         AnsiConsole.Write(table);

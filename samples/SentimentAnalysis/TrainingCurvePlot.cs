@@ -27,10 +27,18 @@ internal static class TrainingCurvePlot
         plot.XLabel("optimizer step (one batch each)");
         plot.YLabel("cross-entropy loss");
         plot.Grid.MajorLineColor = Colors.Black.WithAlpha(0.08);
+        plot.Axes.Left.TickGenerator = new ScottPlot.TickGenerators.NumericAutomatic { TickDensity = 0.5 };
 
         double[] steps = [.. report.Steps.Select(s => (double)s.Step)];
         double[] losses = [.. report.Steps.Select(s => s.Loss)];
-        double lossTop = 0;
+        double[] evaluatedAt = [.. report.Evaluations.Select(e => (double)e.Step)];
+        double[] validationLoss = [.. report.Evaluations.Select(e => e.Report.Loss)];
+
+        // The loss axis starts at 0 and leaves a band at the top for the epoch names.
+        double lossTop = Math.Max(0.1, losses.Concat(validationLoss).Where(double.IsFinite).DefaultIfEmpty(1).Max() * 1.12);
+        plot.Axes.SetLimitsY(0, lossTop, plot.Axes.Left);
+        plot.Axes.SetLimitsX(0, Math.Max(1, steps.DefaultIfEmpty(1).Max()) * 1.03); // room for the last point and its label
+
         if (steps.Length > 0)
         {
             int span = (Math.Clamp(steps.Length / 15, 5, 51) / 2 * 2) + 1;
@@ -40,27 +48,20 @@ internal static class TrainingCurvePlot
             var smooth = plot.Add.ScatterLine(steps, MovingAverage(losses, span), LossColor);
             smooth.LineWidth = 2.5f;
             smooth.LegendText = $"training loss, centred moving average of {span} steps";
-            lossTop = losses.Where(double.IsFinite).DefaultIfEmpty(1).Max();
         }
 
-        if (report.Evaluations.Count > 0)
+        if (evaluatedAt.Length > 0)
         {
-            double[] at = [.. report.Evaluations.Select(e => (double)e.Step)];
-            double[] validationLoss = [.. report.Evaluations.Select(e => e.Report.Loss)];
-            var validation = plot.Add.Scatter(at, validationLoss, ValidationColor);
+            var validation = plot.Add.Scatter(evaluatedAt, validationLoss, ValidationColor);
             validation.LineWidth = 1.5f;
             validation.LinePattern = LinePattern.Dashed;
             validation.MarkerShape = MarkerShape.FilledCircle;
             validation.MarkerSize = 9;
             validation.LegendText = "validation loss (each evaluation)";
-            lossTop = Math.Max(lossTop, validationLoss.Where(double.IsFinite).DefaultIfEmpty(0).Max());
-            AddAccuracy(plot, report, at);
+            AddAccuracy(plot, report, evaluatedAt, validationLoss, lossTop);
         }
 
-        plot.Axes.SetLimitsY(0, Math.Max(0.1, lossTop * 1.12), plot.Axes.Left);
-        plot.Axes.SetLimitsX(0, Math.Max(1, steps.DefaultIfEmpty(1).Max()) * 1.03); // room for the last point and its label
-        AddEpochs(plot, report, lossTop * 1.12);
-
+        AddEpochs(plot, report, lossTop);
         plot.ShowLegend(Edge.Bottom);
         plot.Legend.FontSize = 13;
         Directory.CreateDirectory(Path.GetDirectoryName(Path.GetFullPath(path))!);
@@ -68,8 +69,9 @@ internal static class TrainingCurvePlot
         return path;
     }
 
-    // Accuracy in percent on the right axis, from 50% (chance for two balanced classes) or 0% to 100%, labelled at each point.
-    private static void AddAccuracy(Plot plot, TrainingReport report, double[] at)
+    // Accuracy in percent on the right axis, from 50% (chance for two balanced classes) or 0% to 100%, each point
+    // labelled above it, or below it where the validation-loss marker sits just above.
+    private static void AddAccuracy(Plot plot, TrainingReport report, double[] at, double[] validationLoss, double lossTop)
     {
         double[] accuracy = [.. report.Evaluations.Select(e => e.Report.Accuracy * 100)];
         if (accuracy.All(double.IsNaN))
@@ -77,31 +79,39 @@ internal static class TrainingCurvePlot
             return;
         }
 
+        double low = accuracy.Where(double.IsFinite).Min() < 50 ? 0 : 50;
+        double range = 100 - low;
+        plot.Axes.Right.Label.Text = "validation accuracy (%)";
+        plot.Axes.Right.TickGenerator = new ScottPlot.TickGenerators.NumericAutomatic { LabelFormatter = v => $"{v:0}%" };
+        plot.Axes.SetLimitsY(low, 100, plot.Axes.Right);
+
         var line = plot.Add.Scatter(at, accuracy, AccuracyColor);
         line.Axes.YAxis = plot.Axes.Right;
         line.LineWidth = 2;
         line.MarkerShape = MarkerShape.FilledSquare;
         line.MarkerSize = 9;
         line.LegendText = "validation accuracy (%, right axis)";
+
         for (int i = 0; i < at.Length; i++)
         {
-            if (double.IsFinite(accuracy[i]))
+            if (!double.IsFinite(accuracy[i]))
             {
-                var label = plot.Add.Text($"{accuracy[i]:0.0}%", at[i], accuracy[i]);
-                label.Axes.YAxis = plot.Axes.Right;
-                label.Alignment = Alignment.LowerCenter;
-                label.OffsetY = -8;
-                label.LabelFontSize = 12;
-                label.LabelFontColor = AccuracyColor;
-                label.LabelBackgroundColor = Colors.White.WithAlpha(0.8);
-                label.LabelPadding = 2;
+                continue;
             }
-        }
 
-        double low = accuracy.Where(double.IsFinite).Min() < 50 ? 0 : 50;
-        plot.Axes.Right.Label.Text = "validation accuracy (%)";
-        plot.Axes.Right.TickGenerator = new ScottPlot.TickGenerators.NumericAutomatic { LabelFormatter = v => $"{v:0}%" };
-        plot.Axes.SetLimitsY(low, 100, plot.Axes.Right);
+            // Where the loss marker would be on the accuracy axis: a label above the point would cover it when it is
+            // up to a tenth of the axis above.
+            double marker = low + (validationLoss[i] / lossTop * range);
+            bool above = !(marker > accuracy[i] - (0.02 * range) && marker < accuracy[i] + (0.10 * range));
+            var label = plot.Add.Text($"{accuracy[i]:0.0}%", at[i], accuracy[i]);
+            label.Axes.YAxis = plot.Axes.Right;
+            label.Alignment = above ? Alignment.LowerCenter : Alignment.UpperCenter;
+            label.OffsetY = above ? -8 : 8;
+            label.LabelFontSize = 12;
+            label.LabelFontColor = AccuracyColor;
+            label.LabelBackgroundColor = Colors.White.WithAlpha(0.8);
+            label.LabelPadding = 2;
+        }
     }
 
     // A dashed line where each epoch ends and the epoch's name centred along the top.

@@ -58,8 +58,8 @@ internal sealed class WordPieceVocabulary
     /// <summary>The token of an id, or null when no token has that id.</summary>
     public string? GetToken(int id) => (uint)id < (uint)_tokens.Length ? _tokens[id] : null;
 
-    /// <summary>Whether the id's token is a continuation piece (starts with <see cref="ContinuingSubwordPrefix"/>). A
-    /// word's first piece never is: the prefix (<c>##</c>) is punctuation, which pre-tokenization splits off.</summary>
+    /// <summary>Whether the id's token is a continuation piece (starts with <see cref="ContinuingSubwordPrefix"/>). With
+    /// BERT's <c>##</c> a word's first piece never is: <c>#</c> is punctuation, which pre-tokenization splits off.</summary>
     public bool IsContinuation(int id) => (uint)id < (uint)_isContinuation.Length && _isContinuation[id];
 
     /// <summary>The id of an exact token, if any.</summary>
