@@ -73,7 +73,7 @@ internal static class ReportPrinter
     public static void PrintComparison(IReadOnlyList<(string Approach, ParameterSummary Parameters, TimeSpan Time, EvaluationReport Result)> runs)
     {
         long total = runs.Count > 0 ? runs[0].Parameters.Total : 0;
-        var table = new Table().Title("Transfer learning vs fine-tuning").Caption($"of {total:N0} parameters in the model")
+        var table = new Table().Title("Transfer learning vs fine-tuning").Caption($"trainable parameters out of {total:N0}")
             .AddColumn("Approach").AddColumn(Right("Trainable")).AddColumn(Right("Share")).AddColumn(Right("Time"))
             .AddColumn(Right("Accuracy")).AddColumn(Right("Macro F1"));
         foreach (var run in runs)
@@ -84,6 +84,7 @@ internal static class ReportPrinter
         }
 
         AnsiConsole.Write(table);
+        AnsiConsole.WriteLine();
     }
 
     public static void PrintPredictions(IReadOnlyList<string> texts, IReadOnlyList<Prediction> predictions)
