@@ -143,20 +143,12 @@ internal sealed class SentimentRun(SentimentSettings settings)
         }
 
         var tuner = new FineTuner(model, tokenizer, options);
-        TrainingReport report = null!;
-        AnsiConsole.Progress()
-            .AutoClear(false)
-            .Columns(new TaskDescriptionColumn { Alignment = Justify.Left }, new ProgressBarColumn(), new PercentageColumn(), new ElapsedTimeColumn())
-            .Start(context =>
-            {
-                var display = new TrainingDisplay(context.AddTask("starting", maxValue: 1));
-                report = tuner.Train(train, test, display, cancellationToken);
-            });
+        TrainingReport report = TrainingDisplay.Train(tuner, train, test, cancellationToken);
         ReportPrinter.PrintEpochs(report);
         EvaluationReport final = report.Evaluations.Count > 0 ? report.Evaluations[^1].Report : tuner.Evaluate(test, cancellationToken);
         ReportPrinter.PrintConfusionMatrix(final);
         string png = TrainingCurvePlot.Save(report, Path.Combine(runDirectory, "training-curve.png"), description);
-        AnsiConsole.MarkupLineInterpolated($"Trainable: {report.Parameters}. Training took {report.Duration.TotalSeconds:F1} s. Curve: {png}; TensorBoard: tensorboard --logdir {options.TensorBoardDirectory}");
+        ReportPrinter.PrintTrainingSummary(report, png, options.TensorBoardDirectory);
         if (save)
         {
             model.SavePretrained(Path.Combine(settings.Output, "model"), tokenizer);

@@ -6,7 +6,8 @@ namespace Bert.Sharp.Benchmarks.Tokenization;
 /// <summary>
 /// Tokenizing the 1,000 Amazon sentences with the bert-base-uncased vocabulary: Bert.Sharp (one by one with
 /// <c>Encode</c> and with the allocation-free <c>TryEncode</c>; batches sequential and parallel, unpadded and with
-/// the default padding to the longest row), FastBertTokenizer and Microsoft.ML.Tokenizers' BertTokenizer.
+/// the default padding to the longest row; through the Microsoft.ML.Tokenizers abstraction), FastBertTokenizer and
+/// Microsoft.ML.Tokenizers' BertTokenizer.
 /// Run: <c>dotnet run -c Release --project benchmarks/Bert.Sharp.Benchmarks -- --filter '*TokenizerBenchmarks*'</c>.
 /// </summary>
 [MemoryDiagnoser]
@@ -18,6 +19,7 @@ public class TokenizerBenchmarks
     private BertTokenizer _ours = null!;
     private FastBertTokenizer.BertTokenizer _fast = null!;
     private Microsoft.ML.Tokenizers.BertTokenizer _ml = null!;
+    private Microsoft.ML.Tokenizers.Tokenizer _oursAsMl = null!;
     private readonly EncodingOptions _batchOptions = new() { Padding = PaddingStrategy.None };
     private readonly int[] _ids = new int[1024];
 
@@ -27,6 +29,7 @@ public class TokenizerBenchmarks
         _sentences = AmazonSentences.Load();
         string vocab = OriginalMiniLm.VocabPath;
         _ours = BertTokenizer.FromVocabulary(vocab);
+        _oursAsMl = _ours.AsTokenizer();
         _fast = new FastBertTokenizer.BertTokenizer();
         using (var reader = new StreamReader(vocab))
         {
@@ -67,6 +70,30 @@ public class TokenizerBenchmarks
         foreach (string text in _sentences)
         {
             sum += _ours.Encode(text).Count;
+        }
+
+        return sum;
+    }
+
+    [Benchmark(Description = "Bert.Sharp as Microsoft.ML.Tokenizers.Tokenizer, EncodeToIds one by one")]
+    public long BertSharpAsMlTokenizer()
+    {
+        long sum = 0;
+        foreach (string text in _sentences)
+        {
+            sum += _oursAsMl.EncodeToIds(text).Count;
+        }
+
+        return sum;
+    }
+
+    [Benchmark(Description = "Bert.Sharp as Microsoft.ML.Tokenizers.Tokenizer, CountTokens one by one")]
+    public long BertSharpAsMlTokenizerCount()
+    {
+        long sum = 0;
+        foreach (string text in _sentences)
+        {
+            sum += _oursAsMl.CountTokens(text);
         }
 
         return sum;

@@ -29,7 +29,8 @@ public sealed record DataFileOptions
     /// <summary>For multi-label files: the separator between labels in one cell (JSON Lines may use an array instead).</summary>
     public char MultiLabelSeparator { get; init; } = '|';
 
-    /// <summary>The field delimiter; <c>null</c> picks tab for <c>.tsv</c>/<c>.txt</c> files and comma otherwise.</summary>
+    /// <summary>The field delimiter: tab or a printable ASCII character other than <c>"</c> and <c>#</c>; <c>null</c> picks
+    /// comma for <c>.csv</c> files and tab otherwise (<c>.tsv</c>, <c>.txt</c>).</summary>
     public char? Delimiter { get; init; }
 
     /// <summary>Skip rows whose text is empty or white space instead of failing on them.</summary>

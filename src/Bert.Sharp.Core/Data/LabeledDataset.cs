@@ -1,6 +1,7 @@
 using System.Globalization;
 using System.Text;
 using System.Text.Json;
+using Bert.Sharp.Data;
 
 namespace Bert.Sharp;
 
@@ -25,27 +26,35 @@ public static class LabeledDataset
         return extension is ".JSONL" or ".NDJSON" ? LoadJsonLines(path, options) : LoadDelimited(path, options);
     }
 
-    /// <summary>Reads a TSV or CSV file. CSV fields may be quoted (RFC 4180, with <c>""</c> for a quote and line breaks inside quotes); TSV fields are not.</summary>
+    /// <summary>Reads a TSV or CSV file (parsed by Sep). CSV fields may be quoted (RFC 4180, with <c>""</c> for a quote
+    /// and line breaks inside quotes, read as <c>\n</c>); TSV fields are not. A byte-order mark and CRLF line ends are
+    /// fine; blank lines are skipped.</summary>
     /// <inheritdoc cref="Load"/>
     public static IReadOnlyList<LabeledExample> LoadDelimited(string path, DataFileOptions? options = null)
     {
         options ??= new DataFileOptions();
         RequireFile(path);
         char delimiter = options.Delimiter ?? (Path.GetExtension(path).Equals(".csv", StringComparison.OrdinalIgnoreCase) ? ',' : '\t');
+        if (!DelimitedRecords.IsSupported(delimiter))
+        {
+            throw new ArgumentException(
+                $"DataFileOptions.Delimiter '{DelimitedRecords.Describe(delimiter)}' (U+{(int)delimiter:X4}) cannot separate fields: use tab or a printable ASCII character other than '\"' and '#'.",
+                nameof(options));
+        }
+
         bool quoted = delimiter != '\t';
         var examples = new List<LabeledExample>();
         int textIndex = -1, pairIndex = -1, labelIndex = -1;
         bool first = true;
-        using var reader = new StreamReader(path, Encoding.UTF8, detectEncodingFromByteOrderMarks: true);
-        foreach ((int line, List<string> fields) in ReadRecords(reader, delimiter, quoted, path))
+        foreach ((int line, string[] fields) in DelimitedRecords.Read(path, delimiter, quoted))
         {
             if (first)
             {
                 first = false;
-                string[] header = options.HasHeader ? [.. fields.Select(f => f.Trim())] : [.. Enumerable.Range(0, fields.Count).Select(i => i.ToString(CultureInfo.InvariantCulture))];
-                textIndex = ColumnIndex(header, options.TextColumn, path, options.HasHeader);
-                labelIndex = ColumnIndex(header, options.LabelColumn, path, options.HasHeader);
-                pairIndex = options.TextPairColumn is null ? -1 : ColumnIndex(header, options.TextPairColumn, path, options.HasHeader);
+                string[] header = options.HasHeader ? [.. fields.Select(f => f.Trim())] : [.. Enumerable.Range(0, fields.Length).Select(i => i.ToString(CultureInfo.InvariantCulture))];
+                textIndex = ColumnIndex(header, options.TextColumn, path, line, options.HasHeader);
+                labelIndex = ColumnIndex(header, options.LabelColumn, path, line, options.HasHeader);
+                pairIndex = options.TextPairColumn is null ? -1 : ColumnIndex(header, options.TextPairColumn, path, line, options.HasHeader);
                 if (options.HasHeader)
                 {
                     continue;
@@ -53,9 +62,9 @@ public static class LabeledDataset
             }
 
             int needed = Math.Max(textIndex, Math.Max(labelIndex, pairIndex)) + 1;
-            if (fields.Count < needed)
+            if (fields.Length < needed)
             {
-                throw new InvalidDataException($"{path}:{line}: the row has {fields.Count} field(s) but column {needed - 1} is needed (delimiter '{Escape(delimiter)}').");
+                throw new InvalidDataException($"{path}:{line}: the row has {fields.Length} field(s) but column {needed - 1} is needed (delimiter '{DelimitedRecords.Describe(delimiter)}').");
             }
 
             LabeledExample? example = Create(fields[textIndex], pairIndex < 0 ? null : fields[pairIndex], fields[labelIndex], null, options, path, line);
@@ -221,13 +230,13 @@ public static class LabeledDataset
             : throw new InvalidDataException($"{path}:{line}: key '{key}' must be a string, got {value.ValueKind}.");
     }
 
-    private static int ColumnIndex(string[] header, string column, string path, bool hasHeader)
+    private static int ColumnIndex(string[] header, string column, string path, int line, bool hasHeader)
     {
         int index = Array.IndexOf(header, column);
         if (index < 0)
         {
             string known = hasHeader ? string.Join(", ", header.Select(h => $"'{h}'")) : $"0..{header.Length - 1} (the file has no header, so columns are named by index)";
-            throw new InvalidDataException($"{path}:1: column '{column}' not found; the columns are {known}.");
+            throw new InvalidDataException($"{path}:{line}: column '{column}' not found; the columns are {known}.");
         }
 
         return index;
@@ -239,93 +248,6 @@ public static class LabeledDataset
         if (!File.Exists(path))
         {
             throw new FileNotFoundException($"Data file '{path}' does not exist.", path);
-        }
-    }
-
-    private static string Escape(char c) => c == '\t' ? "\\t" : c.ToString();
-
-    // Yields (first line number of the record, fields). Blank lines are skipped.
-    private static IEnumerable<(int Line, List<string> Fields)> ReadRecords(TextReader reader, char delimiter, bool quoted, string path)
-    {
-        int lineNumber = 0;
-        string? raw;
-        while ((raw = reader.ReadLine()) is not null)
-        {
-            lineNumber++;
-            int start = lineNumber;
-            if (raw.Length == 0)
-            {
-                continue;
-            }
-
-            if (!quoted)
-            {
-                yield return (start, [.. raw.Split(delimiter)]);
-                continue;
-            }
-
-            var fields = new List<string>();
-            var field = new StringBuilder();
-            bool inQuotes = false;
-            bool wasQuoted = false;
-            string current = raw;
-            int i = 0;
-            while (true)
-            {
-                if (i >= current.Length)
-                {
-                    if (!inQuotes)
-                    {
-                        break;
-                    }
-
-                    string? next = reader.ReadLine() ?? throw new InvalidDataException($"{path}:{start}: a quoted field is not closed before the end of the file.");
-                    lineNumber++;
-                    field.Append('\n');
-                    current = next;
-                    i = 0;
-                    continue;
-                }
-
-                char c = current[i++];
-                if (inQuotes)
-                {
-                    if (c == '"')
-                    {
-                        if (i < current.Length && current[i] == '"')
-                        {
-                            field.Append('"');
-                            i++;
-                        }
-                        else
-                        {
-                            inQuotes = false;
-                        }
-                    }
-                    else
-                    {
-                        field.Append(c);
-                    }
-                }
-                else if (c == '"' && field.Length == 0 && !wasQuoted)
-                {
-                    inQuotes = true;
-                    wasQuoted = true;
-                }
-                else if (c == delimiter)
-                {
-                    fields.Add(field.ToString());
-                    field.Clear();
-                    wasQuoted = false;
-                }
-                else
-                {
-                    field.Append(c);
-                }
-            }
-
-            fields.Add(field.ToString());
-            yield return (start, fields);
         }
     }
 }

@@ -57,6 +57,62 @@ internal sealed class BertTextEncoder
         }
     }
 
+    /// <summary>The same pipeline without the normalizer (clean-up, CJK spacing, lower-casing, accent stripping), for
+    /// text that is already normalized.</summary>
+    public BertTextEncoder WithoutNormalization() =>
+        new(_vocabulary, _specialTokens, cleanText: false, lowercase: false, stripAccents: false, chineseCharacters: false, _maxCharsPerWord, _unknownId);
+
+    /// <summary>
+    /// Like <see cref="Encode"/> without pre-tokenization: the text between special tokens is one word, white space
+    /// and punctuation included, normalized character by character (white space becomes a space under clean-up).
+    /// </summary>
+    public void EncodeAsOneWord(ReadOnlySpan<char> text, TokenBuffer output, WordBuffer word)
+    {
+        word.Reset(_maxCharsPerWord);
+        Span<char> normalized = stackalloc char[RuneNormalizer.MaxOutputChars];
+        int position = 0;
+        while (position < text.Length)
+        {
+            (int index, int length, int id) = _specialTokens.FindNext(text, position);
+            int segmentEnd = index < 0 ? text.Length : index;
+            int i = position;
+            while (i < segmentEnd)
+            {
+                int width = char.IsHighSurrogate(text[i]) && i + 1 < segmentEnd && char.IsLowSurrogate(text[i + 1]) ? 2 : 1;
+                int codePoint = width == 2 ? char.ConvertToUtf32(text[i], text[i + 1]) : char.IsSurrogate(text[i]) ? 0xFFFD : text[i];
+                int start = i;
+                i += width;
+                if (_cleanText && BertCharacterClasses.IsRemoved(codePoint))
+                {
+                    continue;
+                }
+
+                int count = _cleanText && BertCharacterClasses.IsWhitespace(codePoint) ? WriteSpace(normalized)
+                    : (_lowercase || _stripAccents) ? RuneNormalizer.Normalize(codePoint, _stripAccents, _lowercase, normalized)
+                    : new System.Text.Rune(codePoint).EncodeToUtf16(normalized);
+                if (count > 0)
+                {
+                    word.Append(normalized[..count], start, i);
+                }
+            }
+
+            Flush(word, output);
+            if (index < 0)
+            {
+                break;
+            }
+
+            output.Add(id, index, index + length);
+            position = index + length;
+        }
+    }
+
+    private static int WriteSpace(Span<char> destination)
+    {
+        destination[0] = ' ';
+        return 1;
+    }
+
     private void EncodeSegment(ReadOnlySpan<char> text, int offset, TokenBuffer output, WordBuffer word)
     {
         Span<char> normalized = stackalloc char[RuneNormalizer.MaxOutputChars];

@@ -21,7 +21,7 @@ public sealed class BertTokenizer
     private readonly WordPieceVocabulary _vocabulary;
     private readonly BertTextEncoder _encoder;
     private readonly IReadOnlyList<string> _addedSpecialTokens;
-    private readonly HashSet<int> _specialIds;
+    private readonly WordPieceDecoder _decoder;
     private readonly int _padId;
     private readonly int _maskId;
 
@@ -48,15 +48,17 @@ public sealed class BertTokenizer
         _addedSpecialTokens = definition.AddedSpecialTokens;
 
         var inText = new List<(string, int)>();
-        _specialIds = [];
+        var specialIds = new HashSet<int>();
         foreach (string token in new[] { options.PadToken, options.UnknownToken, options.ClsToken, options.SepToken, options.MaskToken }.Concat(_addedSpecialTokens))
         {
             if (_vocabulary.TryGetId(token, out int id))
             {
                 inText.Add((token, id));
-                _specialIds.Add(id);
+                specialIds.Add(id);
             }
         }
+
+        _decoder = new WordPieceDecoder(_vocabulary, specialIds);
 
         _encoder = new BertTextEncoder(
             _vocabulary,
@@ -336,26 +338,18 @@ public sealed class BertTokenizer
     {
         ArgumentNullException.ThrowIfNull(ids);
         var text = new StringBuilder();
-        string prefix = _vocabulary.ContinuingSubwordPrefix;
-        int index = 0;
-        foreach (int id in ids)
-        {
-            if (skipSpecialTokens && _specialIds.Contains(id))
-            {
-                continue;
-            }
-
-            string token = _vocabulary.GetToken(id)
-                ?? throw new ArgumentOutOfRangeException(nameof(ids), id, $"Id {id} is not in the vocabulary (size {VocabularySize}).");
-            string piece = index == 0 ? token
-                : prefix.Length > 0 && token.StartsWith(prefix, StringComparison.Ordinal) ? token[prefix.Length..]
-                : " " + token;
-            text.Append(CleanUp(piece));
-            index++;
-        }
-
-        return text.ToString();
+        return _decoder.TryDecode(ids, skipSpecialTokens, text, out int invalid)
+            ? text.ToString()
+            : throw new ArgumentOutOfRangeException(nameof(ids), invalid, $"Id {invalid} is not in the vocabulary (size {VocabularySize}).");
     }
+
+    /// <summary>
+    /// This tokenizer as a <c>Microsoft.ML.Tokenizers.Tokenizer</c>, for code written against that abstraction (token
+    /// counting, trimming to a token budget, chunking): the same Hugging Face ids, offsets into the original text.
+    /// </summary>
+    /// <param name="addSpecialTokens">Wrap every encoding in [CLS] … [SEP], as <see cref="Encode"/> does, and count
+    /// those two tokens in budgets; false for the text's own tokens only.</param>
+    public HuggingFaceBertTokenizer AsTokenizer(bool addSpecialTokens = true) => new(this, addSpecialTokens);
 
     /// <summary>The token of <paramref name="id"/>, or null when the id is not in the vocabulary.</summary>
     public string? IdToToken(int id) => _vocabulary.GetToken(id);
@@ -380,6 +374,15 @@ public sealed class BertTokenizer
         ArgumentNullException.ThrowIfNull(tokens);
         return tokens.Select(t => _vocabulary.TryGetId(t ?? string.Empty, out int id) ? id : UnkTokenId).ToArray();
     }
+
+    /// <summary>Text → tokens with offsets, Hugging Face's pipeline (for <see cref="HuggingFaceBertTokenizer"/>).</summary>
+    internal BertTextEncoder TextEncoder => _encoder;
+
+    /// <summary>The WordPiece vocabulary.</summary>
+    internal WordPieceVocabulary Vocabulary => _vocabulary;
+
+    /// <summary>Ids → text, piece by piece.</summary>
+    internal WordPieceDecoder Decoder => _decoder;
 
     /// <summary>Batch encoding with parallelism switchable off (benchmarks measure the speed-up with it).</summary>
     internal BatchEncoding EncodeBatchCore(IReadOnlyList<string> texts, IReadOnlyList<string>? pairs, EncodingOptions options, bool allowParallel)
@@ -558,18 +561,4 @@ public sealed class BertTokenizer
         _vocabulary.TryGetId(token, out int id)
             ? id
             : throw new InvalidDataException($"'{source}': the vocabulary has no {role} token '{token}'; a BERT vocabulary needs it.");
-
-    // Hugging Face's decoder clean-up, applied to each piece as it does.
-    private static string CleanUp(string piece) => piece
-        .Replace(" .", ".", StringComparison.Ordinal)
-        .Replace(" ?", "?", StringComparison.Ordinal)
-        .Replace(" !", "!", StringComparison.Ordinal)
-        .Replace(" ,", ",", StringComparison.Ordinal)
-        .Replace(" ' ", "'", StringComparison.Ordinal)
-        .Replace(" n't", "n't", StringComparison.Ordinal)
-        .Replace(" 'm", "'m", StringComparison.Ordinal)
-        .Replace(" do not", " don't", StringComparison.Ordinal)
-        .Replace(" 's", "'s", StringComparison.Ordinal)
-        .Replace(" 've", "'ve", StringComparison.Ordinal)
-        .Replace(" 're", "'re", StringComparison.Ordinal);
 }

@@ -14,6 +14,7 @@ internal sealed class WordPieceVocabulary
     private readonly Dictionary<string, int> _byToken;
     private readonly PieceTable _initial;
     private readonly PieceTable _continuation;
+    private readonly bool[] _isContinuation;
 
     /// <summary>Largest id table accepted: no BERT vocabulary comes near ten million ids.</summary>
     internal const int MaxIds = 10_000_000;
@@ -58,12 +59,14 @@ internal sealed class WordPieceVocabulary
         }
 
         _tokens = new string[tableSize];
+        _isContinuation = new bool[tableSize];
         foreach (KeyValuePair<string, int> entry in _byToken)
         {
             _tokens[entry.Value] ??= entry.Key;
             if (ContinuingSubwordPrefix.Length > 0 && entry.Key.StartsWith(ContinuingSubwordPrefix, StringComparison.Ordinal))
             {
                 continuation.Add(new(entry.Key[ContinuingSubwordPrefix.Length..], entry.Value));
+                _isContinuation[entry.Value] = true;
             }
         }
 
@@ -82,6 +85,10 @@ internal sealed class WordPieceVocabulary
 
     /// <summary>The token of an id, or null when no token has that id.</summary>
     public string? GetToken(int id) => (uint)id < (uint)_tokens.Length ? _tokens[id] : null;
+
+    /// <summary>Whether the id's token is a continuation piece (starts with <see cref="ContinuingSubwordPrefix"/>). With
+    /// BERT's <c>##</c> a word's first piece never is: <c>#</c> is punctuation, which pre-tokenization splits off.</summary>
+    public bool IsContinuation(int id) => (uint)id < (uint)_isContinuation.Length && _isContinuation[id];
 
     /// <summary>The id of an exact token, if any.</summary>
     public bool TryGetId(string token, out int id) => _byToken.TryGetValue(token, out id);

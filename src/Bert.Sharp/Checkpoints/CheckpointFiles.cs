@@ -1,4 +1,3 @@
-using Bert.Sharp.IO;
 using System.Text.Json;
 using Bert.Sharp.IO;
 using static TorchSharp.torch;

@@ -32,8 +32,8 @@ public sealed class BertInputValidatorTests : IDisposable
         Tensor types = tensor(new long[,] { { 0, 0, 1, 1 }, { 0, 1, 1, 1 } });
         Tensor positions = tensor(new long[,] { { 0, 1, 2, 3 } });
         Tensor mask = tensor(new long[,] { { 1, 1, 1, 1 }, { 1, 1, 1, 0 } });
-        BertOutput wide = model.Forward(ids, mask, types, new BertForwardOptions { PositionIds = positions });
-        BertOutput narrow = model.Forward(ids.to_type(ScalarType.Int32), mask.to_type(ScalarType.Int32), types.to_type(ScalarType.Int32), new BertForwardOptions { PositionIds = positions.to_type(ScalarType.Int32) });
+        BertModelOutput wide = model.Forward(ids, mask, types, new BertForwardOptions { PositionIds = positions });
+        BertModelOutput narrow = model.Forward(ids.to_type(ScalarType.Int32), mask.to_type(ScalarType.Int32), types.to_type(ScalarType.Int32), new BertForwardOptions { PositionIds = positions.to_type(ScalarType.Int32) });
         Assert.True(TensorAssert.BitEqual(wide.LastHiddenState, narrow.LastHiddenState));
         Assert.True(TensorAssert.BitEqual(wide.PooledOutput!, narrow.PooledOutput!));
     }
@@ -79,7 +79,7 @@ public sealed class BertInputValidatorTests : IDisposable
     {
         using var ids = zeros(0, 4, ScalarType.Int64);
         using var noGrad = no_grad();
-        using BertOutput output = model.Forward(ids);
+        using BertModelOutput output = model.Forward(ids);
         Assert.Equal(new long[] { 0, 4, 32 }, output.LastHiddenState.shape);
     }
 

@@ -142,6 +142,18 @@ public class PackageConsumptionTests(ITestOutputHelper output)
         {
             XDocument coreDocs = XDocument.Parse(ReadEntry(core, "lib/net10.0/Bert.Sharp.Core.xml"));
             Assert.Contains(coreDocs.Descendants("member"), m => m.Attribute("name")!.Value == "T:Bert.Sharp.BertTokenizer");
+            Assert.Contains(coreDocs.Descendants("member"), m => m.Attribute("name")!.Value == "T:Bert.Sharp.HuggingFaceBertTokenizer");
+
+            // Its dependencies are the ones its public surface uses: the Microsoft.ML.Tokenizers abstraction that
+            // HuggingFaceBertTokenizer derives from, and Sep for CSV/TSV files.
+            XDocument coreNuspec = XDocument.Parse(ReadEntry(core, "Bert.Sharp.Core.nuspec"));
+            var coreDependencies = coreNuspec.Descendants(coreNuspec.Root!.Name.Namespace + "dependency").Select(d => d.Attribute("id")!.Value).ToHashSet(StringComparer.Ordinal);
+            foreach (string id in new[] { "Microsoft.ML.Tokenizers", "Sep", "Microsoft.Extensions.Logging.Abstractions" })
+            {
+                Assert.True(coreDependencies.Contains(id), $"Bert.Sharp.Core does not depend on {id}; it depends on {string.Join(", ", coreDependencies)}");
+            }
+
+            Assert.DoesNotContain(coreDependencies, id => id.StartsWith("TorchSharp", StringComparison.Ordinal) || id.StartsWith("Microsoft.SourceLink", StringComparison.Ordinal));
         }
 
         // The buildTransitive targets are the libstdc++ fix, in both folders (direct and transitive references).
