@@ -5,12 +5,16 @@ namespace Bert.Sharp;
 // The worker: gathers a batch, runs it, hands every caller its own outcome.
 public sealed partial class MicroBatcher<TRequest, TResult>
 {
-    private async Task RunAsync()
+    /// <summary>
+    /// The worker's loop, on a thread of its own: its wake-ups never queue behind the thread pool's work (the HTTP
+    /// requests it serves), which under load delayed a pool-based loop by tens of milliseconds per batch.
+    /// </summary>
+    private void Run()
     {
         var batch = new List<QueuedRequest<TRequest, TResult>>(options.MaxBatchSize);
         try
         {
-            while (await queue.Reader.WaitToReadAsync(stopping.Token).ConfigureAwait(false))
+            while (WaitForRequests(Timeout.InfiniteTimeSpan) == WaitOutcome.Ready)
             {
                 TakeQueued(batch);
                 if (batch.Count == 0)
@@ -20,23 +24,61 @@ public sealed partial class MicroBatcher<TRequest, TResult>
 
                 if (batch.Count < options.MaxBatchSize && options.MaxDelay > TimeSpan.Zero)
                 {
-                    await WaitForCompanyAsync(batch).ConfigureAwait(false);
+                    WaitForCompany(batch);
                 }
 
                 RunBatch(batch);
                 batch.Clear();
             }
         }
-        catch (OperationCanceledException) when (stopping.IsCancellationRequested)
-        {
-            // Disposed: the requests gathered for the next batch are failed below.
-        }
         finally
         {
+            // Disposed: the requests gathered for the next batch are failed.
             foreach (QueuedRequest<TRequest, TResult> item in batch)
             {
                 item.Fail(DisposedError());
             }
+
+            stopped.TrySetResult();
+        }
+    }
+
+    private enum WaitOutcome
+    {
+        Ready,
+        TimedOut,
+        Stopped,
+    }
+
+    /// <summary>Blocks until a request is queued, <paramref name="timeout"/> passes, or the batcher is disposed.</summary>
+    private WaitOutcome WaitForRequests(TimeSpan timeout)
+    {
+        if (stopping.IsCancellationRequested)
+        {
+            return WaitOutcome.Stopped;
+        }
+
+        using var wait = CancellationTokenSource.CreateLinkedTokenSource(stopping.Token);
+        ValueTask<bool> ready = queue.Reader.WaitToReadAsync(wait.Token);
+        if (ready.IsCompletedSuccessfully)
+        {
+            return ready.Result ? WaitOutcome.Ready : WaitOutcome.Stopped;
+        }
+
+        Task<bool> task = ready.AsTask();
+        try
+        {
+            if (!task.Wait(timeout))
+            {
+                wait.Cancel(); // withdraw the waiter from the channel
+                return WaitOutcome.TimedOut;
+            }
+
+            return task.Result ? WaitOutcome.Ready : WaitOutcome.Stopped;
+        }
+        catch (AggregateException e) when (e.InnerException is OperationCanceledException)
+        {
+            return WaitOutcome.Stopped;
         }
     }
 
@@ -56,29 +98,15 @@ public sealed partial class MicroBatcher<TRequest, TResult>
     }
 
     /// <summary>Waits for more requests until the batch is full or its first request has waited <see cref="MicroBatcherOptions.MaxDelay"/>.</summary>
-    private async Task WaitForCompanyAsync(List<QueuedRequest<TRequest, TResult>> batch)
+    private void WaitForCompany(List<QueuedRequest<TRequest, TResult>> batch)
     {
         long deadline = batch[0].EnqueuedTimestamp + (long)(options.MaxDelay.TotalSeconds * Stopwatch.Frequency);
         while (batch.Count < options.MaxBatchSize)
         {
             long remainingTicks = deadline - Stopwatch.GetTimestamp();
-            if (remainingTicks <= 0)
+            if (remainingTicks <= 0 || WaitForRequests(TimeSpan.FromSeconds((double)remainingTicks / Stopwatch.Frequency)) != WaitOutcome.Ready)
             {
-                return;
-            }
-
-            using var timeout = CancellationTokenSource.CreateLinkedTokenSource(stopping.Token);
-            timeout.CancelAfter(TimeSpan.FromSeconds((double)remainingTicks / Stopwatch.Frequency));
-            try
-            {
-                if (!await queue.Reader.WaitToReadAsync(timeout.Token).ConfigureAwait(false))
-                {
-                    return; // completed: disposal; RunBatch fails the batch
-                }
-            }
-            catch (OperationCanceledException) when (!stopping.IsCancellationRequested)
-            {
-                return; // the delay is over
+                return; // the delay is over, or disposal (RunBatch then fails the batch)
             }
 
             TakeQueued(batch);

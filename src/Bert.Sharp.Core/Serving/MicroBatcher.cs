@@ -37,7 +37,8 @@ public sealed partial class MicroBatcher<TRequest, TResult> : IDisposable, IAsyn
     private readonly MicroBatcherMetrics metrics;
     private readonly Channel<QueuedRequest<TRequest, TResult>> queue;
     private readonly CancellationTokenSource stopping = new();
-    private readonly Task worker;
+    private readonly Thread worker;
+    private readonly TaskCompletionSource stopped = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private int waiting;
     private int disposed;
 
@@ -61,9 +62,12 @@ public sealed partial class MicroBatcher<TRequest, TResult> : IDisposable, IAsyn
         metrics = new MicroBatcherMetrics(options.Name, meterFactory);
         // Unbounded channel, bounded by the waiting count: a request cancelled while queued frees its place at once,
         // even though the channel only forgets it when the worker reads past it.
-        queue = Channel.CreateUnbounded<QueuedRequest<TRequest, TResult>>(new UnboundedChannelOptions { SingleReader = true });
+        // Several readers: disposal drains the channel while the worker may still be reading it. Synchronous
+        // continuations: a write wakes the blocked worker directly instead of through a thread-pool work item.
+        queue = Channel.CreateUnbounded<QueuedRequest<TRequest, TResult>>(new UnboundedChannelOptions { SingleReader = false, AllowSynchronousContinuations = true });
         LogStarted(this.logger, options.Name, options.MaxBatchSize, options.MaxDelay.TotalMilliseconds, options.QueueCapacity);
-        worker = Task.Run(RunAsync);
+        worker = new Thread(Run) { IsBackground = true, Name = $"Bert.Sharp batcher {options.Name}" };
+        worker.Start();
     }
 
     /// <summary>The batching settings.</summary>
@@ -142,6 +146,7 @@ public sealed partial class MicroBatcher<TRequest, TResult> : IDisposable, IAsyn
     }
 
     /// <summary>Fails the queued requests with <see cref="ObjectDisposedException"/> and waits for the running batch.</summary>
+    /// <remarks>Do not call it from inside the batch function: it would wait for itself.</remarks>
     public void Dispose() => DisposeAsync().AsTask().GetAwaiter().GetResult();
 
     /// <summary>Fails the queued requests with <see cref="ObjectDisposedException"/> and waits for the running batch.</summary>
@@ -149,7 +154,7 @@ public sealed partial class MicroBatcher<TRequest, TResult> : IDisposable, IAsyn
     {
         if (Interlocked.Exchange(ref disposed, 1) != 0)
         {
-            await worker.ConfigureAwait(false);
+            await stopped.Task.ConfigureAwait(false);
             return;
         }
 
@@ -164,7 +169,7 @@ public sealed partial class MicroBatcher<TRequest, TResult> : IDisposable, IAsyn
             }
         }
 
-        await worker.ConfigureAwait(false);
+        await stopped.Task.ConfigureAwait(false);
         stopping.Dispose();
         metrics.Dispose();
     }
