@@ -6,7 +6,7 @@ namespace Bert.Sharp.Hosting;
 /// </summary>
 /// <example>
 /// <code language="json">
-/// "TextClassifier": { "ModelDirectory": "models/sentiment", "MaxBatchSize": 32, "MaxDelay": "00:00:00.002", "QueueCapacity": 1024 }
+/// "TextClassifier": { "ModelDirectory": "models/sentiment", "MaxBatchSize": 32, "MaxDelay": "00:00:00", "QueueCapacity": 1024 }
 /// </code>
 /// </example>
 public sealed class TextClassifierServiceOptions
@@ -26,8 +26,8 @@ public sealed class TextClassifierServiceOptions
     /// <summary>The most requests one batch holds (<see cref="MicroBatcherOptions.MaxBatchSize"/>). Default 32.</summary>
     public int MaxBatchSize { get; set; } = 32;
 
-    /// <summary>How long a lone request may wait for company (<see cref="MicroBatcherOptions.MaxDelay"/>). Default 2 ms.</summary>
-    public TimeSpan MaxDelay { get; set; } = TimeSpan.FromMilliseconds(2);
+    /// <summary>How long a lone request may wait for company (<see cref="MicroBatcherOptions.MaxDelay"/>). Default 0: never wait.</summary>
+    public TimeSpan MaxDelay { get; set; } = TimeSpan.Zero;
 
     /// <summary>The most requests that may wait; more are refused with <see cref="QueueFullException"/> (<see cref="MicroBatcherOptions.QueueCapacity"/>). Default 1024.</summary>
     public int QueueCapacity { get; set; } = 1024;

@@ -5,9 +5,10 @@ namespace Bert.Sharp;
 /// </summary>
 /// <remarks>
 /// The defaults suit a CPU with a few cores serving a small BERT: one batch runs at a time (a forward already uses every
-/// core), a batch holds up to 32 requests, and a lone request waits at most 2 ms for company. Under load the queue
-/// fills while a batch runs, so the next batch starts at once with what is queued: the delay is only paid when the
-/// batcher was idle.
+/// core), a batch holds up to 32 requests, and nothing waits for company: under concurrent load the queue fills while a
+/// batch runs, so the next batch is formed anyway. A <see cref="MaxDelay"/> of a few milliseconds helps when many
+/// clients send sparse requests that would otherwise each run alone; on the 2-core benchmark machine 2 ms cost
+/// throughput and sequential latency (docs/performance.md, Serving).
 /// </remarks>
 public sealed record MicroBatcherOptions
 {
@@ -17,9 +18,9 @@ public sealed record MicroBatcherOptions
     /// <summary>
     /// How long the first request of a batch may wait for more requests before the batch runs anyway; counted from the
     /// moment that request was queued, so requests that already waited behind a running batch do not wait again.
-    /// <see cref="TimeSpan.Zero"/> runs whatever is queued as soon as the worker is free. Default 2 ms.
+    /// <see cref="TimeSpan.Zero"/> (the default) runs whatever is queued as soon as the worker is free.
     /// </summary>
-    public TimeSpan MaxDelay { get; init; } = TimeSpan.FromMilliseconds(2);
+    public TimeSpan MaxDelay { get; init; } = TimeSpan.Zero;
 
     /// <summary>
     /// The most requests that may wait (not counting the batch that runs); one more is refused with a
