@@ -1,13 +1,15 @@
 using System.Diagnostics;
 using BenchmarkDotNet.Running;
 using Bert.Sharp.Benchmarks.Attention;
+using Bert.Sharp.Benchmarks.Serving;
 using Bert.Sharp.Benchmarks.Support;
 
 namespace Bert.Sharp.Benchmarks;
 
 /// <summary>
 /// Entry point. BenchmarkDotNet suites: <c>dotnet run -c Release --project benchmarks/Bert.Sharp.Benchmarks -- --filter '*'</c>.
-/// Extra commands: <c>attention-memory [out.md]</c> (peak native memory per attention kernel) and
+/// Extra commands: <c>attention-memory [out.md]</c> (peak native memory per attention kernel),
+/// <c>serving [--requests 200] [--rounds 3] [--model DIR] [--out out.md]</c> (concurrent HTTP load on the ClassifierApi sample) and
 /// <c>update-docs RESULTS_DIR DOC</c> (splices reports into docs/performance.md). <c>benchmarks/run-profile.sh</c> runs all.
 /// </summary>
 public static class Program
@@ -20,6 +22,8 @@ public static class Program
         {
             case "attention-memory":
                 return AttentionMemory(args.Skip(1).FirstOrDefault());
+            case "serving":
+                return ServingLoadBenchmark.Run(args[1..]);
             case "update-docs" when args.Length == 3:
                 IReadOnlyList<string> names = PerformanceDocUpdater.Update(args[2], args[1]);
                 Console.WriteLine($"Updated {args[2]}: {string.Join(", ", names)}");

@@ -1,0 +1,23 @@
+using Bert.Sharp.Tests.TestSupport;
+
+namespace Bert.Sharp.Tests.Serving;
+
+/// <summary>
+/// A tiny random-weight sentiment classifier folder (2 layers, hidden 32, the real uncased vocabulary), saved once per
+/// test run: loads in milliseconds, so HTTP and batching tests serve a real <see cref="TextClassifier"/>.
+/// </summary>
+internal static class TinyClassifierFolder
+{
+    private static readonly Lazy<string> Folder = new(() =>
+    {
+        BertTokenizer tokenizer = BertTokenizer.FromVocabulary(TestAssets.UncasedVocabPath);
+        string dir = TestAssets.NewTempDirectory("tiny-classifier");
+        // A private generator would be better than the global seed; BertForSequenceClassification takes none yet.
+        TorchSharp.torch.manual_seed(7);
+        using var model = new BertForSequenceClassification(TinyConfigs.Bert(vocab: tokenizer.VocabularySize, maxPositions: 128), ["negative", "positive"]);
+        model.SavePretrained(dir, tokenizer);
+        return dir;
+    });
+
+    public static string Create() => Folder.Value;
+}
