@@ -100,6 +100,23 @@ public sealed class BertTokenizer
         : throw new InvalidOperationException($"The vocabulary has no mask token '{Options.MaskToken}'.");
 
     /// <summary>
+    /// <see cref="FromPretrained(string, PretrainedResolveOptions?)"/> that downloads asynchronously: a Hub model id is fetched into the shared
+    /// cache without blocking the calling thread (cancellation and the Hub timeouts apply), then the local folder is loaded.
+    /// </summary>
+    /// <param name="directoryOrModelId">A local directory, or a Hugging Face model id.</param>
+    /// <param name="hub">How a model id is fetched (revision, token, offline mode, progress); <c>null</c> for the defaults.</param>
+    /// <param name="cancellationToken">Cancels the download; a partial file is kept and resumed next time.</param>
+    /// <returns>What the synchronous form returns.</returns>
+    /// <exception cref="HubException">The model could not be fetched.</exception>
+    public static async Task<BertTokenizer> FromPretrainedAsync(string directoryOrModelId, PretrainedResolveOptions? hub = null, CancellationToken cancellationToken = default)
+    {
+        ArgumentException.ThrowIfNullOrWhiteSpace(directoryOrModelId);
+        string resolved = await PretrainedResolver.ResolveDirectoryAsync(directoryOrModelId, hub, cancellationToken).ConfigureAwait(false);
+        cancellationToken.ThrowIfCancellationRequested();
+        return FromPretrained(resolved);
+    }
+
+    /// <summary>
     /// Loads the tokenizer of a Hugging Face checkpoint directory: <c>tokenizer.json</c> when present, otherwise
     /// <c>vocab.txt</c>; <c>tokenizer_config.json</c> and <c>special_tokens_map.json</c> supply the settings.
     /// </summary>
@@ -108,8 +125,9 @@ public sealed class BertTokenizer
     /// <exception cref="DirectoryNotFoundException">The path does not exist or is a file.</exception>
     /// <exception cref="FileNotFoundException">The directory has neither <c>tokenizer.json</c> nor <c>vocab.txt</c>.</exception>
     /// <exception cref="InvalidDataException">A file is malformed or lacks [UNK], [CLS] or [SEP]; the message names it.</exception>
+    /// <param name="hub">How a model id is fetched (revision, token, offline mode, progress); <c>null</c> for the defaults.</param>
     /// <exception cref="HubException">A model id could not be fetched from the Hub.</exception>
-    public static BertTokenizer FromPretrained(string directoryOrModelId)
+    public static BertTokenizer FromPretrained(string directoryOrModelId, PretrainedResolveOptions? hub = null)
     {
         ArgumentException.ThrowIfNullOrWhiteSpace(directoryOrModelId);
         if (File.Exists(directoryOrModelId))
@@ -117,7 +135,7 @@ public sealed class BertTokenizer
             throw new DirectoryNotFoundException($"'{directoryOrModelId}' is a file; FromPretrained expects a directory with vocab.txt or tokenizer.json.");
         }
 
-        string directory = PretrainedResolver.ResolveDirectory(directoryOrModelId);
+        string directory = PretrainedResolver.ResolveDirectory(directoryOrModelId, hub);
         string config = Path.Combine(directory, TokenizerFiles.ConfigFile);
         string map = Path.Combine(directory, TokenizerFiles.SpecialTokensMapFile);
         string json = Path.Combine(directory, TokenizerFiles.TokenizerJsonFile);

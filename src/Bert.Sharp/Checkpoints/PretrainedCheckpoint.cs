@@ -37,9 +37,9 @@ internal sealed class PretrainedCheckpoint : IDisposable
     /// a save that was interrupted after it was complete, reads <c>config.json</c> (with <paramref name="attnImplementation"/>
     /// applied when given) and the weights.
     /// </summary>
-    public static PretrainedCheckpoint Open(string directoryOrModelId, string? attnImplementation, ILogger logger)
+    public static PretrainedCheckpoint Open(string directoryOrModelId, string? attnImplementation, ILogger logger, PretrainedResolveOptions? hub = null)
     {
-        string directory = PretrainedResolver.ResolveDirectory(directoryOrModelId);
+        string directory = PretrainedResolver.ResolveDirectory(directoryOrModelId, hub);
         ModelFolderWriter.Recover(directory);
         string configFile = Path.Combine(directory, "config.json");
         if (!File.Exists(configFile))

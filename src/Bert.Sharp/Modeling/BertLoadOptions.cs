@@ -34,4 +34,11 @@ public sealed record BertLoadOptions
 
     /// <summary>Floating-point dtype of the parameters (for example <c>Float16</c> on a GPU); <c>null</c> keeps float32.</summary>
     public ScalarType? DType { get; init; }
+
+    /// <summary>
+    /// How a Hugging Face model id is fetched: revision, Hub settings (token for private or gated models, offline mode,
+    /// timeouts, cache folder) and download progress; <c>null</c> for the defaults (the environment's <c>HF_TOKEN</c>, ...).
+    /// Ignored for a local directory.
+    /// </summary>
+    public PretrainedResolveOptions? Hub { get; init; }
 }

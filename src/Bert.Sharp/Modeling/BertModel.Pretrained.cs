@@ -20,6 +20,23 @@ public sealed partial class BertModel
     public LoadReport? LoadReport { get; private set; }
 
     /// <summary>
+    /// <see cref="FromPretrained(string, BertLoadOptions?)"/> that downloads asynchronously: a Hub model id is fetched into the shared
+    /// cache without blocking the calling thread (cancellation and the Hub timeouts apply), then the local folder is loaded.
+    /// </summary>
+    /// <param name="directoryOrModelId">A local directory, or a Hugging Face model id.</param>
+    /// <param name="options">Load options, as for the synchronous form; their <c>Hub</c> settings apply to the download.</param>
+    /// <param name="cancellationToken">Cancels the download; a partial file is kept and resumed next time.</param>
+    /// <returns>What the synchronous form returns.</returns>
+    /// <exception cref="HubException">The model could not be fetched.</exception>
+    public static async Task<BertModel> FromPretrainedAsync(string directoryOrModelId, BertLoadOptions? options = null, CancellationToken cancellationToken = default)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(directoryOrModelId);
+        string resolved = await PretrainedResolver.ResolveDirectoryAsync(directoryOrModelId, options?.Hub, cancellationToken).ConfigureAwait(false);
+        cancellationToken.ThrowIfCancellationRequested();
+        return FromPretrained(resolved, options);
+    }
+
+    /// <summary>
     /// Loads a pretrained BERT from a Hugging Face model directory (<c>config.json</c> plus <c>model.safetensors</c>,
     /// sharded safetensors or <c>pytorch_model.bin</c>). A task checkpoint (keys under <c>bert.</c>) loads too; its head is
     /// ignored and reported in <see cref="LoadReport"/>. The pooler is built when the checkpoint has one. Every encoder weight
@@ -36,7 +53,7 @@ public sealed partial class BertModel
         ArgumentException.ThrowIfNullOrEmpty(directoryOrModelId);
         options ??= new BertLoadOptions();
         ILogger logger = options.LoggerFactory?.CreateLogger<BertModel>() ?? NullLogger<BertModel>.Instance;
-        using PretrainedCheckpoint checkpoint = PretrainedCheckpoint.Open(directoryOrModelId, options.AttentionImplementation, logger);
+        using PretrainedCheckpoint checkpoint = PretrainedCheckpoint.Open(directoryOrModelId, options.AttentionImplementation, logger, options.Hub);
         var model = new BertModel(checkpoint.Config, checkpoint.HasPooler);
         try
         {

@@ -27,6 +27,43 @@ public class HubResolverTests : HubTestBase
     }
 
     [Fact(Timeout = Timeout)]
+    public async Task Model_and_tokenizer_loaders_take_hub_settings_and_load_asynchronously()
+    {
+        Repo.Private = true;
+        Hub.ValidToken = "hf_secret";
+
+        // The tokenizer: async and sync forms, with the token of a private repository.
+        BertTokenizer viaAsync = await BertTokenizer.FromPretrainedAsync(RepoId, Resolve(token: "hf_secret"));
+        BertTokenizer viaSync = BertTokenizer.FromPretrained(RepoId, Resolve(token: "hf_secret"));
+        Assert.Equal(viaAsync.Encode("hello"), viaSync.Encode("hello"));
+        Assert.Equal([2, 5, 3], viaAsync.Encode("hello"));
+
+        // The model loaders pass their Hub settings on: the download succeeds with the token (the fake weights are random
+        // bytes and the config is incomplete, so loading then fails on a downloaded file, naming it — not on the Hub).
+        var e = await Assert.ThrowsAsync<InvalidDataException>(() =>
+            BertModel.FromPretrainedAsync(RepoId, new BertLoadOptions { Hub = Resolve(token: "hf_secret") }));
+        Assert.Contains(RepoFolder, e.Message, StringComparison.Ordinal);
+        Assert.All(Hub.Requests.Where(r => !r.IsCdn), r => Assert.Equal("Bearer hf_secret", r.Authorization));
+
+        // Without the token the same call is the Hub's refusal, not a file error.
+        var refused = await Assert.ThrowsAsync<HubException>(() =>
+            TextClassifier.FromPretrainedAsync("acme/other-private", new TextClassifierOptions { Hub = Resolve(token: "wrong") }));
+        Assert.NotNull(refused.Message);
+    }
+
+    [Fact(Timeout = Timeout)]
+    public async Task Async_loaders_honour_cancellation_before_any_request()
+    {
+        using var cts = new CancellationTokenSource();
+        await cts.CancelAsync();
+
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() =>
+            BertForSequenceClassification.FromPretrainedAsync(RepoId, null, new ClassifierLoadOptions { Hub = Resolve() }, cts.Token));
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => SentenceEmbedder.FromPretrainedAsync(RepoId, new SentenceEmbeddingOptions { Hub = Resolve() }, cts.Token));
+        Assert.Equal(0, Hub.RequestCount);
+    }
+
+    [Fact(Timeout = Timeout)]
     public async Task Sync_resolver_downloads_inside_a_synchronization_context_without_deadlock()
     {
         // A context whose queue nobody pumps while its thread is blocked: a continuation posted to it would never run, and

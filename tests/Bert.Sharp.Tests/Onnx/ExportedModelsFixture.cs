@@ -26,7 +26,9 @@ public sealed class ExportedModelsFixture : IDisposable
     {
         Root = TestAssets.NewTempDirectory("onnx-export");
         // A private import: the shared cache may have been written by another version of the model package.
-        BaseModel = MiniLmModel.EnsureImported(Path.Combine(Root, MiniLmModel.Name));
+        // The model package's folder is also a sentence-transformers folder (modules.json), which the exporter exports as
+        // an embedder; the plain-BERT cases use a copy without those files.
+        BaseModel = PlainBertCopy(MiniLmModel.EnsureImported(Path.Combine(Root, MiniLmModel.Name)), Path.Combine(Root, "plain-bert"));
         PoolerClassifier = SaveClassifier("classifier-pooler", PoolingStrategy.Pooler, seed: 11);
         MeanClassifier = SaveClassifier("classifier-mean", PoolingStrategy.Mean, seed: 12);
         TokenClassifier = SaveTokenClassifier("token-classifier", seed: 13);
@@ -57,6 +59,21 @@ public sealed class ExportedModelsFixture : IDisposable
     public string Embedder { get; }
 
     public void Dispose() => Directory.Delete(Root, recursive: true);
+
+    private static string PlainBertCopy(string source, string destination)
+    {
+        Directory.CreateDirectory(destination);
+        foreach (string file in Directory.EnumerateFiles(source))
+        {
+            string name = Path.GetFileName(file);
+            if (name is not ("modules.json" or "sentence_bert_config.json" or "config_sentence_transformers.json"))
+            {
+                File.Copy(file, Path.Combine(destination, name));
+            }
+        }
+
+        return destination;
+    }
 
     private string SaveClassifier(string name, PoolingStrategy pooling, int seed)
     {

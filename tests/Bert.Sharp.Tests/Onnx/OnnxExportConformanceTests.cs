@@ -127,32 +127,37 @@ public sealed class OnnxExportConformanceTests(ExportedModelsFixture fixture, IT
     [Fact]
     public void Int8_export_stays_close_to_float32()
     {
+        // Measured on the embedder's normalised sentence vectors (what every head reads), not on a random head's
+        // probabilities, which magnify the error of near-tied classes arbitrarily. The held-out accuracy of a trained
+        // classifier is measured by the sentiment sample (--export-onnx --int8: 90.0 % int8 vs 90.5 % float32).
         string int8 = Path.Combine(fixture.Root, "int8-close", "model.onnx");
-        OnnxExporter.Export(fixture.MeanClassifier, int8, new OnnxExportOptions { Quantization = OnnxQuantization.DynamicInt8 });
-        using var fp32 = new InferenceSession(Path.Combine(fixture.MeanClassifier, "model.onnx"));
+        OnnxExporter.Export(fixture.Embedder, int8, new OnnxExportOptions { Quantization = OnnxQuantization.DynamicInt8 });
+        using var fp32 = new InferenceSession(Path.Combine(fixture.Embedder, "model.onnx"));
         using var quantized = new InferenceSession(int8);
-        int agree = 0, rows = 0;
-        float worst = 0;
+        double worstCosine = 1;
+        int rows = 0;
         foreach (OnnxTestBatch batch in OnnxTestBatch.All())
         {
-            float[] a = batch.Run(fp32)["probabilities"];
-            float[] b = batch.Run(quantized)["probabilities"];
-            for (int r = 0; r < batch.Size; r++)
+            float[] a = batch.Run(fp32)["sentence_embedding"], b = batch.Run(quantized)["sentence_embedding"];
+            int width = a.Length / batch.Size;
+            for (int r = 0; r < batch.Size; r++, rows++)
             {
-                float[] ra = a[(r * 3)..((r + 1) * 3)];
-                float[] rb = b[(r * 3)..((r + 1) * 3)];
-                agree += Array.IndexOf(ra, ra.Max()) == Array.IndexOf(rb, rb.Max()) ? 1 : 0;
-                rows++;
-                worst = Math.Max(worst, ra.Zip(rb, (x, y) => Math.Abs(x - y)).Max());
+                double dot = 0, na = 0, nb = 0;
+                for (int i = r * width; i < (r + 1) * width; i++)
+                {
+                    dot += a[i] * b[i];
+                    na += a[i] * a[i];
+                    nb += b[i] * b[i];
+                }
+
+                worstCosine = Math.Min(worstCosine, dot / Math.Sqrt(na * nb));
             }
         }
 
-        long fp32Size = new FileInfo(Path.Combine(fixture.MeanClassifier, "model.onnx")).Length;
+        long fp32Size = new FileInfo(Path.Combine(fixture.Embedder, "model.onnx")).Length;
         long int8Size = new FileInfo(int8).Length;
-        output.WriteLine($"int8 vs fp32: {agree}/{rows} same labels, max |diff| probabilities {worst:E2}; file {int8Size:N0} vs {fp32Size:N0} bytes ({100.0 * int8Size / fp32Size:F1} %)");
-        // A random head with large weights over three near-tied classes magnifies quantization error, so labels may flip
-        // here; held-out accuracy of a trained model is measured by the sentiment sample (--export-onnx --int8).
-        Assert.True(worst < 0.2f, $"int8 probabilities differ from float32 by {worst}");
+        output.WriteLine($"int8 vs fp32 over {rows} texts: lowest cosine similarity of the sentence embeddings {worstCosine:F4}; file {int8Size:N0} vs {fp32Size:N0} bytes ({100.0 * int8Size / fp32Size:F1} %)");
+        Assert.True(worstCosine >= 0.95, $"int8 sentence embeddings have cosine similarity {worstCosine} with float32");
         Assert.True(int8Size * 10 < fp32Size * 3, $"int8 file is {int8Size} bytes, float32 {fp32Size}");
     }
 

@@ -50,6 +50,23 @@ public sealed class BertForSentenceEmbedding : BertTaskModel
     /// <inheritdoc />
     private protected override bool UsesPooler => Pooling == PoolingStrategy.Pooler;
 
+    /// <summary>
+    /// <see cref="FromPretrained(string, SentenceEmbeddingOptions?)"/> that downloads asynchronously: a Hub model id is fetched into the shared
+    /// cache without blocking the calling thread (cancellation and the Hub timeouts apply), then the local folder is loaded.
+    /// </summary>
+    /// <param name="directoryOrModelId">A local directory, or a Hugging Face model id.</param>
+    /// <param name="options">Load options, as for the synchronous form; their <c>Hub</c> settings apply to the download.</param>
+    /// <param name="cancellationToken">Cancels the download; a partial file is kept and resumed next time.</param>
+    /// <returns>What the synchronous form returns.</returns>
+    /// <exception cref="HubException">The model could not be fetched.</exception>
+    public static async Task<BertForSentenceEmbedding> FromPretrainedAsync(string directoryOrModelId, SentenceEmbeddingOptions? options = null, CancellationToken cancellationToken = default)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(directoryOrModelId);
+        string resolved = await PretrainedResolver.ResolveDirectoryAsync(directoryOrModelId, options?.Hub, cancellationToken).ConfigureAwait(false);
+        cancellationToken.ThrowIfCancellationRequested();
+        return FromPretrained(resolved, options);
+    }
+
     /// <summary>Loads an encoder for embedding (a sentence-transformers folder, or any BERT checkpoint) with its pooling.</summary>
     /// <exception cref="InvalidDataException">A file is malformed, the config is not a BERT, or an encoder weight is missing or mis-shaped.</exception>
     public static BertForSentenceEmbedding FromPretrained(string directoryOrModelId, SentenceEmbeddingOptions? options = null)
@@ -58,7 +75,7 @@ public sealed class BertForSentenceEmbedding : BertTaskModel
         options ??= new SentenceEmbeddingOptions();
         options.Validate();
         ILogger logger = options.LoggerFactory?.CreateLogger<BertForSentenceEmbedding>() ?? NullLogger<BertForSentenceEmbedding>.Instance;
-        using PretrainedCheckpoint checkpoint = PretrainedCheckpoint.Open(directoryOrModelId, options.AttentionImplementation, logger);
+        using PretrainedCheckpoint checkpoint = PretrainedCheckpoint.Open(directoryOrModelId, options.AttentionImplementation, logger, options.Hub);
         SentenceTransformersFolder? folder = SentenceTransformersFolder.Read(checkpoint.Directory);
         PoolingStrategy pooling = options.Pooling ?? folder?.Pooling ?? PoolingStrategy.Mean;
         var model = new BertForSentenceEmbedding(new BertModel(checkpoint.Config, checkpoint.HasPooler), pooling, options.Normalize ?? folder?.Normalize ?? false);

@@ -44,6 +44,23 @@ public sealed class SentenceEmbedder : IEmbeddingGenerator<string, Embedding<flo
     /// <summary>Whether vectors have unit length.</summary>
     public bool Normalize => model.Normalize;
 
+    /// <summary>
+    /// <see cref="FromPretrained(string, SentenceEmbeddingOptions?)"/> that downloads asynchronously: a Hub model id is fetched into the shared
+    /// cache without blocking the calling thread (cancellation and the Hub timeouts apply), then the local folder is loaded.
+    /// </summary>
+    /// <param name="directoryOrModelId">A local directory, or a Hugging Face model id.</param>
+    /// <param name="options">Load options, as for the synchronous form; their <c>Hub</c> settings apply to the download.</param>
+    /// <param name="cancellationToken">Cancels the download; a partial file is kept and resumed next time.</param>
+    /// <returns>What the synchronous form returns.</returns>
+    /// <exception cref="HubException">The model could not be fetched.</exception>
+    public static async Task<SentenceEmbedder> FromPretrainedAsync(string directoryOrModelId, SentenceEmbeddingOptions? options = null, CancellationToken cancellationToken = default)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(directoryOrModelId);
+        string resolved = await PretrainedResolver.ResolveDirectoryAsync(directoryOrModelId, options?.Hub, cancellationToken).ConfigureAwait(false);
+        cancellationToken.ThrowIfCancellationRequested();
+        return FromPretrained(resolved, options);
+    }
+
     /// <summary>Loads a model folder (or Hub id) for embedding.</summary>
     /// <param name="directoryOrModelId">A sentence-transformers folder, or any BERT checkpoint (then mean pooling, no normalisation, unless <paramref name="options"/> say otherwise).</param>
     /// <param name="options">Pooling, normalisation, limits, device, logging.</param>
@@ -54,7 +71,7 @@ public sealed class SentenceEmbedder : IEmbeddingGenerator<string, Embedding<flo
         ArgumentException.ThrowIfNullOrEmpty(directoryOrModelId);
         options ??= new SentenceEmbeddingOptions();
         options.Validate();
-        string directory = PretrainedResolver.ResolveDirectory(directoryOrModelId);
+        string directory = PretrainedResolver.ResolveDirectory(directoryOrModelId, options.Hub);
         BertTokenizer tokenizer = BertTokenizer.FromPretrained(directory);
         BertForSentenceEmbedding model = BertForSentenceEmbedding.FromPretrained(directory, options);
         return new SentenceEmbedder(model, tokenizer, options, directoryOrModelId);

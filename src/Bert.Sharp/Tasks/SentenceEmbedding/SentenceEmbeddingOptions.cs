@@ -31,6 +31,13 @@ public sealed record SentenceEmbeddingOptions
     /// <summary>Receives load messages.</summary>
     public ILoggerFactory? LoggerFactory { get; init; }
 
+    /// <summary>
+    /// How a Hugging Face model id is fetched: revision, Hub settings (token for private or gated models, offline mode,
+    /// timeouts, cache folder) and download progress; <c>null</c> for the defaults (the environment's <c>HF_TOKEN</c>, ...).
+    /// Ignored for a local directory.
+    /// </summary>
+    public PretrainedResolveOptions? Hub { get; init; }
+
     /// <summary>Checks every value; throws <see cref="ArgumentException"/> naming the option at fault.</summary>
     public void Validate()
     {

@@ -25,6 +25,24 @@ public sealed partial class BertForSequenceClassification
     public IReadOnlyList<string> NewlyInitializedKeys => LoadReport?.MissingKeys ?? [];
 
     /// <summary>
+    /// <see cref="FromPretrained(string, IReadOnlyList{string}?, ClassifierLoadOptions?)"/> that downloads asynchronously: a Hub model id is fetched into the shared
+    /// cache without blocking the calling thread (cancellation and the Hub timeouts apply), then the local folder is loaded.
+    /// </summary>
+    /// <param name="directoryOrModelId">A local directory, or a Hugging Face model id.</param>
+    /// <param name="labels">The labels, as for the synchronous form; <c>null</c> reads them from the config.</param>
+    /// <param name="options">Load options, as for the synchronous form; their <c>Hub</c> settings apply to the download.</param>
+    /// <param name="cancellationToken">Cancels the download; a partial file is kept and resumed next time.</param>
+    /// <returns>What the synchronous form returns.</returns>
+    /// <exception cref="HubException">The model could not be fetched.</exception>
+    public static async Task<BertForSequenceClassification> FromPretrainedAsync(string directoryOrModelId, IReadOnlyList<string>? labels = null, ClassifierLoadOptions? options = null, CancellationToken cancellationToken = default)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(directoryOrModelId);
+        string resolved = await PretrainedResolver.ResolveDirectoryAsync(directoryOrModelId, options?.Hub, cancellationToken).ConfigureAwait(false);
+        cancellationToken.ThrowIfCancellationRequested();
+        return FromPretrained(resolved, labels, options);
+    }
+
+    /// <summary>
     /// Loads a classifier from a Hugging Face directory (or a hub model id). A base checkpoint gets a new head for
     /// <paramref name="labels"/> (reported in <see cref="LoadReport"/> and logged); a fine-tuned checkpoint keeps its trained
     /// head and labels. Every encoder weight must be in the checkpoint, with the right shape. The model is returned in
@@ -45,7 +63,7 @@ public sealed partial class BertForSequenceClassification
         ArgumentException.ThrowIfNullOrEmpty(directoryOrModelId);
         options ??= new ClassifierLoadOptions();
         ILogger logger = options.LoggerFactory?.CreateLogger<BertForSequenceClassification>() ?? NullLogger<BertForSequenceClassification>.Instance;
-        using PretrainedCheckpoint checkpoint = PretrainedCheckpoint.Open(directoryOrModelId, options.AttentionImplementation, logger);
+        using PretrainedCheckpoint checkpoint = PretrainedCheckpoint.Open(directoryOrModelId, options.AttentionImplementation, logger, options.Hub);
         string directory = checkpoint.Directory;
         BertConfig config = checkpoint.Config;
         if (config.Architectures is { Count: > 0 } architectures && architectures.Any(a => a.Contains("TokenClassification", StringComparison.Ordinal)))
@@ -106,6 +124,7 @@ public sealed partial class BertForSequenceClassification
             LoggerFactory = options.LoggerFactory,
             AttentionImplementation = options.AttentionImplementation,
             AllowMissingWeights = options.AllowMissingWeights,
+            Hub = options.Hub,
         });
         if (options.DType is ScalarType dtype)
         {

@@ -35,4 +35,11 @@ public sealed record ClassifierLoadOptions
 
     /// <summary>Attention kernel (<c>eager</c> or <c>sdpa</c>); <c>null</c> keeps the config's.</summary>
     public string? AttentionImplementation { get; init; }
+
+    /// <summary>
+    /// How a Hugging Face model id is fetched: revision, Hub settings (token for private or gated models, offline mode,
+    /// timeouts, cache folder) and download progress; <c>null</c> for the defaults (the environment's <c>HF_TOKEN</c>, ...).
+    /// Ignored for a local directory.
+    /// </summary>
+    public PretrainedResolveOptions? Hub { get; init; }
 }

@@ -6,6 +6,23 @@ namespace Bert.Sharp;
 public sealed partial class TextClassifier
 {
     /// <summary>
+    /// <see cref="FromPretrained(string, TextClassifierOptions?)"/> that downloads asynchronously: a Hub model id is fetched into the shared
+    /// cache without blocking the calling thread (cancellation and the Hub timeouts apply), then the local folder is loaded.
+    /// </summary>
+    /// <param name="directory">A local directory, or a Hugging Face model id.</param>
+    /// <param name="options">Load options, as for the synchronous form; their <c>Hub</c> settings apply to the download.</param>
+    /// <param name="cancellationToken">Cancels the download; a partial file is kept and resumed next time.</param>
+    /// <returns>What the synchronous form returns.</returns>
+    /// <exception cref="HubException">The model could not be fetched.</exception>
+    public static async Task<TextClassifier> FromPretrainedAsync(string directory, TextClassifierOptions? options = null, CancellationToken cancellationToken = default)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(directory);
+        string resolved = await PretrainedResolver.ResolveDirectoryAsync(directory, options?.Hub, cancellationToken).ConfigureAwait(false);
+        cancellationToken.ThrowIfCancellationRequested();
+        return FromPretrained(resolved, options);
+    }
+
+    /// <summary>
     /// Loads a fine-tuned classifier folder (config, weights and tokenizer files), as written by
     /// <see cref="BertForSequenceClassification.SavePretrained"/> with a tokenizer, by <see cref="FineTuner"/>, or by
     /// Hugging Face's <c>save_pretrained</c>.
@@ -19,7 +36,7 @@ public sealed partial class TextClassifier
         ArgumentException.ThrowIfNullOrEmpty(directory);
         options ??= new TextClassifierOptions();
         options.Validate();
-        string resolved = PretrainedResolver.ResolveDirectory(directory);
+        string resolved = PretrainedResolver.ResolveDirectory(directory, options.Hub);
         BertTokenizer tokenizer = BertTokenizer.FromPretrained(resolved);
         BertForSequenceClassification model;
         try

@@ -21,6 +21,13 @@ public sealed record TextClassifierOptions
     /// <summary>Texts per forward pass in <see cref="TextClassifier.PredictBatch"/> (similar lengths are batched together).</summary>
     public int BatchSize { get; init; } = 32;
 
+    /// <summary>
+    /// How a Hugging Face model id is fetched: revision, Hub settings (token for private or gated models, offline mode,
+    /// timeouts, cache folder) and download progress; <c>null</c> for the defaults (the environment's <c>HF_TOKEN</c>, ...).
+    /// Ignored for a local directory.
+    /// </summary>
+    public PretrainedResolveOptions? Hub { get; init; }
+
     /// <summary>Checks every value; throws <see cref="ArgumentException"/> naming the option at fault.</summary>
     public void Validate()
     {

@@ -18,6 +18,24 @@ public sealed partial class BertForTokenClassification
     public LoadReport? LoadReport { get; private set; }
 
     /// <summary>
+    /// <see cref="FromPretrained(string, IReadOnlyList{string}?, ClassifierLoadOptions?)"/> that downloads asynchronously: a Hub model id is fetched into the shared
+    /// cache without blocking the calling thread (cancellation and the Hub timeouts apply), then the local folder is loaded.
+    /// </summary>
+    /// <param name="directoryOrModelId">A local directory, or a Hugging Face model id.</param>
+    /// <param name="labels">The labels, as for the synchronous form; <c>null</c> reads them from the config.</param>
+    /// <param name="options">Load options, as for the synchronous form; their <c>Hub</c> settings apply to the download.</param>
+    /// <param name="cancellationToken">Cancels the download; a partial file is kept and resumed next time.</param>
+    /// <returns>What the synchronous form returns.</returns>
+    /// <exception cref="HubException">The model could not be fetched.</exception>
+    public static async Task<BertForTokenClassification> FromPretrainedAsync(string directoryOrModelId, IReadOnlyList<string>? labels = null, ClassifierLoadOptions? options = null, CancellationToken cancellationToken = default)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(directoryOrModelId);
+        string resolved = await PretrainedResolver.ResolveDirectoryAsync(directoryOrModelId, options?.Hub, cancellationToken).ConfigureAwait(false);
+        cancellationToken.ThrowIfCancellationRequested();
+        return FromPretrained(resolved, labels, options);
+    }
+
+    /// <summary>
     /// Loads a token classifier from a Hugging Face directory (or hub id). A base checkpoint gets a new head for
     /// <paramref name="labels"/> (reported in <see cref="LoadReport"/> and logged); a fine-tuned token classifier keeps its
     /// head and tags. Every encoder weight must be in the checkpoint, with the right shape. Returned in evaluation mode.
@@ -33,7 +51,7 @@ public sealed partial class BertForTokenClassification
         ArgumentException.ThrowIfNullOrEmpty(directoryOrModelId);
         options ??= new ClassifierLoadOptions();
         ILogger logger = options.LoggerFactory?.CreateLogger<BertForTokenClassification>() ?? NullLogger<BertForTokenClassification>.Instance;
-        using PretrainedCheckpoint checkpoint = PretrainedCheckpoint.Open(directoryOrModelId, options.AttentionImplementation, logger);
+        using PretrainedCheckpoint checkpoint = PretrainedCheckpoint.Open(directoryOrModelId, options.AttentionImplementation, logger, options.Hub);
         string directory = checkpoint.Directory;
         BertConfig config = checkpoint.Config;
         bool ownTask = config.Architectures is { Count: > 0 } a && a.Contains("BertForTokenClassification", StringComparer.Ordinal);

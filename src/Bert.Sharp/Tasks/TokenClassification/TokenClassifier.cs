@@ -42,6 +42,23 @@ public sealed class TokenClassifier : ITokenClassifier
     /// <summary>The underlying model (do not dispose it; dispose the classifier).</summary>
     public BertForTokenClassification Model => model;
 
+    /// <summary>
+    /// <see cref="FromPretrained(string, TokenClassifierOptions?)"/> that downloads asynchronously: a Hub model id is fetched into the shared
+    /// cache without blocking the calling thread (cancellation and the Hub timeouts apply), then the local folder is loaded.
+    /// </summary>
+    /// <param name="directory">A local directory, or a Hugging Face model id.</param>
+    /// <param name="options">Load options, as for the synchronous form; their <c>Hub</c> settings apply to the download.</param>
+    /// <param name="cancellationToken">Cancels the download; a partial file is kept and resumed next time.</param>
+    /// <returns>What the synchronous form returns.</returns>
+    /// <exception cref="HubException">The model could not be fetched.</exception>
+    public static async Task<TokenClassifier> FromPretrainedAsync(string directory, TokenClassifierOptions? options = null, CancellationToken cancellationToken = default)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(directory);
+        string resolved = await PretrainedResolver.ResolveDirectoryAsync(directory, options?.Hub, cancellationToken).ConfigureAwait(false);
+        cancellationToken.ThrowIfCancellationRequested();
+        return FromPretrained(resolved, options);
+    }
+
     /// <summary>Loads a fine-tuned token-classification folder (config, weights and tokenizer files).</summary>
     /// <param name="directory">The model folder, or a hub model id.</param>
     /// <param name="options">Aggregation, device, limits, logging.</param>
@@ -52,7 +69,7 @@ public sealed class TokenClassifier : ITokenClassifier
         ArgumentException.ThrowIfNullOrEmpty(directory);
         options ??= new TokenClassifierOptions();
         options.Validate();
-        string resolved = PretrainedResolver.ResolveDirectory(directory);
+        string resolved = PretrainedResolver.ResolveDirectory(directory, options.Hub);
         BertTokenizer tokenizer = BertTokenizer.FromPretrained(resolved);
         BertForTokenClassification model;
         try
