@@ -37,7 +37,7 @@ internal static partial class SentimentModel
         var names = new Dictionary<string, string>(StringComparer.Ordinal) { ["0"] = "negative", ["1"] = "positive" };
         IReadOnlyList<LabeledExample> all = [.. LabeledDataset.Load(data, DataFileOptions.Headerless(0, 1)).Select(e => new LabeledExample(e.Text, names[e.Label!]))];
         var (train, validation) = LabeledDataset.Split(all, 0.2, seed: 42);
-        string baseModel = MiniLmModel.EnsureImported(logger: loggers.CreateLogger("MiniLM"));
+        string baseModel = MiniLmModel.EnsureImported(loggerFactory: loggers);
         var options = new FineTuningOptions
         {
             Epochs = 4,

@@ -75,7 +75,7 @@ internal sealed class SentimentRun(SentimentSettings settings)
         string? directory = null;
         AnsiConsole.Status().Start("Preparing the embedded all-MiniLM-L6-v2 (imported from ONNX on the first run only)...", _ =>
         {
-            directory = MiniLmModel.EnsureImported(logger: loggers.CreateLogger("MiniLM"));
+            directory = MiniLmModel.EnsureImported(loggerFactory: loggers);
         });
         return directory!;
     }

@@ -51,12 +51,12 @@ public static partial class MiniLmModel
     /// its folder into place wins; the others discard theirs.
     /// </summary>
     /// <param name="cacheDirectory">The model directory to use; <c>null</c> for <see cref="DefaultDirectory"/>.</param>
-    /// <param name="logger">Receives a message when an extraction happens.</param>
+    /// <param name="loggerFactory">Receives a message when an extraction happens; <c>null</c> logs nothing.</param>
     /// <returns>The full path of the model directory.</returns>
     /// <exception cref="IOException">The directory cannot be written, or another process left it incomplete.</exception>
-    public static string EnsureImported(string? cacheDirectory = null, ILogger? logger = null)
+    public static string EnsureImported(string? cacheDirectory = null, ILoggerFactory? loggerFactory = null)
     {
-        logger ??= NullLogger.Instance;
+        ILogger logger = loggerFactory?.CreateLogger(typeof(MiniLmModel)) ?? NullLogger.Instance;
         string target = Path.GetFullPath(cacheDirectory ?? DefaultDirectory);
         if (IsComplete(target))
         {
