@@ -1,3 +1,4 @@
+using Bert.Sharp.Hub;
 using System.Text;
 using Bert.Sharp.IO;
 using Bert.Sharp.Tokenization;
@@ -108,13 +109,8 @@ public sealed class BertTokenizer
     /// <param name="cancellationToken">Cancels the download; a partial file is kept and resumed next time.</param>
     /// <returns>What the synchronous form returns.</returns>
     /// <exception cref="HubException">The model could not be fetched.</exception>
-    public static async Task<BertTokenizer> FromPretrainedAsync(string directoryOrModelId, PretrainedResolveOptions? hub = null, CancellationToken cancellationToken = default)
-    {
-        ArgumentException.ThrowIfNullOrWhiteSpace(directoryOrModelId);
-        string resolved = await PretrainedResolver.ResolveDirectoryAsync(directoryOrModelId, hub, cancellationToken).ConfigureAwait(false);
-        cancellationToken.ThrowIfCancellationRequested();
-        return FromPretrained(resolved);
-    }
+    public static Task<BertTokenizer> FromPretrainedAsync(string directoryOrModelId, PretrainedResolveOptions? hub = null, CancellationToken cancellationToken = default) =>
+        PretrainedLoading.ResolveThenLoadAsync(directoryOrModelId, hub, resolved => FromPretrained(resolved), cancellationToken);
 
     /// <summary>
     /// Loads the tokenizer of a Hugging Face checkpoint directory: <c>tokenizer.json</c> when present, otherwise

@@ -1,3 +1,4 @@
+using Bert.Sharp.Hub;
 using Bert.Sharp.Checkpoints;
 using Bert.Sharp.IO;
 using Microsoft.Extensions.Logging;
@@ -28,13 +29,8 @@ public sealed partial class BertModel
     /// <param name="cancellationToken">Cancels the download; a partial file is kept and resumed next time.</param>
     /// <returns>What the synchronous form returns.</returns>
     /// <exception cref="HubException">The model could not be fetched.</exception>
-    public static async Task<BertModel> FromPretrainedAsync(string directoryOrModelId, BertLoadOptions? options = null, CancellationToken cancellationToken = default)
-    {
-        ArgumentException.ThrowIfNullOrEmpty(directoryOrModelId);
-        string resolved = await PretrainedResolver.ResolveDirectoryAsync(directoryOrModelId, options?.Hub, cancellationToken).ConfigureAwait(false);
-        cancellationToken.ThrowIfCancellationRequested();
-        return FromPretrained(resolved, options);
-    }
+    public static Task<BertModel> FromPretrainedAsync(string directoryOrModelId, BertLoadOptions? options = null, CancellationToken cancellationToken = default) =>
+        PretrainedLoading.ResolveThenLoadAsync(directoryOrModelId, options?.Hub, resolved => FromPretrained(resolved, options), cancellationToken);
 
     /// <summary>
     /// Loads a pretrained BERT from a Hugging Face model directory (<c>config.json</c> plus <c>model.safetensors</c>,

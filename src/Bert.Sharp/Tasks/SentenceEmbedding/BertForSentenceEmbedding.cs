@@ -1,3 +1,4 @@
+using Bert.Sharp.Hub;
 using Bert.Sharp.Checkpoints;
 using Bert.Sharp.IO;
 using Bert.Sharp.Modeling;
@@ -59,13 +60,8 @@ public sealed class BertForSentenceEmbedding : BertTaskModel
     /// <param name="cancellationToken">Cancels the download; a partial file is kept and resumed next time.</param>
     /// <returns>What the synchronous form returns.</returns>
     /// <exception cref="HubException">The model could not be fetched.</exception>
-    public static async Task<BertForSentenceEmbedding> FromPretrainedAsync(string directoryOrModelId, SentenceEmbeddingOptions? options = null, CancellationToken cancellationToken = default)
-    {
-        ArgumentException.ThrowIfNullOrEmpty(directoryOrModelId);
-        string resolved = await PretrainedResolver.ResolveDirectoryAsync(directoryOrModelId, options?.Hub, cancellationToken).ConfigureAwait(false);
-        cancellationToken.ThrowIfCancellationRequested();
-        return FromPretrained(resolved, options);
-    }
+    public static Task<BertForSentenceEmbedding> FromPretrainedAsync(string directoryOrModelId, SentenceEmbeddingOptions? options = null, CancellationToken cancellationToken = default) =>
+        PretrainedLoading.ResolveThenLoadAsync(directoryOrModelId, options?.Hub, resolved => FromPretrained(resolved, options), cancellationToken);
 
     /// <summary>Loads an encoder for embedding (a sentence-transformers folder, or any BERT checkpoint) with its pooling.</summary>
     /// <exception cref="InvalidDataException">A file is malformed, the config is not a BERT, or an encoder weight is missing or mis-shaped.</exception>

@@ -1,3 +1,4 @@
+using Bert.Sharp.Hub;
 using Bert.Sharp.Serving;
 using Bert.Sharp.Training;
 using Microsoft.Extensions.AI;
@@ -53,13 +54,8 @@ public sealed class SentenceEmbedder : IEmbeddingGenerator<string, Embedding<flo
     /// <param name="cancellationToken">Cancels the download; a partial file is kept and resumed next time.</param>
     /// <returns>What the synchronous form returns.</returns>
     /// <exception cref="HubException">The model could not be fetched.</exception>
-    public static async Task<SentenceEmbedder> FromPretrainedAsync(string directoryOrModelId, SentenceEmbeddingOptions? options = null, CancellationToken cancellationToken = default)
-    {
-        ArgumentException.ThrowIfNullOrEmpty(directoryOrModelId);
-        string resolved = await PretrainedResolver.ResolveDirectoryAsync(directoryOrModelId, options?.Hub, cancellationToken).ConfigureAwait(false);
-        cancellationToken.ThrowIfCancellationRequested();
-        return FromPretrained(resolved, options);
-    }
+    public static Task<SentenceEmbedder> FromPretrainedAsync(string directoryOrModelId, SentenceEmbeddingOptions? options = null, CancellationToken cancellationToken = default) =>
+        PretrainedLoading.ResolveThenLoadAsync(directoryOrModelId, options?.Hub, resolved => FromPretrained(resolved, options), cancellationToken);
 
     /// <summary>Loads a model folder (or Hub id) for embedding.</summary>
     /// <param name="directoryOrModelId">A sentence-transformers folder, or any BERT checkpoint (then mean pooling, no normalisation, unless <paramref name="options"/> say otherwise).</param>

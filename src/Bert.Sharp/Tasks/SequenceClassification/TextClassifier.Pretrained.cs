@@ -1,3 +1,4 @@
+using Bert.Sharp.Hub;
 using Bert.Sharp.Training;
 
 namespace Bert.Sharp;
@@ -14,13 +15,8 @@ public sealed partial class TextClassifier
     /// <param name="cancellationToken">Cancels the download; a partial file is kept and resumed next time.</param>
     /// <returns>What the synchronous form returns.</returns>
     /// <exception cref="HubException">The model could not be fetched.</exception>
-    public static async Task<TextClassifier> FromPretrainedAsync(string directory, TextClassifierOptions? options = null, CancellationToken cancellationToken = default)
-    {
-        ArgumentException.ThrowIfNullOrEmpty(directory);
-        string resolved = await PretrainedResolver.ResolveDirectoryAsync(directory, options?.Hub, cancellationToken).ConfigureAwait(false);
-        cancellationToken.ThrowIfCancellationRequested();
-        return FromPretrained(resolved, options);
-    }
+    public static Task<TextClassifier> FromPretrainedAsync(string directory, TextClassifierOptions? options = null, CancellationToken cancellationToken = default) =>
+        PretrainedLoading.ResolveThenLoadAsync(directory, options?.Hub, resolved => FromPretrained(resolved, options), cancellationToken);
 
     /// <summary>
     /// Loads a fine-tuned classifier folder (config, weights and tokenizer files), as written by

@@ -1,3 +1,4 @@
+using Bert.Sharp.Hub;
 using Bert.Sharp.Checkpoints;
 using Bert.Sharp.IO;
 using Bert.Sharp.Training;
@@ -27,13 +28,8 @@ public sealed partial class BertForTokenClassification
     /// <param name="cancellationToken">Cancels the download; a partial file is kept and resumed next time.</param>
     /// <returns>What the synchronous form returns.</returns>
     /// <exception cref="HubException">The model could not be fetched.</exception>
-    public static async Task<BertForTokenClassification> FromPretrainedAsync(string directoryOrModelId, IReadOnlyList<string>? labels = null, ClassifierLoadOptions? options = null, CancellationToken cancellationToken = default)
-    {
-        ArgumentException.ThrowIfNullOrEmpty(directoryOrModelId);
-        string resolved = await PretrainedResolver.ResolveDirectoryAsync(directoryOrModelId, options?.Hub, cancellationToken).ConfigureAwait(false);
-        cancellationToken.ThrowIfCancellationRequested();
-        return FromPretrained(resolved, labels, options);
-    }
+    public static Task<BertForTokenClassification> FromPretrainedAsync(string directoryOrModelId, IReadOnlyList<string>? labels = null, ClassifierLoadOptions? options = null, CancellationToken cancellationToken = default) =>
+        PretrainedLoading.ResolveThenLoadAsync(directoryOrModelId, options?.Hub, resolved => FromPretrained(resolved, labels, options), cancellationToken);
 
     /// <summary>
     /// Loads a token classifier from a Hugging Face directory (or hub id). A base checkpoint gets a new head for

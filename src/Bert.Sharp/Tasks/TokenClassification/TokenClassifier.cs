@@ -1,3 +1,4 @@
+using Bert.Sharp.Hub;
 using Bert.Sharp.Serving;
 using Bert.Sharp.TokenClassification;
 using Bert.Sharp.Training;
@@ -51,13 +52,8 @@ public sealed class TokenClassifier : ITokenClassifier
     /// <param name="cancellationToken">Cancels the download; a partial file is kept and resumed next time.</param>
     /// <returns>What the synchronous form returns.</returns>
     /// <exception cref="HubException">The model could not be fetched.</exception>
-    public static async Task<TokenClassifier> FromPretrainedAsync(string directory, TokenClassifierOptions? options = null, CancellationToken cancellationToken = default)
-    {
-        ArgumentException.ThrowIfNullOrEmpty(directory);
-        string resolved = await PretrainedResolver.ResolveDirectoryAsync(directory, options?.Hub, cancellationToken).ConfigureAwait(false);
-        cancellationToken.ThrowIfCancellationRequested();
-        return FromPretrained(resolved, options);
-    }
+    public static Task<TokenClassifier> FromPretrainedAsync(string directory, TokenClassifierOptions? options = null, CancellationToken cancellationToken = default) =>
+        PretrainedLoading.ResolveThenLoadAsync(directory, options?.Hub, resolved => FromPretrained(resolved, options), cancellationToken);
 
     /// <summary>Loads a fine-tuned token-classification folder (config, weights and tokenizer files).</summary>
     /// <param name="directory">The model folder, or a hub model id.</param>
