@@ -1,0 +1,48 @@
+using System.Globalization;
+
+namespace NamedEntityRecognition;
+
+/// <summary>The command line: <c>--epochs N</c>, <c>--output DIR</c>, <c>--seed N</c>, <c>--data FILE</c>.</summary>
+internal sealed record NerSettings
+{
+    public const string Usage =
+        "Usage: dotnet run --project samples/NamedEntityRecognition -c Release -- [--epochs N] [--output DIR] [--seed N] [--data FILE]\n" +
+        "  --epochs N     training epochs (default 8)\n" +
+        "  --output DIR   where the trained model is saved (default ./ner-model)\n" +
+        "  --seed N       seed of the train/held-out split, the new head and dropout (default 42)\n" +
+        "  --data FILE    a CoNLL file (token<TAB>tag, IOB2; default: the Amazon reviews corpus next to the program)";
+
+    public int Epochs { get; init; } = 8;
+
+    public string Output { get; init; } = "ner-model";
+
+    public int Seed { get; init; } = 42;
+
+    public string Data { get; init; } = Path.Combine(AppContext.BaseDirectory, "data", "amazon_ner.conll");
+
+    /// <summary>Parses <paramref name="args"/>; throws <see cref="ArgumentException"/> naming the bad option.</summary>
+    public static NerSettings Parse(IReadOnlyList<string> args)
+    {
+        var settings = new NerSettings();
+        for (int i = 0; i < args.Count; i++)
+        {
+            string name = args[i];
+            string Value() => i + 1 < args.Count ? args[++i] : throw new ArgumentException($"{name} needs a value.\n{Usage}");
+            settings = name switch
+            {
+                "--epochs" => settings with { Epochs = Positive(name, Value()) },
+                "--output" => settings with { Output = Value() },
+                "--seed" => settings with { Seed = int.Parse(Value(), CultureInfo.InvariantCulture) },
+                "--data" => settings with { Data = Value() },
+                _ => throw new ArgumentException($"Unknown option '{name}'.\n{Usage}"),
+            };
+        }
+
+        return settings;
+    }
+
+    private static int Positive(string name, string text) =>
+        int.TryParse(text, NumberStyles.Integer, CultureInfo.InvariantCulture, out int value) && value > 0
+            ? value
+            : throw new ArgumentException($"{name} must be a positive whole number, got '{text}'.");
+}
