@@ -17,7 +17,7 @@ internal sealed class EpochPrinter : TrainerCallback
         IEnumerable<TrainingStepRecord> steps = context.Steps.Skip(firstStepOfEpoch);
         double loss = steps.Any() ? steps.Average(s => s.Loss) : double.NaN;
         Console.WriteLine(
-            $"  epoch {context.Epoch + 1}/{context.TotalEpochs}: mean loss {loss:F4}, learning rate {context.LastStep?.LearningRate:E2}, " +
+            $"  epoch {context.Epoch + 1}/{context.TotalEpochs}: mean loss {loss:F4}, " +
             $"{context.SamplesPerSecond:F1} sentences/s, {context.Elapsed.TotalSeconds:F0} s");
     }
 }

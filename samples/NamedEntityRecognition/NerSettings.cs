@@ -6,13 +6,17 @@ namespace NamedEntityRecognition;
 internal sealed record NerSettings
 {
     public const string Usage =
-        "Usage: dotnet run --project samples/NamedEntityRecognition -c Release -- [--epochs N] [--output DIR] [--seed N] [--data FILE]\n" +
+        "Usage: dotnet run --project samples/NamedEntityRecognition -c Release -- [--epochs N] [--layers N|all] [--output DIR] [--seed N] [--data FILE]\n" +
         "  --epochs N     training epochs (default 8)\n" +
+        "  --layers N     encoder layers to fine-tune from the top: 0 trains the head only (transfer learning), all is full fine-tuning (default 2)\n" +
         "  --output DIR   where the trained model is saved (default ./ner-model)\n" +
         "  --seed N       seed of the train/held-out split, the new head and dropout (default 42)\n" +
         "  --data FILE    a CoNLL file (token<TAB>tag, IOB2; default: the Amazon reviews corpus next to the program)";
 
     public int Epochs { get; init; } = 8;
+
+    /// <summary>Top encoder layers that learn; <c>null</c> for all of them (full fine-tuning), 0 for the head only.</summary>
+    public int? Layers { get; init; } = 2;
 
     public string Output { get; init; } = "ner-model";
 
@@ -31,6 +35,7 @@ internal sealed record NerSettings
             settings = name switch
             {
                 "--epochs" => settings with { Epochs = Positive(name, Value()) },
+                "--layers" => settings with { Layers = ParseLayers(name, Value()) },
                 "--output" => settings with { Output = Value() },
                 "--seed" => settings with { Seed = int.Parse(Value(), CultureInfo.InvariantCulture) },
                 "--data" => settings with { Data = Value() },
@@ -40,6 +45,11 @@ internal sealed record NerSettings
 
         return settings;
     }
+
+    private static int? ParseLayers(string name, string text) =>
+        text == "all" ? null
+        : int.TryParse(text, NumberStyles.Integer, CultureInfo.InvariantCulture, out int value) && value >= 0 ? value
+        : throw new ArgumentException($"{name} must be a whole number from 0, or all, got '{text}'.");
 
     private static int Positive(string name, string text) =>
         int.TryParse(text, NumberStyles.Integer, CultureInfo.InvariantCulture, out int value) && value > 0
