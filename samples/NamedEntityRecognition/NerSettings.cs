@@ -7,16 +7,16 @@ internal sealed record NerSettings
 {
     public const string Usage =
         "Usage: dotnet run --project samples/NamedEntityRecognition -c Release -- [--epochs N] [--layers N|all] [--output DIR] [--seed N] [--data FILE]\n" +
-        "  --epochs N     training epochs (default 5)\n" +
-        "  --layers N     encoder layers to fine-tune from the top: 0 trains the head only (transfer learning), all is full fine-tuning (default 2)\n" +
+        "  --epochs N     training epochs (default 6)\n" +
+        "  --layers N     encoder layers to fine-tune from the top: 0 trains the head only (transfer learning), all is full fine-tuning (default 4)\n" +
         "  --output DIR   where the trained model is saved (default ./ner-model)\n" +
         "  --seed N       seed of the train/held-out split, the new head and dropout (default 42)\n" +
         "  --data FILE    a CoNLL file (token<TAB>tag, IOB2; default: the Amazon reviews corpus next to the program)";
 
-    public int Epochs { get; init; } = 5;
+    public int Epochs { get; init; } = 6;
 
     /// <summary>Top encoder layers that learn; <c>null</c> for all of them (full fine-tuning), 0 for the head only.</summary>
-    public int? Layers { get; init; } = 2;
+    public int? Layers { get; init; } = 4;
 
     public string Output { get; init; } = "ner-model";
 

@@ -75,7 +75,10 @@ try
     string output = Path.GetFullPath(settings.Output);
     model.SavePretrained(output, tokenizer);
     Section($"Saved to {output}; reloaded with TokenClassifier");
-    using TokenClassifier tagger = TokenClassifier.FromPretrained(output);
+    // The model learned tags on the first piece of each word only (FineTuningOptions.LabelAllTokens is off), so its
+    // predictions on the other pieces carry no training signal: group by word and take the first piece's tag. Simple (the
+    // default, as Hugging Face's) would cut words such as "Razr" (ra ##z ##r) wherever those pieces disagree.
+    using TokenClassifier tagger = TokenClassifier.FromPretrained(output, new TokenClassifierOptions { Aggregation = AggregationStrategy.First });
     string[] examples =
     [
         "I bought a Motorola Razr from Verizon and it broke after a week.",
