@@ -7,4 +7,4 @@ namespace Bert.Sharp.TokenClassification;
 /// starts an entity (after <c>O</c>, after another type, or first in a sentence), as BIO/IOB1 files have. Evaluation in
 /// the default (conlleval) mode reads such a tag as the start of an entity; strict IOB2 mode drops that entity.
 /// </param>
-internal sealed record ConllCorpus(IReadOnlyList<TaggedSentence> Sentences, IReadOnlyList<string> Warnings);
+public sealed record ConllCorpus(IReadOnlyList<TaggedSentence> Sentences, IReadOnlyList<string> Warnings);

@@ -14,7 +14,7 @@ namespace Bert.Sharp.TokenClassification;
 /// the first token of a sentence, comment lines that start with <c>"# "</c> (CoNLL-U's <c># id = ...</c>,
 /// <c># text = ...</c>). Inside a sentence a line starting with <c>"# "</c> is data: the token <c>#</c>.</para>
 /// </remarks>
-internal static class ConllReader
+public static class ConllReader
 {
     private const string DocStart = "-DOCSTART-";
 

@@ -34,7 +34,10 @@ public abstract class TrainerCallback
     {
     }
 
-    /// <summary>At the end of every epoch (after its evaluation, before its checkpoint).</summary>
+    /// <summary>
+    /// At the end of every epoch, before its evaluation and checkpoint: the built-in flow asks for those here (through
+    /// <see cref="TrainerContext.Control"/>), so <see cref="OnEvaluate"/> and <see cref="OnSave"/> of the epoch follow this event.
+    /// </summary>
     public virtual void OnEpochEnd(TrainerContext context)
     {
     }
