@@ -62,6 +62,15 @@ public sealed partial class BertModel : nn.Module<Tensor, Tensor?, Tensor?, Bert
     /// <summary>The units from the input side: embeddings, each encoder layer, the pooler (when present).</summary>
     public IReadOnlyList<ModelUnit> Units => GetUnits(string.Empty, usesPooler: pooler is not null);
 
+    /// <summary>
+    /// Gradient checkpointing (Hugging Face's <c>gradient_checkpointing_enable()</c>): when a forward pass records autograd,
+    /// every encoder layer with trainable parameters keeps only its input and is run again during the backward pass, with
+    /// the same dropout masks and precision. Gradients are the same; activation memory drops to about one layer's worth, for
+    /// roughly one more forward pass of compute. Ignored when attention probabilities are requested. Off by default;
+    /// <see cref="FineTuningOptions.GradientCheckpointing"/> sets it for a training run.
+    /// </summary>
+    public bool GradientCheckpointing { get; set; }
+
     /// <summary>The device the parameters live on.</summary>
     public Device Device => embeddings.WordEmbeddings.weight!.device;
 
@@ -113,6 +122,9 @@ public sealed partial class BertModel : nn.Module<Tensor, Tensor?, Tensor?, Bert
             Layout = layout,
             CollectsHiddenStates = wantHidden,
             ResultScope = callerScope,
+
+            // Recomputing a layer would collect its attention probabilities twice; without autograd there is nothing to save.
+            GradientCheckpointing = GradientCheckpointing && !wantAttentions && is_grad_enabled(),
         };
 
         Tensor hidden = embeddings.call(ids, types, positions);
