@@ -116,15 +116,25 @@ public sealed partial class BertModel : nn.Module<Tensor, Tensor?, Tensor?, Bert
         Tensor? types = tokenTypeIds is null ? null : OnDevice(tokenTypeIds, device);
         Tensor? positions = options?.PositionIds is null ? null : OnDevice(options.PositionIds, device);
         Tensor? keyMask = PaddingMask(attentionMask, device);
-        using PaddingLayout? layout = ChooseLayout(keyMask, options?.Unpadding ?? UnpaddingMode.Auto);
+        PaddingLayout? layout = ChooseLayout(keyMask, options?.Unpadding ?? UnpaddingMode.Auto);
+
+        // Recomputing a layer would collect its attention probabilities twice; without autograd there is nothing to save.
+        bool checkpointing = GradientCheckpointing && !wantAttentions && is_grad_enabled();
+        if (checkpointing)
+        {
+            // Checkpointed layers run again in the backward pass, after this scope has ended: their mask and layout must
+            // outlive it (the autograd graph holds them; the GC releases them with it).
+            keyMask?.DetachFromDisposeScope();
+            layout?.DetachFromDisposeScope();
+        }
+
+        using PaddingLayout? ownedLayout = checkpointing ? null : layout;
         var context = new EncoderContext(keyMask, wantAttentions)
         {
             Layout = layout,
             CollectsHiddenStates = wantHidden,
             ResultScope = callerScope,
-
-            // Recomputing a layer would collect its attention probabilities twice; without autograd there is nothing to save.
-            GradientCheckpointing = GradientCheckpointing && !wantAttentions && is_grad_enabled(),
+            GradientCheckpointing = checkpointing,
         };
 
         Tensor hidden = embeddings.call(ids, types, positions);
