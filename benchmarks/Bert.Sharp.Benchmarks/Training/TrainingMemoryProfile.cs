@@ -8,7 +8,8 @@ namespace Bert.Sharp.Benchmarks.Training;
 
 /// <summary>
 /// Peak resident memory (VmHWM) and time of a full fine-tuning step per precision and checkpointing setting, each case in
-/// its own process so that no case inherits another's allocator state: <c>training-memory [BATCHxSEQ ...] [--steps N]</c>.
+/// its own process so that no case inherits another's allocator state: <c>training-memory [BATCHxSEQ ...] [Float32|BFloat16 ...]</c>
+/// (default 8x512, both precisions).
 /// The step after a warm-up step is measured (AdamW state already allocated), after resetting the high-water mark.
 /// </summary>
 internal static class TrainingMemoryProfile
@@ -29,13 +30,14 @@ internal static class TrainingMemoryProfile
         }
 
         string[] shapes = args.Where(a => a.Contains('x', StringComparison.Ordinal)).DefaultIfEmpty("8x512").ToArray();
+        TrainingPrecision[] precisions = [.. args.Select(a => Enum.TryParse(a, out TrainingPrecision p) ? p : (TrainingPrecision?)null).OfType<TrainingPrecision>()];
         var table = new StringBuilder();
         table.AppendLine(CultureInfo.InvariantCulture, $"CPU: {BFloat16Hardware.DescribeCpu()}; load before: {File.ReadAllText("/proc/loadavg").Trim()}");
         table.AppendLine("| shape | precision | checkpointing | peak RSS during a step (MiB) | RSS after setup (MiB) | step (s) |");
         table.AppendLine("|---|---|---|---:|---:|---:|");
         foreach (string shape in shapes)
         {
-            foreach ((TrainingPrecision precision, bool checkpointing) in Cases)
+            foreach ((TrainingPrecision precision, bool checkpointing) in Cases.Where(c => precisions.Length == 0 || precisions.Contains(c.Precision)))
             {
                 var start = new ProcessStartInfo(Environment.ProcessPath!) { UseShellExecute = false, RedirectStandardOutput = true };
                 foreach (string arg in Environment.GetCommandLineArgs().Skip(Environment.ProcessPath!.EndsWith("dotnet", StringComparison.Ordinal) ? 0 : 1).Take(Environment.ProcessPath!.EndsWith("dotnet", StringComparison.Ordinal) ? 1 : 0))
