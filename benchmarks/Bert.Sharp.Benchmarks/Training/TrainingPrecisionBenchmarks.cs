@@ -16,15 +16,21 @@ public class TrainingPrecisionBenchmarks
     private Tensor a = null!;
     private Tensor b = null!;
 
-    /// <summary>Batch × sequence length.</summary>
-    [Params("32x128", "8x512")]
+    /// <summary>Batch × sequence length: 32x128 and 8x512, or the comma-separated list in <c>BERT_SHARP_BENCH_SHAPES</c>.</summary>
+    [ParamsSource(nameof(Shapes))]
     public string Shape { get; set; } = "32x128";
 
-    [Params(TrainingPrecision.Float32, TrainingPrecision.BFloat16)]
+    /// <summary>Float32 and BFloat16, or the list in <c>BERT_SHARP_BENCH_PRECISIONS</c> (bf16 without AVX512_BF16 takes minutes per step).</summary>
+    [ParamsSource(nameof(Precisions))]
     public TrainingPrecision Precision { get; set; }
 
     [Params(false, true)]
     public bool Checkpointing { get; set; }
+
+    public static IEnumerable<string> Shapes => FromEnvironment("BERT_SHARP_BENCH_SHAPES") ?? ["32x128", "8x512"];
+
+    public static IEnumerable<TrainingPrecision> Precisions =>
+        FromEnvironment("BERT_SHARP_BENCH_PRECISIONS")?.Select(Enum.Parse<TrainingPrecision>) ?? [TrainingPrecision.Float32, TrainingPrecision.BFloat16];
 
     [GlobalSetup]
     public void Setup()
@@ -58,6 +64,9 @@ public class TrainingPrecisionBenchmarks
         a.Dispose();
         b.Dispose();
     }
+
+    private static string[]? FromEnvironment(string name) =>
+        Environment.GetEnvironmentVariable(name) is { Length: > 0 } value ? value.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries) : null;
 
     internal static (int Batch, int Sequence) ParseShape(string shape)
     {
