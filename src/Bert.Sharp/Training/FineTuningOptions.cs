@@ -144,7 +144,7 @@ public sealed record FineTuningOptions
 
     /// <summary>
     /// Recompute each trainable encoder layer's activations in the backward pass instead of keeping them
-    /// (<see cref="BertModel.GradientCheckpointing"/>): much less memory for long inputs, about a third more compute per step,
+    /// (<see cref="BertModel.GradientCheckpointing"/>): much less memory for long inputs, one more forward pass of compute per step (+45–80 % step time measured at 8 × 512),
     /// the same gradients.
     /// </summary>
     public bool GradientCheckpointing { get; init; }
