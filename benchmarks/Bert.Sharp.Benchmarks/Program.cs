@@ -9,6 +9,7 @@ namespace Bert.Sharp.Benchmarks;
 /// <summary>
 /// Entry point. BenchmarkDotNet suites: <c>dotnet run -c Release --project benchmarks/Bert.Sharp.Benchmarks -- --filter '*'</c>.
 /// Extra commands: <c>attention-memory [out.md]</c> (peak native memory per attention kernel),
+/// <c>training-memory [8x512 ...]</c> (peak memory and time of a training step per precision and checkpointing, one process each),
 /// <c>serving [--requests 200] [--rounds 3] [--model DIR] [--out out.md]</c> (concurrent HTTP load on the ClassifierApi sample) and
 /// <c>update-docs RESULTS_DIR DOC</c> (splices reports into docs/performance.md). <c>benchmarks/run-profile.sh</c> runs all.
 /// </summary>
@@ -22,6 +23,8 @@ public static class Program
         {
             case "attention-memory":
                 return AttentionMemory(args.Skip(1).FirstOrDefault());
+            case "training-memory":
+                return Training.TrainingMemoryProfile.Run(args[1..]);
             case "serving":
                 return ServingLoadBenchmark.Run(args[1..]);
             case "update-docs" when args.Length == 3:

@@ -25,12 +25,14 @@ var labelNames = new Option<string?>("--label-names") { Description = "Comma-sep
 var compare = new Option<bool>("--compare") { Description = "Also run transfer learning (head only) and print time and accuracy of both approaches side by side." };
 var exportOnnx = new Option<bool>("--export-onnx") { Description = "After training, export the model to ONNX (model.onnx next to it) and print its size and held-out accuracy on ONNX Runtime." };
 var int8 = new Option<bool>("--int8") { Description = "With --export-onnx: also write the int8 model (model.int8.onnx)." };
+var precision = new Option<string>("--precision") { Description = "Arithmetic of training and prediction: fp32, bf16 (mixed precision; fast with AVX512_BF16/AMX or a recent GPU, slow elsewhere) or fp16 (CUDA only).", DefaultValueFactory = _ => "fp32" };
+var checkpointing = new Option<bool>("--gradient-checkpointing") { Description = "Recompute encoder layers in the backward pass: less memory, one more forward pass of compute per step." };
 var texts = new Argument<string[]>("texts") { Description = "Sentences to classify with the fine-tuned model after training.", Arity = ArgumentArity.ZeroOrMore };
 
 var root = new RootCommand("Fine-tunes a pretrained BERT for sentiment analysis (notebook 02 of the course), evaluates it, saves it, reloads it and predicts.")
 {
     model, data, header, textColumn, labelColumn, textColumnName, labelColumnName, epochs, batchSize, learningRate, policy, topLayers,
-    maxLength, output, device, seed, testFraction, pooling, labelNames, compare, exportOnnx, int8, texts,
+    maxLength, output, device, seed, testFraction, pooling, labelNames, compare, exportOnnx, int8, precision, checkpointing, texts,
 };
 
 root.SetAction((parse, cancellationToken) =>
@@ -60,6 +62,8 @@ root.SetAction((parse, cancellationToken) =>
         Texts = parse.GetValue(texts) ?? [],
         ExportOnnx = parse.GetValue(exportOnnx),
         Int8 = parse.GetValue(int8),
+        Precision = parse.GetValue(precision)!,
+        GradientCheckpointing = parse.GetValue(checkpointing),
     };
 
     try

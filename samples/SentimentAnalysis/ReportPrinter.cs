@@ -60,7 +60,7 @@ internal static class ReportPrinter
         AnsiConsole.Write(table);
         string cache = report.UsedFeatureCache ? "; encoder features cached" : "";
         AnsiConsole.MarkupLineInterpolated($"Trained [bold]{parameters.Trainable:N0}[/] of {parameters.Total:N0} parameters ({Share(parameters.TrainableFraction)}) for {report.GlobalStep} steps.");
-        AnsiConsole.MarkupLineInterpolated($"Training took [bold]{TrainingDisplay.Format(report.Duration)}[/] ({report.SamplesPerSecond:F1} samples/s{cache}).");
+        AnsiConsole.MarkupLineInterpolated($"Training took [bold]{TrainingDisplay.Format(report.Duration)}[/] ({report.SamplesPerSecond:F1} samples/s{cache}), precision {report.Precision}{(report.GradientCheckpointing ? ", gradient checkpointing" : "")}.");
         AnsiConsole.MarkupLineInterpolated($"Training curve: {curvePath}");
         if (tensorBoardDirectory is not null)
         {

@@ -25,6 +25,7 @@ internal sealed class SentimentRun(SentimentSettings settings)
         // Everything the user typed is checked before the slow parts start.
         _ = PolicyNames.Create(settings.Policy, settings.TopLayers);
         _ = ParsePooling(settings.Pooling);
+        _ = ParsePrecision(settings.Precision);
         torch.Device device = TorchRuntime.ParseDevice(settings.Device);
         (IReadOnlyList<LabeledExample> train, IReadOnlyList<LabeledExample> test, IReadOnlyList<string> labels) = LoadData();
         string modelDirectory = ResolveModel(loggers);
@@ -44,7 +45,7 @@ internal sealed class SentimentRun(SentimentSettings settings)
         }
 
         string savedModel = Path.Combine(settings.Output, "model");
-        using var classifier = TextClassifier.FromPretrained(savedModel, new TextClassifierOptions { Device = device });
+        using var classifier = TextClassifier.FromPretrained(savedModel, new TextClassifierOptions { Device = device, Precision = ParsePrecision(settings.Precision) });
         var texts = settings.Texts.Count > 0 ? settings.Texts : NewSentences;
         ReportPrinter.PrintPredictions(texts, classifier.PredictBatch(texts));
         if (settings.ExportOnnx)
@@ -63,6 +64,14 @@ internal sealed class SentimentRun(SentimentSettings settings)
         "cls" => PoolingStrategy.Cls,
         "auto" => null,
         _ => throw new ArgumentException($"Unknown pooling '{name}'; use auto, pooler, mean or cls."),
+    };
+
+    private static TrainingPrecision ParsePrecision(string name) => name switch
+    {
+        "fp32" => TrainingPrecision.Float32,
+        "bf16" => TrainingPrecision.BFloat16,
+        "fp16" => TrainingPrecision.Float16,
+        _ => throw new ArgumentException($"Unknown precision '{name}'; use fp32, bf16 or fp16."),
     };
 
     private string ResolveModel(ILoggerFactory loggers)
@@ -135,6 +144,8 @@ internal sealed class SentimentRun(SentimentSettings settings)
             SaveStrategy = IntervalStrategy.No,
             SaveBestModel = false,
             LoggerFactory = loggers,
+            Precision = ParsePrecision(settings.Precision),
+            GradientCheckpointing = settings.GradientCheckpointing,
         };
         if (headOnly)
         {

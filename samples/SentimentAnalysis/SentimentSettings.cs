@@ -25,5 +25,7 @@ internal sealed record SentimentSettings
     public bool Int8 { get; init; }
     public string Pooling { get; init; } = "auto";
     public string? LabelNames { get; init; }
+    public string Precision { get; init; } = "fp32";
+    public bool GradientCheckpointing { get; init; }
     public IReadOnlyList<string> Texts { get; init; } = [];
 }

@@ -27,14 +27,19 @@ internal sealed class BertEncoder : nn.Module<Tensor, EncoderContext, Tensor>
     /// <summary>The layers, input side first.</summary>
     public IReadOnlyList<BertLayer> Layers { get; }
 
-    /// <summary>Runs every layer; when the context collects hidden states, adds each layer's output (padded) to it.</summary>
+    /// <summary>
+    /// Runs every layer; when the context collects hidden states, adds each layer's output (padded) to it. With gradient
+    /// checkpointing, layers with trainable parameters keep no activations and are recomputed in the backward pass.
+    /// </summary>
     public override Tensor forward(Tensor hidden, EncoderContext context)
     {
         ArgumentNullException.ThrowIfNull(context);
         using var scope = NewDisposeScope();
         foreach (BertLayer block in Layers)
         {
-            hidden = block.call(hidden, context);
+            hidden = context.GradientCheckpointing && block.parameters().Any(p => p.requires_grad)
+                ? LayerCheckpoint.Run(hidden, h => block.call(h, context))
+                : block.call(hidden, context);
             if (context.CollectsHiddenStates)
             {
                 context.AddHiddenState(context.Layout is { } layout ? layout.Pad(hidden) : hidden.alias());

@@ -62,6 +62,15 @@ public sealed partial class BertModel : nn.Module<Tensor, Tensor?, Tensor?, Bert
     /// <summary>The units from the input side: embeddings, each encoder layer, the pooler (when present).</summary>
     public IReadOnlyList<ModelUnit> Units => GetUnits(string.Empty, usesPooler: pooler is not null);
 
+    /// <summary>
+    /// Gradient checkpointing (Hugging Face's <c>gradient_checkpointing_enable()</c>): when a forward pass records autograd,
+    /// every encoder layer with trainable parameters keeps only its input and is run again during the backward pass, with
+    /// the same dropout masks and precision. Gradients are the same; activation memory drops to about one layer's worth, for
+    /// roughly one more forward pass of compute. Ignored when attention probabilities are requested. Off by default;
+    /// <see cref="FineTuningOptions.GradientCheckpointing"/> sets it for a training run.
+    /// </summary>
+    public bool GradientCheckpointing { get; set; }
+
     /// <summary>The device the parameters live on.</summary>
     public Device Device => embeddings.WordEmbeddings.weight!.device;
 
@@ -107,12 +116,25 @@ public sealed partial class BertModel : nn.Module<Tensor, Tensor?, Tensor?, Bert
         Tensor? types = tokenTypeIds is null ? null : OnDevice(tokenTypeIds, device);
         Tensor? positions = options?.PositionIds is null ? null : OnDevice(options.PositionIds, device);
         Tensor? keyMask = PaddingMask(attentionMask, device);
-        using PaddingLayout? layout = ChooseLayout(keyMask, options?.Unpadding ?? UnpaddingMode.Auto);
+        PaddingLayout? layout = ChooseLayout(keyMask, options?.Unpadding ?? UnpaddingMode.Auto);
+
+        // Recomputing a layer would collect its attention probabilities twice; without autograd there is nothing to save.
+        bool checkpointing = GradientCheckpointing && !wantAttentions && is_grad_enabled();
+        if (checkpointing)
+        {
+            // Checkpointed layers run again in the backward pass, after this scope has ended: their mask and layout must
+            // outlive it (the autograd graph holds them; the GC releases them with it).
+            keyMask?.DetachFromDisposeScope();
+            layout?.DetachFromDisposeScope();
+        }
+
+        using PaddingLayout? ownedLayout = checkpointing ? null : layout;
         var context = new EncoderContext(keyMask, wantAttentions)
         {
             Layout = layout,
             CollectsHiddenStates = wantHidden,
             ResultScope = callerScope,
+            GradientCheckpointing = checkpointing,
         };
 
         Tensor hidden = embeddings.call(ids, types, positions);

@@ -42,6 +42,9 @@ public sealed class EncoderContext
     /// <summary>The dispose scope that owns collected probabilities (the forward pass's caller's); <c>null</c>: the context's user owns them.</summary>
     internal TorchSharp.DisposeScope? ResultScope { get; init; }
 
+    /// <summary>Whether the encoder recomputes each trainable layer in the backward pass instead of keeping its activations.</summary>
+    internal bool GradientCheckpointing { get; init; }
+
     /// <summary>Whether the encoder adds each layer's output to <see cref="HiddenStates"/>.</summary>
     internal bool CollectsHiddenStates { get; init; }
 

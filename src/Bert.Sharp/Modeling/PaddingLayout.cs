@@ -53,5 +53,15 @@ internal sealed class PaddingLayout : IDisposable
         return filled.reshape([Batch, Sequence, .. rest]);
     }
 
+    /// <summary>
+    /// Takes the layout's tensors out of the current dispose scope, for a forward pass whose layers run again in the backward
+    /// pass (gradient checkpointing); they are then released with the autograd graph that refers to them, by the GC.
+    /// </summary>
+    public void DetachFromDisposeScope()
+    {
+        indices.DetachFromDisposeScope();
+        KeyMask.DetachFromDisposeScope();
+    }
+
     public void Dispose() => indices.Dispose();
 }

@@ -1,11 +1,12 @@
+using Bert.Sharp.Runtime;
 using static TorchSharp.torch;
 
 namespace Bert.Sharp.Training;
 
-/// <summary>One pass over an evaluation set: eval mode, no autograd, length-sorted batches, the task's metrics.</summary>
+/// <summary>One pass over an evaluation set: eval mode, no autograd, length-sorted batches, the run's precision, the task's metrics.</summary>
 internal static class Evaluation
 {
-    public static EvaluationReport Run(TrainingTask task, TaskDataset data, FeatureCache? cache, int batchSize, CancellationToken ct)
+    public static EvaluationReport Run(TrainingTask task, TaskDataset data, FeatureCache? cache, int batchSize, MixedPrecision precision, CancellationToken ct)
     {
         BertTaskModel model = task.Model;
         bool wasTraining = model.training;
@@ -19,8 +20,13 @@ internal static class Evaluation
             {
                 ct.ThrowIfCancellationRequested();
                 using var scope = NewDisposeScope();
-                BatchResult result = task.Forward(data, batch, cache);
-                lossSum += result.Loss.item<float>() * batch.Length;
+                BatchResult result;
+                using (IDisposable? autocast = precision.Enter())
+                {
+                    result = task.Forward(data, batch, cache);
+                }
+
+                lossSum += result.Loss.to(ScalarType.Float32).item<float>() * batch.Length;
                 accumulator.Add(batch, result.Outputs);
             }
 

@@ -1,3 +1,4 @@
+using Bert.Sharp.Runtime;
 using Bert.Sharp.Training;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
@@ -98,7 +99,9 @@ public sealed partial class FineTuner
     public EvaluationReport Evaluate<TExample>(IReadOnlyList<TExample> examples, CancellationToken cancellationToken = default)
     {
         TaskDataset data = Typed<TExample>().Encode(examples, "evaluation", MaxLength(), logger);
-        return Evaluation.Run(task, data, null, Options.EvaluationBatchSize, cancellationToken);
+        MixedPrecision precision = MixedPrecision.Resolve(Options.Precision, task.Model.Device, $"{nameof(FineTuningOptions)}.{nameof(FineTuningOptions.Precision)}");
+        precision.Log(logger, "Evaluation");
+        return Evaluation.Run(task, data, null, Options.EvaluationBatchSize, precision, cancellationToken);
     }
 
     private TrainingTask<TExample> Typed<TExample>() => task as TrainingTask<TExample>

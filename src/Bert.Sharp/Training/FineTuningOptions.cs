@@ -133,6 +133,22 @@ public sealed record FineTuningOptions
     /// </summary>
     public bool LabelAllTokens { get; init; }
 
+    /// <summary>
+    /// The arithmetic of forward and backward passes (training and evaluation): <see cref="TrainingPrecision.BFloat16"/> runs
+    /// matrix products and attention in bf16 with fp32 weights, LayerNorms, loss and optimizer;
+    /// <see cref="TrainingPrecision.Float16"/> (CUDA only, else an <see cref="ArgumentException"/> when training starts) adds
+    /// dynamic loss scaling. Where the hardware has no fast bf16 a warning is logged; <see cref="TrainingReport.Precision"/>
+    /// states what ran.
+    /// </summary>
+    public TrainingPrecision Precision { get; init; } = TrainingPrecision.Float32;
+
+    /// <summary>
+    /// Recompute each trainable encoder layer's activations in the backward pass instead of keeping them
+    /// (<see cref="BertModel.GradientCheckpointing"/>): much less memory for long inputs, one more forward pass of compute per step (+45–80 % step time measured at 8 × 512),
+    /// the same gradients.
+    /// </summary>
+    public bool GradientCheckpointing { get; init; }
+
     /// <summary>Your own <see cref="TrainerCallback"/>s, run after the built-in ones (progress, logging, TensorBoard, best model, early stopping, checkpoints).</summary>
     public IReadOnlyList<TrainerCallback> Callbacks { get; init; } = [];
 
@@ -163,6 +179,7 @@ public sealed record FineTuningOptions
         Require(SaveSteps > 0, $"{nameof(SaveSteps)} must be positive, got {SaveSteps}.");
         Require(EarlyStoppingPatience is null or > 0, $"{nameof(EarlyStoppingPatience)} must be positive, got {EarlyStoppingPatience}.");
         Require(SaveTotalLimit is null or > 0, $"{nameof(SaveTotalLimit)} must be positive, got {SaveTotalLimit}.");
+        Require(Enum.IsDefined(Precision), $"{nameof(Precision)} must be a {nameof(TrainingPrecision)}, got {(int)Precision}.");
         Require(Callbacks is not null && Callbacks.All(c => c is not null), $"{nameof(Callbacks)} must not be or contain null.");
     }
 

@@ -47,6 +47,9 @@ internal static partial class TrainingLog
     [LoggerMessage(EventId = 114, Level = LogLevel.Warning, Message = "'{Directory}' is a {Architecture} checkpoint: its head belongs to another task and is not loaded; a new head is initialised")]
     public static partial void ForeignHeadDropped(ILogger logger, string directory, string architecture);
 
+    [LoggerMessage(EventId = 115, Level = LogLevel.Warning, Message = "Step {Step}: float16 gradients overflowed; the update was skipped and the loss scale lowered from {Scale}")]
+    public static partial void OverflowSkipped(ILogger logger, int step, double scale);
+
     [LoggerMessage(EventId = 113, Level = LogLevel.Information, Message = "Training done: {Steps} steps in {Seconds:F1} s ({SamplesPerSecond:F1} samples/s), final loss {Loss:F4}")]
     public static partial void Done(ILogger logger, int steps, double seconds, double samplesPerSecond, double loss);
 }

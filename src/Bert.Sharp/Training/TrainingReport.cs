@@ -42,6 +42,18 @@ public sealed record TrainingReport
     /// <summary>Whether the encoder's features were computed once and reused (transfer learning).</summary>
     public bool UsedFeatureCache { get; init; }
 
+    /// <summary>
+    /// The precision the forward and backward passes actually ran in — <see cref="TrainingPrecision.Float32"/> when a reduced
+    /// precision was requested but could not be used (the log says why).
+    /// </summary>
+    public TrainingPrecision Precision { get; init; } = TrainingPrecision.Float32;
+
+    /// <summary>The precision <see cref="FineTuningOptions.Precision"/> asked for.</summary>
+    public TrainingPrecision RequestedPrecision { get; init; } = TrainingPrecision.Float32;
+
+    /// <summary>Whether encoder layers were recomputed in the backward pass (<see cref="FineTuningOptions.GradientCheckpointing"/>).</summary>
+    public bool GradientCheckpointing { get; init; }
+
     /// <summary>The mean training loss of the last step, or NaN when no step ran.</summary>
     public double FinalLoss => Steps.Count == 0 ? double.NaN : Steps[^1].Loss;
 }

@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using System.Diagnostics.CodeAnalysis;
 using Bert.Sharp.Modeling;
+using Bert.Sharp.Runtime;
 using Microsoft.Extensions.Logging;
 using TorchSharp;
 using static TorchSharp.torch;
@@ -25,6 +26,9 @@ internal sealed class TrainingRun : IDisposable
     private readonly Generator generator;
     private readonly List<TrainerCallback> callbacks;
     private readonly BestModelCallback bestModel;
+    private readonly MixedPrecision precision;
+    private readonly GradientScaler? scaler;
+    private readonly bool previousCheckpointing;
     private TrainerState state = new();
     private TrainerContext context = null!;
     private TrainableOptimizer? optimizer;
@@ -47,6 +51,9 @@ internal sealed class TrainingRun : IDisposable
         this.validationSet = validationSet;
         this.logger = logger;
         this.ct = ct;
+        precision = MixedPrecision.Resolve(options.Precision, model.Device, $"{nameof(FineTuningOptions)}.{nameof(FineTuningOptions.Precision)}");
+        scaler = precision.Effective == TrainingPrecision.Float16 ? new GradientScaler() : null;
+        previousCheckpointing = model.Bert.GradientCheckpointing;
         generator = new Generator((ulong)options.Seed, model.Device);
         bestModel = new BestModelCallback(task, logger);
         callbacks = [new DefaultFlowCallback(), new LoggingCallback(logger)];
@@ -96,6 +103,8 @@ internal sealed class TrainingRun : IDisposable
         }
 
         context = new TrainerContext(model, options, state, clock, totalEpochs, batchesPerEpoch);
+        precision.Log(logger, "Training");
+        model.Bert.GradientCheckpointing = options.GradientCheckpointing;
         TrainingLog.Start(logger, trainSet.Count, totalEpochs, scheduler.TotalSteps, options.BatchSize, options.GradientAccumulationSteps, scheduler.WarmupSteps, options.FreezePolicy);
         Fire(c => c.OnTrainBegin(context));
         clock.Start();
@@ -111,6 +120,7 @@ internal sealed class TrainingRun : IDisposable
 
     public void Dispose()
     {
+        model.Bert.GradientCheckpointing = previousCheckpointing;
         optimizer?.Dispose();
         trainCache?.Dispose();
         validationCache?.Dispose();
@@ -312,6 +322,7 @@ internal sealed class TrainingRun : IDisposable
     {
         try
         {
+            using IDisposable? autocast = precision.Enter();
             return FeatureCache.Build(task, data, options.EvaluationBatchSize, ct);
         }
         catch (OperationCanceledException) when (ct.IsCancellationRequested)
@@ -358,7 +369,14 @@ internal sealed class TrainingRun : IDisposable
     {
         using var scope = NewDisposeScope();
         using DropoutRandomness.Scope randomness = DropoutRandomness.Use(generator);
-        Tensor loss = task.Forward(trainSet, batch, trainCache).Loss;
+        Tensor loss;
+        using (IDisposable? autocast = precision.Enter())
+        {
+            loss = task.Forward(trainSet, batch, trainCache).Loss;
+        }
+
+        // The backward pass runs outside autocast (as in PyTorch); it follows the forward's dtypes and ends in fp32 gradients.
+        loss = loss.dtype == ScalarType.Float32 ? loss : loss.to(ScalarType.Float32);
         double value = loss.item<float>();
         if (!double.IsFinite(value))
         {
@@ -370,7 +388,8 @@ internal sealed class TrainingRun : IDisposable
                 value);
         }
 
-        (groupSize > 1 ? loss / groupSize : loss).backward();
+        Tensor mean = groupSize > 1 ? loss / groupSize : loss;
+        (scaler is null ? mean : scaler.ScaleLoss(mean)).backward();
         state.EpochLossSum += value;
         state.EpochLossCount++;
         context.SamplesThisCall += batch.Length;
@@ -383,13 +402,23 @@ internal sealed class TrainingRun : IDisposable
         double learningRate;
         using (var scope = NewDisposeScope())
         {
-            if (options.MaxGradNorm is double max && max > 0)
+            bool finite = scaler?.Unscale(optimizer!.Parameters) ?? true;
+            if (finite && options.MaxGradNorm is double max && max > 0)
             {
                 norm = nn.utils.clip_grad_norm_(optimizer!.Parameters, max);
             }
 
             learningRate = optimizer!.SetLearningRates(scheduler.Factor(state.GlobalStep));
-            optimizer.Step();
+            if (finite)
+            {
+                optimizer.Step();
+            }
+            else
+            {
+                TrainingLog.OverflowSkipped(logger, state.GlobalStep + 1, scaler!.Scale);
+            }
+
+            scaler?.Update(finite);
             model.zero_grad();
         }
 
@@ -405,10 +434,11 @@ internal sealed class TrainingRun : IDisposable
         {
             if (trainCache is not null && validationCache is null)
             {
+                using IDisposable? autocast = precision.Enter();
                 validationCache = FeatureCache.Build(task, validationSet!, options.EvaluationBatchSize, ct);
             }
 
-            report = Evaluation.Run(task, validationSet!, trainCache is null ? null : validationCache, options.EvaluationBatchSize, ct);
+            report = Evaluation.Run(task, validationSet!, trainCache is null ? null : validationCache, options.EvaluationBatchSize, precision, ct);
         }
         catch (OperationCanceledException) when (ct.IsCancellationRequested)
         {
@@ -472,6 +502,9 @@ internal sealed class TrainingRun : IDisposable
             Duration = clock.Elapsed,
             SamplesPerSecond = rate,
             UsedFeatureCache = usedCache,
+            Precision = precision.Effective,
+            RequestedPrecision = precision.Requested,
+            GradientCheckpointing = options.GradientCheckpointing,
         };
         TrainingLog.Done(logger, state.GlobalStep, seconds, rate, report.FinalLoss);
         return report;

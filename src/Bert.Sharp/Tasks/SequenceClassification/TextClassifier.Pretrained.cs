@@ -26,6 +26,7 @@ public sealed partial class TextClassifier
     /// <param name="directory">The model folder, or a hub model id.</param>
     /// <param name="options">Device, limits, logging.</param>
     /// <exception cref="FileNotFoundException">No config, weights or tokenizer files.</exception>
+    /// <exception cref="ArgumentException"><see cref="TextClassifierOptions.Precision"/> is Float16 and the device is not CUDA.</exception>
     /// <exception cref="InvalidDataException">The folder holds a base model without a trained classification head, or a damaged file.</exception>
     public static TextClassifier FromPretrained(string directory, TextClassifierOptions? options = null)
     {
@@ -56,6 +57,14 @@ public sealed partial class TextClassifier
             throw new InvalidDataException($"'{resolved}' is not a trained classifier: {missing} are missing from its weights. Fine-tune it first (FineTuner) or load a fine-tuned folder.");
         }
 
-        return new TextClassifier(model, new TokenizerTextEncoder(tokenizer), options);
+        try
+        {
+            return new TextClassifier(model, new TokenizerTextEncoder(tokenizer), options);
+        }
+        catch
+        {
+            model.Dispose();
+            throw;
+        }
     }
 }

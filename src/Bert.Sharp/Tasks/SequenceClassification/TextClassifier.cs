@@ -1,5 +1,8 @@
+using Bert.Sharp.Runtime;
 using Bert.Sharp.Serving;
 using Bert.Sharp.Training;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
 using TorchSharp;
 using static TorchSharp.torch;
 
@@ -21,6 +24,7 @@ public sealed partial class TextClassifier : ITextClassifier
     private readonly ITextEncoder encoder;
     private readonly int maxLength;
     private readonly int batchSize;
+    private readonly MixedPrecision precision;
     private readonly UsageGuard guard = new(nameof(TextClassifier));
 
     internal TextClassifier(BertForSequenceClassification model, ITextEncoder encoder, TextClassifierOptions options)
@@ -31,11 +35,19 @@ public sealed partial class TextClassifier : ITextClassifier
         this.encoder = encoder;
         maxLength = Math.Min(options.MaxSequenceLength ?? int.MaxValue, Math.Min(model.Bert.Config.MaxPositionEmbeddings, encoder.ModelMaxLength));
         batchSize = options.BatchSize;
+        precision = MixedPrecision.Resolve(options.Precision, model.Device, $"{nameof(TextClassifierOptions)}.{nameof(TextClassifierOptions.Precision)}");
+        precision.Log(options.LoggerFactory?.CreateLogger<TextClassifier>() ?? NullLogger<TextClassifier>.Instance, "Prediction");
         model.eval();
     }
 
     /// <summary>The labels the classifier chooses from, in class-index order.</summary>
     public IReadOnlyList<string> Labels => model.Labels;
+
+    /// <summary>
+    /// The precision predictions run in (<see cref="TextClassifierOptions.Precision"/>, or <see cref="TrainingPrecision.Float32"/>
+    /// when the reduced precision asked for cannot be used here; the log says why).
+    /// </summary>
+    public TrainingPrecision Precision => precision.Effective;
 
     /// <summary>The underlying model (do not dispose it; dispose the classifier).</summary>
     public BertForSequenceClassification Model => model;
@@ -108,6 +120,7 @@ public sealed partial class TextClassifier : ITextClassifier
         float[] flat;
         using (no_grad())
         using (var scope = NewDisposeScope())
+        using (IDisposable? autocast = precision.Enter())
         {
             (Tensor ids, Tensor mask, Tensor types) = Batching.Collate(encoded, indices, encoder.PadTokenId, model.Device);
             Tensor logits = model.Logits(ids, mask, types);

@@ -28,12 +28,24 @@ public sealed record TextClassifierOptions
     /// </summary>
     public PretrainedResolveOptions? Hub { get; init; }
 
+    /// <summary>
+    /// The arithmetic of prediction: <see cref="TrainingPrecision.BFloat16"/> runs matrix products and attention in bf16
+    /// (fast on CPUs with AVX512_BF16 or AMX and on recent GPUs; a warning is logged elsewhere, where it is much slower);
+    /// <see cref="TrainingPrecision.Float16"/> needs a CUDA device. <see cref="TextClassifier.Precision"/> states what runs.
+    /// </summary>
+    public TrainingPrecision Precision { get; init; } = TrainingPrecision.Float32;
+
     /// <summary>Checks every value; throws <see cref="ArgumentException"/> naming the option at fault.</summary>
     public void Validate()
     {
         if (BatchSize <= 0)
         {
             throw new ArgumentException($"{nameof(BatchSize)} must be positive, got {BatchSize}.");
+        }
+
+        if (!Enum.IsDefined(Precision))
+        {
+            throw new ArgumentException($"{nameof(Precision)} must be a {nameof(TrainingPrecision)}, got {(int)Precision}.");
         }
 
         if (MaxSequenceLength is < 2)

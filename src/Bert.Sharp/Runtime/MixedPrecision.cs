@@ -1,0 +1,118 @@
+using Microsoft.Extensions.Logging;
+using static TorchSharp.torch;
+
+namespace Bert.Sharp.Runtime;
+
+/// <summary>
+/// A precision request resolved for one device: what was asked for, what will actually run, and why they differ. Enters
+/// LibTorch's autocast around forward passes when a reduced precision runs.
+/// </summary>
+/// <remarks>
+/// The rules (documented in docs/performance.md, "Training precision and memory"):
+/// <list type="bullet">
+/// <item>Float16 on anything but CUDA: an <see cref="ArgumentException"/> (no fast fp16 on CPUs; use BFloat16).</item>
+/// <item>A reduced precision where LibTorch's autocast functions cannot be found (Windows, another LibTorch build): a warning,
+/// and fp32 — reported as <see cref="TrainingPrecision.Float32"/>, never as the precision asked for.</item>
+/// <item>BFloat16 on a CPU without AVX512_BF16 or AMX: a warning that it will be slow, then genuinely bf16.</item>
+/// </list>
+/// </remarks>
+internal sealed partial class MixedPrecision
+{
+    private readonly TorchSharp.DeviceType device;
+
+    private MixedPrecision(TrainingPrecision requested, TrainingPrecision effective, TorchSharp.DeviceType device, string? warning)
+    {
+        Requested = requested;
+        Effective = effective;
+        this.device = device;
+        Warning = warning;
+    }
+
+    /// <summary>The precision asked for.</summary>
+    public TrainingPrecision Requested { get; }
+
+    /// <summary>The precision that runs.</summary>
+    public TrainingPrecision Effective { get; }
+
+    /// <summary>Why <see cref="Effective"/> differs from <see cref="Requested"/>, or why it will be slow; <c>null</c> when all is well.</summary>
+    public string? Warning { get; }
+
+    /// <summary>Whether forward passes run under autocast.</summary>
+    public bool UsesAutocast => Effective != TrainingPrecision.Float32;
+
+    /// <summary>The reduced dtype of matrix products (fp32 when none).</summary>
+    public ScalarType ComputeDtype => Effective switch
+    {
+        TrainingPrecision.BFloat16 => ScalarType.BFloat16,
+        TrainingPrecision.Float16 => ScalarType.Float16,
+        _ => ScalarType.Float32,
+    };
+
+    /// <summary>Resolves <paramref name="requested"/> for <paramref name="device"/>.</summary>
+    /// <param name="requested">The precision asked for.</param>
+    /// <param name="device">Where the model runs.</param>
+    /// <param name="optionName">The option that asked, for messages (<c>FineTuningOptions.Precision</c>).</param>
+    /// <exception cref="ArgumentException">Float16 off CUDA, or an undefined value.</exception>
+    public static MixedPrecision Resolve(TrainingPrecision requested, Device device, string optionName)
+    {
+        ArgumentNullException.ThrowIfNull(device);
+        if (!Enum.IsDefined(requested))
+        {
+            throw new ArgumentException($"{optionName} = {(int)requested} is not a {nameof(TrainingPrecision)}.");
+        }
+
+        if (requested == TrainingPrecision.Float32)
+        {
+            return new MixedPrecision(requested, requested, device.type, null);
+        }
+
+        if (device.type is not (TorchSharp.DeviceType.CPU or TorchSharp.DeviceType.CUDA))
+        {
+            throw new ArgumentException($"{optionName} = {requested} supports the CPU and CUDA; the model is on {device}. Use {nameof(TrainingPrecision.Float32)}.");
+        }
+
+        if (requested == TrainingPrecision.Float16 && device.type != TorchSharp.DeviceType.CUDA)
+        {
+            throw new ArgumentException(
+                $"{optionName} = {nameof(TrainingPrecision.Float16)} needs a CUDA device; the model is on {device}. " +
+                $"CPUs have no fast float16 matrix products: use {nameof(TrainingPrecision.BFloat16)} (fast with AVX512_BF16 or AMX) or {nameof(TrainingPrecision.Float32)}.");
+        }
+
+        if (!LibTorchAutocast.IsAvailable)
+        {
+            return new MixedPrecision(requested, TrainingPrecision.Float32, device.type,
+                $"{optionName} = {requested} was requested, but LibTorch's autocast cannot be used here ({LibTorchAutocast.Status}); running in Float32 instead.");
+        }
+
+        if (requested == TrainingPrecision.BFloat16 && device.type == TorchSharp.DeviceType.CPU && !BFloat16Hardware.CpuHasFastBFloat16)
+        {
+            return new MixedPrecision(requested, requested, device.type,
+                $"{optionName} = {nameof(TrainingPrecision.BFloat16)} on a CPU without fast bf16 ({BFloat16Hardware.DescribeCpu()}): it runs in bf16 as asked, " +
+                "but LibTorch falls back to a reference bf16 kernel that is 10-80x slower than fp32 per matrix product (a training step measured ~9x slower). " +
+                $"Use {nameof(TrainingPrecision.Float32)} on this machine unless you need bf16 numerics.");
+        }
+
+        return new MixedPrecision(requested, requested, device.type, null);
+    }
+
+    /// <summary>Enters autocast on this thread when a reduced precision runs; <c>null</c> (nothing to undo) for fp32.</summary>
+    public IDisposable? Enter() => UsesAutocast ? LibTorchAutocast.Enter(device, ComputeDtype) : null;
+
+    /// <summary>Logs the warning (if any) and the precision that runs.</summary>
+    public void Log(ILogger logger, string what)
+    {
+        ArgumentNullException.ThrowIfNull(logger);
+        if (Warning is not null)
+        {
+            LogWarning(logger, Warning);
+        }
+
+        LogChosen(logger, what, Effective, Requested);
+    }
+
+    [LoggerMessage(EventId = 130, Level = LogLevel.Warning, Message = "{Warning}")]
+    private static partial void LogWarning(ILogger logger, string warning);
+
+    [LoggerMessage(EventId = 131, Level = LogLevel.Information, Message = "{What} precision: {Effective} (requested {Requested})")]
+    private static partial void LogChosen(ILogger logger, string what, TrainingPrecision effective, TrainingPrecision requested);
+}
