@@ -78,7 +78,7 @@ try
     // The model learned tags on the first piece of each word only (FineTuningOptions.LabelAllTokens is off), so its
     // predictions on the other pieces carry no training signal: group by word and take the first piece's tag. Simple (the
     // default, as Hugging Face's) would cut words such as "Razr" (ra ##z ##r) wherever those pieces disagree.
-    using TokenClassifier tagger = TokenClassifier.FromPretrained(output, new TokenClassifierOptions { Aggregation = AggregationStrategy.First });
+    using TokenClassifier tagger = TokenClassifier.FromPretrained(output);
     string[] examples =
     [
         "I bought a Motorola Razr from Verizon and it broke after a week.",

@@ -7,11 +7,13 @@ namespace Bert.Sharp;
 public sealed record TokenClassifierOptions
 {
     /// <summary>
-    /// How token predictions become entities (Hugging Face's <c>aggregation_strategy</c>). The default groups word pieces and
-    /// B-/I- tags into whole entities (<see cref="AggregationStrategy.Simple"/>); Hugging Face's pipeline defaults to
-    /// <see cref="AggregationStrategy.None"/>, one result per token.
+    /// How token predictions become entities (Hugging Face's <c>aggregation_strategy</c>). The default,
+    /// <see cref="AggregationStrategy.First"/>, gives every word the label of its first piece — how Bert.Sharp trains by
+    /// default (<c>FineTuningOptions.LabelAllTokens</c> off), so entities never end inside a word ("Ve" + "rizon");
+    /// <see cref="AggregationStrategy.Simple"/> groups piece by piece and suits models trained with every piece labelled.
+    /// Hugging Face's pipeline defaults to <see cref="AggregationStrategy.None"/>, one result per token.
     /// </summary>
-    public AggregationStrategy Aggregation { get; init; } = AggregationStrategy.Simple;
+    public AggregationStrategy Aggregation { get; init; } = AggregationStrategy.First;
 
     /// <summary>The device to run on; <c>null</c> is the CPU.</summary>
     public Device? Device { get; init; }
