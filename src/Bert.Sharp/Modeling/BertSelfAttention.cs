@@ -81,9 +81,9 @@ internal sealed class BertSelfAttention : nn.Module<Tensor, EncoderContext, Tens
         BertLinear[] projections = [query, key, value];
         for (int i = 0; i < projections.Length; i++)
         {
-            if (projections[i].Adapter is { } adapter)
+            if (projections[i].Adapter?.Delta(hidden) is { } delta)
             {
-                qkv.narrow(-1, i * width, width).add_(adapter.Delta(hidden));
+                qkv.narrow(-1, i * width, width).add_(delta);
             }
         }
 
