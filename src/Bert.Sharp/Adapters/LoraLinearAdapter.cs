@@ -36,11 +36,13 @@ internal sealed class LoraLinearAdapter : LinearAdapter, IDisposable
     {
         BertLinear target = layer ?? throw new InvalidOperationException("The adapter is not attached to a layer.");
         Tensor weight = target.Weight;
-        Tensor a = empty([options.Rank, target.InFeatures], weight.dtype, weight.device);
         double bound = 1.0 / Math.Sqrt(target.InFeatures);
+        Tensor a;
         using (no_grad())
+        using (Tensor unit = rand([options.Rank, target.InFeatures], weight.dtype, weight.device, generator: generator))
         {
-            nn.init.uniform_(a, -bound, bound, generator);
+            // nn.init.uniform_ does not draw from the generator it is given in TorchSharp 0.107: scale rand instead.
+            a = unit.mul(2 * bound).sub_(bound);
         }
 
         Tensor b = zeros([target.OutFeatures, options.Rank], weight.dtype, weight.device);

@@ -72,7 +72,7 @@ internal sealed class BertSelfAttention : nn.Module<Tensor, EncoderContext, Tens
     // One GEMM for the three projections (better use of the matrix unit than three thin ones); the weights stay three
     // separate parameters so checkpoints keep Hugging Face's names, and gradients flow back through cat. Adapters add
     // their terms to their own third of the result.
-    private Tensor Project(Tensor hidden)
+    internal Tensor Project(Tensor hidden)
     {
         Tensor weight = cat([query.Weight, key.Weight, value.Weight], 0);
         Tensor bias = cat([query.Bias!, key.Bias!, value.Bias!], 0);
