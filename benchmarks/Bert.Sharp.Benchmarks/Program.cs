@@ -9,6 +9,7 @@ namespace Bert.Sharp.Benchmarks;
 /// <summary>
 /// Entry point. BenchmarkDotNet suites: <c>dotnet run -c Release --project benchmarks/Bert.Sharp.Benchmarks -- --filter '*'</c>.
 /// Extra commands: <c>attention-memory [out.md]</c> (peak native memory per attention kernel),
+/// <c>policy-memory [out.md]</c> (step time and peak memory of full fine-tuning, top layer and LoRA, one process),
 /// <c>serving [--requests 200] [--rounds 3] [--model DIR] [--out out.md]</c> (concurrent HTTP load on the ClassifierApi sample) and
 /// <c>update-docs RESULTS_DIR DOC</c> (splices reports into docs/performance.md). <c>benchmarks/run-profile.sh</c> runs all.
 /// </summary>
@@ -21,7 +22,9 @@ public static class Program
         switch (args.FirstOrDefault())
         {
             case "attention-memory":
-                return AttentionMemory(args.Skip(1).FirstOrDefault());
+                return AttentionMemory(args.Skip(1).FirstOrDefault(), AttentionMemoryProfile.Run);
+            case "policy-memory":
+                return AttentionMemory(args.Skip(1).FirstOrDefault(), () => Training.PolicyStepBenchmarks.Profile());
             case "serving":
                 return ServingLoadBenchmark.Run(args[1..]);
             case "update-docs" when args.Length == 3:
@@ -37,7 +40,8 @@ public static class Program
         }
     }
 
-    private static int AttentionMemory(string? outputPath)
+    // Runs a peak-memory profile in a process whose allocator returns large blocks to the OS (see below).
+    private static int AttentionMemory(string? outputPath, Func<string> profile)
     {
         // glibc keeps freed blocks resident, hiding later peaks; a fixed mmap threshold returns large tensors to the OS
         // on free, so each measurement starts from the same resident size. It must be set before the process starts.
@@ -55,7 +59,7 @@ public static class Program
             return child.ExitCode;
         }
 
-        string table = AttentionMemoryProfile.Run();
+        string table = profile();
         Console.WriteLine(table);
         if (outputPath is not null)
         {
