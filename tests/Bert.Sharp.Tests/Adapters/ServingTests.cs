@@ -24,6 +24,9 @@ public class ServingTests
         Assert.False(File.Exists(Path.Combine(dir, "adapter_config.json")));
         using var reloaded = BertForSequenceClassification.FromPretrained(dir);
         LoraTestModels.AssertClose(merged, LoraTestModels.Logits(reloaded), 0);
+        string onnx = Path.Combine(dir, "model.onnx");
+        OnnxExporter.Export(dir, onnx);
+        Assert.True(new FileInfo(onnx).Length > 0);
     }
 
     [Fact]
