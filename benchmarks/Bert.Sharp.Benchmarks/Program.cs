@@ -10,6 +10,7 @@ namespace Bert.Sharp.Benchmarks;
 /// Entry point. BenchmarkDotNet suites: <c>dotnet run -c Release --project benchmarks/Bert.Sharp.Benchmarks -- --filter '*'</c>.
 /// Extra commands: <c>attention-memory [out.md]</c> (peak native memory per attention kernel),
 /// <c>training-memory [8x512 ...]</c> (peak memory and time of a training step per precision and checkpointing, one process each),
+/// <c>policy-memory [out.md]</c> (step time and peak memory of full fine-tuning, top layer and LoRA, one process),
 /// <c>serving [--requests 200] [--rounds 3] [--model DIR] [--out out.md]</c> (concurrent HTTP load on the ClassifierApi sample) and
 /// <c>update-docs RESULTS_DIR DOC</c> (splices reports into docs/performance.md). <c>benchmarks/run-profile.sh</c> runs all.
 /// </summary>
@@ -22,9 +23,11 @@ public static class Program
         switch (args.FirstOrDefault())
         {
             case "attention-memory":
-                return AttentionMemory(args.Skip(1).FirstOrDefault());
+                return AttentionMemory(args.Skip(1).FirstOrDefault(), AttentionMemoryProfile.Run);
             case "training-memory":
                 return Training.TrainingMemoryProfile.Run(args[1..]);
+            case "policy-memory":
+                return AttentionMemory(args.Skip(1).FirstOrDefault(), () => Training.PolicyStepBenchmarks.Profile());
             case "serving":
                 return ServingLoadBenchmark.Run(args[1..]);
             case "update-docs" when args.Length == 3:
@@ -40,7 +43,8 @@ public static class Program
         }
     }
 
-    private static int AttentionMemory(string? outputPath)
+    // Runs a peak-memory profile in a process whose allocator returns large blocks to the OS (see below).
+    private static int AttentionMemory(string? outputPath, Func<string> profile)
     {
         // glibc keeps freed blocks resident, hiding later peaks; a fixed mmap threshold returns large tensors to the OS
         // on free, so each measurement starts from the same resident size. It must be set before the process starts.
@@ -58,7 +62,7 @@ public static class Program
             return child.ExitCode;
         }
 
-        string table = AttentionMemoryProfile.Run();
+        string table = profile();
         Console.WriteLine(table);
         if (outputPath is not null)
         {

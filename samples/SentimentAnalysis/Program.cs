@@ -13,8 +13,11 @@ var labelColumnName = new Option<string?>("--label-column-name") { Description =
 var epochs = new Option<int>("--epochs", "-e") { Description = "Passes over the training set.", DefaultValueFactory = _ => 4 };
 var batchSize = new Option<int>("--batch-size", "-b") { Description = "Examples per optimisation step.", DefaultValueFactory = _ => 16 };
 var learningRate = new Option<double>("--learning-rate", "--lr") { Description = "Peak learning rate of the encoder (AdamW, warm-up then linear decay); the new head learns 10x faster.", DefaultValueFactory = _ => 1e-4 };
-var policy = new Option<string>("--policy", "-p") { Description = "Which layers learn: transfer (head only), top-layers (top N encoder layers + head), full, frozen-embeddings, gradual.", DefaultValueFactory = _ => "top-layers" };
+var policy = new Option<string>("--policy", "-p") { Description = "Which layers learn: transfer (head only), top-layers (top N encoder layers + head), full, frozen-embeddings, gradual, lora (low-rank adapters + head).", DefaultValueFactory = _ => "top-layers" };
 var topLayers = new Option<int>("--top-layers", "-n") { Description = "N for --policy top-layers (the course's notebook trains the last layer: 1), and the starting N for gradual.", DefaultValueFactory = _ => 1 };
+var loraRank = new Option<int>("--lora-rank") { Description = "With --policy lora: the rank r of each adapter.", DefaultValueFactory = _ => 8 };
+var loraAlpha = new Option<double>("--lora-alpha") { Description = "With --policy lora: alpha (the update is scaled by alpha / r).", DefaultValueFactory = _ => 16 };
+var loraTargets = new Option<string>("--lora-targets") { Description = "With --policy lora: comma-separated layers that get adapters: query, key, value, attention-output, intermediate, output, all.", DefaultValueFactory = _ => "query,value" };
 var maxLength = new Option<int>("--max-length") { Description = "Longest tokenized input; longer texts are truncated.", DefaultValueFactory = _ => 128 };
 var output = new Option<string>("--output", "-o") { Description = "Folder for the fine-tuned model, TensorBoard logs and the training-curve PNG.", DefaultValueFactory = _ => Path.Combine("output", "sentiment") };
 var device = new Option<string>("--device") { Description = "cpu, cuda, cuda:N or auto (CUDA when available).", DefaultValueFactory = _ => "auto" };
@@ -22,7 +25,7 @@ var seed = new Option<int>("--seed") { Description = "Seed of the split, initial
 var testFraction = new Option<double>("--test-fraction") { Description = "Share of the data held out for evaluation.", DefaultValueFactory = _ => 0.2 };
 var pooling = new Option<string>("--pooling") { Description = "How the head sees a text: auto (what the checkpoint says; mean for the embedded sentence-transformer), pooler, mean, cls.", DefaultValueFactory = _ => "auto" };
 var labelNames = new Option<string?>("--label-names") { Description = "Comma-separated display names for the labels in sorted order (the default data's 0,1 become negative,positive)." };
-var compare = new Option<bool>("--compare") { Description = "Also run transfer learning (head only) and print time and accuracy of both approaches side by side." };
+var compare = new Option<bool>("--compare") { Description = "Also run transfer learning (head only) and LoRA, and print time and accuracy of the approaches side by side." };
 var exportOnnx = new Option<bool>("--export-onnx") { Description = "After training, export the model to ONNX (model.onnx next to it) and print its size and held-out accuracy on ONNX Runtime." };
 var int8 = new Option<bool>("--int8") { Description = "With --export-onnx: also write the int8 model (model.int8.onnx)." };
 var precision = new Option<string>("--precision") { Description = "Arithmetic of training and prediction: fp32, bf16 (mixed precision; fast with AVX512_BF16/AMX or a recent GPU, slow elsewhere) or fp16 (CUDA only).", DefaultValueFactory = _ => "fp32" };
@@ -32,7 +35,7 @@ var texts = new Argument<string[]>("texts") { Description = "Sentences to classi
 var root = new RootCommand("Fine-tunes a pretrained BERT for sentiment analysis (notebook 02 of the course), evaluates it, saves it, reloads it and predicts.")
 {
     model, data, header, textColumn, labelColumn, textColumnName, labelColumnName, epochs, batchSize, learningRate, policy, topLayers,
-    maxLength, output, device, seed, testFraction, pooling, labelNames, compare, exportOnnx, int8, precision, checkpointing, texts,
+    loraRank, loraAlpha, loraTargets, maxLength, output, device, seed, testFraction, pooling, labelNames, compare, exportOnnx, int8, precision, checkpointing, texts,
 };
 
 root.SetAction((parse, cancellationToken) =>
@@ -49,6 +52,10 @@ root.SetAction((parse, cancellationToken) =>
         Epochs = parse.GetValue(epochs),
         BatchSize = parse.GetValue(batchSize),
         LearningRate = parse.GetValue(learningRate),
+        LearningRateGiven = parse.GetResult(learningRate) is { Implicit: false },
+        LoraRank = parse.GetValue(loraRank),
+        LoraAlpha = parse.GetValue(loraAlpha),
+        LoraTargets = parse.GetValue(loraTargets)!,
         Policy = parse.GetValue(policy)!,
         TopLayers = parse.GetValue(topLayers),
         MaxLength = parse.GetValue(maxLength),

@@ -18,12 +18,16 @@ internal sealed class SentimentRun(SentimentSettings settings)
         "Waste of money. The sound is awful.",
     ];
 
+    private const double LoraLearningRate = 1e-3;
+    private const double LoraHeadFactor = 2;
+    private const int LoraEpochs = 4;
+
     public int Run(CancellationToken cancellationToken)
     {
         using ILoggerFactory loggers = LoggerFactory.Create(b => b.AddProvider(new ConsoleLoggerProvider(LogLevel.Warning)));
         var total = Stopwatch.StartNew();
         // Everything the user typed is checked before the slow parts start.
-        _ = PolicyNames.Create(settings.Policy, settings.TopLayers);
+        _ = PolicyNames.Create(settings.Policy, settings);
         _ = ParsePooling(settings.Pooling);
         _ = ParsePrecision(settings.Precision);
         torch.Device device = TorchRuntime.ParseDevice(settings.Device);
@@ -35,6 +39,11 @@ internal sealed class SentimentRun(SentimentSettings settings)
         if (settings.Compare && settings.Policy != "transfer")
         {
             runs.Add(TrainOnce("transfer", modelDirectory, train, test, labels, device, loggers, save: false, cancellationToken));
+        }
+
+        if (settings.Compare && settings.Policy != "lora")
+        {
+            runs.Add(TrainOnce("lora", modelDirectory, train, test, labels, device, loggers, save: false, cancellationToken));
         }
 
         var main = TrainOnce(settings.Policy, modelDirectory, train, test, labels, device, loggers, save: true, cancellationToken);
@@ -50,7 +59,16 @@ internal sealed class SentimentRun(SentimentSettings settings)
         ReportPrinter.PrintPredictions(texts, classifier.PredictBatch(texts));
         if (settings.ExportOnnx)
         {
-            OnnxExportStep.Run(savedModel, test, main.Item4.Accuracy, settings.Int8, cancellationToken);
+            string exported = savedModel;
+            if (classifier.AdapterNames.Count > 0)
+            {
+                // An adapter folder holds no full model: fold the adapter into the base and export that plain folder.
+                exported = Path.Combine(settings.Output, "model-merged");
+                classifier.Model.MergeAdapters();
+                classifier.Model.SavePretrained(exported, BertTokenizer.FromPretrained(savedModel));
+            }
+
+            OnnxExportStep.Run(exported, test, main.Item4.Accuracy, settings.Int8, cancellationToken);
         }
 
         AnsiConsole.MarkupLineInterpolated($"Held-out accuracy [bold green]{main.Item4.Accuracy:P1}[/]; total time {total.Elapsed.TotalSeconds:F0} s (model import included). Model saved in {savedModel}.");
@@ -121,7 +139,7 @@ internal sealed class SentimentRun(SentimentSettings settings)
     private (string, ParameterSummary, TimeSpan, EvaluationReport) TrainOnce(string policyName, string modelDirectory, IReadOnlyList<LabeledExample> train,
         IReadOnlyList<LabeledExample> test, IReadOnlyList<string> labels, torch.Device device, ILoggerFactory loggers, bool save, CancellationToken cancellationToken)
     {
-        string description = PolicyNames.Describe(policyName, settings.TopLayers);
+        string description = PolicyNames.Describe(policyName, settings);
         AnsiConsole.Write(new Rule($"[bold]{Markup.Escape(description)}[/]").LeftJustified());
         torch.manual_seed(settings.Seed);
         BertTokenizer tokenizer = BertTokenizer.FromPretrained(modelDirectory);
@@ -138,7 +156,7 @@ internal sealed class SentimentRun(SentimentSettings settings)
             Seed = settings.Seed,
             MaxSequenceLength = settings.MaxLength,
             GroupByLength = true,
-            FreezePolicy = PolicyNames.Create(policyName, settings.TopLayers),
+            FreezePolicy = PolicyNames.Create(policyName, settings),
             TensorBoardDirectory = Path.Combine(runDirectory, "runs"),
             OutputDirectory = Path.Combine(runDirectory, "checkpoints"),
             SaveStrategy = IntervalStrategy.No,
@@ -151,6 +169,11 @@ internal sealed class SentimentRun(SentimentSettings settings)
         {
             // Only a linear layer learns on fixed features: it needs a larger rate and more passes, which are cheap.
             options = options with { LearningRate = 1e-3, HeadLearningRate = 1e-3, Epochs = Math.Max(settings.Epochs, 10) };
+        }
+        else if (policyName == "lora" && !settings.LearningRateGiven)
+        {
+            // Adapters start at zero and are small: LoRA wants a rate several times fine-tuning's (PEFT examples use 5e-4 to 1e-3).
+            options = options with { LearningRate = LoraLearningRate, HeadLearningRate = LoraLearningRate * LoraHeadFactor, Epochs = Math.Max(settings.Epochs, LoraEpochs) };
         }
 
         var tuner = new FineTuner(model, tokenizer, options);

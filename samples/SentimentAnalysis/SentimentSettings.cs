@@ -13,6 +13,10 @@ internal sealed record SentimentSettings
     public int Epochs { get; init; }
     public int BatchSize { get; init; }
     public double LearningRate { get; init; }
+    public bool LearningRateGiven { get; init; }
+    public int LoraRank { get; init; } = 8;
+    public double LoraAlpha { get; init; } = 16;
+    public string LoraTargets { get; init; } = "query,value";
     public string Policy { get; init; } = "top-layers";
     public int TopLayers { get; init; }
     public int MaxLength { get; init; }

@@ -84,6 +84,10 @@ internal static class CheckpointFiles
         ArgumentNullException.ThrowIfNull(tensors);
         writer.Add(SafeTensorsName, stream => SafeTensors.Write(stream, tensors, null, Path.Combine(directory, SafeTensorsName)));
         writer.RemoveIfPresent(PyTorchName);
+
+        // A full model supersedes an adapter saved here before: left behind, the folder would load as base + adapter.
+        writer.RemoveIfPresent(Adapters.PeftAdapterConfig.FileName);
+        writer.RemoveIfPresent(Adapters.PeftAdapterConfig.WeightsFileName);
         foreach (string index in new[] { SafeTensorsIndexName, PyTorchIndexName })
         {
             string path = Path.Combine(directory, index);

@@ -71,7 +71,8 @@ internal sealed class BertLinear : nn.Module<Tensor, Tensor>
         }
 
         using var scope = NewDisposeScope();
-        return output.add_(Adapter.Delta(input)).MoveToOuterDisposeScope();
+        Tensor? delta = Adapter.Delta(input);
+        return delta is null ? output.MoveToOuterDisposeScope() : output.add_(delta).MoveToOuterDisposeScope();
     }
 
     /// <summary>Registers a child module under <paramref name="name"/> (used by adapters).</summary>

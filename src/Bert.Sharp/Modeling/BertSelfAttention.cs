@@ -72,7 +72,7 @@ internal sealed class BertSelfAttention : nn.Module<Tensor, EncoderContext, Tens
     // One GEMM for the three projections (better use of the matrix unit than three thin ones); the weights stay three
     // separate parameters so checkpoints keep Hugging Face's names, and gradients flow back through cat. Adapters add
     // their terms to their own third of the result.
-    private Tensor Project(Tensor hidden)
+    internal Tensor Project(Tensor hidden)
     {
         Tensor weight = cat([query.Weight, key.Weight, value.Weight], 0);
         Tensor bias = cat([query.Bias!, key.Bias!, value.Bias!], 0);
@@ -81,9 +81,9 @@ internal sealed class BertSelfAttention : nn.Module<Tensor, EncoderContext, Tens
         BertLinear[] projections = [query, key, value];
         for (int i = 0; i < projections.Length; i++)
         {
-            if (projections[i].Adapter is { } adapter)
+            if (projections[i].Adapter?.Delta(hidden) is { } delta)
             {
-                qkv.narrow(-1, i * width, width).add_(adapter.Delta(hidden));
+                qkv.narrow(-1, i * width, width).add_(delta);
             }
         }
 

@@ -7,8 +7,8 @@ namespace Bert.Sharp.Modeling;
 /// </summary>
 internal abstract class LinearAdapter
 {
-    /// <summary>The term added to the layer's output for <paramref name="input"/>, [..., out].</summary>
-    public abstract Tensor Delta(Tensor input);
+    /// <summary>The term added to the layer's output for <paramref name="input"/>, [..., out]; <c>null</c> when the adapter adds nothing now (none active).</summary>
+    public abstract Tensor? Delta(Tensor input);
 
     /// <summary>Registers the adapter's modules as children of <paramref name="layer"/>.</summary>
     public abstract void RegisterOn(BertLinear layer);

@@ -9,7 +9,7 @@ namespace Bert.Sharp;
 /// (embeddings, each layer, pooler) and the task's head; a <see cref="FreezePolicy"/> decides which of them learn.
 /// </summary>
 /// <remarks>The encoder's parameters are named <c>bert.*</c> and the head's after Hugging Face's task classes (<c>classifier.*</c>).</remarks>
-public abstract class BertTaskModel : nn.Module
+public abstract partial class BertTaskModel : nn.Module
 {
 #pragma warning disable IDE1006, SA1300 // Field names are Hugging Face checkpoint keys.
     private readonly BertModel bert;

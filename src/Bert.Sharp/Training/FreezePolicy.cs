@@ -85,6 +85,33 @@ public abstract class FreezePolicy
         return new CustomPolicy(isTrainable, description ?? "custom");
     }
 
+    /// <summary>
+    /// Low-rank adaptation (LoRA, PEFT's semantics): every base weight stays frozen; each targeted dense layer gets a pair A
+    /// [<paramref name="rank"/>, in] (Kaiming-uniform) and B [out, <paramref name="rank"/>] (zeros) whose product, scaled by
+    /// <paramref name="alpha"/> / <paramref name="rank"/>, is added to its output; the pairs, the head and
+    /// <paramref name="modulesToSave"/> learn — about 1 % of the weights. One base model then serves many tasks, each a small
+    /// adapter file (<see cref="BertTaskModel.SaveAdapter"/>, PEFT's layout), or the adapter is folded in for serving
+    /// (<see cref="BertTaskModel.MergeAdapters"/>). LoRA usually wants a higher learning rate than fine-tuning (5e-4 to 1e-3).
+    /// </summary>
+    /// <param name="rank">The rank r of the update.</param>
+    /// <param name="alpha">The scale numerator (<c>lora_alpha</c>).</param>
+    /// <param name="dropout">Dropout on the adapters' input.</param>
+    /// <param name="targets">The dense layers that get adapters; query and value by default.</param>
+    /// <param name="modulesToSave">Further modules trained whole and saved with the adapter (state-dict names, e.g. <c>bert.pooler</c>); the head always is.</param>
+    /// <exception cref="ArgumentException">A value is out of range (see <see cref="LoraOptions.Validate"/>).</exception>
+    public static FreezePolicy LoRA(int rank = 8, double alpha = 16, double dropout = 0.1, LoraTargets targets = LoraTargets.Default, IReadOnlyList<string>? modulesToSave = null) =>
+        LoRA(new LoraOptions { Rank = rank, Alpha = alpha, Dropout = dropout, Targets = targets, ModulesToSave = modulesToSave ?? [] });
+
+    /// <summary>LoRA with all of PEFT's <c>LoraConfig</c> settings in <paramref name="options"/>, as adapter <paramref name="adapterName"/>.</summary>
+    /// <inheritdoc cref="LoRA(int, double, double, LoraTargets, IReadOnlyList{string}?)"/>
+    public static FreezePolicy LoRA(LoraOptions options, string adapterName = "default")
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        ArgumentException.ThrowIfNullOrWhiteSpace(adapterName);
+        options.Validate();
+        return new Adapters.LoraPolicy(options, adapterName);
+    }
+
     /// <summary>The plan for epoch <paramref name="epoch"/> (0-based) of a model with these <paramref name="units"/> (input side first).</summary>
     public abstract FreezePlan Plan(IReadOnlyList<ModelUnit> units, int epoch);
 
@@ -95,6 +122,9 @@ public abstract class FreezePolicy
     public virtual void Prepare(BertTaskModel model)
     {
     }
+
+    /// <summary>Prepares <paramref name="model"/> for a training run seeded with <paramref name="seed"/> (adapters start from it).</summary>
+    internal virtual void PrepareForRun(BertTaskModel model, int seed) => Prepare(model);
 
     /// <summary>The first epoch (0-based) after <paramref name="epoch"/> whose plan differs, or <c>null</c>.</summary>
     internal int? NextChange(int epoch, IReadOnlyList<ModelUnit> units, int maxEpochs)

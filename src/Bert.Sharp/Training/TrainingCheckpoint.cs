@@ -74,6 +74,12 @@ internal static class TrainingCheckpoint
     public static void LoadWeights(string directory, BertTaskModel model, ILogger logger)
     {
         ModelFolderWriter.Recover(directory);
+        if (BertTaskModel.IsAdapterFolder(directory))
+        {
+            model.ReloadActiveAdapter(directory);
+            return;
+        }
+
         Dictionary<string, Tensor> weights = CheckpointFiles.LoadStateDict(directory);
         try
         {

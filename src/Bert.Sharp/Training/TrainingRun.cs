@@ -92,7 +92,7 @@ internal sealed class TrainingRun : IDisposable
             AtomicDirectory.CleanUp(options.OutputDirectory);
         }
 
-        options.FreezePolicy.Prepare(model);
+        options.FreezePolicy.PrepareForRun(model, options.Seed);
         if (options.ResumeFromCheckpoint is string resumeFrom)
         {
             Resume(resumeFrom);

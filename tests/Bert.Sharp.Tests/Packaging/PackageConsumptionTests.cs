@@ -86,7 +86,7 @@ public class PackageConsumptionTests(ITestOutputHelper output)
         var entries = zip.Entries.Select(e => e.FullName).ToHashSet(StringComparer.Ordinal);
         foreach (string required in new[]
         {
-            "Bert.Sharp.nuspec", "README.md", "lib/net10.0/Bert.Sharp.dll", "lib/net10.0/Bert.Sharp.xml",
+            "Bert.Sharp.nuspec", "README.md", "THIRD-PARTY-NOTICES.md", "lib/net10.0/Bert.Sharp.dll", "lib/net10.0/Bert.Sharp.xml",
             "buildTransitive/Bert.Sharp.targets", "build/Bert.Sharp.targets",
         })
         {
@@ -226,7 +226,7 @@ public class PackageConsumptionTests(ITestOutputHelper output)
 
     private static void CopySources(string destination)
     {
-        foreach (string file in new[] { "Directory.Build.props", "Directory.Build.targets", "global.json", "nuget.config", "README.md", "LICENSE" })
+        foreach (string file in new[] { "Directory.Build.props", "Directory.Build.targets", "global.json", "nuget.config", "README.md", "LICENSE", "THIRD-PARTY-NOTICES.md" })
         {
             string from = RepositoryPaths.Combine(file);
             if (File.Exists(from))

@@ -63,6 +63,12 @@ public sealed class BertForSentenceEmbedding : BertTaskModel
     public static Task<BertForSentenceEmbedding> FromPretrainedAsync(string directoryOrModelId, SentenceEmbeddingOptions? options = null, CancellationToken cancellationToken = default) =>
         PretrainedLoading.ResolveThenLoadAsync(directoryOrModelId, options?.Hub, resolved => FromPretrained(resolved, options), cancellationToken);
 
+    /// <inheritdoc />
+    private protected override string PeftTaskType => "FEATURE_EXTRACTION";
+
+    /// <summary>Transformers' <c>BertModel</c> has no <c>bert.</c> prefix: PEFT's keys are <c>base_model.model.encoder.layer.0...</c>.</summary>
+    private protected override string PeftModulePath(string name) => name.StartsWith(BertModel.BasePrefix + ".", StringComparison.Ordinal) ? name[(BertModel.BasePrefix.Length + 1)..] : name;
+
     /// <summary>Loads an encoder for embedding (a sentence-transformers folder, or any BERT checkpoint) with its pooling.</summary>
     /// <exception cref="InvalidDataException">A file is malformed, the config is not a BERT, or an encoder weight is missing or mis-shaped.</exception>
     public static BertForSentenceEmbedding FromPretrained(string directoryOrModelId, SentenceEmbeddingOptions? options = null)
@@ -77,6 +83,7 @@ public sealed class BertForSentenceEmbedding : BertTaskModel
         var model = new BertForSentenceEmbedding(new BertModel(checkpoint.Config, checkpoint.HasPooler), pooling, options.Normalize ?? folder?.Normalize ?? false);
         try
         {
+            model.BaseModelNameOrPath = directoryOrModelId;
             model.LoadReport = checkpoint.LoadInto(model, BertModel.BasePrefix, expectedMissing: [], strict: false, allowMissing: false, logger);
             model.MaxSequenceLength = options.MaxSequenceLength ?? folder?.MaxSequenceLength;
             if (options.Device is Device device)
@@ -116,6 +123,12 @@ public sealed class BertForSentenceEmbedding : BertTaskModel
         if (Pooling == PoolingStrategy.Pooler)
         {
             throw new NotSupportedException("sentence-transformers has no pooler pooling; save a model with mean, CLS or max pooling.");
+        }
+
+        if (HasAdapters)
+        {
+            Adapters.AdapterFolder.Save(this, directory, tokenizer);
+            return;
         }
 
         using var scope = NewDisposeScope();

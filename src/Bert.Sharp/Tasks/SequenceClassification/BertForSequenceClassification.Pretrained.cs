@@ -1,3 +1,4 @@
+using Bert.Sharp.Adapters;
 using Bert.Sharp.Hub;
 using Bert.Sharp.Checkpoints;
 using Bert.Sharp.IO;
@@ -58,6 +59,11 @@ public sealed partial class BertForSequenceClassification
     {
         ArgumentException.ThrowIfNullOrEmpty(directoryOrModelId);
         options ??= new ClassifierLoadOptions();
+        if (AdapterFolder.Is(directoryOrModelId))
+        {
+            return FromAdapterFolder(directoryOrModelId, labels, options);
+        }
+
         ILogger logger = options.LoggerFactory?.CreateLogger<BertForSequenceClassification>() ?? NullLogger<BertForSequenceClassification>.Instance;
         using PretrainedCheckpoint checkpoint = PretrainedCheckpoint.Open(directoryOrModelId, options.AttentionImplementation, logger, options.Hub);
         string directory = checkpoint.Directory;
@@ -93,6 +99,7 @@ public sealed partial class BertForSequenceClassification
                 model.classifier.ResetParameters(config.InitializerRange, seed);
             }
 
+            model.BaseModelNameOrPath = directoryOrModelId;
             model.LoadReport = checkpoint.LoadInto(model, BertModel.BasePrefix, expectedMissing: [HeadWeight, HeadBias], strict: false, options.AllowMissingWeights, logger);
             if (options.Device is Device device)
             {
@@ -147,6 +154,12 @@ public sealed partial class BertForSequenceClassification
     public override void SavePretrained(string directory, BertTokenizer? tokenizer = null)
     {
         ArgumentException.ThrowIfNullOrEmpty(directory);
+        if (HasAdapters)
+        {
+            AdapterFolder.Save(this, directory, tokenizer);
+            return;
+        }
+
         using var scope = NewDisposeScope();
         var writer = new ModelFolderWriter(directory);
         CheckpointFiles.AddWeights(writer, directory, state_dict());
@@ -155,6 +168,30 @@ public sealed partial class BertForSequenceClassification
         PythonInterop.AddModules(writer, needed: config.ModelType == PythonInterop.ModelType);
         tokenizer?.AddFilesTo(writer);
         writer.Commit();
+    }
+
+    // A PEFT adapter folder: the base it names, with the labels, problem type and pooling the adapter was trained with, then the adapter.
+    private static BertForSequenceClassification FromAdapterFolder(string directory, IReadOnlyList<string>? labels, ClassifierLoadOptions options)
+    {
+        IReadOnlyDictionary<string, string> metadata = AdapterFolder.Metadata(directory);
+        PoolingStrategy? pooling = options.Pooling ?? (metadata.TryGetValue(AdapterFolder.PoolingKey, out string? p) && Enum.TryParse(p, ignoreCase: true, out PoolingStrategy parsed) ? parsed : null);
+        IReadOnlyList<string>? chosen = labels ?? AdapterFolder.Labels(directory, HeadWeight);
+        ProblemType? problemType = options.ProblemType
+            ?? (metadata.TryGetValue(AdapterFolder.ProblemTypeKey, out string? t) && chosen is not null ? ProblemTypes.FromConfigString(t, chosen.Count) : null);
+        string baseModel = AdapterFolder.BaseOf(directory);
+        BertForSequenceClassification model = FromPretrained(baseModel, chosen, options with { Pooling = pooling, ProblemType = problemType, IgnoreMismatchedSizes = true });
+        try
+        {
+            model.LoadAdapter(directory);
+            model.LoadReport = model.LoadReport is { } report ? report with { MissingKeys = [.. report.MissingKeys.Where(k => k is not HeadWeight and not HeadBias)] } : null;
+            model.BaseModelNameOrPath = baseModel;
+            return model;
+        }
+        catch
+        {
+            model.Dispose();
+            throw;
+        }
     }
 
     // A config that names its pooling wins; a sentence-transformers folder says how its encoder was trained to be read; a

@@ -121,6 +121,17 @@ public sealed partial class BertForSequenceClassification : BertTaskModel
     /// <inheritdoc />
     private protected override bool UsesPooler => classifier.Pooling == PoolingStrategy.Pooler;
 
+    /// <inheritdoc />
+    private protected override string PeftTaskType => "SEQ_CLS";
+
+    /// <inheritdoc />
+    private protected override Dictionary<string, string> AdapterMetadata() => new()
+    {
+        [Adapters.AdapterFolder.LabelsKey] = JsonSerializer.Serialize(Labels),
+        [Adapters.AdapterFolder.ProblemTypeKey] = ProblemType.ToConfigString(),
+        [Adapters.AdapterFolder.PoolingKey] = classifier.Pooling.ToString().ToLowerInvariant(),
+    };
+
     /// <summary>The class index of <paramref name="label"/>.</summary>
     /// <exception cref="KeyNotFoundException">The label is not one of <see cref="Labels"/>; the message lists them.</exception>
     public int LabelId(string label)

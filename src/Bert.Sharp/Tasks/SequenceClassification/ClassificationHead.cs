@@ -1,3 +1,4 @@
+using Bert.Sharp.Adapters;
 using Bert.Sharp.Modeling;
 using TorchSharp;
 using TorchSharp.Modules;
@@ -62,6 +63,9 @@ public sealed class ClassificationHead : nn.Module<Tensor, Tensor>
 
     /// <summary>Dropout applied to the pooled vector while training.</summary>
     public double DropoutProbability { get; }
+
+    /// <summary>The adapters of the model this head belongs to: an adapter loaded before others keeps its own copy of the head.</summary>
+    internal AdapterState? Adapters { get; set; }
 
     /// <summary>The linear layer's weight [labels, hidden] (<c>classifier.weight</c>).</summary>
     public Parameter Weight => weight;
@@ -139,6 +143,7 @@ public sealed class ClassificationHead : nn.Module<Tensor, Tensor>
     {
         ArgumentNullException.ThrowIfNull(pooled);
         using var scope = NewDisposeScope();
-        return nn.functional.linear(dropout.call(pooled), weight, bias).MoveToOuterDisposeScope();
+        IReadOnlyDictionary<string, Tensor>? copy = Adapters?.HeadCopy(Adapters.Current);
+        return nn.functional.linear(dropout.call(pooled), copy?["weight"] ?? weight, copy?["bias"] ?? bias).MoveToOuterDisposeScope();
     }
 }

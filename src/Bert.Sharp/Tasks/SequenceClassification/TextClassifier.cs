@@ -52,6 +52,42 @@ public sealed partial class TextClassifier : ITextClassifier
     /// <summary>The underlying model (do not dispose it; dispose the classifier).</summary>
     public BertForSequenceClassification Model => model;
 
+    /// <summary>The LoRA adapters loaded (see <see cref="LoadAdapter"/>); empty for a plain model.</summary>
+    public IReadOnlyList<string> AdapterNames => model.AdapterNames;
+
+    /// <summary>
+    /// Loads a PEFT LoRA adapter folder (another task's adapter trained on the same base, with a head of the same labels) as
+    /// <paramref name="adapterName"/>, so one base serves several tasks: choose per call with
+    /// <see cref="Predict(string, string?, string?)"/> or <see cref="PredictBatch(IReadOnlyList{string}, string?)"/>. Load
+    /// adapters before serving: loading while predictions run is not safe.
+    /// </summary>
+    /// <inheritdoc cref="BertTaskModel.LoadAdapter"/>
+    public void LoadAdapter(string directory, string adapterName)
+    {
+        using UsageGuard.Lease lease = guard.Enter();
+        model.LoadAdapter(directory, adapterName);
+    }
+
+    /// <summary>Classifies one text (or text pair) with adapter <paramref name="adapter"/> (<c>null</c>: the base model without adapter), whatever the model's active adapter.</summary>
+    /// <exception cref="KeyNotFoundException">No adapter has that name.</exception>
+    /// <exception cref="ObjectDisposedException">The classifier was disposed.</exception>
+    public Prediction Predict(string text, string? textPair, string? adapter)
+    {
+        RequireAdapter(adapter);
+        using Adapters.AdapterSelection.Scope selection = Adapters.AdapterSelection.Use(adapter);
+        return Predict(text, textPair);
+    }
+
+    /// <summary>Classifies many texts with adapter <paramref name="adapter"/> (<c>null</c>: the base model without adapter); safe to call concurrently with other adapters.</summary>
+    /// <exception cref="KeyNotFoundException">No adapter has that name.</exception>
+    /// <exception cref="ObjectDisposedException">The classifier was disposed.</exception>
+    public IReadOnlyList<Prediction> PredictBatch(IReadOnlyList<string> texts, string? adapter)
+    {
+        RequireAdapter(adapter);
+        using Adapters.AdapterSelection.Scope selection = Adapters.AdapterSelection.Use(adapter);
+        return PredictBatch(texts);
+    }
+
     /// <summary>Classifies one text (or text pair).</summary>
     /// <exception cref="ObjectDisposedException">The classifier was disposed.</exception>
     public Prediction Predict(string text, string? textPair = null)
@@ -111,6 +147,14 @@ public sealed partial class TextClassifier : ITextClassifier
         if (guard.BeginDispose())
         {
             model.Dispose();
+        }
+    }
+
+    private void RequireAdapter(string? adapter)
+    {
+        if (adapter is not null && !model.AdapterNames.Contains(adapter))
+        {
+            throw new KeyNotFoundException($"The classifier has no adapter '{adapter}' (it has: {string.Join(", ", model.AdapterNames.DefaultIfEmpty("none"))}).");
         }
     }
 

@@ -18,7 +18,7 @@ public sealed record TextClassifierOptions
     /// <summary>Receives load messages.</summary>
     public ILoggerFactory? LoggerFactory { get; init; }
 
-    /// <summary>Texts per forward pass in <see cref="TextClassifier.PredictBatch"/> (similar lengths are batched together).</summary>
+    /// <summary>Texts per forward pass in <see cref="TextClassifier.PredictBatch(IReadOnlyList{string})"/> (similar lengths are batched together).</summary>
     public int BatchSize { get; init; } = 32;
 
     /// <summary>

@@ -1,3 +1,4 @@
+using Bert.Sharp.Adapters;
 using Bert.Sharp.Hub;
 using Bert.Sharp.Checkpoints;
 using Bert.Sharp.IO;
@@ -46,6 +47,11 @@ public sealed partial class BertForTokenClassification
     {
         ArgumentException.ThrowIfNullOrEmpty(directoryOrModelId);
         options ??= new ClassifierLoadOptions();
+        if (AdapterFolder.Is(directoryOrModelId))
+        {
+            return FromAdapterFolder(directoryOrModelId, labels, options);
+        }
+
         ILogger logger = options.LoggerFactory?.CreateLogger<BertForTokenClassification>() ?? NullLogger<BertForTokenClassification>.Instance;
         using PretrainedCheckpoint checkpoint = PretrainedCheckpoint.Open(directoryOrModelId, options.AttentionImplementation, logger, options.Hub);
         string directory = checkpoint.Directory;
@@ -86,6 +92,7 @@ public sealed partial class BertForTokenClassification
                 model.classifier.ResetParameters(config.InitializerRange, seed);
             }
 
+            model.BaseModelNameOrPath = directoryOrModelId;
             model.LoadReport = checkpoint.LoadInto(model, BertModel.BasePrefix, expectedMissing: [HeadWeight, HeadBias], strict: false, options.AllowMissingWeights, logger);
             if (options.Device is Device device)
             {
@@ -110,6 +117,12 @@ public sealed partial class BertForTokenClassification
     public override void SavePretrained(string directory, BertTokenizer? tokenizer = null)
     {
         ArgumentException.ThrowIfNullOrEmpty(directory);
+        if (HasAdapters)
+        {
+            AdapterFolder.Save(this, directory, tokenizer);
+            return;
+        }
+
         using var scope = NewDisposeScope();
         var writer = new ModelFolderWriter(directory);
         CheckpointFiles.AddWeights(writer, directory, state_dict());
@@ -117,5 +130,25 @@ public sealed partial class BertForTokenClassification
         PythonInterop.AddModules(writer, needed: false);
         tokenizer?.AddFilesTo(writer);
         writer.Commit();
+    }
+
+    // A PEFT adapter folder: the base it names with the tags the adapter was trained for, then the adapter.
+    private static BertForTokenClassification FromAdapterFolder(string directory, IReadOnlyList<string>? labels, ClassifierLoadOptions options)
+    {
+        IReadOnlyList<string>? chosen = labels ?? AdapterFolder.Labels(directory, HeadWeight);
+        string baseModel = AdapterFolder.BaseOf(directory);
+        BertForTokenClassification model = FromPretrained(baseModel, chosen, options with { IgnoreMismatchedSizes = true });
+        try
+        {
+            model.LoadAdapter(directory);
+            model.LoadReport = model.LoadReport is { } report ? report with { MissingKeys = [.. report.MissingKeys.Where(k => k is not HeadWeight and not HeadBias)] } : null;
+            model.BaseModelNameOrPath = baseModel;
+            return model;
+        }
+        catch
+        {
+            model.Dispose();
+            throw;
+        }
     }
 }

@@ -73,6 +73,12 @@ public sealed partial class BertForTokenClassification : BertTaskModel
     /// <inheritdoc />
     private protected override bool UsesPooler => false;
 
+    /// <inheritdoc />
+    private protected override string PeftTaskType => "TOKEN_CLS";
+
+    /// <inheritdoc />
+    private protected override Dictionary<string, string> AdapterMetadata() => new() { [Adapters.AdapterFolder.LabelsKey] = System.Text.Json.JsonSerializer.Serialize(Labels) };
+
     /// <summary>Tags a batch; with <paramref name="labels"/> (tag ids [batch, seq], -100 where no label) also computes the loss.</summary>
     /// <param name="inputIds">Token ids [batch, seq], int64.</param>
     /// <param name="attentionMask">1 for real tokens, 0 for padding; <c>null</c> when nothing is padded.</param>

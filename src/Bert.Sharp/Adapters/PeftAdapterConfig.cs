@@ -1,0 +1,194 @@
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using System.Text.RegularExpressions;
+
+namespace Bert.Sharp.Adapters;
+
+/// <summary>
+/// PEFT's <c>adapter_config.json</c> for LoRA (<c>LoraConfig.save_pretrained</c>): the keys PEFT needs to rebuild the adapter
+/// (<c>peft_type</c>, <c>task_type</c>, <c>r</c>, <c>lora_alpha</c>, <c>lora_dropout</c>, <c>target_modules</c>,
+/// <c>modules_to_save</c>, <c>base_model_name_or_path</c>, ...). Reading refuses, naming the file and key, what this library
+/// cannot apply (DoRA, trained biases, per-layer ranks) rather than computing something else.
+/// </summary>
+internal sealed record PeftAdapterConfig(
+    string TaskType,
+    int Rank,
+    double Alpha,
+    double Dropout,
+    bool UseRsLora,
+    JsonNode TargetModules,
+    IReadOnlyList<string> ModulesToSave,
+    string? BaseModelNameOrPath)
+{
+    public const string FileName = "adapter_config.json";
+    public const string WeightsFileName = "adapter_model.safetensors";
+
+    /// <summary>The prefix of every key in <c>adapter_model.safetensors</c>: PEFT's <c>PeftModel.base_model</c> (LoraModel) → <c>.model</c> (the Transformers model).</summary>
+    public const string KeyPrefix = "base_model.model.";
+
+    private static readonly Dictionary<LoraTargets, string> Suffixes = new()
+    {
+        [LoraTargets.Query] = "attention.self.query",
+        [LoraTargets.Key] = "attention.self.key",
+        [LoraTargets.Value] = "attention.self.value",
+        [LoraTargets.AttentionOutput] = "attention.output.dense",
+        [LoraTargets.Intermediate] = "intermediate.dense",
+        [LoraTargets.Output] = "output.dense",
+    };
+
+    public LoraOptions ToOptions(LoraTargets targets, IReadOnlyList<string> extraModules) => new()
+    {
+        Rank = Rank,
+        Alpha = Alpha,
+        Dropout = Dropout,
+        UseRsLora = UseRsLora,
+        Targets = targets,
+        ModulesToSave = extraModules,
+    };
+
+    /// <summary>Whether PEFT's rule picks module <paramref name="moduleName"/> (its Transformers path, <c>bert.encoder.layer.0.attention.self.query</c>).</summary>
+    /// <remarks>
+    /// PEFT (<c>check_target_module_exists</c>): a string is a regular expression that must match the whole name; a list
+    /// matches a name equal to an entry or ending in <c>.</c> + entry.
+    /// </remarks>
+    public bool Targets(string moduleName)
+    {
+        if (TargetModules is JsonValue value && value.TryGetValue(out string? pattern))
+        {
+            return Regex.IsMatch(moduleName, $"^(?:{pattern})$", RegexOptions.CultureInvariant, TimeSpan.FromSeconds(1));
+        }
+
+        return TargetModules.AsArray().Select(n => n!.GetValue<string>()).Any(t => moduleName == t || moduleName.EndsWith("." + t, StringComparison.Ordinal));
+    }
+
+    /// <summary>The kind of encoder-layer dense layer <paramref name="localName"/> is (<c>attention.self.query</c> → Query).</summary>
+    public static LoraTargets KindOf(string localName) => Suffixes.FirstOrDefault(kv => kv.Value == localName).Key;
+
+    /// <summary>
+    /// PEFT's <c>target_modules</c> for <paramref name="targets"/>: a list of name suffixes where suffixes say it exactly, otherwise
+    /// (the feed-forward output without the attention output, whose name ends the same way) a regular expression.
+    /// </summary>
+    public static JsonNode TargetModulesFor(LoraTargets targets)
+    {
+        bool output = targets.HasFlag(LoraTargets.Output);
+        bool attentionOutput = targets.HasFlag(LoraTargets.AttentionOutput);
+        if (output && !attentionOutput)
+        {
+            string alternatives = string.Join("|", Suffixes.Where(kv => targets.HasFlag(kv.Key)).Select(kv => Regex.Escape(kv.Value)));
+            return JsonValue.Create($@"(.*\.)?encoder\.layer\.\d+\.({alternatives})")!;
+        }
+
+        var names = new JsonArray();
+        foreach ((LoraTargets kind, string suffix) in Suffixes)
+        {
+            if (targets.HasFlag(kind) && !(kind == LoraTargets.AttentionOutput && output))
+            {
+                names.Add(kind is LoraTargets.Query or LoraTargets.Key or LoraTargets.Value ? suffix[(suffix.LastIndexOf('.') + 1)..] : suffix);
+            }
+        }
+
+        return names;
+    }
+
+    public string ToJson()
+    {
+        var json = new JsonObject
+        {
+            ["alpha_pattern"] = new JsonObject(),
+            ["auto_mapping"] = null,
+            ["base_model_name_or_path"] = BaseModelNameOrPath,
+            ["bias"] = "none",
+            ["fan_in_fan_out"] = false,
+            ["inference_mode"] = true,
+            ["init_lora_weights"] = true,
+            ["layers_pattern"] = null,
+            ["layers_to_transform"] = null,
+            ["lora_alpha"] = Alpha,
+            ["lora_dropout"] = Dropout,
+            ["modules_to_save"] = new JsonArray([.. ModulesToSave.Select(m => (JsonNode?)JsonValue.Create(m))]),
+            ["peft_type"] = "LORA",
+            ["r"] = Rank,
+            ["rank_pattern"] = new JsonObject(),
+            ["revision"] = null,
+            ["target_modules"] = TargetModules.DeepClone(),
+            ["task_type"] = TaskType,
+            ["use_dora"] = false,
+            ["use_rslora"] = UseRsLora,
+        };
+        return json.ToJsonString(new JsonSerializerOptions { WriteIndented = true });
+    }
+
+    /// <summary>Reads <c>adapter_config.json</c> of <paramref name="directory"/>.</summary>
+    /// <exception cref="FileNotFoundException">The folder has no <c>adapter_config.json</c>.</exception>
+    /// <exception cref="InvalidDataException">The file is malformed, not LoRA, or uses a feature this library does not apply; the message names the key.</exception>
+    public static PeftAdapterConfig Read(string directory)
+    {
+        string path = Path.Combine(directory, FileName);
+        if (!File.Exists(path))
+        {
+            throw new FileNotFoundException($"'{directory}' holds no {FileName}; it is not a PEFT adapter folder.", path);
+        }
+
+        JsonObject json;
+        try
+        {
+            json = JsonNode.Parse(File.ReadAllText(path)) as JsonObject ?? throw new InvalidDataException($"'{path}' is not a JSON object.");
+        }
+        catch (JsonException e)
+        {
+            throw new InvalidDataException($"'{path}' is not valid JSON: {e.Message}", e);
+        }
+
+        string peftType = String(json, "peft_type", path) ?? throw Missing(path, "peft_type");
+        if (!string.Equals(peftType, "LORA", StringComparison.Ordinal))
+        {
+            throw new InvalidDataException($"'{path}': key 'peft_type' is '{peftType}'; only LoRA adapters (\"LORA\") can be loaded.");
+        }
+
+        int rank = json["r"] is JsonValue r && r.TryGetValue(out int rv) ? rv : throw Missing(path, "r");
+        if (rank <= 0)
+        {
+            throw new InvalidDataException($"'{path}': key 'r' is {rank}; the rank must be positive.");
+        }
+
+        double alpha = json["lora_alpha"] is JsonValue a && a.TryGetValue(out double av) ? av : rank; // PEFT's default lora_alpha is 8; r is safer than guessing
+        double dropout = json["lora_dropout"] is JsonValue d && d.TryGetValue(out double dv) ? dv : 0.0;
+        bool rsLora = json["use_rslora"] is JsonValue rs && rs.TryGetValue(out bool rsv) && rsv;
+        Refuse(json, path, "use_dora", n => n is JsonValue v && v.TryGetValue(out bool b) && b, "DoRA adapters are not supported");
+        Refuse(json, path, "bias", n => n is JsonValue v && v.TryGetValue(out string? s) && s != "none", "trained biases are not supported (only \"none\")");
+        Refuse(json, path, "rank_pattern", n => n is JsonObject o && o.Count > 0, "per-module ranks are not supported");
+        Refuse(json, path, "alpha_pattern", n => n is JsonObject o && o.Count > 0, "per-module alphas are not supported");
+        Refuse(json, path, "layers_to_transform", n => n is not null, "restricting LoRA to some layers is not supported");
+        Refuse(json, path, "fan_in_fan_out", n => n is JsonValue v && v.TryGetValue(out bool b) && b, "fan_in_fan_out weights (GPT-2 Conv1D) do not apply to BERT");
+        JsonNode targets = json["target_modules"] switch
+        {
+            JsonArray array when array.All(n => n is JsonValue v && v.TryGetValue(out string? _)) => array.DeepClone(),
+            JsonValue value when value.TryGetValue(out string? _) => value.DeepClone(),
+            _ => throw new InvalidDataException($"'{path}': key 'target_modules' must be a list of module names or a regular expression."),
+        };
+        List<string> modules = json["modules_to_save"] switch
+        {
+            null => [],
+            JsonArray array => [.. array.Select(n => n is JsonValue v && v.TryGetValue(out string? s) ? s : throw new InvalidDataException($"'{path}': key 'modules_to_save' must be a list of module names."))],
+            _ => throw new InvalidDataException($"'{path}': key 'modules_to_save' must be a list of module names."),
+        };
+        return new PeftAdapterConfig(String(json, "task_type", path) ?? string.Empty, rank, alpha, dropout, rsLora, targets, modules, String(json, "base_model_name_or_path", path));
+    }
+
+    private static string? String(JsonObject json, string key, string path) => json[key] switch
+    {
+        null => null,
+        JsonValue v when v.TryGetValue(out string? s) => s,
+        _ => throw new InvalidDataException($"'{path}': key '{key}' must be a string."),
+    };
+
+    private static void Refuse(JsonObject json, string path, string key, Func<JsonNode?, bool> unsupported, string why)
+    {
+        if (json.TryGetPropertyValue(key, out JsonNode? node) && unsupported(node))
+        {
+            throw new InvalidDataException($"'{path}': key '{key}' is {node?.ToJsonString() ?? "null"}: {why}.");
+        }
+    }
+
+    private static InvalidDataException Missing(string path, string key) => new($"'{path}' has no key '{key}'; it is not a PEFT LoRA adapter config.");
+}

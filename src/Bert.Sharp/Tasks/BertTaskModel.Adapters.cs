@@ -1,0 +1,297 @@
+using Bert.Sharp.Adapters;
+using Bert.Sharp.Checkpoints;
+using Bert.Sharp.IO;
+using Bert.Sharp.Modeling;
+using TorchSharp;
+using TorchSharp.Modules;
+using static TorchSharp.torch;
+
+namespace Bert.Sharp;
+
+// LoRA adapters (PEFT's semantics and file layout): one frozen base, any number of small named adapters.
+public abstract partial class BertTaskModel
+{
+    private AdapterState? adapters;
+
+    /// <summary>
+    /// Where the base model comes from (a folder or hub id), written to an adapter's <c>adapter_config.json</c> as
+    /// <c>base_model_name_or_path</c>. Set by <c>FromPretrained</c>; set it yourself for a model built in code.
+    /// </summary>
+    public string? BaseModelNameOrPath { get; set; }
+
+    /// <summary>The names of the LoRA adapters the model holds (PEFT's <c>peft_config</c> keys), in the order they were added.</summary>
+    public IReadOnlyList<string> AdapterNames => adapters is null ? [] : [.. adapters.Names];
+
+    /// <summary>
+    /// The adapter forward passes use (PEFT's <c>set_adapter</c>); <c>null</c> runs the base model (and the head of the adapter
+    /// added last). Serving code can choose per call instead (<see cref="TextClassifier.PredictBatch(IReadOnlyList{string}, string?)"/>).
+    /// </summary>
+    /// <exception cref="KeyNotFoundException">No adapter has that name.</exception>
+    public string? ActiveAdapter
+    {
+        get => adapters?.Active;
+        set
+        {
+            if (value is not null && adapters?.Contains(value) != true)
+            {
+                throw new KeyNotFoundException($"The model has no adapter '{value}' (it has: {string.Join(", ", AdapterNames.DefaultIfEmpty("none"))}).");
+            }
+
+            if (adapters is not null)
+            {
+                adapters.Active = value;
+            }
+        }
+    }
+
+    /// <summary>
+    /// Adds a new LoRA adapter <paramref name="name"/> to the layers <paramref name="options"/> targets and makes it active:
+    /// A Kaiming-uniform from <paramref name="seed"/>, B zeros, so the model computes exactly what it did before training.
+    /// <see cref="FreezePolicy.LoRA(int, double, double, LoraTargets, IReadOnlyList{string}?)"/> does this for you.
+    /// </summary>
+    /// <exception cref="ArgumentException">The name is taken or a module to save does not exist.</exception>
+    public void AddAdapter(string name, LoraOptions options, int seed = 42)
+    {
+        ArgumentException.ThrowIfNullOrWhiteSpace(name);
+        ArgumentNullException.ThrowIfNull(options);
+        options.Validate();
+        if (adapters?.Contains(name) == true)
+        {
+            throw new ArgumentException($"The model has an adapter named '{name}' already.", nameof(name));
+        }
+
+        string[] stateNames = [.. state_dict().Keys];
+        foreach (string module in options.ModulesToSave)
+        {
+            if (!stateNames.Any(k => k.StartsWith(module + ".", StringComparison.Ordinal)))
+            {
+                throw new ArgumentException($"ModulesToSave names '{module}', which is no module of this model (for example 'bert.pooler').", nameof(options));
+            }
+        }
+
+        AdapterState state = EnsureAdapterState();
+        HandOverHead();
+        using var generator = new Generator((ulong)seed, Device);
+        foreach ((string _, string local, BertLinear layer) in DenseLayers())
+        {
+            if (options.Targets.HasFlag(PeftAdapterConfig.KindOf(local)) && PeftAdapterConfig.KindOf(local) != LoraTargets.None)
+            {
+                LoraOn(layer, state).Add(name, options, generator);
+            }
+        }
+
+        state.Add(name, options);
+        state.Active = name;
+    }
+
+    /// <summary>
+    /// Loads a PEFT LoRA adapter folder (<c>adapter_config.json</c>, <c>adapter_model.safetensors</c>; written by
+    /// <see cref="SaveAdapter"/> or by Python's <c>PeftModel.save_pretrained</c>) as adapter <paramref name="adapterName"/>
+    /// and makes it active — PEFT's <c>load_adapter</c> + <c>set_adapter</c>. The head it saved becomes this adapter's head.
+    /// </summary>
+    /// <exception cref="FileNotFoundException">A file is missing; the message names it.</exception>
+    /// <exception cref="InvalidDataException">The config or weights do not fit this model (wrong <c>peft_type</c>, rank or shape mismatch, missing or unknown key); the message names the file and key.</exception>
+    public void LoadAdapter(string directory, string adapterName = "default")
+    {
+        ArgumentException.ThrowIfNullOrEmpty(directory);
+        ArgumentException.ThrowIfNullOrWhiteSpace(adapterName);
+        if (adapters?.Contains(adapterName) == true)
+        {
+            throw new ArgumentException($"The model has an adapter named '{adapterName}' already; delete it first or choose another name.", nameof(adapterName));
+        }
+
+        LoadAdapterCore(directory, adapterName, intoExisting: false);
+    }
+
+    /// <summary>
+    /// Saves adapter <paramref name="adapterName"/> (default: the active one) in PEFT's layout: <c>adapter_config.json</c> and
+    /// <c>adapter_model.safetensors</c> with PEFT's key names (<c>base_model.model.bert.encoder.layer.0.attention.self.query.lora_A.weight</c>,
+    /// the head as <c>base_model.model.classifier.weight</c>). Python loads it with <c>PeftModel.from_pretrained(base, folder)</c>.
+    /// Additive and atomic: other files in the folder are left alone.
+    /// </summary>
+    /// <exception cref="InvalidOperationException">The model has no such adapter.</exception>
+    public void SaveAdapter(string directory, string? adapterName = null)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(directory);
+        var writer = new ModelFolderWriter(directory);
+        AddAdapterFiles(writer, directory, adapterName);
+        writer.Commit();
+    }
+
+    /// <summary>Removes adapter <paramref name="name"/> and its parameters (PEFT's <c>delete_adapter</c>).</summary>
+    /// <exception cref="KeyNotFoundException">No adapter has that name.</exception>
+    public void DeleteAdapter(string name)
+    {
+        ArgumentNullException.ThrowIfNull(name);
+        AdapterState state = adapters is not null && adapters.Contains(name) ? adapters : throw new KeyNotFoundException($"The model has no adapter '{name}'.");
+        foreach ((string _, string _, BertLinear layer) in DenseLayers())
+        {
+            if (layer.Adapter is LoraLinearAdapter lora)
+            {
+                lora.Remove(name);
+                if (lora.IsEmpty)
+                {
+                    layer.Detach();
+                    lora.Dispose();
+                }
+            }
+        }
+
+        state.Remove(name);
+    }
+
+    /// <summary>
+    /// Folds the active adapter into the base weights (<c>W += scaling·B·A</c>; its head becomes the model's head) and removes
+    /// every adapter — PEFT's <c>merge_and_unload</c>. The result is a plain model: <c>SavePretrained</c> writes an ordinary
+    /// Hugging Face folder that <see cref="TextClassifier"/>, Python and the ONNX exporter load, and serving pays nothing for
+    /// the adapter.
+    /// </summary>
+    /// <exception cref="InvalidOperationException">No adapter is active.</exception>
+    public void MergeAdapters()
+    {
+        string name = adapters?.Active ?? throw new InvalidOperationException("No adapter is active; set ActiveAdapter to the one to merge.");
+        using (no_grad())
+        using (var scope = NewDisposeScope())
+        {
+            foreach ((string _, string _, BertLinear layer) in DenseLayers())
+            {
+                if (layer.Adapter is LoraLinearAdapter lora && lora.Has(name))
+                {
+                    layer.Weight.add_(lora.DeltaWeight(name));
+                }
+            }
+
+            if (adapters.HeadCopy(name) is { } copy && HeadModule is { } head)
+            {
+                foreach ((string local, Parameter p) in head.named_parameters())
+                {
+                    p.copy_(copy[local]);
+                }
+            }
+        }
+
+        foreach (string adapter in AdapterNames)
+        {
+            DeleteAdapter(adapter);
+        }
+
+        SetHeadAdapters(null);
+        adapters.Dispose();
+        adapters = null;
+    }
+
+    /// <summary>The Transformers module path of <paramref name="name"/> (a name in this model's state dict) inside PEFT's <c>base_model.model</c>.</summary>
+    private protected virtual string PeftModulePath(string name) => name;
+
+    /// <summary>PEFT's <c>task_type</c> for this task (<c>SEQ_CLS</c>, <c>TOKEN_CLS</c>, <c>FEATURE_EXTRACTION</c>).</summary>
+    private protected abstract string PeftTaskType { get; }
+
+    /// <summary>What the adapter's weights file records besides tensors (labels, pooling), so the folder alone rebuilds the task.</summary>
+    private protected virtual Dictionary<string, string> AdapterMetadata() => [];
+
+    /// <summary>Whether the model holds adapters (then <c>SavePretrained</c> writes the adapter layout).</summary>
+    internal bool HasAdapters => adapters is { Names.Count: > 0 };
+
+    /// <summary>Whether <paramref name="directory"/> is a PEFT adapter folder (<c>adapter_config.json</c>) rather than a full model.</summary>
+    internal static bool IsAdapterFolder(string directory) => File.Exists(Path.Combine(directory, PeftAdapterConfig.FileName));
+
+    /// <summary>Reloads the weights of the existing adapter of the same name (resume, best model) from <paramref name="directory"/>.</summary>
+    internal void ReloadActiveAdapter(string directory) =>
+        LoadAdapterCore(directory, adapters?.Active ?? throw new InvalidOperationException($"'{directory}' is an adapter folder but the model has no active adapter to load it into."), intoExisting: true);
+
+    /// <summary>Adds the adapter files of <paramref name="adapterName"/> (default: the active one) to a folder save.</summary>
+    internal void AddAdapterFiles(ModelFolderWriter writer, string directory, string? adapterName)
+    {
+        string name = adapterName ?? adapters?.Active ?? (AdapterNames.Count == 1 ? AdapterNames[0] : throw new InvalidOperationException("The model has no active adapter to save; name one."));
+        AdapterState state = adapters is not null && adapters.Contains(name) ? adapters : throw new InvalidOperationException($"The model has no adapter '{name}' to save.");
+        LoraOptions options = state.Options(name);
+        var tensors = new Dictionary<string, Tensor>(StringComparer.Ordinal);
+        foreach ((string path, string _, BertLinear layer) in DenseLayers())
+        {
+            if (layer.Adapter is LoraLinearAdapter lora && lora.Has(name))
+            {
+                tensors[$"{PeftAdapterConfig.KeyPrefix}{PeftModulePath(path)}.lora_A.weight"] = lora.A(name).Weight.detach();
+                tensors[$"{PeftAdapterConfig.KeyPrefix}{PeftModulePath(path)}.lora_B.weight"] = lora.B(name).Weight.detach();
+            }
+        }
+
+        if (HeadModule is { } head)
+        {
+            IReadOnlyDictionary<string, Tensor>? copy = state.HeadCopy(name);
+            foreach ((string local, Parameter p) in head.named_parameters())
+            {
+                tensors[$"{PeftAdapterConfig.KeyPrefix}{PeftModulePath(HeadName)}.{local}"] = (copy?[local] ?? p).detach();
+            }
+        }
+
+        foreach ((string key, Tensor value) in state_dict().Where(kv => options.ModulesToSave.Any(m => kv.Key.StartsWith(m + ".", StringComparison.Ordinal))))
+        {
+            tensors[PeftAdapterConfig.KeyPrefix + PeftModulePath(key)] = value;
+        }
+
+        string[] modules = [.. (HeadModule is null ? [] : new[] { HeadName }).Concat(options.ModulesToSave.Select(PeftModulePath))];
+        var config = new PeftAdapterConfig(PeftTaskType, options.Rank, options.Alpha, options.Dropout, options.UseRsLora, PeftAdapterConfig.TargetModulesFor(options.Targets), modules, BaseModelNameOrPath);
+        Dictionary<string, string> metadata = AdapterMetadata();
+        writer.Add(PeftAdapterConfig.WeightsFileName, stream => SafeTensors.Write(stream, tensors, metadata, Path.Combine(directory, PeftAdapterConfig.WeightsFileName)));
+        writer.AddText(PeftAdapterConfig.FileName, config.ToJson());
+    }
+
+    // Every dense layer of the encoder layers: its state-dict path (bert.encoder.layer.3.attention.self.query), its name inside
+    // the layer (attention.self.query) and the layer.
+    private IEnumerable<(string Path, string Local, BertLinear Layer)> DenseLayers()
+    {
+        for (int i = 0; i < Bert.Layers.Count; i++)
+        {
+            foreach ((string local, BertLinear layer) in Bert.Layers[i].DenseLayers())
+            {
+                yield return ($"{BertModel.BasePrefix}.encoder.layer.{i}.{local}", local, layer);
+            }
+        }
+    }
+
+    private AdapterState EnsureAdapterState()
+    {
+        if (adapters is null)
+        {
+            adapters = new AdapterState();
+            SetHeadAdapters(adapters);
+        }
+
+        return adapters;
+    }
+
+    private void SetHeadAdapters(AdapterState? state)
+    {
+        if (HeadModule is ClassificationHead head)
+        {
+            head.Adapters = state;
+        }
+    }
+
+    private static LoraLinearAdapter LoraOn(BertLinear layer, AdapterState state)
+    {
+        if (layer.Adapter is LoraLinearAdapter existing)
+        {
+            return existing;
+        }
+
+        var lora = new LoraLinearAdapter(state);
+        layer.Attach(lora);
+        return lora;
+    }
+
+    // The adapter added last owns the model's head parameters; the ones before it keep copies of their heads (PEFT's
+    // modules_to_save), so adding one never changes what the others compute.
+    private void HandOverHead()
+    {
+        if (adapters is null || HeadModule is not { } head)
+        {
+            return;
+        }
+
+        foreach (string owner in adapters.Names.Where(n => adapters.HeadCopy(n) is null).ToList())
+        {
+            adapters.SetHeadCopy(owner, head.named_parameters().ToDictionary(p => p.name, p => p.parameter.detach().clone(), StringComparer.Ordinal));
+        }
+    }
+}
