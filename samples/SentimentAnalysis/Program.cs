@@ -17,7 +17,7 @@ var policy = new Option<string>("--policy", "-p") { Description = "Which layers 
 var topLayers = new Option<int>("--top-layers", "-n") { Description = "N for --policy top-layers (the course's notebook trains the last layer: 1), and the starting N for gradual.", DefaultValueFactory = _ => 1 };
 var loraRank = new Option<int>("--lora-rank") { Description = "With --policy lora: the rank r of each adapter.", DefaultValueFactory = _ => 8 };
 var loraAlpha = new Option<double>("--lora-alpha") { Description = "With --policy lora: alpha (the update is scaled by alpha / r).", DefaultValueFactory = _ => 16 };
-var loraTargets = new Option<string>("--lora-targets") { Description = "With --policy lora: comma-separated layers that get adapters: query, key, value, attention-output, intermediate, output, all.", DefaultValueFactory = _ => "query,value" };
+var loraTargets = new Option<string>("--lora-targets") { Description = "With --policy lora: comma-separated layers that get adapters: query, key, value, attention-output, intermediate, output, all (every linear layer of the encoder; the tuned default here — the library's FreezePolicy.LoRA default, as PEFT's, is query,value).", DefaultValueFactory = _ => "all" };
 var maxLength = new Option<int>("--max-length") { Description = "Longest tokenized input; longer texts are truncated.", DefaultValueFactory = _ => 128 };
 var output = new Option<string>("--output", "-o") { Description = "Folder for the fine-tuned model, TensorBoard logs and the training-curve PNG.", DefaultValueFactory = _ => Path.Combine("output", "sentiment") };
 var device = new Option<string>("--device") { Description = "cpu, cuda, cuda:N or auto (CUDA when available).", DefaultValueFactory = _ => "auto" };

@@ -16,7 +16,7 @@ internal sealed record SentimentSettings
     public bool LearningRateGiven { get; init; }
     public int LoraRank { get; init; } = 8;
     public double LoraAlpha { get; init; } = 16;
-    public string LoraTargets { get; init; } = "query,value";
+    public string LoraTargets { get; init; } = "all";
     public string Policy { get; init; } = "top-layers";
     public int TopLayers { get; init; }
     public int MaxLength { get; init; }
