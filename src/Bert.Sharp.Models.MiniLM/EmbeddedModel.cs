@@ -43,6 +43,19 @@ internal static class EmbeddedModel
         return info.Exists && info.Length == f.Length;
     });
 
+    /// <summary>
+    /// The first file in <paramref name="directory"/> (searched recursively) that is neither a file of the manifest nor
+    /// <paramref name="markerFile"/>, as a path relative to it; <c>null</c> when the folder holds nothing else, so that
+    /// replacing it cannot lose anything of the user's.
+    /// </summary>
+    public static string? FirstForeignFile(string directory, string markerFile)
+    {
+        var known = new HashSet<string>(Manifest.Files.Select(f => f.Path), StringComparer.Ordinal) { markerFile };
+        return Directory.EnumerateFiles(directory, "*", SearchOption.AllDirectories)
+            .Select(f => Path.GetRelativePath(directory, f).Replace(Path.DirectorySeparatorChar, '/'))
+            .FirstOrDefault(relative => !known.Contains(relative));
+    }
+
     private static string PathOf(string directory, EmbeddedModelManifest.ModelFile file) =>
         Path.Combine(directory, file.Path.Replace('/', Path.DirectorySeparatorChar));
 

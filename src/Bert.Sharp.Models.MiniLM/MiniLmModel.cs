@@ -53,7 +53,8 @@ public static partial class MiniLmModel
     /// <param name="cacheDirectory">The model directory to use; <c>null</c> for <see cref="DefaultDirectory"/>.</param>
     /// <param name="loggerFactory">Receives a message when an extraction happens; <c>null</c> logs nothing.</param>
     /// <returns>The full path of the model directory.</returns>
-    /// <exception cref="IOException">The directory cannot be written, or another process left it incomplete.</exception>
+    /// <exception cref="IOException">The directory cannot be written, another process left it incomplete, or it holds files
+    /// that are not the model's (a folder of the user's is never replaced).</exception>
     public static string EnsureImported(string? cacheDirectory = null, ILoggerFactory? loggerFactory = null)
     {
         ILogger logger = loggerFactory?.CreateLogger(typeof(MiniLmModel)) ?? NullLogger.Instance;
@@ -61,6 +62,14 @@ public static partial class MiniLmModel
         if (IsComplete(target))
         {
             return target;
+        }
+
+        // Only a folder holding nothing but model files is ours to replace: a user's folder passed by mistake must
+        // never be deleted.
+        if (Directory.Exists(target) && EmbeddedModel.FirstForeignFile(target, MarkerFile) is string foreign)
+        {
+            throw new IOException($"'{target}' is not a {Name} cache folder: it holds '{foreign}', which is not a file of the model. " +
+                "EnsureImported replaces only a folder of its own; pass a new or empty folder.");
         }
 
         string parent = Path.GetDirectoryName(target)!;

@@ -112,6 +112,22 @@ public sealed class MiniLmModelTests : IDisposable
     }
 
     [Fact]
+    public void A_folder_with_files_of_the_users_is_refused_and_left_untouched()
+    {
+        string target = Path.Combine(root, "users-folder");
+        Directory.CreateDirectory(Path.Combine(target, "notes"));
+        File.WriteAllText(Path.Combine(target, "config.json"), "{}");
+        File.WriteAllText(Path.Combine(target, "notes", "thesis.txt"), "years of work");
+
+        var e = Assert.Throws<IOException>(() => MiniLmModel.EnsureImported(target));
+
+        Assert.Contains("notes/thesis.txt", e.Message, StringComparison.Ordinal);
+        Assert.Equal("years of work", File.ReadAllText(Path.Combine(target, "notes", "thesis.txt")));
+        Assert.Equal("{}", File.ReadAllText(Path.Combine(target, "config.json")));
+        Assert.Empty(Directory.EnumerateDirectories(root, ".users-folder*"));
+    }
+
+    [Fact]
     public void A_cache_written_by_the_runtime_importer_of_format_2_is_rebuilt()
     {
         // What EnsureImported wrote before the model was converted at build time: every file it required, its marker,
