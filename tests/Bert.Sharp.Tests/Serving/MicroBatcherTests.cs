@@ -273,21 +273,35 @@ public sealed class MicroBatcherTests : IDisposable
             }
         })));
 
+        int cancelled = 0;
+        var answered = new List<int>();
         foreach ((int request, Task<int> task) in outcomes)
         {
             if (request % 5 == 0)
             {
-                await Assert.ThrowsAnyAsync<OperationCanceledException>(() => task);
+                // The worker may finish the request before the caller gets to cancel it (MaxDelay is zero); a
+                // cancellation after completion is a no-op, as for any Task. Either outcome is right, nothing else.
+                try
+                {
+                    Assert.Equal(request * 2, await task);
+                    answered.Add(request);
+                }
+                catch (OperationCanceledException)
+                {
+                    cancelled++;
+                }
             }
             else
             {
                 Assert.Equal(request * 2, await task);
+                answered.Add(request);
             }
         }
 
         int[] all = [.. processed];
         Assert.Equal(all.Length, all.Distinct().Count()); // none twice
-        Assert.Empty(Enumerable.Range(0, Callers * PerCaller).Where(r => r % 5 != 0).Except(all)); // none lost
+        Assert.Empty(answered.Except(all)); // every answer was computed, none lost
+        Assert.True(cancelled > 0, "no cancellation took effect among the cancelled requests");
         Assert.Equal(0, batcher.QueueLength);
     }
 }
