@@ -67,6 +67,24 @@ internal sealed class GradientScaler
         return finite;
     }
 
+    /// <summary>What a checkpoint keeps so a resumed run continues with the same scale and growth count.</summary>
+    public LossScalerState Capture() => new(Scale, cleanSteps, SkippedSteps);
+
+    /// <summary>Continues from a checkpoint's <paramref name="saved"/> state.</summary>
+    /// <exception cref="InvalidDataException">The state is out of range (the message names <paramref name="source"/>).</exception>
+    public void Restore(LossScalerState saved, string source)
+    {
+        ArgumentNullException.ThrowIfNull(saved);
+        if (!(saved.Scale > 0 && double.IsFinite(saved.Scale)) || saved.CleanSteps is < 0 or >= GrowthInterval || saved.SkippedSteps < 0)
+        {
+            throw new InvalidDataException($"Checkpoint '{source}': loss_scaler holds scale {saved.Scale}, clean_steps {saved.CleanSteps}, skipped_steps {saved.SkippedSteps}; expected a positive finite scale and 0 <= clean_steps < {GrowthInterval}.");
+        }
+
+        Scale = saved.Scale;
+        cleanSteps = saved.CleanSteps;
+        SkippedSteps = saved.SkippedSteps;
+    }
+
     /// <summary>Adapts the scale after a step: halves it after an overflow, doubles it after <see cref="GrowthInterval"/> clean steps.</summary>
     public void Update(bool finite)
     {

@@ -72,4 +72,10 @@ internal sealed class TrainerState
     public int TrainExamples { get; set; }
 
     public int Seed { get; set; }
+
+    /// <summary>The precision that ran (<see cref="TrainingPrecision"/> name); <c>null</c> in checkpoints written before it was recorded.</summary>
+    public string? Precision { get; set; }
+
+    /// <summary>The float16 loss scaler, when the run uses one.</summary>
+    public LossScalerState? LossScaler { get; set; }
 }

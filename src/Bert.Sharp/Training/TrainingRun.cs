@@ -158,6 +158,7 @@ internal sealed class TrainingRun : IDisposable
             TrainExamples = trainSet.Count,
             DataFingerprint = trainSet.Fingerprint,
             Seed = options.Seed,
+            Precision = precision.Effective.ToString(),
         };
         ParameterSummary summary = model.ApplyFreezePolicy(options.FreezePolicy, 0);
         optimizer = TrainableOptimizer.Create(model, options);
@@ -173,7 +174,9 @@ internal sealed class TrainingRun : IDisposable
             saved.GradientAccumulationSteps != options.GradientAccumulationSteps ? $"gradient accumulation {saved.GradientAccumulationSteps} vs {options.GradientAccumulationSteps}" :
             saved.TrainExamples != trainSet.Count ? $"training examples {saved.TrainExamples} vs {trainSet.Count}" :
             saved.DataFingerprint != trainSet.Fingerprint ? "the training data differs (same number of examples, other texts or labels)" :
-            saved.Seed != options.Seed ? $"seed {saved.Seed} vs {options.Seed}" : null;
+            saved.Seed != options.Seed ? $"seed {saved.Seed} vs {options.Seed}" :
+            saved.Precision is string was && was != precision.Effective.ToString() ? $"precision {was} vs {precision.Effective}" :
+            scaler is not null && saved.LossScaler is null ? "it has no loss-scaler state for this float16 run" : null;
         if (mismatch is not null)
         {
             throw new InvalidOperationException($"Checkpoint '{directory}' belongs to a different run ({mismatch}); resume with the same options and training data.");
@@ -184,6 +187,11 @@ internal sealed class TrainingRun : IDisposable
         optimizer = TrainableOptimizer.FromLayout(model, options, saved.OptimizerGroups, directory);
         TrainingCheckpoint.LoadOptimizer(directory, optimizer);
         TrainingCheckpoint.RestoreRng(directory, generator);
+        if (scaler is not null)
+        {
+            scaler.Restore(saved.LossScaler!, directory);
+        }
+
         state = saved;
         rng = Pcg32.FromState(state.EpochRngState, state.EpochRngIncrement);
         lastCheckpoint = directory;
@@ -457,6 +465,7 @@ internal sealed class TrainingRun : IDisposable
     private string SaveCheckpoint()
     {
         state.OptimizerGroups = [.. optimizer!.Layout];
+        state.LossScaler = scaler?.Capture();
         string directory = TrainingCheckpoint.Save(options.OutputDirectory!, task, optimizer, state, generator);
         lastCheckpoint = directory;
         TrainingLog.CheckpointSaved(logger, directory, state.GlobalStep);

@@ -55,4 +55,75 @@ public class FastDropoutTests
         Assert.Throws<ArgumentOutOfRangeException>(() => new FastDropout(-0.1));
         Assert.Throws<ArgumentOutOfRangeException>(() => new FastDropout(double.NaN));
     }
+
+    [Fact]
+    public void Cpu_masks_do_not_depend_on_the_thread_count_and_repeat_for_the_same_seed()
+    {
+        using var scope = NewDisposeScope();
+        int threads = torch.get_num_threads();
+        try
+        {
+            long[] shape = [3, 5, 70_001]; // odd element count, many blocks
+            var generator = new Generator(123);
+            torch.set_num_threads(1);
+            Tensor one = CpuDropoutMask.Create(shape, ScalarType.Float32, 0.1, generator);
+            torch.set_num_threads(Math.Max(2, threads));
+            Tensor again = CpuDropoutMask.Create(shape, ScalarType.Float32, 0.1, new Generator(123));
+            Tensor next = CpuDropoutMask.Create(shape, ScalarType.Float32, 0.1, generator);
+            Assert.True(one.eq(again).all().item<bool>());
+            Assert.False(one.eq(next).all().item<bool>()); // the generator advanced: a new key, a new mask
+            Assert.True(one.ne(0).any().item<bool>() && one.eq(0).any().item<bool>());
+        }
+        finally
+        {
+            torch.set_num_threads(threads);
+        }
+    }
+
+    [Fact]
+    public void Cpu_masks_are_independent_between_neighbours_and_across_halves_of_a_draw()
+    {
+        // Each 64-bit hash feeds two neighbouring elements; they must not be correlated, nor elements far apart.
+        using var scope = NewDisposeScope();
+        Tensor kept = CpuDropoutMask.Create([2_000_000], ScalarType.Float32, 0.5, new Generator(5)).ne(0).to(ScalarType.Float64);
+        Tensor even = kept.slice(0, 0, 2_000_000, 2), odd = kept.slice(0, 1, 2_000_000, 2);
+        double pairs = (even * odd).mean().item<double>();
+        double shifted = (kept.narrow(0, 0, 1_000_000) * kept.narrow(0, 1_000_000, 1_000_000)).mean().item<double>();
+        Assert.InRange(pairs, 0.25 - 0.003, 0.25 + 0.003); // ≈ 5 standard errors
+        Assert.InRange(shifted, 0.25 - 0.003, 0.25 + 0.003);
+    }
+
+    [Fact]
+    public void The_drop_threshold_is_p_to_within_two_to_the_minus_32()
+    {
+        foreach (double p in new[] { 1e-12, 0.1, 0.25, 0.5, 0.9, 1 - 1e-12 })
+        {
+            Assert.InRange(Math.Abs((CpuDropoutMask.Threshold(p) / 4294967296.0) - p), 0, Math.Pow(2, -32) + 1e-15);
+        }
+    }
+
+    [Fact]
+    public void Bf16_inputs_get_a_bf16_mask_and_keep_their_dtype()
+    {
+        torch.manual_seed(3);
+        using var scope = NewDisposeScope();
+        Tensor x = ones(10_000, dtype: ScalarType.BFloat16);
+        Tensor y = FastDropout.Apply(x, 0.2);
+        Assert.Equal(ScalarType.BFloat16, y.dtype);
+        double kept = y.ne(0).to(ScalarType.Float64).mean().item<double>();
+        Assert.InRange(kept, 0.8 - 0.02, 0.8 + 0.02);
+        Assert.Equal(1.25, y.max().to(ScalarType.Float64).item<double>(), 2); // 1.25 is exact in bf16
+    }
+
+    [Fact]
+    public void Seeded_global_generator_gives_the_same_dropout_twice()
+    {
+        using var scope = NewDisposeScope();
+        Tensor x = randn(4, 300);
+        torch.manual_seed(77);
+        Tensor first = FastDropout.Apply(x, 0.3);
+        torch.manual_seed(77);
+        Tensor second = FastDropout.Apply(x, 0.3);
+        Assert.True(first.eq(second).all().item<bool>());
+    }
 }

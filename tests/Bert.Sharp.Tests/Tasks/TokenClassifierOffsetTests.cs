@@ -22,6 +22,22 @@ public sealed class TokenClassifierOffsetTests : IDisposable
     public void Dispose() => Directory.Delete(directory, recursive: true);
 
     [Fact]
+    public void Bfloat16_prediction_finds_the_same_entities_and_float16_is_refused_on_the_cpu()
+    {
+        using TokenClassifier plain = Tagger("B-X", AggregationStrategy.First);
+        using TokenClassifier mixed = TokenClassifier.FromPretrained(directory, new TokenClassifierOptions { Precision = TrainingPrecision.BFloat16 });
+        Assert.Equal(TrainingPrecision.Float32, plain.Precision);
+        Assert.Equal(TrainingPrecision.BFloat16, mixed.Precision);
+        IReadOnlyList<Entity> a = plain.Predict(Text), b = mixed.Predict(Text);
+        Assert.Equal(a.Select(e => (e.Start, e.End, e.Group)), b.Select(e => (e.Start, e.End, e.Group)));
+        Assert.All(a.Zip(b), pair => Assert.Equal(pair.First.Score, pair.Second.Score, 2));
+
+        var error = Assert.Throws<ArgumentException>(() => TokenClassifier.FromPretrained(directory, new TokenClassifierOptions { Precision = TrainingPrecision.Float16 }));
+        Assert.Contains("TokenClassifierOptions.Precision", error.Message, StringComparison.Ordinal);
+        Assert.Throws<ArgumentException>(() => new TokenClassifierOptions { Precision = (TrainingPrecision)7 }.Validate());
+    }
+
+    [Fact]
     public void First_aggregation_gives_every_word_with_offsets_into_the_original_text()
     {
         using TokenClassifier tagger = Tagger("B-X", AggregationStrategy.First);

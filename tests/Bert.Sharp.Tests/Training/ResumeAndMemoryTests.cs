@@ -65,6 +65,31 @@ public class ResumeAndMemoryTests
     }
 
     [Fact]
+    public void A_checkpoint_is_not_resumed_in_another_precision()
+    {
+        // A float32 checkpoint continued in bfloat16 would not be the same run (and a float16 one needs its loss scale).
+        var train = ToyData.Sentiment(16);
+        string output = TestSupport.TestAssets.NewTempDirectory("ft-resume-precision");
+        using var model = ToyData.Model();
+        using var cts = new CancellationTokenSource();
+        var progress = new SyncProgress(p =>
+        {
+            if (p.Step == 2 && p.Evaluation is null)
+            {
+                cts.Cancel();
+            }
+        });
+        var options = Options with { OutputDirectory = output, EvaluationStrategy = IntervalStrategy.No };
+        var cancelled = Assert.Throws<TrainingCanceledException>(() => ToyData.Tuner(model, options).Train(train, null, progress, cts.Token));
+        Assert.Contains("\"precision\": \"Float32\"", File.ReadAllText(Path.Combine(cancelled.CheckpointDirectory!, "trainer_state.json")), StringComparison.Ordinal);
+
+        using var again = ToyData.Model();
+        var error = Assert.Throws<InvalidOperationException>(() => ToyData.Tuner(again, options with { ResumeFromCheckpoint = cancelled.CheckpointDirectory, Precision = TrainingPrecision.BFloat16 }).Train(train));
+        Assert.Contains("precision Float32 vs BFloat16", error.Message, StringComparison.Ordinal);
+        Assert.Contains(cancelled.CheckpointDirectory!, error.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void A_seeded_run_reproduces_its_numbers_exactly()
     {
         var train = ToyData.Sentiment(20);

@@ -1,7 +1,10 @@
 using Bert.Sharp.Hub;
+using Bert.Sharp.Runtime;
 using Bert.Sharp.Serving;
 using Bert.Sharp.Training;
 using Microsoft.Extensions.AI;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
 using TorchSharp;
 using static TorchSharp.torch;
 
@@ -25,6 +28,7 @@ public sealed class SentenceEmbedder : IEmbeddingGenerator<string, Embedding<flo
     private readonly int batchSize;
     private readonly string modelId;
     private readonly UsageGuard guard = new(nameof(SentenceEmbedder));
+    private readonly MixedPrecision precision;
 
     private SentenceEmbedder(BertForSentenceEmbedding model, BertTokenizer tokenizer, SentenceEmbeddingOptions options, string modelId)
     {
@@ -33,8 +37,16 @@ public sealed class SentenceEmbedder : IEmbeddingGenerator<string, Embedding<flo
         this.modelId = modelId;
         batchSize = options.BatchSize;
         maxLength = Math.Min(model.MaxSequenceLength ?? int.MaxValue, Math.Min(model.Bert.Config.MaxPositionEmbeddings, tokenizer.ModelMaxLength));
+        precision = MixedPrecision.Resolve(options.Precision, model.Device, $"{nameof(SentenceEmbeddingOptions)}.{nameof(SentenceEmbeddingOptions.Precision)}");
+        precision.Log(options.LoggerFactory?.CreateLogger<SentenceEmbedder>() ?? NullLogger<SentenceEmbedder>.Instance, "Embedding");
         model.eval();
     }
+
+    /// <summary>
+    /// The precision embeddings are computed in (<see cref="SentenceEmbeddingOptions.Precision"/>, or
+    /// <see cref="TrainingPrecision.Float32"/> when the reduced precision asked for cannot be used here; the log says why).
+    /// </summary>
+    public TrainingPrecision Precision => precision.Effective;
 
     /// <summary>Length of every vector (the model's hidden size).</summary>
     public int Dimensions => model.Bert.Config.HiddenSize;
@@ -103,6 +115,7 @@ public sealed class SentenceEmbedder : IEmbeddingGenerator<string, Embedding<flo
             float[] flat;
             using (no_grad())
             using (var scope = NewDisposeScope())
+            using (IDisposable? autocast = precision.Enter())
             {
                 (Tensor ids, Tensor mask, Tensor types) = Batching.Collate(rows, batch, tokenizer.PadTokenId, model.Device);
                 flat = model.Forward(ids, mask, types).to(ScalarType.Float32).cpu().data<float>().ToArray();

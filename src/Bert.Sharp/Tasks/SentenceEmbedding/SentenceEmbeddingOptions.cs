@@ -38,6 +38,14 @@ public sealed record SentenceEmbeddingOptions
     /// </summary>
     public PretrainedResolveOptions? Hub { get; init; }
 
+    /// <summary>
+    /// The arithmetic of inference: <see cref="TrainingPrecision.BFloat16"/> runs matrix products and attention in bf16
+    /// (autocast; LayerNorm, softmax and the outputs stay fp32), fast where the CPU has AVX512_BF16 or AMX, or on CUDA (on other
+    /// CPUs it runs, slower, after a warning); <see cref="TrainingPrecision.Float16"/> needs a CUDA device.
+    /// <see cref="SentenceEmbedder.Precision"/> states what runs.
+    /// </summary>
+    public TrainingPrecision Precision { get; init; } = TrainingPrecision.Float32;
+
     /// <summary>Checks every value; throws <see cref="ArgumentException"/> naming the option at fault.</summary>
     public void Validate()
     {
@@ -54,6 +62,11 @@ public sealed record SentenceEmbeddingOptions
         if (Pooling is PoolingStrategy p && !Enum.IsDefined(p))
         {
             throw new ArgumentException($"{nameof(Pooling)} {(int)p} is not a pooling strategy.");
+        }
+
+        if (!Enum.IsDefined(Precision))
+        {
+            throw new ArgumentException($"{nameof(Precision)} must be a {nameof(TrainingPrecision)}, got {(int)Precision}.");
         }
     }
 }

@@ -1,8 +1,10 @@
 using Bert.Sharp.Hub;
+using Bert.Sharp.Runtime;
 using Bert.Sharp.Serving;
 using Bert.Sharp.TokenClassification;
 using Bert.Sharp.Training;
 using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
 using TorchSharp;
 using static TorchSharp.torch;
 
@@ -24,6 +26,7 @@ public sealed class TokenClassifier : ITokenClassifier
     private readonly TokenClassifierOptions options;
     private readonly int maxLength;
     private readonly UsageGuard guard = new(nameof(TokenClassifier));
+    private readonly MixedPrecision precision;
 
     private TokenClassifier(BertForTokenClassification model, BertTokenizer tokenizer, TokenClassifierOptions options)
     {
@@ -31,8 +34,16 @@ public sealed class TokenClassifier : ITokenClassifier
         this.tokenizer = tokenizer;
         this.options = options;
         maxLength = Math.Min(options.MaxSequenceLength ?? int.MaxValue, Math.Min(model.Bert.Config.MaxPositionEmbeddings, tokenizer.ModelMaxLength));
+        precision = MixedPrecision.Resolve(options.Precision, model.Device, $"{nameof(TokenClassifierOptions)}.{nameof(TokenClassifierOptions.Precision)}");
+        precision.Log(options.LoggerFactory?.CreateLogger<TokenClassifier>() ?? NullLogger<TokenClassifier>.Instance, "Prediction");
         model.eval();
     }
+
+    /// <summary>
+    /// The precision predictions run in (<see cref="TokenClassifierOptions.Precision"/>, or <see cref="TrainingPrecision.Float32"/>
+    /// when the reduced precision asked for cannot be used here; the log says why).
+    /// </summary>
+    public TrainingPrecision Precision => precision.Effective;
 
     /// <summary>The tags the model predicts per token, in class-index order.</summary>
     public IReadOnlyList<string> Labels => model.Labels;
@@ -157,9 +168,10 @@ public sealed class TokenClassifier : ITokenClassifier
         long width;
         using (no_grad())
         using (var scope = NewDisposeScope())
+        using (IDisposable? autocast = precision.Enter())
         {
             (Tensor ids, Tensor mask, Tensor types) = Batching.Collate(rows, batch, tokenizer.PadTokenId, model.Device);
-            Tensor probabilities = model.Logits(ids, mask, types).softmax(-1);
+            Tensor probabilities = model.Logits(ids, mask, types).to(ScalarType.Float32).softmax(-1);
             width = probabilities.shape[1];
             flat = probabilities.to(ScalarType.Float32).cpu().data<float>().ToArray();
         }

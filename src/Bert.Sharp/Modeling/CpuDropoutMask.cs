@@ -1,0 +1,116 @@
+using System.Runtime.CompilerServices;
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace Bert.Sharp.Modeling;
+
+/// <summary>
+/// Dropout masks for CPU tensors from a counter-based generator: element pair <c>i</c> takes the SplitMix64 hash of
+/// <c>key + i·φ</c> (two 32-bit uniforms), so every block of the mask can be filled on its own thread and the mask depends
+/// only on the key, never on the thread count. The key is one 64-bit draw from the generator the caller uses (the run's,
+/// or torch's global one), so seeded runs, exact resume and gradient checkpointing (which replays the generator state)
+/// see the same masks.
+/// </summary>
+/// <remarks>
+/// Why not torch's own sampler: LibTorch draws CPU random numbers one element at a time from one locked Mersenne
+/// Twister, on one thread — 43 ms for the [32, 12, 128, 128] attention map of one layer on a 2-core Zen 3, about 12 % of a
+/// MiniLM fine-tuning step over all dropouts. This fills the same mask in a few milliseconds. An element is dropped when
+/// its 32-bit uniform is below <c>round(p·2³²)</c>, so the drop probability is p to within 2⁻³²; kept elements hold
+/// <c>1 / (1 − p)</c>, as torch's dropout scales them.
+/// </remarks>
+internal static unsafe class CpuDropoutMask
+{
+    // Element pairs per block handed to one thread: large enough to amortise scheduling, small enough to balance 2–64 cores.
+    private const long BlockPairs = 1 << 15;
+    private const ulong Golden = 0x9E3779B97F4A7C15UL;
+
+    /// <summary>
+    /// A contiguous CPU tensor of <paramref name="shape"/> and <paramref name="dtype"/> holding 0 (dropped) or
+    /// 1 / (1 − <paramref name="probability"/>) (kept).
+    /// </summary>
+    /// <param name="shape">The shape of the tensor the mask multiplies.</param>
+    /// <param name="dtype">The element type of that tensor (masks are built in float32 and converted otherwise).</param>
+    /// <param name="probability">The probability of dropping an element, in (0, 1).</param>
+    /// <param name="generator">The generator the key is drawn from; <c>null</c> for torch's global CPU generator.</param>
+    public static Tensor Create(long[] shape, ScalarType dtype, double probability, Generator? generator)
+    {
+        ulong key = DrawKey(generator);
+        Tensor mask = empty(shape, ScalarType.Float32, CPU);
+        // The span covers the fresh contiguous tensor's own memory (no copy).
+        fixed (byte* data = mask.bytes)
+        {
+            Fill((float*)data, mask.numel(), key, Threshold(probability), (float)(1.0 / (1.0 - probability)));
+        }
+
+        if (dtype == ScalarType.Float32)
+        {
+            return mask;
+        }
+
+        using (mask)
+        {
+            return mask.to(dtype);
+        }
+    }
+
+    /// <summary>The 32-bit threshold below which an element is dropped.</summary>
+    internal static uint Threshold(double probability) => (uint)Math.Min(Math.Round(probability * 4294967296.0), uint.MaxValue);
+
+    /// <summary>Fills <paramref name="count"/> floats at <paramref name="destination"/>; the same key gives the same mask.</summary>
+    internal static void Fill(float* destination, long count, ulong key, uint threshold, float keep)
+    {
+        long pairs = (count + 1) / 2;
+        long blocks = (pairs + BlockPairs - 1) / BlockPairs;
+        var target = (IntPtr)destination;
+        if (blocks <= 1)
+        {
+            FillBlock(destination, count, key, threshold, keep, 0, pairs);
+            return;
+        }
+
+        var options = new ParallelOptions { MaxDegreeOfParallelism = Math.Max(1, torch.get_num_threads()) };
+        Parallel.For(0, blocks, options, block =>
+        {
+            long start = block * BlockPairs;
+            FillBlock((float*)target, count, key, threshold, keep, start, Math.Min(pairs, start + BlockPairs));
+        });
+    }
+
+    private static void FillBlock(float* destination, long count, ulong key, uint threshold, float keep, long startPair, long endPair)
+    {
+        uint keepBits = BitConverter.SingleToUInt32Bits(keep);
+        long fullPairs = Math.Min(endPair, count / 2);
+        for (long i = startPair; i < fullPairs; i++)
+        {
+            ulong z = Mix(key + ((ulong)i * Golden));
+            destination[2 * i] = BitConverter.UInt32BitsToSingle(keepBits & KeepMask((uint)z, threshold));
+            destination[(2 * i) + 1] = BitConverter.UInt32BitsToSingle(keepBits & KeepMask((uint)(z >> 32), threshold));
+        }
+
+        if (endPair > fullPairs && count % 2 == 1)
+        {
+            // The odd last element uses the low half of its pair's draw.
+            ulong z = Mix(key + ((ulong)fullPairs * Golden));
+            destination[count - 1] = BitConverter.UInt32BitsToSingle(keepBits & KeepMask((uint)z, threshold));
+        }
+    }
+
+    // All ones when the uniform is at or above the threshold (kept), zero otherwise; branch-free, since the outcome is random.
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static uint KeepMask(uint uniform, uint threshold) => (uint)(((long)threshold - 1 - uniform) >> 63);
+
+    // SplitMix64's finaliser: a bijective hash whose outputs over consecutive counters pass BigCrush.
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static ulong Mix(ulong z)
+    {
+        z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9UL;
+        z = (z ^ (z >> 27)) * 0x94D049BB133111EBUL;
+        return z ^ (z >> 31);
+    }
+
+    private static ulong DrawKey(Generator? generator)
+    {
+        using Tensor draw = randint(long.MaxValue, [1], ScalarType.Int64, CPU, generator: generator);
+        return (ulong)draw.item<long>() * Golden;
+    }
+}
