@@ -80,13 +80,7 @@ public class FineTuningStepBenchmarks
     /// Analytic FLOPs of one training step: forward matmuls per token per layer 2·(4H² + 2·H·I) plus attention 4·S·H,
     /// pooler and head; backward costs twice the forward.
     /// </summary>
-    internal static double TrainingStepFlops()
-    {
-        double h = MiniLmShape.HiddenSize, i = MiniLmShape.IntermediateSize, s = Sequence, tokens = Batch * Sequence;
-        double perLayer = tokens * (2 * (4 * h * h + 2 * h * i) + 4 * s * h);
-        double forward = (MiniLmShape.NumHiddenLayers * perLayer) + (Batch * 2 * h * h) + (Batch * 2 * h * 2);
-        return 3 * forward;
-    }
+    internal static double TrainingStepFlops() => StepProfile.StepFlops(Batch, Sequence);
 
     internal static double Flops(BenchmarkCase benchmarkCase) => benchmarkCase.Descriptor.WorkloadMethod.Name switch
     {

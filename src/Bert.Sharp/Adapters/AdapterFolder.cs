@@ -30,6 +30,15 @@ internal static class AdapterFolder
         return !Path.IsPathRooted(name) && !Directory.Exists(name) && Directory.Exists(beside) ? beside : name;
     }
 
+    /// <summary>
+    /// Where the tokenizer of <paramref name="directory"/> lives: the folder itself, or — for an adapter folder saved without
+    /// tokenizer files (<c>SaveAdapter</c>, or Python's PEFT) — its base model, whose tokenizer the adapter was trained with.
+    /// </summary>
+    public static string TokenizerSource(string directory) =>
+        Is(directory) && !File.Exists(Path.Combine(directory, "tokenizer.json")) && !File.Exists(Path.Combine(directory, "vocab.txt"))
+            ? BaseOf(directory)
+            : directory;
+
     /// <summary>The metadata of the folder's weights file (empty when it has none or the file is missing).</summary>
     public static IReadOnlyDictionary<string, string> Metadata(string directory)
     {

@@ -1,3 +1,4 @@
+using Bert.Sharp.Tests.TestSupport;
 using Bert.Sharp.Tests.Training;
 using Bert.Sharp.Training;
 
@@ -73,5 +74,32 @@ public class ServingTests
         model.ActiveAdapter = "a";
         LoraTestModels.AssertClose(expected["a"], LoraTestModels.Logits(model), 1e-6);
         Assert.NotNull(baseLogits);
+    }
+
+    [Fact]
+    public void An_adapter_folder_saved_without_tokenizer_files_loads_as_a_classifier_with_its_bases_tokenizer()
+    {
+        // SaveAdapter (like Python's PEFT) writes only adapter_config.json and the adapter weights.
+        BertTokenizer tokenizer = BertTokenizer.FromVocabulary(TestAssets.UncasedVocabPath);
+        string baseDir = LoraTestModels.TempFolder("base-with-tokenizer");
+        using (var plain = new BertForSequenceClassification(TinyConfigs.Bert(vocab: tokenizer.VocabularySize, maxPositions: 128), LoraTestModels.Labels))
+        {
+            plain.SavePretrained(baseDir, tokenizer);
+        }
+
+        string adapterDir = LoraTestModels.TempFolder("adapter-only");
+        string[] texts = ["the battery died after a week", "great screen"];
+        IReadOnlyList<Prediction> direct;
+        using (BertForSequenceClassification model = BertForSequenceClassification.FromPretrained(baseDir))
+        {
+            LoraTestModels.AddRandomAdapter(model, "default", new LoraOptions { Rank = 4 }, seed: 5);
+            model.SaveAdapter(adapterDir);
+            using var withAdapter = new TextClassifier(model, new TokenizerTextEncoder(tokenizer), new TextClassifierOptions());
+            direct = withAdapter.PredictBatch(texts);
+        }
+
+        Assert.False(File.Exists(Path.Combine(adapterDir, "vocab.txt")) || File.Exists(Path.Combine(adapterDir, "tokenizer.json")));
+        using TextClassifier loaded = TextClassifier.FromPretrained(adapterDir);
+        Assert.Equal(direct.Select(p => p.Score), loaded.PredictBatch(texts).Select(p => p.Score));
     }
 }

@@ -34,7 +34,7 @@ public sealed partial class TextClassifier
         options ??= new TextClassifierOptions();
         options.Validate();
         string resolved = PretrainedResolver.ResolveDirectory(directory, options.Hub);
-        BertTokenizer tokenizer = BertTokenizer.FromPretrained(resolved);
+        BertTokenizer tokenizer = BertTokenizer.FromPretrained(Adapters.AdapterFolder.TokenizerSource(resolved), options.Hub);
         BertForSequenceClassification model;
         try
         {

@@ -77,7 +77,7 @@ public sealed class TokenClassifier : ITokenClassifier
         options ??= new TokenClassifierOptions();
         options.Validate();
         string resolved = PretrainedResolver.ResolveDirectory(directory, options.Hub);
-        BertTokenizer tokenizer = BertTokenizer.FromPretrained(resolved);
+        BertTokenizer tokenizer = BertTokenizer.FromPretrained(Adapters.AdapterFolder.TokenizerSource(resolved), options.Hub);
         BertForTokenClassification model;
         try
         {
@@ -101,6 +101,42 @@ public sealed class TokenClassifier : ITokenClassifier
         }
 
         return new TokenClassifier(model, tokenizer, options);
+    }
+
+    /// <summary>The LoRA adapters loaded (see <see cref="LoadAdapter"/>); empty for a plain model.</summary>
+    public IReadOnlyList<string> AdapterNames => model.AdapterNames;
+
+    /// <summary>
+    /// Loads a PEFT LoRA adapter folder (another tagging task trained on the same base, with the same tags) as
+    /// <paramref name="adapterName"/>, so one base serves several taggers: choose per call with
+    /// <see cref="Predict(string, string?)"/> or <see cref="PredictBatch(IReadOnlyList{string}, string?)"/>. Load adapters
+    /// before serving: loading while predictions run is not safe.
+    /// </summary>
+    /// <inheritdoc cref="BertTaskModel.LoadAdapter"/>
+    public void LoadAdapter(string directory, string adapterName)
+    {
+        using UsageGuard.Lease lease = guard.Enter();
+        model.LoadAdapter(directory, adapterName);
+    }
+
+    /// <summary>The entities of one text with adapter <paramref name="adapter"/> (<c>null</c>: the encoder without adapters, with the head of the adapter loaded last — see <see cref="BertTaskModel.ActiveAdapter"/>), whatever the model's active adapter.</summary>
+    /// <exception cref="KeyNotFoundException">No adapter has that name.</exception>
+    /// <exception cref="ObjectDisposedException">The classifier was disposed.</exception>
+    public IReadOnlyList<Entity> Predict(string text, string? adapter)
+    {
+        RequireAdapter(adapter);
+        using Adapters.AdapterSelection.Scope selection = Adapters.AdapterSelection.Use(adapter);
+        return Predict(text);
+    }
+
+    /// <summary>The entities of many texts with adapter <paramref name="adapter"/> (<c>null</c>: the encoder without adapters, with the head of the adapter loaded last — see <see cref="BertTaskModel.ActiveAdapter"/>); safe to call concurrently with other adapters.</summary>
+    /// <exception cref="KeyNotFoundException">No adapter has that name.</exception>
+    /// <exception cref="ObjectDisposedException">The classifier was disposed.</exception>
+    public IReadOnlyList<IReadOnlyList<Entity>> PredictBatch(IReadOnlyList<string> texts, string? adapter)
+    {
+        RequireAdapter(adapter);
+        using Adapters.AdapterSelection.Scope selection = Adapters.AdapterSelection.Use(adapter);
+        return PredictBatch(texts);
     }
 
     /// <inheritdoc />
@@ -157,6 +193,14 @@ public sealed class TokenClassifier : ITokenClassifier
         if (guard.BeginDispose())
         {
             model.Dispose();
+        }
+    }
+
+    private void RequireAdapter(string? adapter)
+    {
+        if (adapter is not null && !model.AdapterNames.Contains(adapter))
+        {
+            throw new KeyNotFoundException($"The token classifier has no adapter '{adapter}' (it has: {string.Join(", ", model.AdapterNames.DefaultIfEmpty("none"))}).");
         }
     }
 

@@ -21,7 +21,7 @@ public sealed record TokenClassifierOptions
     /// <summary>Longest input in tokens (longer texts are truncated); <c>null</c> is the model's and tokenizer's maximum.</summary>
     public int? MaxSequenceLength { get; init; }
 
-    /// <summary>Texts per forward pass in <see cref="TokenClassifier.PredictBatch"/>.</summary>
+    /// <summary>Texts per forward pass in <see cref="TokenClassifier.PredictBatch(IReadOnlyList{string})"/>.</summary>
     public int BatchSize { get; init; } = 32;
 
     /// <summary>Attention kernel (<c>eager</c>, <c>sdpa</c> or <c>chunked</c>); <c>null</c> keeps the config's.</summary>
