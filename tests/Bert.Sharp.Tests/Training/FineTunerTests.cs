@@ -96,6 +96,16 @@ public class FineTunerTests
         var train = ToyData.Sentiment(48);
         using var cachedModel = ToyData.Model();
         using var plainModel = ToyData.Model();
+        // The same start for both, whatever tests running in parallel drew from torch's global generator meanwhile.
+        using (TorchSharp.torch.no_grad())
+        {
+            var start = cachedModel.named_parameters().ToDictionary(p => p.name, p => p.parameter);
+            foreach ((string name, TorchSharp.Modules.Parameter p) in plainModel.named_parameters())
+            {
+                p.copy_(start[name]);
+            }
+        }
+
         TrainingReport cached = ToyData.Tuner(cachedModel, options).Train(train);
         TrainingReport plain = ToyData.Tuner(plainModel, options with { CacheFrozenFeatures = false }).Train(train);
         Assert.True(cached.UsedFeatureCache);
