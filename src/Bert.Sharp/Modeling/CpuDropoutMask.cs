@@ -56,8 +56,11 @@ internal static unsafe class CpuDropoutMask
     /// <summary>The 32-bit threshold below which an element is dropped.</summary>
     internal static uint Threshold(double probability) => (uint)Math.Min(Math.Round(probability * 4294967296.0), uint.MaxValue);
 
-    /// <summary>Fills <paramref name="count"/> floats at <paramref name="destination"/>; the same key gives the same mask.</summary>
-    internal static void Fill(float* destination, long count, ulong key, uint threshold, float keep)
+    /// <summary>
+    /// Fills <paramref name="count"/> floats at <paramref name="destination"/> on up to <paramref name="threads"/> threads
+    /// (default: torch's intra-op thread count); the same key gives the same mask whatever the thread count.
+    /// </summary>
+    internal static void Fill(float* destination, long count, ulong key, uint threshold, float keep, int? threads = null)
     {
         long pairs = (count + 1) / 2;
         long blocks = (pairs + BlockPairs - 1) / BlockPairs;
@@ -68,7 +71,7 @@ internal static unsafe class CpuDropoutMask
             return;
         }
 
-        var options = new ParallelOptions { MaxDegreeOfParallelism = Math.Max(1, torch.get_num_threads()) };
+        var options = new ParallelOptions { MaxDegreeOfParallelism = Math.Max(1, threads ?? torch.get_num_threads()) };
         Parallel.For(0, blocks, options, block =>
         {
             long start = block * BlockPairs;
