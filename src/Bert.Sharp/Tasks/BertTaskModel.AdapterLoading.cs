@@ -9,6 +9,29 @@ namespace Bert.Sharp;
 // Reading PEFT's adapter layout into this model: every key checked (name, shape) before anything changes.
 public abstract partial class BertTaskModel
 {
+    /// <summary>
+    /// Finishes opening a PEFT adapter folder as a model: <paramref name="model"/> was just loaded from the base the folder
+    /// names (<paramref name="baseModel"/>); the adapter is loaded into it, its head replaces the new one (so the head's keys
+    /// no longer count as missing) and the base is recorded. The model is disposed when the adapter does not load.
+    /// </summary>
+    private protected static TModel WithAdapterFolder<TModel>(TModel model, string directory, string baseModel)
+        where TModel : BertTaskModel
+    {
+        try
+        {
+            model.LoadAdapter(directory);
+            HashSet<string> headKeys = model.HeadModule is { } head ? [.. head.named_parameters().Select(p => $"{model.HeadName}.{p.name}")] : [];
+            model.LoadReport = model.LoadReport is { } report ? report with { MissingKeys = [.. report.MissingKeys.Where(k => !headKeys.Contains(k))] } : null;
+            model.BaseModelNameOrPath = baseModel;
+            return model;
+        }
+        catch
+        {
+            model.Dispose();
+            throw;
+        }
+    }
+
     private void LoadAdapterCore(string directory, string name, bool intoExisting)
     {
         PeftAdapterConfig config = PeftAdapterConfig.Read(directory);

@@ -19,6 +19,13 @@ public abstract partial class BertTaskModel
     /// </summary>
     public string? BaseModelNameOrPath { get; set; }
 
+    /// <summary>
+    /// What loading matched: the keys the checkpoint did not hold (a new head on a base checkpoint: <c>classifier.weight</c>,
+    /// <c>classifier.bias</c>) and the keys it held that the model does not use (a token classifier ignores a base
+    /// checkpoint's pooler). <c>null</c> for a model built in code.
+    /// </summary>
+    public LoadReport? LoadReport { get; private protected set; }
+
     /// <summary>The names of the LoRA adapters the model holds (PEFT's <c>peft_config</c> keys), in the order they were added.</summary>
     public IReadOnlyList<string> AdapterNames => adapters is null ? [] : [.. adapters.Names];
 

@@ -42,8 +42,6 @@ public sealed class BertForSentenceEmbedding : BertTaskModel
     /// <summary>Whether vectors are scaled to unit length.</summary>
     public bool Normalize { get; }
 
-    /// <summary>What loading matched; <c>null</c> for a model built in code.</summary>
-    public LoadReport? LoadReport { get; private set; }
 
     /// <inheritdoc />
     private protected override nn.Module? HeadModule => null;

@@ -17,11 +17,6 @@ public sealed partial class BertForSequenceClassification
     private const string HeadWeight = "classifier.weight";
     private const string HeadBias = "classifier.bias";
 
-    /// <summary>
-    /// What loading matched: the keys the checkpoint did not hold (a new head on a base checkpoint: <c>classifier.weight</c>,
-    /// <c>classifier.bias</c>) and the keys it held that the model does not use. <c>null</c> for a model built in code.
-    /// </summary>
-    public LoadReport? LoadReport { get; private set; }
 
     /// <summary>Keys of this model that the checkpoint did not hold (a new head); empty for a model built in code or loaded whole.</summary>
     public IReadOnlyList<string> NewlyInitializedKeys => LoadReport?.MissingKeys ?? [];
@@ -179,19 +174,7 @@ public sealed partial class BertForSequenceClassification
         ProblemType? problemType = options.ProblemType
             ?? (metadata.TryGetValue(AdapterFolder.ProblemTypeKey, out string? t) && chosen is not null ? ProblemTypes.FromConfigString(t, chosen.Count) : null);
         string baseModel = AdapterFolder.BaseOf(directory);
-        BertForSequenceClassification model = FromPretrained(baseModel, chosen, options with { Pooling = pooling, ProblemType = problemType, IgnoreMismatchedSizes = true });
-        try
-        {
-            model.LoadAdapter(directory);
-            model.LoadReport = model.LoadReport is { } report ? report with { MissingKeys = [.. report.MissingKeys.Where(k => k is not HeadWeight and not HeadBias)] } : null;
-            model.BaseModelNameOrPath = baseModel;
-            return model;
-        }
-        catch
-        {
-            model.Dispose();
-            throw;
-        }
+        return WithAdapterFolder(FromPretrained(baseModel, chosen, options with { Pooling = pooling, ProblemType = problemType, IgnoreMismatchedSizes = true }), directory, baseModel);
     }
 
     // A config that names its pooling wins; a sentence-transformers folder says how its encoder was trained to be read; a

@@ -16,8 +16,6 @@ public sealed partial class BertForTokenClassification
     private const string HeadWeight = "classifier.weight";
     private const string HeadBias = "classifier.bias";
 
-    /// <summary>What loading matched: the new head's keys on a base checkpoint, a base checkpoint's pooler (unused here), and so on. <c>null</c> for a model built in code.</summary>
-    public LoadReport? LoadReport { get; private set; }
 
     /// <summary>
     /// <see cref="FromPretrained(string, IReadOnlyList{string}?, ClassifierLoadOptions?)"/> that downloads asynchronously: a Hub model id is fetched into the shared
@@ -137,18 +135,6 @@ public sealed partial class BertForTokenClassification
     {
         IReadOnlyList<string>? chosen = labels ?? AdapterFolder.Labels(directory, HeadWeight);
         string baseModel = AdapterFolder.BaseOf(directory);
-        BertForTokenClassification model = FromPretrained(baseModel, chosen, options with { IgnoreMismatchedSizes = true });
-        try
-        {
-            model.LoadAdapter(directory);
-            model.LoadReport = model.LoadReport is { } report ? report with { MissingKeys = [.. report.MissingKeys.Where(k => k is not HeadWeight and not HeadBias)] } : null;
-            model.BaseModelNameOrPath = baseModel;
-            return model;
-        }
-        catch
-        {
-            model.Dispose();
-            throw;
-        }
+        return WithAdapterFolder(FromPretrained(baseModel, chosen, options with { IgnoreMismatchedSizes = true }), directory, baseModel);
     }
 }
