@@ -12,9 +12,7 @@ internal static class TinyClassifierFolder
     {
         BertTokenizer tokenizer = BertTokenizer.FromVocabulary(TestAssets.UncasedVocabPath);
         string dir = TestAssets.NewTempDirectory("tiny-classifier");
-        // A private generator would be better than the global seed; BertForSequenceClassification takes none yet.
-        TorchSharp.torch.manual_seed(7);
-        using var model = new BertForSequenceClassification(TinyConfigs.Bert(vocab: tokenizer.VocabularySize, maxPositions: 128), ["negative", "positive"]);
+        using var model = SeededWeights.Apply(new BertForSequenceClassification(TinyConfigs.Bert(vocab: tokenizer.VocabularySize, maxPositions: 128), ["negative", "positive"]), 7);
         model.SavePretrained(dir, tokenizer);
         return dir;
     });

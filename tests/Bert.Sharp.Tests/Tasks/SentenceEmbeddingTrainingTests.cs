@@ -5,11 +5,10 @@ using TorchSharp;
 namespace Bert.Sharp.Tests.Tasks;
 
 /// <summary>Contrastive training of sentence embeddings (MultipleNegativesRankingLoss) through the task-generic trainer.</summary>
-/// <remarks>Serial: the models' initial weights come from torch's global generator, which parallel tests would race for.</remarks>
-[Collection(SerialTorchGroup.Name)]
 public sealed class SentenceEmbeddingTrainingTests
 {
-    private static readonly string[] Topics = ["battery", "screen", "charger", "case", "headset", "speaker", "camera", "antenna"];
+    // Eight topic words whose toy ids differ from each other and from the filler words' (ToyEncoder hashes words into 60 ids).
+    private static readonly string[] Topics = ["battery", "charger", "case", "speaker", "antenna", "keyboard", "mouse", "monitor"];
 
     // Each anchor's positive shares its topic word and nothing else distinctive; the other pairs of the batch are its negatives.
     private static List<TextPair> Pairs() =>
@@ -17,8 +16,7 @@ public sealed class SentenceEmbeddingTrainingTests
 
     private static BertForSentenceEmbedding Model()
     {
-        torch.manual_seed(21);
-        return new BertForSentenceEmbedding(new BertModel(TinyConfigs.Bert(), addPoolingLayer: false));
+        return SeededWeights.Apply(new BertForSentenceEmbedding(new BertModel(TinyConfigs.Bert(), addPoolingLayer: false)), 21);
     }
 
     private static FineTuner Tuner(BertForSentenceEmbedding model, FineTuningOptions options) => new(model, new ToyEncoder(), null, options);
@@ -51,9 +49,10 @@ public sealed class SentenceEmbeddingTrainingTests
         tuner.Train(pairs);
         EvaluationReport after = tuner.Evaluate(pairs);
 
-        Assert.True(after.Loss < before.Loss / 4, $"loss {before.Loss} -> {after.Loss}");
-        // 8 pairs: 7 of 8 retrieved in most runs, 6 of 8 in one fresh-clone CI run (MKL's summation order can vary between
-        // runs of a whole suite, and 30 epochs on a tiny random model amplify it). Retrieval must rise clearly either way.
-        Assert.True(after.Accuracy >= 0.75 && after.Accuracy > before.Accuracy, $"in-batch retrieval accuracy {before.Accuracy} -> {after.Accuracy}");
+        // Weights and toy token ids are the same in every run (they once came from the shared global generator and a
+        // per-process string hash, and a CI run started at 8 of 8 retrieved); measured here: 5 of 8 -> 8 of 8, loss 1.74 -> 4e-5.
+        Assert.True(before.Accuracy <= 0.625, $"the untrained model already retrieves {before.Accuracy} of the pairs");
+        Assert.True(after.Loss < before.Loss / 10, $"loss {before.Loss} -> {after.Loss}");
+        Assert.True(after.Accuracy >= 0.875, $"in-batch retrieval accuracy {before.Accuracy} -> {after.Accuracy}");
     }
 }

@@ -5,8 +5,6 @@ using static TorchSharp.torch;
 namespace Bert.Sharp.Tests.Tasks;
 
 /// <summary>Token classification through the task-generic trainer: it learns, and what it learned survives save and reload exactly.</summary>
-/// <remarks>Serial: the model's initial weights come from torch's global generator, which parallel tests would race for.</remarks>
-[Collection(SerialTorchGroup.Name)]
 public sealed class TokenClassificationRoundTripTests : IDisposable
 {
     private readonly string directory = TestAssets.NewTempDirectory("token-roundtrip");

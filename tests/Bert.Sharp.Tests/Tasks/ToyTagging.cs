@@ -43,8 +43,7 @@ internal static class ToyTagging
 
     public static BertForTokenClassification Model(int seed = 11)
     {
-        torch.manual_seed(seed);
-        return new BertForTokenClassification(TinyConfigs.Bert(), Tags);
+        return SeededWeights.Apply(new BertForTokenClassification(TinyConfigs.Bert(), Tags), seed);
     }
 
     public static FineTuner Tuner(BertTaskModel model, FineTuningOptions options) => new(model, new ToyEncoder(), null, options);
