@@ -1,3 +1,4 @@
+using Bert.Sharp.Training;
 using Bert.Sharp.Benchmarks.Support;
 using BenchmarkDotNet.Attributes;
 using BenchmarkDotNet.Configs;
@@ -64,15 +65,30 @@ public class FineTuningStepBenchmarks
         BenchmarkDevice.Synchronize();
     }
 
+    /// <summary>The step as the trainer runs it (fused AdamW on the CPU).</summary>
     [Benchmark]
-    public void FullFineTuningStep()
+    public void FullFineTuningStep() => Step(fusedAdamW: true);
+
+    /// <summary>The same step with TorchSharp's own <c>AdamW.step</c>, for the fused update's share in the same run.</summary>
+    [Benchmark]
+    public void FullFineTuningStepTorchSharpAdamW() => Step(fusedAdamW: false);
+
+    private void Step(bool fusedAdamW)
     {
         using var scope = NewDisposeScope();
         optimizer.zero_grad();
         BertModelOutput output = model.Forward(ids);
         Tensor loss = nn.functional.cross_entropy(head.forward(output.PooledOutput!), labels);
         loss.backward();
-        optimizer.step();
+        if (fusedAdamW)
+        {
+            FusedAdamWStep.Step(optimizer);
+        }
+        else
+        {
+            optimizer.step();
+        }
+
         BenchmarkDevice.Synchronize();
     }
 
@@ -85,7 +101,7 @@ public class FineTuningStepBenchmarks
     internal static double Flops(BenchmarkCase benchmarkCase) => benchmarkCase.Descriptor.WorkloadMethod.Name switch
     {
         nameof(Gemm2048) => 2.0 * GemmSize * GemmSize * GemmSize,
-        nameof(FullFineTuningStep) => TrainingStepFlops(),
+        nameof(FullFineTuningStep) or nameof(FullFineTuningStepTorchSharpAdamW) => TrainingStepFlops(),
         _ => double.NaN,
     };
 

@@ -1,3 +1,4 @@
+using Bert.Sharp.Training;
 using System.Diagnostics;
 using System.Globalization;
 using System.Text;
@@ -111,7 +112,7 @@ public class PolicyStepBenchmarks
             using var scope = NewDisposeScope();
             optimizer.zero_grad();
             model.Forward(ids, labels: labels).Loss!.backward();
-            optimizer.step();
+            FusedAdamWStep.Step(optimizer);
             BenchmarkDevice.Synchronize();
         }
 

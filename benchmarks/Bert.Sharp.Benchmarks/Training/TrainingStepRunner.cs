@@ -1,3 +1,4 @@
+using Bert.Sharp.Training;
 using Bert.Sharp.Benchmarks.Support;
 using Bert.Sharp.Runtime;
 using TorchSharp;
@@ -50,7 +51,7 @@ internal sealed class TrainingStepRunner : IDisposable
         }
 
         loss.backward();
-        optimizer.step();
+        FusedAdamWStep.Step(optimizer);
         BenchmarkDevice.Synchronize();
     }
 

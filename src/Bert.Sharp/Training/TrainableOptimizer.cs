@@ -122,7 +122,8 @@ internal sealed class TrainableOptimizer : IDisposable
         return (options.HeadLearningRate ?? options.LearningRate) * factor;
     }
 
-    public void Step() => adam!.step();
+    /// <summary>One AdamW step: fused on the CPU for float32 parameters, TorchSharp's step otherwise (same state, same format).</summary>
+    public void Step() => FusedAdamWStep.Step(adam!);
 
     public void Save(Stream stream)
     {
