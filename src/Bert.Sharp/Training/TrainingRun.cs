@@ -240,6 +240,11 @@ internal sealed class TrainingRun : IDisposable
 
         if (state.StoppedEarly || context.Control.ShouldStop)
         {
+            // As in Hugging Face's Trainer, an epoch cut short by a callback or early stopping still ends with OnEpochEnd,
+            // and the evaluation or checkpoint it asks for runs. The position stays mid-epoch (no epoch loss is recorded,
+            // the epoch does not advance), so a checkpoint written here resumes the epoch's remaining batches.
+            Fire(c => c.OnEpochEnd(context));
+            ActOnControl(pendingEvaluation: true);
             return true;
         }
 

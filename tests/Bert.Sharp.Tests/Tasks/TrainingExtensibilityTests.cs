@@ -88,9 +88,26 @@ public sealed class TrainingExtensibilityTests
 
         Assert.Equal(3, report.GlobalStep);
         Assert.Equal(3, report.Steps.Count);
-        Assert.Equal(["step 1", "step 2", "step 3"], recorder.Events.Where(e => e.StartsWith("step", StringComparison.Ordinal)));
-        Assert.Equal("train-end 3", recorder.Events[^1]);
-        Assert.DoesNotContain("epoch-begin 2", recorder.Events);
+        // The epoch cut short still ends with OnEpochEnd, as Hugging Face's Trainer calls on_epoch_end after the break.
+        Assert.Equal(["train-begin", "epoch-begin 0", "step 1", "step 2", "epoch-end 0", "epoch-begin 1", "step 3", "epoch-end 1", "train-end 3"], recorder.Events);
+        Assert.Single(report.EpochLosses); // only the completed epoch has a loss
+    }
+
+    [Fact]
+    public void An_epoch_cut_short_saves_its_epoch_checkpoint_at_the_position_reached()
+    {
+        using BertForSequenceClassification model = ToyData.Model();
+        string output = TestSupport.TestAssets.NewTempDirectory("cut-short");
+        var recorder = new EventRecorder { StopAtStep = 3 };
+        TrainingReport report = ToyData.Tuner(model, Fast with { Epochs = 5, Callbacks = [recorder], SaveStrategy = IntervalStrategy.Epoch, OutputDirectory = output })
+            .Train(ToyData.Sentiment(16));
+
+        Assert.Equal(["step 3", "epoch-end 1", "save", "train-end 3"], recorder.Events[^4..]);
+        string checkpoint = Path.Combine(output, "checkpoint-3");
+        Assert.True(Directory.Exists(checkpoint), $"no {checkpoint}");
+        Bert.Sharp.Training.TrainerState saved = Bert.Sharp.Training.TrainingCheckpoint.ReadState(checkpoint);
+        Assert.Equal((1, 1), (saved.Epoch, saved.BatchInEpoch)); // epoch 1, one batch of two done: a resume runs the other
+        Assert.Equal(3, report.GlobalStep);
     }
 
     /// <summary>Head and even layers from the start; from epoch 1 the embeddings too. Layer 1 (odd) never trains.</summary>
