@@ -31,58 +31,56 @@ public sealed class FusedAdamWStepTests
         }
     }
 
+    /// <summary>Two identical parameter sets and optimizers, stepped <paramref name="steps"/> times on identical gradients.</summary>
+    private static (Parameter[] A, Parameter[] B, AdamW OptimizerA, AdamW OptimizerB) Twins(ulong seed, int steps, Action<AdamW> stepA, Action<AdamW> stepB)
+    {
+        (Parameter[] decayedA, Parameter[] plainA) = Parameters(seed);
+        (Parameter[] decayedB, Parameter[] plainB) = Parameters(seed);
+        AdamW optimizerA = Optimizer(decayedA, plainA), optimizerB = Optimizer(decayedB, plainB);
+        using var gradientsA = new Generator(seed + 1, CPU);
+        using var gradientsB = new Generator(seed + 1, CPU);
+        Parameter[] a = [.. decayedA, .. plainA], b = [.. decayedB, .. plainB];
+        for (int step = 0; step < steps; step++)
+        {
+            SetGradients(a, gradientsA, step);
+            SetGradients(b, gradientsB, step);
+            stepA(optimizerA);
+            stepB(optimizerB);
+        }
+
+        return (a, b, optimizerA, optimizerB);
+    }
+
     [Fact]
     public void Matches_TorchSharps_AdamW_over_several_steps_in_parameters_moments_and_step_counts()
     {
-        (Parameter[] decayedA, Parameter[] plainA) = Parameters(5);
-        (Parameter[] decayedB, Parameter[] plainB) = Parameters(5);
-        using AdamW reference = Optimizer(decayedA, plainA);
-        using AdamW fused = Optimizer(decayedB, plainB);
-        using var gradientsA = new Generator(9, CPU);
-        using var gradientsB = new Generator(9, CPU);
-        for (int step = 0; step < 6; step++)
+        (Parameter[] a, Parameter[] b, AdamW reference, AdamW fused) = Twins(5, 6, o => o.step(), o => Assert.True(FusedAdamWStep.TryStep(o)));
+        using (reference)
+        using (fused)
         {
-            SetGradients(decayedA.Concat(plainA), gradientsA, step);
-            SetGradients(decayedB.Concat(plainB), gradientsB, step);
-            reference.step();
-            Assert.True(FusedAdamWStep.TryStep(fused));
-        }
+            var statesA = reference.state_dict().State.Cast<AdamW.State>().ToList();
+            var statesB = fused.state_dict().State.Cast<AdamW.State>().ToList();
+            for (int i = 0; i < a.Length; i++)
+            {
+                // float32 rounding only: the same operations in the same order, possibly contracted differently by the CPU kernels.
+                AssertClose(a[i], b[i], $"parameter {i}");
+                AssertClose(statesA[i].exp_avg, statesB[i].exp_avg, $"exp_avg {i}");
+                AssertClose(statesA[i].exp_avg_sq, statesB[i].exp_avg_sq, $"exp_avg_sq {i}");
+                Assert.Equal(statesA[i].step, statesB[i].step);
+            }
 
-        Parameter[] a = [.. decayedA, .. plainA], b = [.. decayedB, .. plainB];
-        var statesA = reference.state_dict().State.Cast<AdamW.State>().ToList();
-        var statesB = fused.state_dict().State.Cast<AdamW.State>().ToList();
-        for (int i = 0; i < a.Length; i++)
-        {
-            // float32 rounding only: the same operations in the same order, possibly contracted differently by the CPU kernels.
-            AssertClose(a[i], b[i], $"parameter {i}");
-            AssertClose(statesA[i].exp_avg, statesB[i].exp_avg, $"exp_avg {i}");
-            AssertClose(statesA[i].exp_avg_sq, statesB[i].exp_avg_sq, $"exp_avg_sq {i}");
-            Assert.Equal(statesA[i].step, statesB[i].step);
+            Assert.Equal(6, statesB[0].step);
         }
-
-        Assert.Equal(6, statesB[0].step);
     }
 
     [Fact]
     public void The_result_does_not_depend_on_the_thread_count()
     {
-        (Parameter[] decayedA, Parameter[] plainA) = Parameters(3);
-        (Parameter[] decayedB, Parameter[] plainB) = Parameters(3);
-        using AdamW one = Optimizer(decayedA, plainA);
-        using AdamW many = Optimizer(decayedB, plainB);
-        using var gradientsA = new Generator(4, CPU);
-        using var gradientsB = new Generator(4, CPU);
-        for (int step = 0; step < 3; step++)
+        (Parameter[] a, Parameter[] b, AdamW one, AdamW many) = Twins(3, 3, o => Assert.True(FusedAdamWStep.TryStep(o, threads: 1)), o => Assert.True(FusedAdamWStep.TryStep(o, threads: 4)));
+        using (one)
+        using (many)
         {
-            SetGradients(decayedA.Concat(plainA), gradientsA, step);
-            SetGradients(decayedB.Concat(plainB), gradientsB, step);
-            Assert.True(FusedAdamWStep.TryStep(one, threads: 1));
-            Assert.True(FusedAdamWStep.TryStep(many, threads: 4));
-        }
-
-        foreach ((Parameter x, Parameter y) in decayedA.Concat(plainA).Zip(decayedB.Concat(plainB)))
-        {
-            Assert.True(x.equal(y).all().item<bool>());
+            Assert.All(a.Zip(b), pair => Assert.True(pair.First.equal(pair.Second).all().item<bool>()));
         }
     }
 
