@@ -38,6 +38,8 @@ internal static unsafe class FusedAdamWStep
     public static bool TryStep(AdamW adam, int? threads = null)
     {
         ArgumentNullException.ThrowIfNull(adam);
+        // parameter.grad hands out a new wrapper each call; the scope releases them (the gradients stay with the parameters).
+        using var scope = NewDisposeScope();
         optim.Optimizer.StateDictionary states = adam.state_dict();
         var work = new List<Slice>();
         var stepped = new List<AdamW.State>();
