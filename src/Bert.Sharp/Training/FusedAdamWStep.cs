@@ -1,5 +1,5 @@
+using System.Numerics;
 using System.Runtime.CompilerServices;
-using System.Runtime.Intrinsics;
 using TorchSharp;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
@@ -122,18 +122,19 @@ internal static unsafe class FusedAdamWStep
         float* v = (float*)slice.Pointers.SecondMoment + slice.Start;
         Hyper h = slice.Hyper;
         int n = slice.Count, i = 0;
-        if (Vector256.IsHardwareAccelerated)
+        // Vector<float> is the widest vector the JIT uses here: 256 bits on x64 with AVX2, 128 on ARM64.
+        if (Vector.IsHardwareAccelerated)
         {
-            Vector256<float> decay = Vector256.Create(h.Decay), beta1 = Vector256.Create(h.Beta1), oneMinusBeta1 = Vector256.Create(h.OneMinusBeta1);
-            Vector256<float> beta2 = Vector256.Create(h.Beta2), oneMinusBeta2 = Vector256.Create(h.OneMinusBeta2);
-            Vector256<float> sqrtCorrection = Vector256.Create(h.SqrtBiasCorrection2), eps = Vector256.Create(h.Eps), negativeStep = Vector256.Create(h.NegativeStepSize);
-            for (; i <= n - Vector256<float>.Count; i += Vector256<float>.Count)
+            Vector<float> decay = new(h.Decay), beta1 = new(h.Beta1), oneMinusBeta1 = new(h.OneMinusBeta1);
+            Vector<float> beta2 = new(h.Beta2), oneMinusBeta2 = new(h.OneMinusBeta2);
+            Vector<float> sqrtCorrection = new(h.SqrtBiasCorrection2), eps = new(h.Eps), negativeStep = new(h.NegativeStepSize);
+            for (; i <= n - Vector<float>.Count; i += Vector<float>.Count)
             {
-                Vector256<float> gv = Vector256.Load(g + i);
-                Vector256<float> pv = Vector256.Load(p + i) * decay;
-                Vector256<float> mv = Vector256.FusedMultiplyAdd(gv, oneMinusBeta1, Vector256.Load(m + i) * beta1);
-                Vector256<float> vv = Vector256.FusedMultiplyAdd(oneMinusBeta2 * gv, gv, Vector256.Load(v + i) * beta2);
-                Vector256<float> denominator = (Vector256.Sqrt(vv) / sqrtCorrection) + eps;
+                Vector<float> gv = Vector.Load(g + i);
+                Vector<float> pv = Vector.Load(p + i) * decay;
+                Vector<float> mv = Vector.FusedMultiplyAdd(gv, oneMinusBeta1, Vector.Load(m + i) * beta1);
+                Vector<float> vv = Vector.FusedMultiplyAdd(oneMinusBeta2 * gv, gv, Vector.Load(v + i) * beta2);
+                Vector<float> denominator = (Vector.SquareRoot(vv) / sqrtCorrection) + eps;
                 (pv + (negativeStep * mv / denominator)).Store(p + i);
                 mv.Store(m + i);
                 vv.Store(v + i);
