@@ -39,15 +39,30 @@ public abstract partial class BertTaskModel
         get => adapters?.Active;
         set
         {
-            if (value is not null && adapters?.Contains(value) != true)
-            {
-                throw new KeyNotFoundException($"The model has no adapter '{value}' (it has: {string.Join(", ", AdapterNames.DefaultIfEmpty("none"))}).");
-            }
-
+            RequireAdapter(value);
             if (adapters is not null)
             {
                 adapters.Active = value;
             }
+        }
+    }
+
+    /// <summary>
+    /// Runs this thread's forward passes with adapter <paramref name="name"/> (<c>null</c>: none) until the scope is disposed,
+    /// whatever <see cref="ActiveAdapter"/> says: how the serving classes choose an adapter per call.
+    /// </summary>
+    /// <exception cref="KeyNotFoundException">No adapter has that name.</exception>
+    internal Adapters.AdapterSelection.Scope UseAdapterOnThisThread(string? name)
+    {
+        RequireAdapter(name);
+        return Adapters.AdapterSelection.Use(name);
+    }
+
+    private void RequireAdapter(string? name)
+    {
+        if (name is not null && adapters?.Contains(name) != true)
+        {
+            throw new KeyNotFoundException($"The model has no adapter '{name}' (it has: {string.Join(", ", AdapterNames.DefaultIfEmpty("none"))}).");
         }
     }
 

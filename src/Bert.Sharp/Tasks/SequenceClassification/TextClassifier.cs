@@ -73,8 +73,7 @@ public sealed partial class TextClassifier : ITextClassifier
     /// <exception cref="ObjectDisposedException">The classifier was disposed.</exception>
     public Prediction Predict(string text, string? textPair, string? adapter)
     {
-        RequireAdapter(adapter);
-        using Adapters.AdapterSelection.Scope selection = Adapters.AdapterSelection.Use(adapter);
+        using Adapters.AdapterSelection.Scope selection = model.UseAdapterOnThisThread(adapter);
         return Predict(text, textPair);
     }
 
@@ -83,8 +82,7 @@ public sealed partial class TextClassifier : ITextClassifier
     /// <exception cref="ObjectDisposedException">The classifier was disposed.</exception>
     public IReadOnlyList<Prediction> PredictBatch(IReadOnlyList<string> texts, string? adapter)
     {
-        RequireAdapter(adapter);
-        using Adapters.AdapterSelection.Scope selection = Adapters.AdapterSelection.Use(adapter);
+        using Adapters.AdapterSelection.Scope selection = model.UseAdapterOnThisThread(adapter);
         return PredictBatch(texts);
     }
 
@@ -147,14 +145,6 @@ public sealed partial class TextClassifier : ITextClassifier
         if (guard.BeginDispose())
         {
             model.Dispose();
-        }
-    }
-
-    private void RequireAdapter(string? adapter)
-    {
-        if (adapter is not null && !model.AdapterNames.Contains(adapter))
-        {
-            throw new KeyNotFoundException($"The classifier has no adapter '{adapter}' (it has: {string.Join(", ", model.AdapterNames.DefaultIfEmpty("none"))}).");
         }
     }
 

@@ -124,8 +124,7 @@ public sealed class TokenClassifier : ITokenClassifier
     /// <exception cref="ObjectDisposedException">The classifier was disposed.</exception>
     public IReadOnlyList<Entity> Predict(string text, string? adapter)
     {
-        RequireAdapter(adapter);
-        using Adapters.AdapterSelection.Scope selection = Adapters.AdapterSelection.Use(adapter);
+        using Adapters.AdapterSelection.Scope selection = model.UseAdapterOnThisThread(adapter);
         return Predict(text);
     }
 
@@ -134,8 +133,7 @@ public sealed class TokenClassifier : ITokenClassifier
     /// <exception cref="ObjectDisposedException">The classifier was disposed.</exception>
     public IReadOnlyList<IReadOnlyList<Entity>> PredictBatch(IReadOnlyList<string> texts, string? adapter)
     {
-        RequireAdapter(adapter);
-        using Adapters.AdapterSelection.Scope selection = Adapters.AdapterSelection.Use(adapter);
+        using Adapters.AdapterSelection.Scope selection = model.UseAdapterOnThisThread(adapter);
         return PredictBatch(texts);
     }
 
@@ -193,14 +191,6 @@ public sealed class TokenClassifier : ITokenClassifier
         if (guard.BeginDispose())
         {
             model.Dispose();
-        }
-    }
-
-    private void RequireAdapter(string? adapter)
-    {
-        if (adapter is not null && !model.AdapterNames.Contains(adapter))
-        {
-            throw new KeyNotFoundException($"The token classifier has no adapter '{adapter}' (it has: {string.Join(", ", model.AdapterNames.DefaultIfEmpty("none"))}).");
         }
     }
 
