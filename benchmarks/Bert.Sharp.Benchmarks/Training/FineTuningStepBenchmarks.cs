@@ -76,7 +76,10 @@ public class FineTuningStepBenchmarks
     private void Step(bool fusedAdamW)
     {
         using var scope = NewDisposeScope();
-        optimizer.zero_grad();
+        // As TrainingRun does after each optimizer step: Module.zero_grad() releases the gradients (set_to_none), so backward hands
+        // its gradients over instead of adding them to zero-filled tensors (TorchSharp's optimizer.zero_grad() fills zeros).
+        model.zero_grad();
+        head.zero_grad();
         BertModelOutput output = model.Forward(ids);
         Tensor loss = nn.functional.cross_entropy(head.forward(output.PooledOutput!), labels);
         loss.backward();

@@ -110,7 +110,9 @@ public class PolicyStepBenchmarks
         public void Run()
         {
             using var scope = NewDisposeScope();
-            optimizer.zero_grad();
+            // As TrainingRun does after each optimizer step: Module.zero_grad() releases the gradients (set_to_none), so backward hands
+            // its gradients over instead of adding them to zero-filled tensors (TorchSharp's optimizer.zero_grad() fills zeros).
+            model.zero_grad();
             model.Forward(ids, labels: labels).Loss!.backward();
             FusedAdamWStep.Step(optimizer);
             BenchmarkDevice.Synchronize();

@@ -176,7 +176,10 @@ internal static class StepProfile
         for (int run = 0; run < Runs + 2; run++)
         {
             using var scope = NewDisposeScope();
-            optimizer.zero_grad();
+            // As TrainingRun does after each optimizer step: Module.zero_grad() releases the gradients (set_to_none), so backward hands
+            // its gradients over instead of adding them to zero-filled tensors (TorchSharp's optimizer.zero_grad() fills zeros).
+            model.zero_grad();
+            head.zero_grad();
             var watch = Stopwatch.StartNew();
             Tensor loss = nn.functional.cross_entropy(head.call(model.Forward(ids).PooledOutput!), labels);
             BenchmarkDevice.Synchronize();

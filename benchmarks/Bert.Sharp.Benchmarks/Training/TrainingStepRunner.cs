@@ -42,7 +42,10 @@ internal sealed class TrainingStepRunner : IDisposable
     public void Step()
     {
         using var scope = NewDisposeScope();
-        optimizer.zero_grad();
+        // As TrainingRun does after each optimizer step: Module.zero_grad() releases the gradients (set_to_none), so backward hands
+        // its gradients over instead of adding them to zero-filled tensors (TorchSharp's optimizer.zero_grad() fills zeros).
+        model.zero_grad();
+        head.zero_grad();
         Tensor loss;
         using (precision.Enter())
         {

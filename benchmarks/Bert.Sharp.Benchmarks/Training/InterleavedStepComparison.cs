@@ -1,0 +1,188 @@
+using System.Diagnostics;
+using System.Globalization;
+using Bert.Sharp.Benchmarks.Support;
+using Bert.Sharp.Modeling;
+using Bert.Sharp.Training;
+using TorchSharp;
+using TorchSharp.Modules;
+using static TorchSharp.torch;
+
+namespace Bert.Sharp.Benchmarks.Training;
+
+/// <summary>
+/// The full fine-tuning step of <see cref="FineTuningStepBenchmarks"/> against the 2048³ GEMM, interleaved (command
+/// <c>step-ab [32x128] [rounds]</c>): every round times the GEMM and three steps in rotating order — as the trainer runs it
+/// (dropout 0.1, gradients released after the optimizer step), with gradients zeroed in place instead, and without dropout. On a host whose speed drifts (a shared VM), the ratio of two suites run minutes
+/// apart moves with the drift; a ratio within one round does not. Reports the median of the per-round ratios.
+/// </summary>
+internal static class InterleavedStepComparison
+{
+    public static int Run(string[] args)
+    {
+        int batch = 32, sequence = 128, rounds = 15;
+        if (args.Length > 0 && args[0].Split('x') is [string b, string s])
+        {
+            batch = int.Parse(b, CultureInfo.InvariantCulture);
+            sequence = int.Parse(s, CultureInfo.InvariantCulture);
+        }
+
+        if (args.Length > 1)
+        {
+            rounds = int.Parse(args[1], CultureInfo.InvariantCulture);
+        }
+
+        Device device = BenchmarkDevice.Device;
+        Console.WriteLine($"step-ab {batch}x{sequence}, {rounds} rounds, {Environment.ProcessorCount} threads, {device}");
+        using Tensor a = randn(2048, 2048, device: device), c = randn(2048, 2048, device: device);
+        using Tensor ids = randint(1000, 30000, [batch, sequence], dtype: ScalarType.Int64, device: device);
+        using Tensor labels = randint(0, 2, [batch], dtype: ScalarType.Int64, device: device);
+        BertConfig shape = FineTuningStepBenchmarks.MiniLmShape;
+        StepUnderTest[] steps =
+        [
+            new("step (dropout 0.1, gradients released as the trainer does)", shape, device, releaseGradients: true),
+            new("step, gradients zeroed in place (TorchSharp's optimizer.zero_grad)", shape, device, releaseGradients: false),
+            new("step without dropout", shape with { HiddenDropoutProb = 0, AttentionProbsDropoutProb = 0 }, device, releaseGradients: true),
+        ];
+
+        double Gemm()
+        {
+            var times = new List<double>();
+            for (int i = 0; i < 3; i++)
+            {
+                var watch = Stopwatch.StartNew();
+                using Tensor product = a.matmul(c);
+                BenchmarkDevice.Synchronize();
+                times.Add(watch.Elapsed.TotalMilliseconds);
+            }
+
+            return MedianOf(times);
+        }
+
+        try
+        {
+            // Warm-up: MKL's first products, the allocator's first large blocks, the JIT's optimised code for every step.
+            for (int i = 0; i < 10; i++)
+            {
+                using Tensor product = a.matmul(c);
+            }
+
+            for (int i = 0; i < 2; i++)
+            {
+                foreach (StepUnderTest step in steps)
+                {
+                    step.Time(ids, labels);
+                }
+            }
+
+            var gemms = new List<double>();
+            var times = steps.Select(_ => new List<double>()).ToArray();
+            var ratios = steps.Select(_ => new List<double>()).ToArray();
+            for (int round = 0; round < rounds; round++)
+            {
+                double gemm = Gemm();
+                gemms.Add(gemm);
+                var line = new System.Text.StringBuilder(FormattableString.Invariant($"round {round + 1}: gemm {gemm:F1} ms"));
+                // Rotate the order every round, so no variant always follows the GEMM.
+                for (int k = 0; k < steps.Length; k++)
+                {
+                    int index = (k + round) % steps.Length;
+                    double time = steps[index].Time(ids, labels);
+                    times[index].Add(time);
+                    ratios[index].Add(time / gemm);
+                }
+
+                for (int index = 0; index < steps.Length; index++)
+                {
+                    line.Append(FormattableString.Invariant($"; {steps[index].Name} {times[index][^1]:F0} ms ({ratios[index][^1]:F2}x)"));
+                }
+
+                Console.WriteLine(line.ToString());
+            }
+
+            // Share of the GEMM rate = (step FLOPs / step time) / (GEMM FLOPs / GEMM time) = (step FLOPs / GEMM FLOPs) / ratio.
+            double work = StepProfile.StepFlops(batch, sequence) / (2.0 * 2048 * 2048 * 2048);
+            Console.WriteLine(FormattableString.Invariant($"gemm median {MedianOf(gemms):F1} ms; a step is {work:F2} GEMMs of work, so 80 % of the GEMM rate is a ratio of {work / 0.8:F2}"));
+            for (int index = 0; index < steps.Length; index++)
+            {
+                Report(steps[index].Name, times[index], ratios[index], work);
+            }
+        }
+        finally
+        {
+            foreach (StepUnderTest step in steps)
+            {
+                step.Dispose();
+            }
+        }
+
+        return 0;
+    }
+
+    private static void Report(string name, List<double> times, List<double> ratios, double work) =>
+        Console.WriteLine(FormattableString.Invariant($"{name}: median {MedianOf(times):F0} ms, median ratio {MedianOf(ratios):F2} = {100 * work / MedianOf(ratios):F1} % of the GEMM rate (middle half of the rounds {100 * work / Quartile(ratios, 3):F0}-{100 * work / Quartile(ratios, 1):F0} %)"));
+
+    private static double MedianOf(List<double> values) => Quartile(values, 2);
+
+    private static double Quartile(List<double> values, int quarter)
+    {
+        var sorted = values.Order().ToList();
+        double position = (sorted.Count - 1) * quarter / 4.0;
+        int below = (int)Math.Floor(position);
+        int above = (int)Math.Ceiling(position);
+        return sorted[below] + ((sorted[above] - sorted[below]) * (position - below));
+    }
+
+    // One model, head and optimizer; a step is forward, loss, backward and the trainer's AdamW.
+    private sealed class StepUnderTest : IDisposable
+    {
+        private readonly BertModel model;
+        private readonly Linear head;
+        private readonly AdamW optimizer;
+        private readonly bool releaseGradients;
+
+        public StepUnderTest(string name, BertConfig shape, Device device, bool releaseGradients)
+        {
+            Name = name;
+            this.releaseGradients = releaseGradients;
+            manual_seed(0);
+            model = new BertModel(shape);
+            model.to(device);
+            model.train();
+            head = nn.Linear(shape.HiddenSize, 2);
+            head.to(device);
+            optimizer = optim.AdamW(model.parameters().Concat(head.parameters()), lr: 2e-5);
+        }
+
+        public string Name { get; }
+
+        public double Time(Tensor ids, Tensor labels)
+        {
+            using var scope = NewDisposeScope();
+            var watch = Stopwatch.StartNew();
+            if (releaseGradients)
+            {
+                // What TrainingRun does after each optimizer step: Module.zero_grad() sets every .grad to null, so the
+                // next backward hands its gradients over instead of adding them to zeroed tensors.
+                model.zero_grad();
+                head.zero_grad();
+            }
+            else
+            {
+                optimizer.zero_grad();
+            }
+
+            Tensor loss = nn.functional.cross_entropy(head.call(model.Forward(ids).PooledOutput!), labels);
+            loss.backward();
+            FusedAdamWStep.Step(optimizer);
+            BenchmarkDevice.Synchronize();
+            return watch.Elapsed.TotalMilliseconds;
+        }
+
+        public void Dispose()
+        {
+            optimizer.Dispose();
+            head.Dispose();
+            model.Dispose();
+        }
+    }
+}
