@@ -3,8 +3,8 @@ using static TorchSharp.torch;
 namespace Bert.Sharp.Adapters;
 
 /// <summary>
-/// The LoRA adapters of one model: their settings, which one is active, and the heads of adapters loaded after the first
-/// (PEFT's <c>modules_to_save</c> copies). Every <see cref="LoraLinearAdapter"/> of the model reads the active name from here,
+/// The LoRA adapters of one model: their settings, which one is active, the heads of adapters loaded after the first
+/// (PEFT's <c>modules_to_save</c> copies) and the head the model had before any adapter (PEFT's <c>original_module</c>). Every <see cref="LoraLinearAdapter"/> of the model reads the active name from here,
 /// so switching is one assignment; a call can override it for its own thread (<see cref="AdapterSelection"/>).
 /// </summary>
 internal sealed class AdapterState : IDisposable
@@ -43,8 +43,25 @@ internal sealed class AdapterState : IDisposable
         }
     }
 
-    /// <summary>The head parameters (by local name, <c>weight</c>, <c>bias</c>) adapter <paramref name="name"/> brought, or <c>null</c> when it uses the model's own head.</summary>
-    public IReadOnlyDictionary<string, Tensor>? HeadCopy(string? name) => name is not null && headCopies.TryGetValue(name, out Dictionary<string, Tensor>? copy) ? copy : null;
+    /// <summary>
+    /// The head parameters (by local name, <c>weight</c>, <c>bias</c>) adapter <paramref name="name"/> brought, or <c>null</c>
+    /// when it uses the model's own head; for <paramref name="name"/> <c>null</c> (no adapter) the head the model had before
+    /// its first adapter.
+    /// </summary>
+    public IReadOnlyDictionary<string, Tensor>? HeadCopy(string? name) =>
+        name is null ? OriginalHead : headCopies.TryGetValue(name, out Dictionary<string, Tensor>? copy) ? copy : null;
+
+    /// <summary>
+    /// A copy of the model's head taken when the first adapter arrived (PEFT's <c>original_module</c>): what a forward without
+    /// adapter uses, so adding or training adapters never changes what the base model computes. <c>null</c> for a task without head.
+    /// </summary>
+    public Dictionary<string, Tensor>? OriginalHead { get; set; }
+
+    /// <summary>
+    /// The parameter names of <see cref="OriginalHead"/> when that head was newly initialised at loading (its checkpoint had
+    /// none), so the base model's predictions are meaningless; empty otherwise.
+    /// </summary>
+    public IReadOnlyList<string> UntrainedOriginalHeadKeys { get; set; } = [];
 
     public void SetHeadCopy(string name, Dictionary<string, Tensor> copy) => headCopies[name] = copy;
 
@@ -54,5 +71,12 @@ internal sealed class AdapterState : IDisposable
         {
             Remove(name);
         }
+
+        foreach (Tensor t in OriginalHead?.Values ?? Enumerable.Empty<Tensor>())
+        {
+            t.Dispose();
+        }
+
+        OriginalHead = null;
     }
 }

@@ -30,8 +30,9 @@ public abstract partial class BertTaskModel
     public IReadOnlyList<string> AdapterNames => adapters is null ? [] : [.. adapters.Names];
 
     /// <summary>
-    /// The adapter forward passes use (PEFT's <c>set_adapter</c>); <c>null</c> runs the base model (and the head of the adapter
-    /// added last). Serving code can choose per call instead (<see cref="TextClassifier.PredictBatch(IReadOnlyList{string}, string?)"/>).
+    /// The adapter forward passes use (PEFT's <c>set_adapter</c>); <c>null</c> runs the base model: the encoder without adapters
+    /// and the head the model had before its first adapter (PEFT's <c>original_module</c>; a newly initialised head when the base
+    /// checkpoint had none). Serving code can choose per call instead (<see cref="TextClassifier.PredictBatch(IReadOnlyList{string}, string?)"/>).
     /// </summary>
     /// <exception cref="KeyNotFoundException">No adapter has that name.</exception>
     public string? ActiveAdapter
@@ -52,9 +53,17 @@ public abstract partial class BertTaskModel
     /// whatever <see cref="ActiveAdapter"/> says: how the serving classes choose an adapter per call.
     /// </summary>
     /// <exception cref="KeyNotFoundException">No adapter has that name.</exception>
+    /// <exception cref="InvalidOperationException"><paramref name="name"/> is <c>null</c>, the model has adapters, and its own head was newly initialised at loading (predictions would be random).</exception>
     internal Adapters.AdapterSelection.Scope UseAdapterOnThisThread(string? name)
     {
         RequireAdapter(name);
+        if (name is null && adapters is { Names.Count: > 0, UntrainedOriginalHeadKeys.Count: > 0 })
+        {
+            throw new InvalidOperationException(
+                $"Predicting without an adapter runs the base model, whose head was newly initialised when it was loaded (its checkpoint had no {string.Join(", ", adapters.UntrainedOriginalHeadKeys)}), " +
+                $"so its predictions would be random. Name one of the adapters: {string.Join(", ", AdapterNames)}.");
+        }
+
         return Adapters.AdapterSelection.Use(name);
     }
 
@@ -140,26 +149,23 @@ public abstract partial class BertTaskModel
         writer.Commit();
     }
 
-    /// <summary>Removes adapter <paramref name="name"/> and its parameters (PEFT's <c>delete_adapter</c>).</summary>
+    /// <summary>
+    /// Removes adapter <paramref name="name"/> and its parameters (PEFT's <c>delete_adapter</c>). Removing the last one makes
+    /// the model its base again, head included.
+    /// </summary>
     /// <exception cref="KeyNotFoundException">No adapter has that name.</exception>
     public void DeleteAdapter(string name)
     {
         ArgumentNullException.ThrowIfNull(name);
         AdapterState state = adapters is not null && adapters.Contains(name) ? adapters : throw new KeyNotFoundException($"The model has no adapter '{name}'.");
-        foreach ((string _, string _, BertLinear layer) in DenseLayers())
-        {
-            if (layer.Adapter is LoraLinearAdapter lora)
-            {
-                lora.Remove(name);
-                if (lora.IsEmpty)
-                {
-                    layer.Detach();
-                    lora.Dispose();
-                }
-            }
-        }
-
+        RemoveAdapterLayers(name);
         state.Remove(name);
+        if (state.Names.Count == 0)
+        {
+            // The last adapter is gone: the model is its base again, with the head it had before the first adapter.
+            RestoreOriginalHead(state);
+            DropAdapterState();
+        }
     }
 
     /// <summary>
@@ -192,14 +198,13 @@ public abstract partial class BertTaskModel
             }
         }
 
+        // The merged adapter's head stays the model's head (not the one from before the adapters).
         foreach (string adapter in AdapterNames)
         {
-            DeleteAdapter(adapter);
+            RemoveAdapterLayers(adapter);
         }
 
-        SetHeadAdapters(null);
-        adapters.Dispose();
-        adapters = null;
+        DropAdapterState();
     }
 
     /// <summary>The Transformers module path of <paramref name="name"/> (a name in this model's state dict) inside PEFT's <c>base_model.model</c>.</summary>
@@ -276,10 +281,55 @@ public abstract partial class BertTaskModel
         if (adapters is null)
         {
             adapters = new AdapterState();
+            if (HeadModule is { } head)
+            {
+                // PEFT's original_module: what the model computes without adapters, whatever the adapters' heads learn later.
+                adapters.OriginalHead = head.named_parameters().ToDictionary(p => p.name, p => p.parameter.detach().clone(), StringComparer.Ordinal);
+                string prefix = HeadName + ".";
+                adapters.UntrainedOriginalHeadKeys = [.. LoadReport?.MissingKeys.Where(k => k.StartsWith(prefix, StringComparison.Ordinal)) ?? []];
+            }
+
             SetHeadAdapters(adapters);
         }
 
         return adapters;
+    }
+
+    private void RemoveAdapterLayers(string name)
+    {
+        foreach ((string _, string _, BertLinear layer) in DenseLayers())
+        {
+            if (layer.Adapter is LoraLinearAdapter lora)
+            {
+                lora.Remove(name);
+                if (lora.IsEmpty)
+                {
+                    layer.Detach();
+                    lora.Dispose();
+                }
+            }
+        }
+    }
+
+    private void DropAdapterState()
+    {
+        SetHeadAdapters(null);
+        adapters?.Dispose();
+        adapters = null;
+    }
+
+    private void RestoreOriginalHead(AdapterState state)
+    {
+        if (state.OriginalHead is { } original && HeadModule is { } head)
+        {
+            using (no_grad())
+            {
+                foreach ((string local, Parameter p) in head.named_parameters())
+                {
+                    p.copy_(original[local]);
+                }
+            }
+        }
     }
 
     private void SetHeadAdapters(AdapterState? state)

@@ -68,8 +68,9 @@ public sealed partial class TextClassifier : ITextClassifier
         model.LoadAdapter(directory, adapterName);
     }
 
-    /// <summary>Classifies one text (or text pair) with adapter <paramref name="adapter"/> (<c>null</c>: the encoder without adapters, with the head of the adapter loaded last — see <see cref="BertTaskModel.ActiveAdapter"/>), whatever the model's active adapter.</summary>
+    /// <summary>Classifies one text (or text pair) with adapter <paramref name="adapter"/> (<c>null</c>: the base model — the encoder without adapters and the head it had before them, see <see cref="BertTaskModel.ActiveAdapter"/>), whatever the model's active adapter.</summary>
     /// <exception cref="KeyNotFoundException">No adapter has that name.</exception>
+    /// <exception cref="InvalidOperationException"><paramref name="adapter"/> is <c>null</c> and the base model's head was newly initialised at loading (its checkpoint had none), so its predictions would be random.</exception>
     /// <exception cref="ObjectDisposedException">The classifier was disposed.</exception>
     public Prediction Predict(string text, string? textPair, string? adapter)
     {
@@ -77,8 +78,9 @@ public sealed partial class TextClassifier : ITextClassifier
         return Predict(text, textPair);
     }
 
-    /// <summary>Classifies many texts with adapter <paramref name="adapter"/> (<c>null</c>: the encoder without adapters, with the head of the adapter loaded last — see <see cref="BertTaskModel.ActiveAdapter"/>); safe to call concurrently with other adapters.</summary>
+    /// <summary>Classifies many texts with adapter <paramref name="adapter"/> (<c>null</c>: the base model — the encoder without adapters and the head it had before them, see <see cref="BertTaskModel.ActiveAdapter"/>); safe to call concurrently with other adapters.</summary>
     /// <exception cref="KeyNotFoundException">No adapter has that name.</exception>
+    /// <exception cref="InvalidOperationException"><paramref name="adapter"/> is <c>null</c> and the base model's head was newly initialised at loading (its checkpoint had none), so its predictions would be random.</exception>
     /// <exception cref="ObjectDisposedException">The classifier was disposed.</exception>
     public IReadOnlyList<Prediction> PredictBatch(IReadOnlyList<string> texts, string? adapter)
     {

@@ -119,8 +119,9 @@ public sealed class TokenClassifier : ITokenClassifier
         model.LoadAdapter(directory, adapterName);
     }
 
-    /// <summary>The entities of one text with adapter <paramref name="adapter"/> (<c>null</c>: the encoder without adapters, with the head of the adapter loaded last — see <see cref="BertTaskModel.ActiveAdapter"/>), whatever the model's active adapter.</summary>
+    /// <summary>The entities of one text with adapter <paramref name="adapter"/> (<c>null</c>: the base model — the encoder without adapters and the head it had before them, see <see cref="BertTaskModel.ActiveAdapter"/>), whatever the model's active adapter.</summary>
     /// <exception cref="KeyNotFoundException">No adapter has that name.</exception>
+    /// <exception cref="InvalidOperationException"><paramref name="adapter"/> is <c>null</c> and the base model's head was newly initialised at loading (its checkpoint had none), so its predictions would be random.</exception>
     /// <exception cref="ObjectDisposedException">The classifier was disposed.</exception>
     public IReadOnlyList<Entity> Predict(string text, string? adapter)
     {
@@ -128,8 +129,9 @@ public sealed class TokenClassifier : ITokenClassifier
         return Predict(text);
     }
 
-    /// <summary>The entities of many texts with adapter <paramref name="adapter"/> (<c>null</c>: the encoder without adapters, with the head of the adapter loaded last — see <see cref="BertTaskModel.ActiveAdapter"/>); safe to call concurrently with other adapters.</summary>
+    /// <summary>The entities of many texts with adapter <paramref name="adapter"/> (<c>null</c>: the base model — the encoder without adapters and the head it had before them, see <see cref="BertTaskModel.ActiveAdapter"/>); safe to call concurrently with other adapters.</summary>
     /// <exception cref="KeyNotFoundException">No adapter has that name.</exception>
+    /// <exception cref="InvalidOperationException"><paramref name="adapter"/> is <c>null</c> and the base model's head was newly initialised at loading (its checkpoint had none), so its predictions would be random.</exception>
     /// <exception cref="ObjectDisposedException">The classifier was disposed.</exception>
     public IReadOnlyList<IReadOnlyList<Entity>> PredictBatch(IReadOnlyList<string> texts, string? adapter)
     {
