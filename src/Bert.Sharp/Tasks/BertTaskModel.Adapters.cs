@@ -24,7 +24,7 @@ public abstract partial class BertTaskModel
     /// <c>classifier.bias</c>) and the keys it held that the model does not use (a token classifier ignores a base
     /// checkpoint's pooler). <c>null</c> for a model built in code.
     /// </summary>
-    public LoadReport? LoadReport { get; private protected set; }
+    public LoadReport? LoadReport { get; internal set; }
 
     /// <summary>The names of the LoRA adapters the model holds (PEFT's <c>peft_config</c> keys), in the order they were added.</summary>
     public IReadOnlyList<string> AdapterNames => adapters is null ? [] : [.. adapters.Names];

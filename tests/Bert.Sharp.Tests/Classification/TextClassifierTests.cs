@@ -38,7 +38,35 @@ public class TextClassifierTests
     [Fact]
     public void A_base_model_folder_is_not_a_classifier()
     {
-        string dir = TestAssets.NewTempDirectory("clf-base");
+        string dir = BaseModelFolder("clf-base");
+        var e = Assert.Throws<InvalidDataException>(() => TextClassifier.FromPretrained(dir));
+        Assert.Contains("not a trained classifier", e.Message, StringComparison.Ordinal);
+        var tagging = Assert.Throws<InvalidDataException>(() => TokenClassifier.FromPretrained(dir));
+        Assert.Contains("not a trained token classifier", tagging.Message, StringComparison.Ordinal);
+        Assert.Contains(dir, tagging.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void A_classifier_folder_whose_head_weights_are_missing_is_refused_naming_them()
+    {
+        string dir = BaseModelFolder("clf-headless");
+        // The config of a trained classifier (architecture and labels) over weights without a head.
+        string configPath = Path.Combine(dir, "config.json");
+        var config = System.Text.Json.Nodes.JsonNode.Parse(File.ReadAllText(configPath))!.AsObject();
+        config["architectures"] = new System.Text.Json.Nodes.JsonArray("BertForSequenceClassification");
+        config["id2label"] = new System.Text.Json.Nodes.JsonObject { ["0"] = "neg", ["1"] = "pos" };
+        config["label2id"] = new System.Text.Json.Nodes.JsonObject { ["neg"] = 0, ["pos"] = 1 };
+        File.WriteAllText(configPath, config.ToJsonString());
+
+        var e = Assert.Throws<InvalidDataException>(() => TextClassifier.FromPretrained(dir));
+        Assert.Contains("classifier.weight", e.Message, StringComparison.Ordinal);
+        Assert.Contains("not a trained classifier", e.Message, StringComparison.Ordinal);
+    }
+
+    // A tiny encoder (no head) with its tokenizer files: what a base checkpoint folder holds.
+    private static string BaseModelFolder(string name)
+    {
+        string dir = TestAssets.NewTempDirectory(name);
         BertTokenizer tokenizer = BertTokenizer.FromVocabulary(TestAssets.UncasedVocabPath);
         using (var encoder = new BertModel(TinyConfigs.Bert(vocab: tokenizer.VocabularySize)))
         {
@@ -46,7 +74,6 @@ public class TextClassifierTests
         }
 
         tokenizer.SavePretrained(dir);
-        var e = Assert.Throws<InvalidDataException>(() => TextClassifier.FromPretrained(dir));
-        Assert.Contains("not a trained classifier", e.Message, StringComparison.Ordinal);
+        return dir;
     }
 }

@@ -79,24 +79,7 @@ public sealed class BertForSentenceEmbedding : BertTaskModel
         SentenceTransformersFolder? folder = SentenceTransformersFolder.Read(checkpoint.Directory);
         PoolingStrategy pooling = options.Pooling ?? folder?.Pooling ?? PoolingStrategy.Mean;
         var model = new BertForSentenceEmbedding(new BertModel(checkpoint.Config, checkpoint.HasPooler), pooling, options.Normalize ?? folder?.Normalize ?? false);
-        try
-        {
-            model.BaseModelNameOrPath = directoryOrModelId;
-            model.LoadReport = checkpoint.LoadInto(model, BertModel.BasePrefix, expectedMissing: [], strict: false, allowMissing: false, logger);
-            model.MaxSequenceLength = options.MaxSequenceLength ?? folder?.MaxSequenceLength;
-            if (options.Device is Device device)
-            {
-                model.to(device);
-            }
-
-            model.eval();
-            return model;
-        }
-        catch
-        {
-            model.Dispose();
-            throw;
-        }
+        return TaskModelLoading.Finish(model, checkpoint, directoryOrModelId, [], allowMissing: false, options.Device, logger, () => model.MaxSequenceLength = options.MaxSequenceLength ?? folder?.MaxSequenceLength);
     }
 
     /// <summary>The embeddings [batch, hidden] of a tokenized batch (the one forward path, then pooling and normalisation).</summary>

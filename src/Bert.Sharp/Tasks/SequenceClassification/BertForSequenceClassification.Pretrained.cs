@@ -87,28 +87,13 @@ public sealed partial class BertForSequenceClassification
         PoolingStrategy pooling = options.Pooling ?? DefaultPooling(directory, config, checkpoint.HasPooler);
         var encoder = new BertModel(config, addPoolingLayer: checkpoint.HasPooler || pooling == PoolingStrategy.Pooler);
         var model = new BertForSequenceClassification(encoder, chosen, problemType, pooling);
-        try
+        return TaskModelLoading.Finish(model, checkpoint, directoryOrModelId, [HeadWeight, HeadBias], options.AllowMissingWeights, options.Device, logger, () =>
         {
             if (options.Seed is int seed)
             {
                 model.classifier.ResetParameters(config.InitializerRange, seed);
             }
-
-            model.BaseModelNameOrPath = directoryOrModelId;
-            model.LoadReport = checkpoint.LoadInto(model, BertModel.BasePrefix, expectedMissing: [HeadWeight, HeadBias], strict: false, options.AllowMissingWeights, logger);
-            if (options.Device is Device device)
-            {
-                model.to(device);
-            }
-
-            model.eval();
-            return model;
-        }
-        catch
-        {
-            model.Dispose();
-            throw;
-        }
+        });
     }
 
     /// <summary>Loads a classifier with the encoder's load options (device, dtype, logging, attention kernel); see the other overload.</summary>

@@ -33,38 +33,12 @@ public sealed partial class TextClassifier
         ArgumentException.ThrowIfNullOrEmpty(directory);
         options ??= new TextClassifierOptions();
         options.Validate();
-        string resolved = PretrainedResolver.ResolveDirectory(directory, options.Hub);
-        BertTokenizer tokenizer = BertTokenizer.FromPretrained(Adapters.AdapterFolder.TokenizerSource(resolved), options.Hub);
-        BertForSequenceClassification model;
-        try
-        {
-            model = BertForSequenceClassification.FromPretrained(resolved, null, new ClassifierLoadOptions
-            {
-                Device = options.Device,
-                LoggerFactory = options.LoggerFactory,
-                AttentionImplementation = options.AttentionImplementation,
-            });
-        }
-        catch (ArgumentException e)
-        {
-            throw new InvalidDataException($"'{resolved}' is not a trained classifier: {e.Message}", e);
-        }
-
-        if (model.NewlyInitializedKeys.Count > 0)
-        {
-            string missing = string.Join(", ", model.NewlyInitializedKeys);
-            model.Dispose();
-            throw new InvalidDataException($"'{resolved}' is not a trained classifier: {missing} are missing from its weights. Fine-tune it first (FineTuner) or load a fine-tuned folder.");
-        }
-
-        try
-        {
-            return new TextClassifier(model, new TokenizerTextEncoder(tokenizer), options);
-        }
-        catch
-        {
-            model.Dispose();
-            throw;
-        }
+        return TrainedTaskLoading.Load(
+            directory,
+            "classifier",
+            options.Hub,
+            TrainedTaskLoading.LoadOptions(options.Device, options.LoggerFactory, options.AttentionImplementation),
+            (resolved, loadOptions) => BertForSequenceClassification.FromPretrained(resolved, null, loadOptions),
+            (model, tokenizer) => new TextClassifier(model, new TokenizerTextEncoder(tokenizer), options));
     }
 }

@@ -83,28 +83,13 @@ public sealed partial class BertForTokenClassification
         }
 
         var model = new BertForTokenClassification(new BertModel(config, addPoolingLayer: false), chosen);
-        try
+        return TaskModelLoading.Finish(model, checkpoint, directoryOrModelId, [HeadWeight, HeadBias], options.AllowMissingWeights, options.Device, logger, () =>
         {
             if (options.Seed is int seed)
             {
                 model.classifier.ResetParameters(config.InitializerRange, seed);
             }
-
-            model.BaseModelNameOrPath = directoryOrModelId;
-            model.LoadReport = checkpoint.LoadInto(model, BertModel.BasePrefix, expectedMissing: [HeadWeight, HeadBias], strict: false, options.AllowMissingWeights, logger);
-            if (options.Device is Device device)
-            {
-                model.to(device);
-            }
-
-            model.eval();
-            return model;
-        }
-        catch
-        {
-            model.Dispose();
-            throw;
-        }
+        });
     }
 
     /// <summary>

@@ -76,31 +76,13 @@ public sealed class TokenClassifier : ITokenClassifier
         ArgumentException.ThrowIfNullOrEmpty(directory);
         options ??= new TokenClassifierOptions();
         options.Validate();
-        string resolved = PretrainedResolver.ResolveDirectory(directory, options.Hub);
-        BertTokenizer tokenizer = BertTokenizer.FromPretrained(Adapters.AdapterFolder.TokenizerSource(resolved), options.Hub);
-        BertForTokenClassification model;
-        try
-        {
-            model = BertForTokenClassification.FromPretrained(resolved, null, new ClassifierLoadOptions
-            {
-                Device = options.Device,
-                LoggerFactory = options.LoggerFactory,
-                AttentionImplementation = options.AttentionImplementation,
-            });
-        }
-        catch (ArgumentException e)
-        {
-            throw new InvalidDataException($"'{resolved}' is not a trained token classifier: {e.Message}", e);
-        }
-
-        if (model.LoadReport?.MissingKeys.Count > 0)
-        {
-            string missing = string.Join(", ", model.LoadReport.MissingKeys);
-            model.Dispose();
-            throw new InvalidDataException($"'{resolved}' is not a trained token classifier: {missing} are missing from its weights.");
-        }
-
-        return new TokenClassifier(model, tokenizer, options);
+        return TrainedTaskLoading.Load(
+            directory,
+            "token classifier",
+            options.Hub,
+            TrainedTaskLoading.LoadOptions(options.Device, options.LoggerFactory, options.AttentionImplementation),
+            (resolved, loadOptions) => BertForTokenClassification.FromPretrained(resolved, null, loadOptions),
+            (model, tokenizer) => new TokenClassifier(model, tokenizer, options));
     }
 
     /// <summary>The LoRA adapters loaded (see <see cref="LoadAdapter"/>); empty for a plain model.</summary>

@@ -1,0 +1,68 @@
+using Bert.Sharp.Adapters;
+using Bert.Sharp.Hub;
+using Microsoft.Extensions.Logging;
+using static TorchSharp.torch;
+
+namespace Bert.Sharp;
+
+/// <summary>
+/// How the serving classes (<see cref="TextClassifier"/>, <see cref="TokenClassifier"/>) open a fine-tuned folder: the
+/// tokenizer (the base's when an adapter folder has none), the task model, a refusal when the head is not trained, then
+/// the serving object — with the model disposed whenever a later step fails.
+/// </summary>
+internal static class TrainedTaskLoading
+{
+    /// <summary>Loads <paramref name="directory"/> (a folder or a Hub model id) for serving.</summary>
+    /// <param name="directory">The folder or Hub model id.</param>
+    /// <param name="what">What the folder must hold, for messages: "classifier", "token classifier".</param>
+    /// <param name="hub">Hub settings for resolving and for the tokenizer.</param>
+    /// <param name="loadOptions">What the task model's loader gets (device, logging, attention kernel).</param>
+    /// <param name="load">The task model's <c>FromPretrained</c>, without labels (a trained folder names its own).</param>
+    /// <param name="serve">Builds the serving object over the model and tokenizer.</param>
+    /// <exception cref="InvalidDataException">The folder holds no trained head (a base model), or the loader refused it as such.</exception>
+    public static TServing Load<TModel, TServing>(
+        string directory,
+        string what,
+        PretrainedResolveOptions? hub,
+        ClassifierLoadOptions loadOptions,
+        Func<string, ClassifierLoadOptions, TModel> load,
+        Func<TModel, BertTokenizer, TServing> serve)
+        where TModel : BertTaskModel
+    {
+        string resolved = PretrainedResolver.ResolveDirectory(directory, hub);
+        BertTokenizer tokenizer = BertTokenizer.FromPretrained(AdapterFolder.TokenizerSource(resolved), hub);
+        TModel model;
+        try
+        {
+            model = load(resolved, loadOptions);
+        }
+        catch (ArgumentException e)
+        {
+            // A base checkpoint loaded without labels: the loader asks for labels, which serving cannot give.
+            throw new InvalidDataException($"'{resolved}' is not a trained {what}: {e.Message}", e);
+        }
+
+        try
+        {
+            if (model.LoadReport?.MissingKeys is { Count: > 0 } missing)
+            {
+                throw new InvalidDataException($"'{resolved}' is not a trained {what}: {string.Join(", ", missing)} are missing from its weights. Fine-tune it first (FineTuner) or load a fine-tuned folder.");
+            }
+
+            return serve(model, tokenizer);
+        }
+        catch
+        {
+            model.Dispose();
+            throw;
+        }
+    }
+
+    /// <summary>The task loader's options for serving: device, logging and attention kernel of the serving options.</summary>
+    public static ClassifierLoadOptions LoadOptions(Device? device, ILoggerFactory? loggerFactory, string? attentionImplementation) => new()
+    {
+        Device = device,
+        LoggerFactory = loggerFactory,
+        AttentionImplementation = attentionImplementation,
+    };
+}
