@@ -65,6 +65,28 @@ internal sealed class AdapterState : IDisposable
 
     public void SetHeadCopy(string name, Dictionary<string, Tensor> copy) => headCopies[name] = copy;
 
+    /// <summary>
+    /// Replaces every head tensor (the adapters' copies and <see cref="OriginalHead"/>) by <paramref name="convert"/>'s result:
+    /// how they follow the model to another device or dtype, since they are plain tensors, not parameters.
+    /// </summary>
+    public void ConvertHeads(Func<Tensor, Tensor> convert)
+    {
+        IEnumerable<Dictionary<string, Tensor>> heads = OriginalHead is null ? headCopies.Values : headCopies.Values.Append(OriginalHead);
+        foreach (Dictionary<string, Tensor> head in heads)
+        {
+            foreach (string key in head.Keys.ToList())
+            {
+                Tensor old = head[key];
+                Tensor converted = convert(old);
+                if (!ReferenceEquals(converted, old))
+                {
+                    head[key] = converted.DetachFromDisposeScope();
+                    old.Dispose();
+                }
+            }
+        }
+    }
+
     public void Dispose()
     {
         foreach (string name in headCopies.Keys.ToList())

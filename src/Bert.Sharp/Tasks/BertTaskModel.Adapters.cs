@@ -284,7 +284,7 @@ public abstract partial class BertTaskModel
             if (HeadModule is { } head)
             {
                 // PEFT's original_module: what the model computes without adapters, whatever the adapters' heads learn later.
-                adapters.OriginalHead = head.named_parameters().ToDictionary(p => p.name, p => p.parameter.detach().clone(), StringComparer.Ordinal);
+                adapters.OriginalHead = CopyOf(head);
                 string prefix = HeadName + ".";
                 adapters.UntrainedOriginalHeadKeys = [.. LoadReport?.MissingKeys.Where(k => k.StartsWith(prefix, StringComparison.Ordinal)) ?? []];
             }
@@ -293,6 +293,34 @@ public abstract partial class BertTaskModel
         }
 
         return adapters;
+    }
+
+    // The head's parameters, cloned; kept out of the caller's dispose scope (they live as long as the adapters).
+    private static Dictionary<string, Tensor> CopyOf(nn.Module head) =>
+        head.named_parameters().ToDictionary(p => p.name, p => p.parameter.detach().clone().DetachFromDisposeScope(), StringComparer.Ordinal);
+
+    /// <inheritdoc />
+    protected override nn.Module _to(Device device, ScalarType dtype, bool non_blocking)
+    {
+        nn.Module moved = base._to(device, dtype, non_blocking);
+        adapters?.ConvertHeads(t => t.to(dtype, device));
+        return moved;
+    }
+
+    /// <inheritdoc />
+    protected override nn.Module _to(DeviceType deviceType, int deviceIndex, bool non_blocking)
+    {
+        nn.Module moved = base._to(deviceType, deviceIndex, non_blocking);
+        adapters?.ConvertHeads(t => t.to(deviceType, deviceIndex));
+        return moved;
+    }
+
+    /// <inheritdoc />
+    protected override nn.Module _to(ScalarType dtype, bool non_blocking)
+    {
+        nn.Module moved = base._to(dtype, non_blocking);
+        adapters?.ConvertHeads(t => t.to(dtype));
+        return moved;
     }
 
     private void RemoveAdapterLayers(string name)
@@ -363,7 +391,7 @@ public abstract partial class BertTaskModel
 
         foreach (string owner in adapters.Names.Where(n => adapters.HeadCopy(n) is null).ToList())
         {
-            adapters.SetHeadCopy(owner, head.named_parameters().ToDictionary(p => p.name, p => p.parameter.detach().clone(), StringComparer.Ordinal));
+            adapters.SetHeadCopy(owner, CopyOf(head));
         }
     }
 }

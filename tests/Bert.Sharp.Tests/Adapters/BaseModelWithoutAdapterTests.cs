@@ -1,6 +1,8 @@
 using Bert.Sharp.Tests.TestSupport;
 using Bert.Sharp.Tests.Training;
 using Bert.Sharp.Training;
+using TorchSharp;
+using static TorchSharp.torch;
 
 namespace Bert.Sharp.Tests.Adapters;
 
@@ -92,5 +94,36 @@ public class BaseModelWithoutAdapterTests
         model.ActiveAdapter = null;
         LoraTestModels.AssertClose(baseLogits, LoraTestModels.Logits(model), 0);
         Assert.NotEqual(viaBase.Select(p => p.Score), classifier.PredictBatch(Texts, "topic").Select(p => p.Score));
+    }
+
+    [Fact]
+    public void Every_head_follows_the_model_to_another_dtype()
+    {
+        // The adapters' head copies and the base head are plain tensors: model.to(...) must convert them with the parameters.
+        using BertForSequenceClassification model = LoraTestModels.Classifier();
+        LoraTestModels.AddRandomAdapter(model, "a", new LoraOptions { Rank = 2 }, seed: 1);
+        LoraTestModels.AddRandomAdapter(model, "b", new LoraOptions { Rank = 3 }, seed: 2);
+        string?[] choices = [null, "a", "b"];
+        var before = choices.Select(choice => LogitsWith(model, choice)).ToList();
+
+        model.to(ScalarType.Float64);
+        var after = choices.Select(choice => LogitsWith(model, choice)).ToList();
+
+        for (int i = 0; i < choices.Length; i++)
+        {
+            LoraTestModels.AssertClose(before[i], after[i], 1e-5);
+        }
+
+        Assert.NotEqual(after[0], after[1]);
+        Assert.NotEqual(after[1], after[2]);
+    }
+
+    private static float[] LogitsWith(BertForSequenceClassification model, string? adapter)
+    {
+        model.ActiveAdapter = adapter;
+        using var noGrad = torch.no_grad();
+        using var scope = torch.NewDisposeScope();
+        (torch.Tensor ids, torch.Tensor mask) = LoraTestModels.Batch();
+        return model.Forward(ids, mask).Logits.to(torch.ScalarType.Float32).data<float>().ToArray();
     }
 }
