@@ -4,8 +4,9 @@ namespace Bert.Sharp.Adapters;
 
 /// <summary>
 /// The LoRA adapters of one model: their settings, which one is active, the heads of adapters loaded after the first
-/// (PEFT's <c>modules_to_save</c> copies) and the head the model had before any adapter (PEFT's <c>original_module</c>). Every <see cref="LoraLinearAdapter"/> of the model reads the active name from here,
-/// so switching is one assignment; a call can override it for its own thread (<see cref="AdapterSelection"/>).
+/// (PEFT's <c>modules_to_save</c> copies) and the head the model had before any adapter (PEFT's <c>original_module</c>).
+/// Every <see cref="LoraLinearAdapter"/> of the model reads the active name from here, so switching is one assignment; a
+/// call can override it for its own thread (<see cref="AdapterSelection"/>).
 /// </summary>
 internal sealed class AdapterState : IDisposable
 {
