@@ -11,7 +11,7 @@ namespace Bert.Sharp.Benchmarks;
 /// Extra commands: <c>attention-memory [out.md]</c> (peak native memory per attention kernel),
 /// <c>training-memory [8x512 ...]</c> (peak memory and time of a training step per precision and checkpointing, one process each),
 /// <c>step-profile [32x128]</c> (where a fine-tuning step's time goes, next to the GEMM rate),
-/// <c>step-ab [32x128] [rounds]</c> (the step, with and without dropout, against the GEMM interleaved round by round),
+/// <c>step-ab [32x128] [rounds]</c> (the step as the trainer runs it, with gradients zeroed in place, and without dropout, each against the GEMM interleaved round by round),
 /// <c>policy-memory [out.md]</c> (step time and peak memory of full fine-tuning, top layer and LoRA, one process),
 /// <c>serving [--requests 200] [--rounds 3] [--model DIR] [--out out.md]</c> (concurrent HTTP load on the ClassifierApi sample) and
 /// <c>update-docs RESULTS_DIR DOC</c> (splices reports into docs/performance.md). <c>benchmarks/run-profile.sh</c> runs all.
