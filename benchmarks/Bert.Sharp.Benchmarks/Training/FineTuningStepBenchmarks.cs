@@ -1,10 +1,7 @@
-using Bert.Sharp.Training;
 using Bert.Sharp.Benchmarks.Support;
 using BenchmarkDotNet.Attributes;
 using BenchmarkDotNet.Configs;
 using BenchmarkDotNet.Running;
-using TorchSharp;
-using TorchSharp.Modules;
 using static TorchSharp.torch;
 
 namespace Bert.Sharp.Benchmarks.Training;
@@ -32,11 +29,7 @@ public class FineTuningStepBenchmarks
         AttentionImplementation = "sdpa",
     };
 
-    private BertModel model = null!;
-    private Linear head = null!;
-    private AdamW optimizer = null!;
-    private Tensor ids = null!;
-    private Tensor labels = null!;
+    private TrainingStepRunner runner = null!;
     private Tensor a = null!;
     private Tensor b = null!;
 
@@ -44,15 +37,7 @@ public class FineTuningStepBenchmarks
     public void Setup()
     {
         Device device = BenchmarkDevice.Device;
-        manual_seed(0);
-        model = new BertModel(MiniLmShape);
-        model.to(device);
-        head = nn.Linear(384, 2);
-        head.to(device);
-        model.train();
-        optimizer = optim.AdamW(model.parameters().Concat(head.parameters()), lr: 2e-5);
-        ids = randint(1000, 30000, [Batch, Sequence], dtype: ScalarType.Int64, device: device);
-        labels = randint(0, 2, [Batch], dtype: ScalarType.Int64, device: device);
+        runner = new TrainingStepRunner(Batch, Sequence);
         a = randn(GemmSize, GemmSize, device: device);
         b = randn(GemmSize, GemmSize, device: device);
     }
@@ -67,33 +52,11 @@ public class FineTuningStepBenchmarks
 
     /// <summary>The step as the trainer runs it (fused AdamW on the CPU).</summary>
     [Benchmark]
-    public void FullFineTuningStep() => Step(fusedAdamW: true);
+    public void FullFineTuningStep() => runner.Step();
 
     /// <summary>The same step with TorchSharp's own <c>AdamW.step</c>, for the fused update's share in the same run.</summary>
     [Benchmark]
-    public void FullFineTuningStepTorchSharpAdamW() => Step(fusedAdamW: false);
-
-    private void Step(bool fusedAdamW)
-    {
-        using var scope = NewDisposeScope();
-        // As TrainingRun does after each optimizer step: Module.zero_grad() releases the gradients (set_to_none), so backward hands
-        // its gradients over instead of adding them to zero-filled tensors (TorchSharp's optimizer.zero_grad() fills zeros).
-        model.zero_grad();
-        head.zero_grad();
-        BertModelOutput output = model.Forward(ids);
-        Tensor loss = nn.functional.cross_entropy(head.forward(output.PooledOutput!), labels);
-        loss.backward();
-        if (fusedAdamW)
-        {
-            FusedAdamWStep.Step(optimizer);
-        }
-        else
-        {
-            optimizer.step();
-        }
-
-        BenchmarkDevice.Synchronize();
-    }
+    public void FullFineTuningStepTorchSharpAdamW() => runner.Step(fusedAdamW: false);
 
     /// <summary>
     /// Analytic FLOPs of one training step: forward matmuls per token per layer 2·(4H² + 2·H·I) plus attention 4·S·H,
@@ -111,11 +74,7 @@ public class FineTuningStepBenchmarks
     [GlobalCleanup]
     public void Cleanup()
     {
-        optimizer.Dispose();
-        model.Dispose();
-        head.Dispose();
-        ids.Dispose();
-        labels.Dispose();
+        runner.Dispose();
         a.Dispose();
         b.Dispose();
     }

@@ -1,10 +1,6 @@
 using System.Diagnostics;
 using System.Globalization;
 using Bert.Sharp.Benchmarks.Support;
-using Bert.Sharp.Modeling;
-using Bert.Sharp.Training;
-using TorchSharp;
-using TorchSharp.Modules;
 using static TorchSharp.torch;
 
 namespace Bert.Sharp.Benchmarks.Training;
@@ -34,14 +30,12 @@ internal static class InterleavedStepComparison
         Device device = BenchmarkDevice.Device;
         Console.WriteLine($"step-ab {batch}x{sequence}, {rounds} rounds, {Environment.ProcessorCount} threads, {device}");
         using Tensor a = randn(2048, 2048, device: device), c = randn(2048, 2048, device: device);
-        using Tensor ids = randint(1000, 30000, [batch, sequence], dtype: ScalarType.Int64, device: device);
-        using Tensor labels = randint(0, 2, [batch], dtype: ScalarType.Int64, device: device);
         BertConfig shape = FineTuningStepBenchmarks.MiniLmShape;
         StepUnderTest[] steps =
         [
-            new("step (dropout 0.1, gradients released as the trainer does)", shape, device, releaseGradients: true),
-            new("step, gradients zeroed in place (TorchSharp's optimizer.zero_grad)", shape, device, releaseGradients: false),
-            new("step without dropout", shape with { HiddenDropoutProb = 0, AttentionProbsDropoutProb = 0 }, device, releaseGradients: true),
+            new("step (dropout 0.1, gradients released as the trainer does)", new TrainingStepRunner(batch, sequence), ReleaseGradients: true),
+            new("step, gradients zeroed in place (TorchSharp's optimizer.zero_grad)", new TrainingStepRunner(batch, sequence), ReleaseGradients: false),
+            new("step without dropout", new TrainingStepRunner(batch, sequence, shape: shape with { HiddenDropoutProb = 0, AttentionProbsDropoutProb = 0 }), ReleaseGradients: true),
         ];
 
         double Gemm()
@@ -70,7 +64,7 @@ internal static class InterleavedStepComparison
             {
                 foreach (StepUnderTest step in steps)
                 {
-                    step.Time(ids, labels);
+                    step.Time();
                 }
             }
 
@@ -86,7 +80,7 @@ internal static class InterleavedStepComparison
                 for (int k = 0; k < steps.Length; k++)
                 {
                     int index = (k + round) % steps.Length;
-                    double time = steps[index].Time(ids, labels);
+                    double time = steps[index].Time();
                     times[index].Add(time);
                     ratios[index].Add(time / gemm);
                 }
@@ -111,7 +105,7 @@ internal static class InterleavedStepComparison
         {
             foreach (StepUnderTest step in steps)
             {
-                step.Dispose();
+                step.Runner.Dispose();
             }
         }
 
@@ -132,57 +126,14 @@ internal static class InterleavedStepComparison
         return sorted[below] + ((sorted[above] - sorted[below]) * (position - below));
     }
 
-    // One model, head and optimizer; a step is forward, loss, backward and the trainer's AdamW.
-    private sealed class StepUnderTest : IDisposable
+    // A runner and how its gradients are cleared; timed around the whole step (clearing included).
+    private sealed record StepUnderTest(string Name, TrainingStepRunner Runner, bool ReleaseGradients)
     {
-        private readonly BertModel model;
-        private readonly Linear head;
-        private readonly AdamW optimizer;
-        private readonly bool releaseGradients;
-
-        public StepUnderTest(string name, BertConfig shape, Device device, bool releaseGradients)
+        public double Time()
         {
-            Name = name;
-            this.releaseGradients = releaseGradients;
-            manual_seed(0);
-            model = new BertModel(shape);
-            model.to(device);
-            model.train();
-            head = nn.Linear(shape.HiddenSize, 2);
-            head.to(device);
-            optimizer = optim.AdamW(model.parameters().Concat(head.parameters()), lr: 2e-5);
-        }
-
-        public string Name { get; }
-
-        public double Time(Tensor ids, Tensor labels)
-        {
-            using var scope = NewDisposeScope();
             var watch = Stopwatch.StartNew();
-            if (releaseGradients)
-            {
-                // What TrainingRun does after each optimizer step: Module.zero_grad() sets every .grad to null, so the
-                // next backward hands its gradients over instead of adding them to zeroed tensors.
-                model.zero_grad();
-                head.zero_grad();
-            }
-            else
-            {
-                optimizer.zero_grad();
-            }
-
-            Tensor loss = nn.functional.cross_entropy(head.call(model.Forward(ids).PooledOutput!), labels);
-            loss.backward();
-            FusedAdamWStep.Step(optimizer);
-            BenchmarkDevice.Synchronize();
+            Runner.Step(releaseGradients: ReleaseGradients);
             return watch.Elapsed.TotalMilliseconds;
-        }
-
-        public void Dispose()
-        {
-            optimizer.Dispose();
-            head.Dispose();
-            model.Dispose();
         }
     }
 }
