@@ -163,7 +163,11 @@ public abstract partial class BertTaskModel
         if (state.Names.Count == 0)
         {
             // The last adapter is gone: the model is its base again, with the head it had before the first adapter.
-            RestoreOriginalHead(state);
+            using (no_grad())
+            {
+                SetHead(state.OriginalHead);
+            }
+
             DropAdapterState();
         }
     }
@@ -189,13 +193,7 @@ public abstract partial class BertTaskModel
                 }
             }
 
-            if (adapters.HeadCopy(name) is { } copy && HeadModule is { } head)
-            {
-                foreach ((string local, Parameter p) in head.named_parameters())
-                {
-                    p.copy_(copy[local]);
-                }
-            }
+            SetHead(adapters.HeadCopy(name));
         }
 
         // The merged adapter's head stays the model's head (not the one from before the adapters).
@@ -346,16 +344,14 @@ public abstract partial class BertTaskModel
         adapters = null;
     }
 
-    private void RestoreOriginalHead(AdapterState state)
+    // Copies head parameters kept aside (an adapter's head, the original head) into the model's head; nothing for null. Under no_grad.
+    private void SetHead(IReadOnlyDictionary<string, Tensor>? values)
     {
-        if (state.OriginalHead is { } original && HeadModule is { } head)
+        if (values is not null && HeadModule is { } head)
         {
-            using (no_grad())
+            foreach ((string local, Parameter p) in head.named_parameters())
             {
-                foreach ((string local, Parameter p) in head.named_parameters())
-                {
-                    p.copy_(original[local]);
-                }
+                p.copy_(values[local]);
             }
         }
     }
