@@ -13,6 +13,7 @@ namespace Bert.Sharp.Benchmarks;
 /// <c>step-profile [32x128]</c> (where a fine-tuning step's time goes, next to the GEMM rate),
 /// <c>step-ab [32x128] [rounds]</c> (the step as the trainer runs it, with gradients zeroed in place, and without dropout, each against the GEMM interleaved round by round),
 /// <c>policy-memory [out.md]</c> (step time and peak memory of full fine-tuning, top layer and LoRA, one process),
+/// <c>gpu-check [--model DIR] [--device cuda|cpu] [--out DIR] [--python PATH] [--tiny]</c> (every public path on one device, against the CPU, with timings; docs/gpu.md),
 /// <c>serving [--requests 200] [--rounds 3] [--model DIR] [--out out.md]</c> (concurrent HTTP load on the ClassifierApi sample) and
 /// <c>update-docs RESULTS_DIR DOC</c> (splices reports into docs/performance.md). <c>benchmarks/run-profile.sh</c> runs all.
 /// </summary>
@@ -34,6 +35,8 @@ public static class Program
                 return Training.InterleavedStepComparison.Run(args[1..]);
             case "policy-memory":
                 return AttentionMemory(args.Skip(1).FirstOrDefault(), () => Training.PolicyStepBenchmarks.Profile());
+            case "gpu-check":
+                return Gpu.GpuCheck.Run(args[1..]);
             case "serving":
                 return ServingLoadBenchmark.Run(args[1..]);
             case "update-docs" when args.Length == 3:

@@ -58,7 +58,7 @@ try
         // Before any step: the new head is random, so predictions are a coin toss.
         model.eval();
         Tensor logits = model.Forward(inputs.InputIds, inputs.AttentionMask, inputs.TokenTypeIds).Logits;
-        string[] names = [.. logits.argmax(-1).data<long>().ToArray().Select(p => model.Labels[(int)p])];
+        string[] names = [.. logits.argmax(-1).cpu().data<long>().ToArray().Select(p => model.Labels[(int)p])];
         Console.WriteLine($"  before training: loss {nn.functional.cross_entropy(logits, target).item<float>():F4}  predictions: {string.Join(", ", names)}");
     }
 
@@ -70,7 +70,7 @@ try
         SequenceClassifierOutput output = model.Forward(inputs.InputIds, inputs.AttentionMask, inputs.TokenTypeIds, target);
         output.Loss!.backward();
         optimizer.step();
-        long[] predicted = output.Logits.argmax(-1).data<long>().ToArray();
+        long[] predicted = output.Logits.argmax(-1).cpu().data<long>().ToArray();
         string[] names = [.. predicted.Select(p => model.Labels[(int)p])];
         Console.WriteLine($"  step {step,2}: loss {output.Loss.item<float>():F4}  predictions: {string.Join(", ", names)}");
         if (predicted.SequenceEqual(labels) && output.Loss.item<float>() < 0.05f)

@@ -39,9 +39,10 @@ internal sealed class LoraLinearAdapter : LinearAdapter, IDisposable
         double bound = 1.0 / Math.Sqrt(target.InFeatures);
         Tensor a;
         using (no_grad())
-        using (Tensor unit = rand([options.Rank, target.InFeatures], weight.dtype, weight.device, generator: generator))
+        using (Tensor unit = Runtime.DeviceRandom.Uniform([options.Rank, target.InFeatures], weight.dtype, weight.device, generator))
         {
-            // nn.init.uniform_ does not draw from the generator it is given in TorchSharp 0.107: scale rand instead.
+            // nn.init.uniform_ does not draw from the generator it is given in TorchSharp 0.107: scale rand instead. Drawn on
+            // the CPU (the generator's device) and copied, so an adapter added to a model on CUDA starts where the CPU's does.
             a = unit.mul(2 * bound).sub_(bound);
         }
 

@@ -90,8 +90,10 @@ internal static class BertInputValidator
     {
         using var scope = NewDisposeScope();
         Tensor wide = tensor.dtype == ScalarType.Int64 ? tensor : tensor.to_type(ScalarType.Int64);
-        long min = wide.min().item<long>();
-        long max = wide.max().item<long>();
+        // One host read (one device synchronisation on CUDA) for both bounds.
+        long[] bounds = Runtime.HostRead.Values<long>(stack([wide.min(), wide.max()]));
+        long min = bounds[0];
+        long max = bounds[1];
         if (min < 0 || max >= high)
         {
             long bad = min < 0 ? min : max;

@@ -191,7 +191,7 @@ public sealed partial class BertModel : nn.Module<Tensor, Tensor?, Tensor?, Bert
         }
 
         Tensor mask = attentionMask.to(ScalarType.Bool, device);
-        return mask.all().item<bool>() ? null : mask;
+        return Runtime.HostRead.Item<bool>(mask.all()) ? null : mask;
     }
 
     private static PaddingLayout? ChooseLayout(Tensor? keyMask, UnpaddingMode mode)
@@ -204,7 +204,7 @@ public sealed partial class BertModel : nn.Module<Tensor, Tensor?, Tensor?, Bert
         if (mode == UnpaddingMode.Auto)
         {
             long positions = keyMask.numel();
-            long real = keyMask.sum().item<long>();
+            long real = Runtime.HostRead.Item<long>(keyMask.sum());
             if (positions - real < UnpadThreshold * positions)
             {
                 return null;

@@ -1,4 +1,5 @@
 using System.Runtime.CompilerServices;
+using Bert.Sharp.Runtime;
 using TorchSharp;
 using static TorchSharp.torch;
 
@@ -34,7 +35,7 @@ internal static unsafe class CpuDropoutMask
     /// <param name="generator">The generator the key is drawn from; <c>null</c> for torch's global CPU generator.</param>
     public static Tensor Create(long[] shape, ScalarType dtype, double probability, Generator? generator)
     {
-        ulong key = DrawKey(generator);
+        ulong key = DeviceRandom.DrawKey(generator);
         Tensor mask = empty(shape, ScalarType.Float32, CPU);
         // The span covers the fresh contiguous tensor's own memory (no copy).
         fixed (byte* data = mask.bytes)
@@ -109,11 +110,5 @@ internal static unsafe class CpuDropoutMask
         z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9UL;
         z = (z ^ (z >> 27)) * 0x94D049BB133111EBUL;
         return z ^ (z >> 31);
-    }
-
-    private static ulong DrawKey(Generator? generator)
-    {
-        using Tensor draw = randint(long.MaxValue, [1], ScalarType.Int64, CPU, generator: generator);
-        return (ulong)draw.item<long>() * Golden;
     }
 }

@@ -1,3 +1,4 @@
+using Bert.Sharp.Runtime;
 using TorchSharp;
 using static TorchSharp.torch;
 
@@ -7,7 +8,7 @@ namespace Bert.Sharp.Modeling;
 /// Dropout with the same distribution as torch's (each element kept with probability 1 − p and scaled by 1 / (1 − p)).
 /// On the CPU the mask comes from <see cref="CpuDropoutMask"/> (parallel, counter-based) instead of torch's CPU samplers,
 /// which draw one element at a time on one thread and made dropout the largest cost of a BERT training step after the
-/// matrix products; elsewhere from one uniform draw per element. Active only in training mode, like <c>nn.Dropout</c>.
+/// matrix products; elsewhere from one uniform draw per element on the tensor's device (see <see cref="DeviceRandom"/>). Active only in training mode, like <c>nn.Dropout</c>.
 /// Draws from the run's generator inside training (see <see cref="DropoutRandomness"/>), otherwise from torch's global one.
 /// </summary>
 internal sealed class FastDropout : nn.Module<Tensor, Tensor>
@@ -45,8 +46,9 @@ internal sealed class FastDropout : nn.Module<Tensor, Tensor>
             return input * cpuMask;
         }
 
-        // Elsewhere (CUDA) torch's parallel sampler is fast: one uniform draw per element, compared and scaled in place.
-        using Tensor uniform = generator is null ? rand_like(input) : rand(input.shape, input.dtype, input.device, generator: generator);
+        // Elsewhere (CUDA) torch's parallel sampler is fast: one uniform draw per element, compared and scaled in place. The
+        // run's generator is a CPU one: DeviceRandom seeds the device's generator from it (never hands it to a device draw).
+        using Tensor uniform = DeviceRandom.UniformLike(input, generator);
         using Tensor mask = uniform.ge_(probability).mul_(1.0 / (1.0 - probability));
         return input * mask;
     }

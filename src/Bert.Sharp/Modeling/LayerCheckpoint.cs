@@ -11,7 +11,8 @@ namespace Bert.Sharp.Modeling;
 /// </summary>
 /// <remarks>
 /// The recomputation must be the same computation: the dropout generator's state (the run's generator from
-/// <see cref="DropoutRandomness"/>, else torch's global CPU one) and the autocast state are captured in the forward and put
+/// <see cref="DropoutRandomness"/>, else torch's global CPU one; off the CPU without a run, a CPU generator of the layer's own)
+/// and the autocast state are captured in the forward and put
 /// back for the recomputation, so dropout draws the same masks and the same ops run in bf16. Parameter gradients accumulate
 /// into <c>.grad</c> as usual. Each backward runs in its own dispose scope, so a layer's recomputed activations are freed
 /// before the next layer's backward — that is the memory saving.
@@ -44,6 +45,7 @@ internal sealed class LayerCheckpoint : autograd.SingleTensorFunction<LayerCheck
         ctx.save_for_backward([input]);
         ctx.save_data(nameof(Replay), replay);
         using var scope = NewDisposeScope();
+        using DropoutRandomness.Scope randomness = DropoutRandomness.Use(replay.Generator);
         return replay.Layer(input).MoveToOuterDisposeScope();
     }
 
@@ -67,9 +69,11 @@ internal sealed class LayerCheckpoint : autograd.SingleTensorFunction<LayerCheck
     }
 
     /// <summary>What the recomputation must see as the forward did: the layer, the dropout generator state, autocast.</summary>
+    [System.Diagnostics.CodeAnalysis.SuppressMessage("Design", "CA1001", Justification = "An owned generator is disposed after the one recomputation (Restore); a replay whose backward never runs leaves it to the finalizer.")]
     private sealed class Replay(Func<Tensor, Tensor> layer)
     {
         private Generator? generator;
+        private bool ownsGenerator;
         private Tensor? randomState;
         private TorchSharp.DeviceType device;
         private bool autocast;
@@ -77,10 +81,22 @@ internal sealed class LayerCheckpoint : autograd.SingleTensorFunction<LayerCheck
 
         public Func<Tensor, Tensor> Layer { get; } = layer;
 
+        /// <summary>The generator the forward and its recomputation draw dropout from.</summary>
+        public Generator? Generator => generator;
+
         public void Capture(TorchSharp.DeviceType deviceType)
         {
             device = deviceType;
             generator = DropoutRandomness.Current;
+            if (generator is null && deviceType != TorchSharp.DeviceType.CPU)
+            {
+                // Off the CPU, torch's global generator for that device cannot be saved and restored through TorchSharp 0.107:
+                // the layer draws from a CPU generator of its own instead (seeded from the global CPU one), which
+                // DeviceRandom turns into device draws and whose state the recomputation can restore.
+                generator = new Generator(Runtime.DeviceRandom.DrawKey(null));
+                ownsGenerator = true;
+            }
+
             randomState = (generator is null ? random.get_rng_state() : generator.get_state()).DetachFromDisposeScope();
             autocast = deviceType is TorchSharp.DeviceType.CPU or TorchSharp.DeviceType.CUDA && LibTorchAutocast.IsEnabled(deviceType);
             autocastDtype = autocast ? LibTorchAutocast.GetDtype(deviceType) : ScalarType.Float32;
@@ -101,6 +117,10 @@ internal sealed class LayerCheckpoint : autograd.SingleTensorFunction<LayerCheck
                 randomness.Dispose();
                 SetRandomState(current);
                 current.Dispose();
+                if (ownsGenerator)
+                {
+                    generator?.Dispose();
+                }
             });
         }
 

@@ -110,7 +110,7 @@ internal sealed class OnnxExportSource : IDisposable
     public float[] Weight(string key, params long[] shape)
     {
         Tensor tensor = Tensor(key, shape);
-        return tensor.contiguous().data<float>().ToArray();
+        return Runtime.HostRead.Values<float>(tensor);
     }
 
     /// <summary>The transposed 2-D weight <paramref name="key"/> (PyTorch [out, in] → MatMul's [in, out]) as row-major floats.</summary>
@@ -118,7 +118,7 @@ internal sealed class OnnxExportSource : IDisposable
     {
         Tensor tensor = Tensor(key, outFeatures, inFeatures);
         using Tensor transposed = tensor.t().contiguous();
-        return transposed.data<float>().ToArray();
+        return Runtime.HostRead.Values<float>(transposed);
     }
 
     /// <inheritdoc />

@@ -133,7 +133,7 @@ public abstract partial class BertTaskModel
         else
         {
             HandOverHead();
-            using var generator = new Generator(0, Device);
+            using var generator = new Generator(0); // On the CPU (TorchSharp's only kind); DeviceRandom draws there and copies to the model's device.
             foreach ((BertLinear layer, Tensor _, Tensor _) in layers)
             {
                 LoraOn(layer, state).Add(name, options, generator);

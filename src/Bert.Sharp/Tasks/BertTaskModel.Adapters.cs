@@ -102,7 +102,7 @@ public abstract partial class BertTaskModel
 
         AdapterState state = EnsureAdapterState();
         HandOverHead();
-        using var generator = new Generator((ulong)seed, Device);
+        using var generator = new Generator((ulong)seed); // On the CPU (TorchSharp's only kind); DeviceRandom draws there and copies to the model's device.
         foreach ((string _, string local, BertLinear layer) in DenseLayers())
         {
             if (options.Targets.HasFlag(PeftAdapterConfig.KindOf(local)) && PeftAdapterConfig.KindOf(local) != LoraTargets.None)

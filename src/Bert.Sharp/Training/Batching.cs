@@ -61,7 +61,7 @@ internal static class Batching
         }
 
         long[] shape = [batch, width];
-        return (tensor(ids, shape).to(device), tensor(mask, shape).to(device), tensor(types, shape).to(device));
+        return (Runtime.HostToDevice.Copy(tensor(ids, shape), device), Runtime.HostToDevice.Copy(tensor(mask, shape), device), Runtime.HostToDevice.Copy(tensor(types, shape), device));
     }
 
     private static List<int[]> Chunk(int[] order, int size)

@@ -26,7 +26,7 @@ internal static class Evaluation
                     result = task.Forward(data, batch, cache);
                 }
 
-                lossSum += result.Loss.to(ScalarType.Float32).item<float>() * batch.Length;
+                lossSum += Runtime.HostRead.Item<float>(result.Loss.to(ScalarType.Float32)) * batch.Length;
                 accumulator.Add(batch, result.Outputs);
             }
 

@@ -47,8 +47,9 @@ internal sealed class GradientScaler
     public bool Unscale(IEnumerable<Parameter> parameters)
     {
         ArgumentNullException.ThrowIfNull(parameters);
-        bool finite = true;
         using var scope = NewDisposeScope();
+        // Finiteness is gathered on the parameters' device and read once (one synchronisation on CUDA, not one per parameter).
+        Tensor? allFinite = null;
         foreach (Parameter parameter in parameters)
         {
             Tensor? grad = parameter.grad;
@@ -58,13 +59,11 @@ internal sealed class GradientScaler
             }
 
             grad.div_(Scale);
-            if (finite && !grad.isfinite().all().item<bool>())
-            {
-                finite = false;
-            }
+            Tensor gradFinite = grad.isfinite().all();
+            allFinite = allFinite is null ? gradFinite : allFinite.logical_and_(gradFinite);
         }
 
-        return finite;
+        return allFinite is null || Runtime.HostRead.Item<bool>(allFinite);
     }
 
     /// <summary>What a checkpoint keeps so a resumed run continues with the same scale and growth count.</summary>

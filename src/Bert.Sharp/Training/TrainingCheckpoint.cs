@@ -33,7 +33,7 @@ internal static class TrainingCheckpoint
 
             using (Tensor rng = generator.get_state())
             {
-                File.WriteAllBytes(Path.Combine(temp, RngFile), rng.data<byte>().ToArray());
+                File.WriteAllBytes(Path.Combine(temp, RngFile), Runtime.HostRead.Values<byte>(rng));
             }
 
             File.WriteAllText(Path.Combine(temp, StateFile), JsonSerializer.Serialize(state, TrainerState.Json));

@@ -104,7 +104,7 @@ internal sealed partial class TrainingRun
 
         // The backward pass runs outside autocast (as in PyTorch); it follows the forward's dtypes and ends in fp32 gradients.
         loss = loss.dtype == ScalarType.Float32 ? loss : loss.to(ScalarType.Float32);
-        double value = loss.item<float>();
+        double value = Runtime.HostRead.Item<float>(loss);
         if (!double.IsFinite(value))
         {
             throw new TrainingDivergedException(

@@ -53,7 +53,7 @@ internal sealed partial class TrainingRun : IDisposable
         precision = MixedPrecision.Resolve(options.Precision, model.Device, $"{nameof(FineTuningOptions)}.{nameof(FineTuningOptions.Precision)}");
         scaler = precision.Effective == TrainingPrecision.Float16 ? new GradientScaler() : null;
         previousCheckpointing = model.Bert.GradientCheckpointing;
-        generator = new Generator((ulong)options.Seed, model.Device);
+        generator = new Generator((ulong)options.Seed); // On the CPU whatever the model's device: see DeviceRandom.
         bestModel = new BestModelCallback(task, logger);
         callbacks = [new DefaultFlowCallback(), new LoggingCallback(logger)];
         if (options.TensorBoardDirectory is string board)

@@ -118,7 +118,7 @@ public sealed class SentenceEmbedder : IEmbeddingGenerator<string, Embedding<flo
             using (IDisposable? autocast = precision.Enter())
             {
                 (Tensor ids, Tensor mask, Tensor types) = Batching.Collate(rows, batch, tokenizer.PadTokenId, model.Device);
-                flat = model.Forward(ids, mask, types).to(ScalarType.Float32).cpu().data<float>().ToArray();
+                flat = Runtime.HostRead.Values<float>(model.Forward(ids, mask, types).to(ScalarType.Float32));
             }
 
             for (int r = 0; r < batch.Length; r++)

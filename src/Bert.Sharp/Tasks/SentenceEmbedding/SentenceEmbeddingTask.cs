@@ -127,7 +127,7 @@ internal sealed class SentenceEmbeddingTask(BertForSentenceEmbedding model, ITex
 
         public override void Add(int[] batch, Tensor scores)
         {
-            long[] best = scores.argmax(-1).cpu().data<long>().ToArray();
+            long[] best = Runtime.HostRead.Values<long>(scores.argmax(-1));
             for (int r = 0; r < best.Length; r++)
             {
                 correct += best[r] == r ? 1 : 0;

@@ -85,8 +85,9 @@ public sealed class ClassificationHead : nn.Module<Tensor, Tensor>
     public void ResetParameters(double initializerRange, int seed)
     {
         using var noGrad = no_grad();
-        using var generator = new Generator((ulong)seed, weight.device);
-        nn.init.normal_(weight, 0, initializerRange, generator);
+        // A CPU generator (TorchSharp's only kind), drawn on the CPU and copied: the same head on every device.
+        using var generator = new Generator((ulong)seed);
+        Runtime.DeviceRandom.NormalInPlace(weight, 0, initializerRange, generator);
         nn.init.zeros_(bias);
     }
 

@@ -66,7 +66,7 @@ internal sealed class SequenceClassificationTask(BertForSequenceClassification m
     {
         if (model.ProblemType == ProblemType.SingleLabelClassification)
         {
-            return tensor(batch.Select(i => (long)set.ClassIds[i]).ToArray()).to(model.Device);
+            return Runtime.HostToDevice.Copy(tensor(batch.Select(i => (long)set.ClassIds[i]).ToArray()), model.Device);
         }
 
         float[] flat = [.. batch.SelectMany(i => set.Targets[i])];
@@ -81,7 +81,7 @@ internal sealed class SequenceClassificationTask(BertForSequenceClassification m
         public override void Add(int[] batch, Tensor logits)
         {
             int k = model.NumLabels;
-            float[] flat = logits.to(ScalarType.Float32).cpu().data<float>().ToArray();
+            float[] flat = Runtime.HostRead.Values<float>(logits.to(ScalarType.Float32));
             for (int r = 0; r < batch.Length; r++)
             {
                 outputs[batch[r]] = flat[(r * k)..((r + 1) * k)];

@@ -166,7 +166,7 @@ public sealed partial class TextClassifier : ITextClassifier
                 ProblemType.MultiLabelClassification => logits.sigmoid(),
                 _ => logits,
             };
-            flat = scores.to(ScalarType.Float32).cpu().data<float>().ToArray();
+            flat = Runtime.HostRead.Values<float>(scores.to(ScalarType.Float32));
         }
 
         int k = model.NumLabels;

@@ -71,7 +71,7 @@ internal sealed class TokenClassificationTask(BertForTokenClassification model, 
             }
         }
 
-        return tensor(flat, [batch.Length, width]).to(model.Device);
+        return Runtime.HostToDevice.Copy(tensor(flat, [batch.Length, width]), model.Device);
     }
 
     private sealed class Accumulator(BertForTokenClassification model, TokenDataset set) : EvaluationAccumulator
@@ -82,7 +82,7 @@ internal sealed class TokenClassificationTask(BertForTokenClassification model, 
         {
             using Tensor best = logits.argmax(-1).cpu();
             long width = best.shape[1];
-            long[] flat = best.data<long>().ToArray();
+            long[] flat = Runtime.HostRead.Values<long>(best);
             for (int r = 0; r < batch.Length; r++)
             {
                 int i = batch[r];

@@ -191,7 +191,7 @@ public sealed class TokenClassifier : ITokenClassifier
             (Tensor ids, Tensor mask, Tensor types) = Batching.Collate(rows, batch, tokenizer.PadTokenId, model.Device);
             Tensor probabilities = model.Logits(ids, mask, types).to(ScalarType.Float32).softmax(-1);
             width = probabilities.shape[1];
-            flat = probabilities.to(ScalarType.Float32).cpu().data<float>().ToArray();
+            flat = Runtime.HostRead.Values<float>(probabilities.to(ScalarType.Float32));
         }
 
         int k = model.NumLabels;
