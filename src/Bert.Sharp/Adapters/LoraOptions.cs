@@ -30,6 +30,9 @@ public sealed record LoraOptions
     /// <summary>The multiplier of <c>B·A</c>: <c>Alpha / Rank</c> (or <c>Alpha / sqrt(Rank)</c> with <see cref="UseRsLora"/>).</summary>
     public double Scaling => UseRsLora ? Alpha / Math.Sqrt(Rank) : Alpha / Rank;
 
+    /// <summary>Largest <see cref="Alpha"/> accepted: a larger scale overflows float32 products (every score NaN) long before it means anything.</summary>
+    internal const double MaxAlpha = 1e6;
+
     /// <summary>Checks the values; the message names the property at fault.</summary>
     /// <exception cref="ArgumentOutOfRangeException">A value is out of range.</exception>
     /// <exception cref="ArgumentException">No target layer, or a null or empty module name.</exception>
@@ -43,6 +46,11 @@ public sealed record LoraOptions
         if (!(Alpha > 0) || double.IsInfinity(Alpha))
         {
             throw new ArgumentOutOfRangeException(nameof(Alpha), Alpha, "LoRA alpha must be a positive finite number (often twice the rank).");
+        }
+
+        if (Alpha > MaxAlpha)
+        {
+            throw new ArgumentOutOfRangeException(nameof(Alpha), Alpha, "LoRA alpha must be at most 1e6: a larger scale overflows float32 (often alpha is twice the rank).");
         }
 
         if (!(Dropout >= 0 && Dropout < 1))

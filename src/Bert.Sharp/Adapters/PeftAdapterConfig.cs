@@ -1,6 +1,7 @@
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using System.Text.RegularExpressions;
+using Bert.Sharp.IO;
 
 namespace Bert.Sharp.Adapters;
 
@@ -10,6 +11,11 @@ namespace Bert.Sharp.Adapters;
 /// <c>modules_to_save</c>, <c>base_model_name_or_path</c>, ...). Reading refuses, naming the file and key, what this library
 /// cannot apply (DoRA, trained biases, per-layer ranks) rather than computing something else.
 /// </summary>
+/// <remarks>
+/// The file is untrusted input: it is read only up to <see cref="MaxFileBytes"/>, a key given twice is refused, the LoRA
+/// values pass <see cref="LoraOptions.Validate"/>, and a <c>target_modules</c> regular expression is compiled when read and
+/// matched with a <see cref="RegexTimeout"/>; every refusal is an <see cref="InvalidDataException"/> naming the file and key.
+/// </remarks>
 internal sealed record PeftAdapterConfig(
     string TaskType,
     int Rank,
@@ -22,6 +28,18 @@ internal sealed record PeftAdapterConfig(
 {
     public const string FileName = "adapter_config.json";
     public const string WeightsFileName = "adapter_model.safetensors";
+
+    /// <summary>Largest <c>adapter_config.json</c> read (PEFT writes about one kilobyte).</summary>
+    public const long MaxFileBytes = 1 << 20;
+
+    /// <summary>How long matching a <c>target_modules</c> regular expression against one module name may take.</summary>
+    public static readonly TimeSpan RegexTimeout = TimeSpan.FromMilliseconds(250);
+
+    /// <summary>The file read (for messages); empty for a config made in code.</summary>
+    public string Source { get; init; } = string.Empty;
+
+    /// <summary>The compiled <c>target_modules</c> pattern, when it is a string.</summary>
+    private Regex? TargetPattern { get; init; }
 
     /// <summary>The prefix of every key in <c>adapter_model.safetensors</c>: PEFT's <c>PeftModel.base_model</c> (LoraModel) → <c>.model</c> (the Transformers model).</summary>
     public const string KeyPrefix = "base_model.model.";
@@ -55,7 +73,15 @@ internal sealed record PeftAdapterConfig(
     {
         if (TargetModules is JsonValue value && value.TryGetValue(out string? pattern))
         {
-            return Regex.IsMatch(moduleName, $"^(?:{pattern})$", RegexOptions.CultureInvariant, TimeSpan.FromSeconds(1));
+            Regex regex = TargetPattern ?? Compile(pattern, Source);
+            try
+            {
+                return regex.IsMatch(moduleName);
+            }
+            catch (RegexMatchTimeoutException e)
+            {
+                throw new InvalidDataException($"'{Source}': key 'target_modules' ({Quote(pattern)}) took longer than {RegexTimeout.TotalMilliseconds} ms to match the module name '{moduleName}' (catastrophic backtracking); simplify the regular expression.", e);
+            }
         }
 
         return TargetModules.AsArray().Select(n => n!.GetValue<string>()).Any(t => moduleName == t || moduleName.EndsWith("." + t, StringComparison.Ordinal));
@@ -120,7 +146,7 @@ internal sealed record PeftAdapterConfig(
 
     /// <summary>Reads <c>adapter_config.json</c> of <paramref name="directory"/>.</summary>
     /// <exception cref="FileNotFoundException">The folder has no <c>adapter_config.json</c>.</exception>
-    /// <exception cref="InvalidDataException">The file is malformed, not LoRA, or uses a feature this library does not apply; the message names the key.</exception>
+    /// <exception cref="InvalidDataException">The file is malformed, not LoRA, holds a value <see cref="LoraOptions.Validate"/> refuses, or uses a feature this library does not apply; the message names the file and key.</exception>
     public static PeftAdapterConfig Read(string directory)
     {
         string path = Path.Combine(directory, FileName);
@@ -129,15 +155,7 @@ internal sealed record PeftAdapterConfig(
             throw new FileNotFoundException($"'{directory}' holds no {FileName}; it is not a PEFT adapter folder.", path);
         }
 
-        JsonObject json;
-        try
-        {
-            json = JsonNode.Parse(File.ReadAllText(path)) as JsonObject ?? throw new InvalidDataException($"'{path}' is not a JSON object.");
-        }
-        catch (JsonException e)
-        {
-            throw new InvalidDataException($"'{path}' is not valid JSON: {e.Message}", e);
-        }
+        JsonObject json = ParseObject(path);
 
         string peftType = String(json, "peft_type", path) ?? throw Missing(path, "peft_type");
         if (!string.Equals(peftType, "LORA", StringComparison.Ordinal))
@@ -145,15 +163,22 @@ internal sealed record PeftAdapterConfig(
             throw new InvalidDataException($"'{path}': key 'peft_type' is '{peftType}'; only LoRA adapters (\"LORA\") can be loaded.");
         }
 
-        int rank = json["r"] is JsonValue r && r.TryGetValue(out int rv) ? rv : throw Missing(path, "r");
+        int rank = json["r"] switch
+        {
+            null => throw Missing(path, "r"),
+            JsonValue r when r.TryGetValue(out int rv) => rv,
+            JsonValue r when r.TryGetValue(out double rd) && rd == Math.Floor(rd) && rd is >= int.MinValue and <= int.MaxValue => (int)rd,
+            var other => throw new InvalidDataException($"'{path}': key 'r' is {other.ToJsonString()}; the rank must be a positive integer."),
+        };
         if (rank <= 0)
         {
             throw new InvalidDataException($"'{path}': key 'r' is {rank}; the rank must be positive.");
         }
 
-        double alpha = json["lora_alpha"] is JsonValue a && a.TryGetValue(out double av) ? av : rank; // PEFT's default lora_alpha is 8; r is safer than guessing
-        double dropout = json["lora_dropout"] is JsonValue d && d.TryGetValue(out double dv) ? dv : 0.0;
+        double alpha = Number(json, "lora_alpha", path) ?? rank; // PEFT's default lora_alpha is 8; r is safer than guessing
+        double dropout = Number(json, "lora_dropout", path) ?? 0.0;
         bool rsLora = json["use_rslora"] is JsonValue rs && rs.TryGetValue(out bool rsv) && rsv;
+        ValidateLora(rank, alpha, dropout, rsLora, path);
         Refuse(json, path, "use_dora", n => n is JsonValue v && v.TryGetValue(out bool b) && b, "DoRA adapters are not supported");
         Refuse(json, path, "bias", n => n is JsonValue v && v.TryGetValue(out string? s) && s != "none", "trained biases are not supported (only \"none\")");
         Refuse(json, path, "rank_pattern", n => n is JsonObject o && o.Count > 0, "per-module ranks are not supported");
@@ -166,14 +191,112 @@ internal sealed record PeftAdapterConfig(
             JsonValue value when value.TryGetValue(out string? _) => value.DeepClone(),
             _ => throw new InvalidDataException($"'{path}': key 'target_modules' must be a list of module names or a regular expression."),
         };
+        Regex? pattern = targets is JsonValue p && p.TryGetValue(out string? text) ? Compile(text, path) : null;
         List<string> modules = json["modules_to_save"] switch
         {
             null => [],
             JsonArray array => [.. array.Select(n => n is JsonValue v && v.TryGetValue(out string? s) ? s : throw new InvalidDataException($"'{path}': key 'modules_to_save' must be a list of module names."))],
             _ => throw new InvalidDataException($"'{path}': key 'modules_to_save' must be a list of module names."),
         };
-        return new PeftAdapterConfig(String(json, "task_type", path) ?? string.Empty, rank, alpha, dropout, rsLora, targets, modules, String(json, "base_model_name_or_path", path));
+        return new PeftAdapterConfig(String(json, "task_type", path) ?? string.Empty, rank, alpha, dropout, rsLora, targets, modules, String(json, "base_model_name_or_path", path))
+        {
+            Source = path,
+            TargetPattern = pattern,
+        };
     }
+
+    // Bounded read, UTF-8 checked, every key of every object once (JsonObject would throw ArgumentException on the second).
+    private static JsonObject ParseObject(string path)
+    {
+        long length = new FileInfo(path).Length;
+        if (length > MaxFileBytes)
+        {
+            throw new InvalidDataException($"'{path}' has {length} bytes; an {FileName} is at most {MaxFileBytes} bytes.");
+        }
+
+        try
+        {
+            ReadOnlyMemory<byte> text = Utf8JsonInput.Prepare(File.ReadAllBytes(path), $"'{path}'");
+            using (JsonDocument document = JsonDocument.Parse(text))
+            {
+                RefuseDuplicateKeys(document.RootElement, path, "");
+            }
+
+            return JsonNode.Parse(text.Span) as JsonObject ?? throw new InvalidDataException($"'{path}' is not a JSON object.");
+        }
+        catch (JsonException e)
+        {
+            throw new InvalidDataException($"'{path}' is not valid JSON: {e.Message}", e);
+        }
+    }
+
+    private static void RefuseDuplicateKeys(JsonElement element, string path, string where)
+    {
+        if (element.ValueKind == JsonValueKind.Object)
+        {
+            var seen = new HashSet<string>(StringComparer.Ordinal);
+            foreach (JsonProperty property in element.EnumerateObject())
+            {
+                string key = where.Length == 0 ? property.Name : $"{where}.{property.Name}";
+                if (!seen.Add(property.Name))
+                {
+                    throw new InvalidDataException($"'{path}': key '{key}' appears twice; which value counts would be a guess.");
+                }
+
+                RefuseDuplicateKeys(property.Value, path, key);
+            }
+        }
+        else if (element.ValueKind == JsonValueKind.Array)
+        {
+            int i = 0;
+            foreach (JsonElement item in element.EnumerateArray())
+            {
+                RefuseDuplicateKeys(item, path, $"{where}[{i++}]");
+            }
+        }
+    }
+
+    // The values LoraOptions.Validate refuses from code are refused from the file too, naming the key.
+    private static void ValidateLora(int rank, double alpha, double dropout, bool rsLora, string path)
+    {
+        try
+        {
+            new LoraOptions { Rank = rank, Alpha = alpha, Dropout = dropout, UseRsLora = rsLora }.Validate();
+        }
+        catch (ArgumentOutOfRangeException e)
+        {
+            string key = e.ParamName switch
+            {
+                nameof(LoraOptions.Rank) => "r",
+                nameof(LoraOptions.Alpha) => "lora_alpha",
+                nameof(LoraOptions.Dropout) => "lora_dropout",
+                _ => e.ParamName ?? "r",
+            };
+            throw new InvalidDataException($"'{path}': key '{key}' is {e.ActualValue}: {e.Message.Split(" (Parameter", 2)[0]}", e);
+        }
+    }
+
+    private static Regex Compile(string pattern, string path)
+    {
+        try
+        {
+            return new Regex($"^(?:{pattern})$", RegexOptions.CultureInvariant, RegexTimeout);
+        }
+        catch (ArgumentException e)
+        {
+            // RegexParseException (an ArgumentException) for a pattern .NET cannot parse.
+            throw new InvalidDataException($"'{path}': key 'target_modules' ({Quote(pattern)}) is not a valid regular expression: {e.Message}", e);
+        }
+    }
+
+    private static string Quote(string pattern) => JsonSerializer.Serialize(pattern.Length > 200 ? pattern[..200] + "…" : pattern);
+
+    private static double? Number(JsonObject json, string key, string path) => json[key] switch
+    {
+        null => null,
+        JsonValue v when v.TryGetValue(out double d) => d,
+        _ => throw new InvalidDataException($"'{path}': key '{key}' must be a number."),
+    };
 
     private static string? String(JsonObject json, string key, string path) => json[key] switch
     {

@@ -1,4 +1,5 @@
 using Bert.Sharp.IO;
+using Bert.Sharp.Modeling;
 using Microsoft.Extensions.Logging;
 using TorchSharp;
 using static TorchSharp.torch;
@@ -56,6 +57,88 @@ internal sealed class PretrainedCheckpoint : IDisposable
         TorchRuntime.EnsureLoaded();
         CheckpointLog.Loading(logger, directory);
         return new PretrainedCheckpoint(directory, config, CheckpointFiles.LoadStateDict(directory));
+    }
+
+    /// <summary>Random weights a checkpoint loaded with missing weights allowed may add beyond twice its own bytes.</summary>
+    internal const long MissingWeightsAllowance = 256L << 20;
+
+    /// <summary>
+    /// Compares every tensor of the checkpoint that the config's encoder has with the shape the config gives it, and the
+    /// encoder's keys with those present, before the model is built: a config that does not fit its weights
+    /// (<c>intermediate_size</c> 200,000, <c>num_hidden_layers</c> 500 beside the weights of 12) is refused at the cost of
+    /// reading it, not of allocating the model it describes. With <paramref name="allowMissing"/>, the random weights the
+    /// model would add are bounded: the model may hold at most twice the checkpoint's bytes plus <see cref="MissingWeightsAllowance"/>.
+    /// </summary>
+    /// <param name="modelPrefix">The task model's prefix of encoder keys (<c>bert</c>), or <c>null</c> for a <see cref="BertModel"/>: keys in messages are the model's.</param>
+    /// <param name="allowMissing">Whether encoder weights may be missing (they stay random).</param>
+    /// <exception cref="InvalidDataException">A tensor's shape differs from the config's, or encoder weights are missing (and not allowed), or the model would be far larger than its weights; the message names the keys.</exception>
+    public void RequireFitsConfig(string? modelPrefix, bool allowMissing)
+    {
+        Dictionary<string, long[]> expected = ConfigShapes.Of(Config);
+        string prefix = BertModel.BasePrefix + ".";
+        string shown = modelPrefix is null ? string.Empty : modelPrefix + ".";
+        var present = new HashSet<string>(StringComparer.Ordinal);
+        var mismatched = new List<string>();
+        long checkpointBytes = 0;
+        foreach ((string key, Tensor tensor) in State)
+        {
+            checkpointBytes += tensor.numel() * tensor.element_size();
+            string name = StateDictLoader.RenameLegacy(key);
+            name = name.StartsWith(prefix, StringComparison.Ordinal) ? name[prefix.Length..] : name;
+            if (expected.TryGetValue(name, out long[]? shape))
+            {
+                present.Add(name);
+                if (!tensor.shape.SequenceEqual(shape))
+                {
+                    mismatched.Add($"{shown}{name}: checkpoint [{string.Join(", ", tensor.shape)}] vs model [{string.Join(", ", shape)}]");
+                }
+            }
+        }
+
+        if (mismatched.Count > 0)
+        {
+            string list = string.Join("; ", mismatched.Take(10)) + (mismatched.Count > 10 ? $"; … ({mismatched.Count} in all)" : string.Empty);
+            throw new InvalidDataException(
+                $"'{Directory}' does not fit its own config.json: {list}. The config and the weights belong to different models (nothing was built).");
+        }
+
+        string[] missing = [.. expected.Keys.Where(k => !present.Contains(k) && !k.StartsWith(ConfigShapes.PoolerPrefix, StringComparison.Ordinal))];
+        if (missing.Length > 0 && !allowMissing)
+        {
+            string list = string.Join(", ", missing.Take(20).Select(k => shown + k)) + (missing.Length > 20 ? $", … ({missing.Length} in all)" : string.Empty);
+            throw new InvalidDataException(
+                $"'{Directory}' lacks weights the model needs, which would stay random: {list}. " +
+                "The checkpoint is incomplete, of another architecture, or its config.json (num_hidden_layers, ...) describes a larger model. Set AllowMissingWeights to load it anyway.");
+        }
+
+        long modelBytes = expected.Values.Sum(shape => shape.Aggregate(1L, (a, b) => a * b)) * sizeof(float);
+        if (modelBytes > (2 * checkpointBytes) + MissingWeightsAllowance)
+        {
+            throw new InvalidDataException(
+                $"'{Directory}': config.json describes a model of {modelBytes} bytes but the weights hold {checkpointBytes}; more than twice the weights plus {MissingWeightsAllowance >> 20} MiB would stay random. The config does not belong to these weights.");
+        }
+    }
+
+    /// <summary>
+    /// The rows (labels) of the task head <paramref name="weightKey"/>, or 0 when the checkpoint has none. The head must be a
+    /// [labels, hidden_size] matrix, so its rows are paid for by the file's bytes before any label is made from them.
+    /// </summary>
+    /// <exception cref="InvalidDataException">The head has another shape; the message names the key.</exception>
+    public int HeadRows(string weightKey)
+    {
+        if (!State.TryGetValue(weightKey, out Tensor? head))
+        {
+            return 0;
+        }
+
+        long[] shape = head.shape;
+        if (shape.Length != 2 || shape[0] <= 0 || shape[0] > BertConfigLimits.MaxLabels || shape[1] != Config.HiddenSize)
+        {
+            throw new InvalidDataException(
+                $"'{Directory}': the weights' '{weightKey}' has shape [{string.Join(", ", shape)}]; a head is [labels, hidden_size {Config.HiddenSize}] with 1 to {BertConfigLimits.MaxLabels} labels.");
+        }
+
+        return (int)shape[0];
     }
 
     /// <summary>Removes (and disposes) a checkpoint tensor, e.g. a head that is replaced.</summary>

@@ -29,7 +29,7 @@ internal static class SafeTensors
     /// file's dtype); integer and boolean tensors keep theirs.
     /// </summary>
     /// <exception cref="FileNotFoundException">The file does not exist.</exception>
-    /// <exception cref="InvalidDataException">The header or the data section is malformed; the message names the file and entry.</exception>
+    /// <exception cref="InvalidDataException">The header or the data section is malformed, or a floating-point tensor holds a NaN or an infinity; the message names the file and entry.</exception>
     public static Dictionary<string, Tensor> Load(string path, ScalarType? dtype = ScalarType.Float32)
     {
         ArgumentException.ThrowIfNullOrEmpty(path);
@@ -57,6 +57,8 @@ internal static class SafeTensors
                     tensor.Dispose();
                     result[entry.Name] = converted;
                 }
+
+                FiniteWeights.Require(result[entry.Name], path, entry.Name);
             }
         }
         catch
@@ -79,6 +81,15 @@ internal static class SafeTensors
         ArgumentException.ThrowIfNullOrEmpty(path);
         using FileStream stream = OpenRead(path);
         return SafeTensorsHeader.Read(stream, path).Metadata;
+    }
+
+    /// <summary>The validated header entries and metadata of <paramref name="path"/>, read once, without reading tensor data.</summary>
+    internal static (IReadOnlyList<SafeTensorsHeader.Entry> Entries, IReadOnlyDictionary<string, string> Metadata) ReadHeader(string path)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(path);
+        using FileStream stream = OpenRead(path);
+        (List<SafeTensorsHeader.Entry> entries, Dictionary<string, string> metadata, _) = SafeTensorsHeader.Read(stream, path);
+        return (entries, metadata);
     }
 
     /// <summary>The validated header entries of <paramref name="path"/>, without reading tensor data.</summary>

@@ -34,7 +34,8 @@ internal static class TorchPickleCheckpoint
     /// <summary>Loads every tensor of <paramref name="path"/> onto the CPU; floating-point tensors become float32.</summary>
     /// <exception cref="FileNotFoundException">The file does not exist.</exception>
     /// <exception cref="InvalidDataException">The file is not a zip-format torch checkpoint, its pickle uses anything but a
-    /// state dict's globals, or a tensor or storage is malformed or out of bounds; the message names the file.</exception>
+    /// state dict's globals, a tensor or storage is malformed or out of bounds, or a floating-point tensor holds a NaN or an
+    /// infinity; the message names the file.</exception>
     public static Dictionary<string, Tensor> Load(string path)
     {
         ArgumentException.ThrowIfNullOrEmpty(path);
@@ -82,7 +83,7 @@ internal static class TorchPickleCheckpoint
             }
 
             List<(string Name, TorchTensorView View)> views = CheckViews(dict, storages.TotalElements, path);
-            return Materialize(views, storages);
+            return Materialize(views, storages, path);
         }
     }
 
@@ -187,7 +188,7 @@ internal static class TorchPickleCheckpoint
         return views;
     }
 
-    private static Dictionary<string, Tensor> Materialize(List<(string Name, TorchTensorView View)> views, TorchStorageArchive storages)
+    private static Dictionary<string, Tensor> Materialize(List<(string Name, TorchTensorView View)> views, TorchStorageArchive storages, string path)
     {
         var result = new Dictionary<string, Tensor>(views.Count, StringComparer.Ordinal);
         try
@@ -201,6 +202,7 @@ internal static class TorchPickleCheckpoint
                     ? contiguous.to_type(ScalarType.Float32)
                     : contiguous.clone();
                 result.Add(name, owned);
+                FiniteWeights.Require(owned, path, name);
             }
         }
         catch

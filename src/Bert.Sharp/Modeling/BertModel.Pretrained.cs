@@ -50,6 +50,7 @@ public sealed partial class BertModel
         options ??= new BertLoadOptions();
         ILogger logger = options.LoggerFactory?.CreateLogger<BertModel>() ?? NullLogger<BertModel>.Instance;
         using PretrainedCheckpoint checkpoint = PretrainedCheckpoint.Open(directoryOrModelId, options.AttentionImplementation, logger, options.Hub);
+        checkpoint.RequireFitsConfig(modelPrefix: null, options.AllowMissingWeights);
         var model = new BertModel(checkpoint.Config, checkpoint.HasPooler);
         try
         {

@@ -76,6 +76,7 @@ public sealed class BertForSentenceEmbedding : BertTaskModel
         options.Validate();
         ILogger logger = options.LoggerFactory?.CreateLogger<BertForSentenceEmbedding>() ?? NullLogger<BertForSentenceEmbedding>.Instance;
         using PretrainedCheckpoint checkpoint = PretrainedCheckpoint.Open(directoryOrModelId, options.AttentionImplementation, logger, options.Hub);
+        checkpoint.RequireFitsConfig(BertModel.BasePrefix, allowMissing: false);
         SentenceTransformersFolder? folder = SentenceTransformersFolder.Read(checkpoint.Directory);
         PoolingStrategy pooling = options.Pooling ?? folder?.Pooling ?? PoolingStrategy.Mean;
         var model = new BertForSentenceEmbedding(new BertModel(checkpoint.Config, checkpoint.HasPooler), pooling, options.Normalize ?? folder?.Normalize ?? false);

@@ -72,8 +72,9 @@ public sealed partial class BertForSequenceClassification
             config = config with { Id2Label = null, Label2Id = null };
         }
 
+        checkpoint.RequireFitsConfig(BertModel.BasePrefix, options.AllowMissingWeights);
         bool hasHead = checkpoint.State.ContainsKey(HeadWeight);
-        int headRows = hasHead ? (int)checkpoint.State[HeadWeight].shape[0] : 0;
+        int headRows = checkpoint.HeadRows(HeadWeight);
         IReadOnlyList<string> chosen = ChooseLabels(directory, config, labels, hasHead, headRows, options.IgnoreMismatchedSizes);
         if (hasHead && headRows != chosen.Count)
         {
@@ -153,12 +154,12 @@ public sealed partial class BertForSequenceClassification
     // A PEFT adapter folder: the base it names, with the labels, problem type and pooling the adapter was trained with, then the adapter.
     private static BertForSequenceClassification FromAdapterFolder(string directory, IReadOnlyList<string>? labels, ClassifierLoadOptions options)
     {
-        IReadOnlyDictionary<string, string> metadata = AdapterFolder.Metadata(directory);
-        PoolingStrategy? pooling = options.Pooling ?? (metadata.TryGetValue(AdapterFolder.PoolingKey, out string? p) && Enum.TryParse(p, ignoreCase: true, out PoolingStrategy parsed) ? parsed : null);
-        IReadOnlyList<string>? chosen = labels ?? AdapterFolder.Labels(directory, HeadWeight);
-        ProblemType? problemType = options.ProblemType
-            ?? (metadata.TryGetValue(AdapterFolder.ProblemTypeKey, out string? t) && chosen is not null ? ProblemTypes.FromConfigString(t, chosen.Count) : null);
+        // Everything the folder says is checked (chain of bases, labels against the head's shape) before the base is loaded.
         string baseModel = AdapterFolder.BaseOf(directory);
+        IReadOnlyDictionary<string, string> metadata = AdapterFolder.Metadata(directory);
+        PoolingStrategy? pooling = options.Pooling ?? (metadata.TryGetValue(AdapterFolder.PoolingKey, out string? p) && Enum.TryParse(p, ignoreCase: true, out PoolingStrategy parsed) && Enum.IsDefined(parsed) ? parsed : null);
+        IReadOnlyList<string>? chosen = labels ?? AdapterFolder.Labels(directory, HeadWeight);
+        ProblemType? problemType = options.ProblemType ?? (chosen is not null ? AdapterFolder.ProblemTypeOf(directory, metadata, chosen.Count) : null);
         return WithAdapterFolder(FromPretrained(baseModel, chosen, options with { Pooling = pooling, ProblemType = problemType, IgnoreMismatchedSizes = true }), directory, baseModel);
     }
 

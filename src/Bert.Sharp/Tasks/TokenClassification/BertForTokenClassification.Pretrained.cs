@@ -63,8 +63,9 @@ public sealed partial class BertForTokenClassification
             checkpoint.Drop(HeadBias);
         }
 
+        checkpoint.RequireFitsConfig(BertModel.BasePrefix, options.AllowMissingWeights);
         bool hasHead = checkpoint.State.ContainsKey(HeadWeight);
-        int headRows = hasHead ? (int)checkpoint.State[HeadWeight].shape[0] : 0;
+        int headRows = checkpoint.HeadRows(HeadWeight);
         IReadOnlyList<string> chosen = labels
             ?? (ownTask && config.Id2Label is { Count: > 0 } ? BertForSequenceClassification.LabelsFromConfig(config) : null)
             ?? throw new ArgumentException($"'{directory}' is not a token classifier (no tagging head): pass the tags of your task, for example [\"O\", \"B-PER\", \"I-PER\"].", nameof(labels));
@@ -118,8 +119,9 @@ public sealed partial class BertForTokenClassification
     // A PEFT adapter folder: the base it names with the tags the adapter was trained for, then the adapter.
     private static BertForTokenClassification FromAdapterFolder(string directory, IReadOnlyList<string>? labels, ClassifierLoadOptions options)
     {
-        IReadOnlyList<string>? chosen = labels ?? AdapterFolder.Labels(directory, HeadWeight);
+        // Everything the folder says is checked (chain of bases, tags against the head's shape) before the base is loaded.
         string baseModel = AdapterFolder.BaseOf(directory);
+        IReadOnlyList<string>? chosen = labels ?? AdapterFolder.Labels(directory, HeadWeight);
         return WithAdapterFolder(FromPretrained(baseModel, chosen, options with { IgnoreMismatchedSizes = true }), directory, baseModel);
     }
 }
