@@ -9,7 +9,10 @@ namespace Bert.Sharp.Training;
 /// </summary>
 internal sealed class TrainerState
 {
-    public const int CurrentVersion = 2;
+    public const int CurrentVersion = 3;
+
+    /// <summary>The oldest version still read: version 2 has no <see cref="Files"/> (its files are not verified; a warning says so).</summary>
+    public const int OldestReadableVersion = 2;
 
     internal static readonly JsonSerializerOptions Json = new()
     {
@@ -78,4 +81,10 @@ internal sealed class TrainerState
 
     /// <summary>The float16 loss scaler, when the run uses one.</summary>
     public LossScalerState? LossScaler { get; set; }
+
+    /// <summary>
+    /// SHA-256 (lower-case hex) of every other file of the checkpoint, by path relative to it with <c>/</c>; written last,
+    /// so a resume can refuse a file changed since. <c>null</c> in version-2 checkpoints.
+    /// </summary>
+    public Dictionary<string, string>? Files { get; set; }
 }

@@ -11,7 +11,8 @@ namespace Bert.Sharp.Training;
 /// A resumable checkpoint folder: <c>config.json</c> + <c>model.safetensors</c> (+ tokenizer files: a complete Hugging Face
 /// model), <c>optimizer.bin</c> (TorchSharp's AdamW state), <c>rng_state.bin</c> (the run's dropout generator) and
 /// <c>trainer_state.json</c>. The folder belongs to the trainer; it is written aside and renamed into place, so it is
-/// complete or absent.
+/// complete or absent. <c>trainer_state.json</c> is written last and records the SHA-256 of every other file, which a
+/// resume verifies before it loads anything (<see cref="CheckpointIntegrity"/>).
 /// </summary>
 internal static class TrainingCheckpoint
 {
@@ -36,6 +37,8 @@ internal static class TrainingCheckpoint
                 File.WriteAllBytes(Path.Combine(temp, RngFile), Runtime.HostRead.Values<byte>(rng));
             }
 
+            state.Version = TrainerState.CurrentVersion;
+            state.Files = CheckpointIntegrity.HashFiles(temp, StateFile);
             File.WriteAllText(Path.Combine(temp, StateFile), JsonSerializer.Serialize(state, TrainerState.Json));
         });
         return directory;
@@ -43,6 +46,23 @@ internal static class TrainingCheckpoint
 
     /// <summary>Saves the model (and tokenizer) into <paramref name="directory"/> as one additive unit (the best model).</summary>
     public static void SaveModel(TrainingTask task, string directory) => task.Model.SavePretrained(directory, task.Tokenizer);
+
+    /// <summary>
+    /// Reads <c>trainer_state.json</c> and checks, before anything else is loaded, that it belongs to <paramref name="run"/>,
+    /// that its values are consistent, and that every file of the checkpoint is the one saved with it (SHA-256).
+    /// </summary>
+    /// <exception cref="FileNotFoundException">The state or a listed file is missing.</exception>
+    /// <exception cref="InvalidDataException">The state is malformed or inconsistent, or a file changed; the message names the file (and key).</exception>
+    /// <exception cref="InvalidOperationException">The checkpoint belongs to another run.</exception>
+    public static TrainerState Open(string directory, ResumeShape run, ILogger logger)
+    {
+        TrainerState state = ReadState(directory);
+        string file = Path.Combine(directory, StateFile);
+        CheckpointIntegrity.CheckRun(state, run, directory);
+        CheckpointIntegrity.CheckState(state, run, file);
+        CheckpointIntegrity.VerifyFiles(directory, state, file, logger);
+        return state;
+    }
 
     public static TrainerState ReadState(string directory)
     {
@@ -62,9 +82,9 @@ internal static class TrainingCheckpoint
             throw new InvalidDataException($"'{file}' is not a valid trainer state: {e.Message}", e);
         }
 
-        if (state is null || state.Version != TrainerState.CurrentVersion)
+        if (state is null || state.Version < TrainerState.OldestReadableVersion || state.Version > TrainerState.CurrentVersion)
         {
-            throw new InvalidDataException($"'{file}' has trainer state version {state?.Version}; this library reads version {TrainerState.CurrentVersion}.");
+            throw new InvalidDataException($"'{file}' has trainer state version {state?.Version}; this library reads versions {TrainerState.OldestReadableVersion} to {TrainerState.CurrentVersion}.");
         }
 
         return state;

@@ -52,4 +52,7 @@ internal static partial class TrainingLog
 
     [LoggerMessage(EventId = 113, Level = LogLevel.Information, Message = "Training done: {Steps} steps in {Seconds:F1} s ({SamplesPerSecond:F1} samples/s), final loss {Loss:F4}")]
     public static partial void Done(ILogger logger, int steps, double seconds, double samplesPerSecond, double loss);
+
+    [LoggerMessage(EventId = 116, Level = LogLevel.Warning, Message = "Checkpoint '{Directory}' (trainer state version {Version}) was written before checkpoints recorded the SHA-256 of their files: its files are resumed without verification")]
+    public static partial void UnverifiedCheckpoint(ILogger logger, string directory, int version);
 }

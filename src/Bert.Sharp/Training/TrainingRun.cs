@@ -166,21 +166,10 @@ internal sealed partial class TrainingRun : IDisposable
 
     private void Resume(string directory)
     {
-        TrainerState saved = TrainingCheckpoint.ReadState(directory);
-        string? mismatch =
-            saved.TotalSteps != scheduler.TotalSteps ? $"total steps {saved.TotalSteps} vs {scheduler.TotalSteps}" :
-            saved.BatchSize != options.BatchSize ? $"batch size {saved.BatchSize} vs {options.BatchSize}" :
-            saved.GradientAccumulationSteps != options.GradientAccumulationSteps ? $"gradient accumulation {saved.GradientAccumulationSteps} vs {options.GradientAccumulationSteps}" :
-            saved.TrainExamples != trainSet.Count ? $"training examples {saved.TrainExamples} vs {trainSet.Count}" :
-            saved.DataFingerprint != trainSet.Fingerprint ? "the training data differs (same number of examples, other texts or labels)" :
-            saved.Seed != options.Seed ? $"seed {saved.Seed} vs {options.Seed}" :
-            saved.Precision is string was && was != precision.Effective.ToString() ? $"precision {was} vs {precision.Effective}" :
-            scaler is not null && saved.LossScaler is null ? "it has no loss-scaler state for this float16 run" : null;
-        if (mismatch is not null)
-        {
-            throw new InvalidOperationException($"Checkpoint '{directory}' belongs to a different run ({mismatch}); resume with the same options and training data.");
-        }
-
+        var shape = new ResumeShape(
+            scheduler.TotalSteps, totalEpochs, batchesPerEpoch, options.BatchSize, options.GradientAccumulationSteps, trainSet.Count,
+            trainSet.Fingerprint, options.Seed, precision.Effective.ToString(), scaler is not null);
+        TrainerState saved = TrainingCheckpoint.Open(directory, shape, logger);
         TrainingCheckpoint.LoadWeights(directory, model, logger);
         model.ApplyFreezePolicy(options.FreezePolicy, saved.Epoch);
         optimizer = TrainableOptimizer.FromLayout(model, options, saved.OptimizerGroups, directory);
