@@ -203,15 +203,28 @@ internal sealed class BertTextEncoder
                 Flush(word, output);
             }
 
+            int runBreak = 0;
             int count = (_lowercase || _stripAccents)
-                ? RuneNormalizer.Normalize(codePoint, _stripAccents, _lowercase, normalized)
+                ? RuneNormalizer.Normalize(codePoint, _stripAccents, _lowercase, normalized, out runBreak)
                 : new System.Text.Rune(codePoint).EncodeToUtf16(normalized);
             int k = 0;
             while (k < count)
             {
                 int partWidth = char.IsHighSurrogate(normalized[k]) && k + 1 < count ? 2 : 1;
                 int part = partWidth == 2 ? char.ConvertToUtf32(normalized[k], normalized[k + 1]) : normalized[k];
-                if (BertCharacterClasses.IsPunctuation(part))
+                if (k == runBreak)
+                {
+                    word.BreakCombiningRun();
+                }
+
+                int combiningClass = _stripAccents ? RuneNormalizer.CombiningClass(part) : 0;
+                if (combiningClass > 0)
+                {
+                    // Decomposition reorders combining marks (canonical ordering) across characters: the kept ones
+                    // (not non-spacing marks, so not stripped) move before marks of a higher class.
+                    word.AppendCombining(normalized.Slice(k, partWidth), combiningClass, start, end);
+                }
+                else if (BertCharacterClasses.IsPunctuation(part))
                 {
                     Flush(word, output);
                     word.Append(normalized.Slice(k, partWidth), start, end);
@@ -227,6 +240,11 @@ internal sealed class BertTextEncoder
                 }
 
                 k += partWidth;
+            }
+
+            if (runBreak == count)
+            {
+                word.BreakCombiningRun(); // The decomposition ends with a starter that accent stripping removed.
             }
 
             if (isolate)

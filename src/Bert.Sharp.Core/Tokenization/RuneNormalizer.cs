@@ -1,33 +1,58 @@
-using System.Collections.Concurrent;
 using System.Text;
+using Bert.Sharp.Tokenization.Unicode;
 
 namespace Bert.Sharp.Tokenization;
 
 /// <summary>
 /// Per-character normalization of Hugging Face's BERT normalizer: canonical decomposition with non-spacing marks
 /// removed (accent stripping), then full lower-casing. Characters are handled one at a time so every output
-/// character keeps the position of the input character it came from (for offsets).
+/// character keeps the position of the input character it came from (for offsets); the canonical reordering of
+/// combining marks across characters is done by <see cref="WordBuffer.AppendCombining"/>.
 /// </summary>
+/// <remarks>Decomposition, categories and case mappings come from the Unicode data the library carries
+/// (<see cref="UnicodeCharacterData"/>), never from the platform: <c>string.Normalize</c> does nothing without ICU
+/// and culture-aware casing differs by culture.</remarks>
 internal static class RuneNormalizer
 {
-    /// <summary>The longest output of <see cref="Normalize"/> for one input character.</summary>
+    /// <summary>The longest output of <see cref="Normalize(int, bool, bool, Span{char})"/> for one input character.</summary>
     public const int MaxOutputChars = 32;
 
-    private static readonly Lazy<string?[]> BmpDecompositions = new(BuildBmpDecompositions, LazyThreadSafetyMode.PublicationOnly);
-    private static readonly ConcurrentDictionary<int, string?> SupplementaryDecompositions = new();
+    private const int HangulBase = 0xAC00;
+    private const int HangulCount = 11172;
+    private const int LeadingBase = 0x1100;
+    private const int VowelBase = 0x1161;
+    private const int TrailingBase = 0x11A7;
+    private const int VowelCount = 21;
+    private const int TrailingCount = 28;
 
     /// <summary>Writes the normalized form of <paramref name="codePoint"/> to <paramref name="destination"/>
     /// (at least <see cref="MaxOutputChars"/> long) and returns the number of chars written (0 when it vanishes).</summary>
-    public static int Normalize(int codePoint, bool stripAccents, bool lowercase, Span<char> destination)
+    public static int Normalize(int codePoint, bool stripAccents, bool lowercase, Span<char> destination) =>
+        Normalize(codePoint, stripAccents, lowercase, destination, out _);
+
+    /// <summary>
+    /// As <see cref="Normalize(int, bool, bool, Span{char})"/>; <paramref name="runBreak"/> is the index in the output
+    /// of the first starter (canonical combining class 0, kept or stripped) of the decomposition, or -1 when it has
+    /// none. Output before it continues the previous character's run of combining marks (canonical reordering).
+    /// </summary>
+    public static int Normalize(int codePoint, bool stripAccents, bool lowercase, Span<char> destination, out int runBreak)
     {
         if (!stripAccents)
         {
+            runBreak = 0;
             return lowercase ? Lower(codePoint, destination) : new Rune(codePoint).EncodeToUtf16(destination);
         }
 
-        string? decomposition = Decompose(codePoint);
-        if (decomposition is null)
+        if (codePoint is >= HangulBase and < HangulBase + HangulCount)
         {
+            runBreak = 0;
+            return DecomposeHangul(codePoint, destination);
+        }
+
+        ReadOnlySpan<char> decomposition = codePoint < 0xC0 ? default : UnicodeCharacterData.Decomposition(codePoint);
+        if (decomposition.IsEmpty)
+        {
+            runBreak = codePoint < 0x300 || UnicodeCharacterData.CombiningClass(codePoint) == 0 ? 0 : -1;
             if (BertCharacterClasses.IsNonspacingMark(codePoint))
             {
                 return 0;
@@ -36,9 +61,18 @@ internal static class RuneNormalizer
             return lowercase ? Lower(codePoint, destination) : new Rune(codePoint).EncodeToUtf16(destination);
         }
 
+        runBreak = -1;
         int written = 0;
-        foreach (Rune part in decomposition.EnumerateRunes())
+        int i = 0;
+        while (i < decomposition.Length)
         {
+            Rune.DecodeFromUtf16(decomposition[i..], out Rune part, out int width);
+            i += width;
+            if (runBreak < 0 && UnicodeCharacterData.CombiningClass(part.Value) == 0)
+            {
+                runBreak = written;
+            }
+
             if (BertCharacterClasses.IsNonspacingMark(part.Value))
             {
                 continue;
@@ -50,68 +84,41 @@ internal static class RuneNormalizer
         return written;
     }
 
+    /// <summary>The canonical combining class of a normalized character (0 for starters).</summary>
+    public static int CombiningClass(int codePoint) => codePoint < 0x300 ? 0 : UnicodeCharacterData.CombiningClass(codePoint);
+
     private static int Lower(int codePoint, Span<char> destination)
     {
-        if (codePoint == 0x130)
+        if (codePoint < 128)
         {
-            // Full lower-casing (as Rust's char::to_lowercase): capital I with dot above becomes i + combining dot.
-            destination[0] = 'i';
-            destination[1] = '\u0307';
+            destination[0] = (char)(codePoint is >= 'A' and <= 'Z' ? codePoint | 0x20 : codePoint);
+            return 1;
+        }
+
+        ReadOnlySpan<char> lower = UnicodeCharacterData.LowercaseOf(codePoint);
+        if (lower.IsEmpty)
+        {
+            return new Rune(codePoint).EncodeToUtf16(destination);
+        }
+
+        lower.CopyTo(destination);
+        return lower.Length;
+    }
+
+    private static int DecomposeHangul(int codePoint, Span<char> destination)
+    {
+        // Unicode's algorithmic decomposition of precomposed Hangul syllables into conjoining jamo (all starters,
+        // none a mark, none with a lower case).
+        int index = codePoint - HangulBase;
+        int trailing = index % TrailingCount;
+        destination[0] = (char)(LeadingBase + (index / (VowelCount * TrailingCount)));
+        destination[1] = (char)(VowelBase + (index % (VowelCount * TrailingCount) / TrailingCount));
+        if (trailing == 0)
+        {
             return 2;
         }
 
-        return Rune.ToLowerInvariant(new Rune(codePoint)).EncodeToUtf16(destination);
-    }
-
-    /// <summary>The canonical decomposition (NFD) of the character, or null when it has none.</summary>
-    private static string? Decompose(int codePoint)
-    {
-        if (codePoint < 0xC0)
-        {
-            return null;
-        }
-
-        if (codePoint < 0x10000)
-        {
-            return BmpDecompositions.Value[codePoint];
-        }
-
-        return SupplementaryDecompositions.GetOrAdd(codePoint, static cp => ComputeDecomposition(cp));
-    }
-
-    private static string?[] BuildBmpDecompositions()
-    {
-        var table = new string?[0x10000];
-        for (int c = 0xC0; c < 0x10000; c++)
-        {
-            if (c is >= 0xD800 and <= 0xDFFF)
-            {
-                continue;
-            }
-
-            table[c] = ComputeDecomposition(c);
-        }
-
-        return table;
-    }
-
-    private static string? ComputeDecomposition(int codePoint)
-    {
-        string text = char.ConvertFromUtf32(codePoint);
-        try
-        {
-            if (text.IsNormalized(NormalizationForm.FormD))
-            {
-                return null;
-            }
-
-            string decomposed = text.Normalize(NormalizationForm.FormD);
-            return decomposed == text ? null : decomposed;
-        }
-        catch (ArgumentException)
-        {
-            // Non-characters such as U+FFFE make ICU refuse the string; they have no decomposition.
-            return null;
-        }
+        destination[2] = (char)(TrailingBase + trailing);
+        return 3;
     }
 }

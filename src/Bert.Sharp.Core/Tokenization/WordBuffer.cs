@@ -15,6 +15,7 @@ internal sealed class WordBuffer
     // so a file's limit of 10^8 no longer allocates gigabytes up front; they never shrink, so a thread reuses them.
     private int _capacity;
     private int _simpleBase = -1; // >= 0: char k of the word is the original char at _simpleBase + k.
+    private int _combiningRun; // The trailing chars that are combining marks canonical ordering may still move.
 
     public int CodePoints { get; private set; }
 
@@ -54,6 +55,62 @@ internal sealed class WordBuffer
         _length = 0;
         CodePoints = 0;
         _simpleBase = -1;
+        _combiningRun = 0;
+    }
+
+    /// <summary>Ends the run of combining marks at the end of the word: a starter came (even one accent stripping
+    /// removed), and canonical ordering never moves a mark across a starter.</summary>
+    public void BreakCombiningRun() => _combiningRun = 0;
+
+    /// <summary>
+    /// Appends one combining mark (canonical combining class <paramref name="combiningClass"/> &gt; 0) and moves it
+    /// before the marks of the current run that have a higher class, as canonical ordering (NFD) does.
+    /// </summary>
+    public void AppendCombining(ReadOnlySpan<char> mark, int combiningClass, int start, int end)
+    {
+        int before = _length;
+        int run = _combiningRun;
+        Append(mark, start, end);
+        if (_length != before + mark.Length)
+        {
+            return; // Not stored (an over-long word, [UNK] anyway).
+        }
+
+        int runStart = before - run;
+        int insertAt = before;
+        while (insertAt > runStart)
+        {
+            int previous = insertAt - 1;
+            if (char.IsLowSurrogate(_chars[previous]) && previous > runStart && char.IsHighSurrogate(_chars[previous - 1]))
+            {
+                previous--;
+            }
+
+            int codePoint = char.IsHighSurrogate(_chars[previous]) ? char.ConvertToUtf32(_chars[previous], _chars[previous + 1]) : _chars[previous];
+            if (RuneNormalizer.CombiningClass(codePoint) <= combiningClass)
+            {
+                break;
+            }
+
+            insertAt = previous;
+        }
+
+        if (insertAt < before)
+        {
+            Rotate(_chars, insertAt, before, _length);
+            Rotate(_charStarts, insertAt, before, _length);
+            Rotate(_charEnds, insertAt, before, _length);
+        }
+
+        _combiningRun = run + mark.Length;
+    }
+
+    // Moves items[middle..end] before items[from..middle], keeping the order within each part.
+    private static void Rotate<T>(T[] items, int from, int middle, int end)
+    {
+        items.AsSpan(from, middle - from).Reverse();
+        items.AsSpan(middle, end - middle).Reverse();
+        items.AsSpan(from, end - from).Reverse();
     }
 
     /// <summary>
@@ -116,6 +173,7 @@ internal sealed class WordBuffer
 
     public void Append(char c, int start, int end)
     {
+        _combiningRun = 0;
         if (_simpleBase >= 0)
         {
             MaterializeOffsets();
@@ -144,6 +202,7 @@ internal sealed class WordBuffer
 
     public void Append(ReadOnlySpan<char> chars, int start, int end)
     {
+        _combiningRun = 0;
         if (_simpleBase >= 0)
         {
             MaterializeOffsets();

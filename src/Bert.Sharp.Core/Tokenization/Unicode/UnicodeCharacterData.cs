@@ -1,0 +1,53 @@
+namespace Bert.Sharp.Tokenization.Unicode;
+
+/// <summary>
+/// The Unicode data the BERT normalizer and pre-tokenizer use, carried by the library (generated into
+/// <see cref="UnicodeTables"/> by tools/UnicodeTables) so that tokenization never depends on the platform's Unicode
+/// support: the same ids with ICU, without it (<c>InvariantGlobalization</c>) and in any culture.
+/// </summary>
+internal static class UnicodeCharacterData
+{
+    private static readonly CodePointTable<byte> Classes = FromRuns(UnicodeTables.ClassRuns);
+    private static readonly CodePointTable<byte> CombiningClasses = FromRuns(UnicodeTables.CombiningClassRuns);
+    private static readonly CodePointMapping Decompositions = new(UnicodeTables.DecompositionKeys, UnicodeTables.DecompositionStarts, UnicodeTables.DecompositionChars);
+    private static readonly CodePointMapping Lowercase = new(UnicodeTables.LowercaseKeys, UnicodeTables.LowercaseStarts, UnicodeTables.LowercaseChars);
+
+    /// <summary>The version of the Unicode Character Database the tables were generated from.</summary>
+    public const string UnicodeVersion = UnicodeTables.UnicodeVersion;
+
+    /// <summary>The BERT character classes of <paramref name="codePoint"/>.</summary>
+    public static UnicodeClassFlags ClassOf(int codePoint) => (UnicodeClassFlags)Classes[codePoint];
+
+    /// <summary>The canonical combining class (0 for starters) as Hugging Face's NFD knows it (Unicode 9.0).</summary>
+    public static int CombiningClass(int codePoint) => CombiningClasses[codePoint];
+
+    /// <summary>The full canonical decomposition (NFD, Unicode 9.0) of a character other than a Hangul syllable,
+    /// canonically ordered; empty when the character has none.</summary>
+    public static ReadOnlySpan<char> Decomposition(int codePoint) => Decompositions[codePoint];
+
+    /// <summary>The full lower-case mapping (as Rust's <c>char::to_lowercase</c>: 'İ' gives "i̇"); empty when the
+    /// character is its own lower case.</summary>
+    public static ReadOnlySpan<char> LowercaseOf(int codePoint) => Lowercase[codePoint];
+
+    private static CodePointTable<byte> FromRuns(ReadOnlySpan<uint> generatedRuns)
+    {
+        uint[] runs = generatedRuns.ToArray();
+        return CodePointTable<byte>.Build((first, block) =>
+        {
+            // The run holding the block's first code point, then each run that starts inside the block.
+            int r = Array.BinarySearch(runs, ((uint)first << 8) | 0xFF);
+            r = r < 0 ? ~r - 1 : r;
+            int cp = first;
+            int end = first + block.Length;
+            while (cp < end)
+            {
+                int next = r + 1 < runs.Length ? (int)(runs[r + 1] >> 8) : int.MaxValue;
+                byte value = (byte)runs[r];
+                int stop = Math.Min(next, end);
+                block[(cp - first)..(stop - first)].Fill(value);
+                cp = stop;
+                r++;
+            }
+        });
+    }
+}
