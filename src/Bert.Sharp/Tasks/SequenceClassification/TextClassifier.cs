@@ -135,6 +135,39 @@ public sealed partial class TextClassifier : ITextClassifier
         return results;
     }
 
+    /// <summary>
+    /// Classifies many sentence pairs (premise and hypothesis, question and passage, ...), <see cref="TextClassifierOptions.BatchSize"/>
+    /// at a time (similar lengths batched together), as <see cref="Predict(string, string?)"/> does one; results are in input order.
+    /// </summary>
+    /// <exception cref="ArgumentException">A text of a pair is null; the message gives the pair's index.</exception>
+    /// <exception cref="ObjectDisposedException">The classifier was disposed.</exception>
+    public IReadOnlyList<Prediction> PredictBatch(IReadOnlyList<(string Text, string TextPair)> pairs)
+    {
+        ArgumentNullException.ThrowIfNull(pairs);
+        for (int i = 0; i < pairs.Count; i++)
+        {
+            if (pairs[i].Text is null || pairs[i].TextPair is null)
+            {
+                throw new ArgumentException($"Pair #{i} has a null text.", nameof(pairs));
+            }
+        }
+
+        using UsageGuard.Lease lease = guard.Enter();
+        var results = new Prediction[pairs.Count];
+        IReadOnlyList<EncodedText> encoded = pairs.Count == 0 ? [] : encoder.Encode([.. pairs.Select(p => p.Text)], [.. pairs.Select(p => p.TextPair)], maxLength);
+        int[] lengths = [.. encoded.Select(e => e.InputIds.Length)];
+        foreach (int[] batch in Batching.EvaluationBatches(lengths, batchSize))
+        {
+            List<Prediction> predictions = Run([.. batch.Select(i => encoded[i])]);
+            for (int r = 0; r < batch.Length; r++)
+            {
+                results[batch[r]] = predictions[r];
+            }
+        }
+
+        return results;
+    }
+
     /// <inheritdoc />
     public Task<Prediction> PredictAsync(string text, CancellationToken cancellationToken = default)
     {
