@@ -21,8 +21,21 @@ public sealed record OnnxClassifierOptions
     /// <summary>How <see cref="OnnxTokenClassifier"/> merges word pieces into entities; default <see cref="AggregationStrategy.First"/>.</summary>
     public AggregationStrategy Aggregation { get; init; } = AggregationStrategy.First;
 
+    /// <summary>
+    /// Multi-label models (<see cref="OnnxTextClassifier"/>): a label is in <see cref="Prediction.Labels"/> when its sigmoid
+    /// probability is at least this. Default 0.5; ignored by other models.
+    /// </summary>
+    public float MultiLabelThreshold { get; init; } = 0.5f;
+
+    /// <summary>
+    /// Multi-label models: thresholds for single labels, by label name, overriding <see cref="MultiLabelThreshold"/> for them.
+    /// A name the model does not have is an error at loading. <c>null</c>: none.
+    /// </summary>
+    public IReadOnlyDictionary<string, float>? LabelThresholds { get; init; }
+
     internal void Validate()
     {
+        MultiLabelThresholds.Validate(MultiLabelThreshold, LabelThresholds, nameof(OnnxClassifierOptions));
         ArgumentException.ThrowIfNullOrEmpty(ModelFileName);
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(BatchSize);
         if (IntraOpThreads is int threads)

@@ -7,7 +7,7 @@ namespace Bert.Sharp;
 /// one vector per text (<c>sentence_embedding</c>, pooled and normalised inside the graph as the folder said).
 /// </summary>
 /// <remarks>Thread-safe; disposal as <see cref="OnnxTextClassifier"/>.</remarks>
-public sealed class OnnxSentenceEmbedder : IDisposable
+public sealed class OnnxSentenceEmbedder : ISentenceEmbedder, IDisposable
 {
     private static readonly string[] Outputs = ["sentence_embedding"];
 

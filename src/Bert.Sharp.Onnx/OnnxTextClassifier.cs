@@ -22,6 +22,7 @@ public sealed class OnnxTextClassifier : ITextClassifier
     private readonly OnnxClassifierOptions options;
     private readonly int maxLength;
     private readonly string[] outputs;
+    private readonly float[] thresholds;
 
     private OnnxTextClassifier(OnnxModelSession session, BertTokenizer tokenizer, OnnxClassifierOptions options, IReadOnlyList<string> labels, ProblemType problemType)
     {
@@ -32,6 +33,7 @@ public sealed class OnnxTextClassifier : ITextClassifier
         ProblemType = problemType;
         maxLength = OnnxModelFolder.MaxLength(session.Metadata, tokenizer, options);
         outputs = session.HasOutput("probabilities") ? WithProbabilities : LogitsOnly;
+        thresholds = MultiLabelThresholds.Resolve(labels, options.MultiLabelThreshold, options.LabelThresholds, nameof(OnnxClassifierOptions));
     }
 
     /// <summary>The labels the classifier chooses from, in class-index order.</summary>
@@ -186,7 +188,7 @@ public sealed class OnnxTextClassifier : ITextClassifier
         }
 
         IReadOnlyList<string> chosen = ProblemType == ProblemType.MultiLabelClassification
-            ? [.. Enumerable.Range(0, row.Length).Where(c => row[c] >= 0.5f).Select(c => Labels[c])]
+            ? [.. Enumerable.Range(0, row.Length).Where(c => row[c] >= thresholds[c]).Select(c => Labels[c])]
             : [Labels[best]];
         return new Prediction { Label = Labels[best], Score = row[best], Probabilities = probabilities, Labels = chosen };
     }

@@ -12,7 +12,11 @@ public sealed record Prediction
     /// <summary>Every label's probability, in the model's label order; empty for regression (see <see cref="Values"/>).</summary>
     public required IReadOnlyDictionary<string, float> Probabilities { get; init; }
 
-    /// <summary>Multi-label: every label whose probability is at least the threshold (0.5); otherwise just <see cref="Label"/>.</summary>
+    /// <summary>
+    /// Multi-label: every label whose probability is at least its threshold (the classifier options'
+    /// <c>MultiLabelThreshold</c>, 0.5 by default, or the label's own from <c>LabelThresholds</c>), in label order — possibly
+    /// none; otherwise just <see cref="Label"/>.
+    /// </summary>
     public required IReadOnlyList<string> Labels { get; init; }
 
     /// <summary>Regression: the predicted value of each output, by output name; empty for classification.</summary>
@@ -22,9 +26,9 @@ public sealed record Prediction
 
     /// <summary>
     /// The prediction for one row of model outputs: probabilities for classification (softmax or sigmoid already applied),
-    /// raw values for regression.
+    /// raw values for regression. Multi-label: <paramref name="thresholds"/> holds one threshold per label (empty: 0.5 for all).
     /// </summary>
-    internal static Prediction FromScores(IReadOnlyList<string> labels, ProblemType problemType, ReadOnlySpan<float> row)
+    internal static Prediction FromScores(IReadOnlyList<string> labels, ProblemType problemType, ReadOnlySpan<float> row, ReadOnlySpan<float> thresholds = default)
     {
         int best = 0;
         for (int c = 1; c < row.Length; c++)
@@ -46,7 +50,7 @@ public sealed record Prediction
         var chosen = new List<string>(problemType == ProblemType.MultiLabelClassification ? row.Length : 1);
         for (int c = 0; c < row.Length; c++)
         {
-            if (problemType == ProblemType.MultiLabelClassification ? row[c] >= 0.5f : c == best)
+            if (problemType == ProblemType.MultiLabelClassification ? row[c] >= (thresholds.IsEmpty ? MultiLabelThresholds.Default : thresholds[c]) : c == best)
             {
                 chosen.Add(labels[c]);
             }

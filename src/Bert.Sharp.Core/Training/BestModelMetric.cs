@@ -14,4 +14,7 @@ public enum BestModelMetric
 
     /// <summary>Token classification: validation entity-level micro F1, seqeval's headline figure (higher is better).</summary>
     EntityF1,
+
+    /// <summary>Sequence classification: validation micro-averaged F1 (higher is better); the usual headline figure of multi-label models.</summary>
+    MicroF1,
 }

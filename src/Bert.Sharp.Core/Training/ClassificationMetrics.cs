@@ -26,7 +26,7 @@ internal static class ClassificationMetrics
             perClass.Add(Metrics(labels[c], tp, predictedCount, support));
         }
 
-        return Report(labels, actual.Length, correct, loss, perClass) with { ConfusionMatrix = matrix };
+        return Report(labels, actual.Length, correct, loss, perClass, correct, actual.Length, actual.Length) with { ConfusionMatrix = matrix };
     }
 
     public static EvaluationReport MultiLabel(IReadOnlyList<string> labels, bool[][] actual, bool[][] predicted, double loss)
@@ -42,6 +42,7 @@ internal static class ClassificationMetrics
             }
         }
 
+        long allTp = 0, allPredicted = 0, allSupport = 0;
         for (int c = 0; c < k; c++)
         {
             int tp = 0, predictedCount = 0, support = 0;
@@ -53,14 +54,20 @@ internal static class ClassificationMetrics
             }
 
             perClass.Add(Metrics(labels[c], tp, predictedCount, support));
+            allTp += tp;
+            allPredicted += predictedCount;
+            allSupport += support;
         }
 
-        return Report(labels, actual.Length, exact, loss, perClass);
+        return Report(labels, actual.Length, exact, loss, perClass, allTp, allPredicted, allSupport);
     }
 
-    // Accuracy as the share of fully correct examples; macro scores as unweighted means over the classes.
-    private static EvaluationReport Report(IReadOnlyList<string> labels, int count, int correct, double loss, List<ClassMetrics> perClass) => new()
+    // Accuracy as the share of fully correct examples; micro scores from the pooled counts; macro scores as unweighted means over the classes.
+    private static EvaluationReport Report(IReadOnlyList<string> labels, int count, int correct, double loss, List<ClassMetrics> perClass, long truePositives, long predicted, long support)
     {
+        ClassMetrics micro = Metrics("micro", truePositives, predicted, support);
+        return new()
+        {
         Count = count,
         Loss = loss,
         Labels = labels,
@@ -68,8 +75,12 @@ internal static class ClassificationMetrics
         MacroPrecision = perClass.Average(m => m.Precision),
         MacroRecall = perClass.Average(m => m.Recall),
         MacroF1 = perClass.Average(m => m.F1),
+        MicroPrecision = count == 0 ? double.NaN : micro.Precision,
+        MicroRecall = count == 0 ? double.NaN : micro.Recall,
+        MicroF1 = count == 0 ? double.NaN : micro.F1,
         PerClass = perClass,
-    };
+        };
+    }
 
     public static EvaluationReport Regression(IReadOnlyList<string> labels, float[][] actual, float[][] predicted, double loss)
     {
@@ -96,11 +107,11 @@ internal static class ClassificationMetrics
         };
     }
 
-    private static ClassMetrics Metrics(string label, int truePositives, int predicted, int support)
+    private static ClassMetrics Metrics(string label, long truePositives, long predicted, long support)
     {
         double precision = predicted == 0 ? 0 : (double)truePositives / predicted;
         double recall = support == 0 ? 0 : (double)truePositives / support;
         double f1 = precision + recall == 0 ? 0 : 2 * precision * recall / (precision + recall);
-        return new ClassMetrics(label, precision, recall, f1, support);
+        return new ClassMetrics(label, precision, recall, f1, (int)support);
     }
 }

@@ -4,9 +4,16 @@ using System.Text;
 namespace Bert.Sharp;
 
 /// <summary>
-/// Metrics of a model on a labelled set. Classification fills accuracy, macro precision/recall/F1, per-class figures
-/// and (single-label) the confusion matrix; regression fills <see cref="MeanSquaredError"/> and <see cref="MeanAbsoluteError"/>.
+/// Metrics of a model on a labelled set. Classification fills accuracy, micro and macro precision/recall/F1, per-class
+/// figures and (single-label) the confusion matrix; regression fills <see cref="MeanSquaredError"/> and <see cref="MeanAbsoluteError"/>.
 /// </summary>
+/// <remarks>
+/// Multi-label (scikit-learn's definitions, zero_division = 0): a label counts as predicted when its probability is at
+/// least its threshold (<c>FineTuningOptions.MultiLabelThreshold</c> / <c>LabelThresholds</c>, 0.5 by default).
+/// <see cref="Accuracy"/> is the <b>subset accuracy</b> (exact match: every label of the text right, none extra);
+/// <see cref="MicroF1"/> pools the true positives, predictions and true labels of all labels; <see cref="MacroF1"/> is the
+/// unweighted mean of the per-label F1 in <see cref="PerClass"/> (precision, recall, F1 and support per label).
+/// </remarks>
 public sealed record EvaluationReport
 {
     /// <summary>Examples evaluated.</summary>
@@ -18,8 +25,20 @@ public sealed record EvaluationReport
     /// <summary>Class names, in the order of the confusion matrix and <see cref="PerClass"/>.</summary>
     public required IReadOnlyList<string> Labels { get; init; }
 
-    /// <summary>Share of examples predicted right (multi-label: all labels right).</summary>
+    /// <summary>Share of examples predicted right. Multi-label: the subset accuracy, the share of examples whose predicted label set equals the true one.</summary>
     public double Accuracy { get; init; } = double.NaN;
+
+    /// <summary>
+    /// Micro-averaged precision: true positives over all predictions, pooled over the classes. Single-label it equals
+    /// <see cref="Accuracy"/>; multi-label it counts every (text, label) decision.
+    /// </summary>
+    public double MicroPrecision { get; init; } = double.NaN;
+
+    /// <summary>Micro-averaged recall: true positives over all true labels, pooled over the classes.</summary>
+    public double MicroRecall { get; init; } = double.NaN;
+
+    /// <summary>Micro-averaged F1: the harmonic mean of <see cref="MicroPrecision"/> and <see cref="MicroRecall"/>.</summary>
+    public double MicroF1 { get; init; } = double.NaN;
 
     /// <summary>Unweighted mean of per-class precision.</summary>
     public double MacroPrecision { get; init; } = double.NaN;
@@ -56,6 +75,7 @@ public sealed record EvaluationReport
     {
         BestModelMetric.Accuracy => (Accuracy, true),
         BestModelMetric.MacroF1 => (MacroF1, true),
+        BestModelMetric.MicroF1 => (MicroF1, true),
         BestModelMetric.EntityF1 => (EntityF1, true),
         _ => (Loss, false),
     };
@@ -68,6 +88,11 @@ public sealed record EvaluationReport
         if (!double.IsNaN(Accuracy))
         {
             s.Append(CultureInfo.InvariantCulture, $" accuracy={Accuracy:F4} macro-P={MacroPrecision:F4} macro-R={MacroRecall:F4} macro-F1={MacroF1:F4}");
+        }
+
+        if (!double.IsNaN(MicroF1))
+        {
+            s.Append(CultureInfo.InvariantCulture, $" micro-F1={MicroF1:F4}");
         }
 
         if (!double.IsNaN(EntityF1))

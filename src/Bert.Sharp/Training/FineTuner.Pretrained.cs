@@ -1,4 +1,6 @@
 using Bert.Sharp.Training;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
 
 namespace Bert.Sharp;
 
@@ -13,7 +15,8 @@ public sealed partial class FineTuner
     /// </summary>
     /// <param name="pretrainedDirectoryOrModelId">A base (or fine-tuned) checkpoint directory or hub id.</param>
     /// <param name="outputDirectory">Where the trained model goes. Checkpoints go beside it, to <c>outputDirectory.checkpoints</c>,
-    /// unless <see cref="FineTuningOptions.OutputDirectory"/> says otherwise.</param>
+    /// unless <see cref="FineTuningOptions.OutputDirectory"/> says otherwise; that folder is deleted after a successful run
+    /// unless <see cref="FineTuningOptions.KeepCheckpoints"/> is set or <see cref="FineTuningOptions.OutputDirectory"/> was given.</param>
     /// <param name="train">Training examples; the distinct labels become the classes, sorted.</param>
     /// <param name="validation">Optional validation examples.</param>
     /// <param name="options">Training settings. <see cref="FineTuningOptions.Seed"/> also fixes the new head's initial weights
@@ -46,9 +49,28 @@ public sealed partial class FineTuner
             LoggerFactory = options.LoggerFactory,
         });
         string fullOutput = Path.TrimEndingDirectorySeparator(Path.GetFullPath(outputDirectory));
-        options = options with { OutputDirectory = options.OutputDirectory ?? fullOutput + ".checkpoints" };
+        bool temporaryCheckpoints = options.OutputDirectory is null && !options.KeepCheckpoints;
+        string checkpoints = options.OutputDirectory ?? fullOutput + ".checkpoints";
+        ILogger logger = options.LoggerFactory?.CreateLogger<FineTuner>() ?? NullLogger<FineTuner>.Instance;
+        if (temporaryCheckpoints)
+        {
+            TrainingLog.CheckpointsTemporary(logger, checkpoints, $"{nameof(FineTuningOptions)}.{nameof(FineTuningOptions.KeepCheckpoints)}");
+        }
+        else
+        {
+            TrainingLog.CheckpointsKept(logger, checkpoints, options.OutputDirectory is null ? $"{nameof(FineTuningOptions)}.{nameof(FineTuningOptions.KeepCheckpoints)}" : $"{nameof(FineTuningOptions)}.{nameof(FineTuningOptions.OutputDirectory)} set");
+        }
+
+        options = options with { OutputDirectory = checkpoints };
         TrainingReport report = new FineTuner(model, tokenizer, options).Train(train, validation, progress, cancellationToken);
         model.SavePretrained(outputDirectory, tokenizer);
+        if (temporaryCheckpoints)
+        {
+            AtomicDirectory.TryDelete(checkpoints);
+            TrainingLog.CheckpointsDeleted(logger, checkpoints, fullOutput);
+            report = report with { BestModelDirectory = null, LastCheckpoint = null };
+        }
+
         return report;
     }
 }

@@ -115,6 +115,25 @@ public sealed record FineTuningOptions
     /// <summary>Keep at most this many checkpoints (oldest deleted first); <c>null</c> keeps all.</summary>
     public int? SaveTotalLimit { get; init; } = 2;
 
+    /// <summary>
+    /// Multi-label models: the probability at or above which a label counts as predicted when evaluating (subset accuracy,
+    /// micro and macro F1, per-label figures in <see cref="EvaluationReport"/>). Default 0.5; serve with the same value
+    /// (<see cref="TextClassifierOptions.MultiLabelThreshold"/>) so the served predictions are the evaluated ones.
+    /// </summary>
+    public float MultiLabelThreshold { get; init; } = 0.5f;
+
+    /// <summary>Multi-label models: per-label evaluation thresholds by label name, overriding <see cref="MultiLabelThreshold"/>; <c>null</c>: none.</summary>
+    public IReadOnlyDictionary<string, float>? LabelThresholds { get; init; }
+
+    /// <summary>
+    /// The one-call <see cref="FineTuner.Train(string, string, IReadOnlyList{LabeledExample}, IReadOnlyList{LabeledExample}?, FineTuningOptions?, IProgress{TrainingProgress}?, CancellationToken)"/>
+    /// without <see cref="OutputDirectory"/>: keep its checkpoint folder (<c>outputDirectory.checkpoints</c>, with <c>checkpoint-STEP</c>
+    /// and <c>best</c>) after a successful run. Default <c>false</c>: the checkpoints exist while training (a cancelled or failed
+    /// run can resume from them) and are deleted once the model is saved, so only the model is left. With
+    /// <see cref="OutputDirectory"/> set, checkpoints are always kept (as <see cref="SaveTotalLimit"/> says). The log says which applies.
+    /// </summary>
+    public bool KeepCheckpoints { get; init; }
+
     /// <summary>Save the best model so far (by <see cref="MetricForBestModel"/>) into <c>OutputDirectory/best</c>, loadable by <see cref="TextClassifier"/>.</summary>
     public bool SaveBestModel { get; init; } = true;
 
@@ -179,6 +198,7 @@ public sealed record FineTuningOptions
         Require(SaveSteps > 0, $"{nameof(SaveSteps)} must be positive, got {SaveSteps}.");
         Require(EarlyStoppingPatience is null or > 0, $"{nameof(EarlyStoppingPatience)} must be positive, got {EarlyStoppingPatience}.");
         Require(SaveTotalLimit is null or > 0, $"{nameof(SaveTotalLimit)} must be positive, got {SaveTotalLimit}.");
+        MultiLabelThresholds.Validate(MultiLabelThreshold, LabelThresholds, nameof(FineTuningOptions));
         Require(Enum.IsDefined(Precision), $"{nameof(Precision)} must be a {nameof(TrainingPrecision)}, got {(int)Precision}.");
         Require(Callbacks is not null && Callbacks.All(c => c is not null), $"{nameof(Callbacks)} must not be or contain null.");
     }

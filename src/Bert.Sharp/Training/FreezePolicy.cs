@@ -38,7 +38,7 @@ public abstract class FreezePolicy
     public static FreezePolicy FeatureExtraction() => TransferLearning();
 
     /// <summary>
-    /// Fine-tuning: the top <paramref name="layers"/> encoder layers, the pooler and the head learn; the embeddings and the
+    /// Fine-tuning: the top <paramref name="layers"/> encoder layers, the pooler (when the head reads it) and the head learn; the embeddings and the
     /// layers near the input stay frozen. One or two layers usually recover most of the gap to full fine-tuning at a fraction
     /// of the cost. <c>0</c> is <see cref="TransferLearning"/>.
     /// </summary>
@@ -46,7 +46,7 @@ public abstract class FreezePolicy
     public static FreezePolicy FineTuneTopLayers(int layers)
     {
         ArgumentOutOfRangeException.ThrowIfNegative(layers);
-        return layers == 0 ? TransferLearning() : new TopLayersPolicy(_ => layers, $"fine-tune top {layers} layer(s) + pooler + head");
+        return layers == 0 ? TransferLearning() : new TopLayersPolicy(_ => layers, $"fine-tune top {layers} layer(s) + head");
     }
 
     /// <summary>Everything learns (Hugging Face's default). Best accuracy given enough data; the slowest and largest optimizer state.</summary>

@@ -8,8 +8,8 @@ internal static partial class TrainingLog
     [LoggerMessage(EventId = 100, Level = LogLevel.Warning, Message = "The classification head of '{Directory}' has {Old} outputs; replacing it with a new, untrained head for {New} labels.")]
     public static partial void HeadReplaced(ILogger logger, string directory, int old, int @new);
 
-    [LoggerMessage(EventId = 101, Level = LogLevel.Information, Message = "Training {Examples} examples for {Epochs} epoch(s) = {Steps} optimizer steps (batch {Batch} x accumulation {Accumulation}, warm-up {Warmup} steps), policy: {Policy}")]
-    public static partial void Start(ILogger logger, int examples, int epochs, int steps, int batch, int accumulation, int warmup, FreezePolicy policy);
+    [LoggerMessage(EventId = 101, Level = LogLevel.Information, Message = "Training {Examples} examples for {Epochs} epoch(s) = {Steps} optimizer steps (batch {Batch} x accumulation {Accumulation}, warm-up {Warmup} steps), policy: {Policy}; trains: {Parts}")]
+    public static partial void Start(ILogger logger, int examples, int epochs, int steps, int batch, int accumulation, int warmup, FreezePolicy policy, string parts);
 
     [LoggerMessage(EventId = 102, Level = LogLevel.Information, Message = "Trainable parameters: {Trainable} of {Total} ({Fraction:P1}) in {Parts}")]
     public static partial void Parameters(ILogger logger, long trainable, long total, double fraction, string parts);
@@ -49,6 +49,15 @@ internal static partial class TrainingLog
 
     [LoggerMessage(EventId = 115, Level = LogLevel.Warning, Message = "Step {Step}: float16 gradients overflowed; the update was skipped and the loss scale lowered from {Scale}")]
     public static partial void OverflowSkipped(ILogger logger, int step, double scale);
+
+    [LoggerMessage(EventId = 116, Level = LogLevel.Information, Message = "Checkpoints go to '{Directory}' while training, to resume an interrupted run, and are deleted when the run succeeds ({Option} = false, the default; set it, or FineTuningOptions.OutputDirectory, to keep them)")]
+    public static partial void CheckpointsTemporary(ILogger logger, string directory, string option);
+
+    [LoggerMessage(EventId = 117, Level = LogLevel.Information, Message = "Checkpoints go to '{Directory}' and are kept after the run ({Option} = true)")]
+    public static partial void CheckpointsKept(ILogger logger, string directory, string option);
+
+    [LoggerMessage(EventId = 118, Level = LogLevel.Information, Message = "Training succeeded: deleted the checkpoint folder '{Directory}' (the model is in '{Output}')")]
+    public static partial void CheckpointsDeleted(ILogger logger, string directory, string output);
 
     [LoggerMessage(EventId = 113, Level = LogLevel.Information, Message = "Training done: {Steps} steps in {Seconds:F1} s ({SamplesPerSecond:F1} samples/s), final loss {Loss:F4}")]
     public static partial void Done(ILogger logger, int steps, double seconds, double samplesPerSecond, double loss);

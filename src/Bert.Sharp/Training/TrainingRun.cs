@@ -104,7 +104,11 @@ internal sealed partial class TrainingRun : IDisposable
         context = new TrainerContext(model, options, state, clock, totalEpochs, batchesPerEpoch);
         precision.Log(logger, "Training");
         model.Bert.GradientCheckpointing = options.GradientCheckpointing;
-        TrainingLog.Start(logger, trainSet.Count, totalEpochs, scheduler.TotalSteps, options.BatchSize, options.GradientAccumulationSteps, scheduler.WarmupSteps, options.FreezePolicy);
+        if (logger.IsEnabled(LogLevel.Information))
+        {
+            string trainableParts = model.GetParameterSummary().TrainableParts; // what requires grad now (an unused pooler never does)
+            TrainingLog.Start(logger, trainSet.Count, totalEpochs, scheduler.TotalSteps, options.BatchSize, options.GradientAccumulationSteps, scheduler.WarmupSteps, options.FreezePolicy, trainableParts);
+        }
         Fire(c => c.OnTrainBegin(context));
         clock.Start();
         bool done = state.GlobalStep >= scheduler.TotalSteps || state.StoppedEarly;

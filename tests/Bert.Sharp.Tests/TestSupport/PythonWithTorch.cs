@@ -2,7 +2,7 @@ namespace Bert.Sharp.Tests.TestSupport;
 
 /// <summary>
 /// The Python interpreter that has PyTorch (Debian's python3-torch: PyTorch 1.13, no transformers), for the tests that
-/// prove a saved folder means the same thing in Python. .ci/run installs it; the tests fail (never skip) without it.
+/// prove a saved folder means the same thing in Python. ./test.sh (the README's test command) installs it; the tests fail (never skip) without it.
 /// </summary>
 internal static class PythonWithTorch
 {
@@ -30,7 +30,7 @@ internal static class PythonWithTorch
     /// <summary>The interpreter's path.</summary>
     /// <exception cref="InvalidOperationException">No python3 with torch is installed; the message says how to install it.</exception>
     public static string Path_ => Found.Value ?? throw new InvalidOperationException(
-        "No python3 with PyTorch found (looked for /usr/bin/python3 and python3 importing torch and numpy). Install it with: apt-get install -y python3-torch");
+        "No python3 with PyTorch found (looked for /usr/bin/python3 and python3 importing torch and numpy). ./test.sh installs it (as root, with apt-get); or install it with: apt-get install -y python3-torch");
 
     /// <summary>Runs <c>tests/python/<paramref name="script"/></c> with <paramref name="arguments"/>; returns its standard output or fails with its output.</summary>
     public static string RunScript(string script, params string[] arguments)

@@ -20,7 +20,7 @@ namespace Bert.Sharp;
 /// Batches are length-grouped (similar lengths together, results in input order). Safe to call from several threads;
 /// <see cref="Dispose"/> waits for calls in flight.
 /// </remarks>
-public sealed class SentenceEmbedder : IEmbeddingGenerator<string, Embedding<float>>
+public sealed class SentenceEmbedder : IEmbeddingGenerator<string, Embedding<float>>, ISentenceEmbedder
 {
     private readonly BertForSentenceEmbedding model;
     private readonly BertTokenizer tokenizer;

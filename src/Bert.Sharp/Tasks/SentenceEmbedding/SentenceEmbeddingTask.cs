@@ -26,7 +26,7 @@ internal sealed class SentenceEmbeddingTask(BertForSentenceEmbedding model, ITex
 
     public override void Validate(FineTuningOptions options)
     {
-        if (options.MetricForBestModel is BestModelMetric.MacroF1 or BestModelMetric.EntityF1)
+        if (options.MetricForBestModel is BestModelMetric.MacroF1 or BestModelMetric.MicroF1 or BestModelMetric.EntityF1)
         {
             throw new ArgumentException($"MetricForBestModel = {options.MetricForBestModel} is not an embedding metric; use Loss or Accuracy (in-batch retrieval) for sentence embeddings.");
         }

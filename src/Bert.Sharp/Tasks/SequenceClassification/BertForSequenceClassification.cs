@@ -198,7 +198,8 @@ public sealed partial class BertForSequenceClassification : BertTaskModel
     }
 
     /// <inheritdoc />
-    internal override TrainingTask CreateTask(ITextEncoder encoder, BertTokenizer? tokenizer, FineTuningOptions options) => new SequenceClassificationTask(this, encoder, tokenizer);
+    internal override TrainingTask CreateTask(ITextEncoder encoder, BertTokenizer? tokenizer, FineTuningOptions options) => new SequenceClassificationTask(this, encoder, tokenizer,
+        ProblemType == ProblemType.MultiLabelClassification ? MultiLabelThresholds.Resolve(Labels, options.MultiLabelThreshold, options.LabelThresholds, nameof(FineTuningOptions)) : []);
 
     internal static IReadOnlyList<string> LabelsFromConfig(BertConfig config)
     {

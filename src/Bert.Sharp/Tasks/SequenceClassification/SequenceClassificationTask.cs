@@ -8,7 +8,7 @@ namespace Bert.Sharp;
 /// Sequence classification as a training task: labelled texts (or pairs) in, the pooled head's logits and the problem type's
 /// loss out; single-label, multi-label and regression metrics.
 /// </summary>
-internal sealed class SequenceClassificationTask(BertForSequenceClassification model, ITextEncoder encoder, BertTokenizer? tokenizer)
+internal sealed class SequenceClassificationTask(BertForSequenceClassification model, ITextEncoder encoder, BertTokenizer? tokenizer, float[] thresholds)
     : TrainingTask<LabeledExample>
 {
     public override BertTaskModel Model => model;
@@ -59,7 +59,7 @@ internal sealed class SequenceClassificationTask(BertForSequenceClassification m
         return model.Features(ids, mask, types);
     }
 
-    public override EvaluationAccumulator StartEvaluation(TaskDataset data) => new Accumulator(model, (ClassificationDataset)data);
+    public override EvaluationAccumulator StartEvaluation(TaskDataset data) => new Accumulator(model, (ClassificationDataset)data, thresholds);
 
     // The labels of a batch as the model's loss wants them.
     private Tensor Labels(ClassificationDataset set, int[] batch)
@@ -74,7 +74,7 @@ internal sealed class SequenceClassificationTask(BertForSequenceClassification m
         return (model.ProblemType == ProblemType.Regression && model.NumLabels == 1 ? labels.view(-1) : labels).to(model.Device);
     }
 
-    private sealed class Accumulator(BertForSequenceClassification model, ClassificationDataset set) : EvaluationAccumulator
+    private sealed class Accumulator(BertForSequenceClassification model, ClassificationDataset set, float[] thresholds) : EvaluationAccumulator
     {
         private readonly float[][] outputs = new float[set.Count][];
 
@@ -97,7 +97,8 @@ internal sealed class SequenceClassificationTask(BertForSequenceClassification m
                     return ClassificationMetrics.SingleLabel(model.Labels, set.ClassIds, predicted, meanLoss);
                 case ProblemType.MultiLabelClassification:
                     bool[][] actualSets = [.. set.Targets.Select(t => t.Select(v => v > 0.5f).ToArray())];
-                    bool[][] predictedSets = [.. outputs.Select(o => o.Select(v => v > 0f).ToArray())];
+                    // A label is predicted when sigmoid(logit) >= its threshold, as TextClassifier decides.
+                    bool[][] predictedSets = [.. outputs.Select(o => o.Select((v, c) => 1f / (1f + MathF.Exp(-v)) >= thresholds[c]).ToArray())];
                     return ClassificationMetrics.MultiLabel(model.Labels, actualSets, predictedSets, meanLoss);
                 default:
                     return ClassificationMetrics.Regression(model.Labels, set.Targets, outputs, meanLoss);

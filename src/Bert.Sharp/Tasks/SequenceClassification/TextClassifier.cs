@@ -25,6 +25,7 @@ public sealed partial class TextClassifier : ITextClassifier
     private readonly int maxLength;
     private readonly int batchSize;
     private readonly MixedPrecision precision;
+    private readonly float[] thresholds;
     private readonly UsageGuard guard = new(nameof(TextClassifier));
 
     internal TextClassifier(BertForSequenceClassification model, ITextEncoder encoder, TextClassifierOptions options)
@@ -35,6 +36,7 @@ public sealed partial class TextClassifier : ITextClassifier
         this.encoder = encoder;
         maxLength = Math.Min(options.MaxSequenceLength ?? int.MaxValue, Math.Min(model.Bert.Config.MaxPositionEmbeddings, encoder.ModelMaxLength));
         batchSize = options.BatchSize;
+        thresholds = MultiLabelThresholds.Resolve(model.Labels, options.MultiLabelThreshold, options.LabelThresholds, nameof(TextClassifierOptions));
         precision = MixedPrecision.Resolve(options.Precision, model.Device, $"{nameof(TextClassifierOptions)}.{nameof(TextClassifierOptions.Precision)}");
         precision.Log(options.LoggerFactory?.CreateLogger<TextClassifier>() ?? NullLogger<TextClassifier>.Instance, "Prediction");
         model.eval();
@@ -48,6 +50,12 @@ public sealed partial class TextClassifier : ITextClassifier
     /// when the reduced precision asked for cannot be used here; the log says why).
     /// </summary>
     public TrainingPrecision Precision => precision.Effective;
+
+    /// <summary>
+    /// Multi-label: each label's decision threshold (<see cref="TextClassifierOptions.MultiLabelThreshold"/>, or the label's
+    /// own from <see cref="TextClassifierOptions.LabelThresholds"/>), by label, in label order.
+    /// </summary>
+    public IReadOnlyDictionary<string, float> Thresholds => Labels.Select((l, i) => (l, i)).ToDictionary(x => x.l, x => thresholds[x.i], StringComparer.Ordinal);
 
     /// <summary>The underlying model (do not dispose it; dispose the classifier).</summary>
     public BertForSequenceClassification Model => model;
@@ -127,6 +135,39 @@ public sealed partial class TextClassifier : ITextClassifier
         return results;
     }
 
+    /// <summary>
+    /// Classifies many sentence pairs (premise and hypothesis, question and passage, ...), <see cref="TextClassifierOptions.BatchSize"/>
+    /// at a time (similar lengths batched together), as <see cref="Predict(string, string?)"/> does one; results are in input order.
+    /// </summary>
+    /// <exception cref="ArgumentException">A text of a pair is null; the message gives the pair's index.</exception>
+    /// <exception cref="ObjectDisposedException">The classifier was disposed.</exception>
+    public IReadOnlyList<Prediction> PredictBatch(IReadOnlyList<(string Text, string TextPair)> pairs)
+    {
+        ArgumentNullException.ThrowIfNull(pairs);
+        for (int i = 0; i < pairs.Count; i++)
+        {
+            if (pairs[i].Text is null || pairs[i].TextPair is null)
+            {
+                throw new ArgumentException($"Pair #{i} has a null text.", nameof(pairs));
+            }
+        }
+
+        using UsageGuard.Lease lease = guard.Enter();
+        var results = new Prediction[pairs.Count];
+        IReadOnlyList<EncodedText> encoded = pairs.Count == 0 ? [] : encoder.Encode([.. pairs.Select(p => p.Text)], [.. pairs.Select(p => p.TextPair)], maxLength);
+        int[] lengths = [.. encoded.Select(e => e.InputIds.Length)];
+        foreach (int[] batch in Batching.EvaluationBatches(lengths, batchSize))
+        {
+            List<Prediction> predictions = Run([.. batch.Select(i => encoded[i])]);
+            for (int r = 0; r < batch.Length; r++)
+            {
+                results[batch[r]] = predictions[r];
+            }
+        }
+
+        return results;
+    }
+
     /// <inheritdoc />
     public Task<Prediction> PredictAsync(string text, CancellationToken cancellationToken = default)
     {
@@ -173,7 +214,7 @@ public sealed partial class TextClassifier : ITextClassifier
         var predictions = new List<Prediction>(encoded.Count);
         for (int r = 0; r < encoded.Count; r++)
         {
-            predictions.Add(Prediction.FromScores(model.Labels, model.ProblemType, flat.AsSpan(r * k, k)));
+            predictions.Add(Prediction.FromScores(model.Labels, model.ProblemType, flat.AsSpan(r * k, k), thresholds));
         }
 
         return predictions;

@@ -35,6 +35,19 @@ public sealed record TextClassifierOptions
     /// </summary>
     public TrainingPrecision Precision { get; init; } = TrainingPrecision.Float32;
 
+    /// <summary>
+    /// Multi-label models (<see cref="ProblemType.MultiLabelClassification"/>): a label is in <see cref="Prediction.Labels"/>
+    /// when its sigmoid probability is at least this. Default 0.5; lower it to favour recall (a label scored 0.47 is returned
+    /// with 0.4). Ignored by single-label and regression models.
+    /// </summary>
+    public float MultiLabelThreshold { get; init; } = 0.5f;
+
+    /// <summary>
+    /// Multi-label models: thresholds for single labels, by label name, overriding <see cref="MultiLabelThreshold"/> for them
+    /// (rare labels often want a lower one). A name the model does not have is an error at loading. <c>null</c>: none.
+    /// </summary>
+    public IReadOnlyDictionary<string, float>? LabelThresholds { get; init; }
+
     /// <summary>Checks every value; throws <see cref="ArgumentException"/> naming the option at fault.</summary>
     public void Validate()
     {
@@ -48,6 +61,7 @@ public sealed record TextClassifierOptions
             throw new ArgumentException($"{nameof(Precision)} must be a {nameof(TrainingPrecision)}, got {(int)Precision}.");
         }
 
+        MultiLabelThresholds.Validate(MultiLabelThreshold, LabelThresholds, nameof(TextClassifierOptions));
         if (MaxSequenceLength is < 2)
         {
             throw new ArgumentException($"{nameof(MaxSequenceLength)} must be at least 2 ([CLS] and [SEP]), got {MaxSequenceLength}.");

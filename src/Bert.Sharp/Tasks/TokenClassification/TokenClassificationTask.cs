@@ -22,9 +22,9 @@ internal sealed class TokenClassificationTask(BertForTokenClassification model, 
 
     public override void Validate(FineTuningOptions options)
     {
-        if (options.MetricForBestModel is BestModelMetric.MacroF1)
+        if (options.MetricForBestModel is BestModelMetric.MacroF1 or BestModelMetric.MicroF1)
         {
-            throw new ArgumentException("MetricForBestModel = MacroF1 is a sequence-classification metric; use EntityF1, Accuracy (token accuracy) or Loss for token classification.");
+            throw new ArgumentException($"MetricForBestModel = {options.MetricForBestModel} is a sequence-classification metric; use EntityF1, Accuracy (token accuracy) or Loss for token classification.");
         }
     }
 

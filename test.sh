@@ -1,0 +1,64 @@
+#!/usr/bin/env bash
+# The README's test command: installs what the tests need, then runs every test of the solution.
+#   ./test.sh                 set-up, then: dotnet test Bert.Sharp.sln -c Release
+#   ./test.sh --setup-only    only the set-up
+#   ./test.sh [dotnet test options...]   passed on to dotnet test (for example --filter "FullyQualifiedName~Tokenizer")
+# What it sets up: PyTorch for python3 (Debian/Ubuntu package python3-torch), needed by the Python hand-off tests
+# (tests/python/hf_mirror.py). It installs it with apt-get when it is missing and this is root (or sudo works without a
+# password); otherwise it says what to install and the tests run anyway (those tests then fail and say why).
+set -uo pipefail
+cd "$(dirname "$0")"
+export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1
+
+has_torch() {
+  local python
+  for python in /usr/bin/python3 python3; do
+    if command -v "$python" >/dev/null 2>&1 && "$python" -c 'import torch, numpy' >/dev/null 2>&1; then
+      return 0
+    fi
+  done
+  return 1
+}
+
+setup() {
+  if has_torch; then
+    echo "test.sh: python3 with PyTorch found"
+    return 0
+  fi
+
+  local sudo=""
+  if [ "$(id -u)" -ne 0 ]; then
+    if command -v sudo >/dev/null 2>&1 && sudo -n true >/dev/null 2>&1; then
+      sudo="sudo -n"
+    else
+      sudo="none"
+    fi
+  fi
+
+  if ! command -v apt-get >/dev/null 2>&1 || [ "$sudo" = "none" ]; then
+    echo "test.sh: warning: python3 with PyTorch is missing and cannot be installed here (needs apt-get and root)." >&2
+    echo "test.sh: install it yourself (Debian/Ubuntu: sudo apt-get install -y python3-torch; elsewhere: pip install torch numpy)," >&2
+    echo "test.sh: or the Python hand-off tests (PythonMirrorTests) will fail and say why." >&2
+    return 0
+  fi
+
+  echo "test.sh: installing python3-torch (apt-get) for the Python hand-off tests"
+  if ! { $sudo apt-get update -qq && $sudo env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq python3-torch; } >/dev/null 2>&1; then
+    echo "test.sh: warning: apt-get could not install python3-torch; the Python hand-off tests will fail and say why." >&2
+    return 0
+  fi
+
+  if has_torch; then
+    echo "test.sh: python3-torch installed"
+  else
+    echo "test.sh: warning: python3-torch installed but 'import torch, numpy' still fails; the Python hand-off tests will fail." >&2
+  fi
+}
+
+if [ "${1:-}" = "--setup-only" ]; then
+  setup
+  exit 0
+fi
+
+setup
+exec dotnet test Bert.Sharp.sln -c Release "$@"
