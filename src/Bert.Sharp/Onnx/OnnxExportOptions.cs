@@ -43,15 +43,14 @@ public sealed record OnnxExportOptions
     /// the model prefix (<c>bert.</c>): an entry names a module (<c>classifier</c>, <c>encoder.layer.5.output.dense</c>)
     /// or every module under it (<c>pooler</c>, <c>encoder.layer.5</c>); the query, key and value projections of a layer
     /// are one unit (<c>encoder.layer.0.attention.self</c>, kept when any of them is named). The default,
-    /// <see cref="DefaultFloat32Modules"/>, keeps the task head and the layers a per-layer sensitivity measurement found
-    /// to move the scores most (docs/performance.md, "int8 export"); an empty list quantizes every linear layer.
+    /// <see cref="DefaultFloat32Modules"/>, keeps the task head; add the encoder modules a quality check shows to move the
+    /// scores most (<see cref="QualityCheck"/>); an empty list quantizes every linear layer.
     /// </summary>
     public IReadOnlyList<string> Float32Modules { get; init; } = DefaultFloat32Modules;
 
     /// <summary>
     /// The modules <see cref="Float32Modules"/> keeps by default: the classifier and the pooler (small, and on the path of
-    /// every score), and the feed-forward output projection of every layer, whose input (after GELU) has the widest range
-    /// and loses the most when its activations are quantized per tensor.
+    /// every score).
     /// </summary>
     public static IReadOnlyList<string> DefaultFloat32Modules { get; } = ["classifier", "pooler"];
 
