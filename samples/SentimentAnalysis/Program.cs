@@ -28,7 +28,7 @@ var labelNames = new Option<string?>("--label-names") { Description = "Comma-sep
 var compare = new Option<bool>("--compare") { Description = "Also run transfer learning (head only) and LoRA, and print time and accuracy of the approaches side by side." };
 var exportOnnx = new Option<bool>("--export-onnx") { Description = "After training, export the model to ONNX (model.onnx next to it) and print its size and held-out accuracy on ONNX Runtime." };
 var int8 = new Option<bool>("--int8") { Description = "With --export-onnx: also write the int8 model (model.int8.onnx)." };
-var precision = new Option<string>("--precision") { Description = "Arithmetic of training and prediction: fp32, bf16 (mixed precision; fast with AVX512_BF16/AMX or a recent GPU, slow elsewhere) or fp16 (CUDA only).", DefaultValueFactory = _ => "fp32" };
+var precision = new Option<string>("--precision") { Description = "Arithmetic of training and prediction: fp32, bf16 (mixed precision; fast with AMX or a recent GPU, no gain with AVX512_BF16 alone, slow elsewhere), fp16 (CUDA only) or auto (bf16 where measured faster: AMX CPUs, GPUs of compute capability 8.0+; fp32 elsewhere).", DefaultValueFactory = _ => "fp32" };
 var checkpointing = new Option<bool>("--gradient-checkpointing") { Description = "Recompute encoder layers in the backward pass: less memory, one more forward pass of compute per step." };
 var texts = new Argument<string[]>("texts") { Description = "Sentences to classify with the fine-tuned model after training.", Arity = ArgumentArity.ZeroOrMore };
 

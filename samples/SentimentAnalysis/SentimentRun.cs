@@ -89,7 +89,8 @@ internal sealed class SentimentRun(SentimentSettings settings)
         "fp32" => TrainingPrecision.Float32,
         "bf16" => TrainingPrecision.BFloat16,
         "fp16" => TrainingPrecision.Float16,
-        _ => throw new ArgumentException($"Unknown precision '{name}'; use fp32, bf16 or fp16."),
+        "auto" => TrainingPrecision.Auto,
+        _ => throw new ArgumentException($"Unknown precision '{name}'; use fp32, bf16, fp16 or auto."),
     };
 
     private string ResolveModel(ILoggerFactory loggers)

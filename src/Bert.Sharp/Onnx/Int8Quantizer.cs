@@ -31,6 +31,25 @@ internal static class Int8Quantizer
         return (values, scales);
     }
 
+    /// <summary>Quantizes a whole tensor with one scale.</summary>
+    public static (sbyte[] Values, float[] Scales) PerTensor(float[] values)
+    {
+        float max = 0;
+        foreach (float v in values)
+        {
+            max = Math.Max(max, Math.Abs(v));
+        }
+
+        float scale = Scale(max);
+        var quantized = new sbyte[values.Length];
+        for (int i = 0; i < values.Length; i++)
+        {
+            quantized[i] = Quantize(values[i], scale);
+        }
+
+        return (quantized, [scale]);
+    }
+
     /// <summary>Quantizes a row-major [rows, columns] matrix with one scale per row (per embedding vector).</summary>
     public static (sbyte[] Values, float[] Scales) PerRow(float[] matrix, int rows, int columns)
     {

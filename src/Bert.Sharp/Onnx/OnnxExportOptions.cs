@@ -32,6 +32,36 @@ public sealed record OnnxExportOptions
     public bool UseOnnxRuntimeOperators { get; init; } = true;
 
     /// <summary>
+    /// With <see cref="OnnxQuantization.DynamicInt8"/>: one int8 scale per output column of each weight matrix (default
+    /// <c>true</c>), so a column of small weights is not rounded on the scale of the largest weight of the matrix.
+    /// <c>false</c> uses one scale per matrix (what most int8 exporters write; measurably further from float32).
+    /// </summary>
+    public bool PerChannelWeights { get; init; } = true;
+
+    /// <summary>
+    /// With <see cref="OnnxQuantization.DynamicInt8"/>: the linear layers kept in float32, by checkpoint module name without
+    /// the model prefix (<c>bert.</c>): an entry names a module (<c>classifier</c>, <c>encoder.layer.5.output.dense</c>)
+    /// or every module under it (<c>pooler</c>, <c>encoder.layer.5</c>); the query, key and value projections of a layer
+    /// are one unit (<c>encoder.layer.0.attention.self</c>, kept when any of them is named). The default,
+    /// <see cref="DefaultFloat32Modules"/>, keeps the task head; add the encoder modules a quality check shows to move the
+    /// scores most (<see cref="QualityCheck"/>); an empty list quantizes every linear layer.
+    /// </summary>
+    public IReadOnlyList<string> Float32Modules { get; init; } = DefaultFloat32Modules;
+
+    /// <summary>
+    /// The modules <see cref="Float32Modules"/> keeps by default: the classifier and the pooler (small, and on the path of
+    /// every score).
+    /// </summary>
+    public static IReadOnlyList<string> DefaultFloat32Modules { get; } = ["classifier", "pooler"];
+
+    /// <summary>
+    /// With <see cref="OnnxQuantization.DynamicInt8"/>: checks the quantized model against the float32 export on texts the
+    /// caller gives, and refuses or warns when the scores move more than it allows; <c>null</c> (default) checks nothing.
+    /// The report comes back from <see cref="OnnxExporter.Export(string, string, OnnxExportOptions?, Microsoft.Extensions.Logging.ILogger?, CancellationToken)"/>.
+    /// </summary>
+    public OnnxQualityCheck? QualityCheck { get; init; }
+
+    /// <summary>
     /// When the .onnx file goes to another folder than the model: also copy <c>config.json</c> and the tokenizer files
     /// there, so that folder alone is what <c>OnnxTextClassifier.FromPretrained</c> needs. Default <c>true</c>.
     /// </summary>
@@ -50,5 +80,34 @@ public sealed record OnnxExportOptions
         {
             throw new ArgumentOutOfRangeException(nameof(Quantization), Quantization, "Unknown quantization.");
         }
+
+        ArgumentNullException.ThrowIfNull(Float32Modules, nameof(Float32Modules));
+        if (Float32Modules.Any(string.IsNullOrWhiteSpace))
+        {
+            throw new ArgumentException($"{nameof(Float32Modules)} holds an empty module name.", nameof(Float32Modules));
+        }
+
+        QualityCheck?.Validate();
+    }
+
+    /// <summary>Whether the linear layer <paramref name="module"/> (a checkpoint name, with or without <paramref name="prefix"/>) stays float32.</summary>
+    internal bool KeepsFloat32(string module, string prefix)
+    {
+        string name = prefix.Length > 0 && module.StartsWith(prefix, StringComparison.Ordinal) ? module[prefix.Length..] : module;
+        foreach (string entry in Float32Modules)
+        {
+            string kept = entry.Trim().TrimEnd('.');
+            if (prefix.Length > 0 && kept.StartsWith(prefix, StringComparison.Ordinal))
+            {
+                kept = kept[prefix.Length..];
+            }
+
+            if (name == kept || name.StartsWith(kept + ".", StringComparison.Ordinal))
+            {
+                return true;
+            }
+        }
+
+        return false;
     }
 }

@@ -42,7 +42,9 @@ public static partial class OnnxExporter
     /// <exception cref="InvalidDataException">A file of the folder is malformed or a weight is missing or misshapen; the message names it.</exception>
     /// <exception cref="UnauthorizedAccessException">The .onnx file cannot be written; the message names it.</exception>
     /// <exception cref="IOException">The .onnx file cannot be written; the message names it.</exception>
-    public static void Export(string modelDirectory, string onnxPath, OnnxExportOptions? options = null) =>
+    /// <exception cref="OnnxQualityException">An int8 export moved the scores more than <see cref="OnnxExportOptions.QualityCheck"/> allows (with <see cref="OnnxQualityAction.Refuse"/>); nothing was written.</exception>
+    /// <returns>The quality report of an int8 export checked by <see cref="OnnxExportOptions.QualityCheck"/>; otherwise <c>null</c>.</returns>
+    public static OnnxQualityReport? Export(string modelDirectory, string onnxPath, OnnxExportOptions? options = null) =>
         Export(modelDirectory, onnxPath, options, logger: null, CancellationToken.None);
 
     /// <inheritdoc cref="Export(string, string, OnnxExportOptions?)"/>
@@ -51,7 +53,8 @@ public static partial class OnnxExporter
     /// <param name="options">Quantization and opset; <c>null</c> for float32, opset 17.</param>
     /// <param name="logger">Receives what was exported (Information).</param>
     /// <param name="cancellationToken">Stops the export before the file is written; nothing half-written is left behind.</param>
-    public static void Export(string modelDirectory, string onnxPath, OnnxExportOptions? options, ILogger? logger, CancellationToken cancellationToken = default)
+    /// <returns>The quality report of an int8 export checked by <see cref="OnnxExportOptions.QualityCheck"/>; otherwise <c>null</c>.</returns>
+    public static OnnxQualityReport? Export(string modelDirectory, string onnxPath, OnnxExportOptions? options, ILogger? logger, CancellationToken cancellationToken = default)
     {
         ArgumentException.ThrowIfNullOrEmpty(modelDirectory);
         ArgumentException.ThrowIfNullOrEmpty(onnxPath);
@@ -61,11 +64,18 @@ public static partial class OnnxExporter
         var watch = Stopwatch.StartNew();
 
         ModelProto model;
+        ModelProto? reference = null;
         OnnxExportTask task;
+        bool check = options.QualityCheck is not null && options.Quantization == OnnxQuantization.DynamicInt8;
         using (OnnxExportSource source = OnnxExportSource.Open(modelDirectory))
         {
             cancellationToken.ThrowIfCancellationRequested();
             model = BuildModel(source, options, cancellationToken);
+            if (check)
+            {
+                reference = BuildModel(source, options with { Quantization = OnnxQuantization.None, UseOnnxRuntimeOperators = true }, cancellationToken);
+            }
+
             task = source.Task;
         }
 
@@ -73,6 +83,25 @@ public static partial class OnnxExporter
         if (size > MaxModelBytes)
         {
             throw new NotSupportedException($"'{modelDirectory}' exports to {size:N0} bytes, beyond the 2 GB a single ONNX file can hold; models this large need ONNX external data, which the exporter does not write.");
+        }
+
+        OnnxQualityReport? report = null;
+        if (reference is not null)
+        {
+            report = CheckQuality(modelDirectory, reference, model, options.QualityCheck!, cancellationToken);
+            if (!report.Passed)
+            {
+                if (options.QualityCheck!.OnFailure == OnnxQualityAction.Refuse)
+                {
+                    throw new OnnxQualityException(onnxPath, report);
+                }
+
+                LogQualityFailed(logger, onnxPath, report, report.WorstText);
+            }
+            else
+            {
+                LogQuality(logger, onnxPath, report);
+            }
         }
 
         cancellationToken.ThrowIfCancellationRequested();
@@ -90,6 +119,38 @@ public static partial class OnnxExporter
         }
 
         LogExported(logger, modelDirectory, onnxPath, task, options.Quantization, size, watch.Elapsed.TotalSeconds);
+        return report;
+    }
+
+    // Writes both graphs to a private temporary folder, scores the calibration texts with each, and compares.
+    private static OnnxQualityReport CheckQuality(string modelDirectory, ModelProto float32, ModelProto int8, OnnxQualityCheck check, CancellationToken cancellationToken)
+    {
+        string folder = Directory.CreateTempSubdirectory("bert-sharp-onnx-check-").FullName;
+        try
+        {
+            string float32Path = Path.Combine(folder, "model.float32.onnx"), int8Path = Path.Combine(folder, "model.int8.onnx");
+            File.WriteAllBytes(float32Path, float32.ToByteArray());
+            File.WriteAllBytes(int8Path, int8.ToByteArray());
+            IReadOnlyList<float[]> expected = check.Scorer(modelDirectory, float32Path, check.Texts);
+            cancellationToken.ThrowIfCancellationRequested();
+            IReadOnlyList<float[]> actual = check.Scorer(modelDirectory, int8Path, check.Texts);
+            return OnnxQualityReport.Compare(check.Texts, expected, actual, check);
+        }
+        finally
+        {
+            try
+            {
+                Directory.Delete(folder, recursive: true);
+            }
+            catch (IOException)
+            {
+                // A scorer that still holds a file open on Windows; the temporary folder is left to the OS.
+            }
+            catch (UnauthorizedAccessException)
+            {
+                // Likewise.
+            }
+        }
     }
 
     private static ModelProto BuildModel(OnnxExportSource source, OnnxExportOptions options, CancellationToken cancellationToken)
@@ -195,6 +256,12 @@ public static partial class OnnxExporter
             }
         }
     }
+
+    [LoggerMessage(EventId = 21, Level = LogLevel.Information, Message = "int8 export '{OnnxPath}' against float32 on the calibration texts: {Report}")]
+    private static partial void LogQuality(ILogger logger, string onnxPath, OnnxQualityReport report);
+
+    [LoggerMessage(EventId = 22, Level = LogLevel.Warning, Message = "int8 export '{OnnxPath}' fails the quality check and is written anyway (OnFailure = Warn): {Report}; worst text: {WorstText}")]
+    private static partial void LogQualityFailed(ILogger logger, string onnxPath, OnnxQualityReport report, string worstText);
 
     [LoggerMessage(EventId = 20, Level = LogLevel.Information, Message = "Exported '{ModelDirectory}' to '{OnnxPath}' ({Task}, quantization {Quantization}, {Bytes} bytes) in {Seconds:F1} s")]
     private static partial void LogExported(ILogger logger, string modelDirectory, string onnxPath, OnnxExportTask task, OnnxQuantization quantization, long bytes, double seconds);

@@ -16,23 +16,26 @@ internal sealed class OnnxLinearWriter(OnnxGraphBuilder graph, OnnxExportSource 
     /// <summary>Numbers of an embedding row that share one int8 scale: fine enough that the table costs no accuracy (one scale per whole row cost 2 points on the sentiment sample), 1/8 byte of scale per value.</summary>
     private const int EmbeddingBlock = 32;
 
-    /// <summary>Whether weights are written as int8.</summary>
+    /// <summary>Whether weights are written as int8 (linear layers named in <see cref="OnnxExportOptions.Float32Modules"/> excepted).</summary>
     public bool Int8 => options.Quantization == OnnxQuantization.DynamicInt8;
+
+    /// <summary>Whether the linear layer <paramref name="module"/> is written as int8.</summary>
+    public bool Quantizes(string module) => Int8 && !options.KeepsFloat32(module, source.Prefix);
 
     /// <summary><c>x · Wᵀ + b</c> for the checkpoint module <paramref name="module"/> (keys <c>{module}.weight</c>, <c>{module}.bias</c>).</summary>
     public string Linear(string x, string module, int inFeatures, int outFeatures, string? output = null)
     {
         float[] weight = source.TransposedWeight(module + ".weight", outFeatures, inFeatures);
         string bias = graph.Floats(module + ".bias", source.Weight(module + ".bias", outFeatures), outFeatures);
-        if (!Int8)
+        if (!Quantizes(module))
         {
             string product = graph.Add("MatMul", [x, graph.Floats(TransposedPrefix + module + ".weight", weight, inFeatures, outFeatures)]);
             return graph.Add("Add", [product, bias], output);
         }
 
-        (sbyte[] quantized, float[] scales) = Int8Quantizer.PerColumn(weight, inFeatures, outFeatures);
+        (sbyte[] quantized, float[] scales) = QuantizeColumns(weight, inFeatures, outFeatures);
         string b = graph.Int8s(TransposedPrefix + module + ".weight_int8", quantized, inFeatures, outFeatures);
-        string scale = graph.Floats(module + ".weight_scale", scales, outFeatures);
+        string scale = graph.Floats(module + ".weight_scale", scales, scales.Length);
         return graph.Add("DynamicQuantizeMatMul", [x, b, scale, string.Empty, bias], output, OnnxGraphBuilder.MicrosoftDomain);
     }
 
@@ -44,20 +47,21 @@ internal sealed class OnnxLinearWriter(OnnxGraphBuilder graph, OnnxExportSource 
     {
         float[] weight = source.TransposedWeight(module + ".weight", outFeatures, inFeatures);
         string bias = graph.Floats(module + ".bias", source.Weight(module + ".bias", outFeatures), outFeatures);
-        if (!Int8)
+        if (!Quantizes(module))
         {
             return (graph.Add("MatMul", [x, graph.Floats(TransposedPrefix + module + ".weight", weight, inFeatures, outFeatures)]), bias);
         }
 
-        (sbyte[] quantized, float[] scales) = Int8Quantizer.PerColumn(weight, inFeatures, outFeatures);
+        (sbyte[] quantized, float[] scales) = QuantizeColumns(weight, inFeatures, outFeatures);
         string b = graph.Int8s(TransposedPrefix + module + ".weight_int8", quantized, inFeatures, outFeatures);
-        string scale = graph.Floats(module + ".weight_scale", scales, outFeatures);
+        string scale = graph.Floats(module + ".weight_scale", scales, scales.Length);
         return (graph.Add("DynamicQuantizeMatMul", [x, b, scale], null, OnnxGraphBuilder.MicrosoftDomain), bias);
     }
 
     /// <summary>
     /// The query, key and value projections of <paramref name="selfAttention"/> packed side by side as ONNX Runtime's
-    /// Attention wants them: weight [hidden, 3·hidden] (columns q | k | v), bias [3·hidden], and for int8 the per-column scales.
+    /// Attention wants them: weight [hidden, 3·hidden] (columns q | k | v), bias [3·hidden], and for int8 the scales (per
+    /// column, or one). Float32 (no scale) when the three are not quantized (<see cref="OnnxExportOptions.Float32Modules"/>).
     /// </summary>
     public (string Weight, string Bias, string? Scale) PackedQkv(string selfAttention, int hidden)
     {
@@ -76,15 +80,19 @@ internal sealed class OnnxLinearWriter(OnnxGraphBuilder graph, OnnxExportSource 
         }
 
         string biasName = graph.Floats(PackedPrefix + selfAttention + ".qkv.bias", bias, 3 * hidden);
-        if (!Int8)
+        if (parts.Any(part => !Quantizes($"{selfAttention}.{part}")))
         {
             return (graph.Floats(TransposedPrefix + selfAttention + ".qkv.weight", packed, hidden, 3 * hidden), biasName, null);
         }
 
-        (sbyte[] quantized, float[] scales) = Int8Quantizer.PerColumn(packed, hidden, 3 * hidden);
+        (sbyte[] quantized, float[] scales) = QuantizeColumns(packed, hidden, 3 * hidden);
         return (graph.Int8s(TransposedPrefix + selfAttention + ".qkv.weight_int8", quantized, hidden, 3 * hidden), biasName,
-            graph.Floats(selfAttention + ".qkv.weight_scale", scales, 3 * hidden));
+            graph.Floats(selfAttention + ".qkv.weight_scale", scales, scales.Length));
     }
+
+    // One scale per output column (OnnxExportOptions.PerChannelWeights), or one for the whole matrix.
+    private (sbyte[] Values, float[] Scales) QuantizeColumns(float[] weight, int rows, int columns) =>
+        options.PerChannelWeights ? Int8Quantizer.PerColumn(weight, rows, columns) : Int8Quantizer.PerTensor(weight);
 
     /// <summary>The rows of the embedding table <paramref name="key"/> for the ids in <paramref name="ids"/>.</summary>
     public string Embedding(string ids, string key, int rows, int width)

@@ -13,7 +13,7 @@ namespace Bert.Sharp;
 [System.Diagnostics.CodeAnalysis.SuppressMessage("Naming", "CA1720:Identifier contains type name", Justification = "The members name number formats (torch.float32, torch.bfloat16, torch.float16), not .NET types.")]
 public enum TrainingPrecision
 {
-    /// <summary>Everything in fp32 (the default).</summary>
+    /// <summary>Everything in fp32 (the default: never slower than a reduced precision on a CPU without AMX).</summary>
     Float32,
 
     /// <summary>
@@ -27,4 +27,13 @@ public enum TrainingPrecision
     /// CUDA only (float16 has no fast CPU path).
     /// </summary>
     Float16,
+
+    /// <summary>
+    /// The precision measured fastest on the hardware the model runs on: <see cref="BFloat16"/> on CUDA GPUs with native
+    /// bf16 (compute capability 8.0+) and on CPUs with AMX-BF16 (Sapphire Rapids and later Xeons), <see cref="Float32"/>
+    /// everywhere else — including CPUs with AVX512_BF16 but no AMX (Zen 4, Cooper Lake), where a bf16 training step
+    /// measured no faster than fp32 (1.59 s vs 1.50 s per 32×128 step on Zen 4, docs/performance.md). The report
+    /// (<see cref="TrainingReport.Precision"/>, <see cref="TrainingReport.PrecisionReason"/>) and the log say what ran and why.
+    /// </summary>
+    Auto,
 }

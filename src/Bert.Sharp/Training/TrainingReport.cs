@@ -51,6 +51,12 @@ public sealed record TrainingReport
     /// <summary>The precision <see cref="FineTuningOptions.Precision"/> asked for.</summary>
     public TrainingPrecision RequestedPrecision { get; init; } = TrainingPrecision.Float32;
 
+    /// <summary>
+    /// Why <see cref="Precision"/> ran, in one sentence: "Float32 as asked", or for <see cref="TrainingPrecision.Auto"/>
+    /// what was chosen from which hardware feature ("the CPU has no AMX-BF16 (...)").
+    /// </summary>
+    public string PrecisionReason { get; init; } = string.Empty;
+
     /// <summary>Whether encoder layers were recomputed in the backward pass (<see cref="FineTuningOptions.GradientCheckpointing"/>).</summary>
     public bool GradientCheckpointing { get; init; }
 

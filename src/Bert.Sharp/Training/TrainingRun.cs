@@ -365,6 +365,7 @@ internal sealed partial class TrainingRun : IDisposable
             UsedFeatureCache = usedCache,
             Precision = precision.Effective,
             RequestedPrecision = precision.Requested,
+            PrecisionReason = precision.Reason,
             GradientCheckpointing = options.GradientCheckpointing,
         };
         TrainingLog.Done(logger, state.GlobalStep, seconds, rate, report.FinalLoss);

@@ -165,4 +165,32 @@ public class MixedPrecisionTests
         model.zero_grad();
         return result;
     }
+
+    [Fact]
+    public void Auto_picks_bfloat16_only_with_amx_or_a_bf16_gpu_and_says_why()
+    {
+        (TrainingPrecision zen4, string why) = MixedPrecision.ChooseAutomatically(TorchSharp.DeviceType.CPU, null, cpuHasAmx: false, "x64, avx512_bf16=yes, amx_bf16=no");
+        Assert.Equal(TrainingPrecision.Float32, zen4);
+        Assert.Contains("no AMX-BF16", why, StringComparison.Ordinal);
+        Assert.Equal(TrainingPrecision.BFloat16, MixedPrecision.ChooseAutomatically(TorchSharp.DeviceType.CPU, null, cpuHasAmx: true, "amx").Precision);
+        Assert.Equal(TrainingPrecision.BFloat16, MixedPrecision.ChooseAutomatically(TorchSharp.DeviceType.CUDA, 8, cpuHasAmx: false, "").Precision);
+        Assert.Equal(TrainingPrecision.Float32, MixedPrecision.ChooseAutomatically(TorchSharp.DeviceType.CUDA, 7, cpuHasAmx: false, "").Precision);
+        Assert.Equal(TrainingPrecision.Float32, MixedPrecision.ChooseAutomatically(TorchSharp.DeviceType.CUDA, null, cpuHasAmx: false, "").Precision);
+    }
+
+    [Fact]
+    public void Training_with_auto_runs_float32_on_a_cpu_without_amx_and_the_report_says_why()
+    {
+        bool amx = BFloat16Hardware.CpuHasAmxBFloat16;
+        using var model = ToyData.Model();
+        using var logs = new ListLoggerProvider();
+        using var factory = LoggerFactory.Create(b => b.AddProvider(logs));
+        TrainingReport report = ToyData.Tuner(model, Short with { Precision = TrainingPrecision.Auto, LoggerFactory = factory }).Train(ToyData.Sentiment(16));
+        Assert.Equal(TrainingPrecision.Auto, report.RequestedPrecision);
+        TrainingPrecision expected = amx ? TrainingPrecision.BFloat16 : TrainingPrecision.Float32;
+        string reason = amx ? "has AMX-BF16" : "no AMX-BF16";
+        Assert.Equal(expected, report.Precision);
+        Assert.Contains(reason, report.PrecisionReason, StringComparison.Ordinal);
+        Assert.DoesNotContain(logs.Messages, m => m.Contains("without fast bf16", StringComparison.Ordinal));
+    }
 }

@@ -1,0 +1,71 @@
+using Bert.Sharp.Onnx;
+using Bert.Sharp.Onnx.Proto;
+
+namespace Bert.Sharp.Tests.Onnx;
+
+/// <summary>The int8 export's fp32-kept layers, per-channel scales, and the quality check at export.</summary>
+[Collection(ExportedModelsGroup.Name)]
+public sealed class Int8QualityTests(ExportedModelsFixture fixture)
+{
+    private static readonly string[] Texts = ["a fine phone", "it broke after a day", "battery is ok", "never again", "works great with my car"];
+
+    [Fact]
+    public void Per_channel_quantization_gives_each_column_its_own_scale()
+    {
+        float[] matrix = [1f, 0.01f, -2f, 0.02f];
+        (sbyte[] values, float[] scales) = Int8Quantizer.PerColumn(matrix, rows: 2, columns: 2);
+        Assert.Equal(2f / 127f, scales[0], 6);
+        Assert.Equal(0.02f / 127f, scales[1], 6);
+        Assert.Equal(-127, values[2]);
+        Assert.Equal(127, values[3]);
+        (_, float[] one) = Int8Quantizer.PerTensor(matrix);
+        Assert.Equal([2f / 127f], one);
+    }
+
+    [Fact]
+    public void Modules_kept_in_float32_stay_matmuls_with_float_weights()
+    {
+        string path = Path.Combine(fixture.Root, "int8-kept", "model.onnx");
+        OnnxExporter.Export(fixture.PoolerClassifier, path, new OnnxExportOptions
+        {
+            Quantization = OnnxQuantization.DynamicInt8,
+            Float32Modules = ["classifier", "pooler", "encoder.layer.0"],
+        });
+        GraphProto graph = ModelProto.Parser.ParseFrom(File.ReadAllBytes(path)).Graph;
+        var initializers = graph.Initializer.Select(i => i.Name).ToHashSet();
+        Assert.Contains(OnnxLinearWriter.TransposedPrefix + "classifier.weight", initializers);
+        Assert.Contains(OnnxLinearWriter.TransposedPrefix + "bert.pooler.dense.weight", initializers);
+        Assert.Contains(OnnxLinearWriter.TransposedPrefix + "bert.encoder.layer.0.attention.self.qkv.weight", initializers);
+        Assert.Contains(OnnxLinearWriter.TransposedPrefix + "bert.encoder.layer.0.output.dense.weight", initializers);
+        Assert.DoesNotContain(initializers, n => n.Contains("layer.0.", StringComparison.Ordinal) && n.EndsWith("_int8", StringComparison.Ordinal));
+        Assert.Contains(OnnxLinearWriter.TransposedPrefix + "bert.encoder.layer.1.output.dense.weight_int8", initializers);
+        Assert.Equal(1, graph.Node.Count(n => n.OpType == "Attention"));
+        Assert.Equal(5, graph.Node.Count(n => n.OpType == "QAttention"));
+    }
+
+    [Fact]
+    public void The_quality_check_reports_the_figures_and_refuses_above_the_limit()
+    {
+        string path = Path.Combine(fixture.Root, "int8-checked", "model.onnx");
+        var check = new OnnxQualityCheck { Texts = Texts, Scorer = OnnxExportScoring.TextClassification, MaxProbabilityChange = 0.5, MinLabelAgreement = 0 };
+        OnnxQualityReport? report = OnnxExporter.Export(fixture.PoolerClassifier, path, new OnnxExportOptions { Quantization = OnnxQuantization.DynamicInt8, QualityCheck = check });
+        Assert.NotNull(report);
+        Assert.Equal(Texts.Length, report.Texts);
+        Assert.True(report.MaxProbabilityChange > 0, "int8 scores equal float32 exactly: nothing was quantized");
+        Assert.True(report.MaxProbabilityChange < 0.5, report.ToString());
+        Assert.True(report.Passed);
+        Assert.True(File.Exists(path));
+
+        string refused = Path.Combine(fixture.Root, "int8-refused", "model.onnx");
+        var e = Assert.Throws<OnnxQualityException>(() => OnnxExporter.Export(fixture.PoolerClassifier, refused,
+            new OnnxExportOptions { Quantization = OnnxQuantization.DynamicInt8, QualityCheck = check with { MaxProbabilityChange = 0 } }));
+        Assert.False(e.Report!.Passed);
+        Assert.Contains("max probability change", e.Message, StringComparison.Ordinal);
+        Assert.False(File.Exists(refused));
+
+        OnnxQualityReport? warned = OnnxExporter.Export(fixture.PoolerClassifier, refused,
+            new OnnxExportOptions { Quantization = OnnxQuantization.DynamicInt8, QualityCheck = check with { MaxProbabilityChange = 0, OnFailure = OnnxQualityAction.Warn } });
+        Assert.False(warned!.Passed);
+        Assert.True(File.Exists(refused));
+    }
+}
