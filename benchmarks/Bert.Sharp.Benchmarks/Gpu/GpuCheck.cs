@@ -148,7 +148,7 @@ internal static class GpuCheck
             using var scope = NewDisposeScope();
             using var noGrad = no_grad();
             m.eval();
-            Tensor ids = tensor(tokenizer.Encode(texts[0]).InputIds.Select(i => (long)i).ToArray()).unsqueeze(0).to(device);
+            Tensor ids = tensor(tokenizer.Encode(texts[0]).Select(i => (long)i).ToArray()).unsqueeze(0).to(device);
             float[] before = Runtime.HostRead.Values<float>(m.Forward(ids).Logits);
             m.MergeAdapters();
             float[] after = Runtime.HostRead.Values<float>(m.Forward(ids).Logits);
