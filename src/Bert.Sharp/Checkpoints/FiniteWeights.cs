@@ -23,15 +23,15 @@ internal static class FiniteWeights
 
         using Tensor finite = tensor.isfinite();
         using Tensor all = finite.all();
-        if (all.item<bool>())
+        if (Runtime.HostRead.Item<bool>(all))
         {
             return;
         }
 
         using Tensor nan = tensor.isnan().sum();
         using Tensor bad = finite.logical_not().sum();
-        long nans = nan.item<long>();
-        long total = bad.item<long>();
+        long nans = Runtime.HostRead.Item<long>(nan);
+        long total = Runtime.HostRead.Item<long>(bad);
         throw new InvalidDataException(
             $"'{path}': tensor '{name}' holds {total} non-finite value(s) of {tensor.numel()} ({nans} NaN, {total - nans} infinite); a weight must be a finite number (the file was saved from a diverged training or is corrupt).");
     }
