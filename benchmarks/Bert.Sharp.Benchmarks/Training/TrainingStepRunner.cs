@@ -33,7 +33,8 @@ internal sealed class TrainingStepRunner : IDisposable
         head.to(device);
         model.train();
         optimizer = optim.AdamW(model.parameters().Concat(head.parameters()), lr: 2e-5);
-        ids = randint(1000, 30000, [batch, sequence], dtype: ScalarType.Int64, device: device);
+        // Ids above the special tokens, within the vocabulary of the shape (MiniLM's 30,522 by default; a tiny check model's 128).
+        ids = randint(Math.Min(1000, shape.VocabSize / 2), Math.Min(30000, shape.VocabSize), [batch, sequence], dtype: ScalarType.Int64, device: device);
         labels = randint(0, 2, [batch], dtype: ScalarType.Int64, device: device);
         this.precision = MixedPrecision.Resolve(precision, device, "benchmark precision");
     }
