@@ -15,25 +15,52 @@ internal static class DelimitedRecords
     /// With <paramref name="quoted"/> false (TSV) quotes are ordinary characters. The delimiter must be
     /// <see cref="IsSupported"/>.
     /// </summary>
-    /// <exception cref="InvalidDataException">A quote is stray or not closed; the message names file and line.</exception>
+    /// <exception cref="InvalidDataException">A quote is stray or not closed, a tab-separated field opens a quote that a
+    /// tab cuts, or the file is not valid UTF-8; the message names file and line.</exception>
     public static IEnumerable<(int Line, string[] Fields)> Read(string path, char delimiter, bool quoted)
     {
         var separator = new Sep(delimiter);
-        using var text = new StreamReader(path, Encoding.UTF8, detectEncodingFromByteOrderMarks: true);
-        using SepReader reader = separator.Reader(o => o with
-        {
-            HasHeader = false,
-            DisableColCountCheck = true, // A short row gets our own message, naming the column it lacks.
-            DisableQuotesParsing = !quoted,
-            Unescape = false, // Unquoted here, so stray and unclosed quotes are caught rather than absorbed.
-        }).From(text);
-        while (reader.MoveNext())
+        using var text = new StreamReader(path, StrictUtf8.Encoding, detectEncodingFromByteOrderMarks: true);
+        using SepReader reader = Open(separator, text, quoted, path);
+        while (MoveNext(reader, path))
         {
             (int line, string[]? fields) = Current(reader, path, delimiter, quoted);
             if (fields is not null)
             {
                 yield return (line, fields);
             }
+        }
+    }
+
+    // Sep reads its first buffer when it opens, so a bad byte near the start surfaces here.
+    private static SepReader Open(Sep separator, StreamReader text, bool quoted, string path)
+    {
+        try
+        {
+            return separator.Reader(o => o with
+            {
+                HasHeader = false,
+                DisableColCountCheck = true, // A short row gets our own message, naming the column it lacks.
+                DisableQuotesParsing = !quoted,
+                Unescape = false, // Unquoted here, so stray and unclosed quotes are caught rather than absorbed.
+            }).From(text);
+        }
+        catch (DecoderFallbackException e)
+        {
+            throw StrictUtf8.Invalid(path, e);
+        }
+    }
+
+    // Sep decodes ahead of the row it hands out; an invalid byte anywhere surfaces here, and the refusal locates it.
+    private static bool MoveNext(SepReader reader, string path)
+    {
+        try
+        {
+            return reader.MoveNext();
+        }
+        catch (DecoderFallbackException e)
+        {
+            throw StrictUtf8.Invalid(path, e);
         }
     }
 
@@ -73,6 +100,15 @@ internal static class DelimitedRecords
         {
             ReadOnlySpan<char> raw = row[i].Span;
             fields[i] = !quoted || raw.IndexOf('"') < 0 ? raw.ToString() : Unquote(raw, i, delimiter, path, line);
+            if (!quoted && raw.Length > 0 && raw[0] == '"' && raw.Count('"') % 2 == 1)
+            {
+                // Tab-separated files take quotes literally ("quoted" stays "quoted"), but a field that opens a quote the
+                // tab then cuts was meant as one quoted field holding a tab: reading it literally shifts every column
+                // after it (the label becomes text, a new class appears), so it is refused.
+                throw new InvalidDataException(
+                    $"{path}:{line}: column {i} opens a quote that a tab cuts ({raw.ToString()}); tab-separated files read quotes " +
+                    "literally and a field cannot hold a tab: remove the tab or the quote, or use a CSV file (RFC 4180 quoting).");
+            }
         }
 
         return (line, fields);

@@ -77,6 +77,31 @@ public static class LabeledDataset
         return examples;
     }
 
+    // File.ReadLines with UTF-8 that refuses invalid bytes (named by file and line) instead of replacing them.
+    private static IEnumerable<string> ReadLinesStrict(string path)
+    {
+        using var reader = new StreamReader(path, StrictUtf8.Encoding, detectEncodingFromByteOrderMarks: true);
+        while (true)
+        {
+            string? line;
+            try
+            {
+                line = reader.ReadLine();
+            }
+            catch (DecoderFallbackException e)
+            {
+                throw StrictUtf8.Invalid(path, e);
+            }
+
+            if (line is null)
+            {
+                yield break;
+            }
+
+            yield return line;
+        }
+    }
+
     /// <summary>Reads a JSON Lines file: one object per line with the text, optional pair and label keys. Labels may be strings, numbers or (multi-label) arrays.</summary>
     /// <inheritdoc cref="Load"/>
     public static IReadOnlyList<LabeledExample> LoadJsonLines(string path, DataFileOptions? options = null)
@@ -85,7 +110,7 @@ public static class LabeledDataset
         RequireFile(path);
         var examples = new List<LabeledExample>();
         int line = 0;
-        foreach (string raw in File.ReadLines(path, Encoding.UTF8))
+        foreach (string raw in ReadLinesStrict(path))
         {
             line++;
             if (string.IsNullOrWhiteSpace(raw))
