@@ -120,19 +120,7 @@ public sealed partial class TextClassifier : ITextClassifier
         }
 
         using UsageGuard.Lease lease = guard.Enter();
-        var results = new Prediction[texts.Count];
-        IReadOnlyList<EncodedText> encoded = texts.Count == 0 ? [] : encoder.Encode(texts, null, maxLength);
-        int[] lengths = [.. encoded.Select(e => e.InputIds.Length)];
-        foreach (int[] batch in Batching.EvaluationBatches(lengths, batchSize))
-        {
-            List<Prediction> predictions = Run([.. batch.Select(i => encoded[i])]);
-            for (int r = 0; r < batch.Length; r++)
-            {
-                results[batch[r]] = predictions[r];
-            }
-        }
-
-        return results;
+        return RunInLengthGroups(texts.Count == 0 ? [] : encoder.Encode(texts, null, maxLength));
     }
 
     /// <summary>
@@ -153,8 +141,13 @@ public sealed partial class TextClassifier : ITextClassifier
         }
 
         using UsageGuard.Lease lease = guard.Enter();
-        var results = new Prediction[pairs.Count];
-        IReadOnlyList<EncodedText> encoded = pairs.Count == 0 ? [] : encoder.Encode([.. pairs.Select(p => p.Text)], [.. pairs.Select(p => p.TextPair)], maxLength);
+        return RunInLengthGroups(pairs.Count == 0 ? [] : encoder.Encode([.. pairs.Select(p => p.Text)], [.. pairs.Select(p => p.TextPair)], maxLength));
+    }
+
+    // Batches of similar lengths (less padding), predictions put back in input order.
+    private Prediction[] RunInLengthGroups(IReadOnlyList<EncodedText> encoded)
+    {
+        var results = new Prediction[encoded.Count];
         int[] lengths = [.. encoded.Select(e => e.InputIds.Length)];
         foreach (int[] batch in Batching.EvaluationBatches(lengths, batchSize))
         {
