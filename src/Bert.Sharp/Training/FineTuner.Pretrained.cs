@@ -49,8 +49,12 @@ public sealed partial class FineTuner
             LoggerFactory = options.LoggerFactory,
         });
         string fullOutput = Path.TrimEndingDirectorySeparator(Path.GetFullPath(outputDirectory));
-        bool temporaryCheckpoints = options.OutputDirectory is null && !options.KeepCheckpoints;
         string checkpoints = options.OutputDirectory ?? fullOutput + ".checkpoints";
+
+        // Only a folder this run creates is deleted after it: one that was already there (an earlier run's kept
+        // checkpoints, or anything of the user's) is never removed.
+        bool existedBefore = Directory.Exists(checkpoints);
+        bool temporaryCheckpoints = options.OutputDirectory is null && !options.KeepCheckpoints && !existedBefore;
         ILogger logger = options.LoggerFactory?.CreateLogger<FineTuner>() ?? NullLogger<FineTuner>.Instance;
         if (temporaryCheckpoints)
         {
@@ -58,7 +62,10 @@ public sealed partial class FineTuner
         }
         else
         {
-            TrainingLog.CheckpointsKept(logger, checkpoints, options.OutputDirectory is null ? $"{nameof(FineTuningOptions)}.{nameof(FineTuningOptions.KeepCheckpoints)}" : $"{nameof(FineTuningOptions)}.{nameof(FineTuningOptions.OutputDirectory)} set");
+            string reason = options.OutputDirectory is not null ? $"{nameof(FineTuningOptions)}.{nameof(FineTuningOptions.OutputDirectory)} set"
+                : options.KeepCheckpoints ? $"{nameof(FineTuningOptions)}.{nameof(FineTuningOptions.KeepCheckpoints)} = true"
+                : "the folder existed before this run";
+            TrainingLog.CheckpointsKept(logger, checkpoints, reason);
         }
 
         options = options with { OutputDirectory = checkpoints };

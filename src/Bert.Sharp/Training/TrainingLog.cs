@@ -53,8 +53,8 @@ internal static partial class TrainingLog
     [LoggerMessage(EventId = 116, Level = LogLevel.Information, Message = "Checkpoints go to '{Directory}' while training, to resume an interrupted run, and are deleted when the run succeeds ({Option} = false, the default; set it, or FineTuningOptions.OutputDirectory, to keep them)")]
     public static partial void CheckpointsTemporary(ILogger logger, string directory, string option);
 
-    [LoggerMessage(EventId = 117, Level = LogLevel.Information, Message = "Checkpoints go to '{Directory}' and are kept after the run ({Option} = true)")]
-    public static partial void CheckpointsKept(ILogger logger, string directory, string option);
+    [LoggerMessage(EventId = 117, Level = LogLevel.Information, Message = "Checkpoints go to '{Directory}' and are kept after the run ({Reason})")]
+    public static partial void CheckpointsKept(ILogger logger, string directory, string reason);
 
     [LoggerMessage(EventId = 118, Level = LogLevel.Information, Message = "Training succeeded: deleted the checkpoint folder '{Directory}' (the model is in '{Output}')")]
     public static partial void CheckpointsDeleted(ILogger logger, string directory, string output);

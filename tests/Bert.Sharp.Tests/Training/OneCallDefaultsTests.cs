@@ -41,6 +41,23 @@ public sealed class OneCallDefaultsTests : IDisposable
     }
 
     [Fact]
+    public void A_checkpoint_folder_that_existed_before_the_run_is_never_deleted()
+    {
+        string baseModel = SaveBase(addPooler: true);
+        string output = Path.Combine(dir, "model");
+        Directory.CreateDirectory(output + ".checkpoints");
+        string mine = Path.Combine(output + ".checkpoints", "notes.txt");
+        File.WriteAllText(mine, "the user's file");
+        var log = new InfoLog();
+        using var factory = LoggerFactory.Create(b => b.AddProvider(log).SetMinimumLevel(LogLevel.Information));
+
+        FineTuner.Train(baseModel, output, ToyData.Sentiment(8), null, new FineTuningOptions { Epochs = 1, BatchSize = 4, LoggerFactory = factory });
+
+        Assert.Equal("the user's file", File.ReadAllText(mine));
+        Assert.Contains(log.Messages, m => m.Contains("the folder existed before this run", StringComparison.Ordinal));
+    }
+
+    [Fact]
     public void An_explicit_OutputDirectory_keeps_its_checkpoints()
     {
         string baseModel = SaveBase(addPooler: true);
