@@ -175,6 +175,65 @@ public sealed class ServedModelsHostingTests
     }
 
     [Fact]
+    public async Task MapTextClassifier_answers_400_for_null_text_413_over_the_character_limit_and_classifies_otherwise()
+    {
+        var fake = new FakeTextClassifier();
+        WebApplicationBuilder builder = WebApplication.CreateBuilder(["--urls", "http://127.0.0.1:0"]);
+        builder.Logging.ClearProviders();
+        builder.Services.AddKeyedTextClassifier("sentiment", (_, _) => fake, o =>
+        {
+            o.ModelDirectory = Folder;
+            o.MaxCharactersPerRequest = 100;
+            o.MaxTextsPerRequest = 3;
+        });
+        await using WebApplication app = builder.Build();
+        app.MapTextClassifier("/sentiment", "sentiment");
+        await app.StartAsync();
+        try
+        {
+            using var client = new HttpClient { BaseAddress = new Uri(app.Urls.First()) };
+            async Task<(HttpStatusCode Status, JsonElement Body, string? Type)> PostAsync(string path, string json)
+            {
+                using var content = new StringContent(json, System.Text.Encoding.UTF8, "application/json");
+                using HttpResponseMessage response = await client.PostAsync(new Uri(path, UriKind.Relative), content);
+                return (response.StatusCode, JsonDocument.Parse(await response.Content.ReadAsStringAsync()).RootElement, response.Content.Headers.ContentType?.MediaType);
+            }
+
+            foreach ((string path, string json, string detail) in new[]
+            {
+                ("/sentiment", "{}", "'text' is required"),
+                ("/sentiment", "{\"text\": null}", "'text' is required"),
+                ("/sentiment/batch", "{}", "'texts' is required"),
+                ("/sentiment/batch", "{\"texts\": [\"a\", null]}", "'texts[1]' is missing or null"),
+                ("/sentiment/batch", "{\"texts\": [\"a\", \"b\", \"c\", \"d\"]}", "must hold 1 to 3 texts"),
+                ("/sentiment", "{\"text\": ", "not valid JSON"),
+            })
+            {
+                (HttpStatusCode status, JsonElement body, string? type) = await PostAsync(path, json);
+                Assert.Equal(HttpStatusCode.BadRequest, status);
+                Assert.Equal("application/problem+json", type);
+                Assert.Contains(detail, body.GetProperty("detail").GetString(), StringComparison.Ordinal);
+            }
+
+            (HttpStatusCode tooLarge, JsonElement problem, _) = await PostAsync("/sentiment/batch", "{\"texts\": [\"" + new string('a', 60) + "\", \"" + new string('b', 60) + "\"]}");
+            Assert.Equal(HttpStatusCode.RequestEntityTooLarge, tooLarge);
+            Assert.Contains("120 characters; the limit is 100 (TextClassifierServiceOptions.MaxCharactersPerRequest)", problem.GetProperty("detail").GetString(), StringComparison.Ordinal);
+            Assert.Empty(fake.Batches);
+
+            (HttpStatusCode ok, JsonElement prediction, _) = await PostAsync("/sentiment", "{\"text\": \"more than ten characters\"}");
+            Assert.Equal(HttpStatusCode.OK, ok);
+            Assert.Equal("long", prediction.GetProperty("label").GetString());
+            (HttpStatusCode okBatch, JsonElement batch, _) = await PostAsync("/sentiment/batch", "{\"texts\": [\"tiny\", \"more than ten characters\"]}");
+            Assert.Equal(HttpStatusCode.OK, okBatch);
+            Assert.Equal(["short", "long"], batch.GetProperty("predictions").EnumerateArray().Select(p => p.GetProperty("label").GetString()));
+        }
+        finally
+        {
+            await app.StopAsync();
+        }
+    }
+
+    [Fact]
     public async Task The_models_check_is_unhealthy_naming_the_model_that_cannot_load()
     {
         var services = new ServiceCollection().AddLogging();
