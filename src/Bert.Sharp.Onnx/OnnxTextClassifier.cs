@@ -83,7 +83,7 @@ public sealed class OnnxTextClassifier : ITextClassifier
     {
         ArgumentNullException.ThrowIfNull(text);
         session.ThrowIfDisposed();
-        var encodingOptions = new EncodingOptions { Padding = PaddingStrategy.None, Truncation = TruncationStrategy.LongestFirst, MaxLength = maxLength };
+        EncodingOptions encodingOptions = EncodingOptions();
         BatchEncoding encoding = textPair is null ? tokenizer.EncodeBatch([text], encodingOptions) : tokenizer.EncodeBatch([text], [textPair], encodingOptions);
         return Run(encoding, [0])[0];
     }
@@ -106,18 +106,38 @@ public sealed class OnnxTextClassifier : ITextClassifier
             return [];
         }
 
-        BatchEncoding encoding = tokenizer.EncodeBatch(texts, new EncodingOptions { Padding = PaddingStrategy.None, Truncation = TruncationStrategy.LongestFirst, MaxLength = maxLength });
-        var results = new Prediction[texts.Count];
-        foreach (int[] rows in PaddedBatch.LengthGrouped(encoding, options.BatchSize))
+        return RunInLengthGroups(tokenizer.EncodeBatch(texts, EncodingOptions()), texts.Count);
+    }
+
+    /// <summary>
+    /// Classifies many sentence pairs (premise and hypothesis, question and passage, ...), as
+    /// <see cref="Predict(string, string?)"/> does one, <see cref="OnnxClassifierOptions.BatchSize"/> at a time (similar
+    /// lengths batched together); the same predictions as Bert.Sharp's <c>TextClassifier.PredictBatch</c> over pairs.
+    /// Results are in input order.
+    /// </summary>
+    /// <param name="pairs">The pairs; neither text of a pair may be null.</param>
+    /// <exception cref="ArgumentException">A text of a pair is null; the message gives the pair's index.</exception>
+    /// <exception cref="ObjectDisposedException">The classifier was disposed.</exception>
+    public IReadOnlyList<Prediction> PredictBatch(IReadOnlyList<(string Text, string TextPair)> pairs)
+    {
+        ArgumentNullException.ThrowIfNull(pairs);
+        for (int i = 0; i < pairs.Count; i++)
         {
-            List<Prediction> predictions = Run(encoding, rows);
-            for (int r = 0; r < rows.Length; r++)
+            if (pairs[i].Text is null || pairs[i].TextPair is null)
             {
-                results[rows[r]] = predictions[r];
+                throw new ArgumentException($"Pair #{i} has a null text.", nameof(pairs));
             }
         }
 
-        return results;
+        session.ThrowIfDisposed();
+        if (pairs.Count == 0)
+        {
+            return [];
+        }
+
+        string[] first = [.. pairs.Select(p => p.Text)];
+        string[] second = [.. pairs.Select(p => p.TextPair)];
+        return RunInLengthGroups(tokenizer.EncodeBatch(first, second, EncodingOptions()), pairs.Count);
     }
 
     /// <inheritdoc />
@@ -136,6 +156,24 @@ public sealed class OnnxTextClassifier : ITextClassifier
 
     /// <inheritdoc />
     public void Dispose() => session.Dispose();
+
+    private EncodingOptions EncodingOptions() => new() { Padding = PaddingStrategy.None, Truncation = TruncationStrategy.LongestFirst, MaxLength = maxLength };
+
+    // Batches of similar lengths (less padding), predictions put back in input order.
+    private Prediction[] RunInLengthGroups(BatchEncoding encoding, int count)
+    {
+        var results = new Prediction[count];
+        foreach (int[] rows in PaddedBatch.LengthGrouped(encoding, options.BatchSize))
+        {
+            List<Prediction> predictions = Run(encoding, rows);
+            for (int r = 0; r < rows.Length; r++)
+            {
+                results[rows[r]] = predictions[r];
+            }
+        }
+
+        return results;
+    }
 
     private List<Prediction> Run(BatchEncoding encoding, int[] rows)
     {
