@@ -133,7 +133,7 @@ internal sealed class TrainableOptimizer : IDisposable
 
     public void Load(Stream stream, string source)
     {
-        using var reader = new BinaryReader(stream, System.Text.Encoding.UTF8, leaveOpen: true);
+        using BinaryReader reader = stream.CanSeek ? new BoundedBinaryReader(stream) : new BinaryReader(stream, System.Text.Encoding.UTF8, leaveOpen: true);
         try
         {
             adam!.load_state_dict(reader);
