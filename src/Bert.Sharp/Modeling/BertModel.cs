@@ -45,7 +45,11 @@ public sealed partial class BertModel : nn.Module<Tensor, Tensor?, Tensor?, Bert
         pooler = addPoolingLayer ? new BertPooler(config) : null;
         RegisterComponents();
         WeightInitialization.Apply(this, config.InitializerRange, config.PadTokenId);
+        UnseededInitialization.Register(this, EncoderSeedSalt, generator => WeightInitialization.Apply(this, config.InitializerRange, config.PadTokenId, generator));
     }
+
+    // Added to a run's seed when it redraws an encoder built from a config (the head uses the seed itself, as ClassifierLoadOptions.Seed does).
+    private const ulong EncoderSeedSalt = 0x9E3779B97F4A7C15UL;
 
     /// <summary>The architecture this model was built from.</summary>
     public BertConfig Config { get; private set; }

@@ -64,4 +64,7 @@ internal static partial class TrainingLog
 
     [LoggerMessage(EventId = 116, Level = LogLevel.Warning, Message = "Checkpoint '{Directory}' (trainer state version {Version}) was written before checkpoints recorded the SHA-256 of their files: its files are resumed without verification")]
     public static partial void UnverifiedCheckpoint(ILogger logger, string directory, int version);
+
+    [LoggerMessage(EventId = 130, Level = LogLevel.Information, Message = "{Modules}: initial weights drawn from torch's global generator and not changed since; redrawn from FineTuningOptions.Seed = {Seed}, so the run repeats itself")]
+    public static partial void UnseededRedrawn(ILogger logger, string modules, int seed);
 }

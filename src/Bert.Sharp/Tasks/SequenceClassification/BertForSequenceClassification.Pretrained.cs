@@ -160,7 +160,9 @@ public sealed partial class BertForSequenceClassification
         PoolingStrategy? pooling = options.Pooling ?? (metadata.TryGetValue(AdapterFolder.PoolingKey, out string? p) && Enum.TryParse(p, ignoreCase: true, out PoolingStrategy parsed) && Enum.IsDefined(parsed) ? parsed : null);
         IReadOnlyList<string>? chosen = labels ?? AdapterFolder.Labels(directory, HeadWeight);
         ProblemType? problemType = options.ProblemType ?? (chosen is not null ? AdapterFolder.ProblemTypeOf(directory, metadata, chosen.Count) : null);
-        return WithAdapterFolder(FromPretrained(baseModel, chosen, options with { Pooling = pooling, ProblemType = problemType, IgnoreMismatchedSizes = true }), directory, baseModel);
+        string resolvedBase = AdapterFolder.ResolveBase(directory, options.Hub);
+        BertForSequenceClassification model = AdapterFolder.LoadBase(directory, resolvedBase, b => FromPretrained(b, chosen, options with { Pooling = pooling, ProblemType = problemType, IgnoreMismatchedSizes = true }));
+        return WithAdapterFolder(model, directory, baseModel);
     }
 
     // A config that names its pooling wins; a sentence-transformers folder says how its encoder was trained to be read; a

@@ -122,6 +122,8 @@ public sealed partial class BertForTokenClassification
         // Everything the folder says is checked (chain of bases, tags against the head's shape) before the base is loaded.
         string baseModel = AdapterFolder.BaseOf(directory);
         IReadOnlyList<string>? chosen = labels ?? AdapterFolder.Labels(directory, HeadWeight);
-        return WithAdapterFolder(FromPretrained(baseModel, chosen, options with { IgnoreMismatchedSizes = true }), directory, baseModel);
+        string resolvedBase = AdapterFolder.ResolveBase(directory, options.Hub);
+        BertForTokenClassification model = AdapterFolder.LoadBase(directory, resolvedBase, b => FromPretrained(b, chosen, options with { IgnoreMismatchedSizes = true }));
+        return WithAdapterFolder(model, directory, baseModel);
     }
 }
