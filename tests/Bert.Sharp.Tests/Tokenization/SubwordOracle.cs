@@ -84,14 +84,15 @@ internal sealed class SubwordOracle : IDisposable
         var ordered = new List<string>();
         while (reader.ReadLine() is { } line)
         {
-            if (line.Length == 0)
+            // The package's file: a "Capacity: N" line, then one base64 token per line whose line index is its rank.
+            if (line.Length == 0 || line.StartsWith("Capacity:", StringComparison.Ordinal))
             {
                 continue;
             }
 
             string[] parts = line.Split(' ');
             string token = new(Convert.FromBase64String(parts[0]).Select(b => alphabet[b]).ToArray());
-            int rank = int.Parse(parts[1], System.Globalization.CultureInfo.InvariantCulture);
+            int rank = parts.Length > 1 ? int.Parse(parts[1], System.Globalization.CultureInfo.InvariantCulture) : ordered.Count;
             ranks[token] = rank;
             ordered.Add(token);
         }
