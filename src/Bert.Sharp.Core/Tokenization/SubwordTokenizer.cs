@@ -54,6 +54,10 @@ public sealed class SubwordTokenizer : IPretrainedTokenizer
         return EncodeSequence(text).Select(p => (p.Id, new TokenOffset(p.Start, p.End))).ToArray();
     }
 
+    /// <summary>This tokenizer as a Microsoft.ML.Tokenizers <see cref="Microsoft.ML.Tokenizers.Tokenizer"/>: ids of the text
+    /// without special tokens, offsets into the text passed in, token budgets keeping the leading tokens.</summary>
+    public Microsoft.ML.Tokenizers.Tokenizer AsTokenizer() => new SubwordTokenizerView(this);
+
     /// <inheritdoc />
     public string Decode(IEnumerable<int> ids, bool skipSpecialTokens = true)
     {

@@ -141,6 +141,20 @@ public sealed class SubwordConformanceTests
         Assert.Contains("$.model.dropout", e.Message, StringComparison.Ordinal);
     }
 
+    [Theory]
+    [MemberData(nameof(Families))]
+    public void As_ML_tokenizer_gives_the_same_ids_without_special_tokens(string family)
+    {
+        SubwordOracle oracle = Oracle(family);
+        Microsoft.ML.Tokenizers.Tokenizer view = oracle.Ours.AsTokenizer();
+        foreach (string text in Extra)
+        {
+            int[] expected = [.. oracle.Ours.EncodeWithOffsets(text).Select(t => t.Id)];
+            Assert.Equal(expected, view.EncodeToIds(text));
+            Assert.Equal(expected.Length, view.CountTokens(text));
+        }
+    }
+
     private static void Compare(SubwordOracle oracle, string text, string? pair, List<string> failures)
     {
         int[] expected = oracle.Encode(text, pair);
