@@ -1,3 +1,4 @@
+using Bert.Sharp.Inference;
 using Bert.Sharp.Serving;
 
 namespace Bert.Sharp;
@@ -85,7 +86,7 @@ public sealed class OnnxTextClassifier : ITextClassifier
         session.ThrowIfDisposed();
         var encodingOptions = new EncodingOptions { Padding = PaddingStrategy.None, Truncation = TruncationStrategy.LongestFirst, MaxLength = maxLength };
         BatchEncoding encoding = textPair is null ? tokenizer.EncodeBatch([text], encodingOptions) : tokenizer.EncodeBatch([text], [textPair], encodingOptions);
-        return Run(encoding, [0])[0];
+        return Run(EncodedText.Rows(encoding), [0])[0];
     }
 
     /// <inheritdoc />
@@ -106,18 +107,8 @@ public sealed class OnnxTextClassifier : ITextClassifier
             return [];
         }
 
-        BatchEncoding encoding = tokenizer.EncodeBatch(texts, new EncodingOptions { Padding = PaddingStrategy.None, Truncation = TruncationStrategy.LongestFirst, MaxLength = maxLength });
-        var results = new Prediction[texts.Count];
-        foreach (int[] rows in PaddedBatch.LengthGrouped(encoding, options.BatchSize))
-        {
-            List<Prediction> predictions = Run(encoding, rows);
-            for (int r = 0; r < rows.Length; r++)
-            {
-                results[rows[r]] = predictions[r];
-            }
-        }
-
-        return results;
+        EncodedText[] encoded = EncodedText.Rows(tokenizer.EncodeBatch(texts, new EncodingOptions { Padding = PaddingStrategy.None, Truncation = TruncationStrategy.LongestFirst, MaxLength = maxLength }));
+        return LengthGroupedBatches.Run(encoded, options.BatchSize, rows => Run(encoded, rows));
     }
 
     /// <inheritdoc />
@@ -137,9 +128,9 @@ public sealed class OnnxTextClassifier : ITextClassifier
     /// <inheritdoc />
     public void Dispose() => session.Dispose();
 
-    private List<Prediction> Run(BatchEncoding encoding, int[] rows)
+    private List<Prediction> Run(EncodedText[] encoded, int[] rows)
     {
-        PaddedBatch batch = PaddedBatch.Create(encoding, rows, tokenizer.PadTokenId);
+        PaddedBatch batch = PaddedBatch.Create(encoded, rows, tokenizer.PadTokenId);
         float[] flat = session.Run(batch, outputs)[outputs[0]];
         int k = Labels.Count;
         var predictions = new List<Prediction>(rows.Length);
