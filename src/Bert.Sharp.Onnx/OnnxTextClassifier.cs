@@ -1,3 +1,4 @@
+using Bert.Sharp.Inference;
 using Bert.Sharp.Serving;
 
 namespace Bert.Sharp;
@@ -85,7 +86,7 @@ public sealed class OnnxTextClassifier : ITextClassifier
         session.ThrowIfDisposed();
         EncodingOptions encodingOptions = EncodingOptions();
         BatchEncoding encoding = textPair is null ? tokenizer.EncodeBatch([text], encodingOptions) : tokenizer.EncodeBatch([text], [textPair], encodingOptions);
-        return Run(encoding, [0])[0];
+        return Run(EncodedText.Rows(encoding), [0])[0];
     }
 
     /// <inheritdoc />
@@ -106,7 +107,7 @@ public sealed class OnnxTextClassifier : ITextClassifier
             return [];
         }
 
-        return RunInLengthGroups(tokenizer.EncodeBatch(texts, EncodingOptions()), texts.Count);
+        return RunInLengthGroups(tokenizer.EncodeBatch(texts, EncodingOptions()));
     }
 
     /// <summary>
@@ -137,7 +138,7 @@ public sealed class OnnxTextClassifier : ITextClassifier
 
         string[] first = [.. pairs.Select(p => p.Text)];
         string[] second = [.. pairs.Select(p => p.TextPair)];
-        return RunInLengthGroups(tokenizer.EncodeBatch(first, second, EncodingOptions()), pairs.Count);
+        return RunInLengthGroups(tokenizer.EncodeBatch(first, second, EncodingOptions()));
     }
 
     /// <inheritdoc />
@@ -160,24 +161,15 @@ public sealed class OnnxTextClassifier : ITextClassifier
     private EncodingOptions EncodingOptions() => new() { Padding = PaddingStrategy.None, Truncation = TruncationStrategy.LongestFirst, MaxLength = maxLength };
 
     // Batches of similar lengths (less padding), predictions put back in input order.
-    private Prediction[] RunInLengthGroups(BatchEncoding encoding, int count)
+    private IReadOnlyList<Prediction> RunInLengthGroups(BatchEncoding encoding)
     {
-        var results = new Prediction[count];
-        foreach (int[] rows in PaddedBatch.LengthGrouped(encoding, options.BatchSize))
-        {
-            List<Prediction> predictions = Run(encoding, rows);
-            for (int r = 0; r < rows.Length; r++)
-            {
-                results[rows[r]] = predictions[r];
-            }
-        }
-
-        return results;
+        EncodedText[] encoded = EncodedText.Rows(encoding);
+        return LengthGroupedBatches.Run(encoded, options.BatchSize, rows => Run(encoded, rows));
     }
 
-    private List<Prediction> Run(BatchEncoding encoding, int[] rows)
+    private List<Prediction> Run(EncodedText[] encoded, int[] rows)
     {
-        PaddedBatch batch = PaddedBatch.Create(encoding, rows, tokenizer.PadTokenId);
+        PaddedBatch batch = PaddedBatch.Create(encoded, rows, tokenizer.PadTokenId);
         float[] flat = session.Run(batch, outputs)[outputs[0]];
         int k = Labels.Count;
         var predictions = new List<Prediction>(rows.Length);

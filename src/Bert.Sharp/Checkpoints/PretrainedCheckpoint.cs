@@ -23,6 +23,9 @@ internal sealed class PretrainedCheckpoint : IDisposable
     /// <summary>The resolved model directory.</summary>
     public string Directory { get; }
 
+    /// <summary>The prefix of encoder keys in a task checkpoint (<c>bert.encoder...</c>; the same as <c>BertModel.BasePrefix</c>).</summary>
+    internal const string EncoderPrefix = "bert";
+
     /// <summary>The config (with the requested attention implementation applied).</summary>
     public BertConfig Config { get; }
 
@@ -31,7 +34,7 @@ internal sealed class PretrainedCheckpoint : IDisposable
 
     /// <summary>Whether the weights include a pooler, under either the base or the task-model prefix.</summary>
     public bool HasPooler =>
-        State.Keys.Any(k => k.StartsWith("pooler.", StringComparison.Ordinal) || k.StartsWith(BertModel.BasePrefix + ".pooler.", StringComparison.Ordinal));
+        State.Keys.Any(k => k.StartsWith("pooler.", StringComparison.Ordinal) || k.StartsWith(EncoderPrefix + ".pooler.", StringComparison.Ordinal));
 
     /// <summary>
     /// Resolves <paramref name="directoryOrModelId"/> (a local directory is used as it is; anything else is a Hub id), finishes
@@ -75,7 +78,7 @@ internal sealed class PretrainedCheckpoint : IDisposable
     public void RequireFitsConfig(string? modelPrefix, bool allowMissing)
     {
         Dictionary<string, long[]> expected = ConfigShapes.Of(Config);
-        string prefix = BertModel.BasePrefix + ".";
+        string prefix = EncoderPrefix + ".";
         string shown = modelPrefix is null ? string.Empty : modelPrefix + ".";
         var present = new HashSet<string>(StringComparer.Ordinal);
         var mismatched = new List<string>();

@@ -66,7 +66,7 @@ public sealed partial class BertForSequenceClassification
         if (config.Architectures is { Count: > 0 } architectures && architectures.Any(a => a.Contains("TokenClassification", StringComparison.Ordinal)))
         {
             // Another task's head has the same names and would be taken silently; it is dropped (and reported) instead.
-            TrainingLog.ForeignHeadDropped(logger, directory, architectures[0]);
+            ModelLoadLog.ForeignHeadDropped(logger, directory, architectures[0]);
             checkpoint.Drop(HeadWeight);
             checkpoint.Drop(HeadBias);
             config = config with { Id2Label = null, Label2Id = null };
@@ -79,7 +79,7 @@ public sealed partial class BertForSequenceClassification
         if (hasHead && headRows != chosen.Count)
         {
             // Only reached with IgnoreMismatchedSizes: the old head is dropped and a new one initialised.
-            TrainingLog.HeadReplaced(logger, directory, headRows, chosen.Count);
+            ModelLoadLog.HeadReplaced(logger, directory, headRows, chosen.Count);
             checkpoint.Drop(HeadWeight);
             checkpoint.Drop(HeadBias);
         }

@@ -58,7 +58,7 @@ public sealed partial class BertForTokenClassification
         if (!ownTask && checkpoint.State.ContainsKey(HeadWeight))
         {
             // A sequence classifier's head has the same names and would be taken silently; it is dropped (and reported) instead.
-            TrainingLog.ForeignHeadDropped(logger, directory, config.Architectures is { Count: > 0 } named ? named[0] : "task");
+            ModelLoadLog.ForeignHeadDropped(logger, directory, config.Architectures is { Count: > 0 } named ? named[0] : "task");
             checkpoint.Drop(HeadWeight);
             checkpoint.Drop(HeadBias);
         }
@@ -78,7 +78,7 @@ public sealed partial class BertForTokenClassification
                     "Pass tags that match, or set ClassifierLoadOptions.IgnoreMismatchedSizes = true to replace the head with a new, untrained one.");
             }
 
-            TrainingLog.HeadReplaced(logger, directory, headRows, chosen.Count);
+            ModelLoadLog.HeadReplaced(logger, directory, headRows, chosen.Count);
             checkpoint.Drop(HeadWeight);
             checkpoint.Drop(HeadBias);
         }
