@@ -161,7 +161,7 @@ public sealed class OnnxTextClassifier : ITextClassifier
     private EncodingOptions EncodingOptions() => new() { Padding = PaddingStrategy.None, Truncation = TruncationStrategy.LongestFirst, MaxLength = maxLength };
 
     // Batches of similar lengths (less padding), predictions put back in input order.
-    private IReadOnlyList<Prediction> RunInLengthGroups(BatchEncoding encoding)
+    private Prediction[] RunInLengthGroups(BatchEncoding encoding)
     {
         EncodedText[] encoded = EncodedText.Rows(encoding);
         return LengthGroupedBatches.Run(encoded, options.BatchSize, rows => Run(encoded, rows));
