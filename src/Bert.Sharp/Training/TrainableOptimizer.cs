@@ -131,12 +131,21 @@ internal sealed class TrainableOptimizer : IDisposable
         adam!.save_state_dict(writer);
     }
 
+    /// <summary>Reads the state <see cref="Save"/> wrote, after checking its layout against this optimizer (see <see cref="OptimizerFileCheck"/>).</summary>
     public void Load(Stream stream, string source)
     {
-        using BinaryReader reader = stream.CanSeek ? new BoundedBinaryReader(stream) : new BinaryReader(stream, System.Text.Encoding.UTF8, leaveOpen: true);
+        if (!stream.CanSeek)
+        {
+            throw new ArgumentException("The optimizer state is checked before it is read, which needs a seekable stream.", nameof(stream));
+        }
+
+        optim.Optimizer.StateDictionary expected = adam!.state_dict();
+        var moments = expected.State.Cast<AdamW.State>().Select(s => (s.exp_avg.dtype, s.exp_avg.shape, s.exp_avg.ElementSize)).ToList();
+        OptimizerFileCheck.Check(stream, adam.GetType().Name, expected.Options.Count, moments, source);
+        using var reader = new BoundedBinaryReader(stream);
         try
         {
-            adam!.load_state_dict(reader);
+            adam.load_state_dict(reader);
         }
         catch (Exception e) when (e is ArgumentException or InvalidDataException or EndOfStreamException or OverflowException or IOException)
         {

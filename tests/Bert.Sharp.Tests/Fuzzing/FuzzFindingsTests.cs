@@ -76,6 +76,37 @@ public sealed class FuzzFindingsTests : IDisposable
         Assert.Contains("betas", e.Message, StringComparison.Ordinal);
     }
 
+    [Theory]
+    [InlineData(new byte[] { 0xFF, 0xFF, 0xFF, 0x7F })] // rank 2^28 - 1: TorchSharp allocated a 2 GiB shape array (seed 24007059)
+    [InlineData(new byte[] { 0x03 })] // a rank the parameter does not have
+    public void An_optimizer_state_with_a_damaged_tensor_rank_is_refused_before_anything_is_allocated(byte[] rank)
+    {
+        using BertForSequenceClassification model = ToyData.Model(seed: 5);
+        var options = new FineTuningOptions();
+        string checkpoint = Path.Combine(dir, "checkpoint-rank");
+        Directory.CreateDirectory(checkpoint);
+        using TrainableOptimizer optimizer = TrainableOptimizer.Create(model, options);
+        using var saved = new MemoryStream();
+        optimizer.Save(saved);
+        byte[] bytes = saved.ToArray();
+
+        // Header: "AdamW" (length-prefixed), group and state counts (one byte each here), 50 bytes of options per
+        // group; then the first state's step (8 bytes) and its first moment's dtype (one byte) precede the rank.
+        int groups = optimizer.Layout.Count;
+        Assert.True(groups < 128 && optimizer.StateCount < 128);
+        int rankAt = 1 + "AdamW".Length + 1 + 1 + (groups * 50) + 8 + 1;
+        Assert.Equal(optimizer.Parameters[0].dim(), bytes[rankAt]);
+        byte[] damaged = [.. bytes.AsSpan(0, rankAt), .. rank, .. bytes.AsSpan(rankAt + 1)];
+        File.WriteAllBytes(Path.Combine(checkpoint, "optimizer.bin"), damaged);
+
+        long before = GC.GetAllocatedBytesForCurrentThread();
+        InvalidDataException e = Assert.Throws<InvalidDataException>(() => TrainingCheckpoint.LoadOptimizer(checkpoint, optimizer));
+        long allocated = GC.GetAllocatedBytesForCurrentThread() - before;
+        Assert.Contains(checkpoint, e.Message, StringComparison.Ordinal);
+        Assert.Contains("rank", e.Message, StringComparison.Ordinal);
+        Assert.True(allocated < damaged.Length + (1 << 20), $"{allocated} bytes allocated to refuse a {damaged.Length}-byte file");
+    }
+
     private static void ReplaceDouble(byte[] bytes, double from, double to)
     {
         byte[] pattern = BitConverter.GetBytes(from);

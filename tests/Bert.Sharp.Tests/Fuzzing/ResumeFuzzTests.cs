@@ -49,7 +49,7 @@ public sealed class ResumeFuzzTests(ITestOutputHelper output) : IDisposable
         Check(runner.Run(FuzzRunner.Iterations));
     }
 
-    [Fact(Skip = "Open finding: mutation seed 24007059 of a version-2 (pre-SHA-256) optimizer.bin makes TorchSharp's reader allocate 2 GiB before refusing; current checkpoints are refused by the SHA-256 check first. See docs/reliability.md.")]
+    [Fact]
     public void Optimizer_bin_mutations_load_or_are_refused_as_invalid_data()
     {
         Run run = Train();
