@@ -28,8 +28,18 @@ public sealed record Prediction
     /// The prediction for one row of model outputs: probabilities for classification (softmax or sigmoid already applied),
     /// raw values for regression. Multi-label: <paramref name="thresholds"/> holds one threshold per label (empty: 0.5 for all).
     /// </summary>
+    /// <exception cref="InvalidOperationException">A score is NaN or infinite: the model's weights overflow float32 (a damaged or hostile checkpoint or adapter); a label chosen from it would mean nothing.</exception>
     internal static Prediction FromScores(IReadOnlyList<string> labels, ProblemType problemType, ReadOnlySpan<float> row, ReadOnlySpan<float> thresholds = default)
     {
+        for (int c = 0; c < row.Length; c++)
+        {
+            if (!float.IsFinite(row[c]))
+            {
+                throw new InvalidOperationException(
+                    $"The model's score for label '{labels[c]}' is {row[c]}: its forward pass overflows float32 (weights too large for the model to mean anything, as a damaged or hostile checkpoint or adapter has). No prediction is made from it.");
+            }
+        }
+
         int best = 0;
         for (int c = 1; c < row.Length; c++)
         {
