@@ -269,7 +269,7 @@ public abstract partial class BertTaskModel
         {
             foreach ((string local, BertLinear layer) in Bert.Layers[i].DenseLayers())
             {
-                yield return ($"{BertModel.BasePrefix}.encoder.layer.{i}.{local}", local, layer);
+                yield return ($"{Bert.Family.BasePrefix}.{Bert.Family.EncoderAttribute}.layer.{i}.{local}", local, layer);
             }
         }
     }
@@ -278,6 +278,11 @@ public abstract partial class BertTaskModel
     {
         if (adapters is null)
         {
+            if (HeadModule is FamilySequenceHead)
+            {
+                throw new NotSupportedException($"Adapters on a {Bert.Family.ModelType} sequence classifier are not supported yet (its head has several layers); LoRA works on BERT classifiers and on token classifiers and embedders of every family.");
+            }
+
             adapters = new AdapterState();
             if (HeadModule is { } head)
             {

@@ -36,7 +36,7 @@ public sealed class SentenceEmbedder : IEmbeddingGenerator<string, Embedding<flo
         this.tokenizer = tokenizer;
         this.modelId = modelId;
         batchSize = options.BatchSize;
-        maxLength = Math.Min(model.MaxSequenceLength ?? int.MaxValue, Math.Min(model.Bert.Config.MaxPositionEmbeddings, tokenizer.ModelMaxLength));
+        maxLength = Math.Min(model.MaxSequenceLength ?? int.MaxValue, Math.Min(model.Bert.Config.MaxSequenceLength, tokenizer.ModelMaxLength));
         precision = MixedPrecision.Resolve(options.Precision, model.Device, $"{nameof(SentenceEmbeddingOptions)}.{nameof(SentenceEmbeddingOptions.Precision)}");
         precision.Log(options.LoggerFactory?.CreateLogger<SentenceEmbedder>() ?? NullLogger<SentenceEmbedder>.Instance, "Embedding");
         model.eval();
