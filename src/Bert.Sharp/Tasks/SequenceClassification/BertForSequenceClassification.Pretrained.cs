@@ -178,7 +178,8 @@ public sealed partial class BertForSequenceClassification
     // A config that names its pooling wins; a sentence-transformers folder says how its encoder was trained to be read; a
     // checkpoint with a pooler gets the pooler (Hugging Face's behaviour); without one, mean pooling.
     private static PoolingStrategy DefaultPooling(string directory, BertConfig config, bool hasPooler) =>
-        PoolingNamedIn(config)
+        (config.Family.SequenceHead != SequenceHeadLayout.Linear ? PoolingStrategy.Cls : (PoolingStrategy?)null)
+        ?? PoolingNamedIn(config)
         ?? SentenceTransformersFolder.Read(directory)?.Pooling
         ?? (hasPooler ? PoolingStrategy.Pooler : PoolingStrategy.Mean);
 

@@ -267,7 +267,8 @@ public sealed partial class BertForSequenceClassification : BertTaskModel
         return null;
     }
 
-    internal static PoolingStrategy PoolingFromConfig(BertConfig config) => PoolingNamedIn(config) ?? PoolingStrategy.Pooler;
+    internal static PoolingStrategy PoolingFromConfig(BertConfig config) =>
+        config.Family.SequenceHead != SequenceHeadLayout.Linear ? PoolingStrategy.Cls : PoolingNamedIn(config) ?? PoolingStrategy.Pooler;
 
     private static void ValidateLabels(IReadOnlyList<string> labels, ProblemType problemType)
     {
