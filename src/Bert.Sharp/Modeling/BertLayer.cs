@@ -52,6 +52,11 @@ public sealed class BertLayer : nn.Module<Tensor, EncoderContext, Tensor>
         }
     }
 
+    /// <summary>Submodules are registered by name in the constructor (names depend on the family); field-based registration would add them twice.</summary>
+    protected override void RegisterComponents()
+    {
+    }
+
     /// <summary>The layout (and so the parameter names) of this layer.</summary>
     public EncoderLayerLayout Layout { get; }
 

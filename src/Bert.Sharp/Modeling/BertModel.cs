@@ -56,6 +56,11 @@ public sealed partial class BertModel : nn.Module<Tensor, Tensor?, Tensor?, Bert
         WeightInitialization.Apply(this, config.InitializerRange, config.PadTokenId);
     }
 
+    /// <summary>Submodules are registered by name in the constructor (names depend on the family); field-based registration would add them twice.</summary>
+    protected override void RegisterComponents()
+    {
+    }
+
     /// <summary>The encoder family (from <c>model_type</c>): decides the module names, positions, token types and pooler.</summary>
     public EncoderFamily Family { get; }
 

@@ -52,6 +52,11 @@ internal sealed class BertSelfAttention : nn.Module<Tensor, EncoderContext, Tens
         }
     }
 
+    /// <summary>Submodules are registered by name in the constructor (names depend on the family); field-based registration would add them twice.</summary>
+    protected override void RegisterComponents()
+    {
+    }
+
     /// <summary>The kernel that turns Q, K, V into the context; swap it to change the implementation.</summary>
     public IAttentionKernel Kernel { get; set; }
 

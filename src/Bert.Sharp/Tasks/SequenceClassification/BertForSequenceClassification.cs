@@ -93,6 +93,11 @@ public sealed partial class BertForSequenceClassification : BertTaskModel
     {
     }
 
+    /// <summary>Submodules are registered by name in the constructor (names depend on the family); field-based registration would add them twice.</summary>
+    protected override void RegisterComponents()
+    {
+    }
+
     /// <summary>
     /// The head's final linear layer: BERT's whole head (<c>classifier.*</c>), RoBERTa's <c>classifier.out_proj</c>, DistilBERT's
     /// <c>classifier</c> (after <c>pre_classifier</c>).

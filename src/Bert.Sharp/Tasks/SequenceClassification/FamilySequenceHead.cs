@@ -63,6 +63,11 @@ internal sealed class FamilySequenceHead : nn.Module<Tensor, Tensor>
         nn.init.zeros_(projection.Bias!);
     }
 
+    /// <summary>Submodules are registered by name in the constructor (names depend on the family); field-based registration would add them twice.</summary>
+    protected override void RegisterComponents()
+    {
+    }
+
     /// <summary>DistilBERT's name of the projection, a top-level module of the task model.</summary>
     public const string PreClassifierName = "pre_classifier";
 
