@@ -1,6 +1,7 @@
 using Bert.Sharp;
 using Bert.Sharp.Hosting;
 using Microsoft.AspNetCore.Diagnostics.HealthChecks;
+using Microsoft.AspNetCore.Server.Kestrel.Core;
 
 namespace ClassifierApi;
 
@@ -19,7 +20,15 @@ public static class ClassifierApiApp
         WebApplicationBuilder builder = WebApplication.CreateBuilder(args);
         var limits = builder.Configuration.GetSection("ClassifierApi").Get<ApiLimits>() ?? new ApiLimits();
         builder.Services.AddSingleton(limits);
-        builder.WebHost.ConfigureKestrel(kestrel => kestrel.Limits.MaxRequestBodySize = limits.MaxRequestBodyBytes);
+        // Slow-drip connections are closed and work per request is bounded (values and reasons: ApiLimits; keys under ClassifierApi).
+        builder.WebHost.ConfigureKestrel(kestrel =>
+        {
+            kestrel.Limits.MaxRequestBodySize = limits.MaxRequestBodyBytes;
+            kestrel.Limits.RequestHeadersTimeout = limits.RequestHeadersTimeout;
+            kestrel.Limits.KeepAliveTimeout = limits.KeepAliveTimeout;
+            kestrel.Limits.MinRequestBodyDataRate = new MinDataRate(limits.MinRequestBodyBytesPerSecond, limits.MinRequestBodyGracePeriod);
+            kestrel.Limits.MaxConcurrentConnections = limits.MaxConcurrentConnections;
+        });
 
         // --model DIR wins; then TextClassifier:ModelDirectory from configuration; then the sentiment sample's model.
         string? model = builder.Configuration["model"] ?? builder.Configuration[$"{TextClassifierServiceOptions.SectionName}:ModelDirectory"];

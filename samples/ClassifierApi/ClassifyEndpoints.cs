@@ -43,6 +43,11 @@ internal static class ClassifyEndpoints
             return Problems.BadRequest(request.Text is null ? "'text' is required: send {\"text\": \"...\"}." : "'text' is empty or white space; there is nothing to classify.");
         }
 
+        if (request.Text.Length > limits.MaxBatchCharacters)
+        {
+            return Problems.TooLarge(request.Text.Length, limits);
+        }
+
         try
         {
             Prediction prediction = await classifier.PredictAsync(request.Text, cancellationToken).ConfigureAwait(false);
@@ -74,6 +79,12 @@ internal static class ClassifyEndpoints
             {
                 return Problems.BadRequest($"'texts[{i}]' is missing, empty or white space; there is nothing to classify.");
             }
+        }
+
+        long characters = texts.Sum(t => (long)t!.Length);
+        if (characters > limits.MaxBatchCharacters)
+        {
+            return Problems.TooLarge(characters, limits);
         }
 
         try

@@ -6,7 +6,7 @@ namespace Bert.Sharp.Hosting;
 
 /// <summary>
 /// Healthy when the classifier is loaded and its queue has room; Degraded when the queue holds at least
-/// <see cref="TextClassifierServiceOptions.DegradedQueueRatio"/> of its capacity (the service is overloaded: requests
+/// <see cref="BertServiceOptions.DegradedQueueRatio"/> of its capacity (the service is overloaded: requests
 /// wait long or are refused); Unhealthy when the model cannot be loaded or the classifier was disposed.
 /// </summary>
 internal sealed class TextClassifierHealthCheck(IServiceProvider services, IOptions<TextClassifierServiceOptions> options) : IHealthCheck

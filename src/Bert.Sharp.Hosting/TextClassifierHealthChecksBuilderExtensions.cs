@@ -9,7 +9,7 @@ public static class TextClassifierHealthChecksBuilderExtensions
     /// <summary>
     /// Adds a check of the <see cref="Bert.Sharp.ITextClassifier"/> registered by <c>AddTextClassifier</c>: Healthy when
     /// the model is loaded and the queue has room, Degraded when the queue is nearly full
-    /// (<see cref="TextClassifierServiceOptions.DegradedQueueRatio"/>), <paramref name="failureStatus"/> when the model
+    /// (<see cref="BertServiceOptions.DegradedQueueRatio"/>), <paramref name="failureStatus"/> when the model
     /// cannot be loaded. Its data holds <c>queueLength</c> and <c>queueCapacity</c>.
     /// </summary>
     /// <param name="builder">The health checks builder (<c>services.AddHealthChecks()</c>).</param>

@@ -1,23 +1,22 @@
-using System.Diagnostics;
 using System.Diagnostics.Metrics;
 using Bert.Sharp;
 using Bert.Sharp.Hosting;
 using Microsoft.Extensions.Configuration;
-using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
-using Microsoft.Extensions.Options;
 
 namespace Microsoft.Extensions.DependencyInjection;
 
-/// <summary>Registers a Bert.Sharp text classifier for dependency injection.</summary>
+/// <summary>Registers Bert.Sharp text classifiers for dependency injection (one default, and any number keyed).</summary>
 public static class TextClassifierServiceCollectionExtensions
 {
+    private const string Kind = "text-classifier";
+
     /// <summary>
     /// Registers <see cref="ITextClassifier"/> as a singleton built by <paramref name="factory"/> and, unless
-    /// <see cref="TextClassifierServiceOptions.EnableBatching"/> is off, wrapped in a <see cref="BatchingTextClassifier"/>
+    /// <see cref="BertServiceOptions.EnableBatching"/> is off, wrapped in a <see cref="BatchingTextClassifier"/>
     /// (logger and meter factory from the container). The options are validated when the host starts, and the model is
-    /// loaded then too (<see cref="TextClassifierServiceOptions.LoadOnStart"/>).
+    /// loaded then too (<see cref="BertServiceOptions.LoadOnStart"/>).
     /// </summary>
     /// <param name="services">The service collection.</param>
     /// <param name="factory">
@@ -28,22 +27,8 @@ public static class TextClassifierServiceCollectionExtensions
     /// <param name="configure">Sets options in code (after any configuration binding).</param>
     /// <returns><paramref name="services"/>, for chaining.</returns>
     public static IServiceCollection AddTextClassifier(this IServiceCollection services, Func<IServiceProvider, TextClassifierServiceOptions, ITextClassifier> factory,
-        Action<TextClassifierServiceOptions>? configure = null)
-    {
-        ArgumentNullException.ThrowIfNull(services);
-        ArgumentNullException.ThrowIfNull(factory);
-        OptionsBuilder<TextClassifierServiceOptions> options = services.AddOptions<TextClassifierServiceOptions>();
-        if (configure is not null)
-        {
-            options.Configure(configure);
-        }
-
-        options.ValidateOnStart();
-        services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<TextClassifierServiceOptions>, TextClassifierServiceOptionsValidator>());
-        services.AddSingleton(provider => Create(provider, factory));
-        services.AddHostedService<TextClassifierLoader>();
-        return services;
-    }
+        Action<TextClassifierServiceOptions>? configure = null) =>
+        Register(services, null, null, factory, configure);
 
     /// <summary>
     /// Like <see cref="AddTextClassifier(IServiceCollection, Func{IServiceProvider, TextClassifierServiceOptions, ITextClassifier}, Action{TextClassifierServiceOptions}?)"/>,
@@ -57,32 +42,52 @@ public static class TextClassifierServiceCollectionExtensions
     public static IServiceCollection AddTextClassifier(this IServiceCollection services, IConfiguration configuration,
         Func<IServiceProvider, TextClassifierServiceOptions, ITextClassifier> factory, Action<TextClassifierServiceOptions>? configure = null)
     {
-        ArgumentNullException.ThrowIfNull(services);
         ArgumentNullException.ThrowIfNull(configuration);
-        services.AddOptions<TextClassifierServiceOptions>().Bind(configuration);
-        return services.AddTextClassifier(factory, configure);
+        return Register(services, null, configuration, factory, configure);
     }
 
-    private static ITextClassifier Create(IServiceProvider provider, Func<IServiceProvider, TextClassifierServiceOptions, ITextClassifier> factory)
+    /// <summary>
+    /// Registers a keyed <see cref="ITextClassifier"/> (resolve it with <c>GetRequiredKeyedService&lt;ITextClassifier&gt;(serviceKey)</c>
+    /// or <c>[FromKeyedServices("sentiment")]</c>), so several classifiers live in one app. Each has its own options
+    /// (named after the key; <see cref="BertServiceOptions.Name"/> defaults to the key), batching queue and health entry.
+    /// </summary>
+    /// <param name="services">The service collection.</param>
+    /// <param name="serviceKey">The key, for example <c>"sentiment"</c>; also the options' name.</param>
+    /// <param name="factory">Builds the classifier from the validated options. Called once; the container disposes what it returns.</param>
+    /// <param name="configure">Sets options in code.</param>
+    /// <returns><paramref name="services"/>, for chaining.</returns>
+    public static IServiceCollection AddKeyedTextClassifier(this IServiceCollection services, string serviceKey,
+        Func<IServiceProvider, TextClassifierServiceOptions, ITextClassifier> factory, Action<TextClassifierServiceOptions>? configure = null)
     {
-        TextClassifierServiceOptions options = provider.GetRequiredService<IOptions<TextClassifierServiceOptions>>().Value;
-        ILoggerFactory loggers = provider.GetService<ILoggerFactory>() ?? NullLoggerFactory.Instance;
-        ILogger logger = loggers.CreateLogger(typeof(TextClassifierServiceOptions).Namespace + ".TextClassifier");
-        long start = Stopwatch.GetTimestamp();
-        ITextClassifier classifier = factory(provider, options)
-            ?? throw new InvalidOperationException($"The factory given to AddTextClassifier returned null for '{options.ModelDirectory}'.");
-        if (logger.IsEnabled(LogLevel.Information))
-        {
-            string type = classifier.GetType().Name;
-            string labels = string.Join(", ", classifier.Labels);
-            double elapsedMs = Stopwatch.GetElapsedTime(start).TotalMilliseconds;
-            HostingLog.Loaded(logger, options.Name, type, options.ModelDirectory, elapsedMs, labels);
-        }
-        if (!options.EnableBatching)
-        {
-            return classifier;
-        }
+        ArgumentNullException.ThrowIfNull(serviceKey);
+        return Register(services, serviceKey, null, factory, configure);
+    }
 
+    /// <summary>
+    /// Like <see cref="AddKeyedTextClassifier(IServiceCollection, string, Func{IServiceProvider, TextClassifierServiceOptions, ITextClassifier}, Action{TextClassifierServiceOptions}?)"/>,
+    /// binding the options from <paramref name="configuration"/> first (for example <c>builder.Configuration.GetSection("Models:Sentiment")</c>).
+    /// </summary>
+    /// <param name="services">The service collection.</param>
+    /// <param name="serviceKey">The key; also the options' name.</param>
+    /// <param name="configuration">The section holding <see cref="TextClassifierServiceOptions"/>' keys for this classifier.</param>
+    /// <param name="factory">Builds the classifier from the validated options.</param>
+    /// <param name="configure">Sets options in code, after binding.</param>
+    /// <returns><paramref name="services"/>, for chaining.</returns>
+    public static IServiceCollection AddKeyedTextClassifier(this IServiceCollection services, string serviceKey, IConfiguration configuration,
+        Func<IServiceProvider, TextClassifierServiceOptions, ITextClassifier> factory, Action<TextClassifierServiceOptions>? configure = null)
+    {
+        ArgumentNullException.ThrowIfNull(serviceKey);
+        ArgumentNullException.ThrowIfNull(configuration);
+        return Register(services, serviceKey, configuration, factory, configure);
+    }
+
+    private static IServiceCollection Register(IServiceCollection services, string? serviceKey, IConfiguration? configuration,
+        Func<IServiceProvider, TextClassifierServiceOptions, ITextClassifier> factory, Action<TextClassifierServiceOptions>? configure) =>
+        ServedModelRegistration.Register(services, Kind, serviceKey, configuration, factory, configure, Wrap, static c => "labels: " + string.Join(", ", c.Labels));
+
+    private static ITextClassifier Wrap(IServiceProvider provider, TextClassifierServiceOptions options, ITextClassifier classifier)
+    {
+        ILoggerFactory loggers = provider.GetService<ILoggerFactory>() ?? NullLoggerFactory.Instance;
         return new BatchingTextClassifier(classifier, options.ToBatcherOptions(), loggers.CreateLogger<BatchingTextClassifier>(), provider.GetService<IMeterFactory>());
     }
 }

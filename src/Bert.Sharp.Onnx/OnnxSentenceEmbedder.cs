@@ -1,3 +1,4 @@
+using Bert.Sharp.Inference;
 using Bert.Sharp.Serving;
 
 namespace Bert.Sharp;
@@ -65,18 +66,13 @@ public sealed class OnnxSentenceEmbedder : ISentenceEmbedder, IDisposable
         }
 
         BatchEncoding encoding = tokenizer.EncodeBatch(texts, new EncodingOptions { Padding = PaddingStrategy.None, Truncation = TruncationStrategy.LongestFirst, MaxLength = maxLength });
-        var results = new float[texts.Count][];
-        foreach (int[] rows in PaddedBatch.LengthGrouped(encoding, options.BatchSize))
+        EncodedText[] encoded = EncodedText.Rows(encoding);
+        return LengthGroupedBatches.Run(encoded, options.BatchSize, rows =>
         {
-            float[] flat = session.Run(PaddedBatch.Create(encoding, rows, tokenizer.PadTokenId), Outputs)[Outputs[0]];
+            float[] flat = session.Run(PaddedBatch.Create(encoded, rows, tokenizer.PadTokenId), Outputs)[Outputs[0]];
             int width = flat.Length / rows.Length;
-            for (int r = 0; r < rows.Length; r++)
-            {
-                results[rows[r]] = flat[(r * width)..((r + 1) * width)];
-            }
-        }
-
-        return results;
+            return Enumerable.Range(0, rows.Length).Select(r => flat[(r * width)..((r + 1) * width)]).ToArray();
+        });
     }
 
     /// <inheritdoc />

@@ -1,3 +1,4 @@
+using Bert.Sharp.Inference;
 using Bert.Sharp.Serving;
 
 namespace Bert.Sharp;
@@ -83,9 +84,9 @@ public sealed class OnnxTextClassifier : ITextClassifier
     {
         ArgumentNullException.ThrowIfNull(text);
         session.ThrowIfDisposed();
-        var encodingOptions = new EncodingOptions { Padding = PaddingStrategy.None, Truncation = TruncationStrategy.LongestFirst, MaxLength = maxLength };
+        EncodingOptions encodingOptions = EncodingOptions();
         BatchEncoding encoding = textPair is null ? tokenizer.EncodeBatch([text], encodingOptions) : tokenizer.EncodeBatch([text], [textPair], encodingOptions);
-        return Run(encoding, [0])[0];
+        return Run(EncodedText.Rows(encoding), [0])[0];
     }
 
     /// <inheritdoc />
@@ -106,18 +107,38 @@ public sealed class OnnxTextClassifier : ITextClassifier
             return [];
         }
 
-        BatchEncoding encoding = tokenizer.EncodeBatch(texts, new EncodingOptions { Padding = PaddingStrategy.None, Truncation = TruncationStrategy.LongestFirst, MaxLength = maxLength });
-        var results = new Prediction[texts.Count];
-        foreach (int[] rows in PaddedBatch.LengthGrouped(encoding, options.BatchSize))
+        return RunInLengthGroups(tokenizer.EncodeBatch(texts, EncodingOptions()));
+    }
+
+    /// <summary>
+    /// Classifies many sentence pairs (premise and hypothesis, question and passage, ...), as
+    /// <see cref="Predict(string, string?)"/> does one, <see cref="OnnxClassifierOptions.BatchSize"/> at a time (similar
+    /// lengths batched together); the same predictions as Bert.Sharp's <c>TextClassifier.PredictBatch</c> over pairs.
+    /// Results are in input order.
+    /// </summary>
+    /// <param name="pairs">The pairs; neither text of a pair may be null.</param>
+    /// <exception cref="ArgumentException">A text of a pair is null; the message gives the pair's index.</exception>
+    /// <exception cref="ObjectDisposedException">The classifier was disposed.</exception>
+    public IReadOnlyList<Prediction> PredictBatch(IReadOnlyList<(string Text, string TextPair)> pairs)
+    {
+        ArgumentNullException.ThrowIfNull(pairs);
+        for (int i = 0; i < pairs.Count; i++)
         {
-            List<Prediction> predictions = Run(encoding, rows);
-            for (int r = 0; r < rows.Length; r++)
+            if (pairs[i].Text is null || pairs[i].TextPair is null)
             {
-                results[rows[r]] = predictions[r];
+                throw new ArgumentException($"Pair #{i} has a null text.", nameof(pairs));
             }
         }
 
-        return results;
+        session.ThrowIfDisposed();
+        if (pairs.Count == 0)
+        {
+            return [];
+        }
+
+        string[] first = [.. pairs.Select(p => p.Text)];
+        string[] second = [.. pairs.Select(p => p.TextPair)];
+        return RunInLengthGroups(tokenizer.EncodeBatch(first, second, EncodingOptions()));
     }
 
     /// <inheritdoc />
@@ -137,9 +158,18 @@ public sealed class OnnxTextClassifier : ITextClassifier
     /// <inheritdoc />
     public void Dispose() => session.Dispose();
 
-    private List<Prediction> Run(BatchEncoding encoding, int[] rows)
+    private EncodingOptions EncodingOptions() => new() { Padding = PaddingStrategy.None, Truncation = TruncationStrategy.LongestFirst, MaxLength = maxLength };
+
+    // Batches of similar lengths (less padding), predictions put back in input order.
+    private Prediction[] RunInLengthGroups(BatchEncoding encoding)
     {
-        PaddedBatch batch = PaddedBatch.Create(encoding, rows, tokenizer.PadTokenId);
+        EncodedText[] encoded = EncodedText.Rows(encoding);
+        return LengthGroupedBatches.Run(encoded, options.BatchSize, rows => Run(encoded, rows));
+    }
+
+    private List<Prediction> Run(EncodedText[] encoded, int[] rows)
+    {
+        PaddedBatch batch = PaddedBatch.Create(encoded, rows, tokenizer.PadTokenId);
         float[] flat = session.Run(batch, outputs)[outputs[0]];
         int k = Labels.Count;
         var predictions = new List<Prediction>(rows.Length);

@@ -1,3 +1,4 @@
+using Bert.Sharp.Inference;
 using Bert.Sharp.Serving;
 using Bert.Sharp.TokenClassification;
 
@@ -87,13 +88,14 @@ public sealed class OnnxTokenClassifier : ITokenClassifier
         }
 
         BatchEncoding encoding = tokenizer.EncodeBatch(texts, new EncodingOptions { Padding = PaddingStrategy.None, Truncation = TruncationStrategy.LongestFirst, MaxLength = maxLength });
-        var results = new IReadOnlyList<Entity>[texts.Count];
+        EncodedText[] encoded = EncodedText.Rows(encoding);
         int k = Labels.Count;
-        foreach (int[] rows in PaddedBatch.LengthGrouped(encoding, options.BatchSize))
+        return LengthGroupedBatches.Run<IReadOnlyList<Entity>>(encoded, options.BatchSize, rows =>
         {
-            PaddedBatch batch = PaddedBatch.Create(encoding, rows, tokenizer.PadTokenId);
+            PaddedBatch batch = PaddedBatch.Create(encoded, rows, tokenizer.PadTokenId);
             string output = hasProbabilities ? "probabilities" : "logits";
             float[] flat = session.Run(batch, [output])[output];
+            var entities = new IReadOnlyList<Entity>[rows.Length];
             for (int r = 0; r < rows.Length; r++)
             {
                 int row = rows[r];
@@ -108,11 +110,11 @@ public sealed class OnnxTokenClassifier : ITokenClassifier
                         piece.StartsWith("##", StringComparison.Ordinal), hasProbabilities ? scores.ToArray() : EntityAggregator.Softmax(scores));
                 }
 
-                results[row] = EntityAggregator.Aggregate(texts[row], tokens, Labels, options.Aggregation);
+                entities[r] = EntityAggregator.Aggregate(texts[row], tokens, Labels, options.Aggregation);
             }
-        }
 
-        return results;
+            return entities;
+        });
     }
 
     /// <inheritdoc />

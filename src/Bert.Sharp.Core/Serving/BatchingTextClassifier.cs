@@ -59,6 +59,15 @@ public sealed class BatchingTextClassifier : ITextClassifier, IAsyncDisposable
     /// <summary>Whether the classifier was disposed.</summary>
     public bool IsDisposed => Volatile.Read(ref disposed) != 0;
 
+    /// <summary>Requests in the batch running now (see <see cref="MicroBatcher{TRequest, TResult}.InFlight"/>).</summary>
+    public int InFlight => batcher.InFlight;
+
+    /// <summary>The last exception the inner classifier failed a request with, or <c>null</c> (see <see cref="MicroBatcher{TRequest, TResult}.LastError"/>).</summary>
+    public Exception? LastError => batcher.LastError;
+
+    /// <summary>When <see cref="LastError"/> happened (UTC), or <c>null</c>.</summary>
+    public DateTimeOffset? LastErrorTime => batcher.LastErrorTime;
+
     /// <inheritdoc />
     /// <exception cref="QueueFullException">The queue is full.</exception>
     public Prediction Predict(string text, string? textPair = null)

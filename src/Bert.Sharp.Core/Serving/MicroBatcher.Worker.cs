@@ -140,6 +140,19 @@ public sealed partial class MicroBatcher<TRequest, TResult>
             metrics.Waited(Stopwatch.GetElapsedTime(item.EnqueuedTimestamp, start));
         }
 
+        Volatile.Write(ref inFlight, ordered.Length);
+        try
+        {
+            RunOrdered(ordered, start);
+        }
+        finally
+        {
+            Volatile.Write(ref inFlight, 0);
+        }
+    }
+
+    private void RunOrdered(QueuedRequest<TRequest, TResult>[] ordered, long start)
+    {
         IReadOnlyList<TResult> results;
         try
         {
@@ -218,6 +231,12 @@ public sealed partial class MicroBatcher<TRequest, TResult>
         }
         else
         {
+            if (error is not OperationCanceledException and not ObjectDisposedException)
+            {
+                Interlocked.Exchange(ref lastErrorTicks, DateTimeOffset.UtcNow.UtcTicks);
+                Volatile.Write(ref lastError, error);
+            }
+
             item.Fail(error);
         }
     }

@@ -41,6 +41,9 @@ public sealed partial class MicroBatcher<TRequest, TResult> : IDisposable, IAsyn
     private readonly TaskCompletionSource stopped = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private int waiting;
     private int disposed;
+    private int inFlight;
+    private Exception? lastError;
+    private long lastErrorTicks;
 
     /// <summary>Starts a batcher and its worker.</summary>
     /// <param name="processBatch">Runs one batch: one result per request, in the same order. Called from one thread at a time.</param>
@@ -78,6 +81,18 @@ public sealed partial class MicroBatcher<TRequest, TResult> : IDisposable, IAsyn
 
     /// <summary>Whether <see cref="Dispose"/> or <see cref="DisposeAsync"/> was called.</summary>
     public bool IsDisposed => Volatile.Read(ref disposed) != 0;
+
+    /// <summary>Requests in the batch running now (0 between batches); with <see cref="QueueLength"/>, the work accepted and not yet answered.</summary>
+    public int InFlight => Volatile.Read(ref inFlight);
+
+    /// <summary>
+    /// The last exception the batch function failed a request with (cancellations and disposal not counted), or
+    /// <c>null</c> when none has failed; for health reports. A failure is kept until a later one replaces it.
+    /// </summary>
+    public Exception? LastError => Volatile.Read(ref lastError);
+
+    /// <summary>When <see cref="LastError"/> happened (UTC); <c>null</c> when none has.</summary>
+    public DateTimeOffset? LastErrorTime => Volatile.Read(ref lastError) is null ? null : new DateTimeOffset(Interlocked.Read(ref lastErrorTicks), TimeSpan.Zero);
 
     /// <summary>Queues one request and completes when its batch has run.</summary>
     /// <param name="request">The request.</param>

@@ -17,7 +17,7 @@ namespace Bert.Sharp;
 /// <see cref="EncodeBatch(IReadOnlyList{string}, EncodingOptions?)"/> to get a padded batch (and tensors) for a model.</para>
 /// <para>Instances are immutable and safe to share between threads.</para>
 /// </remarks>
-public sealed class BertTokenizer
+public sealed class BertTokenizer : IPretrainedTokenizer
 {
     private readonly WordPieceVocabulary _vocabulary;
     private readonly BertTextEncoder _encoder;

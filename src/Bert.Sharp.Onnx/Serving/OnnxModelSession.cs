@@ -1,3 +1,4 @@
+using Bert.Sharp.Inference;
 using Microsoft.ML.OnnxRuntime;
 using Microsoft.ML.OnnxRuntime.Tensors;
 

@@ -50,6 +50,49 @@ internal static class AdapterFolder
         return name;
     }
 
+    /// <summary>
+    /// <see cref="BaseOf"/>, resolved to a local folder (fetched when it is a Hub id). A base that cannot be resolved is
+    /// refused naming the adapter's config and key as well as the cause: a name that is neither a folder nor a model id is
+    /// <see cref="InvalidDataException"/>; a missing folder stays <see cref="DirectoryNotFoundException"/>, a Hub failure
+    /// <see cref="HubException"/> (same kind).
+    /// </summary>
+    public static string ResolveBase(string directory, PretrainedResolveOptions? hub)
+    {
+        string name = BaseOf(directory);
+        try
+        {
+            return PretrainedResolver.ResolveDirectory(name, hub);
+        }
+        catch (DirectoryNotFoundException e)
+        {
+            throw new DirectoryNotFoundException(BaseFailure(directory, name, e), e);
+        }
+        catch (ArgumentException e)
+        {
+            throw new InvalidDataException(BaseFailure(directory, name, e), e);
+        }
+        catch (HubException e)
+        {
+            throw new HubException(e.Kind, BaseFailure(directory, name, e), e.RepoId, e.FileName, e.Url, e.StatusCode, e);
+        }
+    }
+
+    /// <summary>Runs <paramref name="load"/> on the resolved base; a missing file of the base is refused naming the adapter's config and key too.</summary>
+    public static T LoadBase<T>(string directory, string resolvedBase, Func<string, T> load)
+    {
+        try
+        {
+            return load(resolvedBase);
+        }
+        catch (FileNotFoundException e)
+        {
+            throw new FileNotFoundException(BaseFailure(directory, resolvedBase, e), e.FileName, e);
+        }
+    }
+
+    private static string BaseFailure(string directory, string name, Exception e) =>
+        $"'{Path.Combine(directory, PeftAdapterConfig.FileName)}': key '{BaseKey}' names '{name}', which cannot be loaded as the adapter's base: {e.Message}";
+
     private static StringComparison PathComparison => OperatingSystem.IsWindows() || OperatingSystem.IsMacOS() ? StringComparison.OrdinalIgnoreCase : StringComparison.Ordinal;
 
     // The base one folder names, resolved as BaseOf documents, without following it.
@@ -71,10 +114,10 @@ internal static class AdapterFolder
     /// Where the tokenizer of <paramref name="directory"/> lives: the folder itself, or — for an adapter folder saved without
     /// tokenizer files (<c>SaveAdapter</c>, or Python's PEFT) — its base model, whose tokenizer the adapter was trained with.
     /// </summary>
-    public static string TokenizerSource(string directory)
+    public static string TokenizerSource(string directory, PretrainedResolveOptions? hub = null)
     {
         return Is(directory) && !File.Exists(Path.Combine(directory, "tokenizer.json")) && !File.Exists(Path.Combine(directory, "vocab.txt"))
-            ? BaseOf(directory)
+            ? ResolveBase(directory, hub)
             : directory;
     }
 

@@ -26,8 +26,8 @@ internal sealed record PeftAdapterConfig(
     IReadOnlyList<string> ModulesToSave,
     string? BaseModelNameOrPath)
 {
-    public const string FileName = "adapter_config.json";
-    public const string WeightsFileName = "adapter_model.safetensors";
+    public const string FileName = Checkpoints.CheckpointFiles.AdapterConfigName;
+    public const string WeightsFileName = Checkpoints.CheckpointFiles.AdapterWeightsName;
 
     /// <summary>Largest <c>adapter_config.json</c> read (PEFT writes about one kilobyte).</summary>
     public const long MaxFileBytes = 1 << 20;

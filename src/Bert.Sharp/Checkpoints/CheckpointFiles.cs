@@ -23,6 +23,12 @@ internal static class CheckpointFiles
     /// <summary>The index of sharded PyTorch weights.</summary>
     public const string PyTorchIndexName = "pytorch_model.bin.index.json";
 
+    /// <summary>A PEFT adapter's config (<c>adapter_config.json</c>): a full model saved over a folder removes it.</summary>
+    public const string AdapterConfigName = "adapter_config.json";
+
+    /// <summary>A PEFT adapter's weights (<c>adapter_model.safetensors</c>): a full model saved over a folder removes them.</summary>
+    public const string AdapterWeightsName = "adapter_model.safetensors";
+
     /// <summary>Largest shard index read (the index of a 100-billion-parameter model is a few megabytes).</summary>
     internal const long MaxIndexBytes = 64 << 20;
 
@@ -86,8 +92,8 @@ internal static class CheckpointFiles
         writer.RemoveIfPresent(PyTorchName);
 
         // A full model supersedes an adapter saved here before: left behind, the folder would load as base + adapter.
-        writer.RemoveIfPresent(Adapters.PeftAdapterConfig.FileName);
-        writer.RemoveIfPresent(Adapters.PeftAdapterConfig.WeightsFileName);
+        writer.RemoveIfPresent(AdapterConfigName);
+        writer.RemoveIfPresent(AdapterWeightsName);
         foreach (string index in new[] { SafeTensorsIndexName, PyTorchIndexName })
         {
             string path = Path.Combine(directory, index);

@@ -54,6 +54,7 @@ public sealed partial class BertModel : nn.Module<Tensor, Tensor?, Tensor?, Bert
         }
 
         WeightInitialization.Apply(this, config.InitializerRange, config.PadTokenId);
+        UnseededInitialization.Register(this, EncoderSeedSalt, generator => WeightInitialization.Apply(this, config.InitializerRange, config.PadTokenId, generator));
     }
 
     /// <summary>Submodules are registered by name in the constructor (names depend on the family); field-based registration would add them twice.</summary>
@@ -63,6 +64,9 @@ public sealed partial class BertModel : nn.Module<Tensor, Tensor?, Tensor?, Bert
 
     /// <summary>The encoder family (from <c>model_type</c>): decides the module names, positions, token types and pooler.</summary>
     public EncoderFamily Family { get; }
+
+    // Added to a run's seed when it redraws an encoder built from a config (the head uses the seed itself, as ClassifierLoadOptions.Seed does).
+    private const ulong EncoderSeedSalt = 0x9E3779B97F4A7C15UL;
 
     /// <summary>The architecture this model was built from.</summary>
     public BertConfig Config { get; private set; }

@@ -7,7 +7,10 @@ namespace Bert.Sharp.Modeling;
 /// <summary>Hugging Face's BERT initialisation: normal(0, range) for dense and embedding weights, zero biases, unit LayerNorms, a zero padding row.</summary>
 internal static class WeightInitialization
 {
-    public static void Apply(nn.Module root, double initializerRange, long? paddingIndex = null)
+    public static void Apply(nn.Module root, double initializerRange, long? paddingIndex = null) => Apply(root, initializerRange, paddingIndex, null);
+
+    /// <summary>The same, drawing from <paramref name="generator"/> (a CPU generator; <c>null</c>: torch's global one).</summary>
+    public static void Apply(nn.Module root, double initializerRange, long? paddingIndex, Generator? generator)
     {
         using var noGrad = no_grad();
         Embedding? wordEmbeddings = (root as BertModel)?.Embeddings.WordEmbeddings;
@@ -18,7 +21,7 @@ internal static class WeightInitialization
             switch (module)
             {
                 case BertLinear linear:
-                    nn.init.normal_(linear.Weight, 0, initializerRange);
+                    Normal(linear.Weight, initializerRange, generator);
                     if (linear.Bias is not null)
                     {
                         nn.init.zeros_(linear.Bias);
@@ -26,7 +29,7 @@ internal static class WeightInitialization
 
                     break;
                 case Embedding embedding:
-                    nn.init.normal_(embedding.weight!, 0, initializerRange);
+                    Normal(embedding.weight!, initializerRange, generator);
                     if (paddingIndex is long pad && pad < embedding.weight!.shape[0] && (ReferenceEquals(embedding, wordEmbeddings) || ReferenceEquals(embedding, positionEmbeddings)))
                     {
                         embedding.weight![pad].zero_();
@@ -38,6 +41,18 @@ internal static class WeightInitialization
                     nn.init.zeros_(norm.bias!);
                     break;
             }
+        }
+    }
+
+    private static void Normal(Tensor target, double std, Generator? generator)
+    {
+        if (generator is null)
+        {
+            nn.init.normal_(target, 0, std);
+        }
+        else
+        {
+            Runtime.DeviceRandom.NormalInPlace(target, 0, std, generator);
         }
     }
 }

@@ -90,14 +90,10 @@ internal static class DeviceRandom
         ArgumentNullException.ThrowIfNull(generator);
         RequireGeneratorOn(generator, CPU, $"initialise a tensor on '{target.device}'");
         using var noGrad = no_grad();
-        if (target.device_type == DeviceType.CPU)
-        {
-            nn.init.normal_(target, mean, std, generator);
-            return;
-        }
-
-        using Tensor values = empty(target.shape, target.dtype, CPU);
-        nn.init.normal_(values, mean, std, generator);
+        // Not nn.init.normal_(target, mean, std, generator): TorchSharp 0.107 ignores that generator and draws from the
+        // global one (issue 21 row 12: a "seeded" head differed from run to run). randn honours it.
+        using Tensor values = randn(target.shape, ScalarType.Float32, CPU, generator: generator);
+        values.mul_(std).add_(mean);
         target.copy_(values);
     }
 

@@ -30,7 +30,7 @@ internal static class TrainedTaskLoading
         where TModel : BertTaskModel
     {
         string resolved = PretrainedResolver.ResolveDirectory(directory, hub);
-        BertTokenizer tokenizer = BertTokenizer.FromPretrained(AdapterFolder.TokenizerSource(resolved), hub);
+        BertTokenizer tokenizer = BertTokenizer.FromPretrained(AdapterFolder.TokenizerSource(resolved, hub), hub);
         TModel model;
         try
         {

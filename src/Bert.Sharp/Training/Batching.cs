@@ -1,8 +1,6 @@
-using static TorchSharp.torch;
-
 namespace Bert.Sharp.Training;
 
-/// <summary>Batch planning (shuffled, optionally length-grouped) and collation with dynamic padding.</summary>
+/// <summary>Training batch planning: shuffled, optionally length-grouped (prediction batches: <see cref="Inference.LengthGroupedBatches"/>).</summary>
 internal static class Batching
 {
     private const int MegaBatchFactor = 50;
@@ -30,38 +28,6 @@ internal static class Batching
         }
 
         return batches;
-    }
-
-    /// <summary>Evaluation batches: longest first, so each batch pads little. Order of results is restored by index.</summary>
-    public static List<int[]> EvaluationBatches(int[] lengths, int batchSize)
-    {
-        int[] order = [.. Enumerable.Range(0, lengths.Length).OrderByDescending(i => lengths[i]).ThenBy(i => i)];
-        return Chunk(order, batchSize);
-    }
-
-    /// <summary>Pads <paramref name="indices"/>' rows to the longest among them and builds tensors on <paramref name="device"/> (in the current dispose scope).</summary>
-    public static (Tensor InputIds, Tensor AttentionMask, Tensor TokenTypeIds) Collate(IReadOnlyList<EncodedText> rows, int[] indices, int padId, Device device)
-    {
-        int batch = indices.Length;
-        int width = indices.Max(i => rows[i].InputIds.Length);
-        long[] ids = new long[batch * width];
-        long[] mask = new long[batch * width];
-        long[] types = new long[batch * width];
-        for (int r = 0; r < batch; r++)
-        {
-            EncodedText e = rows[indices[r]];
-            int offset = r * width;
-            for (int c = 0; c < width; c++)
-            {
-                bool real = c < e.InputIds.Length;
-                ids[offset + c] = real ? e.InputIds[c] : padId;
-                mask[offset + c] = real ? 1 : 0;
-                types[offset + c] = real ? e.TokenTypeIds[c] : 0;
-            }
-        }
-
-        long[] shape = [batch, width];
-        return (Runtime.HostToDevice.Copy(tensor(ids, shape), device), Runtime.HostToDevice.Copy(tensor(mask, shape), device), Runtime.HostToDevice.Copy(tensor(types, shape), device));
     }
 
     private static List<int[]> Chunk(int[] order, int size)

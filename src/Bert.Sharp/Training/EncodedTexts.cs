@@ -1,3 +1,4 @@
+using Bert.Sharp.Inference;
 using Microsoft.Extensions.Logging;
 
 namespace Bert.Sharp.Training;

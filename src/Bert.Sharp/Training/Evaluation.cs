@@ -1,3 +1,4 @@
+using Bert.Sharp.Inference;
 using Bert.Sharp.Runtime;
 using static TorchSharp.torch;
 
@@ -16,7 +17,7 @@ internal static class Evaluation
             using var noGrad = no_grad();
             EvaluationAccumulator accumulator = task.StartEvaluation(data);
             double lossSum = 0;
-            foreach (int[] batch in Batching.EvaluationBatches(data.Lengths, batchSize))
+            foreach (int[] batch in LengthGroupedBatches.Plan(data.Lengths, batchSize))
             {
                 ct.ThrowIfCancellationRequested();
                 using var scope = NewDisposeScope();

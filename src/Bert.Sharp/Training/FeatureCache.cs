@@ -1,3 +1,4 @@
+using Bert.Sharp.Inference;
 using TorchSharp;
 using static TorchSharp.torch;
 
@@ -30,7 +31,7 @@ internal sealed class FeatureCache : IDisposable
             using var noGrad = no_grad();
             Tensor? vectors = null;
             Tensor[]? sequences = null;
-            foreach (int[] batch in Batching.EvaluationBatches(data.Lengths, batchSize))
+            foreach (int[] batch in LengthGroupedBatches.Plan(data.Lengths, batchSize))
             {
                 ct.ThrowIfCancellationRequested();
                 using var scope = NewDisposeScope();

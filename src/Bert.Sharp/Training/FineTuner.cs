@@ -1,3 +1,4 @@
+using Bert.Sharp.Inference;
 using Bert.Sharp.Runtime;
 using Bert.Sharp.Training;
 using Microsoft.Extensions.Logging;

@@ -133,14 +133,51 @@ internal sealed class TrainableOptimizer : IDisposable
 
     public void Load(Stream stream, string source)
     {
-        using var reader = new BinaryReader(stream, System.Text.Encoding.UTF8, leaveOpen: true);
+        using BinaryReader reader = stream.CanSeek ? new BoundedBinaryReader(stream) : new BinaryReader(stream, System.Text.Encoding.UTF8, leaveOpen: true);
         try
         {
             adam!.load_state_dict(reader);
         }
-        catch (Exception e) when (e is ArgumentException or InvalidDataException or EndOfStreamException)
+        catch (Exception e) when (e is ArgumentException or InvalidDataException or EndOfStreamException or OverflowException or IOException)
         {
             throw new InvalidDataException($"Checkpoint '{source}': the optimizer state does not fit this model and freeze policy: {e.Message}", e);
+        }
+
+        CheckLoaded(source);
+    }
+
+    // What load_state_dict read must be a state an AdamW run can have written: betas in [0, 1), a positive epsilon, a
+    // non-negative weight decay and learning rate (all finite), no AMSGrad or maximize, a non-negative step, finite moments
+    // and a non-negative second moment. A damaged file would otherwise train on silently (or turn into a NaN loss blamed
+    // on the learning rate). Values within range are kept, as PyTorch's load_state_dict keeps the saved hyperparameters.
+    private void CheckLoaded(string source)
+    {
+        using var scope = NewDisposeScope();
+        optim.Optimizer.StateDictionary saved = adam!.state_dict();
+        for (int g = 0; g < saved.Options.Count; g++)
+        {
+            var o = (AdamW.Options)saved.Options[g];
+            if (!(o.beta1 is double b1 && b1 >= 0 && b1 < 1 && o.beta2 is double b2 && b2 >= 0 && b2 < 1
+                && o.eps is double eps && double.IsFinite(eps) && eps > 0 && o.weight_decay is double wd && double.IsFinite(wd) && wd >= 0
+                && o.LearningRate is double lr && double.IsFinite(lr) && lr >= 0 && o.amsgrad != true && o.maximize != true))
+            {
+                string group = g < layout.Count ? layout[g].Key : g.ToString(System.Globalization.CultureInfo.InvariantCulture);
+                throw new InvalidDataException(
+                    $"Checkpoint '{source}': optimizer group '{group}' has betas ({o.beta1}, {o.beta2}), epsilon {o.eps}, weight decay {o.weight_decay}, learning rate {o.LearningRate}, amsgrad {o.amsgrad}, maximize {o.maximize}; " +
+                    "AdamW needs betas in [0, 1), a positive epsilon, a non-negative weight decay and learning rate: the optimizer state is damaged.");
+            }
+        }
+
+        for (int i = 0; i < saved.State.Count; i++)
+        {
+            var state = (AdamW.State)saved.State[i];
+            bool ok = state.step >= 0
+                && (state.exp_avg is null || isfinite(state.exp_avg).all().ToBoolean())
+                && (state.exp_avg_sq is null || (isfinite(state.exp_avg_sq).all().ToBoolean() && state.exp_avg_sq.ge(0).all().ToBoolean()));
+            if (!ok)
+            {
+                throw new InvalidDataException($"Checkpoint '{source}': the optimizer state of parameter {i} holds a negative step, a non-finite moment or a negative second moment: the optimizer state is damaged.");
+            }
         }
     }
 

@@ -5,9 +5,6 @@ namespace Bert.Sharp.Training;
 /// <summary>The log messages of fine-tuning and classification (source-generated, allocation-free when disabled).</summary>
 internal static partial class TrainingLog
 {
-    [LoggerMessage(EventId = 100, Level = LogLevel.Warning, Message = "The classification head of '{Directory}' has {Old} outputs; replacing it with a new, untrained head for {New} labels.")]
-    public static partial void HeadReplaced(ILogger logger, string directory, int old, int @new);
-
     [LoggerMessage(EventId = 101, Level = LogLevel.Information, Message = "Training {Examples} examples for {Epochs} epoch(s) = {Steps} optimizer steps (batch {Batch} x accumulation {Accumulation}, warm-up {Warmup} steps), policy: {Policy}; trains: {Parts}")]
     public static partial void Start(ILogger logger, int examples, int epochs, int steps, int batch, int accumulation, int warmup, FreezePolicy policy, string parts);
 
@@ -44,9 +41,6 @@ internal static partial class TrainingLog
     [LoggerMessage(EventId = 112, Level = LogLevel.Warning, Message = "Training cancelled at step {Step}; checkpoint: {Directory}")]
     public static partial void Cancelled(ILogger logger, int step, string directory);
 
-    [LoggerMessage(EventId = 114, Level = LogLevel.Warning, Message = "'{Directory}' is a {Architecture} checkpoint: its head belongs to another task and is not loaded; a new head is initialised")]
-    public static partial void ForeignHeadDropped(ILogger logger, string directory, string architecture);
-
     [LoggerMessage(EventId = 115, Level = LogLevel.Warning, Message = "Step {Step}: float16 gradients overflowed; the update was skipped and the loss scale lowered from {Scale}")]
     public static partial void OverflowSkipped(ILogger logger, int step, double scale);
 
@@ -64,4 +58,7 @@ internal static partial class TrainingLog
 
     [LoggerMessage(EventId = 116, Level = LogLevel.Warning, Message = "Checkpoint '{Directory}' (trainer state version {Version}) was written before checkpoints recorded the SHA-256 of their files: its files are resumed without verification")]
     public static partial void UnverifiedCheckpoint(ILogger logger, string directory, int version);
+
+    [LoggerMessage(EventId = 130, Level = LogLevel.Information, Message = "{Modules}: initial weights drawn from torch's global generator and not changed since; redrawn from FineTuningOptions.Seed = {Seed}, so the run repeats itself")]
+    public static partial void UnseededRedrawn(ILogger logger, string modules, int seed);
 }

@@ -91,6 +91,16 @@ internal sealed partial class TrainingRun : IDisposable
             AtomicDirectory.CleanUp(options.OutputDirectory);
         }
 
+        if (options.ResumeFromCheckpoint is null)
+        {
+            IReadOnlyList<string> redrawn = Modeling.UnseededInitialization.RedrawUntouched(model, options.Seed);
+            string modules = string.Join(", ", redrawn);
+            if (modules.Length > 0)
+            {
+                TrainingLog.UnseededRedrawn(logger, modules, options.Seed);
+            }
+        }
+
         options.FreezePolicy.PrepareForRun(model, options.Seed);
         if (options.ResumeFromCheckpoint is string resumeFrom)
         {

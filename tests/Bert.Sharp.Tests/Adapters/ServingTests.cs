@@ -1,3 +1,4 @@
+using Bert.Sharp.Inference;
 using Bert.Sharp.Tests.TestSupport;
 using Bert.Sharp.Tests.Training;
 using Bert.Sharp.Training;

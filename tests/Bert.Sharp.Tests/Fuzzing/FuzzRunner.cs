@@ -157,27 +157,38 @@ internal sealed class FuzzRunner
         (byte[] input, List<string> log) = Input(seed);
         File.WriteAllBytes(path, input);
         result.Inputs++;
+        int failuresBefore = result.Failures.Count;
+        try
+        {
+            Measure(seed, input, log, result);
+        }
+        finally
+        {
+            SaveFailure(seed, input, result, failuresBefore);
+        }
+    }
+
+    private void Measure(int seed, byte[] input, List<string> log, FuzzResult result)
+    {
         long before = GC.GetAllocatedBytesForCurrentThread();
+        long started = Stopwatch.GetTimestamp();
         long native;
         try
         {
-            native = load(path);
-            result.Accepted++;
+            native = LoadOne(seed, log, result);
         }
-        catch (Exception e) when (allowed.Contains(e.GetType()))
+        finally
         {
-            native = 0;
-            result.Refused.TryGetValue(e.GetType().Name, out int n);
-            result.Refused[e.GetType().Name] = n + 1;
-            // The file, or (for a setting that makes another file of the model directory unusable) its directory.
-            if (!e.Message.Contains(Path.GetDirectoryName(path)!, StringComparison.Ordinal))
+            TimeSpan took = Stopwatch.GetElapsedTime(started);
+            if (took > result.Slowest)
             {
-                result.Failures.Add($"seed {seed} ({string.Join("; ", log)}): {e.GetType().Name} does not name the file: {e.Message}");
+                result.Slowest = took;
+                result.SlowestSeed = seed;
             }
         }
-        catch (Exception e)
+
+        if (native < 0)
         {
-            result.Failures.Add($"seed {seed} ({string.Join("; ", log)}): {e.GetType().FullName}: {e.Message}");
             return;
         }
 
@@ -198,6 +209,55 @@ internal sealed class FuzzRunner
         if (native > (NativeFactor * input.Length) + (64 << 10))
         {
             result.Failures.Add($"seed {seed} ({string.Join("; ", log)}): {native} tensor bytes made from a {input.Length}-byte file");
+        }
+    }
+
+    // Loads one input; returns the native bytes it made, or -1 when it failed (recorded in result).
+    private long LoadOne(int seed, List<string> log, FuzzResult result)
+    {
+        long native;
+        try
+        {
+            native = load(path);
+            result.Accepted++;
+        }
+        catch (Exception e) when (allowed.Contains(e.GetType()))
+        {
+            native = 0;
+            result.Refused.TryGetValue(e.GetType().Name, out int n);
+            result.Refused[e.GetType().Name] = n + 1;
+            // The file, or (for a setting that makes another file of the model directory unusable) its directory.
+            if (!e.Message.Contains(Path.GetDirectoryName(path)!, StringComparison.Ordinal))
+            {
+                result.Failures.Add($"seed {seed} ({string.Join("; ", log)}): {e.GetType().Name} does not name the file: {e.Message}");
+            }
+        }
+        catch (Exception e)
+        {
+            result.Failures.Add($"seed {seed} ({string.Join("; ", log)}): {e.GetType().FullName}: {e.Message}");
+            return -1;
+        }
+
+        return native;
+    }
+
+    // Keeps the input of a failure (the first 20 of a format) for reproducing it outside the fuzzer; the message says where.
+    private void SaveFailure(int seed, byte[] input, FuzzResult result, int failuresBefore)
+    {
+        if (result.Failures.Count == failuresBefore || failuresBefore >= 20)
+        {
+            return;
+        }
+
+        string folder = Environment.GetEnvironmentVariable("BERT_SHARP_FUZZ_FAILURES") is { Length: > 0 } configured
+            ? configured
+            : Path.Combine(Path.GetTempPath(), "bert-sharp-fuzz-failures");
+        Directory.CreateDirectory(folder);
+        string saved = Path.Combine(folder, $"{format}-seed{seed}.bin");
+        File.WriteAllBytes(saved, input);
+        for (int i = failuresBefore; i < result.Failures.Count; i++)
+        {
+            result.Failures[i] += $" [input saved to {saved}]";
         }
     }
 }
@@ -229,6 +289,10 @@ internal sealed class FuzzResult(string format)
 
     public TimeSpan ProcessorTime { get; set; }
 
+    public TimeSpan Slowest { get; set; }
+
+    public int SlowestSeed { get; set; }
+
     public int Inputs { get; set; }
 
     public string Summary()
@@ -238,7 +302,7 @@ internal sealed class FuzzResult(string format)
         text.Append(string.Join(", ", Refused.OrderBy(r => r.Key, StringComparer.Ordinal).Select(r => $"{r.Value} {r.Key}")));
         text.Append(CultureInfo.InvariantCulture, $"; failures {Failures.Count}; hangs {Hangs.Count}; largest input {MaxInputBytes} B; ");
         text.Append(CultureInfo.InvariantCulture, $"max managed allocation {MaxManagedBytes / 1024.0:F0} KiB (at most {MaxManagedRatio:F1}× an input of 1 KiB or more); ");
-        text.Append(CultureInfo.InvariantCulture, $"max tensor bytes {MaxNativeBytes}; max working-set growth {MaxWorkingSetGrowth / (1024.0 * 1024.0):F1} MiB");
+        text.Append(CultureInfo.InvariantCulture, $"max tensor bytes {MaxNativeBytes}; max working-set growth {MaxWorkingSetGrowth / (1024.0 * 1024.0):F1} MiB; slowest input {Slowest.TotalMilliseconds:F0} ms (seed {SlowestSeed})");
         return text.ToString();
     }
 }

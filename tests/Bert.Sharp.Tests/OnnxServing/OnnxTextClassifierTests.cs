@@ -47,6 +47,47 @@ public sealed class OnnxTextClassifierTests(ExportedModelsFixture fixture, ITest
         Assert.True(worst <= 1e-4f, $"probabilities differ by {worst}");
     }
 
+    [Theory]
+    [InlineData("pooler")]
+    [InlineData("mean")]
+    public void Pair_batches_equal_TextClassifier_pair_predictions(string pooling)
+    {
+        string folder = pooling == "pooler" ? fixture.PoolerClassifier : fixture.MeanClassifier;
+        using var reference = TextClassifier.FromPretrained(folder);
+        using var onnx = OnnxTextClassifier.FromPretrained(folder, new OnnxClassifierOptions { BatchSize = 2 });
+        (string Text, string TextPair)[] pairs =
+        [
+            ("A man is playing a guitar.", "Someone plays an instrument."),
+            ("The cat sleeps on the sofa.", ""),
+            (Sentences[4], "The sound is tinny."),
+            ("Is the battery good?", "Great phone, the battery lasts for days, and it charges in under an hour."),
+            ("ok", "ok"),
+        ];
+        IReadOnlyList<Prediction> expected = reference.PredictBatch(pairs);
+        IReadOnlyList<Prediction> actual = onnx.PredictBatch(pairs);
+        Assert.Equal(pairs.Length, actual.Count);
+        float worst = 0;
+        for (int i = 0; i < pairs.Length; i++)
+        {
+            Assert.Equal(expected[i].Label, actual[i].Label);
+            Assert.Equal(expected[i].Labels, actual[i].Labels);
+            foreach ((string label, float p) in expected[i].Probabilities)
+            {
+                worst = Math.Max(worst, Math.Abs(p - actual[i].Probabilities[label]));
+            }
+
+            // The batch over pairs is the single pair call, in input order.
+            Prediction single = onnx.Predict(pairs[i].Text, pairs[i].TextPair);
+            Assert.Equal(single.Score, actual[i].Score, 1e-5f);
+        }
+
+        output.WriteLine($"{pooling}: max |diff| pair probabilities OnnxTextClassifier vs TextClassifier {worst:E2}");
+        Assert.True(worst <= 1e-4f, $"pair probabilities differ by {worst}");
+        Assert.Empty(onnx.PredictBatch(Array.Empty<(string, string)>()));
+        var error = Assert.Throws<ArgumentException>(() => onnx.PredictBatch([("a", "b"), ("c", null!)]));
+        Assert.Contains("Pair #1", error.Message, StringComparison.Ordinal);
+    }
+
     [Fact]
     public async Task Concurrent_calls_give_the_sequential_results()
     {
@@ -108,7 +149,7 @@ public sealed class OnnxTextClassifierTests(ExportedModelsFixture fixture, ITest
         Assert.Throws<ArgumentNullException>(() => onnx.Predict(null!));
         var e = Assert.Throws<ArgumentException>(() => onnx.PredictBatch(["a", null!]));
         Assert.Contains("#1", e.Message, StringComparison.Ordinal);
-        Assert.Empty(onnx.PredictBatch([]));
+        Assert.Empty(onnx.PredictBatch(Array.Empty<string>()));
         Assert.Throws<ArgumentOutOfRangeException>(() => OnnxTextClassifier.FromPretrained(fixture.PoolerClassifier, new OnnxClassifierOptions { BatchSize = 0 }));
     }
 }

@@ -1,3 +1,4 @@
+using Bert.Sharp.Inference;
 using Bert.Sharp.Training;
 using TorchSharp;
 using static TorchSharp.torch;
@@ -60,7 +61,7 @@ public class GradientCheckpointingTests
         var encoder = new ToyEncoder();
         var examples = ToyData.Sentiment(6, seed: 4);
         var encoded = encoder.Encode([.. examples.Select(e => e.Text)], null, 64);
-        (Tensor ids, Tensor mask, _) = Batching.Collate(encoded, [.. Enumerable.Range(0, encoded.Count)], 0, CPU);
+        (Tensor ids, Tensor mask, _) = TensorBatch.Collate(encoded, [.. Enumerable.Range(0, encoded.Count)], 0, CPU);
         Tensor labels = tensor(examples.Select(e => e.Label == "positive" ? 1L : 0L).ToArray());
         var precision = Bert.Sharp.Runtime.MixedPrecision.Resolve(TrainingPrecision.BFloat16, CPU, "test");
 

@@ -1,3 +1,4 @@
+using Bert.Sharp.Inference;
 using Bert.Sharp.Runtime;
 using Bert.Sharp.Tests.Checkpoints;
 using Bert.Sharp.Training;
@@ -143,7 +144,7 @@ public class MixedPrecisionTests
         var encoder = new ToyEncoder();
         var examples = ToyData.Sentiment(6, seed: 3);
         var encoded = encoder.Encode([.. examples.Select(e => e.Text)], null, 64);
-        (Tensor ids, Tensor mask, _) = Batching.Collate(encoded, [.. Enumerable.Range(0, encoded.Count)], 0, CPU);
+        (Tensor ids, Tensor mask, _) = TensorBatch.Collate(encoded, [.. Enumerable.Range(0, encoded.Count)], 0, CPU);
         // One label for all: on an untrained tiny model the pooled vectors are nearly equal, and balanced labels would make
         // every gradient a near-cancelling difference (±0.5 × almost the same vector) whose relative error measures that
         // cancellation, not bf16.

@@ -1,6 +1,7 @@
 using Bert.Sharp.Hub;
 using Bert.Sharp.Checkpoints;
 using Bert.Sharp.IO;
+using Bert.Sharp.Inference;
 using Bert.Sharp.Modeling;
 using Bert.Sharp.Training;
 using Microsoft.Extensions.Logging;

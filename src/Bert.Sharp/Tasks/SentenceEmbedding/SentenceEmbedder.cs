@@ -1,7 +1,7 @@
 using Bert.Sharp.Hub;
+using Bert.Sharp.Inference;
 using Bert.Sharp.Runtime;
 using Bert.Sharp.Serving;
-using Bert.Sharp.Training;
 using Microsoft.Extensions.AI;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
@@ -100,34 +100,27 @@ public sealed class SentenceEmbedder : IEmbeddingGenerator<string, Embedding<flo
         }
 
         using UsageGuard.Lease lease = guard.Enter();
-        var result = new float[texts.Count][];
         if (texts.Count == 0)
         {
-            return result;
+            return [];
         }
 
         BatchEncoding encoded = tokenizer.EncodeBatch(texts, new EncodingOptions { Padding = PaddingStrategy.None, Truncation = TruncationStrategy.LongestFirst, MaxLength = maxLength });
-        EncodedText[] rows = [.. encoded.InputIds.Select((ids, i) => new EncodedText(ids, encoded.TokenTypeIds[i]))];
-        int[] lengths = [.. rows.Select(r => r.InputIds.Length)];
+        EncodedText[] rows = EncodedText.Rows(encoded);
         int width = Dimensions;
-        foreach (int[] batch in Batching.EvaluationBatches(lengths, batchSize))
+        return LengthGroupedBatches.Run(rows, batchSize, batch =>
         {
             float[] flat;
             using (no_grad())
             using (var scope = NewDisposeScope())
             using (IDisposable? autocast = precision.Enter())
             {
-                (Tensor ids, Tensor mask, Tensor types) = Batching.Collate(rows, batch, tokenizer.PadTokenId, model.Device);
+                (Tensor ids, Tensor mask, Tensor types) = TensorBatch.Collate(rows, batch, tokenizer.PadTokenId, model.Device);
                 flat = Runtime.HostRead.Values<float>(model.Forward(ids, mask, types).to(ScalarType.Float32));
             }
 
-            for (int r = 0; r < batch.Length; r++)
-            {
-                result[batch[r]] = flat[(r * width)..((r + 1) * width)];
-            }
-        }
-
-        return result;
+            return Enumerable.Range(0, batch.Length).Select(r => flat[(r * width)..((r + 1) * width)]).ToArray();
+        });
     }
 
     /// <summary>The vector of one text.</summary>

@@ -1,5 +1,6 @@
 using System.Runtime.InteropServices;
 using System.Security.Cryptography;
+using Bert.Sharp.Inference;
 using Bert.Sharp.Training;
 using Microsoft.Extensions.Logging;
 using static TorchSharp.torch;
@@ -83,7 +84,7 @@ internal sealed class SentenceEmbeddingTask(BertForSentenceEmbedding model, ITex
 
     private Tensor Embed(EncodedText[] texts, int[] batch)
     {
-        (Tensor ids, Tensor mask, Tensor types) = Batching.Collate(texts, batch, PadTokenId, model.Device);
+        (Tensor ids, Tensor mask, Tensor types) = TensorBatch.Collate(texts, batch, PadTokenId, model.Device);
         return model.Forward(ids, mask, types);
     }
 

@@ -66,7 +66,7 @@ public sealed partial class BertForSequenceClassification
         if (config.Architectures is { Count: > 0 } architectures && architectures.Any(a => a.Contains("TokenClassification", StringComparison.Ordinal)))
         {
             // Another task's head has the same names and would be taken silently; it is dropped (and reported) instead.
-            TrainingLog.ForeignHeadDropped(logger, directory, architectures[0]);
+            ModelLoadLog.ForeignHeadDropped(logger, directory, architectures[0]);
             checkpoint.Drop(HeadWeight);
             checkpoint.Drop(HeadBias);
             config = config with { Id2Label = null, Label2Id = null };
@@ -81,7 +81,7 @@ public sealed partial class BertForSequenceClassification
         if (hasHead && headRows != chosen.Count)
         {
             // Only reached with IgnoreMismatchedSizes: the old head is dropped and a new one initialised.
-            TrainingLog.HeadReplaced(logger, directory, headRows, chosen.Count);
+            ModelLoadLog.HeadReplaced(logger, directory, headRows, chosen.Count);
             foreach (string key in headKeys)
             {
                 checkpoint.Drop(key);
@@ -172,7 +172,9 @@ public sealed partial class BertForSequenceClassification
         PoolingStrategy? pooling = options.Pooling ?? (metadata.TryGetValue(AdapterFolder.PoolingKey, out string? p) && Enum.TryParse(p, ignoreCase: true, out PoolingStrategy parsed) && Enum.IsDefined(parsed) ? parsed : null);
         IReadOnlyList<string>? chosen = labels ?? AdapterFolder.Labels(directory, HeadWeight);
         ProblemType? problemType = options.ProblemType ?? (chosen is not null ? AdapterFolder.ProblemTypeOf(directory, metadata, chosen.Count) : null);
-        return WithAdapterFolder(FromPretrained(baseModel, chosen, options with { Pooling = pooling, ProblemType = problemType, IgnoreMismatchedSizes = true }), directory, baseModel);
+        string resolvedBase = AdapterFolder.ResolveBase(directory, options.Hub);
+        BertForSequenceClassification model = AdapterFolder.LoadBase(directory, resolvedBase, b => FromPretrained(b, chosen, options with { Pooling = pooling, ProblemType = problemType, IgnoreMismatchedSizes = true }));
+        return WithAdapterFolder(model, directory, baseModel);
     }
 
     // A config that names its pooling wins; a sentence-transformers folder says how its encoder was trained to be read; a

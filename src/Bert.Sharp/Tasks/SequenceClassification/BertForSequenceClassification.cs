@@ -1,4 +1,5 @@
 using System.Text.Json;
+using Bert.Sharp.Inference;
 using Bert.Sharp.Training;
 using TorchSharp;
 using static TorchSharp.torch;

@@ -1,4 +1,5 @@
 using System.Security.Cryptography;
+using Bert.Sharp.Inference;
 using Bert.Sharp.Training;
 using Microsoft.Extensions.Logging;
 

@@ -79,6 +79,8 @@ public sealed class ClassificationHead : nn.Module<Tensor, Tensor>
         using var noGrad = no_grad();
         nn.init.normal_(weight, 0, initializerRange);
         nn.init.zeros_(bias);
+        // Drawn from the global generator: a training run redraws it from its seed unless it is loaded or changed first.
+        Modeling.UnseededInitialization.Register(this, 0, generator => Reset(initializerRange, generator));
     }
 
     /// <summary>Re-initialises the head from a generator seeded with <paramref name="seed"/> (torch's global generator is not touched).</summary>
@@ -87,6 +89,13 @@ public sealed class ClassificationHead : nn.Module<Tensor, Tensor>
         using var noGrad = no_grad();
         // A CPU generator (TorchSharp's only kind), drawn on the CPU and copied: the same head on every device.
         using var generator = new Generator((ulong)seed);
+        Reset(initializerRange, generator);
+        Modeling.UnseededInitialization.Forget(this);
+    }
+
+    private void Reset(double initializerRange, Generator generator)
+    {
+        using var noGrad = no_grad();
         Runtime.DeviceRandom.NormalInPlace(weight, 0, initializerRange, generator);
         nn.init.zeros_(bias);
     }

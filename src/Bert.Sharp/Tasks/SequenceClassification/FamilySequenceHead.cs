@@ -52,14 +52,26 @@ internal sealed class FamilySequenceHead : nn.Module<Tensor, Tensor>
         using var noGrad = no_grad();
         if (seed is int value)
         {
-            using var generator = new Generator((ulong)value + 1);
-            Runtime.DeviceRandom.NormalInPlace(projection.Weight, 0, initializerRange, generator);
+            using var generator = new Generator(unchecked((ulong)value + ProjectionSeedSalt));
+            Reset(initializerRange, generator);
+            UnseededInitialization.Forget(projection);
         }
         else
         {
             nn.init.normal_(projection.Weight, 0, initializerRange);
+            nn.init.zeros_(projection.Bias!);
+            // Drawn from the global generator: a training run redraws it from its seed (as it does the final layer) unless it is loaded or changed first.
+            UnseededInitialization.Register(projection, ProjectionSeedSalt, generator => Reset(initializerRange, generator));
         }
+    }
 
+    // Added to the seed for the projection, so it does not draw the same values as the final layer (which takes the seed itself).
+    private const ulong ProjectionSeedSalt = 1;
+
+    private void Reset(double initializerRange, Generator generator)
+    {
+        using var noGrad = no_grad();
+        Runtime.DeviceRandom.NormalInPlace(projection.Weight, 0, initializerRange, generator);
         nn.init.zeros_(projection.Bias!);
     }
 

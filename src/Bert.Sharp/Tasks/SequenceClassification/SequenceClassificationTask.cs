@@ -1,3 +1,4 @@
+using Bert.Sharp.Inference;
 using Bert.Sharp.Training;
 using Microsoft.Extensions.Logging;
 using static TorchSharp.torch;
@@ -41,7 +42,7 @@ internal sealed class SequenceClassificationTask(BertForSequenceClassification m
         Tensor logits;
         if (cache is null)
         {
-            (Tensor ids, Tensor mask, Tensor types) = Batching.Collate(set.Inputs, batch, PadTokenId, model.Device);
+            (Tensor ids, Tensor mask, Tensor types) = TensorBatch.Collate(set.Inputs, batch, PadTokenId, model.Device);
             logits = model.Logits(ids, mask, types);
         }
         else
@@ -55,7 +56,7 @@ internal sealed class SequenceClassificationTask(BertForSequenceClassification m
     public override Tensor Features(TaskDataset data, int[] batch)
     {
         var set = (ClassificationDataset)data;
-        (Tensor ids, Tensor mask, Tensor types) = Batching.Collate(set.Inputs, batch, PadTokenId, model.Device);
+        (Tensor ids, Tensor mask, Tensor types) = TensorBatch.Collate(set.Inputs, batch, PadTokenId, model.Device);
         return model.Features(ids, mask, types);
     }
 

@@ -1,5 +1,5 @@
 using Bert.Sharp.Hub;
-using Bert.Sharp.Training;
+using Bert.Sharp.Inference;
 
 namespace Bert.Sharp;
 

@@ -1,6 +1,6 @@
+using Bert.Sharp.Inference;
 using Bert.Sharp.Runtime;
 using Bert.Sharp.Serving;
-using Bert.Sharp.Training;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
 using TorchSharp;
@@ -145,21 +145,8 @@ public sealed partial class TextClassifier : ITextClassifier
     }
 
     // Batches of similar lengths (less padding), predictions put back in input order.
-    private Prediction[] RunInLengthGroups(IReadOnlyList<EncodedText> encoded)
-    {
-        var results = new Prediction[encoded.Count];
-        int[] lengths = [.. encoded.Select(e => e.InputIds.Length)];
-        foreach (int[] batch in Batching.EvaluationBatches(lengths, batchSize))
-        {
-            List<Prediction> predictions = Run([.. batch.Select(i => encoded[i])]);
-            for (int r = 0; r < batch.Length; r++)
-            {
-                results[batch[r]] = predictions[r];
-            }
-        }
-
-        return results;
-    }
+    private Prediction[] RunInLengthGroups(IReadOnlyList<EncodedText> encoded) =>
+        LengthGroupedBatches.Run(encoded, batchSize, batch => Run([.. batch.Select(i => encoded[i])]));
 
     /// <inheritdoc />
     public Task<Prediction> PredictAsync(string text, CancellationToken cancellationToken = default)
@@ -192,7 +179,7 @@ public sealed partial class TextClassifier : ITextClassifier
         using (var scope = NewDisposeScope())
         using (IDisposable? autocast = precision.Enter())
         {
-            (Tensor ids, Tensor mask, Tensor types) = Batching.Collate(encoded, indices, encoder.PadTokenId, model.Device);
+            (Tensor ids, Tensor mask, Tensor types) = TensorBatch.Collate(encoded, indices, encoder.PadTokenId, model.Device);
             Tensor logits = model.Logits(ids, mask, types);
             Tensor scores = model.ProblemType switch
             {

@@ -58,7 +58,7 @@ public sealed partial class BertForTokenClassification
         if (!ownTask && checkpoint.State.ContainsKey(HeadWeight))
         {
             // A sequence classifier's head has the same names and would be taken silently; it is dropped (and reported) instead.
-            TrainingLog.ForeignHeadDropped(logger, directory, config.Architectures is { Count: > 0 } named ? named[0] : "task");
+            ModelLoadLog.ForeignHeadDropped(logger, directory, config.Architectures is { Count: > 0 } named ? named[0] : "task");
             checkpoint.Drop(HeadWeight);
             checkpoint.Drop(HeadBias);
         }
@@ -78,7 +78,7 @@ public sealed partial class BertForTokenClassification
                     "Pass tags that match, or set ClassifierLoadOptions.IgnoreMismatchedSizes = true to replace the head with a new, untrained one.");
             }
 
-            TrainingLog.HeadReplaced(logger, directory, headRows, chosen.Count);
+            ModelLoadLog.HeadReplaced(logger, directory, headRows, chosen.Count);
             checkpoint.Drop(HeadWeight);
             checkpoint.Drop(HeadBias);
         }
@@ -122,6 +122,8 @@ public sealed partial class BertForTokenClassification
         // Everything the folder says is checked (chain of bases, tags against the head's shape) before the base is loaded.
         string baseModel = AdapterFolder.BaseOf(directory);
         IReadOnlyList<string>? chosen = labels ?? AdapterFolder.Labels(directory, HeadWeight);
-        return WithAdapterFolder(FromPretrained(baseModel, chosen, options with { IgnoreMismatchedSizes = true }), directory, baseModel);
+        string resolvedBase = AdapterFolder.ResolveBase(directory, options.Hub);
+        BertForTokenClassification model = AdapterFolder.LoadBase(directory, resolvedBase, b => FromPretrained(b, chosen, options with { IgnoreMismatchedSizes = true }));
+        return WithAdapterFolder(model, directory, baseModel);
     }
 }

@@ -1,3 +1,4 @@
+using Bert.Sharp.Inference;
 using Bert.Sharp.Training;
 using TorchSharp;
 using static TorchSharp.torch;

@@ -1,3 +1,4 @@
+using Bert.Sharp.Inference;
 using Bert.Sharp.TokenClassification;
 using Bert.Sharp.Training;
 using Microsoft.Extensions.Logging;
@@ -37,7 +38,7 @@ internal sealed class TokenClassificationTask(BertForTokenClassification model, 
         Tensor logits;
         if (cache is null)
         {
-            (Tensor ids, Tensor mask, Tensor types) = Batching.Collate(set.Inputs, batch, PadTokenId, model.Device);
+            (Tensor ids, Tensor mask, Tensor types) = TensorBatch.Collate(set.Inputs, batch, PadTokenId, model.Device);
             logits = model.Logits(ids, mask, types);
         }
         else
@@ -51,7 +52,7 @@ internal sealed class TokenClassificationTask(BertForTokenClassification model, 
     public override Tensor Features(TaskDataset data, int[] batch)
     {
         var set = (TokenDataset)data;
-        (Tensor ids, Tensor mask, Tensor types) = Batching.Collate(set.Inputs, batch, PadTokenId, model.Device);
+        (Tensor ids, Tensor mask, Tensor types) = TensorBatch.Collate(set.Inputs, batch, PadTokenId, model.Device);
         return model.Features(ids, mask, types);
     }
 

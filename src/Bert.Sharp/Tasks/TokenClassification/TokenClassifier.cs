@@ -1,8 +1,8 @@
 using Bert.Sharp.Hub;
+using Bert.Sharp.Inference;
 using Bert.Sharp.Runtime;
 using Bert.Sharp.Serving;
 using Bert.Sharp.TokenClassification;
-using Bert.Sharp.Training;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
 using TorchSharp;
@@ -141,25 +141,18 @@ public sealed class TokenClassifier : ITokenClassifier
         }
 
         using UsageGuard.Lease lease = guard.Enter();
-        var results = new IReadOnlyList<Entity>[texts.Count];
         if (texts.Count == 0)
         {
-            return results;
+            return [];
         }
 
         BatchEncoding encoded = tokenizer.EncodeBatch(texts, new EncodingOptions { Padding = PaddingStrategy.None, Truncation = TruncationStrategy.LongestFirst, MaxLength = maxLength });
-        int[] lengths = [.. encoded.InputIds.Select(r => r.Length)];
-        foreach (int[] batch in Batching.EvaluationBatches(lengths, options.BatchSize))
+        EncodedText[] rows = EncodedText.Rows(encoded);
+        return LengthGroupedBatches.Run<IReadOnlyList<Entity>>(rows, options.BatchSize, batch =>
         {
-            float[][][] probabilities = Run(encoded, batch);
-            for (int r = 0; r < batch.Length; r++)
-            {
-                int i = batch[r];
-                results[i] = EntityAggregator.Aggregate(texts[i], Tokens(encoded, i, probabilities[r]), model.Labels, options.Aggregation);
-            }
-        }
-
-        return results;
+            float[][][] probabilities = Run(rows, batch);
+            return [.. batch.Select((i, r) => EntityAggregator.Aggregate(texts[i], Tokens(encoded, i, probabilities[r]), model.Labels, options.Aggregation))];
+        });
     }
 
     /// <inheritdoc />
@@ -179,16 +172,15 @@ public sealed class TokenClassifier : ITokenClassifier
     }
 
     // Softmax probabilities per token of each row of the batch.
-    private float[][][] Run(BatchEncoding encoded, int[] batch)
+    private float[][][] Run(EncodedText[] rows, int[] batch)
     {
-        EncodedText[] rows = [.. encoded.InputIds.Select((ids, i) => new EncodedText(ids, encoded.TokenTypeIds[i]))];
         float[] flat;
         long width;
         using (no_grad())
         using (var scope = NewDisposeScope())
         using (IDisposable? autocast = precision.Enter())
         {
-            (Tensor ids, Tensor mask, Tensor types) = Batching.Collate(rows, batch, tokenizer.PadTokenId, model.Device);
+            (Tensor ids, Tensor mask, Tensor types) = TensorBatch.Collate(rows, batch, tokenizer.PadTokenId, model.Device);
             Tensor probabilities = model.Logits(ids, mask, types).to(ScalarType.Float32).softmax(-1);
             width = probabilities.shape[1];
             flat = Runtime.HostRead.Values<float>(probabilities.to(ScalarType.Float32));

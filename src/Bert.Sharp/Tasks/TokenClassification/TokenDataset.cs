@@ -1,5 +1,6 @@
 using System.Runtime.InteropServices;
 using System.Security.Cryptography;
+using Bert.Sharp.Inference;
 using Bert.Sharp.TokenClassification;
 using Bert.Sharp.Training;
 using Microsoft.Extensions.Logging;

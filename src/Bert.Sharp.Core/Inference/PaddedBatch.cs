@@ -1,6 +1,6 @@
-namespace Bert.Sharp.Serving;
+namespace Bert.Sharp.Inference;
 
-/// <summary>Encoded texts padded to the longest among them: ids, mask (1 = real token) and segment ids, row-major [size, length].</summary>
+/// <summary>Encoded texts padded (the host side of a batch, for ONNX Runtime and for tensors) to the longest among them: ids, mask (1 = real token) and segment ids, row-major [size, length].</summary>
 internal sealed class PaddedBatch
 {
     private PaddedBatch(int size, int length)
@@ -22,15 +22,15 @@ internal sealed class PaddedBatch
 
     public long[] TokenTypeIds { get; }
 
-    /// <summary>Pads rows <paramref name="indices"/> of <paramref name="encoding"/> with <paramref name="padId"/> (right padding).</summary>
-    public static PaddedBatch Create(BatchEncoding encoding, IReadOnlyList<int> indices, int padId)
+    /// <summary>Pads rows <paramref name="indices"/> of <paramref name="rows"/> with <paramref name="padId"/> (right padding).</summary>
+    public static PaddedBatch Create(IReadOnlyList<EncodedText> rows, IReadOnlyList<int> indices, int padId)
     {
-        int length = indices.Max(i => encoding.InputIds[i].Length);
+        int length = indices.Max(i => rows[i].InputIds.Length);
         var batch = new PaddedBatch(indices.Count, length);
         for (int r = 0; r < indices.Count; r++)
         {
-            int[] ids = encoding.InputIds[indices[r]];
-            int[] types = encoding.TokenTypeIds[indices[r]];
+            int[] ids = rows[indices[r]].InputIds;
+            int[] types = rows[indices[r]].TokenTypeIds;
             int offset = r * length;
             for (int c = 0; c < length; c++)
             {
@@ -43,8 +43,4 @@ internal sealed class PaddedBatch
 
         return batch;
     }
-
-    /// <summary>Batches of at most <paramref name="batchSize"/> row indices, longest first, so each batch pads little.</summary>
-    public static IEnumerable<int[]> LengthGrouped(BatchEncoding encoding, int batchSize) =>
-        Enumerable.Range(0, encoding.Count).OrderByDescending(i => encoding.InputIds[i].Length).ThenBy(i => i).Chunk(batchSize);
 }

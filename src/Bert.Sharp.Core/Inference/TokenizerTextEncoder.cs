@@ -1,4 +1,4 @@
-namespace Bert.Sharp.Training;
+namespace Bert.Sharp.Inference;
 
 /// <summary>The <see cref="ITextEncoder"/> over a <see cref="BertTokenizer"/>: unpadded, longest-first truncation (Hugging Face's default).</summary>
 internal sealed class TokenizerTextEncoder(BertTokenizer tokenizer) : ITextEncoder
@@ -18,13 +18,7 @@ internal sealed class TokenizerTextEncoder(BertTokenizer tokenizer) : ITextEncod
 
         var options = new EncodingOptions { Padding = PaddingStrategy.None, Truncation = TruncationStrategy.LongestFirst, MaxLength = maxLength };
         BatchEncoding batch = pairs is null ? Tokenizer.EncodeBatch(texts, options) : Tokenizer.EncodeBatch(texts, pairs, options);
-        var result = new EncodedText[batch.Count];
-        for (int i = 0; i < result.Length; i++)
-        {
-            result[i] = new EncodedText(batch.InputIds[i], batch.TokenTypeIds[i]);
-        }
-
-        return result;
+        return EncodedText.Rows(batch);
     }
 
     public WordEncoding EncodeWords(IReadOnlyList<string> words, int maxLength) => Tokenizer.EncodeWords(words, maxLength);

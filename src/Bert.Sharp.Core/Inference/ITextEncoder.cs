@@ -1,7 +1,7 @@
-namespace Bert.Sharp.Training;
+namespace Bert.Sharp.Inference;
 
 /// <summary>
-/// The tokenization step of training and prediction: texts (and pairs) to ids with [CLS]/[SEP], truncated, unpadded.
+/// The tokenization step of training and prediction (both backends): texts (and pairs) to ids with [CLS]/[SEP], truncated, unpadded.
 /// <c>BertTokenizer</c> is the implementation users get; tests may plug in a trivial one.
 /// </summary>
 internal interface ITextEncoder
@@ -18,6 +18,3 @@ internal interface ITextEncoder
     /// <summary>Encodes pre-split words (token classification): ids with [CLS]/[SEP] and the word of each token.</summary>
     WordEncoding EncodeWords(IReadOnlyList<string> words, int maxLength);
 }
-
-/// <summary>One encoded text: ids and segment ids of equal length, starting with [CLS].</summary>
-internal readonly record struct EncodedText(int[] InputIds, int[] TokenTypeIds);

@@ -1,0 +1,19 @@
+namespace Bert.Sharp.Hosting;
+
+/// <summary>
+/// How <c>services.AddTokenClassifier(...)</c> (or <c>AddKeyedTokenClassifier</c>) loads and serves a token classifier
+/// (named-entity recognition). Bind it from configuration (section <see cref="SectionName"/>) and/or set it in code.
+/// </summary>
+public sealed class TokenClassifierServiceOptions : BertServiceOptions
+{
+    /// <summary>The configuration section conventionally holding these options.</summary>
+    public const string SectionName = "TokenClassifier";
+
+    /// <summary>Options with the defaults; <see cref="BertServiceOptions.Name"/> is <c>token-classifier</c>.</summary>
+    public TokenClassifierServiceOptions()
+        : base("token-classifier")
+    {
+    }
+
+    internal override string Section => SectionName;
+}
