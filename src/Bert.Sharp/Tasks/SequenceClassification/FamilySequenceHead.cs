@@ -85,6 +85,9 @@ internal sealed class FamilySequenceHead : nn.Module<Tensor, Tensor>
 
     public SequenceHeadLayout Layout { get; }
 
+    /// <summary>The adapters of the model this head belongs to: an adapter loaded before others keeps its own copy of the head (<c>dense.*</c>, <c>out_proj.*</c>).</summary>
+    internal Adapters.AdapterState? Adapters { get; set; }
+
     /// <summary>The projection before the final layer (<c>classifier.dense</c> or <c>pre_classifier</c>).</summary>
     public BertLinear Projection => projection;
 
@@ -96,6 +99,15 @@ internal sealed class FamilySequenceHead : nn.Module<Tensor, Tensor>
     {
         ArgumentNullException.ThrowIfNull(first);
         using var scope = NewDisposeScope();
+        IReadOnlyDictionary<string, Tensor>? copy = Adapters?.HeadCopy(Adapters.Current);
+        if (copy is not null && Layout == SequenceHeadLayout.DenseTanhOutProjection)
+        {
+            // Another adapter's head (PEFT's modules_to_save copy): Hugging Face's RobertaClassificationHead on its values,
+            // one dropout before each linear layer.
+            Tensor dense = nn.functional.linear(inputDropout!.call(first), copy["dense.weight"], copy["dense.bias"]).tanh();
+            return nn.functional.linear(inputDropout.call(dense), copy["out_proj.weight"], copy["out_proj.bias"]).MoveToOuterDisposeScope();
+        }
+
         Tensor projected = Layout == SequenceHeadLayout.DenseTanhOutProjection
             ? projection.call(inputDropout!.call(first)).tanh()
             : nn.functional.relu(projection.call(first));
