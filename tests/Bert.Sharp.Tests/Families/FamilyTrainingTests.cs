@@ -66,6 +66,35 @@ public sealed class FamilyTrainingTests
     }
 
     [Fact]
+    public void Same_seed_same_run_for_a_roberta_classifier_built_from_a_config()
+    {
+        // Encoder, classifier.dense and classifier.out_proj drawn from torch's global generator (other draws in between) are
+        // redrawn from FineTuningOptions.Seed when training starts, so both runs are the same.
+        BertConfig config = FamilyServingTests.Config("roberta", SubwordOracle.Roberta.Ours.VocabularySize);
+        var losses = new List<double[]>();
+        for (int run = 0; run < 2; run++)
+        {
+            using (randn(1000 * (run + 1)))
+            {
+            }
+
+            using var model = new BertForSequenceClassification(config, ["negative", "positive"]);
+            var tuner = new FineTuner(model, SubwordOracle.Roberta.Ours, new FineTuningOptions
+            {
+                Epochs = 1,
+                BatchSize = 8,
+                LearningRate = 3e-3,
+                Seed = 9,
+                EvaluationStrategy = IntervalStrategy.No,
+                SaveStrategy = IntervalStrategy.No,
+            });
+            losses.Add([.. tuner.Train(ToyData.Sentiment(24)).Steps.Select(s => s.Loss)]);
+        }
+
+        Assert.Equal(losses[0], losses[1]);
+    }
+
+    [Fact]
     public void Lora_on_a_roberta_classifier_uses_peft_names_and_keeps_each_adapters_head()
     {
         string dir = TestAssets.NewTempDirectory("family-train");
