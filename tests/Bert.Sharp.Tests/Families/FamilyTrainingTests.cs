@@ -66,6 +66,52 @@ public sealed class FamilyTrainingTests
     }
 
     [Fact]
+    public void A_roberta_token_classifier_fine_tunes_on_words_encoded_as_running_text()
+    {
+        // Words after the first are encoded after a space: the ids are those of the sentence itself.
+        var encoder = new Bert.Sharp.Inference.SubwordTextEncoder(SubwordOracle.Roberta.Ours, padTokenId: 1, modelMaxLength: 512);
+        WordEncoding words = encoder.EncodeWords(["Hello", "world,", "goodbye"], 64);
+        Assert.Equal(SubwordOracle.Roberta.Encode("Hello world, goodbye"), words.InputIds);
+        Assert.Equal(3, words.WordsKept);
+        Assert.Null(words.WordIds[0]);
+        Assert.Null(words.WordIds[^1]);
+        Assert.Equal(0, words.WordIds[1]);
+        Assert.Equal(2, words.WordIds[^2]);
+
+        string[] names = ["Alice", "Bob", "Carol", "Dave"];
+        string[] filler = ["met", "the", "team", "at", "noon", "and", "left"];
+        var rng = new Random(3);
+        var data = new List<TaggedSentence>();
+        for (int i = 0; i < 32; i++)
+        {
+            var tokens = new List<string>();
+            var tags = new List<string>();
+            for (int w = 0; w < 6; w++)
+            {
+                bool name = rng.Next(3) == 0;
+                tokens.Add(name ? names[rng.Next(names.Length)] : filler[rng.Next(filler.Length)]);
+                tags.Add(name ? "B-PER" : "O");
+            }
+
+            data.Add(new TaggedSentence(tokens, tags));
+        }
+
+        BertConfig config = FamilyServingTests.Config("roberta", SubwordOracle.Roberta.Ours.VocabularySize);
+        using var model = SeededWeights.Apply(new BertForTokenClassification(config, ["O", "B-PER"]), 6);
+        var tuner = new FineTuner(model, SubwordOracle.Roberta.Ours, new FineTuningOptions
+        {
+            Epochs = 4,
+            BatchSize = 8,
+            LearningRate = 3e-3,
+            Seed = 2,
+            EvaluationStrategy = IntervalStrategy.No,
+            SaveStrategy = IntervalStrategy.No,
+        });
+        TrainingReport report = tuner.Train(data);
+        Assert.True(report.EpochLosses[^1] < report.EpochLosses[0] * 0.8, $"epoch losses {string.Join(", ", report.EpochLosses)}");
+    }
+
+    [Fact]
     public void Same_seed_same_run_for_a_roberta_classifier_built_from_a_config()
     {
         // Encoder, classifier.dense and classifier.out_proj drawn from torch's global generator (other draws in between) are
