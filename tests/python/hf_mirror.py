@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""A plain-PyTorch mirror of Hugging Face transformers' BERT forward passes, to prove that a folder saved by Bert.Sharp
+"""A plain-PyTorch mirror of Hugging Face transformers' BERT, RoBERTa / XLM-RoBERTa and DistilBERT forward passes, to prove that a folder saved by Bert.Sharp
 means the same thing in Python (transformers itself is not installable on the machines this project runs on).
 
 It reads only what transformers reads: config.json, model.safetensors (header parsed with json/numpy), and for
@@ -91,6 +91,105 @@ def bert_model(w, p, config, input_ids, attention_mask, token_type_ids, pooler):
     return x, pooled
 
 
+def encoder_layers(w, p, x, attention_mask, layers, heads, eps, act):
+    """BertEncoder / RobertaEncoder (modeling_bert.py, modeling_roberta.py): the same post-LayerNorm layer."""
+    batch, seq, hidden = x.shape
+    size = hidden // heads
+    extended = (1.0 - attention_mask[:, None, None, :].float()) * torch.finfo(torch.float32).min
+
+    def split(t):
+        return t.view(batch, seq, heads, size).permute(0, 2, 1, 3)
+
+    for i in range(layers):
+        q = f"{p}encoder.layer.{i}."
+        query = split(linear(x, w, q + "attention.self.query"))
+        key = split(linear(x, w, q + "attention.self.key"))
+        value = split(linear(x, w, q + "attention.self.value"))
+        scores = query @ key.transpose(-1, -2) / math.sqrt(size) + extended
+        context = (torch.softmax(scores, dim=-1) @ value).permute(0, 2, 1, 3).reshape(batch, seq, hidden)
+        attended = layer_norm(linear(context, w, q + "attention.output.dense") + x, w, q + "attention.output.LayerNorm", eps)
+        inner = gelu(linear(attended, w, q + "intermediate.dense"), act)
+        x = layer_norm(linear(inner, w, q + "output.dense") + attended, w, q + "output.LayerNorm", eps)
+    return x
+
+
+def roberta_model(w, config, input_ids, attention_mask):
+    """RobertaModel.forward (add_pooling_layer=False, as the task heads build it) in eval mode; XLM-RoBERTa is the same
+    module. Positions: create_position_ids_from_input_ids (cumsum of non-padding tokens, offset by padding_idx); token
+    types: the registered zero buffer (type 0 everywhere)."""
+    p = "roberta."
+    pad = config.get("pad_token_id", 1)
+    eps = config.get("layer_norm_eps", 1e-12)
+    not_pad = input_ids.ne(pad).int()
+    positions = (torch.cumsum(not_pad, dim=1).type_as(not_pad) * not_pad).long() + pad
+    types = torch.zeros_like(input_ids)
+    x = w[p + "embeddings.word_embeddings.weight"][input_ids] + w[p + "embeddings.position_embeddings.weight"][positions] \
+        + w[p + "embeddings.token_type_embeddings.weight"][types]
+    x = layer_norm(x, w, p + "embeddings.LayerNorm", eps)
+    return encoder_layers(w, p, x, attention_mask, config["num_hidden_layers"], config["num_attention_heads"], eps, config.get("hidden_act", "gelu"))
+
+
+def distilbert_model(w, config, input_ids, attention_mask):
+    """DistilBertModel.forward (modeling_distilbert.py) in eval mode: learned positions from 0, no token types; each
+    TransformerBlock is sa_layer_norm(attention(x) + x) then output_layer_norm(ffn(h) + h), every LayerNorm eps 1e-12;
+    the attention scales the query by 1/sqrt(head size) and fills masked scores with the dtype's minimum."""
+    if config.get("sinusoidal_pos_embds"):
+        raise SystemExit("sinusoidal_pos_embds is not mirrored")
+    p = "distilbert."
+    dim = config["dim"]
+    heads = config["n_heads"]
+    size = dim // heads
+    eps = 1e-12
+    batch, seq = input_ids.shape
+    positions = torch.arange(seq).unsqueeze(0)
+    x = w[p + "embeddings.word_embeddings.weight"][input_ids] + w[p + "embeddings.position_embeddings.weight"][positions]
+    x = layer_norm(x, w, p + "embeddings.LayerNorm", eps)
+    masked = (attention_mask == 0).view(batch, 1, 1, seq)
+
+    def split(t):
+        return t.view(batch, seq, heads, size).transpose(1, 2)
+
+    for i in range(config["n_layers"]):
+        q = f"{p}transformer.layer.{i}."
+        query = split(linear(x, w, q + "attention.q_lin")) / math.sqrt(size)
+        key = split(linear(x, w, q + "attention.k_lin"))
+        value = split(linear(x, w, q + "attention.v_lin"))
+        scores = (query @ key.transpose(2, 3)).masked_fill(masked, torch.finfo(torch.float32).min)
+        context = (torch.softmax(scores, dim=-1) @ value).transpose(1, 2).reshape(batch, seq, dim)
+        attended = layer_norm(linear(context, w, q + "attention.out_lin") + x, w, q + "sa_layer_norm", eps)
+        inner = gelu(linear(attended, w, q + "ffn.lin1"), config.get("activation", "gelu"))
+        x = layer_norm(linear(inner, w, q + "ffn.lin2") + attended, w, q + "output_layer_norm", eps)
+    return x
+
+
+FAMILY_HEADS = {
+    ("roberta", "sequence-classification"): "RobertaForSequenceClassification",
+    ("xlm-roberta", "sequence-classification"): "XLMRobertaForSequenceClassification",
+    ("distilbert", "sequence-classification"): "DistilBertForSequenceClassification",
+    ("roberta", "token-classification"): "RobertaForTokenClassification",
+    ("xlm-roberta", "token-classification"): "XLMRobertaForTokenClassification",
+    ("distilbert", "token-classification"): "DistilBertForTokenClassification",
+}
+
+
+def run_family(folder, config, w, task, ids, mask):
+    """AutoModelFor{Sequence,Token}Classification for roberta, xlm-roberta and distilbert folders."""
+    model_type = config.get("model_type")
+    architecture = (config.get("architectures") or [""])[0]
+    expected = FAMILY_HEADS.get((model_type, task))
+    if expected is None or architecture != expected:
+        raise SystemExit(f"{folder}: {model_type} folder with architectures {architecture} for {task} (expected {expected})")
+    hidden = distilbert_model(w, config, ids, mask) if model_type == "distilbert" else roberta_model(w, config, ids, mask)
+    if task == "token-classification":
+        return linear(hidden, w, "classifier")
+    first = hidden[:, 0]
+    if model_type == "distilbert":
+        # DistilBertForSequenceClassification: pre_classifier, ReLU, dropout, classifier.
+        return linear(torch.relu(linear(first, w, "pre_classifier")), w, "classifier")
+    # RobertaClassificationHead: dropout, dense, tanh, dropout, out_proj.
+    return linear(torch.tanh(linear(first, w, "classifier.dense")), w, "classifier.out_proj")
+
+
 def load_remote_code(folder):
     """What trust_remote_code=True imports: the folder's modeling_bert_sharp.py (its pooling needs only torch)."""
     spec = importlib.util.spec_from_file_location("modeling_bert_sharp", os.path.join(folder, "modeling_bert_sharp.py"))
@@ -111,7 +210,9 @@ def run(request):
     model_type = config.get("model_type")
     architecture = (config.get("architectures") or [""])[0]
     has_pooler = any(k.endswith("pooler.dense.weight") for k in w)
-    if task == "sequence-classification":
+    if model_type in ("roberta", "xlm-roberta", "distilbert") and task in ("sequence-classification", "token-classification"):
+        output = run_family(folder, config, w, task, ids, mask)
+    elif task == "sequence-classification":
         if model_type == "bert":
             # AutoModelForSequenceClassification -> BertForSequenceClassification: the head reads the pooler, always.
             if architecture != "BertForSequenceClassification":

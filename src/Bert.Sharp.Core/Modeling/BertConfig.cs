@@ -91,6 +91,18 @@ public sealed record BertConfig
     [JsonExtensionData]
     public IDictionary<string, JsonElement>? ExtensionData { get; init; }
 
+    /// <summary>The encoder family <see cref="ModelType"/> names (BERT, RoBERTa, XLM-RoBERTa, DistilBERT).</summary>
+    /// <exception cref="NotSupportedException">The model type is none of theirs.</exception>
+    [JsonIgnore]
+    public EncoderFamily Family => EncoderFamily.FromModelType(ModelType);
+
+    /// <summary>
+    /// The longest input the position embeddings cover: <see cref="MaxPositionEmbeddings"/>, less <c>pad_token_id + 1</c> for
+    /// RoBERTa-style position numbering (RoBERTa's 514 positions hold 512 tokens).
+    /// </summary>
+    [JsonIgnore]
+    public int MaxSequenceLength => MaxPositionEmbeddings - (EncoderFamily.TryFromModelType(ModelType)?.Positions == PositionNumbering.AfterPadding ? PadTokenId + 1 : 0);
+
     /// <summary>Width of one attention head.</summary>
     [JsonIgnore]
     public int HeadSize => NumAttentionHeads > 0 ? HiddenSize / NumAttentionHeads : 0;
@@ -145,7 +157,12 @@ public sealed record BertConfig
     }
 
     /// <summary>The config as Hugging Face JSON (snake_case keys, unknown keys kept).</summary>
-    public string ToJson() => JsonSerializer.Serialize(this, JsonOptions);
+    /// <remarks>A DistilBERT config is written with DistilBERT's own keys (<c>dim</c>, <c>n_layers</c>, ...), as Hugging Face's <c>DistilBertConfig</c> reads them.</remarks>
+    public string ToJson()
+    {
+        string json = JsonSerializer.Serialize(this, JsonOptions);
+        return EncoderFamily.TryFromModelType(ModelType) == EncoderFamily.DistilBert ? DistilBertConfigKeys.ToDistilBert(json) : json;
+    }
 
     /// <summary>Writes <c>config.json</c> atomically (a temporary file renamed into place).</summary>
     /// <param name="path">The file, or an existing directory to write <c>config.json</c> into.</param>
@@ -169,6 +186,17 @@ public sealed record BertConfig
                 throw new InvalidDataException($"{source} is JSON {root.ValueKind}, not a BERT config object.");
             }
 
+            if (root.TryGetProperty("model_type", out JsonElement declared) && declared.ValueKind == JsonValueKind.String
+                && EncoderFamily.TryFromModelType(declared.GetString()) is null)
+            {
+                throw new NotSupportedException($"{source}: model_type '{declared.GetString()}' is not supported; this library builds {string.Join(", ", EncoderFamily.SupportedModelTypes)} models (config.json key 'model_type').");
+            }
+
+            if (root.TryGetProperty("model_type", out JsonElement distil) && distil.ValueKind == JsonValueKind.String && distil.GetString() == EncoderFamily.DistilBert.ModelType)
+            {
+                return FinishParse(JsonSerializer.Deserialize<BertConfig>(DistilBertConfigKeys.FromDistilBert(root, source), JsonOptions), source);
+            }
+
             foreach (string key in BertConfigLimits.RequiredKeys)
             {
                 if (!root.TryGetProperty(key, out JsonElement value) || value.ValueKind == JsonValueKind.Null)
@@ -189,6 +217,11 @@ public sealed record BertConfig
             throw new InvalidDataException($"{source} is not a valid BERT config: {e.Message}", e);
         }
 
+        return FinishParse(config, source);
+    }
+
+    private static BertConfig FinishParse(BertConfig? config, string source)
+    {
         if (config is null)
         {
             throw new InvalidDataException($"{source} holds JSON null, not a BERT config object.");
@@ -213,9 +246,9 @@ public sealed record BertConfig
     /// </summary>
     public void Validate()
     {
-        if (ModelType is null || !BertConfigLimits.SupportedModelTypes.Contains(ModelType))
+        if (ModelType is null || EncoderFamily.TryFromModelType(ModelType) is not { } family)
         {
-            throw new ArgumentException($"model_type '{ModelType}' is not supported; this library builds {string.Join(" and ", BertConfigLimits.SupportedModelTypes)} models (DistilBERT, RoBERTa and other families have other weights and layers).");
+            throw new ArgumentException($"model_type '{ModelType}' is not supported; this library builds {string.Join(", ", EncoderFamily.SupportedModelTypes)} models.");
         }
 
         RequireSize(VocabSize, "vocab_size", BertConfigLimits.MaxVocabSize);
@@ -224,7 +257,12 @@ public sealed record BertConfig
         RequireSize(NumAttentionHeads, "num_attention_heads", BertConfigLimits.MaxHiddenSize);
         RequireSize(IntermediateSize, "intermediate_size", BertConfigLimits.MaxIntermediateSize);
         RequireSize(MaxPositionEmbeddings, "max_position_embeddings", BertConfigLimits.MaxPositions);
-        RequireSize(TypeVocabSize, "type_vocab_size", BertConfigLimits.MaxTypeVocabSize);
+        RequireSize(TypeVocabSize, "type_vocab_size", BertConfigLimits.MaxTypeVocabSize, allowZero: !family.HasTokenTypes);
+        if (family.Positions == PositionNumbering.AfterPadding && MaxPositionEmbeddings <= PadTokenId + 1)
+        {
+            throw new ArgumentException($"max_position_embeddings ({MaxPositionEmbeddings}) leaves no position for a token: {ModelType} numbers positions from pad_token_id + 1 ({PadTokenId + 1}).");
+        }
+
         if (Id2Label is { Count: > BertConfigLimits.MaxLabels })
         {
             throw new ArgumentException($"id2label has {Id2Label.Count} labels; at most {BertConfigLimits.MaxLabels} are supported.");

@@ -19,7 +19,7 @@ internal static class BertConfigLimits
     /// saved by this library use when plain Hugging Face <c>BertModel</c> would compute something else. A config without
     /// <c>model_type</c> (early BERT releases) is read as <c>bert</c>.
     /// </summary>
-    public static IReadOnlyList<string> SupportedModelTypes { get; } = ["bert", "bert_sharp"];
+    public static IReadOnlyList<string> SupportedModelTypes => EncoderFamily.SupportedModelTypes;
 
     /// <summary>Largest <c>vocab_size</c>.</summary>
     public const int MaxVocabSize = 10_000_000;

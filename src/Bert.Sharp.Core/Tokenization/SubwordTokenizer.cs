@@ -15,6 +15,9 @@ public sealed class SubwordTokenizer : IPretrainedTokenizer
 
     internal SubwordTokenizer(TokenizerModelParts parts) => _parts = parts;
 
+    /// <summary>What the tokenizer was read as (template, special ids), for the serving encoders.</summary>
+    internal TokenizerModelParts Parts => _parts;
+
     /// <summary>Which family this is (<see cref="TokenizerKind.ByteLevelBpe"/> or <see cref="TokenizerKind.Unigram"/>).</summary>
     public TokenizerKind Kind => _parts.Kind;
 

@@ -54,6 +54,17 @@ internal sealed record PeftAdapterConfig(
         [LoraTargets.Output] = "output.dense",
     };
 
+    // DistilBERT's names of the same layers (PEFT's usual targets for it are q_lin and v_lin).
+    private static readonly Dictionary<LoraTargets, string> DistilBertSuffixes = new()
+    {
+        [LoraTargets.Query] = "attention.q_lin",
+        [LoraTargets.Key] = "attention.k_lin",
+        [LoraTargets.Value] = "attention.v_lin",
+        [LoraTargets.AttentionOutput] = "attention.out_lin",
+        [LoraTargets.Intermediate] = "ffn.lin1",
+        [LoraTargets.Output] = "ffn.lin2",
+    };
+
     public LoraOptions ToOptions(LoraTargets targets, IReadOnlyList<string> extraModules) => new()
     {
         Rank = Rank,
@@ -87,15 +98,28 @@ internal sealed record PeftAdapterConfig(
         return TargetModules.AsArray().Select(n => n!.GetValue<string>()).Any(t => moduleName == t || moduleName.EndsWith("." + t, StringComparison.Ordinal));
     }
 
-    /// <summary>The kind of encoder-layer dense layer <paramref name="localName"/> is (<c>attention.self.query</c> → Query).</summary>
-    public static LoraTargets KindOf(string localName) => Suffixes.FirstOrDefault(kv => kv.Value == localName).Key;
+    /// <summary>The kind of encoder-layer dense layer <paramref name="localName"/> is (<c>attention.self.query</c> → Query; DistilBERT's <c>attention.q_lin</c> → Query).</summary>
+    public static LoraTargets KindOf(string localName) =>
+        Suffixes.FirstOrDefault(kv => kv.Value == localName).Key | DistilBertSuffixes.FirstOrDefault(kv => kv.Value == localName).Key;
 
     /// <summary>
-    /// PEFT's <c>target_modules</c> for <paramref name="targets"/>: a list of name suffixes where suffixes say it exactly, otherwise
+    /// PEFT's <c>target_modules</c> for <paramref name="targets"/> in a layer of <paramref name="layout"/>: a list of name suffixes where suffixes say it exactly, otherwise
     /// (the feed-forward output without the attention output, whose name ends the same way) a regular expression.
     /// </summary>
-    public static JsonNode TargetModulesFor(LoraTargets targets)
+    public static JsonNode TargetModulesFor(LoraTargets targets, EncoderLayerLayout layout = EncoderLayerLayout.Bert)
     {
+        if (layout == EncoderLayerLayout.DistilBert)
+        {
+            // DistilBERT's layer names end differently (q_lin, out_lin, lin1, lin2): the last segment says each exactly.
+            var distil = new JsonArray();
+            foreach ((LoraTargets kind, string suffix) in DistilBertSuffixes.Where(kv => targets.HasFlag(kv.Key)))
+            {
+                distil.Add(suffix[(suffix.LastIndexOf('.') + 1)..]);
+            }
+
+            return distil;
+        }
+
         bool output = targets.HasFlag(LoraTargets.Output);
         bool attentionOutput = targets.HasFlag(LoraTargets.AttentionOutput);
         if (output && !attentionOutput)

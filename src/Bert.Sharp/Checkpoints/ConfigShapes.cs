@@ -3,7 +3,7 @@ using Bert.Sharp.Modeling;
 namespace Bert.Sharp.Checkpoints;
 
 /// <summary>
-/// The state-dict keys and shapes a <see cref="BertModel"/> built from a config has, computed from the config alone, so
+/// The state-dict keys and shapes a <see cref="BertModel"/> built from a config has (per <see cref="EncoderFamily"/>), computed from the config alone, so
 /// that a checkpoint can be compared with its <c>config.json</c> before the model (whose size the config alone decides)
 /// is allocated. A test keeps this in step with the modules.
 /// </summary>
@@ -16,19 +16,43 @@ internal static class ConfigShapes
     public static Dictionary<string, long[]> Of(BertConfig config)
     {
         ArgumentNullException.ThrowIfNull(config);
+        EncoderFamily family = config.Family;
         long h = config.HiddenSize;
         long i = config.IntermediateSize;
         var shapes = new Dictionary<string, long[]>(StringComparer.Ordinal)
         {
             ["embeddings.word_embeddings.weight"] = [config.VocabSize, h],
             ["embeddings.position_embeddings.weight"] = [config.MaxPositionEmbeddings, h],
-            ["embeddings.token_type_embeddings.weight"] = [config.TypeVocabSize, h],
             ["embeddings.LayerNorm.weight"] = [h],
             ["embeddings.LayerNorm.bias"] = [h],
         };
+        if (family.HasTokenTypes)
+        {
+            shapes["embeddings.token_type_embeddings.weight"] = [config.TypeVocabSize, h];
+        }
+
         for (int layer = 0; layer < config.NumHiddenLayers; layer++)
         {
-            string p = $"encoder.layer.{layer}.";
+            string p = $"{family.EncoderAttribute}.layer.{layer}.";
+            if (family.LayerLayout == EncoderLayerLayout.DistilBert)
+            {
+                foreach (string projection in new[] { "attention.q_lin", "attention.k_lin", "attention.v_lin", "attention.out_lin" })
+                {
+                    shapes[$"{p}{projection}.weight"] = [h, h];
+                    shapes[$"{p}{projection}.bias"] = [h];
+                }
+
+                shapes[$"{p}sa_layer_norm.weight"] = [h];
+                shapes[$"{p}sa_layer_norm.bias"] = [h];
+                shapes[$"{p}ffn.lin1.weight"] = [i, h];
+                shapes[$"{p}ffn.lin1.bias"] = [i];
+                shapes[$"{p}ffn.lin2.weight"] = [h, i];
+                shapes[$"{p}ffn.lin2.bias"] = [h];
+                shapes[$"{p}output_layer_norm.weight"] = [h];
+                shapes[$"{p}output_layer_norm.bias"] = [h];
+                continue;
+            }
+
             foreach (string projection in new[] { "attention.self.query", "attention.self.key", "attention.self.value", "attention.output.dense" })
             {
                 shapes[$"{p}{projection}.weight"] = [h, h];
@@ -43,6 +67,11 @@ internal static class ConfigShapes
             shapes[$"{p}output.dense.bias"] = [h];
             shapes[$"{p}output.LayerNorm.weight"] = [h];
             shapes[$"{p}output.LayerNorm.bias"] = [h];
+        }
+
+        if (!family.HasPooler)
+        {
+            return shapes;
         }
 
         shapes[PoolerPrefix + "dense.weight"] = [h, h];

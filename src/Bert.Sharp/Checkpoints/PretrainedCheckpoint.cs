@@ -23,9 +23,6 @@ internal sealed class PretrainedCheckpoint : IDisposable
     /// <summary>The resolved model directory.</summary>
     public string Directory { get; }
 
-    /// <summary>The prefix of encoder keys in a task checkpoint (<c>bert.encoder...</c>; the same as <c>BertModel.BasePrefix</c>).</summary>
-    internal const string EncoderPrefix = "bert";
-
     /// <summary>The config (with the requested attention implementation applied).</summary>
     public BertConfig Config { get; }
 
@@ -34,7 +31,10 @@ internal sealed class PretrainedCheckpoint : IDisposable
 
     /// <summary>Whether the weights include a pooler, under either the base or the task-model prefix.</summary>
     public bool HasPooler =>
-        State.Keys.Any(k => k.StartsWith("pooler.", StringComparison.Ordinal) || k.StartsWith(EncoderPrefix + ".pooler.", StringComparison.Ordinal));
+        Config.Family.HasPooler && State.Keys.Any(k => k.StartsWith("pooler.", StringComparison.Ordinal) || k.StartsWith(BasePrefix + ".pooler.", StringComparison.Ordinal));
+
+    /// <summary>The base model's attribute name in task models of the config's family (<c>bert</c>, <c>roberta</c>, <c>distilbert</c>).</summary>
+    public string BasePrefix => Config.Family.BasePrefix;
 
     /// <summary>
     /// Resolves <paramref name="directoryOrModelId"/> (a local directory is used as it is; anything else is a Hub id), finishes
@@ -78,7 +78,7 @@ internal sealed class PretrainedCheckpoint : IDisposable
     public void RequireFitsConfig(string? modelPrefix, bool allowMissing)
     {
         Dictionary<string, long[]> expected = ConfigShapes.Of(Config);
-        string prefix = EncoderPrefix + ".";
+        string prefix = BasePrefix + ".";
         string shown = modelPrefix is null ? string.Empty : modelPrefix + ".";
         var present = new HashSet<string>(StringComparer.Ordinal);
         var mismatched = new List<string>();

@@ -24,8 +24,13 @@ internal static class BertInputValidator
             throw new ArgumentException($"input ids must hold at least one token per sequence; got shape [{string.Join(", ", inputIds.shape)}] (even an empty text encodes as [CLS] [SEP]).", nameof(inputIds));
         }
 
-        if (seq > config.MaxPositionEmbeddings)
+        if (seq > config.MaxSequenceLength)
         {
+            if (config.MaxSequenceLength != config.MaxPositionEmbeddings)
+            {
+                throw new ArgumentException($"The sequence has {seq} tokens but the model holds at most {config.MaxSequenceLength} (max_position_embeddings {config.MaxPositionEmbeddings} less pad_token_id + 1, as {config.ModelType} numbers positions); truncate the input.", nameof(inputIds));
+            }
+
             throw new ArgumentException($"The sequence has {seq} tokens but the model's max_position_embeddings is {config.MaxPositionEmbeddings}; truncate the input (the tokenizer does so by default).", nameof(inputIds));
         }
 
@@ -44,7 +49,7 @@ internal static class BertInputValidator
             }
         }
 
-        if (tokenTypeIds is not null)
+        if (tokenTypeIds is not null && config.Family.HasTokenTypes)
         {
             RequireShape(tokenTypeIds, inputIds, "token type ids", nameof(tokenTypeIds));
             RequireIndexType(tokenTypeIds, "token type ids", nameof(tokenTypeIds));

@@ -1,36 +1,73 @@
 using Bert.Sharp.Attention;
 using Bert.Sharp.Modeling;
 using TorchSharp;
+using TorchSharp.Modules;
 using static TorchSharp.torch;
 
 namespace Bert.Sharp;
 
 /// <summary>
 /// One transformer encoder layer (<c>encoder.layer.N.*</c>): self-attention with its output block, then the feed-forward
-/// block. A unit of <see cref="BertModel"/>: freeze policies train or freeze layers whole.
+/// block, both post-LayerNorm. A unit of <see cref="BertModel"/>: freeze policies train or freeze layers whole. Its
+/// <see cref="Layout"/> (from the model's <see cref="EncoderFamily"/>) decides its submodules and their names: BERT's and
+/// RoBERTa's (<c>attention.self.query</c>, …, <c>output.LayerNorm</c>) or DistilBERT's (<c>attention.q_lin</c>, …,
+/// <c>output_layer_norm</c>); the computation is the same.
 /// </summary>
 public sealed class BertLayer : nn.Module<Tensor, EncoderContext, Tensor>
 {
-#pragma warning disable IDE1006, SA1300 // Field names are Hugging Face checkpoint keys.
-    private readonly BertAttention attention;
-    private readonly BertIntermediate intermediate;
-    private readonly BertOutput output;
-#pragma warning restore IDE1006, SA1300
+    // BERT layout.
+    private readonly BertAttention? attention;
+    private readonly BertIntermediate? intermediate;
+    private readonly BertOutput? output;
+
+    // DistilBERT layout.
+    private readonly BertSelfAttention? distilAttention;
+    private readonly LayerNorm? saLayerNorm;
+    private readonly DistilBertFeedForward? ffn;
+    private readonly LayerNorm? outputLayerNorm;
 
     internal BertLayer(BertConfig config) : base(nameof(BertLayer))
     {
-        attention = new BertAttention(config);
-        intermediate = new BertIntermediate(config);
-        output = new BertOutput(config, config.IntermediateSize);
-        RegisterComponents();
+        ArgumentNullException.ThrowIfNull(config);
+        Layout = config.Family.LayerLayout;
+        if (Layout == EncoderLayerLayout.DistilBert)
+        {
+            distilAttention = new BertSelfAttention(config, EncoderLayerLayout.DistilBert);
+            saLayerNorm = nn.LayerNorm(config.HiddenSize, eps: config.LayerNormEps);
+            ffn = new DistilBertFeedForward(config);
+            outputLayerNorm = nn.LayerNorm(config.HiddenSize, eps: config.LayerNormEps);
+            register_module("attention", distilAttention);
+            register_module("sa_layer_norm", saLayerNorm);
+            register_module("ffn", ffn);
+            register_module("output_layer_norm", outputLayerNorm);
+        }
+        else
+        {
+            attention = new BertAttention(config);
+            intermediate = new BertIntermediate(config);
+            output = new BertOutput(config, config.IntermediateSize);
+            register_module("attention", attention);
+            register_module("intermediate", intermediate);
+            register_module("output", output);
+        }
     }
+
+    /// <summary>Submodules are registered by name in the constructor (names depend on the family); field-based registration would add them twice.</summary>
+    protected override void RegisterComponents()
+    {
+    }
+
+    /// <summary>The layout (and so the parameter names) of this layer.</summary>
+    public EncoderLayerLayout Layout { get; }
 
     /// <summary>The attention kernel this layer uses.</summary>
     public IAttentionKernel AttentionKernel
     {
-        get => attention.Self.Kernel;
-        set => attention.Self.Kernel = value ?? throw new ArgumentNullException(nameof(value));
+        get => SelfAttention.Kernel;
+        set => SelfAttention.Kernel = value ?? throw new ArgumentNullException(nameof(value));
     }
+
+    private BertSelfAttention SelfAttention => distilAttention ?? attention!.Self;
 
     /// <summary>The dense layers by their name inside the layer (<c>attention.self.query</c>, ..., <c>output.dense</c>), for adapters.</summary>
     internal IEnumerable<(string Name, BertLinear Layer)> DenseLayers()
@@ -48,7 +85,14 @@ public sealed class BertLayer : nn.Module<Tensor, EncoderContext, Tensor>
     public override Tensor forward(Tensor hidden, EncoderContext context)
     {
         using var scope = NewDisposeScope();
-        Tensor attended = attention.call(hidden, context);
-        return output.call(intermediate.call(attended), attended).MoveToOuterDisposeScope();
+        if (distilAttention is not null)
+        {
+            // Hugging Face's TransformerBlock: sa_layer_norm(attention(x) + x), then output_layer_norm(ffn(h) + h).
+            Tensor attendedDistil = saLayerNorm!.call(distilAttention.call(hidden, context) + hidden);
+            return outputLayerNorm!.call(ffn!.call(attendedDistil) + attendedDistil).MoveToOuterDisposeScope();
+        }
+
+        Tensor attended = attention!.call(hidden, context);
+        return output!.call(intermediate!.call(attended), attended).MoveToOuterDisposeScope();
     }
 }

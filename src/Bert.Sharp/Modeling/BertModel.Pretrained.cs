@@ -54,7 +54,7 @@ public sealed partial class BertModel
         var model = new BertModel(checkpoint.Config, checkpoint.HasPooler);
         try
         {
-            model.LoadReport = checkpoint.LoadInto(model, BasePrefix, expectedMissing: [], options.Strict, options.AllowMissingWeights, logger);
+            model.LoadReport = checkpoint.LoadInto(model, checkpoint.BasePrefix, expectedMissing: [], options.Strict, options.AllowMissingWeights, logger);
             if (options.DType is ScalarType dtype)
             {
                 model.to(dtype);
@@ -88,7 +88,7 @@ public sealed partial class BertModel
         using var scope = NewDisposeScope();
         var writer = new ModelFolderWriter(directory);
         CheckpointFiles.AddWeights(writer, directory, state_dict());
-        writer.AddText("config.json", (Config with { Architectures = [nameof(BertModel)] }).ToJson());
+        writer.AddText("config.json", (Config with { Architectures = [Family.BaseArchitecture] }).ToJson());
         tokenizer?.AddFilesTo(writer);
         writer.Commit();
     }

@@ -32,7 +32,7 @@ public sealed partial class BertModel : nn.Module<Tensor, Tensor?, Tensor?, Bert
 
     /// <summary>Builds a model with freshly initialised weights (normal(0, initializer_range), as Hugging Face does).</summary>
     /// <param name="config">The architecture; validated here.</param>
-    /// <param name="addPoolingLayer">Whether to include the pooler (<c>pooler.dense.*</c>).</param>
+    /// <param name="addPoolingLayer">Whether to include the pooler (<c>pooler.dense.*</c>); ignored for a family without one (DistilBERT).</param>
     /// <exception cref="ArgumentException">The config is invalid; the message names the key.</exception>
     public BertModel(BertConfig config, bool addPoolingLayer = true) : base(nameof(BertModel))
     {
@@ -40,13 +40,30 @@ public sealed partial class BertModel : nn.Module<Tensor, Tensor?, Tensor?, Bert
         config.Validate();
         TorchRuntime.EnsureLoaded();
         Config = config;
+        Family = config.Family;
         embeddings = new BertEmbeddings(config);
         encoder = new BertEncoder(config);
-        pooler = addPoolingLayer ? new BertPooler(config) : null;
-        RegisterComponents();
+        pooler = addPoolingLayer && Family.HasPooler ? new BertPooler(config) : null;
+
+        // Registered by name, not by field: the layer stack is DistilBERT's 'transformer', the others' 'encoder'.
+        register_module("embeddings", embeddings);
+        register_module(Family.EncoderAttribute, encoder);
+        if (pooler is not null)
+        {
+            register_module("pooler", pooler);
+        }
+
         WeightInitialization.Apply(this, config.InitializerRange, config.PadTokenId);
         UnseededInitialization.Register(this, EncoderSeedSalt, generator => WeightInitialization.Apply(this, config.InitializerRange, config.PadTokenId, generator));
     }
+
+    /// <summary>Submodules are registered by name in the constructor (names depend on the family); field-based registration would add them twice.</summary>
+    protected override void RegisterComponents()
+    {
+    }
+
+    /// <summary>The encoder family (from <c>model_type</c>): decides the module names, positions, token types and pooler.</summary>
+    public EncoderFamily Family { get; }
 
     // Added to a run's seed when it redraws an encoder built from a config (the head uses the seed itself, as ClassifierLoadOptions.Seed does).
     private const ulong EncoderSeedSalt = 0x9E3779B97F4A7C15UL;
@@ -117,7 +134,8 @@ public sealed partial class BertModel : nn.Module<Tensor, Tensor?, Tensor?, Bert
         using var scope = NewDisposeScope();
         Device device = Device;
         Tensor ids = OnDevice(inputIds, device);
-        Tensor? types = tokenTypeIds is null ? null : OnDevice(tokenTypeIds, device);
+        // A family without token types (DistilBERT) takes none, as its Hugging Face forward does.
+        Tensor? types = tokenTypeIds is null || !Family.HasTokenTypes ? null : OnDevice(tokenTypeIds, device);
         Tensor? positions = options?.PositionIds is null ? null : OnDevice(options.PositionIds, device);
         Tensor? keyMask = PaddingMask(attentionMask, device);
         PaddingLayout? layout = ChooseLayout(keyMask, options?.Unpadding ?? UnpaddingMode.Auto);
@@ -169,7 +187,8 @@ public sealed partial class BertModel : nn.Module<Tensor, Tensor?, Tensor?, Bert
         };
         for (int i = 0; i < encoder.Layers.Count; i++)
         {
-            units.Add(new ModelUnit($"encoder.layer.{i}", ModelUnitKind.EncoderLayer, i + 1, encoder.Layers[i], Prefixed($"encoder.layer.{i}"), i, isUsed: true));
+            string name = $"{Family.EncoderAttribute}.layer.{i}";
+            units.Add(new ModelUnit(name, ModelUnitKind.EncoderLayer, i + 1, encoder.Layers[i], Prefixed(name), i, isUsed: true));
         }
 
         if (pooler is not null)

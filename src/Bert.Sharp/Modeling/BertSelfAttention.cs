@@ -6,7 +6,8 @@ namespace Bert.Sharp.Modeling;
 
 /// <summary>
 /// Multi-head self-attention: query, key and value projections, then one <see cref="IAttentionKernel"/>.
-/// Keys <c>attention.self.query.weight</c> and so on.
+/// Keys <c>attention.self.query.weight</c> and so on; in DistilBERT's layout the same block is <c>attention.q_lin</c>,
+/// <c>k_lin</c>, <c>v_lin</c> and also holds the output projection <c>out_lin</c>, applied here.
 /// </summary>
 internal sealed class BertSelfAttention : nn.Module<Tensor, EncoderContext, Tensor>
 {
@@ -14,12 +15,18 @@ internal sealed class BertSelfAttention : nn.Module<Tensor, EncoderContext, Tens
     private readonly BertLinear query;
     private readonly BertLinear key;
     private readonly BertLinear value;
+    private readonly BertLinear? out_lin;
 #pragma warning restore IDE1006, SA1300
     private readonly int heads;
     private readonly int headSize;
     private readonly double dropoutProbability;
 
-    public BertSelfAttention(BertConfig config) : base(nameof(BertSelfAttention))
+    public BertSelfAttention(BertConfig config) : this(config, EncoderLayerLayout.Bert)
+    {
+    }
+
+    /// <summary>Builds the block with the names of <paramref name="layout"/>.</summary>
+    public BertSelfAttention(BertConfig config, EncoderLayerLayout layout) : base(nameof(BertSelfAttention))
     {
         ArgumentNullException.ThrowIfNull(config);
         heads = config.NumAttentionHeads;
@@ -29,7 +36,25 @@ internal sealed class BertSelfAttention : nn.Module<Tensor, EncoderContext, Tens
         key = new BertLinear(config.HiddenSize, config.HiddenSize);
         value = new BertLinear(config.HiddenSize, config.HiddenSize);
         Kernel = AttentionKernels.Get(config.AttentionImplementation);
-        RegisterComponents();
+        if (layout == EncoderLayerLayout.DistilBert)
+        {
+            out_lin = new BertLinear(config.HiddenSize, config.HiddenSize);
+            register_module("q_lin", query);
+            register_module("k_lin", key);
+            register_module("v_lin", value);
+            register_module("out_lin", out_lin);
+        }
+        else
+        {
+            register_module("query", query);
+            register_module("key", key);
+            register_module("value", value);
+        }
+    }
+
+    /// <summary>Submodules are registered by name in the constructor (names depend on the family); field-based registration would add them twice.</summary>
+    protected override void RegisterComponents()
+    {
     }
 
     /// <summary>The kernel that turns Q, K, V into the context; swap it to change the implementation.</summary>
@@ -59,6 +84,11 @@ internal sealed class BertSelfAttention : nn.Module<Tensor, EncoderContext, Tens
         if (layout is not null)
         {
             merged = layout.Unpad(merged);
+        }
+
+        if (out_lin is not null)
+        {
+            merged = out_lin.call(merged);
         }
 
         if (probabilities is not null)

@@ -14,6 +14,8 @@ internal static class WeightInitialization
     {
         using var noGrad = no_grad();
         Embedding? wordEmbeddings = (root as BertModel)?.Embeddings.WordEmbeddings;
+        // RoBERTa's position table has a padding row too (padding tokens sit at position pad_token_id), zeroed as Hugging Face does.
+        Embedding? positionEmbeddings = (root as BertModel)?.Embeddings is { Positions: PositionNumbering.AfterPadding } e ? e.PositionEmbeddings : null;
         foreach ((string _, nn.Module module) in root.named_modules())
         {
             switch (module)
@@ -28,7 +30,7 @@ internal static class WeightInitialization
                     break;
                 case Embedding embedding:
                     Normal(embedding.weight!, initializerRange, generator);
-                    if (paddingIndex is long pad && pad < embedding.weight!.shape[0] && ReferenceEquals(embedding, wordEmbeddings))
+                    if (paddingIndex is long pad && pad < embedding.weight!.shape[0] && (ReferenceEquals(embedding, wordEmbeddings) || ReferenceEquals(embedding, positionEmbeddings)))
                     {
                         embedding.weight![pad].zero_();
                     }

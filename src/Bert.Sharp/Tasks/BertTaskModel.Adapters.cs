@@ -255,7 +255,7 @@ public abstract partial class BertTaskModel
         }
 
         string[] modules = [.. (HeadModule is null ? [] : new[] { HeadName }).Concat(options.ModulesToSave.Select(PeftModulePath))];
-        var config = new PeftAdapterConfig(PeftTaskType, options.Rank, options.Alpha, options.Dropout, options.UseRsLora, PeftAdapterConfig.TargetModulesFor(options.Targets), modules, BaseModelNameOrPath);
+        var config = new PeftAdapterConfig(PeftTaskType, options.Rank, options.Alpha, options.Dropout, options.UseRsLora, PeftAdapterConfig.TargetModulesFor(options.Targets, Bert.Family.LayerLayout), modules, BaseModelNameOrPath);
         Dictionary<string, string> metadata = AdapterMetadata();
         writer.Add(PeftAdapterConfig.WeightsFileName, stream => SafeTensors.Write(stream, tensors, metadata, Path.Combine(directory, PeftAdapterConfig.WeightsFileName)));
         writer.AddText(PeftAdapterConfig.FileName, config.ToJson());
@@ -269,7 +269,7 @@ public abstract partial class BertTaskModel
         {
             foreach ((string local, BertLinear layer) in Bert.Layers[i].DenseLayers())
             {
-                yield return ($"{BertModel.BasePrefix}.encoder.layer.{i}.{local}", local, layer);
+                yield return ($"{Bert.Family.BasePrefix}.{Bert.Family.EncoderAttribute}.layer.{i}.{local}", local, layer);
             }
         }
     }
@@ -278,6 +278,11 @@ public abstract partial class BertTaskModel
     {
         if (adapters is null)
         {
+            if (HeadModule is FamilySequenceHead { Layout: SequenceHeadLayout.PreClassifierRelu })
+            {
+                throw new NotSupportedException($"Adapters on a {Bert.Family.ModelType} sequence classifier are not supported yet (its head spans two top-level modules, pre_classifier and classifier); LoRA works on BERT and RoBERTa / XLM-R classifiers and on token classifiers and embedders of every family.");
+            }
+
             adapters = new AdapterState();
             if (HeadModule is { } head)
             {
@@ -361,6 +366,10 @@ public abstract partial class BertTaskModel
         if (HeadModule is ClassificationHead head)
         {
             head.Adapters = state;
+        }
+        else if (HeadModule is FamilySequenceHead familyHead)
+        {
+            familyHead.Adapters = state;
         }
     }
 

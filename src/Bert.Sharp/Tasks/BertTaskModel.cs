@@ -12,21 +12,22 @@ namespace Bert.Sharp;
 /// <remarks>The encoder's parameters are named <c>bert.*</c> and the head's after Hugging Face's task classes (<c>classifier.*</c>).</remarks>
 public abstract partial class BertTaskModel : nn.Module
 {
-#pragma warning disable IDE1006, SA1300 // Field names are Hugging Face checkpoint keys.
-    private readonly BertModel bert;
-#pragma warning restore IDE1006, SA1300
+    // Not a module-typed field: the encoder is registered under its family's name (bert, roberta, distilbert), which
+    // field-based registration would not give.
+    private readonly System.Runtime.CompilerServices.StrongBox<BertModel> encoderBox;
 
     private protected BertTaskModel(string name, BertModel encoder) : base(name)
     {
         ArgumentNullException.ThrowIfNull(encoder);
-        bert = encoder;
+        encoderBox = new(encoder);
+        register_module(encoder.Family.BasePrefix, encoder);
     }
 
-    /// <summary>The encoder (<c>bert.*</c>).</summary>
-    public BertModel Bert => bert;
+    /// <summary>The encoder (<c>bert.*</c>, <c>roberta.*</c> or <c>distilbert.*</c>, after its <see cref="BertModel.Family"/>).</summary>
+    public BertModel Bert => encoderBox.Value!;
 
     /// <summary>The device the parameters live on.</summary>
-    public Device Device => bert.Device;
+    public Device Device => Bert.Device;
 
     /// <summary>
     /// The units from the input side: the encoder's embeddings, layers and pooler, then the head (when the task has one).
@@ -36,10 +37,10 @@ public abstract partial class BertTaskModel : nn.Module
     {
         get
         {
-            var units = new List<ModelUnit>(bert.GetUnits(BertModel.BasePrefix, UsesPooler));
+            var units = new List<ModelUnit>(Bert.GetUnits(Bert.Family.BasePrefix, UsesPooler));
             if (HeadModule is { } head)
             {
-                units.Add(new ModelUnit(HeadName, ModelUnitKind.Head, units.Count, head, HeadName, null, isUsed: true));
+                units.Add(new ModelUnit(HeadName, ModelUnitKind.Head, units.Count, head, HeadPrefix, null, isUsed: true));
             }
 
             return units;
@@ -86,6 +87,9 @@ public abstract partial class BertTaskModel : nn.Module
 
     /// <summary>The head's attribute name (its parameters' prefix), e.g. <c>classifier</c>.</summary>
     private protected virtual string HeadName => "classifier";
+
+    /// <summary>The prefix of the head's parameter names: <see cref="HeadName"/>, or empty when the head spans several top-level modules (DistilBERT's <c>pre_classifier</c> and <c>classifier</c>).</summary>
+    private protected virtual string HeadPrefix => HeadName;
 
     /// <summary>The head module, or <c>null</c> for a task without trainable head (sentence embeddings).</summary>
     private protected abstract nn.Module? HeadModule { get; }

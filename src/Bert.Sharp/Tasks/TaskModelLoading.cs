@@ -28,7 +28,7 @@ internal static class TaskModelLoading
         {
             prepare?.Invoke();
             model.BaseModelNameOrPath = source;
-            model.LoadReport = checkpoint.LoadInto(model, BertModel.BasePrefix, expectedMissing, strict: false, allowMissing, logger);
+            model.LoadReport = checkpoint.LoadInto(model, checkpoint.BasePrefix, expectedMissing, strict: false, allowMissing, logger);
             if (device is not null)
             {
                 model.to(device);

@@ -1,5 +1,6 @@
 using Bert.Sharp.Adapters;
 using Bert.Sharp.Hub;
+using Bert.Sharp.Inference;
 using Microsoft.Extensions.Logging;
 using static TorchSharp.torch;
 
@@ -7,8 +8,8 @@ namespace Bert.Sharp;
 
 /// <summary>
 /// How the serving classes (<see cref="TextClassifier"/>, <see cref="TokenClassifier"/>) open a fine-tuned folder: the
-/// tokenizer (the base's when an adapter folder has none), the task model, a refusal when the head is not trained, then
-/// the serving object — with the model disposed whenever a later step fails.
+/// task model, a refusal when the head is not trained, the tokenizer (the base's when an adapter folder has none; WordPiece,
+/// byte-level BPE or Unigram, see <see cref="ServingTextEncoders"/>), then the serving object — with the model disposed whenever a later step fails.
 /// </summary>
 internal static class TrainedTaskLoading
 {
@@ -26,11 +27,11 @@ internal static class TrainedTaskLoading
         PretrainedResolveOptions? hub,
         ClassifierLoadOptions loadOptions,
         Func<string, ClassifierLoadOptions, TModel> load,
-        Func<TModel, BertTokenizer, TServing> serve)
+        Func<TModel, IServingTextEncoder, TServing> serve)
         where TModel : BertTaskModel
     {
         string resolved = PretrainedResolver.ResolveDirectory(directory, hub);
-        BertTokenizer tokenizer = BertTokenizer.FromPretrained(AdapterFolder.TokenizerSource(resolved, hub), hub);
+        string tokenizerSource = AdapterFolder.TokenizerSource(resolved, hub);
         TModel model;
         try
         {
@@ -49,7 +50,8 @@ internal static class TrainedTaskLoading
                 throw new InvalidDataException($"'{resolved}' is not a trained {what}: {string.Join(", ", missing)} are missing from its weights. Fine-tune it first (FineTuner) or load a fine-tuned folder.");
             }
 
-            return serve(model, tokenizer);
+            // The folder's tokenizer, whatever its kind (WordPiece, byte-level BPE, Unigram); a subword one pads with the model's pad_token_id.
+            return serve(model, ServingTextEncoders.Load(tokenizerSource, model.Bert.Config.PadTokenId, hub));
         }
         catch
         {

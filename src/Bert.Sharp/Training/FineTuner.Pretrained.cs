@@ -1,3 +1,4 @@
+using Bert.Sharp.Inference;
 using Bert.Sharp.Training;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
@@ -41,7 +42,8 @@ public sealed partial class FineTuner
         }
 
         string directory = PretrainedResolver.ResolveDirectory(pretrainedDirectoryOrModelId, cancellationToken: cancellationToken);
-        BertTokenizer tokenizer = BertTokenizer.FromPretrained(directory);
+        // WordPiece folders train with BertTokenizer (written into every checkpoint); RoBERTa / XLM-R folders with their tokenizer.json.
+        BertTokenizer? tokenizer = ServingTextEncoders.IsSubword(directory) ? null : BertTokenizer.FromPretrained(directory);
         using BertForSequenceClassification model = BertForSequenceClassification.FromPretrained(directory, labels, new ClassifierLoadOptions
         {
             ProblemType = problemType,
@@ -69,8 +71,13 @@ public sealed partial class FineTuner
         }
 
         options = options with { OutputDirectory = checkpoints };
-        TrainingReport report = new FineTuner(model, tokenizer, options).Train(train, validation, progress, cancellationToken);
+        ITextEncoder encoder = tokenizer is null ? ServingTextEncoders.Load(directory, model.Bert.Config.PadTokenId) : new TokenizerTextEncoder(tokenizer);
+        TrainingReport report = new FineTuner(model, encoder, tokenizer, options).Train(train, validation, progress, cancellationToken);
         model.SavePretrained(outputDirectory, tokenizer);
+        if (tokenizer is null)
+        {
+            ServingTextEncoders.CopyTokenizerFiles(directory, outputDirectory);
+        }
         if (temporaryCheckpoints)
         {
             AtomicDirectory.TryDelete(checkpoints);

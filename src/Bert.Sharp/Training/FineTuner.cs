@@ -36,6 +36,25 @@ public sealed partial class FineTuner
     {
     }
 
+    /// <summary>
+    /// Creates a trainer for a model whose tokenizer is a <see cref="SubwordTokenizer"/> (RoBERTa's byte-level BPE, XLM-R's
+    /// Unigram; from <see cref="AutoTokenizer.FromPretrained"/>). Texts are padded with the model's <c>pad_token_id</c>.
+    /// Checkpoints and best-model folders hold the weights and config only: copy the tokenizer files beside them to serve one
+    /// (the one-call <c>Train(pretrainedDirectory, outputDirectory, ...)</c> copies them into its output).
+    /// </summary>
+    /// <param name="model">The model to train.</param>
+    /// <param name="tokenizer">The tokenizer of the model's checkpoint.</param>
+    /// <param name="options">Training settings; <c>null</c> for Hugging Face's defaults.</param>
+    /// <exception cref="ArgumentException">An option is out of range; the message names it.</exception>
+    public FineTuner(BertTaskModel model, SubwordTokenizer tokenizer, FineTuningOptions? options = null)
+        : this(
+            model ?? throw new ArgumentNullException(nameof(model)),
+            new SubwordTextEncoder(tokenizer ?? throw new ArgumentNullException(nameof(tokenizer)), model.Bert.Config.PadTokenId, int.MaxValue),
+            null,
+            options)
+    {
+    }
+
     internal FineTuner(BertTaskModel model, ITextEncoder encoder, BertTokenizer? tokenizer, FineTuningOptions? options)
     {
         ArgumentNullException.ThrowIfNull(model);

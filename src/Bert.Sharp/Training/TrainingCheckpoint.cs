@@ -103,7 +103,7 @@ internal static class TrainingCheckpoint
         Dictionary<string, Tensor> weights = CheckpointFiles.LoadStateDict(directory);
         try
         {
-            StateDictLoader.Load(model, weights, BertModel.BasePrefix, strict: true, logger, directory);
+            StateDictLoader.Load(model, weights, model.Bert.Family.BasePrefix, strict: true, logger, directory);
         }
         finally
         {

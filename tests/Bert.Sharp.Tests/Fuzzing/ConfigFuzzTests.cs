@@ -32,7 +32,8 @@ public sealed class ConfigFuzzTests(ITestOutputHelper output) : IDisposable
                 BertConfig.FromJson(config.ToJson());
                 return 0;
             },
-            typeof(InvalidDataException));
+            typeof(InvalidDataException),
+            typeof(NotSupportedException));
         FuzzResult result = runner.Run(FuzzRunner.Iterations);
         output.WriteLine(result.Summary());
         Assert.Empty(result.Hangs);

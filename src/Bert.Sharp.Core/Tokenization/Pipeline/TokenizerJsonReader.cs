@@ -232,10 +232,26 @@ internal static class TokenizerJsonReader
                     throw new NotSupportedException($"'{path}': $.post_processor templates must hold $A (single) and $A then $B (pair).");
                 }
 
-                return new PostTemplate(single.Chunks[0], single.Chunks[1], 0, pair.Chunks[0], pair.Chunks[1], pair.Chunks[2], 0, 1);
+                // The type ids the template gives $A and $B (BERT's template: 0 and 1; RoBERTa-like ones: 0 and 0).
+                return new PostTemplate(
+                    single.Chunks[0], single.Chunks[1], SequenceTypeId(post.GetProperty("single"), "A"),
+                    pair.Chunks[0], pair.Chunks[1], pair.Chunks[2], SequenceTypeId(post.GetProperty("pair"), "A"), SequenceTypeId(post.GetProperty("pair"), "B"));
             default:
                 throw new NotSupportedException($"'{path}': $.post_processor.type is '{type}'; supported are RobertaProcessing, TemplateProcessing and ByteLevel.");
         }
+    }
+
+    private static int SequenceTypeId(JsonElement template, string id)
+    {
+        foreach (JsonElement piece in template.EnumerateArray())
+        {
+            if (piece.TryGetProperty("Sequence", out JsonElement seq) && seq.GetProperty("id").GetString() == id)
+            {
+                return seq.TryGetProperty("type_id", out JsonElement type) && type.ValueKind == JsonValueKind.Number ? type.GetInt32() : 0;
+            }
+        }
+
+        return 0;
     }
 
     private static (List<string> Sequences, List<int[]> Chunks) Parts(JsonElement template, Dictionary<string, int[]> specials, string path, string at)

@@ -66,7 +66,7 @@ public sealed class BertForSentenceEmbedding : BertTaskModel
     private protected override string PeftTaskType => "FEATURE_EXTRACTION";
 
     /// <summary>Transformers' <c>BertModel</c> has no <c>bert.</c> prefix: PEFT's keys are <c>base_model.model.encoder.layer.0...</c>.</summary>
-    private protected override string PeftModulePath(string name) => name.StartsWith(BertModel.BasePrefix + ".", StringComparison.Ordinal) ? name[(BertModel.BasePrefix.Length + 1)..] : name;
+    private protected override string PeftModulePath(string name) => name.StartsWith(Bert.Family.BasePrefix + ".", StringComparison.Ordinal) ? name[(Bert.Family.BasePrefix.Length + 1)..] : name;
 
     /// <summary>Loads an encoder for embedding (a sentence-transformers folder, or any BERT checkpoint) with its pooling.</summary>
     /// <exception cref="InvalidDataException">A file is malformed, the config is not a BERT, or an encoder weight is missing or mis-shaped.</exception>
@@ -77,7 +77,7 @@ public sealed class BertForSentenceEmbedding : BertTaskModel
         options.Validate();
         ILogger logger = options.LoggerFactory?.CreateLogger<BertForSentenceEmbedding>() ?? NullLogger<BertForSentenceEmbedding>.Instance;
         using PretrainedCheckpoint checkpoint = PretrainedCheckpoint.Open(directoryOrModelId, options.AttentionImplementation, logger, options.Hub);
-        checkpoint.RequireFitsConfig(BertModel.BasePrefix, allowMissing: false);
+        checkpoint.RequireFitsConfig(checkpoint.BasePrefix, allowMissing: false);
         SentenceTransformersFolder? folder = SentenceTransformersFolder.Read(checkpoint.Directory);
         PoolingStrategy pooling = options.Pooling ?? folder?.Pooling ?? PoolingStrategy.Mean;
         var model = new BertForSentenceEmbedding(new BertModel(checkpoint.Config, checkpoint.HasPooler), pooling, options.Normalize ?? folder?.Normalize ?? false);
@@ -117,7 +117,7 @@ public sealed class BertForSentenceEmbedding : BertTaskModel
         using var scope = NewDisposeScope();
         var writer = new ModelFolderWriter(directory);
         CheckpointFiles.AddWeights(writer, directory, state_dict());
-        writer.AddText("config.json", (Bert.Config with { Architectures = ["BertModel"], ModelType = "bert" }).ToJson());
+        writer.AddText("config.json", (Bert.Config with { Architectures = [Bert.Family.BaseArchitecture], ModelType = Bert.Family.ModelType }).ToJson());
         new SentenceTransformersFolder(Pooling, Normalize, MaxSequenceLength).AddTo(writer, Bert.Config.HiddenSize);
         PythonInterop.AddModules(writer, needed: false);
         tokenizer?.AddFilesTo(writer);

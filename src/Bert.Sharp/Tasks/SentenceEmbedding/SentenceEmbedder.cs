@@ -23,20 +23,20 @@ namespace Bert.Sharp;
 public sealed class SentenceEmbedder : IEmbeddingGenerator<string, Embedding<float>>, ISentenceEmbedder
 {
     private readonly BertForSentenceEmbedding model;
-    private readonly BertTokenizer tokenizer;
+    private readonly ITextEncoder encoder;
     private readonly int maxLength;
     private readonly int batchSize;
     private readonly string modelId;
     private readonly UsageGuard guard = new(nameof(SentenceEmbedder));
     private readonly MixedPrecision precision;
 
-    private SentenceEmbedder(BertForSentenceEmbedding model, BertTokenizer tokenizer, SentenceEmbeddingOptions options, string modelId)
+    private SentenceEmbedder(BertForSentenceEmbedding model, ITextEncoder encoder, SentenceEmbeddingOptions options, string modelId)
     {
         this.model = model;
-        this.tokenizer = tokenizer;
+        this.encoder = encoder;
         this.modelId = modelId;
         batchSize = options.BatchSize;
-        maxLength = Math.Min(model.MaxSequenceLength ?? int.MaxValue, Math.Min(model.Bert.Config.MaxPositionEmbeddings, tokenizer.ModelMaxLength));
+        maxLength = Math.Min(model.MaxSequenceLength ?? int.MaxValue, Math.Min(model.Bert.Config.MaxSequenceLength, encoder.ModelMaxLength));
         precision = MixedPrecision.Resolve(options.Precision, model.Device, $"{nameof(SentenceEmbeddingOptions)}.{nameof(SentenceEmbeddingOptions.Precision)}");
         precision.Log(options.LoggerFactory?.CreateLogger<SentenceEmbedder>() ?? NullLogger<SentenceEmbedder>.Instance, "Embedding");
         model.eval();
@@ -80,9 +80,20 @@ public sealed class SentenceEmbedder : IEmbeddingGenerator<string, Embedding<flo
         options ??= new SentenceEmbeddingOptions();
         options.Validate();
         string directory = PretrainedResolver.ResolveDirectory(directoryOrModelId, options.Hub);
-        BertTokenizer tokenizer = BertTokenizer.FromPretrained(directory);
+        // A WordPiece tokenizer is read before the weights (as before); a subword one (RoBERTa, XLM-R) after them, as it pads with the model's pad_token_id.
+        bool subword = ServingTextEncoders.IsSubword(directory);
+        BertTokenizer? wordPiece = subword ? null : BertTokenizer.FromPretrained(directory);
         BertForSentenceEmbedding model = BertForSentenceEmbedding.FromPretrained(directory, options);
-        return new SentenceEmbedder(model, tokenizer, options, directoryOrModelId);
+        try
+        {
+            ITextEncoder encoder = wordPiece is null ? ServingTextEncoders.Load(directory, model.Bert.Config.PadTokenId) : new TokenizerTextEncoder(wordPiece);
+            return new SentenceEmbedder(model, encoder, options, directoryOrModelId);
+        }
+        catch
+        {
+            model.Dispose();
+            throw;
+        }
     }
 
     /// <summary>The vector of each text, in input order.</summary>
@@ -105,8 +116,7 @@ public sealed class SentenceEmbedder : IEmbeddingGenerator<string, Embedding<flo
             return [];
         }
 
-        BatchEncoding encoded = tokenizer.EncodeBatch(texts, new EncodingOptions { Padding = PaddingStrategy.None, Truncation = TruncationStrategy.LongestFirst, MaxLength = maxLength });
-        EncodedText[] rows = EncodedText.Rows(encoded);
+        IReadOnlyList<EncodedText> rows = encoder.Encode(texts, null, maxLength);
         int width = Dimensions;
         return LengthGroupedBatches.Run(rows, batchSize, batch =>
         {
@@ -115,7 +125,7 @@ public sealed class SentenceEmbedder : IEmbeddingGenerator<string, Embedding<flo
             using (var scope = NewDisposeScope())
             using (IDisposable? autocast = precision.Enter())
             {
-                (Tensor ids, Tensor mask, Tensor types) = TensorBatch.Collate(rows, batch, tokenizer.PadTokenId, model.Device);
+                (Tensor ids, Tensor mask, Tensor types) = TensorBatch.Collate(rows, batch, encoder.PadTokenId, model.Device);
                 flat = Runtime.HostRead.Values<float>(model.Forward(ids, mask, types).to(ScalarType.Float32));
             }
 

@@ -18,7 +18,7 @@ internal sealed class SentenceEmbeddingTask(BertForSentenceEmbedding model, ITex
 
     public override int PadTokenId => encoder.PadTokenId;
 
-    public override int ModelMaxLength => Math.Min(model.MaxSequenceLength ?? int.MaxValue, Math.Min(model.Bert.Config.MaxPositionEmbeddings, encoder.ModelMaxLength));
+    public override int ModelMaxLength => Math.Min(model.MaxSequenceLength ?? int.MaxValue, Math.Min(model.Bert.Config.MaxSequenceLength, encoder.ModelMaxLength));
 
     public override BertTokenizer? Tokenizer => tokenizer;
 

@@ -72,27 +72,31 @@ public sealed partial class BertForSequenceClassification
             config = config with { Id2Label = null, Label2Id = null };
         }
 
-        checkpoint.RequireFitsConfig(BertModel.BasePrefix, options.AllowMissingWeights);
-        bool hasHead = checkpoint.State.ContainsKey(HeadWeight);
-        int headRows = checkpoint.HeadRows(HeadWeight);
+        checkpoint.RequireFitsConfig(checkpoint.BasePrefix, options.AllowMissingWeights);
+        string[] headKeys = HeadKeys(config.Family.SequenceHead);
+        string headWeight = headKeys[^2];
+        bool hasHead = checkpoint.State.ContainsKey(headWeight);
+        int headRows = checkpoint.HeadRows(headWeight);
         IReadOnlyList<string> chosen = ChooseLabels(directory, config, labels, hasHead, headRows, options.IgnoreMismatchedSizes);
         if (hasHead && headRows != chosen.Count)
         {
             // Only reached with IgnoreMismatchedSizes: the old head is dropped and a new one initialised.
             ModelLoadLog.HeadReplaced(logger, directory, headRows, chosen.Count);
-            checkpoint.Drop(HeadWeight);
-            checkpoint.Drop(HeadBias);
+            foreach (string key in headKeys)
+            {
+                checkpoint.Drop(key);
+            }
         }
 
         ProblemType problemType = options.ProblemType ?? ProblemTypes.FromConfigString(config.ProblemType, chosen.Count);
         PoolingStrategy pooling = options.Pooling ?? DefaultPooling(directory, config, checkpoint.HasPooler);
         var encoder = new BertModel(config, addPoolingLayer: checkpoint.HasPooler || pooling == PoolingStrategy.Pooler);
         var model = new BertForSequenceClassification(encoder, chosen, problemType, pooling);
-        return TaskModelLoading.Finish(model, checkpoint, directoryOrModelId, [HeadWeight, HeadBias], options.AllowMissingWeights, options.Device, logger, () =>
+        return TaskModelLoading.Finish(model, checkpoint, directoryOrModelId, headKeys, options.AllowMissingWeights, options.Device, logger, () =>
         {
             if (options.Seed is int seed)
             {
-                model.classifier.ResetParameters(config.InitializerRange, seed);
+                model.ResetHead(config.InitializerRange, seed);
             }
         });
     }
@@ -151,6 +155,14 @@ public sealed partial class BertForSequenceClassification
         writer.Commit();
     }
 
+    // The head's keys in a family's checkpoint, the final weight and bias last.
+    private static string[] HeadKeys(SequenceHeadLayout layout) => layout switch
+    {
+        SequenceHeadLayout.DenseTanhOutProjection => ["classifier.dense.weight", "classifier.dense.bias", "classifier.out_proj.weight", "classifier.out_proj.bias"],
+        SequenceHeadLayout.PreClassifierRelu => ["pre_classifier.weight", "pre_classifier.bias", HeadWeight, HeadBias],
+        _ => [HeadWeight, HeadBias],
+    };
+
     // A PEFT adapter folder: the base it names, with the labels, problem type and pooling the adapter was trained with, then the adapter.
     private static BertForSequenceClassification FromAdapterFolder(string directory, IReadOnlyList<string>? labels, ClassifierLoadOptions options)
     {
@@ -168,7 +180,8 @@ public sealed partial class BertForSequenceClassification
     // A config that names its pooling wins; a sentence-transformers folder says how its encoder was trained to be read; a
     // checkpoint with a pooler gets the pooler (Hugging Face's behaviour); without one, mean pooling.
     private static PoolingStrategy DefaultPooling(string directory, BertConfig config, bool hasPooler) =>
-        PoolingNamedIn(config)
+        (config.Family.SequenceHead != SequenceHeadLayout.Linear ? PoolingStrategy.Cls : (PoolingStrategy?)null)
+        ?? PoolingNamedIn(config)
         ?? SentenceTransformersFolder.Read(directory)?.Pooling
         ?? (hasPooler ? PoolingStrategy.Pooler : PoolingStrategy.Mean);
 

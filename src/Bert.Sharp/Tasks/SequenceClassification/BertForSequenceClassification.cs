@@ -32,6 +32,9 @@ public sealed partial class BertForSequenceClassification : BertTaskModel
     private readonly ClassificationHead classifier;
 #pragma warning restore IDE1006, SA1300
 
+    // RoBERTa's and DistilBERT's layers before the final linear one; null for BERT.
+    private readonly FamilySequenceHead? familyHead;
+
     /// <summary>Puts a new, freshly initialised head for <paramref name="labels"/> on <paramref name="encoder"/>.</summary>
     /// <param name="encoder">The (usually pretrained) encoder; owned by the new model from now on.</param>
     /// <param name="labels">Class names in class-index order. For regression, the names of the outputs (usually one).</param>
@@ -43,7 +46,10 @@ public sealed partial class BertForSequenceClassification : BertTaskModel
     {
         ArgumentNullException.ThrowIfNull(labels);
         ValidateLabels(labels, problemType);
-        PoolingStrategy chosen = pooling ?? (encoder.Pooler is null ? PoolingStrategy.Mean : PoolingStrategy.Pooler);
+        SequenceHeadLayout layout = encoder.Family.SequenceHead;
+        PoolingStrategy chosen = layout != SequenceHeadLayout.Linear
+            ? pooling is null or PoolingStrategy.Cls ? PoolingStrategy.Cls : throw new ArgumentException($"A {encoder.Family.ModelType} classifier reads the first token, as Hugging Face's {encoder.Family.SequenceClassificationArchitecture} does; pooling {pooling} is not available for it.", nameof(pooling))
+            : pooling ?? (encoder.Pooler is null ? PoolingStrategy.Mean : PoolingStrategy.Pooler);
         if (chosen == PoolingStrategy.Pooler && encoder.Pooler is null)
         {
             throw new ArgumentException("Pooler pooling needs an encoder with a pooler; this one was built without. Use PoolingStrategy.Mean or Cls.", nameof(pooling));
@@ -51,10 +57,27 @@ public sealed partial class BertForSequenceClassification : BertTaskModel
 
         BertConfig config = encoder.Config;
         classifier = new ClassificationHead(config.HiddenSize, labels.Count, config.ClassifierDropout ?? config.HiddenDropoutProb, chosen, config.InitializerRange);
-        classifier.to(encoder.Device);
         Labels = [.. labels];
         ProblemType = problemType;
-        RegisterComponents();
+        switch (layout)
+        {
+            case SequenceHeadLayout.DenseTanhOutProjection:
+                familyHead = new FamilySequenceHead(layout, classifier, config.HiddenSize, config.ClassifierDropout ?? config.HiddenDropoutProb);
+                familyHead.ResetParameters(config.InitializerRange, seed: null);
+                register_module("classifier", familyHead);
+                break;
+            case SequenceHeadLayout.PreClassifierRelu:
+                familyHead = new FamilySequenceHead(layout, classifier, config.HiddenSize, config.ClassifierDropout ?? config.HiddenDropoutProb);
+                familyHead.ResetParameters(config.InitializerRange, seed: null);
+                register_module(FamilySequenceHead.PreClassifierName, familyHead.Projection);
+                register_module("classifier", classifier);
+                break;
+            default:
+                register_module("classifier", classifier);
+                break;
+        }
+
+        (familyHead ?? (nn.Module)classifier).to(encoder.Device);
     }
 
     /// <summary>Builds an untrained model (random encoder and head) of <paramref name="config"/>; for tests and training from scratch.</summary>
@@ -71,8 +94,26 @@ public sealed partial class BertForSequenceClassification : BertTaskModel
     {
     }
 
-    /// <summary>The head (<c>classifier.*</c>).</summary>
+    /// <summary>Submodules are registered by name in the constructor (names depend on the family); field-based registration would add them twice.</summary>
+    protected override void RegisterComponents()
+    {
+    }
+
+    /// <summary>
+    /// The head's final linear layer: BERT's whole head (<c>classifier.*</c>), RoBERTa's <c>classifier.out_proj</c>, DistilBERT's
+    /// <c>classifier</c> (after <c>pre_classifier</c>).
+    /// </summary>
     public ClassificationHead Head => classifier;
+
+    /// <summary>The state-dict key of the head's final weight (<c>classifier.weight</c>, RoBERTa's <c>classifier.out_proj.weight</c>).</summary>
+    internal string HeadWeightKey => familyHead?.OutputWeightKey ?? HeadWeight;
+
+    /// <summary>Re-initialises every layer of the head from <paramref name="seed"/>.</summary>
+    internal void ResetHead(double initializerRange, int seed)
+    {
+        classifier.ResetParameters(initializerRange, seed);
+        familyHead?.ResetParameters(initializerRange, seed);
+    }
 
     /// <summary>Class names in class-index order (<c>id2label</c>).</summary>
     public IReadOnlyList<string> Labels { get; }
@@ -97,7 +138,7 @@ public sealed partial class BertForSequenceClassification : BertTaskModel
             extension.Remove(PoolingConfigKey);
             extension.Remove(LegacyPoolingConfigKey);
             extension.Remove(PythonInterop.AutoMapKey);
-            bool custom = classifier.Pooling != PoolingStrategy.Pooler;
+            bool custom = familyHead is null && classifier.Pooling != PoolingStrategy.Pooler;
             if (custom)
             {
                 extension[PoolingConfigKey] = JsonSerializer.SerializeToElement(classifier.Pooling.ToString().ToLowerInvariant());
@@ -106,8 +147,8 @@ public sealed partial class BertForSequenceClassification : BertTaskModel
 
             return Bert.Config with
             {
-                ModelType = custom ? PythonInterop.ModelType : "bert",
-                Architectures = [custom ? PythonInterop.SequenceClassificationClass : "BertForSequenceClassification"],
+                ModelType = custom ? PythonInterop.ModelType : Bert.Family.ModelType,
+                Architectures = [custom ? PythonInterop.SequenceClassificationClass : Bert.Family.SequenceClassificationArchitecture],
                 Id2Label = Labels.Select((l, i) => (l, i)).ToDictionary(x => x.i, x => x.l),
                 Label2Id = Labels.Select((l, i) => (l, i)).ToDictionary(x => x.l, x => x.i, StringComparer.Ordinal),
                 ProblemType = ProblemType.ToConfigString(),
@@ -117,7 +158,10 @@ public sealed partial class BertForSequenceClassification : BertTaskModel
     }
 
     /// <inheritdoc />
-    private protected override nn.Module HeadModule => classifier;
+    private protected override nn.Module HeadModule => familyHead ?? (nn.Module)classifier;
+
+    /// <inheritdoc />
+    private protected override string HeadPrefix => familyHead?.Layout == SequenceHeadLayout.PreClassifierRelu ? string.Empty : "classifier";
 
     /// <inheritdoc />
     private protected override bool UsesPooler => classifier.Pooling == PoolingStrategy.Pooler;
@@ -195,7 +239,8 @@ public sealed partial class BertForSequenceClassification : BertTaskModel
     internal Tensor Logits(Tensor inputIds, Tensor? attentionMask, Tensor? tokenTypeIds)
     {
         using var scope = NewDisposeScope();
-        return classifier.call(Features(inputIds, attentionMask, tokenTypeIds)).MoveToOuterDisposeScope();
+        Tensor features = Features(inputIds, attentionMask, tokenTypeIds);
+        return (familyHead is null ? classifier.call(features) : familyHead.call(features)).MoveToOuterDisposeScope();
     }
 
     /// <inheritdoc />
@@ -228,7 +273,8 @@ public sealed partial class BertForSequenceClassification : BertTaskModel
         return null;
     }
 
-    internal static PoolingStrategy PoolingFromConfig(BertConfig config) => PoolingNamedIn(config) ?? PoolingStrategy.Pooler;
+    internal static PoolingStrategy PoolingFromConfig(BertConfig config) =>
+        config.Family.SequenceHead != SequenceHeadLayout.Linear ? PoolingStrategy.Cls : PoolingNamedIn(config) ?? PoolingStrategy.Pooler;
 
     private static void ValidateLabels(IReadOnlyList<string> labels, ProblemType problemType)
     {

@@ -16,7 +16,7 @@ internal sealed class SequenceClassificationTask(BertForSequenceClassification m
 
     public override int PadTokenId => encoder.PadTokenId;
 
-    public override int ModelMaxLength => Math.Min(model.Bert.Config.MaxPositionEmbeddings, encoder.ModelMaxLength);
+    public override int ModelMaxLength => Math.Min(model.Bert.Config.MaxSequenceLength, encoder.ModelMaxLength);
 
     public override BertTokenizer? Tokenizer => tokenizer;
 

@@ -39,6 +39,6 @@ public sealed partial class TextClassifier
             options.Hub,
             TrainedTaskLoading.LoadOptions(options.Device, options.LoggerFactory, options.AttentionImplementation),
             (resolved, loadOptions) => BertForSequenceClassification.FromPretrained(resolved, null, loadOptions),
-            (model, tokenizer) => new TextClassifier(model, new TokenizerTextEncoder(tokenizer), options));
+            (model, encoder) => new TextClassifier(model, encoder, options));
     }
 }

@@ -34,7 +34,7 @@ public sealed partial class TextClassifier : ITextClassifier
         ArgumentNullException.ThrowIfNull(encoder);
         this.model = model;
         this.encoder = encoder;
-        maxLength = Math.Min(options.MaxSequenceLength ?? int.MaxValue, Math.Min(model.Bert.Config.MaxPositionEmbeddings, encoder.ModelMaxLength));
+        maxLength = Math.Min(options.MaxSequenceLength ?? int.MaxValue, Math.Min(model.Bert.Config.MaxSequenceLength, encoder.ModelMaxLength));
         batchSize = options.BatchSize;
         thresholds = MultiLabelThresholds.Resolve(model.Labels, options.MultiLabelThreshold, options.LabelThresholds, nameof(TextClassifierOptions));
         precision = MixedPrecision.Resolve(options.Precision, model.Device, $"{nameof(TextClassifierOptions)}.{nameof(TextClassifierOptions.Precision)}");

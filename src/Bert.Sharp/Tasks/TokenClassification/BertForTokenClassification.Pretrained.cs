@@ -54,7 +54,7 @@ public sealed partial class BertForTokenClassification
         using PretrainedCheckpoint checkpoint = PretrainedCheckpoint.Open(directoryOrModelId, options.AttentionImplementation, logger, options.Hub);
         string directory = checkpoint.Directory;
         BertConfig config = checkpoint.Config;
-        bool ownTask = config.Architectures is { Count: > 0 } a && a.Contains("BertForTokenClassification", StringComparer.Ordinal);
+        bool ownTask = config.Architectures is { Count: > 0 } a && a.Contains(config.Family.TokenClassificationArchitecture, StringComparer.Ordinal);
         if (!ownTask && checkpoint.State.ContainsKey(HeadWeight))
         {
             // A sequence classifier's head has the same names and would be taken silently; it is dropped (and reported) instead.
@@ -63,7 +63,7 @@ public sealed partial class BertForTokenClassification
             checkpoint.Drop(HeadBias);
         }
 
-        checkpoint.RequireFitsConfig(BertModel.BasePrefix, options.AllowMissingWeights);
+        checkpoint.RequireFitsConfig(checkpoint.BasePrefix, options.AllowMissingWeights);
         bool hasHead = checkpoint.State.ContainsKey(HeadWeight);
         int headRows = checkpoint.HeadRows(HeadWeight);
         IReadOnlyList<string> chosen = labels

@@ -35,7 +35,9 @@ public sealed partial class BertForTokenClassification : BertTaskModel
         }
 
         BertConfig config = encoder.Config;
-        classifier = new ClassificationHead(config.HiddenSize, labels.Count, config.ClassifierDropout ?? config.HiddenDropoutProb, PoolingStrategy.Cls, config.InitializerRange);
+        // DistilBertForTokenClassification drops out with config.dropout; BERT's and RoBERTa's with classifier_dropout, else hidden_dropout_prob.
+        double dropout = encoder.Family == EncoderFamily.DistilBert ? config.HiddenDropoutProb : config.ClassifierDropout ?? config.HiddenDropoutProb;
+        classifier = new ClassificationHead(config.HiddenSize, labels.Count, dropout, PoolingStrategy.Cls, config.InitializerRange);
         classifier.to(encoder.Device);
         Labels = [.. labels];
         RegisterComponents();
@@ -58,11 +60,11 @@ public sealed partial class BertForTokenClassification : BertTaskModel
     /// <summary>Number of tags.</summary>
     public int NumLabels => Labels.Count;
 
-    /// <summary>The configuration to save: the encoder's with <c>architectures</c> <c>BertForTokenClassification</c>, <c>id2label</c> and <c>label2id</c>.</summary>
+    /// <summary>The configuration to save: the encoder's with the family's <c>model_type</c>, <c>architectures</c> (<c>BertForTokenClassification</c>, <c>RobertaForTokenClassification</c>, ...), <c>id2label</c> and <c>label2id</c>.</summary>
     public BertConfig Config => Bert.Config with
     {
-        ModelType = "bert",
-        Architectures = ["BertForTokenClassification"],
+        ModelType = Bert.Family.ModelType,
+        Architectures = [Bert.Family.TokenClassificationArchitecture],
         Id2Label = Labels.Select((l, i) => (l, i)).ToDictionary(x => x.i, x => x.l),
         Label2Id = Labels.Select((l, i) => (l, i)).ToDictionary(x => x.l, x => x.i, StringComparer.Ordinal),
         ProblemType = null,

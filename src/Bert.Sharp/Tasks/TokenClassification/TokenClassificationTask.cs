@@ -17,7 +17,7 @@ internal sealed class TokenClassificationTask(BertForTokenClassification model, 
 
     public override int PadTokenId => encoder.PadTokenId;
 
-    public override int ModelMaxLength => Math.Min(model.Bert.Config.MaxPositionEmbeddings, encoder.ModelMaxLength);
+    public override int ModelMaxLength => Math.Min(model.Bert.Config.MaxSequenceLength, encoder.ModelMaxLength);
 
     public override BertTokenizer? Tokenizer => tokenizer;
 

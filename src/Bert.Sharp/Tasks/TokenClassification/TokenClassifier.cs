@@ -22,18 +22,18 @@ namespace Bert.Sharp;
 public sealed class TokenClassifier : ITokenClassifier
 {
     private readonly BertForTokenClassification model;
-    private readonly BertTokenizer tokenizer;
+    private readonly IServingTextEncoder encoder;
     private readonly TokenClassifierOptions options;
     private readonly int maxLength;
     private readonly UsageGuard guard = new(nameof(TokenClassifier));
     private readonly MixedPrecision precision;
 
-    private TokenClassifier(BertForTokenClassification model, BertTokenizer tokenizer, TokenClassifierOptions options)
+    private TokenClassifier(BertForTokenClassification model, IServingTextEncoder encoder, TokenClassifierOptions options)
     {
         this.model = model;
-        this.tokenizer = tokenizer;
+        this.encoder = encoder;
         this.options = options;
-        maxLength = Math.Min(options.MaxSequenceLength ?? int.MaxValue, Math.Min(model.Bert.Config.MaxPositionEmbeddings, tokenizer.ModelMaxLength));
+        maxLength = Math.Min(options.MaxSequenceLength ?? int.MaxValue, Math.Min(model.Bert.Config.MaxSequenceLength, encoder.ModelMaxLength));
         precision = MixedPrecision.Resolve(options.Precision, model.Device, $"{nameof(TokenClassifierOptions)}.{nameof(TokenClassifierOptions.Precision)}");
         precision.Log(options.LoggerFactory?.CreateLogger<TokenClassifier>() ?? NullLogger<TokenClassifier>.Instance, "Prediction");
         model.eval();
@@ -82,7 +82,7 @@ public sealed class TokenClassifier : ITokenClassifier
             options.Hub,
             TrainedTaskLoading.LoadOptions(options.Device, options.LoggerFactory, options.AttentionImplementation),
             (resolved, loadOptions) => BertForTokenClassification.FromPretrained(resolved, null, loadOptions),
-            (model, tokenizer) => new TokenClassifier(model, tokenizer, options));
+            (model, encoder) => new TokenClassifier(model, encoder, options));
     }
 
     /// <summary>The LoRA adapters loaded (see <see cref="LoadAdapter"/>); empty for a plain model.</summary>
@@ -146,12 +146,12 @@ public sealed class TokenClassifier : ITokenClassifier
             return [];
         }
 
-        BatchEncoding encoded = tokenizer.EncodeBatch(texts, new EncodingOptions { Padding = PaddingStrategy.None, Truncation = TruncationStrategy.LongestFirst, MaxLength = maxLength });
-        EncodedText[] rows = EncodedText.Rows(encoded);
+        IReadOnlyList<TokenizedRow> tokenized = encoder.Tokenize(texts, maxLength);
+        EncodedText[] rows = [.. tokenized.Select(t => t.Encoded)];
         return LengthGroupedBatches.Run<IReadOnlyList<Entity>>(rows, options.BatchSize, batch =>
         {
             float[][][] probabilities = Run(rows, batch);
-            return [.. batch.Select((i, r) => EntityAggregator.Aggregate(texts[i], Tokens(encoded, i, probabilities[r]), model.Labels, options.Aggregation))];
+            return [.. batch.Select((i, r) => EntityAggregator.Aggregate(texts[i], Tokens(tokenized[i], probabilities[r]), model.Labels, options.Aggregation))];
         });
     }
 
@@ -180,7 +180,7 @@ public sealed class TokenClassifier : ITokenClassifier
         using (var scope = NewDisposeScope())
         using (IDisposable? autocast = precision.Enter())
         {
-            (Tensor ids, Tensor mask, Tensor types) = TensorBatch.Collate(rows, batch, tokenizer.PadTokenId, model.Device);
+            (Tensor ids, Tensor mask, Tensor types) = TensorBatch.Collate(rows, batch, encoder.PadTokenId, model.Device);
             Tensor probabilities = model.Logits(ids, mask, types).to(ScalarType.Float32).softmax(-1);
             width = probabilities.shape[1];
             flat = Runtime.HostRead.Values<float>(probabilities.to(ScalarType.Float32));
@@ -198,21 +198,12 @@ public sealed class TokenClassifier : ITokenClassifier
     }
 
     // The pipeline's view of each token: its piece, where it is in the text, whether it is special or continues a word.
-    private List<TokenPrediction> Tokens(BatchEncoding encoded, int row, float[][] probabilities)
+    private static List<TokenPrediction> Tokens(TokenizedRow row, float[][] probabilities)
     {
-        int[] ids = encoded.InputIds[row];
-        TokenOffset[] offsets = encoded.Offsets[row];
-        int[] special = encoded.SpecialTokensMask[row];
-        var tokens = new List<TokenPrediction>(ids.Length);
-        for (int t = 0; t < ids.Length; t++)
+        var tokens = new List<TokenPrediction>(row.Pieces.Length);
+        for (int t = 0; t < row.Pieces.Length; t++)
         {
-            string piece = tokenizer.IdToToken(ids[t]) ?? string.Empty;
-            bool isSpecial = special[t] == 1;
-
-            // Hugging Face: a piece is a sub-word when its text differs in length from the characters it covers (the "##"),
-            // except [UNK], which stands for the whole word.
-            bool isSubword = !isSpecial && ids[t] != tokenizer.UnkTokenId && piece.Length != offsets[t].Length;
-            tokens.Add(new TokenPrediction(piece, offsets[t].Start, offsets[t].End, isSpecial, isSubword, probabilities[t]));
+            tokens.Add(new TokenPrediction(row.Pieces[t], row.Offsets[t].Start, row.Offsets[t].End, row.Special[t], row.Subword[t], probabilities[t]));
         }
 
         return tokens;

@@ -1,0 +1,77 @@
+using System.Text.Json;
+using Bert.Sharp.Tokenization;
+
+namespace Bert.Sharp.Inference;
+
+/// <summary>
+/// Picks the serving tokenizer of a model folder as <see cref="AutoTokenizer"/> does: a <c>tokenizer.json</c> of a byte-level
+/// BPE or Unigram model (RoBERTa, XLM-R) gives a <see cref="SubwordTextEncoder"/>; WordPiece (<c>tokenizer.json</c> or
+/// <c>vocab.txt</c>) a <see cref="TokenizerTextEncoder"/> over <see cref="BertTokenizer"/>.
+/// </summary>
+internal static class ServingTextEncoders
+{
+    /// <summary>Loads the tokenizer of <paramref name="directoryOrModelId"/> for serving or training.</summary>
+    /// <param name="directoryOrModelId">The folder holding the tokenizer files (or a Hub id).</param>
+    /// <param name="padTokenId">The model's <c>pad_token_id</c>: what a subword tokenizer pads with (WordPiece keeps its own [PAD]).</param>
+    /// <param name="hub">How a Hub id is fetched.</param>
+    /// <exception cref="NotSupportedException">The <c>tokenizer.json</c> holds something not reproduced exactly; the message names the file and key.</exception>
+    /// <exception cref="FileNotFoundException">No tokenizer files.</exception>
+    public static IServingTextEncoder Load(string directoryOrModelId, int padTokenId, PretrainedResolveOptions? hub = null)
+    {
+        ArgumentException.ThrowIfNullOrWhiteSpace(directoryOrModelId);
+        string directory = Directory.Exists(directoryOrModelId) ? directoryOrModelId : PretrainedResolver.ResolveDirectory(directoryOrModelId, hub);
+        if (IsSubword(directory))
+        {
+            var tokenizer = (SubwordTokenizer)AutoTokenizer.FromPretrained(directory);
+            return new SubwordTextEncoder(tokenizer, padTokenId, ModelMaxLength(Path.Combine(directory, TokenizerFiles.ConfigFile)));
+        }
+
+        return new TokenizerTextEncoder(BertTokenizer.FromPretrained(directory, hub));
+    }
+
+    /// <summary>Whether <paramref name="directory"/> holds a subword (non-WordPiece) <c>tokenizer.json</c>.</summary>
+    public static bool IsSubword(string directory)
+    {
+        string json = Path.Combine(directory, TokenizerFiles.TokenizerJsonFile);
+        return File.Exists(json) && TokenizerJsonReader.ModelType(json) != "WordPiece";
+    }
+
+    /// <summary>Copies the tokenizer files of <paramref name="from"/> (<c>tokenizer.json</c>, <c>tokenizer_config.json</c>,
+    /// <c>special_tokens_map.json</c>, those present) into <paramref name="to"/>, replacing any there.</summary>
+    public static void CopyTokenizerFiles(string from, string to)
+    {
+        Directory.CreateDirectory(to);
+        foreach (string name in (string[])[TokenizerFiles.TokenizerJsonFile, TokenizerFiles.ConfigFile, TokenizerFiles.SpecialTokensMapFile])
+        {
+            string source = Path.Combine(from, name);
+            if (File.Exists(source))
+            {
+                File.Copy(source, Path.Combine(to, name), overwrite: true);
+            }
+        }
+    }
+
+    // tokenizer_config.json's model_max_length; none (or 1e30, "no limit"): int.MaxValue, the model's positions then bound it.
+    private static int ModelMaxLength(string configPath)
+    {
+        if (!File.Exists(configPath))
+        {
+            return int.MaxValue;
+        }
+
+        using JsonDocument doc = JsonDocument.Parse(File.ReadAllText(configPath));
+        if (doc.RootElement.ValueKind == JsonValueKind.Object
+            && doc.RootElement.TryGetProperty("model_max_length", out JsonElement max)
+            && max.ValueKind == JsonValueKind.Number && max.TryGetDouble(out double value))
+        {
+            if (value < 1)
+            {
+                throw new InvalidDataException($"'{configPath}': $.model_max_length must be a positive number, found {max.GetRawText()}.");
+            }
+
+            return value >= int.MaxValue ? int.MaxValue : (int)value;
+        }
+
+        return int.MaxValue;
+    }
+}

@@ -1,0 +1,166 @@
+using System.Text.Json.Nodes;
+using Bert.Sharp.Tests.TestSupport;
+using TorchSharp;
+using TorchSharp.Modules;
+using static TorchSharp.torch;
+
+namespace Bert.Sharp.Tests.Families;
+
+/// <summary>
+/// Folders of every family saved by Bert.Sharp (sequence and token heads, every parameter random with a wide spread so that
+/// every term of the forward matters: biases, LayerNorms, RoBERTa's padding row) read by a plain-PyTorch mirror of
+/// transformers' modeling_roberta.py / modeling_distilbert.py (tests/python/hf_mirror.py, dispatching on model_type and
+/// architectures as AutoModel does): the same logits, within 1e-4, on a padded batch.
+/// </summary>
+[Collection(Training.SerialTorchGroup.Name)]
+public sealed class FamilyMirrorTests
+{
+    private const float Tolerance = 1e-4f;
+
+    [Fact]
+    public void Saved_family_folders_compute_the_same_logits_in_python()
+    {
+        string root = TestAssets.NewTempDirectory("family-mirror");
+        try
+        {
+            var requests = new JsonArray();
+            var cases = new List<(string Name, float[][] Expected, bool[] Real)>();
+            foreach (string modelType in new[] { "roberta", "xlm-roberta", "distilbert" })
+            {
+                int pad = modelType == "distilbert" ? 0 : 1;
+                BertConfig config = TinyConfigs.Bert(vocab: 100, maxPositions: 40, act: modelType == "distilbert" ? "gelu" : "gelu_new") with
+                {
+                    ModelType = modelType,
+                    PadTokenId = pad,
+                    TypeVocabSize = modelType == "distilbert" ? 0 : 1,
+                    LayerNormEps = modelType == "distilbert" ? 1e-12 : 1e-5,
+                };
+
+                // <s> ... </s> then padding; no id in the text equals the padding id.
+                long[,] ids =
+                {
+                    { 0, 45, 12, 77, 9, 31, 2 },
+                    { 0, 18, 64, 2, pad, pad, pad },
+                    { 0, 99, 3, 56, 23, 2, pad },
+                };
+                long[,] mask =
+                {
+                    { 1, 1, 1, 1, 1, 1, 1 },
+                    { 1, 1, 1, 1, 0, 0, 0 },
+                    { 1, 1, 1, 1, 1, 1, 0 },
+                };
+                bool[] real = [.. mask.Cast<long>().Select(m => m == 1)];
+
+                using (var model = WideSpread(new BertForSequenceClassification(config, ["a", "b", "c"]), 21))
+                {
+                    string folder = Path.Combine(root, $"{modelType}-seq");
+                    model.SavePretrained(folder);
+                    cases.Add(($"{modelType} sequence", Logits(model.Forward, ids, mask), [.. Enumerable.Repeat(true, 3)]));
+                    requests.Add(Request(folder, "sequence-classification", ids, mask));
+                }
+
+                using (var model = WideSpread(new BertForTokenClassification(config, ["O", "B-X", "I-X", "B-Y"]), 22))
+                {
+                    string folder = Path.Combine(root, $"{modelType}-tok");
+                    model.SavePretrained(folder);
+                    cases.Add(($"{modelType} token", Logits(model.Forward, ids, mask), real));
+                    requests.Add(Request(folder, "token-classification", ids, mask));
+                }
+            }
+
+            string requestFile = Path.Combine(root, "requests.json");
+            File.WriteAllText(requestFile, requests.ToJsonString());
+            JsonArray results = JsonNode.Parse(PythonWithTorch.RunScript("hf_mirror.py", requestFile).Trim())!.AsArray();
+            Assert.Equal(cases.Count, results.Count);
+            for (int c = 0; c < cases.Count; c++)
+            {
+                float[][] python = [.. Rows(results[c]!["output"]!)];
+                float[][] expected = cases[c].Expected;
+                Assert.Equal(expected.Length, python.Length);
+                float worst = 0;
+                float largest = 0;
+                for (int r = 0; r < expected.Length; r++)
+                {
+                    if (!cases[c].Real[r])
+                    {
+                        continue; // a padded position's logits mean nothing
+                    }
+
+                    for (int k = 0; k < expected[r].Length; k++)
+                    {
+                        worst = Math.Max(worst, Math.Abs(expected[r][k] - python[r][k]));
+                        largest = Math.Max(largest, Math.Abs(expected[r][k]));
+                    }
+                }
+
+                Assert.True(worst <= Tolerance, $"{cases[c].Name}: max |Bert.Sharp - Python| = {worst}");
+                Assert.True(largest > 0.1f, $"{cases[c].Name}: logits too small to compare ({largest})");
+            }
+        }
+        finally
+        {
+            Directory.Delete(root, true);
+        }
+    }
+
+    // Every parameter redrawn from a private generator: matrices N(0, 0.25), biases N(0, 0.25), LayerNorm weights 1 + N(0, 0.25);
+    // RoBERTa's padding position row too (Hugging Face zeroes it only at initialisation; a checkpoint may hold anything).
+    private static T WideSpread<T>(T model, int seed)
+        where T : nn.Module
+    {
+        using var noGrad = no_grad();
+        using var generator = new Generator((ulong)seed, CPU);
+        foreach ((string name, Parameter parameter) in model.named_parameters())
+        {
+            using Tensor drawn = randn(parameter.shape, generator: generator).mul_(0.25);
+            bool norm = name.Contains("LayerNorm.weight", StringComparison.Ordinal) || name.Contains("layer_norm.weight", StringComparison.Ordinal);
+            parameter.copy_(norm ? drawn.add_(1) : drawn);
+        }
+
+        model.eval();
+        return model;
+    }
+
+    private static JsonObject Request(string folder, string task, long[,] ids, long[,] mask) => new()
+    {
+        ["folder"] = folder,
+        ["task"] = task,
+        ["input_ids"] = ToJson(ids),
+        ["attention_mask"] = ToJson(mask),
+        ["token_type_ids"] = ToJson(new long[ids.GetLength(0), ids.GetLength(1)]),
+    };
+
+    private static float[][] Logits(Func<Tensor, Tensor?, Tensor?, Tensor?, SequenceClassifierOutput> forward, long[,] ids, long[,] mask)
+    {
+        using var noGrad = no_grad();
+        using Tensor input = tensor(ids);
+        using Tensor attention = tensor(mask);
+        using SequenceClassifierOutput output = forward(input, attention, null, null);
+        long k = output.Logits.shape[^1];
+        return [.. output.Logits.contiguous().data<float>().ToArray().Chunk((int)k)];
+    }
+
+    private static IEnumerable<float[]> Rows(JsonNode node) =>
+        node is JsonArray array && array.Count > 0 && array[0] is JsonArray inner && inner.Count > 0 && inner[0] is JsonArray
+            ? array.SelectMany(n => Rows(n!))
+            : node is JsonArray rows && rows.Count > 0 && rows[0] is JsonArray
+                ? rows.Select(r => r!.AsArray().Select(v => v!.GetValue<float>()).ToArray())
+                : [[.. node.AsArray().Select(v => v!.GetValue<float>())]];
+
+    private static JsonArray ToJson(long[,] values)
+    {
+        var rows = new JsonArray();
+        for (int r = 0; r < values.GetLength(0); r++)
+        {
+            var row = new JsonArray();
+            for (int c = 0; c < values.GetLength(1); c++)
+            {
+                row.Add(values[r, c]);
+            }
+
+            rows.Add(row);
+        }
+
+        return rows;
+    }
+}
