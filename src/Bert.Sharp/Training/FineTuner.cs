@@ -53,9 +53,6 @@ public sealed partial class FineTuner
     /// <summary>The model being trained.</summary>
     public BertTaskModel Model => task.Model;
 
-    /// <summary>How many parameter tensors the optimizer of the last run held state for (tests: only trainable ones).</summary>
-    internal int LastOptimizerStateCount { get; set; }
-
     /// <summary>
     /// Trains on <paramref name="train"/>, evaluating on <paramref name="validation"/> as <see cref="FineTuningOptions.EvaluationStrategy"/> says.
     /// </summary>
@@ -90,9 +87,7 @@ public sealed partial class FineTuner
         TaskDataset trainSet = typed.Encode(train, "training", maxLength, logger);
         TaskDataset? validationSet = validation is null ? null : typed.Encode(validation, "validation", maxLength, logger);
         using var run = new TrainingRun(task, Options, trainSet, validationSet, progress, logger, cancellationToken);
-        TrainingReport report = run.Execute();
-        LastOptimizerStateCount = run.OptimizerStateCount;
-        return report;
+        return run.Execute();
     }
 
     /// <summary>Evaluates the model on any labelled set of its kind: loss and the task's metrics.</summary>

@@ -117,10 +117,10 @@ public sealed partial class BertForSequenceClassification : BertTaskModel
     }
 
     /// <inheritdoc />
-    private protected override nn.Module HeadModule => classifier;
+    protected override nn.Module HeadModule => classifier;
 
     /// <inheritdoc />
-    private protected override bool UsesPooler => classifier.Pooling == PoolingStrategy.Pooler;
+    protected override bool UsesPooler => classifier.Pooling == PoolingStrategy.Pooler;
 
     /// <inheritdoc />
     private protected override string PeftTaskType => "SEQ_CLS";
