@@ -18,7 +18,8 @@ namespace Bert.Sharp;
 /// </code>
 /// The model decides what examples <c>Train</c> takes: <see cref="LabeledExample"/> for <see cref="BertForSequenceClassification"/>,
 /// <see cref="TaggedSentence"/> for <see cref="BertForTokenClassification"/>, <see cref="TextPair"/> for
-/// <see cref="BertForSentenceEmbedding"/>. One instance trains one model; <c>Train</c> may be called again (a new run
+/// <see cref="BertForSentenceEmbedding"/>, and for a task model of your own the examples of the <see cref="TrainingTask{TExample}"/>
+/// its <c>CreateTrainingTask</c> returns. One instance trains one model; <c>Train</c> may be called again (a new run
 /// continuing from the current weights with a fresh optimizer). Not thread-safe: one call at a time.
 /// </remarks>
 public sealed partial class FineTuner

@@ -22,9 +22,7 @@ public sealed class ExternalTaskTests : IDisposable
     [Fact]
     public void A_question_answering_task_from_outside_trains_predicts_and_round_trips()
     {
-        string vocab = Path.Combine(directory, "vocab.txt");
-        File.WriteAllLines(vocab, ["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]", "which", "animal", .. Filler, .. Colors, .. Animals]);
-        BertTokenizer tokenizer = BertTokenizer.FromVocabulary(vocab);
+        BertTokenizer tokenizer = Tokenizer();
         List<QaExample> train = Examples(64, seed: 1), test = Examples(16, seed: 2);
         using QaModel model = TestSupport.SeededWeights.Apply(new QaModel(new BertModel(TestSupport.TinyConfigs.Bert(), addPoolingLayer: false)), seed: 5);
         var tuner = new FineTuner(model, tokenizer, new FineTuningOptions { Epochs = 10, BatchSize = 8, LearningRate = 5e-3, SaveStrategy = IntervalStrategy.No, EvaluationStrategy = IntervalStrategy.No });
@@ -48,6 +46,21 @@ public sealed class ExternalTaskTests : IDisposable
         Assert.Equal(answers, test.Select(e => reloaded.Answer(reloadedTokenizer, e.Question, e.Context)));
     }
 
+    [Fact]
+    public void A_task_model_without_a_training_task_is_refused_naming_its_type()
+    {
+        using var model = new HeadlessModel(new BertModel(TestSupport.TinyConfigs.Bert(), addPoolingLayer: false));
+        var e = Assert.Throws<NotSupportedException>(() => new FineTuner(model, Tokenizer()));
+        Assert.Contains("HeadlessModel defines no training task", e.Message, StringComparison.Ordinal);
+    }
+
+    private BertTokenizer Tokenizer()
+    {
+        string vocab = Path.Combine(directory, "vocab.txt");
+        File.WriteAllLines(vocab, ["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]", "which", "animal", .. Filler, .. Colors, .. Animals]);
+        return BertTokenizer.FromVocabulary(vocab);
+    }
+
     private static List<QaExample> Examples(int count, int seed)
     {
         var rng = new Random(seed);
@@ -61,6 +74,11 @@ public sealed class ExternalTaskTests : IDisposable
         }
 
         return examples;
+    }
+
+    private sealed class HeadlessModel(BertModel encoder) : BertTaskModel(nameof(HeadlessModel), encoder)
+    {
+        protected override nn.Module? HeadModule => null;
     }
 }
 
