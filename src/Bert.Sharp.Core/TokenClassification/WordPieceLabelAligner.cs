@@ -56,14 +56,6 @@ internal sealed class WordPieceLabelAligner
     /// <summary>Whether every piece of a word is labelled (with <c>B-</c> turned into <c>I-</c> after the first piece).</summary>
     public bool LabelAllTokens { get; }
 
-    /// <summary>The id of <paramref name="label"/>.</summary>
-    /// <exception cref="ArgumentException">The label is not in <see cref="Labels"/>.</exception>
-    public int IdOf(string label)
-    {
-        ArgumentNullException.ThrowIfNull(label);
-        return _ids.TryGetValue(label, out int id) ? id : throw new ArgumentException($"Label '{label}' is not one of the model's {Labels.Count} labels ({string.Join(", ", Labels)}).", nameof(label));
-    }
-
     /// <summary>Per-token label ids for one encoded sequence, from per-word tags.</summary>
     /// <param name="wordIds">For each token of the encoded sequence, the index of the word it came from; <c>null</c> for special tokens and padding.</param>
     /// <param name="wordTags">The tag of every word.</param>

@@ -92,14 +92,6 @@ internal static class SafeTensors
         return (entries, metadata);
     }
 
-    /// <summary>The validated header entries of <paramref name="path"/>, without reading tensor data.</summary>
-    internal static IReadOnlyList<SafeTensorsHeader.Entry> ReadEntries(string path)
-    {
-        ArgumentException.ThrowIfNullOrEmpty(path);
-        using FileStream stream = OpenRead(path);
-        return SafeTensorsHeader.Read(stream, path).Entries;
-    }
-
     /// <summary>
     /// Writes <paramref name="tensors"/> to <paramref name="path"/> atomically (temporary file, then rename): header keys
     /// sorted, data section 8-byte aligned, <c>"__metadata__": {"format": "pt"}</c> plus <paramref name="metadata"/>.

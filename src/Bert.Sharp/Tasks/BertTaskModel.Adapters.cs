@@ -208,8 +208,8 @@ public abstract partial class BertTaskModel
     /// <summary>The Transformers module path of <paramref name="name"/> (a name in this model's state dict) inside PEFT's <c>base_model.model</c>.</summary>
     private protected virtual string PeftModulePath(string name) => name;
 
-    /// <summary>PEFT's <c>task_type</c> for this task (<c>SEQ_CLS</c>, <c>TOKEN_CLS</c>, <c>FEATURE_EXTRACTION</c>).</summary>
-    private protected abstract string PeftTaskType { get; }
+    /// <summary>PEFT's <c>task_type</c> for this task (<c>SEQ_CLS</c>, <c>TOKEN_CLS</c>, <c>FEATURE_EXTRACTION</c>); empty for a task of your own (PEFT loads it as a plain <c>PeftModel</c>).</summary>
+    private protected virtual string PeftTaskType => string.Empty;
 
     /// <summary>What the adapter's weights file records besides tensors (labels, pooling), so the folder alone rebuilds the task.</summary>
     private protected virtual Dictionary<string, string> AdapterMetadata() => [];

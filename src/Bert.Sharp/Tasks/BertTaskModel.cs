@@ -16,7 +16,13 @@ public abstract partial class BertTaskModel : nn.Module
     // field-based registration would not give.
     private readonly System.Runtime.CompilerServices.StrongBox<BertModel> encoderBox;
 
-    private protected BertTaskModel(string name, BertModel encoder) : base(name)
+    /// <summary>
+    /// Puts a task on <paramref name="encoder"/>. A derived class creates its head, then calls <c>RegisterComponents()</c>
+    /// so that the head's parameters are named after its field (<c>qa_outputs.weight</c>).
+    /// </summary>
+    /// <param name="name">The module's name (usually the class name).</param>
+    /// <param name="encoder">The encoder (<c>bert.*</c>); owned by the new model from now on.</param>
+    protected BertTaskModel(string name, BertModel encoder) : base(name)
     {
         ArgumentNullException.ThrowIfNull(encoder);
         encoderBox = new(encoder);
@@ -79,24 +85,29 @@ public abstract partial class BertTaskModel : nn.Module
         return ParameterSummary.Of(units);
     }
 
-    /// <summary>
-    /// Writes the model as a Hugging Face directory (config.json, model.safetensors, and the tokenizer files when given).
-    /// Only this model's files are written (each atomically); other files in the folder are left alone.
-    /// </summary>
-    public abstract void SavePretrained(string directory, BertTokenizer? tokenizer = null);
-
     /// <summary>The head's attribute name (its parameters' prefix), e.g. <c>classifier</c>.</summary>
-    private protected virtual string HeadName => "classifier";
+    protected virtual string HeadName => "classifier";
 
     /// <summary>The prefix of the head's parameter names: <see cref="HeadName"/>, or empty when the head spans several top-level modules (DistilBERT's <c>pre_classifier</c> and <c>classifier</c>).</summary>
     private protected virtual string HeadPrefix => HeadName;
 
     /// <summary>The head module, or <c>null</c> for a task without trainable head (sentence embeddings).</summary>
-    private protected abstract nn.Module? HeadModule { get; }
+    protected abstract nn.Module? HeadModule { get; }
 
-    /// <summary>Whether the task's forward reads the encoder's pooler.</summary>
-    private protected abstract bool UsesPooler { get; }
+    /// <summary>Whether the task's forward reads the encoder's pooler (false by default: a head on the hidden states).</summary>
+    protected virtual bool UsesPooler => false;
 
     /// <summary>The training glue of this task (data, batches, loss, metrics) over <paramref name="encoder"/>; <paramref name="tokenizer"/> is saved with checkpoints.</summary>
-    internal abstract TrainingTask CreateTask(ITextEncoder encoder, BertTokenizer? tokenizer, FineTuningOptions options);
+    internal virtual TrainingTask CreateTask(ITextEncoder encoder, BertTokenizer? tokenizer, FineTuningOptions options) =>
+        CreateTrainingTask(tokenizer ?? throw new ArgumentNullException(nameof(tokenizer), $"{GetType().Name} trains with a BertTokenizer."), options);
+
+    /// <summary>
+    /// The training glue of this task (encoding, loss, metrics) that <see cref="FineTuner"/> runs: override it to make a task
+    /// model of your own trainable.
+    /// </summary>
+    /// <param name="tokenizer">The tokenizer given to <see cref="FineTuner"/>; encode with it and return it as <see cref="TrainingTask.Tokenizer"/>.</param>
+    /// <param name="options">The trainer's options.</param>
+    /// <exception cref="NotSupportedException">The model defines no training task (the default).</exception>
+    protected virtual TrainingTask CreateTrainingTask(BertTokenizer tokenizer, FineTuningOptions options) =>
+        throw new NotSupportedException($"{GetType().Name} defines no training task: override CreateTrainingTask to return a TrainingTask<TExample> for it.");
 }

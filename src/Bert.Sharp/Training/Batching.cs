@@ -6,9 +6,9 @@ internal static class Batching
     private const int MegaBatchFactor = 50;
 
     /// <summary>The batches of one training epoch. Consumes <paramref name="rng"/> deterministically.</summary>
-    public static List<int[]> TrainingBatches(int[] lengths, int batchSize, bool groupByLength, Pcg32 rng)
+    public static List<int[]> TrainingBatches(IReadOnlyList<int> lengths, int batchSize, bool groupByLength, Pcg32 rng)
     {
-        int[] order = rng.Permutation(lengths.Length);
+        int[] order = rng.Permutation(lengths.Count);
         if (groupByLength)
         {
             // Hugging Face's LengthGroupedSampler: sort within random mega-batches of 50 batches, longest first.

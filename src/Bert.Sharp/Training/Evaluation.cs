@@ -21,10 +21,10 @@ internal static class Evaluation
             {
                 ct.ThrowIfCancellationRequested();
                 using var scope = NewDisposeScope();
-                BatchResult result;
+                (Tensor Loss, Tensor Outputs) result;
                 using (IDisposable? autocast = precision.Enter())
                 {
-                    result = task.Forward(data, batch, cache);
+                    result = task.Forward(data, batch, cache?.Gather(batch, model.Device));
                 }
 
                 lossSum += Runtime.HostRead.Item<float>(result.Loss.to(ScalarType.Float32)) * batch.Length;

@@ -18,7 +18,8 @@ namespace Bert.Sharp;
 /// </code>
 /// The model decides what examples <c>Train</c> takes: <see cref="LabeledExample"/> for <see cref="BertForSequenceClassification"/>,
 /// <see cref="TaggedSentence"/> for <see cref="BertForTokenClassification"/>, <see cref="TextPair"/> for
-/// <see cref="BertForSentenceEmbedding"/>. One instance trains one model; <c>Train</c> may be called again (a new run
+/// <see cref="BertForSentenceEmbedding"/>, and for a task model of your own the examples of the <see cref="TrainingTask{TExample}"/>
+/// its <c>CreateTrainingTask</c> returns. One instance trains one model; <c>Train</c> may be called again (a new run
 /// continuing from the current weights with a fresh optimizer). Not thread-safe: one call at a time.
 /// </remarks>
 public sealed partial class FineTuner
@@ -72,9 +73,6 @@ public sealed partial class FineTuner
     /// <summary>The model being trained.</summary>
     public BertTaskModel Model => task.Model;
 
-    /// <summary>How many parameter tensors the optimizer of the last run held state for (tests: only trainable ones).</summary>
-    internal int LastOptimizerStateCount { get; set; }
-
     /// <summary>
     /// Trains on <paramref name="train"/>, evaluating on <paramref name="validation"/> as <see cref="FineTuningOptions.EvaluationStrategy"/> says.
     /// </summary>
@@ -109,9 +107,7 @@ public sealed partial class FineTuner
         TaskDataset trainSet = typed.Encode(train, "training", maxLength, logger);
         TaskDataset? validationSet = validation is null ? null : typed.Encode(validation, "validation", maxLength, logger);
         using var run = new TrainingRun(task, Options, trainSet, validationSet, progress, logger, cancellationToken);
-        TrainingReport report = run.Execute();
-        LastOptimizerStateCount = run.OptimizerStateCount;
-        return report;
+        return run.Execute();
     }
 
     /// <summary>Evaluates the model on any labelled set of its kind: loss and the task's metrics.</summary>

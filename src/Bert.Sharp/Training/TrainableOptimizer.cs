@@ -39,9 +39,6 @@ internal sealed class TrainableOptimizer : IDisposable
 
     public IReadOnlyList<Parameter> Parameters => trainable;
 
-    /// <summary>Number of parameter tensors that hold optimizer state.</summary>
-    public int StateCount => adam?.state_dict().State.Count ?? 0;
-
     public static TrainableOptimizer Create(BertTaskModel model, FineTuningOptions options)
     {
         var optimizer = new TrainableOptimizer(model, options);

@@ -99,7 +99,7 @@ internal sealed partial class TrainingRun
         Tensor loss;
         using (IDisposable? autocast = precision.Enter())
         {
-            loss = task.Forward(trainSet, batch, trainCache).Loss;
+            loss = task.Forward(trainSet, batch, trainCache?.Gather(batch, model.Device)).Loss;
         }
 
         // The backward pass runs outside autocast (as in PyTorch); it follows the forward's dtypes and ends in fp32 gradients.

@@ -80,9 +80,6 @@ internal sealed partial class TrainingRun : IDisposable
         callbacks.AddRange(options.Callbacks);
     }
 
-    /// <summary>How many parameter tensors hold optimizer state (tests: only trainable ones).</summary>
-    public int OptimizerStateCount => optimizer?.StateCount ?? 0;
-
     public TrainingReport Execute()
     {
         Plan();

@@ -40,7 +40,7 @@ public class PeftLayoutTests
         model.SaveAdapter(dir);
 
         var expected = JsonSerializer.Deserialize<Dictionary<string, long[]>>(Fixture)!;
-        var actual = SafeTensors.ReadEntries(Path.Combine(dir, "adapter_model.safetensors")).ToDictionary(e => e.Name, e => e.Shape);
+        var actual = SafeTensors.ReadHeader(Path.Combine(dir, "adapter_model.safetensors")).Entries.ToDictionary(e => e.Name, e => e.Shape);
         Assert.Equal(expected.Keys.Order(StringComparer.Ordinal), actual.Keys.Order(StringComparer.Ordinal));
         Assert.All(expected, kv => Assert.Equal(kv.Value, actual[kv.Key]));
 
@@ -66,7 +66,7 @@ public class PeftLayoutTests
         embedder.SaveAdapter(dir);
         Assert.Equal(
             ["base_model.model.encoder.layer.0.output.dense.lora_A.weight", "base_model.model.encoder.layer.0.output.dense.lora_B.weight"],
-            SafeTensors.ReadEntries(Path.Combine(dir, "adapter_model.safetensors")).Select(e => e.Name).Where(n => n.Contains("layer.0", StringComparison.Ordinal)).Order(StringComparer.Ordinal));
+            SafeTensors.ReadHeader(Path.Combine(dir, "adapter_model.safetensors")).Entries.Select(e => e.Name).Where(n => n.Contains("layer.0", StringComparison.Ordinal)).Order(StringComparer.Ordinal));
         JsonObject config = JsonNode.Parse(File.ReadAllText(Path.Combine(dir, "adapter_config.json")))!.AsObject();
         Assert.Equal("FEATURE_EXTRACTION", (string?)config["task_type"]);
         // Only the feed-forward output: a suffix list would also match attention.output.dense, so PEFT gets a full-match regex.

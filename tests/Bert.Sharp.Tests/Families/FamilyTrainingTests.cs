@@ -169,7 +169,7 @@ public sealed class FamilyTrainingTests
             Assert.All(plain.Zip(FamilyServingTests.Probabilities(model, ids)), p => Assert.Equal(p.First, p.Second, 6));
 
             model.SaveAdapter(dir, "a");
-            string[] keys = [.. SafeTensors.ReadEntries(Path.Combine(dir, "adapter_model.safetensors")).Select(e => e.Name)];
+            string[] keys = [.. SafeTensors.ReadHeader(Path.Combine(dir, "adapter_model.safetensors")).Entries.Select(e => e.Name)];
             Assert.Contains("base_model.model.roberta.encoder.layer.1.attention.self.value.lora_B.weight", keys);
             Assert.Contains("base_model.model.classifier.dense.weight", keys);
             Assert.Contains("base_model.model.classifier.out_proj.bias", keys);
@@ -208,7 +208,7 @@ public sealed class FamilyTrainingTests
             model.SaveAdapter(adapter);
             var config2 = System.Text.Json.Nodes.JsonNode.Parse(File.ReadAllText(Path.Combine(adapter, "adapter_config.json")))!;
             Assert.Equal(["q_lin", "v_lin"], config2["target_modules"]!.AsArray().Select(n => (string)n!));
-            Assert.Contains("base_model.model.distilbert.transformer.layer.0.attention.q_lin.lora_A.weight", SafeTensors.ReadEntries(Path.Combine(adapter, "adapter_model.safetensors")).Select(e => e.Name));
+            Assert.Contains("base_model.model.distilbert.transformer.layer.0.attention.q_lin.lora_A.weight", SafeTensors.ReadHeader(Path.Combine(adapter, "adapter_model.safetensors")).Entries.Select(e => e.Name));
 
             using var loaded = BertForTokenClassification.FromPretrained(baseDir);
             loaded.LoadAdapter(adapter);

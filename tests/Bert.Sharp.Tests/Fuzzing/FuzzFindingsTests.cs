@@ -93,7 +93,7 @@ public sealed class FuzzFindingsTests : IDisposable
         // Header: "AdamW" (length-prefixed), group and state counts (one byte each here), 50 bytes of options per
         // group; then the first state's step (8 bytes) and its first moment's dtype (one byte) precede the rank.
         int groups = optimizer.Layout.Count;
-        Assert.True(groups < 128 && optimizer.StateCount < 128);
+        Assert.True(groups < 128 && optimizer.Parameters.Count < 128);
         int rankAt = 1 + "AdamW".Length + 1 + 1 + (groups * 50) + 8 + 1;
         Assert.Equal(optimizer.Parameters[0].dim(), bytes[rankAt]);
         byte[] damaged = [.. bytes.AsSpan(0, rankAt), .. rank, .. bytes.AsSpan(rankAt + 1)];

@@ -32,7 +32,7 @@ public class WordPieceLabelAlignerTests
     public void Ids_and_tags_give_the_same_result()
     {
         var aligner = new WordPieceLabelAligner(Labels);
-        int[] ids = [.. WordTags.Select(aligner.IdOf)];
+        int[] ids = [.. WordTags.Select(t => Array.IndexOf(Labels, t))];
         Assert.Equal(aligner.Align(WordIds, WordTags), aligner.Align(WordIds, ids));
     }
 
@@ -54,7 +54,6 @@ public class WordPieceLabelAlignerTests
         Assert.Contains("label id 9", Assert.Throws<ArgumentException>(() => aligner.Align([0], [9])).Message, StringComparison.Ordinal);
         Assert.Contains("appears twice", Assert.Throws<ArgumentException>(() => new WordPieceLabelAligner(["O", "O"])).Message, StringComparison.Ordinal);
         Assert.Throws<ArgumentException>(() => new WordPieceLabelAligner([]));
-        Assert.Throws<ArgumentException>(() => aligner.IdOf("B-PER"));
     }
 
     [Fact]

@@ -47,8 +47,7 @@ public class FineTunerTests
         };
         using var model = ToyData.Model(dropout: 0.1);
         var before = ToyData.Snapshot(model);
-        FineTuner tuner = ToyData.Tuner(model, Fast with { Epochs = 2, FreezePolicy = policy });
-        TrainingReport report = tuner.Train(ToyData.Sentiment(32));
+        (TrainingReport report, int optimizerParameters) = ToyData.TrainCountingOptimizerParameters(model, Fast with { Epochs = 2, FreezePolicy = policy }, ToyData.Sentiment(32));
         var after = ToyData.Snapshot(model);
         int changed = 0;
         foreach ((string key, float[] values) in before)
@@ -66,8 +65,8 @@ public class FineTunerTests
         }
 
         Assert.True(changed > 0, "nothing trainable changed");
-        Assert.Equal(report.Parameters.TrainableTensors, tuner.LastOptimizerStateCount);
-        Assert.Equal(before.Keys.Count(k => ToyData.Trains(model, policy, k)), tuner.LastOptimizerStateCount);
+        Assert.Equal(report.Parameters.TrainableTensors, optimizerParameters);
+        Assert.Equal(before.Keys.Count(k => ToyData.Trains(model, policy, k)), optimizerParameters);
     }
 
     [Fact]
@@ -82,14 +81,13 @@ public class FineTunerTests
         Assert.Equal(model.named_parameters().Count(), CountTrainableTensors(model, policy, 3));
 
         var before = ToyData.Snapshot(model);
-        FineTuner tuner = ToyData.Tuner(model, Fast with { Epochs = 2, FreezePolicy = policy });
-        TrainingReport report = tuner.Train(ToyData.Sentiment(32));
+        (TrainingReport report, int optimizerParameters) = ToyData.TrainCountingOptimizerParameters(model, Fast with { Epochs = 2, FreezePolicy = policy }, ToyData.Sentiment(32));
         var after = ToyData.Snapshot(model);
         Assert.True(report.UsedFeatureCache, "epoch 1 (head only) should train on cached features");
         Assert.True(Same(before, after, "bert.encoder.layer.0."), "layer 0 is still frozen after 2 epochs");
         Assert.True(Same(before, after, "bert.embeddings."), "embeddings are still frozen after 2 epochs");
         Assert.False(Same(before, after, "bert.encoder.layer.1."), "layer 1 was unfrozen in epoch 2");
-        Assert.Equal(topLayer, tuner.LastOptimizerStateCount);
+        Assert.Equal(topLayer, optimizerParameters);
     }
 
     [Fact]

@@ -117,6 +117,27 @@ internal static class ToyData
 
     public static FineTuner Tuner(BertForSequenceClassification model, FineTuningOptions options) => new(model, new ToyEncoder(), null, options);
 
+    /// <summary>
+    /// Trains with a checkpoint after every epoch (in a temporary folder) and returns the report and how many parameter tensors
+    /// the optimizer held at the end: the names of <c>trainer_state.json</c>'s <c>optimizer_groups</c>, each of which has AdamW state.
+    /// </summary>
+    public static (TrainingReport Report, int OptimizerParameters) TrainCountingOptimizerParameters(BertForSequenceClassification model, FineTuningOptions options, IReadOnlyList<LabeledExample> train)
+    {
+        string directory = TestSupport.TestAssets.NewTempDirectory("optimizer-parameters");
+        try
+        {
+            TrainingReport report = Tuner(model, options with { OutputDirectory = directory, SaveStrategy = IntervalStrategy.Epoch }).Train(train);
+            string state = Path.Combine(report.LastCheckpoint ?? throw new InvalidOperationException("The run saved no checkpoint."), "trainer_state.json");
+            using var json = System.Text.Json.JsonDocument.Parse(File.ReadAllText(state));
+            int count = json.RootElement.GetProperty("optimizer_groups").EnumerateArray().Sum(g => g.GetProperty("names").GetArrayLength());
+            return (report, count);
+        }
+        finally
+        {
+            Directory.Delete(directory, recursive: true);
+        }
+    }
+
     /// <summary>Copies of every parameter, by name.</summary>
     public static Dictionary<string, float[]> Snapshot(TorchSharp.torch.nn.Module model) =>
         model.named_parameters().ToDictionary(p => p.name, p => p.parameter.detach().cpu().data<float>().ToArray());

@@ -45,10 +45,10 @@ public sealed class BertForSentenceEmbedding : BertTaskModel
 
 
     /// <inheritdoc />
-    private protected override nn.Module? HeadModule => null;
+    protected override nn.Module? HeadModule => null;
 
     /// <inheritdoc />
-    private protected override bool UsesPooler => Pooling == PoolingStrategy.Pooler;
+    protected override bool UsesPooler => Pooling == PoolingStrategy.Pooler;
 
     /// <summary>
     /// <see cref="FromPretrained(string, SentenceEmbeddingOptions?)"/> that downloads asynchronously: a Hub model id is fetched into the shared

@@ -16,7 +16,7 @@ internal sealed class SentenceEmbeddingTask(BertForSentenceEmbedding model, ITex
 {
     public override BertTaskModel Model => model;
 
-    public override int PadTokenId => encoder.PadTokenId;
+    public int PadTokenId => encoder.PadTokenId;
 
     public override int ModelMaxLength => Math.Min(model.MaxSequenceLength ?? int.MaxValue, Math.Min(model.Bert.Config.MaxSequenceLength, encoder.ModelMaxLength));
 
@@ -67,14 +67,14 @@ internal sealed class SentenceEmbeddingTask(BertForSentenceEmbedding model, ITex
         return new PairDataset(Texts(e => e.Anchor, "anchors"), Texts(e => e.Positive, "positives"), negatives ? Texts(e => e.Negative!, "negatives") : null);
     }
 
-    public override BatchResult Forward(TaskDataset data, int[] batch, FeatureCache? cache)
+    public override (Tensor Loss, Tensor Outputs) Forward(TaskDataset data, int[] batch, Tensor? features)
     {
         var set = (PairDataset)data;
         Tensor anchors = Embed(set.Anchors, batch);
         Tensor candidates = set.Negatives is null ? Embed(set.Positives, batch) : cat([Embed(set.Positives, batch), Embed(set.Negatives, batch)], 0);
         Tensor scores = nn.functional.normalize(anchors, p: 2, dim: -1).matmul(nn.functional.normalize(candidates, p: 2, dim: -1).t()) * BertForSentenceEmbedding.Scale;
         Tensor targets = arange(batch.Length, dtype: ScalarType.Int64, device: scores.device);
-        return new BatchResult(nn.functional.cross_entropy(scores, targets), scores);
+        return (nn.functional.cross_entropy(scores, targets), scores);
     }
 
     public override Tensor Features(TaskDataset data, int[] batch) =>
@@ -116,7 +116,7 @@ internal sealed class SentenceEmbeddingTask(BertForSentenceEmbedding model, ITex
 
         public override int Count => Anchors.Length;
 
-        public override int[] Lengths { get; }
+        public override IReadOnlyList<int> Lengths { get; }
 
         public override string Fingerprint { get; }
     }

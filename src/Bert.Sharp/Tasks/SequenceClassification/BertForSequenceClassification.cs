@@ -158,13 +158,13 @@ public sealed partial class BertForSequenceClassification : BertTaskModel
     }
 
     /// <inheritdoc />
-    private protected override nn.Module HeadModule => familyHead ?? (nn.Module)classifier;
+    protected override nn.Module HeadModule => familyHead ?? (nn.Module)classifier;
 
     /// <inheritdoc />
     private protected override string HeadPrefix => familyHead?.Layout == SequenceHeadLayout.PreClassifierRelu ? string.Empty : "classifier";
 
     /// <inheritdoc />
-    private protected override bool UsesPooler => classifier.Pooling == PoolingStrategy.Pooler;
+    protected override bool UsesPooler => classifier.Pooling == PoolingStrategy.Pooler;
 
     /// <inheritdoc />
     private protected override string PeftTaskType => "SEQ_CLS";

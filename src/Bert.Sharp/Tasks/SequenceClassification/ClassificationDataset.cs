@@ -27,7 +27,7 @@ internal sealed class ClassificationDataset : TaskDataset
 
     public override int Count => Inputs.Length;
 
-    public override int[] Lengths { get; }
+    public override IReadOnlyList<int> Lengths { get; }
 
     public override string Fingerprint { get; }
 

@@ -14,11 +14,14 @@ internal sealed class SequenceClassificationTask(BertForSequenceClassification m
 {
     public override BertTaskModel Model => model;
 
-    public override int PadTokenId => encoder.PadTokenId;
+    public int PadTokenId => encoder.PadTokenId;
 
     public override int ModelMaxLength => Math.Min(model.Bert.Config.MaxSequenceLength, encoder.ModelMaxLength);
 
     public override BertTokenizer? Tokenizer => tokenizer;
+
+    // The head reads fixed features (pooled or per token): a frozen encoder's are computed once.
+    public override bool CanCacheFeatures => true;
 
     public override void Validate(FineTuningOptions options)
     {
@@ -36,21 +39,21 @@ internal sealed class SequenceClassificationTask(BertForSequenceClassification m
     public override TaskDataset Encode(IReadOnlyList<LabeledExample> examples, string setName, int maxLength, ILogger logger) =>
         ClassificationDataset.Create(examples, encoder, model, maxLength, setName, logger);
 
-    public override BatchResult Forward(TaskDataset data, int[] batch, FeatureCache? cache)
+    public override (Tensor Loss, Tensor Outputs) Forward(TaskDataset data, int[] batch, Tensor? features)
     {
         var set = (ClassificationDataset)data;
         Tensor logits;
-        if (cache is null)
+        if (features is null)
         {
             (Tensor ids, Tensor mask, Tensor types) = TensorBatch.Collate(set.Inputs, batch, PadTokenId, model.Device);
             logits = model.Logits(ids, mask, types);
         }
         else
         {
-            logits = model.Head.call(cache.Gather(batch, model.Device));
+            logits = model.Head.call(features);
         }
 
-        return new BatchResult(model.ComputeLoss(logits, Labels(set, batch)), logits);
+        return (model.ComputeLoss(logits, Labels(set, batch)), logits);
     }
 
     public override Tensor Features(TaskDataset data, int[] batch)

@@ -71,10 +71,10 @@ public sealed partial class BertForTokenClassification : BertTaskModel
     };
 
     /// <inheritdoc />
-    private protected override nn.Module HeadModule => classifier;
+    protected override nn.Module HeadModule => classifier;
 
     /// <inheritdoc />
-    private protected override bool UsesPooler => false;
+    protected override bool UsesPooler => false;
 
     /// <inheritdoc />
     private protected override string PeftTaskType => "TOKEN_CLS";

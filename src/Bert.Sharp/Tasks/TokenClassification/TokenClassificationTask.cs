@@ -15,11 +15,14 @@ internal sealed class TokenClassificationTask(BertForTokenClassification model, 
 {
     public override BertTaskModel Model => model;
 
-    public override int PadTokenId => encoder.PadTokenId;
+    public int PadTokenId => encoder.PadTokenId;
 
     public override int ModelMaxLength => Math.Min(model.Bert.Config.MaxSequenceLength, encoder.ModelMaxLength);
 
     public override BertTokenizer? Tokenizer => tokenizer;
+
+    // The head reads fixed features (pooled or per token): a frozen encoder's are computed once.
+    public override bool CanCacheFeatures => true;
 
     public override void Validate(FineTuningOptions options)
     {
@@ -32,21 +35,21 @@ internal sealed class TokenClassificationTask(BertForTokenClassification model, 
     public override TaskDataset Encode(IReadOnlyList<TaggedSentence> examples, string setName, int maxLength, ILogger logger) =>
         TokenDataset.Create(examples, encoder, model, labelAllTokens, maxLength, setName, logger);
 
-    public override BatchResult Forward(TaskDataset data, int[] batch, FeatureCache? cache)
+    public override (Tensor Loss, Tensor Outputs) Forward(TaskDataset data, int[] batch, Tensor? features)
     {
         var set = (TokenDataset)data;
         Tensor logits;
-        if (cache is null)
+        if (features is null)
         {
             (Tensor ids, Tensor mask, Tensor types) = TensorBatch.Collate(set.Inputs, batch, PadTokenId, model.Device);
             logits = model.Logits(ids, mask, types);
         }
         else
         {
-            logits = model.Head.call(cache.Gather(batch, model.Device));
+            logits = model.Head.call(features);
         }
 
-        return new BatchResult(model.ComputeLoss(logits, Labels(set, batch, logits.shape[1])), logits);
+        return (model.ComputeLoss(logits, Labels(set, batch, logits.shape[1])), logits);
     }
 
     public override Tensor Features(TaskDataset data, int[] batch)

@@ -33,7 +33,7 @@ internal sealed class TokenDataset : TaskDataset
 
     public override int Count => Inputs.Length;
 
-    public override int[] Lengths { get; }
+    public override IReadOnlyList<int> Lengths { get; }
 
     public override string Fingerprint { get; }
 
