@@ -1,3 +1,4 @@
+using Bert.Sharp.Inference;
 using Bert.Sharp.Serving;
 
 namespace Bert.Sharp;
@@ -107,18 +108,12 @@ public sealed class OnnxTextClassifier : ITextClassifier
     }
 
     /// <inheritdoc />
-    public Task<Prediction> PredictAsync(string text, CancellationToken cancellationToken = default)
-    {
-        ArgumentNullException.ThrowIfNull(text);
-        return Task.Run(() => Predict(text), cancellationToken);
-    }
+    public Task<Prediction> PredictAsync(string text, CancellationToken cancellationToken = default) =>
+        SyncPrediction.RunAsync(text, t => Predict(t), cancellationToken);
 
     /// <inheritdoc />
-    public Task<IReadOnlyList<Prediction>> PredictBatchAsync(IReadOnlyList<string> texts, CancellationToken cancellationToken = default)
-    {
-        ArgumentNullException.ThrowIfNull(texts);
-        return Task.Run(() => PredictBatch(texts), cancellationToken);
-    }
+    public Task<IReadOnlyList<Prediction>> PredictBatchAsync(IReadOnlyList<string> texts, CancellationToken cancellationToken = default) =>
+        SyncPrediction.RunAsync(texts, t => PredictBatch(t), cancellationToken);
 
     /// <inheritdoc />
     public void Dispose() => model.Dispose();

@@ -1,3 +1,4 @@
+using Bert.Sharp.Inference;
 using Bert.Sharp.Serving;
 using Bert.Sharp.TokenClassification;
 
@@ -85,11 +86,8 @@ public sealed class OnnxTokenClassifier : ITokenClassifier
     }
 
     /// <inheritdoc />
-    public Task<IReadOnlyList<Entity>> PredictAsync(string text, CancellationToken cancellationToken = default)
-    {
-        ArgumentNullException.ThrowIfNull(text);
-        return Task.Run(() => Predict(text), cancellationToken);
-    }
+    public Task<IReadOnlyList<Entity>> PredictAsync(string text, CancellationToken cancellationToken = default) =>
+        SyncPrediction.RunAsync(text, t => Predict(t), cancellationToken);
 
     /// <inheritdoc />
     public void Dispose() => model.Dispose();

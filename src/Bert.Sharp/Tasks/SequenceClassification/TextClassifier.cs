@@ -142,18 +142,12 @@ public sealed partial class TextClassifier : ITextClassifier
         LengthGroupedBatches.Run(encoded, batchSize, batch => Run([.. batch.Select(i => encoded[i])]));
 
     /// <inheritdoc />
-    public Task<Prediction> PredictAsync(string text, CancellationToken cancellationToken = default)
-    {
-        ArgumentNullException.ThrowIfNull(text);
-        return Task.Run(() => Predict(text), cancellationToken);
-    }
+    public Task<Prediction> PredictAsync(string text, CancellationToken cancellationToken = default) =>
+        SyncPrediction.RunAsync(text, t => Predict(t), cancellationToken);
 
     /// <inheritdoc />
-    public Task<IReadOnlyList<Prediction>> PredictBatchAsync(IReadOnlyList<string> texts, CancellationToken cancellationToken = default)
-    {
-        ArgumentNullException.ThrowIfNull(texts);
-        return Task.Run(() => PredictBatch(texts), cancellationToken);
-    }
+    public Task<IReadOnlyList<Prediction>> PredictBatchAsync(IReadOnlyList<string> texts, CancellationToken cancellationToken = default) =>
+        SyncPrediction.RunAsync(texts, t => PredictBatch(t), cancellationToken);
 
     /// <summary>Frees the weights once the predictions in flight have finished.</summary>
     public void Dispose()

@@ -149,11 +149,8 @@ public sealed class TokenClassifier : ITokenClassifier
     }
 
     /// <inheritdoc />
-    public Task<IReadOnlyList<Entity>> PredictAsync(string text, CancellationToken cancellationToken = default)
-    {
-        ArgumentNullException.ThrowIfNull(text);
-        return Task.Run(() => Predict(text), cancellationToken);
-    }
+    public Task<IReadOnlyList<Entity>> PredictAsync(string text, CancellationToken cancellationToken = default) =>
+        SyncPrediction.RunAsync(text, t => Predict(t), cancellationToken);
 
     /// <summary>Frees the weights once the predictions in flight have finished.</summary>
     public void Dispose()
