@@ -14,7 +14,11 @@ public abstract class BertServiceOptions
     /// <summary>The default of <see cref="MaxCharactersPerRequest"/>: 262,144 (256 Ki) characters.</summary>
     public const int DefaultMaxCharactersPerRequest = 256 * 1024;
 
-    private protected BertServiceOptions(string defaultName) => Name = defaultName;
+    private protected BertServiceOptions(string defaultName, string section)
+    {
+        Name = defaultName;
+        Section = section;
+    }
 
     /// <summary>The folder of the model (config, weights, tokenizer files). Required; must exist when the host starts.</summary>
     public string? ModelDirectory { get; set; }
@@ -74,5 +78,5 @@ public abstract class BertServiceOptions
     };
 
     /// <summary>The configuration section these options are usually bound from (for messages).</summary>
-    internal abstract string Section { get; }
+    internal string Section { get; }
 }

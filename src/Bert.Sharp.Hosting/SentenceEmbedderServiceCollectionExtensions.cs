@@ -1,10 +1,8 @@
-using System.Diagnostics.Metrics;
 using Bert.Sharp;
 using Bert.Sharp.Hosting;
 using Microsoft.Extensions.AI;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.Logging;
-using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Extensions.Options;
 
 namespace Microsoft.Extensions.DependencyInjection;
@@ -67,7 +65,9 @@ public static class SentenceEmbedderServiceCollectionExtensions
     private static IServiceCollection Register(IServiceCollection services, string? serviceKey, IConfiguration? configuration,
         Func<IServiceProvider, SentenceEmbedderServiceOptions, ISentenceEmbedder> factory, Action<SentenceEmbedderServiceOptions>? configure)
     {
-        ServedModelRegistration.Register(services, Kind, serviceKey, configuration, factory, configure, Wrap, static e => $"dimensions: {e.Dimensions}");
+        ServedModelRegistration.Register(services, Kind, serviceKey, configuration, factory, configure,
+            static (model, batching, loggers, meters) => new BatchingSentenceEmbedder(model, batching, loggers.CreateLogger<BatchingSentenceEmbedder>(), meters),
+            static e => $"dimensions: {e.Dimensions}");
         string optionsName = ServedModelRegistration.OptionsName(serviceKey);
         IEmbeddingGenerator<string, Embedding<float>> Generator(IServiceProvider provider, ISentenceEmbedder embedder) =>
             new SentenceEmbeddingGenerator(embedder, provider.GetRequiredService<IOptionsMonitor<SentenceEmbedderServiceOptions>>().Get(optionsName).Name);
@@ -81,11 +81,5 @@ public static class SentenceEmbedderServiceCollectionExtensions
         }
 
         return services;
-    }
-
-    private static ISentenceEmbedder Wrap(IServiceProvider provider, SentenceEmbedderServiceOptions options, ISentenceEmbedder embedder)
-    {
-        ILoggerFactory loggers = provider.GetService<ILoggerFactory>() ?? NullLoggerFactory.Instance;
-        return new BatchingSentenceEmbedder(embedder, options.ToBatcherOptions(), loggers.CreateLogger<BatchingSentenceEmbedder>(), provider.GetService<IMeterFactory>());
     }
 }

@@ -4,16 +4,9 @@ namespace Bert.Sharp.Hosting;
 /// How <c>services.AddSentenceEmbedder(...)</c> (or <c>AddKeyedSentenceEmbedder</c>) loads and serves a sentence
 /// embedder. Bind it from configuration (section <see cref="SectionName"/>) and/or set it in code.
 /// </summary>
-public sealed class SentenceEmbedderServiceOptions : BertServiceOptions
+/// <remarks>New options have the defaults; <see cref="BertServiceOptions.Name"/> is <c>sentence-embedder</c>.</remarks>
+public sealed class SentenceEmbedderServiceOptions() : BertServiceOptions("sentence-embedder", SentenceEmbedderServiceOptions.SectionName)
 {
     /// <summary>The configuration section conventionally holding these options.</summary>
     public const string SectionName = "SentenceEmbedder";
-
-    /// <summary>Options with the defaults; <see cref="BertServiceOptions.Name"/> is <c>sentence-embedder</c>.</summary>
-    public SentenceEmbedderServiceOptions()
-        : base("sentence-embedder")
-    {
-    }
-
-    internal override string Section => SectionName;
 }

@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using System.Diagnostics.Metrics;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
@@ -16,7 +17,7 @@ internal static class ServedModelRegistration
     public static string OptionsName(string? serviceKey) => serviceKey ?? Options.DefaultName;
 
     public static IServiceCollection Register<TService, TOptions>(IServiceCollection services, string kind, string? serviceKey, IConfiguration? configuration,
-        Func<IServiceProvider, TOptions, TService> factory, Action<TOptions>? configure, Func<IServiceProvider, TOptions, TService, TService> wrap, Func<TService, string> describe)
+        Func<IServiceProvider, TOptions, TService> factory, Action<TOptions>? configure, Func<TService, MicroBatcherOptions, ILoggerFactory, IMeterFactory?, TService> batch, Func<TService, string> describe)
         where TService : class
         where TOptions : BertServiceOptions
     {
@@ -47,7 +48,7 @@ internal static class ServedModelRegistration
 
         options.ValidateOnStart();
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<TOptions>, ServiceOptionsValidator<TOptions>>());
-        TService Create(IServiceProvider provider) => Build(provider, kind, optionsName, factory, wrap, describe);
+        TService Create(IServiceProvider provider) => Build(provider, kind, optionsName, factory, batch, describe);
         if (serviceKey is null)
         {
             services.AddSingleton(Create);
@@ -63,7 +64,7 @@ internal static class ServedModelRegistration
     }
 
     private static TService Build<TService, TOptions>(IServiceProvider provider, string kind, string optionsName, Func<IServiceProvider, TOptions, TService> factory,
-        Func<IServiceProvider, TOptions, TService, TService> wrap, Func<TService, string> describe)
+        Func<TService, MicroBatcherOptions, ILoggerFactory, IMeterFactory?, TService> batch, Func<TService, string> describe)
         where TService : class
         where TOptions : BertServiceOptions
     {
@@ -81,6 +82,6 @@ internal static class ServedModelRegistration
             HostingLog.Loaded(logger, kind, options.Name, type, options.ModelDirectory, elapsedMs, details);
         }
 
-        return options.EnableBatching ? wrap(provider, options, model) : model;
+        return options.EnableBatching ? batch(model, options.ToBatcherOptions(), loggers, provider.GetService<IMeterFactory>()) : model;
     }
 }

@@ -59,8 +59,7 @@ internal sealed class ServedModelsHealthCheck(IServiceProvider services, IEnumer
         (object inner, int queue, int capacity, int inFlight, Exception? error, DateTimeOffset? errorTime, bool disposed, bool batching) = served switch
         {
             BatchingTextClassifier b => ((object)b.Inner, b.QueueLength, b.Options.QueueCapacity, b.InFlight, b.LastError, b.LastErrorTime, b.IsDisposed, true),
-            BatchingTokenClassifier t => (t.Inner, t.Batcher.QueueLength, t.Batcher.Options.QueueCapacity, t.Batcher.InFlight, t.Batcher.LastError, t.Batcher.LastErrorTime, t.Batcher.IsDisposed, true),
-            BatchingSentenceEmbedder s => (s.Inner, s.Batcher.QueueLength, s.Batcher.Options.QueueCapacity, s.Batcher.InFlight, s.Batcher.LastError, s.Batcher.LastErrorTime, s.Batcher.IsDisposed, true),
+            IBatchedModel q => (q.Inner, q.QueueLength, q.QueueCapacity, q.InFlight, q.LastError, q.LastErrorTime, q.IsDisposed, true),
             _ => (served, 0, options.QueueCapacity, 0, null, null, false, false),
         };
         int? labels = served switch

@@ -1,9 +1,7 @@
-using System.Diagnostics.Metrics;
 using Bert.Sharp;
 using Bert.Sharp.Hosting;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.Logging;
-using Microsoft.Extensions.Logging.Abstractions;
 
 namespace Microsoft.Extensions.DependencyInjection;
 
@@ -83,11 +81,7 @@ public static class TextClassifierServiceCollectionExtensions
 
     private static IServiceCollection Register(IServiceCollection services, string? serviceKey, IConfiguration? configuration,
         Func<IServiceProvider, TextClassifierServiceOptions, ITextClassifier> factory, Action<TextClassifierServiceOptions>? configure) =>
-        ServedModelRegistration.Register(services, Kind, serviceKey, configuration, factory, configure, Wrap, static c => "labels: " + string.Join(", ", c.Labels));
-
-    private static ITextClassifier Wrap(IServiceProvider provider, TextClassifierServiceOptions options, ITextClassifier classifier)
-    {
-        ILoggerFactory loggers = provider.GetService<ILoggerFactory>() ?? NullLoggerFactory.Instance;
-        return new BatchingTextClassifier(classifier, options.ToBatcherOptions(), loggers.CreateLogger<BatchingTextClassifier>(), provider.GetService<IMeterFactory>());
-    }
+        ServedModelRegistration.Register(services, Kind, serviceKey, configuration, factory, configure,
+            static (model, batching, loggers, meters) => new BatchingTextClassifier(model, batching, loggers.CreateLogger<BatchingTextClassifier>(), meters),
+            static c => "labels: " + string.Join(", ", c.Labels));
 }

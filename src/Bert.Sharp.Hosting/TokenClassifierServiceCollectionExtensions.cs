@@ -1,9 +1,7 @@
-using System.Diagnostics.Metrics;
 using Bert.Sharp;
 using Bert.Sharp.Hosting;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.Logging;
-using Microsoft.Extensions.Logging.Abstractions;
 
 namespace Microsoft.Extensions.DependencyInjection;
 
@@ -83,11 +81,7 @@ public static class TokenClassifierServiceCollectionExtensions
 
     private static IServiceCollection Register(IServiceCollection services, string? serviceKey, IConfiguration? configuration,
         Func<IServiceProvider, TokenClassifierServiceOptions, ITokenClassifier> factory, Action<TokenClassifierServiceOptions>? configure) =>
-        ServedModelRegistration.Register(services, Kind, serviceKey, configuration, factory, configure, Wrap, static c => "labels: " + string.Join(", ", c.Labels));
-
-    private static ITokenClassifier Wrap(IServiceProvider provider, TokenClassifierServiceOptions options, ITokenClassifier classifier)
-    {
-        ILoggerFactory loggers = provider.GetService<ILoggerFactory>() ?? NullLoggerFactory.Instance;
-        return new BatchingTokenClassifier(classifier, options.ToBatcherOptions(), loggers.CreateLogger<BatchingTokenClassifier>(), provider.GetService<IMeterFactory>());
-    }
+        ServedModelRegistration.Register(services, Kind, serviceKey, configuration, factory, configure,
+            static (model, batching, loggers, meters) => new BatchingTokenClassifier(model, batching, loggers.CreateLogger<BatchingTokenClassifier>(), meters),
+            static c => "labels: " + string.Join(", ", c.Labels));
 }

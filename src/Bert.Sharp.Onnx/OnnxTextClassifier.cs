@@ -18,23 +18,17 @@ public sealed class OnnxTextClassifier : ITextClassifier
     private static readonly string[] LogitsOnly = ["logits"];
     private static readonly string[] WithProbabilities = ["probabilities"];
 
-    private readonly OnnxModelSession session;
-    private readonly BertTokenizer tokenizer;
-    private readonly OnnxClassifierOptions options;
-    private readonly int maxLength;
-    private readonly string[] outputs;
+    private readonly OnnxTextModel model;
+    private readonly string output;
     private readonly float[] thresholds;
 
-    private OnnxTextClassifier(OnnxModelSession session, BertTokenizer tokenizer, OnnxClassifierOptions options, IReadOnlyList<string> labels, ProblemType problemType)
+    private OnnxTextClassifier(OnnxTextModel model, IReadOnlyList<string> labels, ProblemType problemType)
     {
-        this.session = session;
-        this.tokenizer = tokenizer;
-        this.options = options;
+        this.model = model;
         Labels = labels;
         ProblemType = problemType;
-        maxLength = OnnxModelFolder.MaxLength(session.Metadata, tokenizer, options);
-        outputs = session.HasOutput("probabilities") ? WithProbabilities : LogitsOnly;
-        thresholds = MultiLabelThresholds.Resolve(labels, options.MultiLabelThreshold, options.LabelThresholds, nameof(OnnxClassifierOptions));
+        output = model.Session.HasOutput("probabilities") ? WithProbabilities[0] : LogitsOnly[0];
+        thresholds = MultiLabelThresholds.Resolve(labels, model.Options.MultiLabelThreshold, model.Options.LabelThresholds, nameof(OnnxClassifierOptions));
     }
 
     /// <summary>The labels the classifier chooses from, in class-index order.</summary>
@@ -44,7 +38,7 @@ public sealed class OnnxTextClassifier : ITextClassifier
     public ProblemType ProblemType { get; }
 
     /// <summary>The .onnx file being served.</summary>
-    public string ModelPath => session.Path;
+    public string ModelPath => model.Session.Path;
 
     /// <summary>
     /// Loads a folder with the exported model (<see cref="OnnxClassifierOptions.ModelFileName"/>, <c>model.onnx</c> by
@@ -54,60 +48,32 @@ public sealed class OnnxTextClassifier : ITextClassifier
     /// <param name="options">File name, threads, limits.</param>
     /// <exception cref="FileNotFoundException">No ONNX file or no tokenizer files.</exception>
     /// <exception cref="InvalidDataException">The ONNX file is not a BERT text-classification export (the message names the file and what is missing).</exception>
-    public static OnnxTextClassifier FromPretrained(string directory, OnnxClassifierOptions? options = null)
-    {
-        options ??= new OnnxClassifierOptions();
-        options.Validate();
-        string resolved = OnnxModelFolder.Resolve(directory);
-        BertTokenizer tokenizer = BertTokenizer.FromPretrained(resolved);
-        OnnxModelSession session = OnnxModelSession.Open(Path.Combine(resolved, options.ModelFileName), options, typeof(OnnxTextClassifier), LogitsOnly, "text-classification");
-        try
+    public static OnnxTextClassifier FromPretrained(string directory, OnnxClassifierOptions? options = null) =>
+        OnnxTextModel.Load(directory, options, LogitsOnly, "text-classification", model =>
         {
-            int[] shape = session.OutputShape("logits");
+            int[] shape = model.Session.OutputShape("logits");
             if (shape.Length != 2)
             {
-                throw new InvalidDataException($"'{session.Path}' is not a BERT text-classification export: its output 'logits' has {shape.Length} dimensions, not [batch, labels] (a token classifier? use OnnxTokenClassifier).");
+                throw new InvalidDataException($"'{model.Session.Path}' is not a BERT text-classification export: its output 'logits' has {shape.Length} dimensions, not [batch, labels] (a token classifier? use OnnxTokenClassifier).");
             }
 
-            IReadOnlyList<string> labels = OnnxModelFolder.Labels(resolved, session.Metadata, shape[1], session.Path);
-            return new OnnxTextClassifier(session, tokenizer, options, labels, OnnxModelFolder.ProblemType(resolved, session.Metadata, labels.Count));
-        }
-        catch
-        {
-            session.Dispose();
-            throw;
-        }
-    }
+            IReadOnlyList<string> labels = OnnxModelFolder.Labels(model.Directory, model.Session.Metadata, shape[1], model.Session.Path);
+            return new OnnxTextClassifier(model, labels, OnnxModelFolder.ProblemType(model.Directory, model.Session.Metadata, labels.Count));
+        });
 
     /// <inheritdoc />
     public Prediction Predict(string text, string? textPair = null)
     {
         ArgumentNullException.ThrowIfNull(text);
-        session.ThrowIfDisposed();
-        EncodingOptions encodingOptions = EncodingOptions();
-        BatchEncoding encoding = textPair is null ? tokenizer.EncodeBatch([text], encodingOptions) : tokenizer.EncodeBatch([text], [textPair], encodingOptions);
-        return Run(EncodedText.Rows(encoding), [0])[0];
+        model.Session.ThrowIfDisposed();
+        BatchEncoding encoding = textPair is null ? model.Tokenizer.EncodeBatch([text], model.Encoding) : model.Tokenizer.EncodeBatch([text], [textPair], model.Encoding);
+        return Run(encoding)[0];
     }
 
     /// <inheritdoc />
     public IReadOnlyList<Prediction> PredictBatch(IReadOnlyList<string> texts)
     {
-        ArgumentNullException.ThrowIfNull(texts);
-        for (int i = 0; i < texts.Count; i++)
-        {
-            if (texts[i] is null)
-            {
-                throw new ArgumentException($"Text #{i} is null.", nameof(texts));
-            }
-        }
-
-        session.ThrowIfDisposed();
-        if (texts.Count == 0)
-        {
-            return [];
-        }
-
-        return RunInLengthGroups(tokenizer.EncodeBatch(texts, EncodingOptions()));
+        return model.Check(texts) ? Run(model.Tokenizer.EncodeBatch(texts, model.Encoding)) : [];
     }
 
     /// <summary>
@@ -130,7 +96,7 @@ public sealed class OnnxTextClassifier : ITextClassifier
             }
         }
 
-        session.ThrowIfDisposed();
+        model.Session.ThrowIfDisposed();
         if (pairs.Count == 0)
         {
             return [];
@@ -138,54 +104,34 @@ public sealed class OnnxTextClassifier : ITextClassifier
 
         string[] first = [.. pairs.Select(p => p.Text)];
         string[] second = [.. pairs.Select(p => p.TextPair)];
-        return RunInLengthGroups(tokenizer.EncodeBatch(first, second, EncodingOptions()));
+        return Run(model.Tokenizer.EncodeBatch(first, second, model.Encoding));
     }
 
     /// <inheritdoc />
-    public Task<Prediction> PredictAsync(string text, CancellationToken cancellationToken = default)
-    {
-        ArgumentNullException.ThrowIfNull(text);
-        return Task.Run(() => Predict(text), cancellationToken);
-    }
+    public Task<Prediction> PredictAsync(string text, CancellationToken cancellationToken = default) =>
+        SyncPrediction.RunAsync(text, t => Predict(t), cancellationToken);
 
     /// <inheritdoc />
-    public Task<IReadOnlyList<Prediction>> PredictBatchAsync(IReadOnlyList<string> texts, CancellationToken cancellationToken = default)
-    {
-        ArgumentNullException.ThrowIfNull(texts);
-        return Task.Run(() => PredictBatch(texts), cancellationToken);
-    }
+    public Task<IReadOnlyList<Prediction>> PredictBatchAsync(IReadOnlyList<string> texts, CancellationToken cancellationToken = default) =>
+        SyncPrediction.RunAsync(texts, t => PredictBatch(t), cancellationToken);
 
     /// <inheritdoc />
-    public void Dispose() => session.Dispose();
-
-    private EncodingOptions EncodingOptions() => new() { Padding = PaddingStrategy.None, Truncation = TruncationStrategy.LongestFirst, MaxLength = maxLength };
+    public void Dispose() => model.Dispose();
 
     // Batches of similar lengths (less padding), predictions put back in input order.
-    private Prediction[] RunInLengthGroups(BatchEncoding encoding)
-    {
-        EncodedText[] encoded = EncodedText.Rows(encoding);
-        return LengthGroupedBatches.Run(encoded, options.BatchSize, rows => Run(encoded, rows));
-    }
-
-    private List<Prediction> Run(EncodedText[] encoded, int[] rows)
-    {
-        PaddedBatch batch = PaddedBatch.Create(encoded, rows, tokenizer.PadTokenId);
-        float[] flat = session.Run(batch, outputs)[outputs[0]];
-        int k = Labels.Count;
-        var predictions = new List<Prediction>(rows.Length);
-        for (int r = 0; r < rows.Length; r++)
+    private Prediction[] Run(BatchEncoding encoding) =>
+        model.Run(encoding, output, (rows, _, flat) =>
         {
-            float[] row = flat[(r * k)..((r + 1) * k)];
-            if (outputs == LogitsOnly)
+            int k = Labels.Count;
+            var predictions = new Prediction[rows.Length];
+            for (int r = 0; r < rows.Length; r++)
             {
-                row = Scores(row);
+                float[] row = flat[(r * k)..((r + 1) * k)];
+                predictions[r] = Prediction.FromScores(Labels, ProblemType, output == LogitsOnly[0] ? Scores(row) : row, thresholds);
             }
 
-            predictions.Add(ToPrediction(row));
-        }
-
-        return predictions;
-    }
+            return predictions;
+        });
 
     // For graphs without a probabilities output: softmax, sigmoid or identity, as the graph would have done.
     private float[] Scores(float[] logits)
@@ -201,25 +147,5 @@ public sealed class OnnxTextClassifier : ITextClassifier
             default:
                 return logits;
         }
-    }
-
-    private Prediction ToPrediction(float[] row)
-    {
-        int best = 0;
-        for (int c = 1; c < row.Length; c++)
-        {
-            best = row[c] > row[best] ? c : best;
-        }
-
-        var probabilities = new Dictionary<string, float>(row.Length, StringComparer.Ordinal);
-        for (int c = 0; c < row.Length; c++)
-        {
-            probabilities[Labels[c]] = row[c];
-        }
-
-        IReadOnlyList<string> chosen = ProblemType == ProblemType.MultiLabelClassification
-            ? [.. Enumerable.Range(0, row.Length).Where(c => row[c] >= thresholds[c]).Select(c => Labels[c])]
-            : [Labels[best]];
-        return new Prediction { Label = Labels[best], Score = row[best], Probabilities = probabilities, Labels = chosen };
     }
 }

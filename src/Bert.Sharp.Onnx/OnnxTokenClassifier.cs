@@ -14,20 +14,14 @@ public sealed class OnnxTokenClassifier : ITokenClassifier
 {
     private static readonly string[] Outputs = ["logits"];
 
-    private readonly OnnxModelSession session;
-    private readonly BertTokenizer tokenizer;
-    private readonly OnnxClassifierOptions options;
-    private readonly int maxLength;
+    private readonly OnnxTextModel model;
     private readonly bool hasProbabilities;
 
-    private OnnxTokenClassifier(OnnxModelSession session, BertTokenizer tokenizer, OnnxClassifierOptions options, IReadOnlyList<string> labels)
+    private OnnxTokenClassifier(OnnxTextModel model, IReadOnlyList<string> labels)
     {
-        this.session = session;
-        this.tokenizer = tokenizer;
-        this.options = options;
+        this.model = model;
         Labels = labels;
-        maxLength = OnnxModelFolder.MaxLength(session.Metadata, tokenizer, options);
-        hasProbabilities = session.HasOutput("probabilities");
+        hasProbabilities = model.Session.HasOutput("probabilities");
     }
 
     /// <inheritdoc />
@@ -38,29 +32,17 @@ public sealed class OnnxTokenClassifier : ITokenClassifier
     /// <param name="options">File name, threads, limits, aggregation.</param>
     /// <exception cref="FileNotFoundException">No ONNX file or no tokenizer files.</exception>
     /// <exception cref="InvalidDataException">The ONNX file is not a BERT token-classification export.</exception>
-    public static OnnxTokenClassifier FromPretrained(string directory, OnnxClassifierOptions? options = null)
-    {
-        options ??= new OnnxClassifierOptions();
-        options.Validate();
-        string resolved = OnnxModelFolder.Resolve(directory);
-        BertTokenizer tokenizer = BertTokenizer.FromPretrained(resolved);
-        OnnxModelSession session = OnnxModelSession.Open(Path.Combine(resolved, options.ModelFileName), options, typeof(OnnxTokenClassifier), Outputs, "token-classification");
-        try
+    public static OnnxTokenClassifier FromPretrained(string directory, OnnxClassifierOptions? options = null) =>
+        OnnxTextModel.Load(directory, options, Outputs, "token-classification", model =>
         {
-            int[] shape = session.OutputShape("logits");
+            int[] shape = model.Session.OutputShape("logits");
             if (shape.Length != 3)
             {
-                throw new InvalidDataException($"'{session.Path}' is not a BERT token-classification export: its output 'logits' has {shape.Length} dimensions, not [batch, sequence, labels].");
+                throw new InvalidDataException($"'{model.Session.Path}' is not a BERT token-classification export: its output 'logits' has {shape.Length} dimensions, not [batch, sequence, labels].");
             }
 
-            return new OnnxTokenClassifier(session, tokenizer, options, OnnxModelFolder.Labels(resolved, session.Metadata, shape[2], session.Path));
-        }
-        catch
-        {
-            session.Dispose();
-            throw;
-        }
-    }
+            return new OnnxTokenClassifier(model, OnnxModelFolder.Labels(model.Directory, model.Session.Metadata, shape[2], model.Session.Path));
+        });
 
     /// <inheritdoc />
     public IReadOnlyList<Entity> Predict(string text)
@@ -72,29 +54,15 @@ public sealed class OnnxTokenClassifier : ITokenClassifier
     /// <inheritdoc />
     public IReadOnlyList<IReadOnlyList<Entity>> PredictBatch(IReadOnlyList<string> texts)
     {
-        ArgumentNullException.ThrowIfNull(texts);
-        for (int i = 0; i < texts.Count; i++)
-        {
-            if (texts[i] is null)
-            {
-                throw new ArgumentException($"Text #{i} is null.", nameof(texts));
-            }
-        }
-
-        session.ThrowIfDisposed();
-        if (texts.Count == 0)
+        if (!model.Check(texts))
         {
             return [];
         }
 
-        BatchEncoding encoding = tokenizer.EncodeBatch(texts, new EncodingOptions { Padding = PaddingStrategy.None, Truncation = TruncationStrategy.LongestFirst, MaxLength = maxLength });
-        EncodedText[] encoded = EncodedText.Rows(encoding);
+        BatchEncoding encoding = model.Tokenizer.EncodeBatch(texts, model.Encoding);
         int k = Labels.Count;
-        return LengthGroupedBatches.Run<IReadOnlyList<Entity>>(encoded, options.BatchSize, rows =>
+        return model.Run<IReadOnlyList<Entity>>(encoding, hasProbabilities ? "probabilities" : "logits", (rows, batch, flat) =>
         {
-            PaddedBatch batch = PaddedBatch.Create(encoded, rows, tokenizer.PadTokenId);
-            string output = hasProbabilities ? "probabilities" : "logits";
-            float[] flat = session.Run(batch, [output])[output];
             var entities = new IReadOnlyList<Entity>[rows.Length];
             for (int r = 0; r < rows.Length; r++)
             {
@@ -104,13 +72,13 @@ public sealed class OnnxTokenClassifier : ITokenClassifier
                 for (int t = 0; t < ids.Length; t++)
                 {
                     ReadOnlySpan<float> scores = flat.AsSpan(((r * batch.Length) + t) * k, k);
-                    string piece = tokenizer.IdToToken(ids[t]) ?? string.Empty;
+                    string piece = model.Tokenizer.IdToToken(ids[t]) ?? string.Empty;
                     TokenOffset offset = encoding.Offsets[row][t];
                     tokens[t] = new TokenPrediction(piece, offset.Start, offset.End, encoding.SpecialTokensMask[row][t] == 1,
                         piece.StartsWith("##", StringComparison.Ordinal), hasProbabilities ? scores.ToArray() : EntityAggregator.Softmax(scores));
                 }
 
-                entities[r] = EntityAggregator.Aggregate(texts[row], tokens, Labels, options.Aggregation);
+                entities[r] = EntityAggregator.Aggregate(texts[row], tokens, Labels, model.Options.Aggregation);
             }
 
             return entities;
@@ -118,12 +86,9 @@ public sealed class OnnxTokenClassifier : ITokenClassifier
     }
 
     /// <inheritdoc />
-    public Task<IReadOnlyList<Entity>> PredictAsync(string text, CancellationToken cancellationToken = default)
-    {
-        ArgumentNullException.ThrowIfNull(text);
-        return Task.Run(() => Predict(text), cancellationToken);
-    }
+    public Task<IReadOnlyList<Entity>> PredictAsync(string text, CancellationToken cancellationToken = default) =>
+        SyncPrediction.RunAsync(text, t => Predict(t), cancellationToken);
 
     /// <inheritdoc />
-    public void Dispose() => session.Dispose();
+    public void Dispose() => model.Dispose();
 }

@@ -1,3 +1,5 @@
+using Bert.Sharp.Inference;
+
 namespace Bert.Sharp;
 
 /// <summary>
@@ -27,7 +29,7 @@ public sealed class SemanticSearch
         ArgumentNullException.ThrowIfNull(embedder);
         ArgumentNullException.ThrowIfNull(corpus);
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(batchSize);
-        CheckTexts(corpus, nameof(corpus));
+        TextArguments.ThrowIfAnyNull(corpus);
         this.embedder = embedder;
         this.corpus = corpus;
         corpusVectors = new float[corpus.Count][];
@@ -62,7 +64,7 @@ public sealed class SemanticSearch
     {
         ArgumentNullException.ThrowIfNull(queries);
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(topK);
-        CheckTexts(queries, nameof(queries));
+        TextArguments.ThrowIfAnyNull(queries);
         float[][] vectors = queries.Count == 0 ? [] : EmbedChecked(queries);
         return [.. vectors.Select(v => TopK(Normalized(v), corpusVectors, topK, corpus))];
     }
@@ -158,17 +160,6 @@ public sealed class SemanticSearch
 
         float scale = (float)(1 / Math.Sqrt(norm));
         return [.. vector.Select(v => v * scale)];
-    }
-
-    private static void CheckTexts(IReadOnlyList<string> texts, string name)
-    {
-        for (int i = 0; i < texts.Count; i++)
-        {
-            if (texts[i] is null)
-            {
-                throw new ArgumentException($"Text #{i} is null.", name);
-            }
-        }
     }
 
     private static void CheckVectors(IReadOnlyList<float[]> vectors, int dimensions, string what)

@@ -1,3 +1,5 @@
+using Bert.Sharp.IO;
+
 namespace Bert.Sharp.Hub;
 
 /// <summary>Which files of a repository to fetch online, and when a cached snapshot is complete enough offline.</summary>
@@ -105,12 +107,12 @@ internal abstract class FileSelection
 /// </summary>
 internal sealed class PretrainedSelection : FileSelection
 {
-    public const string Config = "config.json";
-    public const string Safetensors = "model.safetensors";
-    public const string PyTorchBin = "pytorch_model.bin";
+    public const string Config = FolderFileNames.Config;
+    public const string Safetensors = FolderFileNames.SafeTensorsWeights;
+    public const string PyTorchBin = FolderFileNames.PyTorchWeights;
 
     public static readonly IReadOnlyList<string> OptionalFiles =
-        ["vocab.txt", "tokenizer_config.json", "special_tokens_map.json", "tokenizer.json", "added_tokens.json"];
+        [FolderFileNames.Vocabulary, FolderFileNames.TokenizerConfig, FolderFileNames.SpecialTokensMap, FolderFileNames.TokenizerJson, FolderFileNames.AddedTokens];
 
     public override IReadOnlyList<string> Select(string repoId, string revision, IReadOnlyList<string> repositoryFiles)
     {

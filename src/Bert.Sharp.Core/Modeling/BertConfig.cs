@@ -133,7 +133,7 @@ public sealed record BertConfig
     public static BertConfig Load(string path)
     {
         ArgumentException.ThrowIfNullOrEmpty(path);
-        string file = Directory.Exists(path) ? Path.Combine(path, "config.json") : path;
+        string file = Directory.Exists(path) ? Path.Combine(path, FolderFileNames.Config) : path;
         if (!File.Exists(file))
         {
             throw new FileNotFoundException($"BERT config file '{file}' does not exist.", file);
@@ -169,7 +169,7 @@ public sealed record BertConfig
     public void Save(string path)
     {
         ArgumentException.ThrowIfNullOrEmpty(path);
-        string file = Directory.Exists(path) ? Path.Combine(path, "config.json") : path;
+        string file = Directory.Exists(path) ? Path.Combine(path, FolderFileNames.Config) : path;
         AtomicFile.WriteAllText(file, ToJson());
     }
 

@@ -14,7 +14,7 @@ namespace Bert.Sharp.Modeling;
 /// <param name="MaxSequenceLength">The longest input in tokens, or <c>null</c> when the folder does not say.</param>
 internal sealed record SentenceTransformersFolder(PoolingStrategy Pooling, bool Normalize, int? MaxSequenceLength)
 {
-    private const string ModulesFile = "modules.json";
+    private const string ModulesFile = FolderFileNames.SentenceTransformersModules;
     private const string PoolingFolder = "1_Pooling";
     private const string NormalizeFolder = "2_Normalize";
     private const long MaxFileBytes = 1 << 20;
@@ -56,7 +56,7 @@ internal sealed record SentenceTransformersFolder(PoolingStrategy Pooling, bool 
             }
         }
 
-        PoolingStrategy pooling = poolingPath is null ? PoolingStrategy.Cls : ReadPooling(Path.Combine(directory, poolingPath, "config.json"));
+        PoolingStrategy pooling = poolingPath is null ? PoolingStrategy.Cls : ReadPooling(Path.Combine(directory, poolingPath, FolderFileNames.Config));
         int? maxLength = null;
         string bertConfig = Path.Combine(directory, "sentence_bert_config.json");
         if (File.Exists(bertConfig) && Parse(bertConfig)?["max_seq_length"] is JsonValue value && value.TryGetValue(out int length))

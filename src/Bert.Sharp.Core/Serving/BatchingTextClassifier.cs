@@ -1,4 +1,5 @@
 using System.Diagnostics.Metrics;
+using Bert.Sharp.Inference;
 using Microsoft.Extensions.Logging;
 
 namespace Bert.Sharp;
@@ -93,14 +94,7 @@ public sealed class BatchingTextClassifier : ITextClassifier, IAsyncDisposable
     /// <exception cref="ArgumentException">A text is null, or there are more texts than the queue's capacity.</exception>
     public Task<IReadOnlyList<Prediction>> PredictBatchAsync(IReadOnlyList<string> texts, CancellationToken cancellationToken = default)
     {
-        ArgumentNullException.ThrowIfNull(texts);
-        for (int i = 0; i < texts.Count; i++)
-        {
-            if (texts[i] is null)
-            {
-                throw new ArgumentException($"Text #{i} is null.", nameof(texts));
-            }
-        }
+        TextArguments.ThrowIfAnyNull(texts);
 
         if (texts.Count > batcher.Options.QueueCapacity)
         {

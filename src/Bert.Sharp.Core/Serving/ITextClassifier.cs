@@ -22,9 +22,15 @@ public interface ITextClassifier : IDisposable
     IReadOnlyList<Prediction> PredictBatch(IReadOnlyList<string> texts);
 
     /// <summary>Classifies one text without blocking the caller; cancelled requests that have not started are dropped.</summary>
+    /// <remarks>
+    /// A forward pass is synchronous native compute (TorchSharp or ONNX Runtime) with nothing to await, so the in-process
+    /// classifiers run it on a thread-pool thread (<see cref="Task.Run(Action, CancellationToken)"/>), freeing the
+    /// caller's thread. <see cref="BatchingTextClassifier"/> (what <c>AddTextClassifier</c> registers unless batching is
+    /// off) queues the text and awaits its batch: no thread is held while a request waits, and one pool thread runs each batch.
+    /// </remarks>
     /// <exception cref="OperationCanceledException"><paramref name="cancellationToken"/> was cancelled before the result was ready.</exception>
     Task<Prediction> PredictAsync(string text, CancellationToken cancellationToken = default);
 
-    /// <summary>Classifies many texts without blocking the caller; results are in input order.</summary>
+    /// <summary>Classifies many texts without blocking the caller; results are in input order (threads: as <see cref="PredictAsync"/>).</summary>
     Task<IReadOnlyList<Prediction>> PredictBatchAsync(IReadOnlyList<string> texts, CancellationToken cancellationToken = default);
 }

@@ -17,5 +17,10 @@ public interface ITokenClassifier : IDisposable
     IReadOnlyList<IReadOnlyList<Entity>> PredictBatch(IReadOnlyList<string> texts);
 
     /// <summary>The entities of one text, without blocking the caller.</summary>
+    /// <remarks>
+    /// The in-process token classifiers run the synchronous forward pass on a thread-pool thread; the batching queue that
+    /// <c>AddTokenClassifier</c> registers awaits its batch instead, holding no thread while a request waits
+    /// (as <see cref="ITextClassifier.PredictAsync"/>).
+    /// </remarks>
     Task<IReadOnlyList<Entity>> PredictAsync(string text, CancellationToken cancellationToken = default);
 }

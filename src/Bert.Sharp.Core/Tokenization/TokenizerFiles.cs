@@ -11,10 +11,10 @@ namespace Bert.Sharp.Tokenization;
 /// </summary>
 internal static class TokenizerFiles
 {
-    public const string VocabFile = "vocab.txt";
-    public const string ConfigFile = "tokenizer_config.json";
-    public const string SpecialTokensMapFile = "special_tokens_map.json";
-    public const string TokenizerJsonFile = "tokenizer.json";
+    public const string VocabFile = FolderFileNames.Vocabulary;
+    public const string ConfigFile = FolderFileNames.TokenizerConfig;
+    public const string SpecialTokensMapFile = FolderFileNames.SpecialTokensMap;
+    public const string TokenizerJsonFile = FolderFileNames.TokenizerJson;
 
     /// <summary>Largest <c>vocab.txt</c> or <c>tokenizer.json</c> read (the largest public ones are tens of megabytes).</summary>
     internal const long MaxVocabularyFileBytes = 256L << 20;

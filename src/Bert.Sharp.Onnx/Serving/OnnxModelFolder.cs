@@ -1,5 +1,6 @@
 using System.Globalization;
 using System.Text.Json;
+using Bert.Sharp.IO;
 
 namespace Bert.Sharp.Serving;
 
@@ -26,7 +27,7 @@ internal static class OnnxModelFolder
         {
             map = JsonSerializer.Deserialize<Dictionary<string, string>>(json)?.ToDictionary(kv => int.Parse(kv.Key, CultureInfo.InvariantCulture), kv => kv.Value);
         }
-        else if (File.Exists(Path.Combine(directory, "config.json")))
+        else if (File.Exists(Path.Combine(directory, FolderFileNames.Config)))
         {
             map = BertConfig.Load(directory).Id2Label?.ToDictionary(kv => kv.Key, kv => kv.Value);
         }
@@ -48,7 +49,7 @@ internal static class OnnxModelFolder
     public static ProblemType ProblemType(string directory, IReadOnlyDictionary<string, string> metadata, int labels)
     {
         string? value = metadata.GetValueOrDefault(ProblemTypeKey);
-        if (value is null && File.Exists(Path.Combine(directory, "config.json")))
+        if (value is null && File.Exists(Path.Combine(directory, FolderFileNames.Config)))
         {
             value = BertConfig.Load(directory).ProblemType;
         }

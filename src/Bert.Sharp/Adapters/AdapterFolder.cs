@@ -116,7 +116,7 @@ internal static class AdapterFolder
     /// </summary>
     public static string TokenizerSource(string directory, PretrainedResolveOptions? hub = null)
     {
-        return Is(directory) && !File.Exists(Path.Combine(directory, "tokenizer.json")) && !File.Exists(Path.Combine(directory, "vocab.txt"))
+        return Is(directory) && !File.Exists(Path.Combine(directory, FolderFileNames.TokenizerJson)) && !File.Exists(Path.Combine(directory, FolderFileNames.Vocabulary))
             ? ResolveBase(directory, hub)
             : directory;
     }

@@ -17,9 +17,9 @@ namespace Bert.Sharp.Training;
 internal static class TrainingCheckpoint
 {
     public const string Prefix = "checkpoint-";
-    private const string OptimizerFile = "optimizer.bin";
-    private const string RngFile = "rng_state.bin";
-    private const string StateFile = "trainer_state.json";
+    private const string OptimizerFile = FolderFileNames.OptimizerState;
+    private const string RngFile = FolderFileNames.RngState;
+    private const string StateFile = FolderFileNames.TrainerState;
 
     public static string Save(string outputDirectory, TrainingTask task, TrainableOptimizer optimizer, TrainerState state, Generator generator)
     {

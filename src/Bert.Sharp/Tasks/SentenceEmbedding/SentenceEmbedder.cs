@@ -43,7 +43,7 @@ public sealed class SentenceEmbedder : IEmbeddingGenerator<string, Embedding<flo
     }
 
     /// <summary>
-    /// The precision embeddings are computed in (<see cref="SentenceEmbeddingOptions.Precision"/>, or
+    /// The precision embeddings are computed in (<see cref="InferenceOptions.Precision"/>, or
     /// <see cref="TrainingPrecision.Float32"/> when the reduced precision asked for cannot be used here; the log says why).
     /// </summary>
     public TrainingPrecision Precision => precision.Effective;
@@ -101,14 +101,7 @@ public sealed class SentenceEmbedder : IEmbeddingGenerator<string, Embedding<flo
     /// <exception cref="ObjectDisposedException">The embedder was disposed.</exception>
     public float[][] Embed(IReadOnlyList<string> texts)
     {
-        ArgumentNullException.ThrowIfNull(texts);
-        for (int i = 0; i < texts.Count; i++)
-        {
-            if (texts[i] is null)
-            {
-                throw new ArgumentException($"Text #{i} is null.", nameof(texts));
-            }
-        }
+        TextArguments.ThrowIfAnyNull(texts);
 
         using UsageGuard.Lease lease = guard.Enter();
         if (texts.Count == 0)

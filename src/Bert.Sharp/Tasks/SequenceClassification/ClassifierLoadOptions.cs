@@ -1,10 +1,7 @@
-using Microsoft.Extensions.Logging;
-using static TorchSharp.torch;
-
 namespace Bert.Sharp;
 
 /// <summary>How <see cref="BertForSequenceClassification.FromPretrained(string, IReadOnlyList{string}?, ClassifierLoadOptions?)"/> builds the model.</summary>
-public sealed record ClassifierLoadOptions
+public sealed record ClassifierLoadOptions : ModelLoadOptions
 {
     /// <summary>What the head predicts; <c>null</c> reads <c>problem_type</c> from <c>config.json</c> (Hugging Face's rules when absent).</summary>
     public ProblemType? ProblemType { get; init; }
@@ -18,12 +15,6 @@ public sealed record ClassifierLoadOptions
     /// </summary>
     public bool IgnoreMismatchedSizes { get; init; }
 
-    /// <summary>The device to put the model on; <c>null</c> keeps the CPU.</summary>
-    public Device? Device { get; init; }
-
-    /// <summary>Receives Hugging Face style messages about newly initialised and unused weights.</summary>
-    public ILoggerFactory? LoggerFactory { get; init; }
-
     /// <summary>
     /// Seed of a new head's initial weights, so a run reproduces its numbers without touching torch's global generator;
     /// <c>null</c> draws them from the global generator (as Hugging Face does after <c>set_seed</c>).
@@ -32,14 +23,4 @@ public sealed record ClassifierLoadOptions
 
     /// <summary>Load even when encoder weights are missing from the checkpoint (they stay random; logged). Off by default.</summary>
     public bool AllowMissingWeights { get; init; }
-
-    /// <summary>Attention kernel (<c>eager</c> or <c>sdpa</c>); <c>null</c> keeps the config's.</summary>
-    public string? AttentionImplementation { get; init; }
-
-    /// <summary>
-    /// How a Hugging Face model id is fetched: revision, Hub settings (token for private or gated models, offline mode,
-    /// timeouts, cache folder) and download progress; <c>null</c> for the defaults (the environment's <c>HF_TOKEN</c>, ...).
-    /// Ignored for a local directory.
-    /// </summary>
-    public PretrainedResolveOptions? Hub { get; init; }
 }

@@ -26,7 +26,7 @@ public sealed partial class TextClassifier
     /// <param name="directory">The model folder, or a hub model id.</param>
     /// <param name="options">Device, limits, logging.</param>
     /// <exception cref="FileNotFoundException">No config, weights or tokenizer files.</exception>
-    /// <exception cref="ArgumentException"><see cref="TextClassifierOptions.Precision"/> is Float16 and the device is not CUDA.</exception>
+    /// <exception cref="ArgumentException"><see cref="InferenceOptions.Precision"/> is Float16 and the device is not CUDA.</exception>
     /// <exception cref="InvalidDataException">The folder holds a base model without a trained classification head, or a damaged file.</exception>
     public static TextClassifier FromPretrained(string directory, TextClassifierOptions? options = null)
     {

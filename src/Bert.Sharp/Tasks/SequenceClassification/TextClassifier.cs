@@ -46,7 +46,7 @@ public sealed partial class TextClassifier : ITextClassifier
     public IReadOnlyList<string> Labels => model.Labels;
 
     /// <summary>
-    /// The precision predictions run in (<see cref="TextClassifierOptions.Precision"/>, or <see cref="TrainingPrecision.Float32"/>
+    /// The precision predictions run in (<see cref="InferenceOptions.Precision"/>, or <see cref="TrainingPrecision.Float32"/>
     /// when the reduced precision asked for cannot be used here; the log says why).
     /// </summary>
     public TrainingPrecision Precision => precision.Effective;
@@ -105,26 +105,19 @@ public sealed partial class TextClassifier : ITextClassifier
         return Run(encoder.Encode([text], textPair is null ? null : [textPair], maxLength))[0];
     }
 
-    /// <summary>Classifies many texts, <see cref="TextClassifierOptions.BatchSize"/> at a time (similar lengths batched together); results are in input order.</summary>
+    /// <summary>Classifies many texts, <see cref="InferenceOptions.BatchSize"/> at a time (similar lengths batched together); results are in input order.</summary>
     /// <exception cref="ArgumentException">A text is null; the message gives its index.</exception>
     /// <exception cref="ObjectDisposedException">The classifier was disposed.</exception>
     public IReadOnlyList<Prediction> PredictBatch(IReadOnlyList<string> texts)
     {
-        ArgumentNullException.ThrowIfNull(texts);
-        for (int i = 0; i < texts.Count; i++)
-        {
-            if (texts[i] is null)
-            {
-                throw new ArgumentException($"Text #{i} is null.", nameof(texts));
-            }
-        }
+        TextArguments.ThrowIfAnyNull(texts);
 
         using UsageGuard.Lease lease = guard.Enter();
         return RunInLengthGroups(texts.Count == 0 ? [] : encoder.Encode(texts, null, maxLength));
     }
 
     /// <summary>
-    /// Classifies many sentence pairs (premise and hypothesis, question and passage, ...), <see cref="TextClassifierOptions.BatchSize"/>
+    /// Classifies many sentence pairs (premise and hypothesis, question and passage, ...), <see cref="InferenceOptions.BatchSize"/>
     /// at a time (similar lengths batched together), as <see cref="Predict(string, string?)"/> does one; results are in input order.
     /// </summary>
     /// <exception cref="ArgumentException">A text of a pair is null; the message gives the pair's index.</exception>
@@ -149,18 +142,12 @@ public sealed partial class TextClassifier : ITextClassifier
         LengthGroupedBatches.Run(encoded, batchSize, batch => Run([.. batch.Select(i => encoded[i])]));
 
     /// <inheritdoc />
-    public Task<Prediction> PredictAsync(string text, CancellationToken cancellationToken = default)
-    {
-        ArgumentNullException.ThrowIfNull(text);
-        return Task.Run(() => Predict(text), cancellationToken);
-    }
+    public Task<Prediction> PredictAsync(string text, CancellationToken cancellationToken = default) =>
+        SyncPrediction.RunAsync(text, t => Predict(t), cancellationToken);
 
     /// <inheritdoc />
-    public Task<IReadOnlyList<Prediction>> PredictBatchAsync(IReadOnlyList<string> texts, CancellationToken cancellationToken = default)
-    {
-        ArgumentNullException.ThrowIfNull(texts);
-        return Task.Run(() => PredictBatch(texts), cancellationToken);
-    }
+    public Task<IReadOnlyList<Prediction>> PredictBatchAsync(IReadOnlyList<string> texts, CancellationToken cancellationToken = default) =>
+        SyncPrediction.RunAsync(texts, t => PredictBatch(t), cancellationToken);
 
     /// <summary>Frees the weights once the predictions in flight have finished.</summary>
     public void Dispose()

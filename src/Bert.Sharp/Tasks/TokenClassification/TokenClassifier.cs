@@ -40,7 +40,7 @@ public sealed class TokenClassifier : ITokenClassifier
     }
 
     /// <summary>
-    /// The precision predictions run in (<see cref="TokenClassifierOptions.Precision"/>, or <see cref="TrainingPrecision.Float32"/>
+    /// The precision predictions run in (<see cref="InferenceOptions.Precision"/>, or <see cref="TrainingPrecision.Float32"/>
     /// when the reduced precision asked for cannot be used here; the log says why).
     /// </summary>
     public TrainingPrecision Precision => precision.Effective;
@@ -131,14 +131,7 @@ public sealed class TokenClassifier : ITokenClassifier
     /// <inheritdoc />
     public IReadOnlyList<IReadOnlyList<Entity>> PredictBatch(IReadOnlyList<string> texts)
     {
-        ArgumentNullException.ThrowIfNull(texts);
-        for (int i = 0; i < texts.Count; i++)
-        {
-            if (texts[i] is null)
-            {
-                throw new ArgumentException($"Text #{i} is null.", nameof(texts));
-            }
-        }
+        TextArguments.ThrowIfAnyNull(texts);
 
         using UsageGuard.Lease lease = guard.Enter();
         if (texts.Count == 0)
@@ -156,11 +149,8 @@ public sealed class TokenClassifier : ITokenClassifier
     }
 
     /// <inheritdoc />
-    public Task<IReadOnlyList<Entity>> PredictAsync(string text, CancellationToken cancellationToken = default)
-    {
-        ArgumentNullException.ThrowIfNull(text);
-        return Task.Run(() => Predict(text), cancellationToken);
-    }
+    public Task<IReadOnlyList<Entity>> PredictAsync(string text, CancellationToken cancellationToken = default) =>
+        SyncPrediction.RunAsync(text, t => Predict(t), cancellationToken);
 
     /// <summary>Frees the weights once the predictions in flight have finished.</summary>
     public void Dispose()

@@ -1,0 +1,45 @@
+namespace Bert.Sharp;
+
+/// <summary>
+/// What every TorchSharp predictor (<see cref="TextClassifier"/>, <see cref="TokenClassifier"/>,
+/// <see cref="SentenceEmbedder"/>) shares in its options: besides loading (<see cref="ModelLoadOptions"/>), the longest
+/// input, the batch size and the arithmetic of inference, checked by one <see cref="Validate"/>.
+/// </summary>
+public abstract record InferenceOptions : ModelLoadOptions
+{
+    /// <summary>
+    /// Longest input in tokens (longer texts are truncated); <c>null</c> is the model's and tokenizer's maximum (for a
+    /// sentence-transformers folder, its <c>max_seq_length</c>).
+    /// </summary>
+    public int? MaxSequenceLength { get; init; }
+
+    /// <summary>Texts per forward pass in <c>PredictBatch</c> or <c>Embed</c> (similar lengths are batched together).</summary>
+    public int BatchSize { get; init; } = 32;
+
+    /// <summary>
+    /// The arithmetic of inference: <see cref="TrainingPrecision.BFloat16"/> runs matrix products and attention in bf16
+    /// (autocast; LayerNorm, softmax and the outputs stay fp32), fast where the CPU has AVX512_BF16 or AMX, or on CUDA (on other
+    /// CPUs it runs, slower, after a warning); <see cref="TrainingPrecision.Float16"/> needs a CUDA device. The predictor's
+    /// <c>Precision</c> states what runs.
+    /// </summary>
+    public TrainingPrecision Precision { get; init; } = TrainingPrecision.Float32;
+
+    /// <summary>Checks every value; throws <see cref="ArgumentException"/> naming the option at fault.</summary>
+    public virtual void Validate()
+    {
+        if (BatchSize <= 0)
+        {
+            throw new ArgumentException($"{nameof(BatchSize)} must be positive, got {BatchSize}.");
+        }
+
+        if (MaxSequenceLength is < 2)
+        {
+            throw new ArgumentException($"{nameof(MaxSequenceLength)} must be at least 2 ([CLS] and [SEP]), got {MaxSequenceLength}.");
+        }
+
+        if (!Enum.IsDefined(Precision))
+        {
+            throw new ArgumentException($"{nameof(Precision)} must be a {nameof(TrainingPrecision)}, got {(int)Precision}.");
+        }
+    }
+}
