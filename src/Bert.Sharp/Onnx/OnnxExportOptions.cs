@@ -39,6 +39,16 @@ public sealed record OnnxExportOptions
     public bool PerChannelWeights { get; init; } = true;
 
     /// <summary>
+    /// With <see cref="OnnxQuantization.DynamicInt8"/>: quantize the activations entering each int8 matrix product with
+    /// one scale and zero point per token (default <c>true</c>: uint8 over the token's own range, through
+    /// <c>MatMulIntegerToFloat</c> and, for the attention projections, <c>MultiHeadAttention</c>), so a token's rounding
+    /// does not depend on the largest value of the whole batch and a text scores the same alone or batched with others. <c>false</c> uses one scale per
+    /// batch (<c>DynamicQuantizeLinear</c>, <c>DynamicQuantizeMatMul</c>, <c>QAttention</c>: fewer nodes, measurably
+    /// further from float32).
+    /// </summary>
+    public bool PerTokenActivations { get; init; } = true;
+
+    /// <summary>
     /// With <see cref="OnnxQuantization.DynamicInt8"/>: the linear layers kept in float32, by checkpoint module name without
     /// the model prefix (<c>bert.</c>): an entry names a module (<c>classifier</c>, <c>encoder.layer.5.output.dense</c>)
     /// or every module under it (<c>pooler</c>, <c>encoder.layer.5</c>); the query, key and value projections of a layer
