@@ -42,18 +42,20 @@ internal static class Int8QualityProfile
             double float32Seconds = clock.Elapsed.TotalSeconds;
             IReadOnlyList<float[]> referenceOneByOne = Score(model, float32, texts, batchSize: 1);
 
+            string[] head = ["classifier", "pooler"];
             var settings = new List<(string Name, OnnxExportOptions Options)>
             {
                 ("per tensor, all int8, one activation scale per batch", Int8(perChannel: false, []) with { PerTokenActivations = false }),
-                ("per column, head fp32, one activation scale per batch", Int8(perChannel: true, OnnxExportOptions.DefaultFloat32Modules) with { PerTokenActivations = false }),
+                ("per column, head fp32, one activation scale per batch", Int8(perChannel: true, head) with { PerTokenActivations = false }),
                 ("per column, all int8", Int8(perChannel: true, [])),
-                ("per column, per-token activations, head fp32 (default)", Int8(perChannel: true, OnnxExportOptions.DefaultFloat32Modules)),
+                ("per column, per-token activations, head fp32", Int8(perChannel: true, head)),
+                ("per column, per-token activations, head + layer 0 output.dense fp32 (default)", Int8(perChannel: true, OnnxExportOptions.DefaultFloat32Modules)),
                 ("default, word embeddings fp32", Int8(perChannel: true, OnnxExportOptions.DefaultFloat32Modules) with { QuantizeWordEmbeddings = false }),
             };
             for (int i = 0; i < layers; i++)
             {
                 settings.Add(($"default + layer {i} fp32", Int8(perChannel: true, [.. OnnxExportOptions.DefaultFloat32Modules, $"encoder.layer.{i}"])));
-                settings.Add(($"default + layer {i} output.dense fp32", Int8(perChannel: true, [.. OnnxExportOptions.DefaultFloat32Modules, $"encoder.layer.{i}.output.dense"])));
+                settings.Add(($"per-token, head + layer {i} output.dense fp32", Int8(perChannel: true, [.. head, $"encoder.layer.{i}.output.dense"])));
             }
 
             foreach ((string kind, string path) in new[] { ("Q/K/V", "attention.self"), ("attention output", "attention.output.dense"), ("intermediate", "intermediate.dense"), ("output", "output.dense") })

@@ -51,7 +51,7 @@ public sealed class Int8QualityTests(ExportedModelsFixture fixture)
         OnnxExporter.Export(fixture.Embedder, path, new OnnxExportOptions { Quantization = OnnxQuantization.DynamicInt8 });
         GraphProto graph = ModelProto.Parser.ParseFrom(File.ReadAllBytes(path)).Graph;
         Assert.Equal(6, graph.Node.Count(n => n.OpType == "MultiHeadAttention"));
-        Assert.True(graph.Node.Count(n => n.OpType == "MatMulIntegerToFloat") >= 4 * 6, "every encoder projection is an int8 product");
+        Assert.True(graph.Node.Count(n => n.OpType == "MatMulIntegerToFloat") >= (4 * 6) - 1, "every encoder projection but the default float32 one is an int8 product");
         Assert.DoesNotContain(graph.Node, n => n.OpType is "DynamicQuantizeLinear" or "DynamicQuantizeMatMul" or "QAttention");
 
         using var fp32 = new InferenceSession(Path.Combine(fixture.Embedder, "model.onnx"));
