@@ -4,7 +4,7 @@ using System.Text;
 namespace Bert.Sharp.Benchmarks.Deployment;
 
 /// <summary>
-/// <c>int8-quality MODEL_DIR [--data FILE] [--seed 42] [--test-fraction 0.2]</c>: how far each int8 export setting moves a
+/// <c>int8-quality MODEL_DIR [--data FILE] [--seed 42] [--test-fraction 0.2] [--only TEXT]</c>: how far each int8 export setting moves a
 /// trained text classifier's probabilities from its float32 export, on the held-out texts of the sentiment sample's split
 /// (the same file, fraction and seed give the same texts the sample evaluates on). One row per setting: weight scales per
 /// tensor or per column, which linear layers stay float32 (the head, then each encoder layer and each kind of layer in
@@ -17,7 +17,7 @@ internal static class Int8QualityProfile
     {
         if (args.Length == 0 || args[0].StartsWith('-'))
         {
-            Console.Error.WriteLine("usage: int8-quality MODEL_DIR [--data FILE] [--seed 42] [--test-fraction 0.2]");
+            Console.Error.WriteLine("usage: int8-quality MODEL_DIR [--data FILE] [--seed 42] [--test-fraction 0.2] [--only TEXT]");
             return 2;
         }
 
@@ -37,19 +37,25 @@ internal static class Int8QualityProfile
             string float32 = Path.Combine(work, "model.onnx");
             OnnxExporter.Export(model, float32, new OnnxExportOptions { CopyServingFiles = false });
             long float32Size = new FileInfo(float32).Length;
+            var clock = System.Diagnostics.Stopwatch.StartNew();
             IReadOnlyList<float[]> reference = Score(model, float32, texts, batchSize: 32);
+            double float32Seconds = clock.Elapsed.TotalSeconds;
             IReadOnlyList<float[]> referenceOneByOne = Score(model, float32, texts, batchSize: 1);
 
+            string[] head = ["classifier", "pooler"];
             var settings = new List<(string Name, OnnxExportOptions Options)>
             {
-                ("per tensor, all int8", Int8(perChannel: false, [])),
+                ("per tensor, all int8, one activation scale per batch", Int8(perChannel: false, []) with { PerTokenActivations = false }),
+                ("per column, head fp32, one activation scale per batch", Int8(perChannel: true, head) with { PerTokenActivations = false }),
                 ("per column, all int8", Int8(perChannel: true, [])),
-                ("per column, head fp32 (default)", Int8(perChannel: true, OnnxExportOptions.DefaultFloat32Modules)),
+                ("per column, per-token activations, head fp32", Int8(perChannel: true, head)),
+                ("per column, per-token activations, head + layer 0 output.dense fp32 (default)", Int8(perChannel: true, OnnxExportOptions.DefaultFloat32Modules)),
                 ("default, word embeddings fp32", Int8(perChannel: true, OnnxExportOptions.DefaultFloat32Modules) with { QuantizeWordEmbeddings = false }),
             };
             for (int i = 0; i < layers; i++)
             {
                 settings.Add(($"default + layer {i} fp32", Int8(perChannel: true, [.. OnnxExportOptions.DefaultFloat32Modules, $"encoder.layer.{i}"])));
+                settings.Add(($"per-token, head + layer {i} output.dense fp32", Int8(perChannel: true, [.. head, $"encoder.layer.{i}.output.dense"])));
             }
 
             foreach ((string kind, string path) in new[] { ("Q/K/V", "attention.self"), ("attention output", "attention.output.dense"), ("intermediate", "intermediate.dense"), ("output", "output.dense") })
@@ -58,22 +64,31 @@ internal static class Int8QualityProfile
                 settings.Add(($"default + every {kind} fp32", Int8(perChannel: true, modules)));
             }
 
+            // --only TEXT: just the settings whose name contains TEXT (the full table exports the model ~25 times).
+            if (Option(args, "--only") is string only)
+            {
+                settings.RemoveAll(s => !s.Name.Contains(only, StringComparison.OrdinalIgnoreCase));
+            }
+
             var table = new StringBuilder();
-            table.AppendLine(CultureInfo.InvariantCulture, $"int8 export quality of '{model}' on {texts.Length} held-out texts of '{Path.GetFileName(data)}' (seed {seed}), against its float32 export ({float32Size / 1e6:F1} MB)");
+            table.AppendLine(CultureInfo.InvariantCulture, $"int8 export quality of '{model}' on {texts.Length} held-out texts of '{Path.GetFileName(data)}' (seed {seed}), against its float32 export ({float32Size / 1e6:F1} MB, scored in {float32Seconds:F1} s)");
+            table.AppendLine("Scoring time: one pass over the texts in batches of 32, session load included; a rough ratio only, not a benchmark.");
             table.AppendLine();
-            table.AppendLine("| setting | max probability change | mean change | labels kept | size (of fp32) |");
-            table.AppendLine("|---|---|---|---|---|");
+            table.AppendLine("| setting | max probability change | mean change | labels kept | size (of fp32) | scoring time (of fp32) |");
+            table.AppendLine("|---|---|---|---|---|---|");
             foreach ((string name, OnnxExportOptions options) in settings)
             {
                 string path = Path.Combine(work, "model.int8.onnx");
                 OnnxExporter.Export(model, path, options with { CopyServingFiles = false });
                 long size = new FileInfo(path).Length;
-                foreach (int batchSize in name.EndsWith("(default)", StringComparison.Ordinal) ? new[] { 32, 1 } : [32])
+                foreach (int batchSize in name.EndsWith("(default)", StringComparison.Ordinal) || name.Contains("per batch", StringComparison.Ordinal) ? new[] { 32, 1 } : [32])
                 {
+                    clock.Restart();
                     IReadOnlyList<float[]> scores = Score(model, path, texts, batchSize);
+                    double seconds = clock.Elapsed.TotalSeconds;
                     (double max, double mean, int kept) = Compare(batchSize == 1 ? referenceOneByOne : reference, scores);
                     string label = batchSize == 1 ? name + ", one text per batch" : name;
-                    string row = string.Create(CultureInfo.InvariantCulture, $"| {label} | {max:F4} | {mean:F5} | {kept}/{texts.Length} | {size / 1e6:F1} MB ({100.0 * size / float32Size:F0} %) |");
+                    string row = string.Create(CultureInfo.InvariantCulture, $"| {label} | {max:F4} | {mean:F5} | {kept}/{texts.Length} | {size / 1e6:F1} MB ({100.0 * size / float32Size:F0} %) | {(batchSize == 1 ? "-" : $"{seconds:F1} s ({100.0 * seconds / float32Seconds:F0} %)")} |");
                     table.AppendLine(row);
                     Console.WriteLine(row);
                 }

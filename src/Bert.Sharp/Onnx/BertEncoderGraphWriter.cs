@@ -104,12 +104,20 @@ internal sealed class BertEncoderGraphWriter(OnnxGraphBuilder graph, OnnxExportS
     {
         int h = config.HiddenSize;
         string key = $"{prefix}encoder.layer.{index}.";
-        (string qkv, string qkvBias, string? qkvScale) = linear.PackedQkv(key + "attention.self", h);
+        (string qkv, string qkvBias, string? qkvScale, string? product) = linear.PackedQkv(input, key + "attention.self", h);
         AttributeProto heads = OnnxGraphBuilder.Int("num_heads", config.NumAttentionHeads);
         string attention;
         if (qkvScale is null)
         {
             attention = graph.Add("Attention", [input, qkv, qkvBias, mask], null, OnnxGraphBuilder.MicrosoftDomain, heads);
+        }
+        else if (product is not null)
+        {
+            // Activations quantized per token (int8 product of the packed projections), then ONNX Runtime's
+            // MultiHeadAttention on the float query, key and value, which adds the packed bias itself.
+            string[] parts = [graph.Fresh("/query"), graph.Fresh("/key"), graph.Fresh("/value")];
+            graph.AddMulti("Split", [product, graph.Int64s(h, h, h)], parts, null, OnnxGraphBuilder.Int("axis", -1));
+            attention = graph.Add("MultiHeadAttention", [parts[0], parts[1], parts[2], qkvBias, mask], null, OnnxGraphBuilder.MicrosoftDomain, heads);
         }
         else
         {

@@ -52,11 +52,12 @@ internal sealed class OnnxGraphBuilder(int opset)
     }
 
     /// <summary>Adds one node with several outputs (names chosen by the caller).</summary>
-    public void AddMulti(string opType, IReadOnlyList<string> inputs, IReadOnlyList<string> outputs, string? domain = null)
+    public void AddMulti(string opType, IReadOnlyList<string> inputs, IReadOnlyList<string> outputs, string? domain = null, params AttributeProto[] attributes)
     {
         var node = new NodeProto { OpType = opType, Name = Fresh($"/{opType}") };
         node.Input.Add(inputs);
         node.Output.Add(outputs);
+        node.Attribute.Add(attributes);
         if (domain is not null)
         {
             node.Domain = domain;
@@ -85,6 +86,10 @@ internal sealed class OnnxGraphBuilder(int opset)
     /// <summary>A scalar float constant (rank 0).</summary>
     public string ScalarFloat(float value) => Shared($"f32s:{BitConverter.SingleToInt32Bits(value)}", () =>
         Initializer(Fresh("/const_float"), TensorProto.Types.DataType.Float, MemoryMarshal.AsBytes(new[] { value }.AsSpan())));
+
+    /// <summary>A scalar uint8 constant (rank 0), such as the zero point of uint8 activations.</summary>
+    public string ScalarUInt8(byte value) => Shared($"u8s:{value}", () =>
+        Initializer(Fresh("/const_uint8"), TensorProto.Types.DataType.Uint8, new[] { value }));
 
     /// <summary>Declares a graph input of <paramref name="type"/> with named (dynamic) or fixed dimensions.</summary>
     public void Input(string name, TensorProto.Types.DataType type, params object[] dims) => Graph.Input.Add(ValueInfo(name, type, dims));

@@ -1,3 +1,5 @@
+using Bert.Sharp.Onnx.Proto;
+
 namespace Bert.Sharp.Onnx;
 
 /// <summary>
@@ -15,6 +17,9 @@ internal sealed class OnnxLinearWriter(OnnxGraphBuilder graph, OnnxExportSource 
 
     /// <summary>Numbers of an embedding row that share one int8 scale: fine enough that the table costs no accuracy (one scale per whole row cost 2 points on the sentiment sample), 1/8 byte of scale per value.</summary>
     private const int EmbeddingBlock = 32;
+
+    /// <summary>Floor of a per-token activation scale: an all-zero row divides by it and quantizes to zero.</summary>
+    private const float TinyScale = 1e-30f;
 
     /// <summary>Whether weights are written as int8 (linear layers named in <see cref="OnnxExportOptions.Float32Modules"/> excepted).</summary>
     public bool Int8 => options.Quantization == OnnxQuantization.DynamicInt8;
@@ -36,7 +41,52 @@ internal sealed class OnnxLinearWriter(OnnxGraphBuilder graph, OnnxExportSource 
         (sbyte[] quantized, float[] scales) = QuantizeColumns(weight, inFeatures, outFeatures);
         string b = graph.Int8s(TransposedPrefix + module + ".weight_int8", quantized, inFeatures, outFeatures);
         string scale = graph.Floats(module + ".weight_scale", scales, scales.Length);
+        if (options.PerTokenActivations)
+        {
+            return graph.Add("Add", [QuantizedProduct(x, b, scale, quantized, scales), bias], output);
+        }
+
         return graph.Add("DynamicQuantizeMatMul", [x, b, scale, string.Empty, bias], output, OnnxGraphBuilder.MicrosoftDomain);
+    }
+
+    /// <summary>
+    /// <c>x · W</c> for int8 weights <paramref name="weight"/> [in, out] (values <paramref name="values"/>) with per-column
+    /// scales <paramref name="weightScales"/> (initializer <paramref name="weightScale"/>), the activations quantized per
+    /// token (<see cref="OnnxExportOptions.PerTokenActivations"/>): each row of <paramref name="x"/> gets its own asymmetric
+    /// uint8 scale and zero point over [min(row, 0), max(row, 0)], so the one-sided activations after GELU use all 256
+    /// levels and one long text or one large token no longer coarsens every other token's rounding, as one scale per
+    /// batch (<c>DynamicQuantizeLinear</c>) does. ONNX Runtime's CPU kernels take one activation zero point, so the
+    /// product runs with zero point 0 (<c>MatMulIntegerToFloat</c>, u8·s8, applying the weight scales) and each row's
+    /// zero point is taken off afterwards through the weight's column sums: <c>(q − z)·W = q·W − z·Σᵢ Wᵢ</c>.
+    /// </summary>
+    private string QuantizedProduct(string x, string weight, string weightScale, ReadOnlySpan<sbyte> values, ReadOnlySpan<float> weightScales)
+    {
+        int columns = weightScales.Length;
+        var columnSums = new float[columns];
+        for (int i = 0; i < values.Length; i++)
+        {
+            columnSums[i % columns] += values[i];
+        }
+
+        for (int c = 0; c < columns; c++)
+        {
+            columnSums[c] *= weightScales[c];
+        }
+
+        string sums = graph.Floats(weight + "_column_sums", columnSums, columns);
+
+        // Scales, inverses and zero points are [batch, seq, 1]: only a multiply, round, add, clip and cast run over every activation.
+        string high = graph.Add("Max", [graph.Reduce("ReduceMax", x, [-1], keepDims: true), graph.ScalarFloat(0f)]);
+        string low = graph.Add("Min", [graph.Reduce("ReduceMin", x, [-1], keepDims: true), graph.ScalarFloat(0f)]);
+        string rowScale = graph.Add("Max", [graph.Add("Div", [graph.Add("Sub", [high, low]), graph.ScalarFloat(255f)]), graph.ScalarFloat(TinyScale)]);
+        string inverse = graph.Add("Reciprocal", [rowScale]);
+        string zeroPoint = graph.Add("Round", [graph.Add("Mul", [graph.Add("Neg", [low]), inverse])]);
+        string shifted = graph.Add("Add", [graph.Add("Round", [graph.Add("Mul", [x, inverse])]), zeroPoint]);
+        string clipped = graph.Add("Clip", [shifted, graph.ScalarFloat(0f), graph.ScalarFloat(255f)]);
+        string quantized = graph.Add("Cast", [clipped], null, null, OnnxGraphBuilder.Int("to", (long)TensorProto.Types.DataType.Uint8));
+        string product = graph.Add("MatMulIntegerToFloat", [quantized, weight, graph.ScalarFloat(1f), weightScale], null, OnnxGraphBuilder.MicrosoftDomain);
+        string centred = graph.Add("Sub", [product, graph.Add("Mul", [zeroPoint, sums])]);
+        return graph.Add("Mul", [centred, rowScale]);
     }
 
     /// <summary>
@@ -55,15 +105,19 @@ internal sealed class OnnxLinearWriter(OnnxGraphBuilder graph, OnnxExportSource 
         (sbyte[] quantized, float[] scales) = QuantizeColumns(weight, inFeatures, outFeatures);
         string b = graph.Int8s(TransposedPrefix + module + ".weight_int8", quantized, inFeatures, outFeatures);
         string scale = graph.Floats(module + ".weight_scale", scales, scales.Length);
-        return (graph.Add("DynamicQuantizeMatMul", [x, b, scale], null, OnnxGraphBuilder.MicrosoftDomain), bias);
+        return options.PerTokenActivations
+            ? (QuantizedProduct(x, b, scale, quantized, scales), bias)
+            : (graph.Add("DynamicQuantizeMatMul", [x, b, scale], null, OnnxGraphBuilder.MicrosoftDomain), bias);
     }
 
     /// <summary>
     /// The query, key and value projections of <paramref name="selfAttention"/> packed side by side as ONNX Runtime's
     /// Attention wants them: weight [hidden, 3·hidden] (columns q | k | v), bias [3·hidden], and for int8 the scales (per
     /// column, or one). Float32 (no scale) when the three are not quantized (<see cref="OnnxExportOptions.Float32Modules"/>).
+    /// With per-token activations (<see cref="OnnxExportOptions.PerTokenActivations"/>) also the int8 product
+    /// <c>input · W</c> [batch, seq, 3·hidden] without the bias, which the caller hands to an attention over float projections.
     /// </summary>
-    public (string Weight, string Bias, string? Scale) PackedQkv(string selfAttention, int hidden)
+    public (string Weight, string Bias, string? Scale, string? Product) PackedQkv(string input, string selfAttention, int hidden)
     {
         string[] parts = ["query", "key", "value"];
         var packed = new float[hidden * 3 * hidden];
@@ -82,12 +136,13 @@ internal sealed class OnnxLinearWriter(OnnxGraphBuilder graph, OnnxExportSource 
         string biasName = graph.Floats(PackedPrefix + selfAttention + ".qkv.bias", bias, 3 * hidden);
         if (parts.Any(part => !Quantizes($"{selfAttention}.{part}")))
         {
-            return (graph.Floats(TransposedPrefix + selfAttention + ".qkv.weight", packed, hidden, 3 * hidden), biasName, null);
+            return (graph.Floats(TransposedPrefix + selfAttention + ".qkv.weight", packed, hidden, 3 * hidden), biasName, null, null);
         }
 
         (sbyte[] quantized, float[] scales) = QuantizeColumns(packed, hidden, 3 * hidden);
-        return (graph.Int8s(TransposedPrefix + selfAttention + ".qkv.weight_int8", quantized, hidden, 3 * hidden), biasName,
-            graph.Floats(selfAttention + ".qkv.weight_scale", scales, scales.Length));
+        string weightName = graph.Int8s(TransposedPrefix + selfAttention + ".qkv.weight_int8", quantized, hidden, 3 * hidden);
+        string scaleName = graph.Floats(selfAttention + ".qkv.weight_scale", scales, scales.Length);
+        return (weightName, biasName, scaleName, options.PerTokenActivations ? QuantizedProduct(input, weightName, scaleName, quantized, scales) : null);
     }
 
     // One scale per output column (OnnxExportOptions.PerChannelWeights), or one for the whole matrix.

@@ -1,5 +1,6 @@
 using Bert.Sharp.Onnx;
 using Bert.Sharp.Onnx.Proto;
+using Microsoft.ML.OnnxRuntime;
 
 namespace Bert.Sharp.Tests.Onnx;
 
@@ -40,7 +41,44 @@ public sealed class Int8QualityTests(ExportedModelsFixture fixture)
         Assert.DoesNotContain(initializers, n => n.Contains("layer.0.", StringComparison.Ordinal) && n.EndsWith("_int8", StringComparison.Ordinal));
         Assert.Contains(OnnxLinearWriter.TransposedPrefix + "bert.encoder.layer.1.output.dense.weight_int8", initializers);
         Assert.Equal(1, graph.Node.Count(n => n.OpType == "Attention"));
-        Assert.Equal(5, graph.Node.Count(n => n.OpType == "QAttention"));
+        Assert.Equal(5, graph.Node.Count(n => n.OpType == "MultiHeadAttention"));
+    }
+
+    [Fact]
+    public void Per_token_int8_runs_in_onnx_runtime_close_to_float32_and_scores_a_text_alike_alone_or_batched()
+    {
+        string path = Path.Combine(fixture.Root, "int8-per-token", "model.onnx");
+        OnnxExporter.Export(fixture.Embedder, path, new OnnxExportOptions { Quantization = OnnxQuantization.DynamicInt8 });
+        GraphProto graph = ModelProto.Parser.ParseFrom(File.ReadAllBytes(path)).Graph;
+        Assert.Equal(6, graph.Node.Count(n => n.OpType == "MultiHeadAttention"));
+        Assert.True(graph.Node.Count(n => n.OpType == "MatMulIntegerToFloat") >= (4 * 6) - 1, "every encoder projection but the default float32 one is an int8 product");
+        Assert.DoesNotContain(graph.Node, n => n.OpType is "DynamicQuantizeLinear" or "DynamicQuantizeMatMul" or "QAttention");
+
+        using var fp32 = new InferenceSession(Path.Combine(fixture.Embedder, "model.onnx"));
+        using var int8 = new InferenceSession(path);
+        double worstCosine = 1, worstAloneDiff = 0;
+        foreach (OnnxTestBatch batch in OnnxTestBatch.All())
+        {
+            float[] reference = batch.Run(fp32)["sentence_embedding"], batched = batch.Run(int8)["sentence_embedding"];
+            int width = reference.Length / batch.Size;
+            for (int r = 0; r < batch.Size; r++)
+            {
+                worstCosine = Math.Min(worstCosine, Cosine(reference.AsSpan(r * width, width), batched.AsSpan(r * width, width)));
+
+                // The same text alone, unpadded: per-token scales make its int8 activations independent of the batch.
+                int real = (int)batch.Mask.AsSpan(r * batch.Length, batch.Length).ToArray().Sum();
+                var alone = new OnnxTestBatch("alone", 1, real, batch.Ids.AsSpan(r * batch.Length, real).ToArray(),
+                    batch.Mask.AsSpan(r * batch.Length, real).ToArray(), batch.Types.AsSpan(r * batch.Length, real).ToArray());
+                float[] single = alone.Run(int8)["sentence_embedding"];
+                for (int i = 0; i < width; i++)
+                {
+                    worstAloneDiff = Math.Max(worstAloneDiff, Math.Abs(single[i] - batched[(r * width) + i]));
+                }
+            }
+        }
+
+        Assert.True(worstCosine >= 0.99, $"per-token int8 sentence embeddings have cosine similarity {worstCosine} with float32");
+        Assert.True(worstAloneDiff < 1e-3, $"a text's int8 embedding moves by {worstAloneDiff} between alone and batched");
     }
 
     [Fact]
@@ -67,5 +105,18 @@ public sealed class Int8QualityTests(ExportedModelsFixture fixture)
             new OnnxExportOptions { Quantization = OnnxQuantization.DynamicInt8, QualityCheck = check with { MaxProbabilityChange = 0, OnFailure = OnnxQualityAction.Warn } });
         Assert.False(warned!.Passed);
         Assert.True(File.Exists(refused));
+    }
+
+    private static double Cosine(ReadOnlySpan<float> a, ReadOnlySpan<float> b)
+    {
+        double dot = 0, na = 0, nb = 0;
+        for (int i = 0; i < a.Length; i++)
+        {
+            dot += a[i] * b[i];
+            na += a[i] * a[i];
+            nb += b[i] * b[i];
+        }
+
+        return dot / Math.Sqrt(na * nb);
     }
 }

@@ -37,7 +37,15 @@ public sealed class OnnxFusionReportTests(ExportedModelsFixture fixture, ITestOu
         string path = Path.Combine(fixture.Root, "int8", "model.onnx");
         OnnxExporter.Export(fixture.PoolerClassifier, path, new OnnxExportOptions { Quantization = OnnxQuantization.DynamicInt8 });
         Dictionary<string, int> ops = OptimizedOperatorCounts(path);
-        output.WriteLine("int8, after ORT_ENABLE_ALL: " + Describe(ops));
+        output.WriteLine("int8 (per-token activations), after ORT_ENABLE_ALL: " + Describe(ops));
+        Assert.Equal(6, ops.GetValueOrDefault("MultiHeadAttention"));
+        Assert.Equal((6 * 4) - 1, ops.GetValueOrDefault("MatMulIntegerToFloat")); // encoder.layer.0.output.dense stays float32 by default
+        Assert.Equal(12, ops.GetValueOrDefault("SkipLayerNormalization"));
+
+        string perBatch = Path.Combine(fixture.Root, "int8-per-batch", "model.onnx");
+        OnnxExporter.Export(fixture.PoolerClassifier, perBatch, new OnnxExportOptions { Quantization = OnnxQuantization.DynamicInt8, PerTokenActivations = false });
+        ops = OptimizedOperatorCounts(perBatch);
+        output.WriteLine("int8 (one activation scale per batch), after ORT_ENABLE_ALL: " + Describe(ops));
         Assert.Equal(6, ops.GetValueOrDefault("QAttention"));
         Assert.Equal(12, ops.GetValueOrDefault("SkipLayerNormalization"));
     }
