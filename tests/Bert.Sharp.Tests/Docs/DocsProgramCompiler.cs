@@ -57,7 +57,46 @@ internal static class DocsProgramCompiler
     }
 
     /// <summary>Compiles one program; returns its errors, each with the page and line it comes from.</summary>
-    public static IReadOnlyList<string> Compile(IReadOnlyList<MarkdownCodeBlock> program)
+    public static IReadOnlyList<string> Compile(IReadOnlyList<MarkdownCodeBlock> program) => Emit(program, out _);
+
+    /// <summary>
+    /// Compiles and runs one program as its <c>Main</c>, in <paramref name="workingDirectory"/> (the process's current
+    /// directory while it runs: callers must not run in parallel with tests that use relative paths); returns what it
+    /// wrote to the console.
+    /// </summary>
+    public static string Run(IReadOnlyList<MarkdownCodeBlock> program, string workingDirectory)
+    {
+        IReadOnlyList<string> errors = Emit(program, out byte[] image);
+        Assert.True(errors.Count == 0, $"{program[0]}: {errors.Count} compile error(s):\n" + string.Join('\n', errors.Take(20)));
+        Assembly assembly = Assembly.Load(image);
+        MethodInfo main = assembly.EntryPoint ?? throw new InvalidOperationException($"{program[0]} has no statements to run.");
+        string previousDirectory = Environment.CurrentDirectory;
+        TextWriter previousOut = Console.Out;
+        using var output = new StringWriter(System.Globalization.CultureInfo.InvariantCulture);
+        Environment.CurrentDirectory = workingDirectory;
+        Console.SetOut(output);
+        try
+        {
+            object? result = main.Invoke(null, main.GetParameters().Length == 0 ? null : [Array.Empty<string>()]);
+            if (result is Task task)
+            {
+                task.GetAwaiter().GetResult();
+            }
+        }
+        catch (TargetInvocationException e) when (e.InnerException is not null)
+        {
+            throw new InvalidOperationException($"{program[0]} threw while running: {e.InnerException.Message}\nIt printed:\n{output}", e.InnerException);
+        }
+        finally
+        {
+            Console.SetOut(previousOut);
+            Environment.CurrentDirectory = previousDirectory;
+        }
+
+        return output.ToString();
+    }
+
+    private static IReadOnlyList<string> Emit(IReadOnlyList<MarkdownCodeBlock> program, out byte[] image)
     {
         var usings = new List<string>();
         var statements = new StringBuilder();
@@ -95,7 +134,9 @@ internal static class DocsProgramCompiler
             new CSharpCompilationOptions(statements.Length > 0 ? OutputKind.ConsoleApplication : OutputKind.DynamicallyLinkedLibrary,
                 nullableContextOptions: NullableContextOptions.Enable));
         using var stream = new MemoryStream();
-        return compilation.Emit(stream).Diagnostics
+        Microsoft.CodeAnalysis.Emit.EmitResult emitted = compilation.Emit(stream);
+        image = stream.ToArray();
+        return emitted.Diagnostics
             .Where(d => d.Severity == DiagnosticSeverity.Error)
             .Select(d =>
             {

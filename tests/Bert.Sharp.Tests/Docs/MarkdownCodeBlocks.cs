@@ -9,7 +9,10 @@ namespace Bert.Sharp.Tests.Docs;
 /// <param name="Code">The block's text.</param>
 /// <param name="NotCompiledReason">The reason given by a <c>&lt;!-- not compiled: reason --&gt;</c> comment on the line
 /// before the fence, or <c>null</c> when the block must compile.</param>
-internal sealed record MarkdownCodeBlock(string Page, int Line, string Code, string? NotCompiledReason)
+/// <param name="RunsWith">For a block that starts a program run by the tests (a <c>&lt;!-- runs --&gt;</c> or
+/// <c>&lt;!-- runs with: file, file --&gt;</c> comment on the line before the fence): the repository files copied next
+/// to it first (relative paths); <c>null</c> when the block is only compiled.</param>
+internal sealed record MarkdownCodeBlock(string Page, int Line, string Code, string? NotCompiledReason, IReadOnlyList<string>? RunsWith = null)
 {
     /// <summary>Whether the block opens a new program: it starts with <c>using</c> directives, as a file does.</summary>
     public bool StartsProgram => Regex.IsMatch(Code, @"^\s*(//[^\n]*\n\s*)*using\s+[A-Za-z_][\w.]*\s*;");
@@ -23,11 +26,13 @@ internal sealed record MarkdownCodeBlock(string Page, int Line, string Code, str
 /// <c>using</c> directives starts a program; every other block continues the program of the blocks before it on the
 /// same page (variables declared above stay in scope, as in a tutorial). A block that cannot compile on purpose (a list
 /// of signatures, a skeleton with <c>...</c>, a package the tests do not reference) says why in a comment on the line
-/// before its fence: <c>&lt;!-- not compiled: ... --&gt;</c>.
+/// before its fence: <c>&lt;!-- not compiled: ... --&gt;</c>. A program short enough to run in the tests says so the same
+/// way: <c>&lt;!-- runs --&gt;</c>, or <c>&lt;!-- runs with: samples/data/file.txt --&gt;</c> naming the files it reads.
 /// </summary>
 internal static class MarkdownCodeBlocks
 {
     private static readonly Regex NotCompiled = new(@"^\s*<!--\s*not compiled:\s*(?<why>.+?)\s*-->\s*$");
+    private static readonly Regex Runs = new(@"^\s*<!--\s*runs(\s+with:\s*(?<files>.+?))?\s*-->\s*$");
 
     /// <summary>The pages whose C# blocks are held to compile: README.md and every page under docs/.</summary>
     public static IReadOnlyList<string> Pages()
@@ -62,8 +67,12 @@ internal static class MarkdownCodeBlocks
             if (language is "csharp" or "cs" or "c#")
             {
                 Match reason = i > 0 ? NotCompiled.Match(lines[i - 1]) : Match.Empty;
+                Match runs = i > 0 ? Runs.Match(lines[i - 1]) : Match.Empty;
+                IReadOnlyList<string>? files = runs.Success
+                    ? runs.Groups["files"].Value.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)
+                    : null;
                 blocks.Add(new MarkdownCodeBlock(page, i + 1, string.Join('\n', lines[(i + 1)..end]),
-                    reason.Success ? reason.Groups["why"].Value : null));
+                    reason.Success ? reason.Groups["why"].Value : null, files));
             }
 
             i = end;
