@@ -45,7 +45,7 @@ public abstract partial class BertTaskModel
     /// Loads a task model of your own from a Hugging Face directory (or Hub model id): builds it with <paramref name="create"/>
     /// from the checkpoint's config, then loads the weights. A base checkpoint gives a new head (its keys are reported in
     /// <see cref="LoadReport"/>); a folder the model saved gives the trained one. Every encoder weight must be present with the
-    /// right shape. Returned in evaluation mode, on <see cref="ClassifierLoadOptions.Device"/>.
+    /// right shape. Returned in evaluation mode, on <see cref="ModelLoadOptions.Device"/>.
     /// </summary>
     /// <typeparam name="TModel">The task model.</typeparam>
     /// <param name="directoryOrModelId">A local model directory or a Hub model id.</param>

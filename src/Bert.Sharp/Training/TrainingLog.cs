@@ -56,9 +56,9 @@ internal static partial class TrainingLog
     [LoggerMessage(EventId = 113, Level = LogLevel.Information, Message = "Training done: {Steps} steps in {Seconds:F1} s ({SamplesPerSecond:F1} samples/s), final loss {Loss:F4}")]
     public static partial void Done(ILogger logger, int steps, double seconds, double samplesPerSecond, double loss);
 
-    [LoggerMessage(EventId = 116, Level = LogLevel.Warning, Message = "Checkpoint '{Directory}' (trainer state version {Version}) was written before checkpoints recorded the SHA-256 of their files: its files are resumed without verification")]
+    [LoggerMessage(EventId = 119, Level = LogLevel.Warning, Message = "Checkpoint '{Directory}' (trainer state version {Version}) was written before checkpoints recorded the SHA-256 of their files: its files are resumed without verification")]
     public static partial void UnverifiedCheckpoint(ILogger logger, string directory, int version);
 
-    [LoggerMessage(EventId = 130, Level = LogLevel.Information, Message = "{Modules}: initial weights drawn from torch's global generator and not changed since; redrawn from FineTuningOptions.Seed = {Seed}, so the run repeats itself")]
+    [LoggerMessage(EventId = 120, Level = LogLevel.Information, Message = "{Modules}: initial weights drawn from torch's global generator and not changed since; redrawn from FineTuningOptions.Seed = {Seed}, so the run repeats itself")]
     public static partial void UnseededRedrawn(ILogger logger, string modules, int seed);
 }
