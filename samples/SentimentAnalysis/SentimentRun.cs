@@ -54,7 +54,7 @@ internal sealed class SentimentRun(SentimentSettings settings)
         }
 
         string savedModel = Path.Combine(settings.Output, "model");
-        using var classifier = TextClassifier.FromPretrained(savedModel, new TextClassifierOptions { Device = device, Precision = ParsePrecision(settings.Precision) });
+        using var classifier = TextClassifier.FromPretrained(savedModel, new TextClassifierOptions { Device = device, Precision = ParseInferencePrecision(settings.Precision) });
         var texts = settings.Texts.Count > 0 ? settings.Texts : NewSentences;
         ReportPrinter.PrintPredictions(texts, classifier.PredictBatch(texts));
         if (settings.ExportOnnx)
@@ -91,6 +91,15 @@ internal sealed class SentimentRun(SentimentSettings settings)
         "fp16" => TrainingPrecision.Float16,
         "auto" => TrainingPrecision.Auto,
         _ => throw new ArgumentException($"Unknown precision '{name}'; use fp32, bf16, fp16 or auto."),
+    };
+
+    // The held-out predictions run in the precision the model was trained in.
+    private static InferencePrecision ParseInferencePrecision(string name) => ParsePrecision(name) switch
+    {
+        TrainingPrecision.BFloat16 => InferencePrecision.BFloat16,
+        TrainingPrecision.Float16 => InferencePrecision.Float16,
+        TrainingPrecision.Auto => InferencePrecision.Auto,
+        _ => InferencePrecision.Float32,
     };
 
     private string ResolveModel(ILoggerFactory loggers)

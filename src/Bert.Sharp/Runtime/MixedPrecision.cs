@@ -111,6 +111,28 @@ internal sealed partial class MixedPrecision
         return new MixedPrecision(requested, requested, device.type, null, $"{requested} as asked");
     }
 
+    /// <summary>Resolves a predictor's <paramref name="requested"/> precision for <paramref name="device"/>, by the same rules as training's.</summary>
+    /// <param name="requested">The precision asked for.</param>
+    /// <param name="device">Where the model runs.</param>
+    /// <param name="optionName">The option that asked, for messages (<c>TextClassifierOptions.Precision</c>).</param>
+    /// <exception cref="ArgumentException">Float16 off CUDA, or an undefined value.</exception>
+    public static MixedPrecision Resolve(InferencePrecision requested, Device device, string optionName) => requested switch
+    {
+        InferencePrecision.Float32 => Resolve(TrainingPrecision.Float32, device, optionName),
+        InferencePrecision.BFloat16 => Resolve(TrainingPrecision.BFloat16, device, optionName),
+        InferencePrecision.Float16 => Resolve(TrainingPrecision.Float16, device, optionName),
+        InferencePrecision.Auto => Resolve(TrainingPrecision.Auto, device, optionName),
+        _ => throw new ArgumentException($"{optionName} = {(int)requested} is not an {nameof(InferencePrecision)}."),
+    };
+
+    /// <summary><see cref="Effective"/> as a predictor reports it (never <see cref="TrainingPrecision.Auto"/>, which always resolves).</summary>
+    public InferencePrecision EffectiveForInference => Effective switch
+    {
+        TrainingPrecision.BFloat16 => InferencePrecision.BFloat16,
+        TrainingPrecision.Float16 => InferencePrecision.Float16,
+        _ => InferencePrecision.Float32,
+    };
+
     /// <summary>What <see cref="TrainingPrecision.Auto"/> picks on <paramref name="device"/>, and why.</summary>
     internal static (TrainingPrecision Precision, string Reason) ChooseAutomatically(Device device) =>
         ChooseAutomatically(device.type, device.type == TorchSharp.DeviceType.CUDA ? CudaComputeCapability.Major(device.index) : null,

@@ -17,12 +17,12 @@ public abstract record InferenceOptions : ModelLoadOptions
     public int BatchSize { get; init; } = 32;
 
     /// <summary>
-    /// The arithmetic of inference: <see cref="TrainingPrecision.BFloat16"/> runs matrix products and attention in bf16
+    /// The arithmetic of inference: <see cref="InferencePrecision.BFloat16"/> runs matrix products and attention in bf16
     /// (autocast; LayerNorm, softmax and the outputs stay fp32), fast where the CPU has AVX512_BF16 or AMX, or on CUDA (on other
-    /// CPUs it runs, slower, after a warning); <see cref="TrainingPrecision.Float16"/> needs a CUDA device. The predictor's
+    /// CPUs it runs, slower, after a warning); <see cref="InferencePrecision.Float16"/> needs a CUDA device. The predictor's
     /// <c>Precision</c> states what runs.
     /// </summary>
-    public TrainingPrecision Precision { get; init; } = TrainingPrecision.Float32;
+    public InferencePrecision Precision { get; init; } = InferencePrecision.Float32;
 
     /// <summary>Checks every value; throws <see cref="ArgumentException"/> naming the option at fault.</summary>
     public virtual void Validate()
@@ -39,7 +39,7 @@ public abstract record InferenceOptions : ModelLoadOptions
 
         if (!Enum.IsDefined(Precision))
         {
-            throw new ArgumentException($"{nameof(Precision)} must be a {nameof(TrainingPrecision)}, got {(int)Precision}.");
+            throw new ArgumentException($"{nameof(Precision)} must be an {nameof(InferencePrecision)}, got {(int)Precision}.");
         }
     }
 }

@@ -30,9 +30,9 @@ public sealed class SentenceEmbedderTests(MiniLmEmbedderFixture fixture, ITestOu
     public void Bfloat16_embeddings_point_the_same_way_as_float32_and_float16_is_refused_on_the_cpu()
     {
         // bf16 keeps 8 significant bits per GEMM input; over 6 layers the vectors stay within a small angle of fp32's.
-        using SentenceEmbedder bf16 = SentenceEmbedder.FromPretrained(fixture.Directory, new SentenceEmbeddingOptions { BatchSize = 4, Precision = TrainingPrecision.BFloat16 });
-        Assert.Equal(TrainingPrecision.Float32, fixture.Embedder.Precision);
-        Assert.Equal(TrainingPrecision.BFloat16, bf16.Precision);
+        using SentenceEmbedder bf16 = SentenceEmbedder.FromPretrained(fixture.Directory, new SentenceEmbeddingOptions { BatchSize = 4, Precision = InferencePrecision.BFloat16 });
+        Assert.Equal(InferencePrecision.Float32, fixture.Embedder.Precision);
+        Assert.Equal(InferencePrecision.BFloat16, bf16.Precision);
         float[][] reference = fixture.Embedder.Embed(Texts);
         float[][] reduced = bf16.Embed(Texts);
         for (int i = 0; i < Texts.Length; i++)
@@ -43,9 +43,9 @@ public sealed class SentenceEmbedderTests(MiniLmEmbedderFixture fixture, ITestOu
             Assert.NotEqual(reference[i], reduced[i]); // really computed in bf16
         }
 
-        var error = Assert.Throws<ArgumentException>(() => SentenceEmbedder.FromPretrained(fixture.Directory, new SentenceEmbeddingOptions { Precision = TrainingPrecision.Float16 }));
+        var error = Assert.Throws<ArgumentException>(() => SentenceEmbedder.FromPretrained(fixture.Directory, new SentenceEmbeddingOptions { Precision = InferencePrecision.Float16 }));
         Assert.Contains("SentenceEmbeddingOptions.Precision", error.Message, StringComparison.Ordinal);
-        Assert.Throws<ArgumentException>(() => new SentenceEmbeddingOptions { Precision = (TrainingPrecision)7 }.Validate());
+        Assert.Throws<ArgumentException>(() => new SentenceEmbeddingOptions { Precision = (InferencePrecision)7 }.Validate());
     }
 
     [Fact]

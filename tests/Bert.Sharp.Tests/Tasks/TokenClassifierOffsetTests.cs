@@ -25,16 +25,16 @@ public sealed class TokenClassifierOffsetTests : IDisposable
     public void Bfloat16_prediction_finds_the_same_entities_and_float16_is_refused_on_the_cpu()
     {
         using TokenClassifier plain = Tagger("B-X", AggregationStrategy.First);
-        using TokenClassifier mixed = TokenClassifier.FromPretrained(directory, new TokenClassifierOptions { Precision = TrainingPrecision.BFloat16 });
-        Assert.Equal(TrainingPrecision.Float32, plain.Precision);
-        Assert.Equal(TrainingPrecision.BFloat16, mixed.Precision);
+        using TokenClassifier mixed = TokenClassifier.FromPretrained(directory, new TokenClassifierOptions { Precision = InferencePrecision.BFloat16 });
+        Assert.Equal(InferencePrecision.Float32, plain.Precision);
+        Assert.Equal(InferencePrecision.BFloat16, mixed.Precision);
         IReadOnlyList<Entity> a = plain.Predict(Text), b = mixed.Predict(Text);
         Assert.Equal(a.Select(e => (e.Start, e.End, e.Group)), b.Select(e => (e.Start, e.End, e.Group)));
         Assert.All(a.Zip(b), pair => Assert.Equal(pair.First.Score, pair.Second.Score, 2));
 
-        var error = Assert.Throws<ArgumentException>(() => TokenClassifier.FromPretrained(directory, new TokenClassifierOptions { Precision = TrainingPrecision.Float16 }));
+        var error = Assert.Throws<ArgumentException>(() => TokenClassifier.FromPretrained(directory, new TokenClassifierOptions { Precision = InferencePrecision.Float16 }));
         Assert.Contains("TokenClassifierOptions.Precision", error.Message, StringComparison.Ordinal);
-        Assert.Throws<ArgumentException>(() => new TokenClassifierOptions { Precision = (TrainingPrecision)7 }.Validate());
+        Assert.Throws<ArgumentException>(() => new TokenClassifierOptions { Precision = (InferencePrecision)7 }.Validate());
     }
 
     [Fact]

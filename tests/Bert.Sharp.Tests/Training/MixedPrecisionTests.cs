@@ -117,14 +117,25 @@ public class MixedPrecisionTests
     }
 
     [Fact]
+    public void A_predictor_asked_for_auto_reports_the_precision_the_rule_chose_never_auto()
+    {
+        using var model = ToyData.Model();
+        using var classifier = new TextClassifier(model, new ToyEncoder(), new TextClassifierOptions { Precision = InferencePrecision.Auto });
+        InferencePrecision expected = MixedPrecision.ChooseAutomatically(model.Device).Precision == TrainingPrecision.BFloat16 ? InferencePrecision.BFloat16 : InferencePrecision.Float32;
+        Assert.Equal(expected, classifier.Precision);
+        Assert.NotEqual(InferencePrecision.Auto, classifier.Precision);
+        Assert.Equal(2, classifier.PredictBatch(["good", "bad"]).Count);
+    }
+
+    [Fact]
     public void Text_classifier_predicts_in_bfloat16_close_to_float32_and_refuses_float16_on_the_cpu()
     {
         using var fp32Model = ToyData.Model();
         using var bf16Model = ToyData.Model();
         using var plain = new TextClassifier(fp32Model, new ToyEncoder(), new TextClassifierOptions());
-        using var mixed = new TextClassifier(bf16Model, new ToyEncoder(), new TextClassifierOptions { Precision = TrainingPrecision.BFloat16 });
-        Assert.Equal(TrainingPrecision.Float32, plain.Precision);
-        Assert.Equal(TrainingPrecision.BFloat16, mixed.Precision);
+        using var mixed = new TextClassifier(bf16Model, new ToyEncoder(), new TextClassifierOptions { Precision = InferencePrecision.BFloat16 });
+        Assert.Equal(InferencePrecision.Float32, plain.Precision);
+        Assert.Equal(InferencePrecision.BFloat16, mixed.Precision);
         string[] texts = ["the phone was good", "awful battery", "it was very fine and quite great"];
         var p = plain.PredictBatch(texts);
         var m = mixed.PredictBatch(texts);
@@ -134,9 +145,9 @@ public class MixedPrecisionTests
         }
 
         using var other = ToyData.Model();
-        var e = Assert.Throws<ArgumentException>(() => new TextClassifier(other, new ToyEncoder(), new TextClassifierOptions { Precision = TrainingPrecision.Float16 }));
+        var e = Assert.Throws<ArgumentException>(() => new TextClassifier(other, new ToyEncoder(), new TextClassifierOptions { Precision = InferencePrecision.Float16 }));
         Assert.Contains("TextClassifierOptions.Precision", e.Message, StringComparison.Ordinal);
-        Assert.Throws<ArgumentException>(() => new TextClassifierOptions { Precision = (TrainingPrecision)5 }.Validate());
+        Assert.Throws<ArgumentException>(() => new TextClassifierOptions { Precision = (InferencePrecision)5 }.Validate());
     }
 
     private static (Tensor Ids, Tensor Mask, Tensor Labels) Batch()

@@ -44,9 +44,9 @@ public sealed class SentenceEmbedder : IEmbeddingGenerator<string, Embedding<flo
 
     /// <summary>
     /// The precision embeddings are computed in (<see cref="InferenceOptions.Precision"/>, or
-    /// <see cref="TrainingPrecision.Float32"/> when the reduced precision asked for cannot be used here; the log says why).
+    /// <see cref="InferencePrecision.Float32"/> when the reduced precision asked for cannot be used here; the log says why).
     /// </summary>
-    public TrainingPrecision Precision => precision.Effective;
+    public InferencePrecision Precision => precision.EffectiveForInference;
 
     /// <summary>Length of every vector (the model's hidden size).</summary>
     public int Dimensions => model.Bert.Config.HiddenSize;

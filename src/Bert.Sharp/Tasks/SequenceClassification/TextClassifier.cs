@@ -46,10 +46,10 @@ public sealed partial class TextClassifier : ITextClassifier
     public IReadOnlyList<string> Labels => model.Labels;
 
     /// <summary>
-    /// The precision predictions run in (<see cref="InferenceOptions.Precision"/>, or <see cref="TrainingPrecision.Float32"/>
+    /// The precision predictions run in (<see cref="InferenceOptions.Precision"/>, or <see cref="InferencePrecision.Float32"/>
     /// when the reduced precision asked for cannot be used here; the log says why).
     /// </summary>
-    public TrainingPrecision Precision => precision.Effective;
+    public InferencePrecision Precision => precision.EffectiveForInference;
 
     /// <summary>
     /// Multi-label: each label's decision threshold (<see cref="TextClassifierOptions.MultiLabelThreshold"/>, or the label's

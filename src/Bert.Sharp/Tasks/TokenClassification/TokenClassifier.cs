@@ -40,10 +40,10 @@ public sealed class TokenClassifier : ITokenClassifier
     }
 
     /// <summary>
-    /// The precision predictions run in (<see cref="InferenceOptions.Precision"/>, or <see cref="TrainingPrecision.Float32"/>
+    /// The precision predictions run in (<see cref="InferenceOptions.Precision"/>, or <see cref="InferencePrecision.Float32"/>
     /// when the reduced precision asked for cannot be used here; the log says why).
     /// </summary>
-    public TrainingPrecision Precision => precision.Effective;
+    public InferencePrecision Precision => precision.EffectiveForInference;
 
     /// <summary>The tags the model predicts per token, in class-index order.</summary>
     public IReadOnlyList<string> Labels => model.Labels;
