@@ -50,24 +50,8 @@ public static class PretrainedResolver
     /// <exception cref="ArgumentException">The argument is neither a directory nor a valid model id, or an option is out of range.</exception>
     /// <exception cref="HubException">The model could not be fetched: not found, gated, offline and not cached, a failed or timed-out transfer.</exception>
     public static string ResolveDirectory(string directoryOrModelId, PretrainedResolveOptions? options = null,
-        CancellationToken cancellationToken = default)
-    {
-        if (TryLocal(directoryOrModelId) is string local)
-        {
-            return local;
-        }
-
-        options ??= new PretrainedResolveOptions();
-        string revision = CheckRevision(options.Revision);
-        using var client = new HubClient(options.Hub);
-        var selection = new PretrainedSelection();
-        if (client.TryResolveFromCacheOnly(directoryOrModelId, revision, selection, options.Progress) is string cached)
-        {
-            return cached;
-        }
-
-        return WaitWithoutContext(() => client.DownloadSelectionAsync(directoryOrModelId, revision, selection, options.Progress, cancellationToken));
-    }
+        CancellationToken cancellationToken = default) =>
+        TryLocal(directoryOrModelId) ?? WaitWithoutContext(() => ResolveFromHubAsync(directoryOrModelId, options, cacheFirst: true, cancellationToken));
 
     /// <summary>
     /// <see cref="ResolveDirectory(string, PretrainedResolveOptions?, CancellationToken)"/> with Hub settings — a token for a
@@ -99,18 +83,23 @@ public static class PretrainedResolver
     /// <exception cref="ArgumentException">The argument is neither a directory nor a valid model id, or an option is out of range.</exception>
     /// <exception cref="HubException">The model could not be fetched: not found, gated, offline and not cached, a failed or timed-out transfer.</exception>
     public static async Task<string> ResolveDirectoryAsync(string directoryOrModelId, PretrainedResolveOptions? options = null,
-        CancellationToken cancellationToken = default)
-    {
-        if (TryLocal(directoryOrModelId) is string local)
-        {
-            return local;
-        }
+        CancellationToken cancellationToken = default) =>
+        TryLocal(directoryOrModelId) ?? await ResolveFromHubAsync(directoryOrModelId, options, cacheFirst: false, cancellationToken).ConfigureAwait(false);
 
+    // The Hub half of both forms: the revision checked, then the model's files taken from the cache without any request
+    // (the synchronous form, when they are all there) or found and downloaded.
+    private static async Task<string> ResolveFromHubAsync(string modelId, PretrainedResolveOptions? options, bool cacheFirst, CancellationToken cancellationToken)
+    {
         options ??= new PretrainedResolveOptions();
         string revision = CheckRevision(options.Revision);
         using var client = new HubClient(options.Hub);
-        return await client.DownloadSelectionAsync(directoryOrModelId, revision, new PretrainedSelection(), options.Progress, cancellationToken)
-            .ConfigureAwait(false);
+        var selection = new PretrainedSelection();
+        if (cacheFirst && client.TryResolveFromCacheOnly(modelId, revision, selection, options.Progress) is string cached)
+        {
+            return cached;
+        }
+
+        return await client.DownloadSelectionAsync(modelId, revision, selection, options.Progress, cancellationToken).ConfigureAwait(false);
     }
 
     /// <summary>

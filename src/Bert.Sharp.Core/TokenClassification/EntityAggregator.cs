@@ -1,3 +1,5 @@
+using Bert.Sharp.Inference;
+
 namespace Bert.Sharp.TokenClassification;
 
 /// <summary>
@@ -115,7 +117,7 @@ internal static class EntityAggregator
 
     private static Item TokenItem(TokenPrediction token, IReadOnlyList<string> id2label)
     {
-        int best = ArgMax(token.Probabilities);
+        int best = VectorMath.ArgMax(token.Probabilities);
         return new Item(id2label[best], token.Probabilities[best], token.Start, token.End);
     }
 
@@ -144,7 +146,7 @@ internal static class EntityAggregator
             case AggregationStrategy.First:
                 {
                     float[] p = tokens[first].Probabilities;
-                    int best = ArgMax(p);
+                    int best = VectorMath.ArgMax(p);
                     return new Item(id2label[best], p[best], start, stop);
                 }
 
@@ -160,7 +162,7 @@ internal static class EntityAggregator
                     }
 
                     float[] p = tokens[winner].Probabilities;
-                    int best = ArgMax(p);
+                    int best = VectorMath.ArgMax(p);
                     return new Item(id2label[best], p[best], start, stop);
                 }
 
@@ -172,7 +174,7 @@ internal static class EntityAggregator
                         average[label] = NanMean(Enumerable.Range(first, end - first).Select(t => tokens[t].Probabilities[label]));
                     }
 
-                    int best = ArgMax(average);
+                    int best = VectorMath.ArgMax(average);
                     return new Item(id2label[best], average[best], start, stop);
                 }
         }
@@ -212,20 +214,6 @@ internal static class EntityAggregator
         label.StartsWith("B-", StringComparison.Ordinal) ? ('B', label[2..])
         : label.StartsWith("I-", StringComparison.Ordinal) ? ('I', label[2..])
         : ('I', label);
-
-    private static int ArgMax(float[] values)
-    {
-        int best = 0;
-        for (int i = 1; i < values.Length; i++)
-        {
-            if (values[i] > values[best])
-            {
-                best = i;
-            }
-        }
-
-        return best;
-    }
 
     private static float NanMean(IEnumerable<float> values)
     {

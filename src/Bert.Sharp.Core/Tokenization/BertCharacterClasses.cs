@@ -66,37 +66,13 @@ internal static class BertCharacterClasses
 
     /// <summary>True when clean-up drops the character: NUL, U+FFFD and control/format/private-use characters
     /// other than tab, newline and carriage return.</summary>
-    public static bool IsRemoved(int codePoint)
-    {
-        if (codePoint < 128)
-        {
-            return Ascii[codePoint] == AsciiRemoved;
-        }
-
-        return (UnicodeCharacterData.ClassOf(codePoint) & UnicodeClassFlags.Removed) != 0;
-    }
+    public static bool IsRemoved(int codePoint) => HasClass(codePoint, AsciiRemoved, UnicodeClassFlags.Removed);
 
     /// <summary>True for tab, newline, carriage return and every Unicode <c>White_Space</c> character.</summary>
-    public static bool IsWhitespace(int codePoint)
-    {
-        if (codePoint < 128)
-        {
-            return Ascii[codePoint] == AsciiWhitespace;
-        }
-
-        return (UnicodeCharacterData.ClassOf(codePoint) & UnicodeClassFlags.Whitespace) != 0;
-    }
+    public static bool IsWhitespace(int codePoint) => HasClass(codePoint, AsciiWhitespace, UnicodeClassFlags.Whitespace);
 
     /// <summary>True for ASCII symbols and Unicode punctuation (categories P*, as of Unicode 8.0).</summary>
-    public static bool IsPunctuation(int codePoint)
-    {
-        if (codePoint < 128)
-        {
-            return Ascii[codePoint] == AsciiPunctuation;
-        }
-
-        return (UnicodeCharacterData.ClassOf(codePoint) & UnicodeClassFlags.Punctuation) != 0;
-    }
+    public static bool IsPunctuation(int codePoint) => HasClass(codePoint, AsciiPunctuation, UnicodeClassFlags.Punctuation);
 
     /// <summary>True for non-spacing marks (category Mn, as of Unicode 8.0): what accent stripping removes.</summary>
     public static bool IsNonspacingMark(int codePoint)
@@ -117,4 +93,9 @@ internal static class BertCharacterClasses
 
     /// <summary>Fast class of an ASCII character: 0 word character, 1 removed, 2 whitespace, 3 punctuation.</summary>
     public static byte AsciiClass(char c) => Ascii[c];
+
+    // An ASCII character's class from the table, any other's from the Unicode data.
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveInlining)]
+    private static bool HasClass(int codePoint, byte asciiClass, UnicodeClassFlags flag) =>
+        codePoint < 128 ? Ascii[codePoint] == asciiClass : (UnicodeCharacterData.ClassOf(codePoint) & flag) != 0;
 }

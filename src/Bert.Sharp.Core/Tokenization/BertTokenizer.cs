@@ -17,7 +17,7 @@ namespace Bert.Sharp;
 /// <see cref="EncodeBatch(IReadOnlyList{string}, EncodingOptions?)"/> to get a padded batch (and tensors) for a model.</para>
 /// <para>Instances are immutable and safe to share between threads.</para>
 /// </remarks>
-public sealed class BertTokenizer : IPretrainedTokenizer
+public sealed partial class BertTokenizer : IPretrainedTokenizer
 {
     private readonly WordPieceVocabulary _vocabulary;
     private readonly BertTextEncoder _encoder;
@@ -201,17 +201,7 @@ public sealed class BertTokenizer : IPretrainedTokenizer
     public IReadOnlyList<int> Encode(string text, string? pair = null)
     {
         ArgumentNullException.ThrowIfNull(text);
-        TokenizerScratch scratch = TokenizerScratch.Current;
-        TokenBuffer first = scratch.First;
-        first.Clear();
-        _encoder.Encode(text, first, scratch.Word);
-        TokenBuffer? second = null;
-        if (pair is not null)
-        {
-            second = scratch.Second;
-            second.Clear();
-            _encoder.Encode(pair, second, scratch.Word);
-        }
+        (TokenBuffer first, TokenBuffer? second) = EncodeToScratch(text, pair);
 
         int total = first.Count + 2 + (second is null ? 0 : second.Count + 1);
         var ids = new int[total];
@@ -314,35 +304,6 @@ public sealed class BertTokenizer : IPretrainedTokenizer
     }
 
     /// <summary>
-    /// Encodes single texts into a batch: truncated, wrapped in [CLS]/[SEP] and padded as
-    /// <paramref name="options"/> says (default: longest-first truncation to <see cref="ModelMaxLength"/>, padding
-    /// to the longest row). Large batches are spread over all cores.
-    /// </summary>
-    /// <exception cref="ArgumentException">A text is null.</exception>
-    public BatchEncoding EncodeBatch(IReadOnlyList<string> texts, EncodingOptions? options = null)
-    {
-        ArgumentNullException.ThrowIfNull(texts);
-        return EncodeBatchCore(texts, null, options ?? EncodingOptions.Default, allowParallel: true);
-    }
-
-    /// <summary>
-    /// Encodes pairs of texts (<c>texts[i]</c> with <c>pairs[i]</c>, e.g. question and passage) into a batch:
-    /// <c>[CLS] A [SEP] B [SEP]</c> with token types 0 then 1, truncated and padded as <paramref name="options"/> says.
-    /// </summary>
-    /// <exception cref="ArgumentException">The lists differ in length or hold a null.</exception>
-    public BatchEncoding EncodeBatch(IReadOnlyList<string> texts, IReadOnlyList<string> pairs, EncodingOptions? options = null)
-    {
-        ArgumentNullException.ThrowIfNull(texts);
-        ArgumentNullException.ThrowIfNull(pairs);
-        if (texts.Count != pairs.Count)
-        {
-            throw new ArgumentException($"texts has {texts.Count} items but pairs has {pairs.Count}; they must match.", nameof(pairs));
-        }
-
-        return EncodeBatchCore(texts, pairs, options ?? EncodingOptions.Default, allowParallel: true);
-    }
-
-    /// <summary>
     /// Turns ids back into text as Hugging Face's WordPiece decoder does: pieces joined with spaces, <c>##</c>
     /// continuations glued to their word, spaces before <c>. , ! ?</c> and contractions removed. Lower-casing and
     /// stripped accents are not undone.
@@ -398,177 +359,22 @@ public sealed class BertTokenizer : IPretrainedTokenizer
     /// <summary>Ids → text, piece by piece.</summary>
     internal WordPieceDecoder Decoder => _decoder;
 
-    /// <summary>Batch encoding with parallelism switchable off (benchmarks measure the speed-up with it).</summary>
-    internal BatchEncoding EncodeBatchCore(IReadOnlyList<string> texts, IReadOnlyList<string>? pairs, EncodingOptions options, bool allowParallel)
+    // Encodes a text (and its pair) into this thread's scratch buffers, without special tokens.
+    private (TokenBuffer First, TokenBuffer? Second) EncodeToScratch(string text, string? pair)
     {
-        int maxLength = options.MaxLength ?? ModelMaxLength;
-        if (maxLength < 1)
-        {
-            throw new ArgumentOutOfRangeException(nameof(options), maxLength, "MaxLength must be at least 1.");
-        }
-
-        if (options.PadToMultipleOf is < 1)
-        {
-            throw new ArgumentOutOfRangeException(nameof(options), options.PadToMultipleOf, "PadToMultipleOf must be at least 1.");
-        }
-
-        int count = texts.Count;
-        bool parallel = allowParallel && count >= 64 && Environment.ProcessorCount > 1;
-
-        // Ranges of about 1/16 of a core's share: small enough that the cores finish together, large enough that
-        // the per-range set-up (a row store, a list) stays negligible.
-        int chunk = parallel ? Math.Max(16, count / (16 * Environment.ProcessorCount)) : Math.Max(1, count);
-        int ranges = (count + chunk - 1) / chunk;
-
-        // When no row's padding depends on the others (no padding, or padding to a fixed length), each row is
-        // padded as soon as it is encoded: one pass over the batch, nothing kept in between.
-        int? fixedPadding = options.ReturnOverflowingTokens ? null : options.Padding switch
-        {
-            PaddingStrategy.None => 0,
-            PaddingStrategy.MaxLength when _padId >= 0 => RoundUp(maxLength, options.PadToMultipleOf),
-            _ => null,
-        };
-
-        if (fixedPadding is int padded)
-        {
-            var batch = new BatchEncoding(count);
-            ForEachRange(ranges, parallel, k =>
-            {
-                var store = new RowStore(64, 1);
-                var spans = new List<RowSpan>(1);
-                try
-                {
-                    for (int i = k * chunk, end = Math.Min(count, (k + 1) * chunk); i < end; i++)
-                    {
-                        store.Clear();
-                        EncodeInput(texts, pairs, i, options, maxLength, spans, store);
-                        store.CopyTo(0, batch, i, padded, _padId);
-                    }
-                }
-                finally
-                {
-                    store.Release();
-                }
-            });
-            return batch;
-        }
-
-        // Otherwise: encode every range into its own store, then pad once the longest row is known.
-        var stores = new RowStore?[ranges];
-        try
-        {
-            ForEachRange(ranges, parallel, k =>
-            {
-                int from = k * chunk;
-                int end = Math.Min(count, from + chunk);
-                var store = new RowStore((end - from) * 32, end - from);
-                stores[k] = store;
-                var spans = new List<RowSpan>(1);
-                for (int i = from; i < end; i++)
-                {
-                    EncodeInput(texts, pairs, i, options, maxLength, spans, store);
-                }
-            });
-
-            var firstRow = new int[ranges];
-            int rows = 0;
-            int longest = 0;
-            int shortest = int.MaxValue;
-            for (int k = 0; k < ranges; k++)
-            {
-                RowStore store = stores[k]!;
-                firstRow[k] = rows;
-                rows += store.Count;
-                for (int j = 0; j < store.Count; j++)
-                {
-                    longest = Math.Max(longest, store.LengthOf(j));
-                    shortest = Math.Min(shortest, store.LengthOf(j));
-                }
-            }
-
-            int paddedLength = options.Padding switch
-            {
-                PaddingStrategy.None => 0,
-                PaddingStrategy.MaxLength => RoundUp(maxLength, options.PadToMultipleOf),
-                _ => RoundUp(longest, options.PadToMultipleOf),
-            };
-            if (rows > 0 && shortest < paddedLength)
-            {
-                _ = PadTokenId; // Throws a clear error when the vocabulary cannot pad.
-            }
-
-            var result = new BatchEncoding(rows);
-            ForEachRange(ranges, parallel, k =>
-            {
-                RowStore store = stores[k]!;
-                for (int j = 0; j < store.Count; j++)
-                {
-                    store.CopyTo(j, result, firstRow[k] + j, paddedLength, _padId);
-                }
-            });
-            return result;
-        }
-        finally
-        {
-            foreach (RowStore? store in stores)
-            {
-                store?.Release();
-            }
-        }
-    }
-
-    private static int RoundUp(int length, int? multiple) =>
-        multiple is > 1 and int m && length % m != 0 ? length + m - (length % m) : length;
-
-    // Runs body(0 .. ranges-1), over all cores when parallel. One worker per core takes the next range as soon as
-    // it is done with one, so the cores finish within one (small) range of each other; Parallel.For over the ranges
-    // themselves hands out growing blocks of indices, which left one core idle at the end of a batch.
-    private static void ForEachRange(int ranges, bool parallel, Action<int> body)
-    {
-        if (!parallel)
-        {
-            for (int k = 0; k < ranges; k++)
-            {
-                body(k);
-            }
-
-            return;
-        }
-
-        int next = -1;
-        Parallel.For(0, Math.Min(Environment.ProcessorCount, ranges), _ =>
-        {
-            for (int k = Interlocked.Increment(ref next); k < ranges; k = Interlocked.Increment(ref next))
-            {
-                body(k);
-            }
-        });
-    }
-
-    // Encodes input i (and its pair) with this thread's scratch and adds its rows to the store.
-    private void EncodeInput(
-        IReadOnlyList<string> texts, IReadOnlyList<string>? pairs, int i, EncodingOptions options, int maxLength, List<RowSpan> spans, RowStore store)
-    {
-        string text = texts[i] ?? throw new ArgumentException($"texts[{i}] is null.", nameof(texts));
-        TokenizerScratch state = TokenizerScratch.Current;
-        TokenBuffer first = state.First;
+        TokenizerScratch scratch = TokenizerScratch.Current;
+        TokenBuffer first = scratch.First;
         first.Clear();
-        _encoder.Encode(text, first, state.Word);
-        TokenBuffer? second = null;
-        if (pairs is not null)
+        _encoder.Encode(text, first, scratch.Word);
+        if (pair is null)
         {
-            string pair = pairs[i] ?? throw new ArgumentException($"pairs[{i}] is null.", nameof(pairs));
-            second = state.Second;
-            second.Clear();
-            _encoder.Encode(pair, second, state.Word);
+            return (first, null);
         }
 
-        spans.Clear();
-        SequenceAssembler.Assemble(first, second, i, options, maxLength, spans);
-        foreach (RowSpan span in spans)
-        {
-            store.Add(first, second, span, i, ClsTokenId, SepTokenId);
-        }
+        TokenBuffer second = scratch.Second;
+        second.Clear();
+        _encoder.Encode(pair, second, scratch.Word);
+        return (first, second);
     }
 
     private int RequiredId(string token, string role, string source) =>

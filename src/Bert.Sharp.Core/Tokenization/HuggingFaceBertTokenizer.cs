@@ -111,14 +111,12 @@ public sealed class HuggingFaceBertTokenizer : Tokenizer
     protected override EncodeResults<EncodedToken> EncodeToTokens(string? text, ReadOnlySpan<char> textSpan, EncodeSettings settings)
     {
         ReadOnlySpan<char> input = text is null ? textSpan : text.AsSpan();
-        int budget = Budget(settings);
-        if (budget < _specialCount)
+        if (EncodeWithinBudget(input, settings) is not { } encoded)
         {
             return new EncodeResults<EncodedToken> { Tokens = [], CharsConsumed = 0 };
         }
 
-        TokenBuffer tokens = Encode(input, settings);
-        int kept = KeptFromStart(tokens, budget - _specialCount);
+        (TokenBuffer tokens, int kept) = encoded;
         int consumed = Consumed(tokens, kept, input.Length);
         var result = new List<EncodedToken>(kept + _specialCount);
         if (AddsSpecialTokens)
@@ -144,14 +142,12 @@ public sealed class HuggingFaceBertTokenizer : Tokenizer
     protected override EncodeResults<int> EncodeToIds(string? text, ReadOnlySpan<char> textSpan, EncodeSettings settings)
     {
         ReadOnlySpan<char> input = text is null ? textSpan : text.AsSpan();
-        int budget = Budget(settings);
-        if (budget < _specialCount)
+        if (EncodeWithinBudget(input, settings) is not { } encoded)
         {
             return new EncodeResults<int> { Tokens = [], CharsConsumed = 0 };
         }
 
-        TokenBuffer tokens = Encode(input, settings);
-        int kept = KeptFromStart(tokens, budget - _specialCount);
+        (TokenBuffer tokens, int kept) = encoded;
         var ids = new int[kept + _specialCount];
         tokens.Ids[..kept].CopyTo(ids.AsSpan(_specialCount / 2));
         if (AddsSpecialTokens)
@@ -164,16 +160,20 @@ public sealed class HuggingFaceBertTokenizer : Tokenizer
     }
 
     /// <inheritdoc />
-    protected override int CountTokens(string? text, ReadOnlySpan<char> textSpan, EncodeSettings settings)
+    protected override int CountTokens(string? text, ReadOnlySpan<char> textSpan, EncodeSettings settings) =>
+        EncodeWithinBudget(text is null ? textSpan : text.AsSpan(), settings) is { } encoded ? encoded.Kept + _specialCount : 0;
+
+    // The text's tokens and how many of them, from the start, fit the budget beside [CLS] and [SEP]; null when not even those fit.
+    private (TokenBuffer Tokens, int Kept)? EncodeWithinBudget(ReadOnlySpan<char> input, EncodeSettings settings)
     {
         int budget = Budget(settings);
         if (budget < _specialCount)
         {
-            return 0;
+            return null;
         }
 
-        TokenBuffer tokens = Encode(text is null ? textSpan : text.AsSpan(), settings);
-        return KeptFromStart(tokens, budget - _specialCount) + _specialCount;
+        TokenBuffer tokens = Encode(input, settings);
+        return (tokens, KeptFromStart(tokens, budget - _specialCount));
     }
 
     /// <summary>

@@ -38,15 +38,7 @@ internal static class TokenizerFileWriter
             writer.WriteStartObject();
             writer.WriteString("tokenizer_class", "BertTokenizer");
             writer.WriteBoolean("do_lower_case", options.DoLowerCase);
-            if (options.StripAccents is { } strip)
-            {
-                writer.WriteBoolean("strip_accents", strip);
-            }
-            else
-            {
-                writer.WriteNull("strip_accents");
-            }
-
+            WriteStripAccents(writer, options);
             writer.WriteBoolean("tokenize_chinese_chars", options.TokenizeChineseChars);
             writer.WriteNumber("model_max_length", options.ModelMaxLength);
             WriteSpecialTokens(writer, options);
@@ -54,6 +46,19 @@ internal static class TokenizerFileWriter
         }));
         folder.AddText(TokenizerFiles.TokenizerJsonFile, WriteJson(writer =>
             WriteTokenizerJson(writer, vocabulary, options, addedSpecialTokens)));
+    }
+
+    // strip_accents as both files spell it: a boolean, or null for "follow lowercase".
+    private static void WriteStripAccents(Utf8JsonWriter writer, BertTokenizerOptions options)
+    {
+        if (options.StripAccents is { } strip)
+        {
+            writer.WriteBoolean("strip_accents", strip);
+        }
+        else
+        {
+            writer.WriteNull("strip_accents");
+        }
     }
 
     private static void WriteTokenizerJson(Utf8JsonWriter writer, WordPieceVocabulary vocabulary, BertTokenizerOptions options, IReadOnlyList<string> addedSpecialTokens)
@@ -87,15 +92,7 @@ internal static class TokenizerFileWriter
         writer.WriteString("type", "BertNormalizer");
         writer.WriteBoolean("clean_text", options.CleanText);
         writer.WriteBoolean("handle_chinese_chars", options.TokenizeChineseChars);
-        if (options.StripAccents is { } strip)
-        {
-            writer.WriteBoolean("strip_accents", strip);
-        }
-        else
-        {
-            writer.WriteNull("strip_accents");
-        }
-
+        WriteStripAccents(writer, options);
         writer.WriteBoolean("lowercase", options.DoLowerCase);
         writer.WriteEndObject();
         writer.WriteStartObject("pre_tokenizer");

@@ -171,34 +171,7 @@ internal sealed class WordBuffer
         _simpleBase = -1;
     }
 
-    public void Append(char c, int start, int end)
-    {
-        _combiningRun = 0;
-        if (_simpleBase >= 0)
-        {
-            MaterializeOffsets();
-        }
-
-        if (CodePoints == 0)
-        {
-            Start = start;
-        }
-
-        End = end;
-        CodePoints++;
-        if (_length < _capacity)
-        {
-            if (_length == _chars.Length)
-            {
-                Grow(_length + 1);
-            }
-
-            _chars[_length] = c;
-            _charStarts[_length] = start;
-            _charEnds[_length] = end;
-            _length++;
-        }
-    }
+    public void Append(char c, int start, int end) => Append(new ReadOnlySpan<char>(in c), start, end);
 
     public void Append(ReadOnlySpan<char> chars, int start, int end)
     {

@@ -26,8 +26,8 @@ internal sealed record PeftAdapterConfig(
     IReadOnlyList<string> ModulesToSave,
     string? BaseModelNameOrPath)
 {
-    public const string FileName = Checkpoints.CheckpointFiles.AdapterConfigName;
-    public const string WeightsFileName = Checkpoints.CheckpointFiles.AdapterWeightsName;
+    public const string FileName = IO.FolderFileNames.AdapterConfig;
+    public const string WeightsFileName = IO.FolderFileNames.AdapterWeights;
 
     /// <summary>Largest <c>adapter_config.json</c> read (PEFT writes about one kilobyte).</summary>
     public const long MaxFileBytes = 1 << 20;
@@ -44,26 +44,10 @@ internal sealed record PeftAdapterConfig(
     /// <summary>The prefix of every key in <c>adapter_model.safetensors</c>: PEFT's <c>PeftModel.base_model</c> (LoraModel) → <c>.model</c> (the Transformers model).</summary>
     public const string KeyPrefix = "base_model.model.";
 
-    private static readonly Dictionary<LoraTargets, string> Suffixes = new()
-    {
-        [LoraTargets.Query] = "attention.self.query",
-        [LoraTargets.Key] = "attention.self.key",
-        [LoraTargets.Value] = "attention.self.value",
-        [LoraTargets.AttentionOutput] = "attention.output.dense",
-        [LoraTargets.Intermediate] = "intermediate.dense",
-        [LoraTargets.Output] = "output.dense",
-    };
+    private static readonly Dictionary<LoraTargets, string> Suffixes = LoraSuffixes(EncoderLayerNames.BertLayer);
 
     // DistilBERT's names of the same layers (PEFT's usual targets for it are q_lin and v_lin).
-    private static readonly Dictionary<LoraTargets, string> DistilBertSuffixes = new()
-    {
-        [LoraTargets.Query] = "attention.q_lin",
-        [LoraTargets.Key] = "attention.k_lin",
-        [LoraTargets.Value] = "attention.v_lin",
-        [LoraTargets.AttentionOutput] = "attention.out_lin",
-        [LoraTargets.Intermediate] = "ffn.lin1",
-        [LoraTargets.Output] = "ffn.lin2",
-    };
+    private static readonly Dictionary<LoraTargets, string> DistilBertSuffixes = LoraSuffixes(EncoderLayerNames.DistilBertLayer);
 
     public LoraOptions ToOptions(LoraTargets targets, IReadOnlyList<string> extraModules) => new()
     {
@@ -338,4 +322,15 @@ internal sealed record PeftAdapterConfig(
     }
 
     private static InvalidDataException Missing(string path, string key) => new($"'{path}' has no key '{key}'; it is not a PEFT LoRA adapter config.");
+
+    // The dense layers LoRA can target, by kind, in a layer with these names.
+    private static Dictionary<LoraTargets, string> LoraSuffixes(EncoderLayerNames names) => new()
+    {
+        [LoraTargets.Query] = names.Query,
+        [LoraTargets.Key] = names.Key,
+        [LoraTargets.Value] = names.Value,
+        [LoraTargets.AttentionOutput] = names.AttentionOutput,
+        [LoraTargets.Intermediate] = names.Intermediate,
+        [LoraTargets.Output] = names.Output,
+    };
 }

@@ -11,28 +11,10 @@ namespace Bert.Sharp.Checkpoints;
 /// </summary>
 internal static class CheckpointFiles
 {
-    /// <summary>The single-file safetensors weights.</summary>
-    public const string SafeTensorsName = "model.safetensors";
-
-    /// <summary>The index of sharded safetensors weights.</summary>
-    public const string SafeTensorsIndexName = "model.safetensors.index.json";
-
-    /// <summary>The single-file PyTorch weights.</summary>
-    public const string PyTorchName = "pytorch_model.bin";
-
-    /// <summary>The index of sharded PyTorch weights.</summary>
-    public const string PyTorchIndexName = "pytorch_model.bin.index.json";
-
-    /// <summary>A PEFT adapter's config (<c>adapter_config.json</c>): a full model saved over a folder removes it.</summary>
-    public const string AdapterConfigName = "adapter_config.json";
-
-    /// <summary>A PEFT adapter's weights (<c>adapter_model.safetensors</c>): a full model saved over a folder removes them.</summary>
-    public const string AdapterWeightsName = "adapter_model.safetensors";
-
     /// <summary>Largest shard index read (the index of a 100-billion-parameter model is a few megabytes).</summary>
     internal const long MaxIndexBytes = 64 << 20;
 
-    private static readonly string[] LookedFor = [SafeTensorsName, SafeTensorsIndexName, PyTorchName, PyTorchIndexName];
+    private static readonly string[] LookedFor = [FolderFileNames.SafeTensorsWeights, FolderFileNames.SafeTensorsWeightsIndex, FolderFileNames.PyTorchWeights, FolderFileNames.PyTorchWeightsIndex];
 
     /// <summary>Whether <paramref name="directory"/> holds any weight file this class reads.</summary>
     public static bool HasWeights(string directory) => LookedFor.Any(name => File.Exists(Path.Combine(directory, name)));
@@ -51,25 +33,25 @@ internal static class CheckpointFiles
             throw new DirectoryNotFoundException($"Model directory '{directory}' does not exist.");
         }
 
-        string single = Path.Combine(directory, SafeTensorsName);
+        string single = Path.Combine(directory, FolderFileNames.SafeTensorsWeights);
         if (File.Exists(single))
         {
             return SafeTensors.Load(single);
         }
 
-        string index = Path.Combine(directory, SafeTensorsIndexName);
+        string index = Path.Combine(directory, FolderFileNames.SafeTensorsWeightsIndex);
         if (File.Exists(index))
         {
             return LoadSharded(directory, index, shard => SafeTensors.Load(shard));
         }
 
-        string bin = Path.Combine(directory, PyTorchName);
+        string bin = Path.Combine(directory, FolderFileNames.PyTorchWeights);
         if (File.Exists(bin))
         {
             return TorchPickleCheckpoint.Load(bin);
         }
 
-        string binIndex = Path.Combine(directory, PyTorchIndexName);
+        string binIndex = Path.Combine(directory, FolderFileNames.PyTorchWeightsIndex);
         if (File.Exists(binIndex))
         {
             return LoadSharded(directory, binIndex, TorchPickleCheckpoint.Load);
@@ -77,7 +59,7 @@ internal static class CheckpointFiles
 
         throw new FileNotFoundException(
             $"No model weights in '{directory}': looked for {string.Join(", ", LookedFor)}.",
-            Path.Combine(directory, SafeTensorsName));
+            Path.Combine(directory, FolderFileNames.SafeTensorsWeights));
     }
 
     /// <summary>
@@ -88,13 +70,13 @@ internal static class CheckpointFiles
     {
         ArgumentNullException.ThrowIfNull(writer);
         ArgumentNullException.ThrowIfNull(tensors);
-        writer.Add(SafeTensorsName, stream => SafeTensors.Write(stream, tensors, null, Path.Combine(directory, SafeTensorsName)));
-        writer.RemoveIfPresent(PyTorchName);
+        writer.Add(FolderFileNames.SafeTensorsWeights, stream => SafeTensors.Write(stream, tensors, null, Path.Combine(directory, FolderFileNames.SafeTensorsWeights)));
+        writer.RemoveIfPresent(FolderFileNames.PyTorchWeights);
 
         // A full model supersedes an adapter saved here before: left behind, the folder would load as base + adapter.
-        writer.RemoveIfPresent(AdapterConfigName);
-        writer.RemoveIfPresent(AdapterWeightsName);
-        foreach (string index in new[] { SafeTensorsIndexName, PyTorchIndexName })
+        writer.RemoveIfPresent(FolderFileNames.AdapterConfig);
+        writer.RemoveIfPresent(FolderFileNames.AdapterWeights);
+        foreach (string index in new[] { FolderFileNames.SafeTensorsWeightsIndex, FolderFileNames.PyTorchWeightsIndex })
         {
             string path = Path.Combine(directory, index);
             if (!File.Exists(path))
@@ -107,7 +89,7 @@ internal static class CheckpointFiles
             {
                 foreach (string shard in ReadWeightMap(path).Values.Distinct(StringComparer.Ordinal))
                 {
-                    if (!shard.Contains('/', StringComparison.Ordinal) && !shard.Contains('\\', StringComparison.Ordinal) && shard != SafeTensorsName)
+                    if (!shard.Contains('/', StringComparison.Ordinal) && !shard.Contains('\\', StringComparison.Ordinal) && shard != FolderFileNames.SafeTensorsWeights)
                     {
                         writer.RemoveIfPresent(shard);
                     }
@@ -163,11 +145,7 @@ internal static class CheckpointFiles
         }
         catch
         {
-            foreach (Tensor t in result.Values)
-            {
-                t.Dispose();
-            }
-
+            StateDicts.Dispose(result);
             throw;
         }
 

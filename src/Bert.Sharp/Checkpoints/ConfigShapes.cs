@@ -31,42 +31,24 @@ internal static class ConfigShapes
             shapes["embeddings.token_type_embeddings.weight"] = [config.TypeVocabSize, h];
         }
 
+        EncoderLayerNames names = EncoderLayerNames.Of(family.LayerLayout);
         for (int layer = 0; layer < config.NumHiddenLayers; layer++)
         {
             string p = $"{family.EncoderAttribute}.layer.{layer}.";
-            if (family.LayerLayout == EncoderLayerLayout.DistilBert)
-            {
-                foreach (string projection in new[] { "attention.q_lin", "attention.k_lin", "attention.v_lin", "attention.out_lin" })
-                {
-                    shapes[$"{p}{projection}.weight"] = [h, h];
-                    shapes[$"{p}{projection}.bias"] = [h];
-                }
-
-                shapes[$"{p}sa_layer_norm.weight"] = [h];
-                shapes[$"{p}sa_layer_norm.bias"] = [h];
-                shapes[$"{p}ffn.lin1.weight"] = [i, h];
-                shapes[$"{p}ffn.lin1.bias"] = [i];
-                shapes[$"{p}ffn.lin2.weight"] = [h, i];
-                shapes[$"{p}ffn.lin2.bias"] = [h];
-                shapes[$"{p}output_layer_norm.weight"] = [h];
-                shapes[$"{p}output_layer_norm.bias"] = [h];
-                continue;
-            }
-
-            foreach (string projection in new[] { "attention.self.query", "attention.self.key", "attention.self.value", "attention.output.dense" })
+            foreach (string projection in names.Projections)
             {
                 shapes[$"{p}{projection}.weight"] = [h, h];
                 shapes[$"{p}{projection}.bias"] = [h];
             }
 
-            shapes[$"{p}attention.output.LayerNorm.weight"] = [h];
-            shapes[$"{p}attention.output.LayerNorm.bias"] = [h];
-            shapes[$"{p}intermediate.dense.weight"] = [i, h];
-            shapes[$"{p}intermediate.dense.bias"] = [i];
-            shapes[$"{p}output.dense.weight"] = [h, i];
-            shapes[$"{p}output.dense.bias"] = [h];
-            shapes[$"{p}output.LayerNorm.weight"] = [h];
-            shapes[$"{p}output.LayerNorm.bias"] = [h];
+            shapes[$"{p}{names.AttentionNorm}.weight"] = [h];
+            shapes[$"{p}{names.AttentionNorm}.bias"] = [h];
+            shapes[$"{p}{names.Intermediate}.weight"] = [i, h];
+            shapes[$"{p}{names.Intermediate}.bias"] = [i];
+            shapes[$"{p}{names.Output}.weight"] = [h, i];
+            shapes[$"{p}{names.Output}.bias"] = [h];
+            shapes[$"{p}{names.OutputNorm}.weight"] = [h];
+            shapes[$"{p}{names.OutputNorm}.bias"] = [h];
         }
 
         if (!family.HasPooler)

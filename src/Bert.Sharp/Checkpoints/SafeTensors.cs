@@ -63,11 +63,7 @@ internal static class SafeTensors
         }
         catch
         {
-            foreach (Tensor t in result.Values)
-            {
-                t.Dispose();
-            }
-
+            StateDicts.Dispose(result);
             throw;
         }
 

@@ -207,11 +207,7 @@ internal static class TorchPickleCheckpoint
         }
         catch
         {
-            foreach (Tensor t in result.Values)
-            {
-                t.Dispose();
-            }
-
+            StateDicts.Dispose(result);
             throw;
         }
 

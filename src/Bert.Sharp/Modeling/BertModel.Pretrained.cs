@@ -52,27 +52,14 @@ public sealed partial class BertModel
         using PretrainedCheckpoint checkpoint = PretrainedCheckpoint.Open(directoryOrModelId, options.AttentionImplementation, logger, options.Hub);
         checkpoint.RequireFitsConfig(modelPrefix: null, options.AllowMissingWeights);
         var model = new BertModel(checkpoint.Config, checkpoint.HasPooler);
-        try
+        return ModelLoadCompletion.Complete(model, options.Device, () =>
         {
             model.LoadReport = checkpoint.LoadInto(model, checkpoint.BasePrefix, expectedMissing: [], options.Strict, options.AllowMissingWeights, logger);
             if (options.DType is ScalarType dtype)
             {
                 model.to(dtype);
             }
-
-            if (options.Device is Device device)
-            {
-                model.to(device);
-            }
-
-            model.eval();
-            return model;
-        }
-        catch
-        {
-            model.Dispose();
-            throw;
-        }
+        });
     }
 
     /// <summary>

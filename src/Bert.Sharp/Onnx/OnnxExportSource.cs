@@ -1,5 +1,6 @@
 using System.Text.Json;
 using Bert.Sharp.Checkpoints;
+using Bert.Sharp.IO;
 using static TorchSharp.torch;
 
 namespace Bert.Sharp.Onnx;
@@ -86,7 +87,7 @@ internal sealed class OnnxExportSource : IDisposable
         (string architecture, OnnxExportTask task) = Classify(directory, configPath);
         if (!hasWeights)
         {
-            throw new FileNotFoundException($"No model weights in '{directory}': looked for model.safetensors, model.safetensors.index.json, pytorch_model.bin, pytorch_model.bin.index.json.", Path.Combine(directory, CheckpointFiles.SafeTensorsName));
+            throw new FileNotFoundException($"No model weights in '{directory}': looked for model.safetensors, model.safetensors.index.json, pytorch_model.bin, pytorch_model.bin.index.json.", Path.Combine(directory, FolderFileNames.SafeTensorsWeights));
         }
 
         BertConfig config = BertConfig.Load(configPath);

@@ -37,17 +37,7 @@ internal sealed class OnnxGraphBuilder(int opset)
     public string Add(string opType, IReadOnlyList<string> inputs, string? output = null, string? domain = null, params AttributeProto[] attributes)
     {
         string result = output ?? Fresh($"/{opType}_output");
-        var node = new NodeProto { OpType = opType, Name = Fresh($"/{opType}") };
-        node.Input.Add(inputs);
-        node.Output.Add(result);
-        node.Attribute.Add(attributes);
-        if (domain is not null)
-        {
-            node.Domain = domain;
-            UsesMicrosoftDomain |= domain == MicrosoftDomain;
-        }
-
-        Graph.Node.Add(node);
+        AddMulti(opType, inputs, [result], domain, attributes);
         return result;
     }
 

@@ -1,4 +1,5 @@
 using System.Globalization;
+using Bert.Sharp.Inference;
 
 namespace Bert.Sharp;
 
@@ -67,7 +68,7 @@ public sealed record OnnxQualityReport
                 (max, worst) = (change, i);
             }
 
-            agreeing += ArgMax(a) == ArgMax(b) ? 1 : 0;
+            agreeing += VectorMath.ArgMax(a) == VectorMath.ArgMax(b) ? 1 : 0;
         }
 
         return new OnnxQualityReport
@@ -80,16 +81,5 @@ public sealed record OnnxQualityReport
             MaxProbabilityChangeAllowed = check.MaxProbabilityChange,
             MinLabelAgreementAllowed = check.MinLabelAgreement,
         };
-    }
-
-    private static int ArgMax(float[] values)
-    {
-        int best = 0;
-        for (int i = 1; i < values.Length; i++)
-        {
-            best = values[i] > values[best] ? i : best;
-        }
-
-        return best;
     }
 }

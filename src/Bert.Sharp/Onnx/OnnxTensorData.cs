@@ -60,6 +60,18 @@ internal static class OnnxTensorData
         return count;
     }
 
+    // Reads one little-endian element at the start of the bytes as float32.
+    private delegate float ElementReader(ReadOnlySpan<byte> bytes);
+
+    // Converts every element (each width bytes) of raw into result.
+    private static void ReadEach(ReadOnlySpan<byte> raw, float[] result, int width, ElementReader read)
+    {
+        for (int i = 0; i < result.Length; i++)
+        {
+            result[i] = read(raw[(i * width)..]);
+        }
+    }
+
     /// <summary>The values as float32 (FLOAT, FLOAT16, BFLOAT16, DOUBLE, INT32, INT64, INT8 accepted).</summary>
     /// <exception cref="InvalidDataException">External data, an unsupported type, or data that does not fit the shape.</exception>
     public static float[] ToFloats(this TensorProto tensor, string source)
@@ -75,46 +87,22 @@ internal static class OnnxTensorData
                     MemoryMarshal.Cast<byte, float>(raw).CopyTo(result);
                     break;
                 case Float16:
-                    for (int i = 0; i < count; i++)
-                    {
-                        result[i] = (float)BinaryPrimitives.ReadHalfLittleEndian(raw[(i * 2)..]);
-                    }
-
+                    ReadEach(raw, result, 2, static b => (float)BinaryPrimitives.ReadHalfLittleEndian(b));
                     break;
                 case BFloat16:
-                    for (int i = 0; i < count; i++)
-                    {
-                        result[i] = BitConverter.Int32BitsToSingle(BinaryPrimitives.ReadUInt16LittleEndian(raw[(i * 2)..]) << 16);
-                    }
-
+                    ReadEach(raw, result, 2, static b => BitConverter.Int32BitsToSingle(BinaryPrimitives.ReadUInt16LittleEndian(b) << 16));
                     break;
                 case Double:
-                    for (int i = 0; i < count; i++)
-                    {
-                        result[i] = (float)BinaryPrimitives.ReadDoubleLittleEndian(raw[(i * 8)..]);
-                    }
-
+                    ReadEach(raw, result, 8, static b => (float)BinaryPrimitives.ReadDoubleLittleEndian(b));
                     break;
                 case Int32:
-                    for (int i = 0; i < count; i++)
-                    {
-                        result[i] = BinaryPrimitives.ReadInt32LittleEndian(raw[(i * 4)..]);
-                    }
-
+                    ReadEach(raw, result, 4, static b => BinaryPrimitives.ReadInt32LittleEndian(b));
                     break;
                 case Int64:
-                    for (int i = 0; i < count; i++)
-                    {
-                        result[i] = BinaryPrimitives.ReadInt64LittleEndian(raw[(i * 8)..]);
-                    }
-
+                    ReadEach(raw, result, 8, static b => BinaryPrimitives.ReadInt64LittleEndian(b));
                     break;
                 case Int8:
-                    for (int i = 0; i < count; i++)
-                    {
-                        result[i] = (sbyte)raw[i];
-                    }
-
+                    ReadEach(raw, result, 1, static b => (sbyte)b[0]);
                     break;
             }
 

@@ -205,62 +205,6 @@ public abstract partial class BertTaskModel
         DropAdapterState();
     }
 
-    /// <summary>The Transformers module path of <paramref name="name"/> (a name in this model's state dict) inside PEFT's <c>base_model.model</c>.</summary>
-    private protected virtual string PeftModulePath(string name) => name;
-
-    /// <summary>PEFT's <c>task_type</c> for this task (<c>SEQ_CLS</c>, <c>TOKEN_CLS</c>, <c>FEATURE_EXTRACTION</c>); empty for a task of your own (PEFT loads it as a plain <c>PeftModel</c>).</summary>
-    private protected virtual string PeftTaskType => string.Empty;
-
-    /// <summary>What the adapter's weights file records besides tensors (labels, pooling), so the folder alone rebuilds the task.</summary>
-    private protected virtual Dictionary<string, string> AdapterMetadata() => [];
-
-    /// <summary>Whether the model holds adapters (then <c>SavePretrained</c> writes the adapter layout).</summary>
-    internal bool HasAdapters => adapters is { Names.Count: > 0 };
-
-    /// <summary>Whether <paramref name="directory"/> is a PEFT adapter folder (<c>adapter_config.json</c>) rather than a full model.</summary>
-    internal static bool IsAdapterFolder(string directory) => File.Exists(Path.Combine(directory, PeftAdapterConfig.FileName));
-
-    /// <summary>Reloads the weights of the existing adapter of the same name (resume, best model) from <paramref name="directory"/>.</summary>
-    internal void ReloadActiveAdapter(string directory) =>
-        LoadAdapterCore(directory, adapters?.Active ?? throw new InvalidOperationException($"'{directory}' is an adapter folder but the model has no active adapter to load it into."), intoExisting: true);
-
-    /// <summary>Adds the adapter files of <paramref name="adapterName"/> (default: the active one) to a folder save.</summary>
-    internal void AddAdapterFiles(ModelFolderWriter writer, string directory, string? adapterName)
-    {
-        string name = adapterName ?? adapters?.Active ?? (AdapterNames.Count == 1 ? AdapterNames[0] : throw new InvalidOperationException("The model has no active adapter to save; name one."));
-        AdapterState state = adapters is not null && adapters.Contains(name) ? adapters : throw new InvalidOperationException($"The model has no adapter '{name}' to save.");
-        LoraOptions options = state.Options(name);
-        var tensors = new Dictionary<string, Tensor>(StringComparer.Ordinal);
-        foreach ((string path, string _, BertLinear layer) in DenseLayers())
-        {
-            if (layer.Adapter is LoraLinearAdapter lora && lora.Has(name))
-            {
-                tensors[$"{PeftAdapterConfig.KeyPrefix}{PeftModulePath(path)}.lora_A.weight"] = lora.A(name).Weight.detach();
-                tensors[$"{PeftAdapterConfig.KeyPrefix}{PeftModulePath(path)}.lora_B.weight"] = lora.B(name).Weight.detach();
-            }
-        }
-
-        if (HeadModule is { } head)
-        {
-            IReadOnlyDictionary<string, Tensor>? copy = state.HeadCopy(name);
-            foreach ((string local, Parameter p) in head.named_parameters())
-            {
-                tensors[$"{PeftAdapterConfig.KeyPrefix}{PeftModulePath(HeadName)}.{local}"] = (copy?[local] ?? p).detach();
-            }
-        }
-
-        foreach ((string key, Tensor value) in state_dict().Where(kv => options.ModulesToSave.Any(m => kv.Key.StartsWith(m + ".", StringComparison.Ordinal))))
-        {
-            tensors[PeftAdapterConfig.KeyPrefix + PeftModulePath(key)] = value;
-        }
-
-        string[] modules = [.. (HeadModule is null ? [] : new[] { HeadName }).Concat(options.ModulesToSave.Select(PeftModulePath))];
-        var config = new PeftAdapterConfig(PeftTaskType, options.Rank, options.Alpha, options.Dropout, options.UseRsLora, PeftAdapterConfig.TargetModulesFor(options.Targets, Bert.Family.LayerLayout), modules, BaseModelNameOrPath);
-        Dictionary<string, string> metadata = AdapterMetadata();
-        writer.Add(PeftAdapterConfig.WeightsFileName, stream => SafeTensors.Write(stream, tensors, metadata, Path.Combine(directory, PeftAdapterConfig.WeightsFileName)));
-        writer.AddText(PeftAdapterConfig.FileName, config.ToJson());
-    }
-
     // Every dense layer of the encoder layers: its state-dict path (bert.encoder.layer.3.attention.self.query), its name inside
     // the layer (attention.self.query) and the layer.
     private IEnumerable<(string Path, string Local, BertLinear Layer)> DenseLayers()

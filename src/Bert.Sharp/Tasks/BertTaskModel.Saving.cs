@@ -1,8 +1,6 @@
 using Bert.Sharp.Adapters;
 using Bert.Sharp.Checkpoints;
 using Bert.Sharp.IO;
-using Microsoft.Extensions.Logging;
-using Microsoft.Extensions.Logging.Abstractions;
 using static TorchSharp.torch;
 
 namespace Bert.Sharp;
@@ -30,9 +28,21 @@ public abstract partial class BertTaskModel
         using var scope = NewDisposeScope();
         var writer = new ModelFolderWriter(directory);
         CheckpointFiles.AddWeights(writer, directory, state_dict());
-        writer.AddText("config.json", ConfigToSave.ToJson());
+        BertConfig config = ConfigToSave;
+        writer.AddText("config.json", config.ToJson());
+        AddTaskFiles(writer, config);
         tokenizer?.AddFilesTo(writer);
         writer.Commit();
+    }
+
+    /// <summary>
+    /// What a built-in task writes beside its <c>config.json</c> (the Python modules a custom architecture needs, or the removal
+    /// of stale ones; sentence-transformers' module files); nothing by default.
+    /// </summary>
+    /// <param name="writer">The save under way.</param>
+    /// <param name="config">The config being saved (<see cref="ConfigToSave"/>).</param>
+    internal virtual void AddTaskFiles(ModelFolderWriter writer, BertConfig config)
+    {
     }
 
     /// <summary>
@@ -58,11 +68,12 @@ public abstract partial class BertTaskModel
         ArgumentException.ThrowIfNullOrEmpty(directoryOrModelId);
         ArgumentNullException.ThrowIfNull(create);
         options ??= new ClassifierLoadOptions();
-        ILogger logger = options.LoggerFactory?.CreateLogger<TModel>() ?? NullLogger<TModel>.Instance;
-        using PretrainedCheckpoint checkpoint = PretrainedCheckpoint.Open(directoryOrModelId, options.AttentionImplementation, logger, options.Hub);
-        checkpoint.RequireFitsConfig(checkpoint.BasePrefix, options.AllowMissingWeights);
-        TModel model = create(checkpoint.Config) ?? throw new InvalidOperationException($"The factory given to LoadPretrained returned no model for '{checkpoint.Directory}'.");
-        string[] headKeys = model.HeadModule is { } head ? [.. head.named_parameters().Select(p => $"{model.HeadName}.{p.name}")] : [];
-        return TaskModelLoading.Finish(model, checkpoint, directoryOrModelId, headKeys, options.AllowMissingWeights, options.Device, logger);
+        bool allowMissing = options.AllowMissingWeights;
+        return TaskModelLoading.Load(directoryOrModelId, options, allowMissing, (checkpoint, _) =>
+        {
+            checkpoint.RequireFitsConfig(checkpoint.BasePrefix, allowMissing);
+            TModel model = create(checkpoint.Config) ?? throw new InvalidOperationException($"The factory given to LoadPretrained returned no model for '{checkpoint.Directory}'.");
+            return new TaskModelBuild<TModel>(model, model.HeadKeys());
+        });
     }
 }

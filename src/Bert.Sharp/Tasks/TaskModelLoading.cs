@@ -1,46 +1,63 @@
 using Bert.Sharp.Checkpoints;
 using Microsoft.Extensions.Logging;
-using TorchSharp;
-using static TorchSharp.torch;
+using Microsoft.Extensions.Logging.Abstractions;
 
 namespace Bert.Sharp;
 
-/// <summary>The common end of every task model's <c>FromPretrained</c>, once the task has built its model from the checkpoint's config.</summary>
+/// <summary>
+/// The one loading path of every task model's <c>FromPretrained</c>: the checkpoint is opened (the folder resolved) once, the
+/// task builds its model from it, then the weights are loaded, the model moved and switched to evaluation mode.
+/// </summary>
 internal static class TaskModelLoading
 {
     /// <summary>
-    /// Runs <paramref name="prepare"/> (a seeded new head, task settings), loads the checkpoint's weights into
-    /// <paramref name="model"/> (what matched goes to <see cref="BertTaskModel.LoadReport"/>), moves it to
-    /// <paramref name="device"/> and switches it to evaluation mode. The model is disposed when any step fails.
+    /// Opens <paramref name="directoryOrModelId"/>, lets <paramref name="build"/> check the checkpoint and build the task model
+    /// (its head, the keys the checkpoint may lack, what runs before the weights load), then loads the weights into it (what
+    /// matched goes to <see cref="BertTaskModel.LoadReport"/>), moves it to the options' device and switches it to evaluation
+    /// mode. The model is disposed when any step after <paramref name="build"/> fails.
     /// </summary>
-    /// <param name="model">The task model, built from the checkpoint's config.</param>
-    /// <param name="checkpoint">The opened checkpoint.</param>
-    /// <param name="source">What the caller asked to load (folder or Hub id), recorded as <see cref="BertTaskModel.BaseModelNameOrPath"/>.</param>
-    /// <param name="expectedMissing">Keys the checkpoint may lack (a new head), reported rather than refused.</param>
-    /// <param name="allowMissing">Whether other missing weights are tolerated (logged) instead of refused.</param>
-    /// <param name="device">Where the model goes; <c>null</c> keeps it on the CPU.</param>
-    /// <param name="logger">Receives what loading reports.</param>
-    /// <param name="prepare">Runs before the weights are loaded.</param>
-    public static TModel Finish<TModel>(TModel model, PretrainedCheckpoint checkpoint, string source, string[] expectedMissing, bool allowMissing, Device? device, ILogger logger, Action? prepare = null)
+    /// <typeparam name="TModel">The task model.</typeparam>
+    /// <param name="directoryOrModelId">What the caller asked to load (folder or Hub id), recorded as <see cref="BertTaskModel.BaseModelNameOrPath"/>.</param>
+    /// <param name="options">Device, logging, Hub settings, attention kernel.</param>
+    /// <param name="allowMissing">Whether missing weights other than the head's are tolerated (logged) instead of refused.</param>
+    /// <param name="build">The task's part: checks the checkpoint (dropping another task's head), builds the model.</param>
+    public static TModel Load<TModel>(string directoryOrModelId, ModelLoadOptions options, bool allowMissing, Func<PretrainedCheckpoint, ILogger, TaskModelBuild<TModel>> build)
         where TModel : BertTaskModel
     {
-        try
+        ILogger logger = options.LoggerFactory?.CreateLogger<TModel>() ?? NullLogger<TModel>.Instance;
+        using PretrainedCheckpoint checkpoint = PretrainedCheckpoint.Open(directoryOrModelId, options.AttentionImplementation, logger, options.Hub);
+        (TModel model, string[] expectedMissing, Action? prepare) = build(checkpoint, logger);
+        return ModelLoadCompletion.Complete(model, options.Device, () =>
         {
             prepare?.Invoke();
-            model.BaseModelNameOrPath = source;
+            model.BaseModelNameOrPath = directoryOrModelId;
             model.LoadReport = checkpoint.LoadInto(model, checkpoint.BasePrefix, expectedMissing, strict: false, allowMissing, logger);
-            if (device is not null)
-            {
-                model.to(device);
-            }
+        });
+    }
 
-            model.eval();
-            return model;
-        }
-        catch
-        {
-            model.Dispose();
-            throw;
-        }
+    /// <summary>
+    /// The loading path of a task whose head is sized by its labels (sequence and token classification): a PEFT adapter folder
+    /// goes to <paramref name="fromAdapterFolder"/> (which loads the base it names through this path again); any other folder
+    /// or Hub id is opened once and <paramref name="build"/> makes the model (see <see cref="Load"/>).
+    /// </summary>
+    /// <typeparam name="TModel">The task model.</typeparam>
+    /// <param name="directoryOrModelId">A local model directory, an adapter folder or a Hub model id.</param>
+    /// <param name="labels">The labels the caller gave; <c>null</c> for the checkpoint's own.</param>
+    /// <param name="options">The load options; <c>null</c> for the defaults.</param>
+    /// <param name="fromAdapterFolder">Opens an adapter folder with the task facts it records.</param>
+    /// <param name="build">Checks the checkpoint, chooses the labels and builds the model.</param>
+    public static TModel LoadLabeled<TModel>(
+        string directoryOrModelId,
+        IReadOnlyList<string>? labels,
+        ClassifierLoadOptions? options,
+        Func<string, IReadOnlyList<string>?, ClassifierLoadOptions, TModel> fromAdapterFolder,
+        Func<PretrainedCheckpoint, ILogger, IReadOnlyList<string>?, ClassifierLoadOptions, TaskModelBuild<TModel>> build)
+        where TModel : BertTaskModel
+    {
+        ArgumentException.ThrowIfNullOrEmpty(directoryOrModelId);
+        ClassifierLoadOptions given = options ?? new ClassifierLoadOptions();
+        return Adapters.AdapterFolder.Is(directoryOrModelId)
+            ? fromAdapterFolder(directoryOrModelId, labels, given)
+            : Load(directoryOrModelId, given, given.AllowMissingWeights, (checkpoint, logger) => build(checkpoint, logger, labels, given));
     }
 }

@@ -1,8 +1,6 @@
 using Bert.Sharp.Adapters;
 using Bert.Sharp.Hub;
 using Bert.Sharp.Inference;
-using Microsoft.Extensions.Logging;
-using static TorchSharp.torch;
 
 namespace Bert.Sharp;
 
@@ -13,15 +11,38 @@ namespace Bert.Sharp;
 /// </summary>
 internal static class TrainedTaskLoading
 {
-    /// <summary>Loads <paramref name="directory"/> (a folder or a Hub model id) for serving.</summary>
+    /// <summary>
+    /// Loads <paramref name="directory"/> (a folder or a Hub model id) for serving, with <paramref name="options"/> (the
+    /// defaults when <c>null</c>) validated first; the task model's loader gets their device, logging and attention kernel.
+    /// </summary>
     /// <param name="directory">The folder or Hub model id.</param>
     /// <param name="what">What the folder must hold, for messages: "classifier", "token classifier".</param>
-    /// <param name="hub">Hub settings for resolving and for the tokenizer.</param>
-    /// <param name="loadOptions">What the task model's loader gets (device, logging, attention kernel).</param>
+    /// <param name="options">The serving options; <c>null</c> for the defaults.</param>
     /// <param name="load">The task model's <c>FromPretrained</c>, without labels (a trained folder names its own).</param>
-    /// <param name="serve">Builds the serving object over the model and tokenizer.</param>
+    /// <param name="serve">Builds the serving object over the model, tokenizer and validated options.</param>
     /// <exception cref="InvalidDataException">The folder holds no trained head (a base model), or the loader refused it as such.</exception>
-    public static TServing Load<TModel, TServing>(
+    public static TServing Load<TModel, TOptions, TServing>(
+        string directory,
+        string what,
+        TOptions? options,
+        Func<string, ClassifierLoadOptions, TModel> load,
+        Func<TModel, IServingTextEncoder, TOptions, TServing> serve)
+        where TModel : BertTaskModel
+        where TOptions : InferenceOptions, new()
+    {
+        ArgumentException.ThrowIfNullOrEmpty(directory);
+        TOptions given = options ?? new TOptions();
+        given.Validate();
+        ClassifierLoadOptions loadOptions = new()
+        {
+            Device = given.Device,
+            LoggerFactory = given.LoggerFactory,
+            AttentionImplementation = given.AttentionImplementation,
+        };
+        return Load(directory, what, given.Hub, loadOptions, load, (model, encoder) => serve(model, encoder, given));
+    }
+
+    private static TServing Load<TModel, TServing>(
         string directory,
         string what,
         PretrainedResolveOptions? hub,
@@ -59,12 +80,4 @@ internal static class TrainedTaskLoading
             throw;
         }
     }
-
-    /// <summary>The task loader's options for serving: device, logging and attention kernel of the serving options.</summary>
-    public static ClassifierLoadOptions LoadOptions(Device? device, ILoggerFactory? loggerFactory, string? attentionImplementation) => new()
-    {
-        Device = device,
-        LoggerFactory = loggerFactory,
-        AttentionImplementation = attentionImplementation,
-    };
 }

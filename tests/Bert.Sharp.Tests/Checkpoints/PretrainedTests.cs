@@ -1,4 +1,5 @@
 using Bert.Sharp.Checkpoints;
+using Bert.Sharp.IO;
 using Bert.Sharp.Tests.TestSupport;
 using Microsoft.Extensions.Logging;
 using TorchSharp;
@@ -77,7 +78,7 @@ public sealed class PretrainedTests : IDisposable
         state["classifier.weight"] = ones(2, 32);
         state["bert.embeddings.position_ids"] = arange(64L).unsqueeze(0);
         model.Config.Save(Path.Combine(dir, "config.json"));
-        SafeTensors.Save(Path.Combine(dir, CheckpointFiles.SafeTensorsName), state);
+        SafeTensors.Save(Path.Combine(dir, FolderFileNames.SafeTensorsWeights), state);
 
         var logs = new ListLoggerProvider();
         using var factory = LoggerFactory.Create(b => b.AddProvider(logs));
@@ -144,7 +145,7 @@ public sealed class PretrainedTests : IDisposable
     public void Missing_config_names_directory_and_file()
     {
         using var model = new BertModel(TinyConfigs.Bert(layers: 1));
-        SafeTensors.Save(Path.Combine(dir, CheckpointFiles.SafeTensorsName), model.state_dict());
+        SafeTensors.Save(Path.Combine(dir, FolderFileNames.SafeTensorsWeights), model.state_dict());
         var e = Assert.Throws<FileNotFoundException>(() => BertModel.FromPretrained(dir));
         Assert.Contains(dir, e.Message, StringComparison.Ordinal);
         Assert.Contains("config.json", e.Message, StringComparison.Ordinal);

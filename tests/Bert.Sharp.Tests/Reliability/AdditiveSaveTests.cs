@@ -26,8 +26,8 @@ public sealed class AdditiveSaveTests : IDisposable
         File.WriteAllText(Path.Combine(dir, "notes.txt"), "mine");
         Directory.CreateDirectory(Path.Combine(dir, "data"));
         File.WriteAllText(Path.Combine(dir, "data", "train.tsv"), "x\t1");
-        File.WriteAllBytes(Path.Combine(dir, CheckpointFiles.PyTorchName), [1, 2, 3]);
-        File.WriteAllText(Path.Combine(dir, CheckpointFiles.PyTorchIndexName), """{"weight_map": {"a": "pytorch_model-00001-of-00002.bin"}}""");
+        File.WriteAllBytes(Path.Combine(dir, FolderFileNames.PyTorchWeights), [1, 2, 3]);
+        File.WriteAllText(Path.Combine(dir, FolderFileNames.PyTorchWeightsIndex), """{"weight_map": {"a": "pytorch_model-00001-of-00002.bin"}}""");
         File.WriteAllBytes(Path.Combine(dir, "pytorch_model-00001-of-00002.bin"), [4]);
 
         using var model = Model("a", "b", 0.25f);
@@ -35,8 +35,8 @@ public sealed class AdditiveSaveTests : IDisposable
 
         Assert.Equal("mine", File.ReadAllText(Path.Combine(dir, "notes.txt")));
         Assert.Equal("x\t1", File.ReadAllText(Path.Combine(dir, "data", "train.tsv")));
-        Assert.False(File.Exists(Path.Combine(dir, CheckpointFiles.PyTorchName)), "a pytorch_model.bin beside the new safetensors would be another model");
-        Assert.False(File.Exists(Path.Combine(dir, CheckpointFiles.PyTorchIndexName)));
+        Assert.False(File.Exists(Path.Combine(dir, FolderFileNames.PyTorchWeights)), "a pytorch_model.bin beside the new safetensors would be another model");
+        Assert.False(File.Exists(Path.Combine(dir, FolderFileNames.PyTorchWeightsIndex)));
         Assert.False(File.Exists(Path.Combine(dir, "pytorch_model-00001-of-00002.bin")));
         Assert.Empty(Directory.GetFiles(dir, "*.bert-sharp-tmp"));
         Assert.False(File.Exists(Path.Combine(dir, ModelFolderWriter.JournalName)));

@@ -1,4 +1,5 @@
 using Bert.Sharp.Checkpoints;
+using Bert.Sharp.IO;
 using Bert.Sharp.Tests.Checkpoints;
 using Bert.Sharp.Tests.TestSupport;
 using Microsoft.Extensions.Logging;
@@ -22,7 +23,7 @@ public sealed class SilentLoadTests : IDisposable
             model.SavePretrained(dir);
             var state = model.state_dict();
             state.Remove("encoder.layer.1.attention.self.query.weight");
-            SafeTensors.Save(Path.Combine(dir, CheckpointFiles.SafeTensorsName), state);
+            SafeTensors.Save(Path.Combine(dir, FolderFileNames.SafeTensorsWeights), state);
         }
 
         foreach (Func<IDisposable> load in new Func<IDisposable>[]

@@ -75,13 +75,14 @@ public sealed class BertForSentenceEmbedding : BertTaskModel
         ArgumentException.ThrowIfNullOrEmpty(directoryOrModelId);
         options ??= new SentenceEmbeddingOptions();
         options.Validate();
-        ILogger logger = options.LoggerFactory?.CreateLogger<BertForSentenceEmbedding>() ?? NullLogger<BertForSentenceEmbedding>.Instance;
-        using PretrainedCheckpoint checkpoint = PretrainedCheckpoint.Open(directoryOrModelId, options.AttentionImplementation, logger, options.Hub);
-        checkpoint.RequireFitsConfig(checkpoint.BasePrefix, allowMissing: false);
-        SentenceTransformersFolder? folder = SentenceTransformersFolder.Read(checkpoint.Directory);
-        PoolingStrategy pooling = options.Pooling ?? folder?.Pooling ?? PoolingStrategy.Mean;
-        var model = new BertForSentenceEmbedding(new BertModel(checkpoint.Config, checkpoint.HasPooler), pooling, options.Normalize ?? folder?.Normalize ?? false);
-        return TaskModelLoading.Finish(model, checkpoint, directoryOrModelId, [], allowMissing: false, options.Device, logger, () => model.MaxSequenceLength = options.MaxSequenceLength ?? folder?.MaxSequenceLength);
+        return TaskModelLoading.Load(directoryOrModelId, options, allowMissing: false, (checkpoint, _) =>
+        {
+            checkpoint.RequireFitsConfig(checkpoint.BasePrefix, allowMissing: false);
+            SentenceTransformersFolder? folder = SentenceTransformersFolder.Read(checkpoint.Directory);
+            PoolingStrategy pooling = options.Pooling ?? folder?.Pooling ?? PoolingStrategy.Mean;
+            var model = new BertForSentenceEmbedding(new BertModel(checkpoint.Config, checkpoint.HasPooler), pooling, options.Normalize ?? folder?.Normalize ?? false);
+            return new TaskModelBuild<BertForSentenceEmbedding>(model, [], () => model.MaxSequenceLength = options.MaxSequenceLength ?? folder?.MaxSequenceLength);
+        });
     }
 
     /// <summary>The embeddings [batch, hidden] of a tokenized batch (the one forward path, then pooling and normalisation).</summary>
@@ -108,20 +109,17 @@ public sealed class BertForSentenceEmbedding : BertTaskModel
             throw new NotSupportedException("sentence-transformers has no pooler pooling; save a model with mean, CLS or max pooling.");
         }
 
-        if (HasAdapters)
-        {
-            Adapters.AdapterFolder.Save(this, directory, tokenizer);
-            return;
-        }
+        base.SavePretrained(directory, tokenizer);
+    }
 
-        using var scope = NewDisposeScope();
-        var writer = new ModelFolderWriter(directory);
-        CheckpointFiles.AddWeights(writer, directory, state_dict());
-        writer.AddText("config.json", (Bert.Config with { Architectures = [Bert.Family.BaseArchitecture], ModelType = Bert.Family.ModelType }).ToJson());
+    /// <inheritdoc />
+    protected override BertConfig ConfigToSave => Bert.Config with { Architectures = [Bert.Family.BaseArchitecture], ModelType = Bert.Family.ModelType };
+
+    /// <inheritdoc />
+    internal override void AddTaskFiles(ModelFolderWriter writer, BertConfig config)
+    {
         new SentenceTransformersFolder(Pooling, Normalize, MaxSequenceLength).AddTo(writer, Bert.Config.HiddenSize);
         PythonInterop.AddModules(writer, needed: false);
-        tokenizer?.AddFilesTo(writer);
-        writer.Commit();
     }
 
     /// <summary>The longest input the folder asked for, or <c>null</c>.</summary>

@@ -3,9 +3,7 @@ using Bert.Sharp.Hub;
 using Bert.Sharp.Checkpoints;
 using Bert.Sharp.IO;
 using Bert.Sharp.Modeling;
-using Bert.Sharp.Training;
 using Microsoft.Extensions.Logging;
-using Microsoft.Extensions.Logging.Abstractions;
 using TorchSharp;
 using static TorchSharp.torch;
 
@@ -50,17 +48,12 @@ public sealed partial class BertForSequenceClassification
     /// <exception cref="InvalidOperationException">The checkpoint's head has a different number of labels than <paramref name="labels"/> and <see cref="ClassifierLoadOptions.IgnoreMismatchedSizes"/> is off.</exception>
     /// <exception cref="FileNotFoundException">No <c>config.json</c> or no weights.</exception>
     /// <exception cref="InvalidDataException">A file is malformed, the config is not a BERT, or an encoder weight is missing or mis-shaped.</exception>
-    public static BertForSequenceClassification FromPretrained(string directoryOrModelId, IReadOnlyList<string>? labels = null, ClassifierLoadOptions? options = null)
-    {
-        ArgumentException.ThrowIfNullOrEmpty(directoryOrModelId);
-        options ??= new ClassifierLoadOptions();
-        if (AdapterFolder.Is(directoryOrModelId))
-        {
-            return FromAdapterFolder(directoryOrModelId, labels, options);
-        }
+    public static BertForSequenceClassification FromPretrained(string directoryOrModelId, IReadOnlyList<string>? labels = null, ClassifierLoadOptions? options = null) =>
+        TaskModelLoading.LoadLabeled(directoryOrModelId, labels, options, FromAdapterFolder, Build);
 
-        ILogger logger = options.LoggerFactory?.CreateLogger<BertForSequenceClassification>() ?? NullLogger<BertForSequenceClassification>.Instance;
-        using PretrainedCheckpoint checkpoint = PretrainedCheckpoint.Open(directoryOrModelId, options.AttentionImplementation, logger, options.Hub);
+    // The task's part of loading: another task's head dropped, the labels chosen against the head, the model built.
+    private static TaskModelBuild<BertForSequenceClassification> Build(PretrainedCheckpoint checkpoint, ILogger logger, IReadOnlyList<string>? labels, ClassifierLoadOptions options)
+    {
         string directory = checkpoint.Directory;
         BertConfig config = checkpoint.Config;
         if (config.Architectures is { Count: > 0 } architectures && architectures.Any(a => a.Contains("TokenClassification", StringComparison.Ordinal)))
@@ -92,7 +85,7 @@ public sealed partial class BertForSequenceClassification
         PoolingStrategy pooling = options.Pooling ?? DefaultPooling(directory, config, checkpoint.HasPooler);
         var encoder = new BertModel(config, addPoolingLayer: checkpoint.HasPooler || pooling == PoolingStrategy.Pooler);
         var model = new BertForSequenceClassification(encoder, chosen, problemType, pooling);
-        return TaskModelLoading.Finish(model, checkpoint, directoryOrModelId, headKeys, options.AllowMissingWeights, options.Device, logger, () =>
+        return new(model, headKeys, () =>
         {
             if (options.Seed is int seed)
             {
@@ -123,37 +116,15 @@ public sealed partial class BertForSequenceClassification
     }
 
     /// <summary>
-    /// Writes the model as a Hugging Face directory that <see cref="FromPretrained(string, IReadOnlyList{string}?, ClassifierLoadOptions?)"/>,
-    /// <see cref="TextClassifier"/> and Python load: <c>config.json</c> (with <c>architectures</c>, <c>id2label</c>,
-    /// <c>label2id</c>, <c>problem_type</c>) and <c>model.safetensors</c> (<c>bert.*</c>, <c>classifier.*</c>); with mean or
-    /// [CLS] pooling also the Python code Hugging Face needs to compute the same thing (see <see cref="Config"/>).
+    /// The config <see cref="BertTaskModel.SavePretrained"/> writes: <see cref="Config"/> (with <c>architectures</c>, <c>id2label</c>,
+    /// <c>label2id</c>, <c>problem_type</c>); the weights are <c>bert.*</c> and <c>classifier.*</c>, and with mean or [CLS]
+    /// pooling the save also holds the Python code Hugging Face needs to compute the same thing.
     /// </summary>
-    /// <remarks>
-    /// Saving is additive and atomic, as Hugging Face's <c>save_pretrained</c>: only these files (and weight files they
-    /// supersede) change, anything else in the folder is left alone, and the previous model stays loadable until the new one
-    /// is complete.
-    /// </remarks>
-    /// <param name="directory">The target folder; created when missing.</param>
-    /// <param name="tokenizer">Also writes the tokenizer files, so the folder is self-contained for <see cref="TextClassifier"/>.</param>
-    /// <exception cref="UnauthorizedAccessException">The folder cannot be written; the message names it.</exception>
-    public override void SavePretrained(string directory, BertTokenizer? tokenizer = null)
-    {
-        ArgumentException.ThrowIfNullOrEmpty(directory);
-        if (HasAdapters)
-        {
-            AdapterFolder.Save(this, directory, tokenizer);
-            return;
-        }
+    protected override BertConfig ConfigToSave => Config;
 
-        using var scope = NewDisposeScope();
-        var writer = new ModelFolderWriter(directory);
-        CheckpointFiles.AddWeights(writer, directory, state_dict());
-        BertConfig config = Config;
-        writer.AddText("config.json", config.ToJson());
+    /// <inheritdoc />
+    internal override void AddTaskFiles(ModelFolderWriter writer, BertConfig config) =>
         PythonInterop.AddModules(writer, needed: config.ModelType == PythonInterop.ModelType);
-        tokenizer?.AddFilesTo(writer);
-        writer.Commit();
-    }
 
     // The head's keys in a family's checkpoint, the final weight and bias last.
     private static string[] HeadKeys(SequenceHeadLayout layout) => layout switch
@@ -167,14 +138,11 @@ public sealed partial class BertForSequenceClassification
     private static BertForSequenceClassification FromAdapterFolder(string directory, IReadOnlyList<string>? labels, ClassifierLoadOptions options)
     {
         // Everything the folder says is checked (chain of bases, labels against the head's shape) before the base is loaded.
-        string baseModel = AdapterFolder.BaseOf(directory);
         IReadOnlyDictionary<string, string> metadata = AdapterFolder.Metadata(directory);
         PoolingStrategy? pooling = options.Pooling ?? (metadata.TryGetValue(AdapterFolder.PoolingKey, out string? p) && Enum.TryParse(p, ignoreCase: true, out PoolingStrategy parsed) && Enum.IsDefined(parsed) ? parsed : null);
         IReadOnlyList<string>? chosen = labels ?? AdapterFolder.Labels(directory, HeadWeight);
         ProblemType? problemType = options.ProblemType ?? (chosen is not null ? AdapterFolder.ProblemTypeOf(directory, metadata, chosen.Count) : null);
-        string resolvedBase = AdapterFolder.ResolveBase(directory, options.Hub);
-        BertForSequenceClassification model = AdapterFolder.LoadBase(directory, resolvedBase, b => FromPretrained(b, chosen, options with { Pooling = pooling, ProblemType = problemType, IgnoreMismatchedSizes = true }));
-        return WithAdapterFolder(model, directory, baseModel);
+        return FromAdapterFolder(directory, options.Hub, b => FromPretrained(b, chosen, options with { Pooling = pooling, ProblemType = problemType, IgnoreMismatchedSizes = true }));
     }
 
     // A config that names its pooling wins; a sentence-transformers folder says how its encoder was trained to be read; a

@@ -201,13 +201,8 @@ public sealed partial class BertForSequenceClassification : BertTaskModel
     /// <param name="attentionMask">1 for real tokens, 0 for padding; <c>null</c> when nothing is padded.</param>
     /// <param name="tokenTypeIds">Segment ids; <c>null</c> for all zeros.</param>
     /// <param name="labels">Class ids [batch] (int64) for single-label, multi-hot [batch, labels] (float) for multi-label, targets [batch] or [batch, labels] (float) for regression.</param>
-    public SequenceClassifierOutput Forward(Tensor inputIds, Tensor? attentionMask = null, Tensor? tokenTypeIds = null, Tensor? labels = null)
-    {
-        using var scope = NewDisposeScope();
-        Tensor logits = Logits(inputIds, attentionMask, tokenTypeIds);
-        Tensor? loss = labels is null ? null : ComputeLoss(logits, labels);
-        return new SequenceClassifierOutput(logits.MoveToOuterDisposeScope(), loss?.MoveToOuterDisposeScope());
-    }
+    public SequenceClassifierOutput Forward(Tensor inputIds, Tensor? attentionMask = null, Tensor? tokenTypeIds = null, Tensor? labels = null) =>
+        SequenceClassifierOutput.Compute(() => Logits(inputIds, attentionMask, tokenTypeIds), labels, ComputeLoss);
 
     /// <summary>The loss of <paramref name="logits"/> against <paramref name="labels"/> for this model's <see cref="ProblemType"/>: cross-entropy, BCE with logits, or MSE.</summary>
     public Tensor ComputeLoss(Tensor logits, Tensor labels)

@@ -6,30 +6,20 @@ using Microsoft.Extensions.Logging;
 namespace Bert.Sharp;
 
 /// <summary>Labelled examples tokenized once and checked against a classifier's labels, with clear errors naming the example.</summary>
-internal sealed class ClassificationDataset : TaskDataset
+internal sealed class ClassificationDataset : EncodedTaskDataset
 {
     private ClassificationDataset(EncodedText[] inputs, int[] classIds, float[][] targets)
+        : base(inputs, Hash(inputs, classIds, targets))
     {
-        Inputs = inputs;
         ClassIds = classIds;
         Targets = targets;
-        Lengths = [.. inputs.Select(e => e.InputIds.Length)];
-        Fingerprint = Hash(inputs, classIds, targets);
     }
-
-    public EncodedText[] Inputs { get; }
 
     /// <summary>Single-label: the class index of each example; otherwise -1.</summary>
     public int[] ClassIds { get; }
 
     /// <summary>Multi-label: multi-hot over the labels; regression: the value(s); single-label: empty.</summary>
     public float[][] Targets { get; }
-
-    public override int Count => Inputs.Length;
-
-    public override IReadOnlyList<int> Lengths { get; }
-
-    public override string Fingerprint { get; }
 
     public static ClassificationDataset Create(IReadOnlyList<LabeledExample> examples, ITextEncoder encoder, BertForSequenceClassification model, int maxLength, string setName, ILogger logger)
     {

@@ -10,19 +10,8 @@ namespace Bert.Sharp;
 /// loss out; single-label, multi-label and regression metrics.
 /// </summary>
 internal sealed class SequenceClassificationTask(BertForSequenceClassification model, ITextEncoder encoder, BertTokenizer? tokenizer, float[] thresholds)
-    : TrainingTask<LabeledExample>
+    : FeatureHeadTask<LabeledExample>(model, encoder, tokenizer)
 {
-    public override BertTaskModel Model => model;
-
-    public int PadTokenId => encoder.PadTokenId;
-
-    public override int ModelMaxLength => Math.Min(model.Bert.Config.MaxSequenceLength, encoder.ModelMaxLength);
-
-    public override BertTokenizer? Tokenizer => tokenizer;
-
-    // The head reads fixed features (pooled or per token): a frozen encoder's are computed once.
-    public override bool CanCacheFeatures => true;
-
     public override void Validate(FineTuningOptions options)
     {
         if (options.MetricForBestModel != BestModelMetric.Loss && model.ProblemType == ProblemType.Regression)
@@ -37,31 +26,15 @@ internal sealed class SequenceClassificationTask(BertForSequenceClassification m
     }
 
     public override TaskDataset Encode(IReadOnlyList<LabeledExample> examples, string setName, int maxLength, ILogger logger) =>
-        ClassificationDataset.Create(examples, encoder, model, maxLength, setName, logger);
+        ClassificationDataset.Create(examples, Encoder, model, maxLength, setName, logger);
 
-    public override (Tensor Loss, Tensor Outputs) Forward(TaskDataset data, int[] batch, Tensor? features)
-    {
-        var set = (ClassificationDataset)data;
-        Tensor logits;
-        if (features is null)
-        {
-            (Tensor ids, Tensor mask, Tensor types) = TensorBatch.Collate(set.Inputs, batch, PadTokenId, model.Device);
-            logits = model.Logits(ids, mask, types);
-        }
-        else
-        {
-            logits = model.Head.call(features);
-        }
+    protected override Tensor Logits(Tensor inputIds, Tensor attentionMask, Tensor tokenTypeIds) => model.Logits(inputIds, attentionMask, tokenTypeIds);
 
-        return (model.ComputeLoss(logits, Labels(set, batch)), logits);
-    }
+    protected override Tensor HeadLogits(Tensor features) => model.Head.call(features);
 
-    public override Tensor Features(TaskDataset data, int[] batch)
-    {
-        var set = (ClassificationDataset)data;
-        (Tensor ids, Tensor mask, Tensor types) = TensorBatch.Collate(set.Inputs, batch, PadTokenId, model.Device);
-        return model.Features(ids, mask, types);
-    }
+    protected override Tensor EncoderFeatures(Tensor inputIds, Tensor attentionMask, Tensor tokenTypeIds) => model.Features(inputIds, attentionMask, tokenTypeIds);
+
+    protected override Tensor Loss(Tensor logits, EncodedTaskDataset set, int[] batch) => model.ComputeLoss(logits, Labels((ClassificationDataset)set, batch));
 
     public override EvaluationAccumulator StartEvaluation(TaskDataset data) => new Accumulator(model, (ClassificationDataset)data, thresholds);
 
@@ -97,7 +70,7 @@ internal sealed class SequenceClassificationTask(BertForSequenceClassification m
             switch (model.ProblemType)
             {
                 case ProblemType.SingleLabelClassification:
-                    int[] predicted = [.. outputs.Select(ArgMax)];
+                    int[] predicted = [.. outputs.Select(VectorMath.ArgMax)];
                     return ClassificationMetrics.SingleLabel(model.Labels, set.ClassIds, predicted, meanLoss);
                 case ProblemType.MultiLabelClassification:
                     bool[][] actualSets = [.. set.Targets.Select(t => t.Select(v => v > 0.5f).ToArray())];
@@ -107,20 +80,6 @@ internal sealed class SequenceClassificationTask(BertForSequenceClassification m
                 default:
                     return ClassificationMetrics.Regression(model.Labels, set.Targets, outputs, meanLoss);
             }
-        }
-
-        private static int ArgMax(float[] values)
-        {
-            int best = 0;
-            for (int i = 1; i < values.Length; i++)
-            {
-                if (values[i] > values[best])
-                {
-                    best = i;
-                }
-            }
-
-            return best;
         }
     }
 }

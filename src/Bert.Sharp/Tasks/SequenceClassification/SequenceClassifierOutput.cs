@@ -18,6 +18,18 @@ public sealed class SequenceClassifierOutput : IDisposable
     /// <summary>The loss for the given labels (a scalar), or <c>null</c> when no labels were given.</summary>
     public Tensor? Loss { get; }
 
+    /// <summary>
+    /// The forward of a classifier (sequence or token): <paramref name="logits"/> computes the logits, and with
+    /// <paramref name="labels"/> <paramref name="loss"/> the loss, in one dispose scope from which only the output escapes.
+    /// </summary>
+    internal static SequenceClassifierOutput Compute(Func<Tensor> logits, Tensor? labels, Func<Tensor, Tensor, Tensor> loss)
+    {
+        using var scope = NewDisposeScope();
+        Tensor scores = logits();
+        Tensor? value = labels is null ? null : loss(scores, labels);
+        return new SequenceClassifierOutput(scores.MoveToOuterDisposeScope(), value?.MoveToOuterDisposeScope());
+    }
+
     /// <inheritdoc />
     public void Dispose()
     {

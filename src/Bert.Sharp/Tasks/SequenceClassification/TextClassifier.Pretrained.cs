@@ -20,7 +20,7 @@ public sealed partial class TextClassifier
 
     /// <summary>
     /// Loads a fine-tuned classifier folder (config, weights and tokenizer files), as written by
-    /// <see cref="BertForSequenceClassification.SavePretrained"/> with a tokenizer, by <see cref="FineTuner"/>, or by
+    /// <see cref="BertTaskModel.SavePretrained"/> with a tokenizer, by <see cref="FineTuner"/>, or by
     /// Hugging Face's <c>save_pretrained</c>.
     /// </summary>
     /// <param name="directory">The model folder, or a hub model id.</param>
@@ -28,17 +28,11 @@ public sealed partial class TextClassifier
     /// <exception cref="FileNotFoundException">No config, weights or tokenizer files.</exception>
     /// <exception cref="ArgumentException"><see cref="InferenceOptions.Precision"/> is Float16 and the device is not CUDA.</exception>
     /// <exception cref="InvalidDataException">The folder holds a base model without a trained classification head, or a damaged file.</exception>
-    public static TextClassifier FromPretrained(string directory, TextClassifierOptions? options = null)
-    {
-        ArgumentException.ThrowIfNullOrEmpty(directory);
-        options ??= new TextClassifierOptions();
-        options.Validate();
-        return TrainedTaskLoading.Load(
+    public static TextClassifier FromPretrained(string directory, TextClassifierOptions? options = null) =>
+        TrainedTaskLoading.Load(
             directory,
             "classifier",
-            options.Hub,
-            TrainedTaskLoading.LoadOptions(options.Device, options.LoggerFactory, options.AttentionImplementation),
+            options,
             (resolved, loadOptions) => BertForSequenceClassification.FromPretrained(resolved, null, loadOptions),
-            (model, encoder) => new TextClassifier(model, encoder, options));
-    }
+            (model, encoder, validated) => new TextClassifier(model, encoder, validated));
 }

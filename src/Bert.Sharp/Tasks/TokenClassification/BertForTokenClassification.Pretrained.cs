@@ -2,10 +2,7 @@ using Bert.Sharp.Adapters;
 using Bert.Sharp.Hub;
 using Bert.Sharp.Checkpoints;
 using Bert.Sharp.IO;
-using Bert.Sharp.Training;
 using Microsoft.Extensions.Logging;
-using Microsoft.Extensions.Logging.Abstractions;
-using TorchSharp;
 using static TorchSharp.torch;
 
 namespace Bert.Sharp;
@@ -41,17 +38,12 @@ public sealed partial class BertForTokenClassification
     /// <exception cref="ArgumentException">A base checkpoint and no labels.</exception>
     /// <exception cref="InvalidOperationException">The checkpoint's head has another number of tags and <see cref="ClassifierLoadOptions.IgnoreMismatchedSizes"/> is off.</exception>
     /// <exception cref="InvalidDataException">A file is malformed, the config is not a BERT, or an encoder weight is missing or mis-shaped.</exception>
-    public static BertForTokenClassification FromPretrained(string directoryOrModelId, IReadOnlyList<string>? labels = null, ClassifierLoadOptions? options = null)
-    {
-        ArgumentException.ThrowIfNullOrEmpty(directoryOrModelId);
-        options ??= new ClassifierLoadOptions();
-        if (AdapterFolder.Is(directoryOrModelId))
-        {
-            return FromAdapterFolder(directoryOrModelId, labels, options);
-        }
+    public static BertForTokenClassification FromPretrained(string directoryOrModelId, IReadOnlyList<string>? labels = null, ClassifierLoadOptions? options = null) =>
+        TaskModelLoading.LoadLabeled(directoryOrModelId, labels, options, FromAdapterFolder, Build);
 
-        ILogger logger = options.LoggerFactory?.CreateLogger<BertForTokenClassification>() ?? NullLogger<BertForTokenClassification>.Instance;
-        using PretrainedCheckpoint checkpoint = PretrainedCheckpoint.Open(directoryOrModelId, options.AttentionImplementation, logger, options.Hub);
+    // The task's part of loading: a sequence classifier's head dropped, the tags chosen against the head, the model built.
+    private static TaskModelBuild<BertForTokenClassification> Build(PretrainedCheckpoint checkpoint, ILogger logger, IReadOnlyList<string>? labels, ClassifierLoadOptions options)
+    {
         string directory = checkpoint.Directory;
         BertConfig config = checkpoint.Config;
         bool ownTask = config.Architectures is { Count: > 0 } a && a.Contains(config.Family.TokenClassificationArchitecture, StringComparer.Ordinal);
@@ -84,7 +76,7 @@ public sealed partial class BertForTokenClassification
         }
 
         var model = new BertForTokenClassification(new BertModel(config, addPoolingLayer: false), chosen);
-        return TaskModelLoading.Finish(model, checkpoint, directoryOrModelId, [HeadWeight, HeadBias], options.AllowMissingWeights, options.Device, logger, () =>
+        return new(model, [HeadWeight, HeadBias], () =>
         {
             if (options.Seed is int seed)
             {
@@ -94,36 +86,19 @@ public sealed partial class BertForTokenClassification
     }
 
     /// <summary>
-    /// Writes the model as a Hugging Face <c>BertForTokenClassification</c> directory (<c>config.json</c>,
-    /// <c>model.safetensors</c>, and the tokenizer files when given) that Python's <c>AutoModelForTokenClassification</c>
-    /// and <see cref="TokenClassifier"/> load. Additive and atomic: other files in the folder are left alone.
+    /// The config <see cref="BertTaskModel.SavePretrained"/> writes: <see cref="Config"/>, a Hugging Face <c>BertForTokenClassification</c>
+    /// directory that Python's <c>AutoModelForTokenClassification</c> and <see cref="TokenClassifier"/> load.
     /// </summary>
-    public override void SavePretrained(string directory, BertTokenizer? tokenizer = null)
-    {
-        ArgumentException.ThrowIfNullOrEmpty(directory);
-        if (HasAdapters)
-        {
-            AdapterFolder.Save(this, directory, tokenizer);
-            return;
-        }
+    protected override BertConfig ConfigToSave => Config;
 
-        using var scope = NewDisposeScope();
-        var writer = new ModelFolderWriter(directory);
-        CheckpointFiles.AddWeights(writer, directory, state_dict());
-        writer.AddText("config.json", Config.ToJson());
-        PythonInterop.AddModules(writer, needed: false);
-        tokenizer?.AddFilesTo(writer);
-        writer.Commit();
-    }
+    /// <inheritdoc />
+    internal override void AddTaskFiles(ModelFolderWriter writer, BertConfig config) => PythonInterop.AddModules(writer, needed: false);
 
     // A PEFT adapter folder: the base it names with the tags the adapter was trained for, then the adapter.
     private static BertForTokenClassification FromAdapterFolder(string directory, IReadOnlyList<string>? labels, ClassifierLoadOptions options)
     {
         // Everything the folder says is checked (chain of bases, tags against the head's shape) before the base is loaded.
-        string baseModel = AdapterFolder.BaseOf(directory);
         IReadOnlyList<string>? chosen = labels ?? AdapterFolder.Labels(directory, HeadWeight);
-        string resolvedBase = AdapterFolder.ResolveBase(directory, options.Hub);
-        BertForTokenClassification model = AdapterFolder.LoadBase(directory, resolvedBase, b => FromPretrained(b, chosen, options with { IgnoreMismatchedSizes = true }));
-        return WithAdapterFolder(model, directory, baseModel);
+        return FromAdapterFolder(directory, options.Hub, b => FromPretrained(b, chosen, options with { IgnoreMismatchedSizes = true }));
     }
 }

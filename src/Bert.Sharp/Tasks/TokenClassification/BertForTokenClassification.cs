@@ -12,7 +12,7 @@ namespace Bert.Sharp;
 /// </summary>
 /// <remarks>
 /// Load one with <see cref="FromPretrained"/> (a base checkpoint gets a new head for your tags), train it with
-/// <see cref="FineTuner"/> on <see cref="TaggedSentence"/>s, save it with <see cref="SavePretrained"/>, and serve it with
+/// <see cref="FineTuner"/> on <see cref="TaggedSentence"/>s, save it with <see cref="BertTaskModel.SavePretrained"/>, and serve it with
 /// <see cref="TokenClassifier"/>.
 /// </remarks>
 public sealed partial class BertForTokenClassification : BertTaskModel
@@ -87,13 +87,8 @@ public sealed partial class BertForTokenClassification : BertTaskModel
     /// <param name="attentionMask">1 for real tokens, 0 for padding; <c>null</c> when nothing is padded.</param>
     /// <param name="tokenTypeIds">Segment ids; <c>null</c> for all zeros.</param>
     /// <param name="labels">Tag ids [batch, seq] (int64), -100 on tokens without a label (special tokens, non-first word pieces, padding).</param>
-    public SequenceClassifierOutput Forward(Tensor inputIds, Tensor? attentionMask = null, Tensor? tokenTypeIds = null, Tensor? labels = null)
-    {
-        using var scope = NewDisposeScope();
-        Tensor logits = Logits(inputIds, attentionMask, tokenTypeIds);
-        Tensor? loss = labels is null ? null : ComputeLoss(logits, labels);
-        return new SequenceClassifierOutput(logits.MoveToOuterDisposeScope(), loss?.MoveToOuterDisposeScope());
-    }
+    public SequenceClassifierOutput Forward(Tensor inputIds, Tensor? attentionMask = null, Tensor? tokenTypeIds = null, Tensor? labels = null) =>
+        SequenceClassifierOutput.Compute(() => Logits(inputIds, attentionMask, tokenTypeIds), labels, ComputeLoss);
 
     /// <summary>Cross-entropy over the tokens of <paramref name="logits"/> [batch, seq, tags] whose label in <paramref name="labels"/> is not -100.</summary>
     public Tensor ComputeLoss(Tensor logits, Tensor labels)

@@ -11,19 +11,8 @@ namespace Bert.Sharp;
 /// per-token logits and cross-entropy out; entity-level precision/recall/F1 with seqeval's semantics and token accuracy.
 /// </summary>
 internal sealed class TokenClassificationTask(BertForTokenClassification model, ITextEncoder encoder, BertTokenizer? tokenizer, bool labelAllTokens)
-    : TrainingTask<TaggedSentence>
+    : FeatureHeadTask<TaggedSentence>(model, encoder, tokenizer)
 {
-    public override BertTaskModel Model => model;
-
-    public int PadTokenId => encoder.PadTokenId;
-
-    public override int ModelMaxLength => Math.Min(model.Bert.Config.MaxSequenceLength, encoder.ModelMaxLength);
-
-    public override BertTokenizer? Tokenizer => tokenizer;
-
-    // The head reads fixed features (pooled or per token): a frozen encoder's are computed once.
-    public override bool CanCacheFeatures => true;
-
     public override void Validate(FineTuningOptions options)
     {
         if (options.MetricForBestModel is BestModelMetric.MacroF1 or BestModelMetric.MicroF1)
@@ -33,31 +22,15 @@ internal sealed class TokenClassificationTask(BertForTokenClassification model, 
     }
 
     public override TaskDataset Encode(IReadOnlyList<TaggedSentence> examples, string setName, int maxLength, ILogger logger) =>
-        TokenDataset.Create(examples, encoder, model, labelAllTokens, maxLength, setName, logger);
+        TokenDataset.Create(examples, Encoder, model, labelAllTokens, maxLength, setName, logger);
 
-    public override (Tensor Loss, Tensor Outputs) Forward(TaskDataset data, int[] batch, Tensor? features)
-    {
-        var set = (TokenDataset)data;
-        Tensor logits;
-        if (features is null)
-        {
-            (Tensor ids, Tensor mask, Tensor types) = TensorBatch.Collate(set.Inputs, batch, PadTokenId, model.Device);
-            logits = model.Logits(ids, mask, types);
-        }
-        else
-        {
-            logits = model.Head.call(features);
-        }
+    protected override Tensor Logits(Tensor inputIds, Tensor attentionMask, Tensor tokenTypeIds) => model.Logits(inputIds, attentionMask, tokenTypeIds);
 
-        return (model.ComputeLoss(logits, Labels(set, batch, logits.shape[1])), logits);
-    }
+    protected override Tensor HeadLogits(Tensor features) => model.Head.call(features);
 
-    public override Tensor Features(TaskDataset data, int[] batch)
-    {
-        var set = (TokenDataset)data;
-        (Tensor ids, Tensor mask, Tensor types) = TensorBatch.Collate(set.Inputs, batch, PadTokenId, model.Device);
-        return model.Features(ids, mask, types);
-    }
+    protected override Tensor EncoderFeatures(Tensor inputIds, Tensor attentionMask, Tensor tokenTypeIds) => model.Features(inputIds, attentionMask, tokenTypeIds);
+
+    protected override Tensor Loss(Tensor logits, EncodedTaskDataset set, int[] batch) => model.ComputeLoss(logits, Labels((TokenDataset)set, batch, logits.shape[1]));
 
     public override EvaluationAccumulator StartEvaluation(TaskDataset data) => new Accumulator(model, (TokenDataset)data);
 

@@ -71,19 +71,13 @@ public sealed class TokenClassifier : ITokenClassifier
     /// <param name="options">Aggregation, device, limits, logging.</param>
     /// <exception cref="FileNotFoundException">No config, weights or tokenizer files.</exception>
     /// <exception cref="InvalidDataException">The folder holds no trained token-classification head, or a damaged file.</exception>
-    public static TokenClassifier FromPretrained(string directory, TokenClassifierOptions? options = null)
-    {
-        ArgumentException.ThrowIfNullOrEmpty(directory);
-        options ??= new TokenClassifierOptions();
-        options.Validate();
-        return TrainedTaskLoading.Load(
+    public static TokenClassifier FromPretrained(string directory, TokenClassifierOptions? options = null) =>
+        TrainedTaskLoading.Load(
             directory,
             "token classifier",
-            options.Hub,
-            TrainedTaskLoading.LoadOptions(options.Device, options.LoggerFactory, options.AttentionImplementation),
+            options,
             (resolved, loadOptions) => BertForTokenClassification.FromPretrained(resolved, null, loadOptions),
-            (model, encoder) => new TokenClassifier(model, encoder, options));
-    }
+            (model, encoder, validated) => new TokenClassifier(model, encoder, validated));
 
     /// <summary>The LoRA adapters loaded (see <see cref="LoadAdapter"/>); empty for a plain model.</summary>
     public IReadOnlyList<string> AdapterNames => model.AdapterNames;

@@ -8,19 +8,15 @@ using Microsoft.Extensions.Logging;
 namespace Bert.Sharp;
 
 /// <summary>Tagged sentences encoded word by word: token ids, the word of each token, labels aligned to word pieces, and the word tags for metrics.</summary>
-internal sealed class TokenDataset : TaskDataset
+internal sealed class TokenDataset : EncodedTaskDataset
 {
     private TokenDataset(EncodedText[] inputs, int?[][] wordIds, int[][] tokenLabels, string[][] wordTags)
+        : base(inputs, Hash(inputs, tokenLabels))
     {
-        Inputs = inputs;
         WordIds = wordIds;
         TokenLabels = tokenLabels;
         WordTags = wordTags;
-        Lengths = [.. inputs.Select(e => e.InputIds.Length)];
-        Fingerprint = Hash(inputs, tokenLabels);
     }
-
-    public EncodedText[] Inputs { get; }
 
     /// <summary>For each token, the word it came from (null for [CLS]/[SEP]).</summary>
     public int?[][] WordIds { get; }
@@ -30,12 +26,6 @@ internal sealed class TokenDataset : TaskDataset
 
     /// <summary>The true tags of the words that survived truncation.</summary>
     public string[][] WordTags { get; }
-
-    public override int Count => Inputs.Length;
-
-    public override IReadOnlyList<int> Lengths { get; }
-
-    public override string Fingerprint { get; }
 
     public static TokenDataset Create(IReadOnlyList<TaggedSentence> sentences, ITextEncoder encoder, BertForTokenClassification model, bool labelAllTokens, int maxLength, string setName, ILogger logger)
     {
