@@ -8,7 +8,7 @@ using TorchSharp;
 
 // Named-entity recognition end to end: the Amazon reviews CoNLL corpus, all-MiniLM-L6-v2 with a new tagging head,
 // FineTuner, entity-level (seqeval) scores on held-out sentences, save, reload with TokenClassifier, tag new text.
-// Usage: dotnet run --project samples/NamedEntityRecognition -c Release -- [--epochs N] [--output DIR] [--seed N]
+// Usage: dotnet run --project samples/NamedEntityRecognition -c Release -- [--model DIR] [--epochs N] [--output DIR] [--seed N]
 try
 {
     CultureInfo.DefaultThreadCurrentCulture = CultureInfo.InvariantCulture;
@@ -27,9 +27,10 @@ try
     Console.WriteLine($"  tags: {string.Join(" ", tags)}");
 
     // 2. The pretrained encoder with a new head for these tags (its initial weights fixed by the seed).
-    string modelDirectory = MiniLmModel.EnsureImported();
+    //    --model: any supported family; its tokenizer (WordPiece, byte-level BPE, Unigram) picked as AutoTokenizer does.
+    string modelDirectory = settings.Model is null ? MiniLmModel.EnsureImported() : PretrainedResolver.ResolveDirectory(settings.Model);
     torch.manual_seed(settings.Seed);
-    BertTokenizer tokenizer = BertTokenizer.FromPretrained(modelDirectory);
+    IPretrainedTokenizer tokenizer = AutoTokenizer.FromPretrained(modelDirectory);
     using var model = BertForTokenClassification.FromPretrained(modelDirectory, tags, new ClassifierLoadOptions { Seed = settings.Seed });
 
     // 3. Fine-tune the top layers and the new head (a larger rate for the head: it starts from random weights and the entity
@@ -54,7 +55,7 @@ try
         GroupByLength = true,
         Callbacks = [new EpochPrinter()],
     };
-    var tuner = new FineTuner(model, tokenizer, options);
+    var tuner = tokenizer is SubwordTokenizer subword ? new FineTuner(model, subword, options) : new FineTuner(model, (BertTokenizer)tokenizer, options);
     Section($"Training ({options.FreezePolicy}, learning rate {options.LearningRate:G}, head {options.HeadLearningRate:G})");
     TrainingReport training = tuner.Train(train);
     Console.WriteLine($"  {training.Parameters.Trainable:N0} trainable parameters; {training.Duration.TotalSeconds:F1} s");
@@ -73,7 +74,15 @@ try
 
     // 5. Save as a Hugging Face folder (Python's AutoModelForTokenClassification loads it too), then serve it.
     string output = Path.GetFullPath(settings.Output);
-    model.SavePretrained(output, tokenizer);
+    if (tokenizer is SubwordTokenizer subwordTokenizer)
+    {
+        model.SavePretrained(output, subwordTokenizer);
+    }
+    else
+    {
+        model.SavePretrained(output, (BertTokenizer)tokenizer);
+    }
+
     Section($"Saved to {output}; reloaded with TokenClassifier");
     // The model learned tags on the first piece of each word only (FineTuningOptions.LabelAllTokens is off), so its
     // predictions on the other pieces carry no training signal: group by word and take the first piece's tag. Simple (the

@@ -3,7 +3,7 @@ using SentimentAnalysis;
 using Spectre.Console;
 
 // Notebook 02 of the course in C#: sentiment analysis by fine-tuning a pretrained BERT on labelled reviews.
-var model = new Option<string?>("--model", "-m") { Description = "Hugging Face model directory or Hub id. Default: the embedded all-MiniLM-L6-v2, imported once into a local cache." };
+var model = new Option<string?>("--model", "-m") { Description = "Hugging Face model directory or Hub id of any supported family (BERT, DistilBERT: WordPiece; RoBERTa: byte-level BPE tokenizer.json; XLM-R: Unigram tokenizer.json), its tokenizer picked as AutoTokenizer does. Default: the embedded all-MiniLM-L6-v2, imported once into a local cache." };
 var data = new Option<string>("--data", "-d") { Description = "Labelled data: TSV/CSV (text and label columns) or JSON Lines.", DefaultValueFactory = _ => Path.Combine(AppContext.BaseDirectory, "data", "amazon_cells_labelled.txt") };
 var header = new Option<bool>("--header") { Description = "The data file's first line names its columns (then use --text-column-name / --label-column-name)." };
 var textColumn = new Option<int>("--text-column") { Description = "Zero-based index of the text column (files without a header).", DefaultValueFactory = _ => 0 };

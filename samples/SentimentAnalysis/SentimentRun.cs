@@ -65,7 +65,7 @@ internal sealed class SentimentRun(SentimentSettings settings)
                 // An adapter folder holds no full model: fold the adapter into the base and export that plain folder.
                 exported = Path.Combine(settings.Output, "model-merged");
                 classifier.Model.MergeAdapters();
-                classifier.Model.SavePretrained(exported, BertTokenizer.FromPretrained(savedModel));
+                ModelTokenizer.FromPretrained(savedModel).Save(classifier.Model, exported);
             }
 
             OnnxExportStep.Run(exported, test, main.Item4.Accuracy, settings.Int8, cancellationToken);
@@ -152,7 +152,8 @@ internal sealed class SentimentRun(SentimentSettings settings)
         string description = PolicyNames.Describe(policyName, settings);
         AnsiConsole.Write(new Rule($"[bold]{Markup.Escape(description)}[/]").LeftJustified());
         torch.manual_seed(settings.Seed);
-        BertTokenizer tokenizer = BertTokenizer.FromPretrained(modelDirectory);
+        // Any supported family: BERT / DistilBERT (WordPiece), RoBERTa (byte-level BPE), XLM-R (Unigram).
+        ModelTokenizer tokenizer = ModelTokenizer.FromPretrained(modelDirectory);
         using BertForSequenceClassification model = BertForSequenceClassification.FromPretrained(modelDirectory, labels, new ClassifierLoadOptions { Device = device, LoggerFactory = loggers, Pooling = ParsePooling(settings.Pooling) });
         string runDirectory = Path.Combine(settings.Output, policyName);
         bool headOnly = policyName == "transfer";
@@ -186,7 +187,8 @@ internal sealed class SentimentRun(SentimentSettings settings)
             options = options with { LearningRate = LoraLearningRate, HeadLearningRate = LoraLearningRate * LoraHeadFactor, Epochs = Math.Max(settings.Epochs, LoraEpochs) };
         }
 
-        var tuner = new FineTuner(model, tokenizer, options);
+        AnsiConsole.MarkupLineInterpolated($"Model: [bold]{model.Config.ModelType}[/] ({model.Config.NumHiddenLayers} layers), tokenizer {tokenizer.Kind}.");
+        FineTuner tuner = tokenizer.CreateTuner(model, options);
         TrainingReport report = TrainingDisplay.Train(tuner, train, test, cancellationToken);
         ReportPrinter.PrintEpochs(report);
         EvaluationReport final = report.Evaluations.Count > 0 ? report.Evaluations[^1].Report : tuner.Evaluate(test, cancellationToken);
@@ -195,7 +197,7 @@ internal sealed class SentimentRun(SentimentSettings settings)
         ReportPrinter.PrintTrainingSummary(report, png, options.TensorBoardDirectory);
         if (save)
         {
-            model.SavePretrained(Path.Combine(settings.Output, "model"), tokenizer);
+            tokenizer.Save(model, Path.Combine(settings.Output, "model"));
         }
 
         return (description, report.Parameters, report.Duration, final);

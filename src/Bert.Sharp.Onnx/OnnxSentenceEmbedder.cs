@@ -44,7 +44,7 @@ public sealed class OnnxSentenceEmbedder : ISentenceEmbedder, IDisposable
             return [];
         }
 
-        return model.Run(model.Tokenizer.EncodeBatch(texts, model.Encoding), Outputs[0], (rows, _, flat) =>
+        return model.Run(model.Encode(texts), Outputs[0], (rows, _, flat) =>
         {
             int width = flat.Length / rows.Length;
             return Enumerable.Range(0, rows.Length).Select(r => flat[(r * width)..((r + 1) * width)]).ToArray();

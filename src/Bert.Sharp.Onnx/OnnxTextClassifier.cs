@@ -66,14 +66,13 @@ public sealed class OnnxTextClassifier : ITextClassifier
     {
         ArgumentNullException.ThrowIfNull(text);
         model.Session.ThrowIfDisposed();
-        BatchEncoding encoding = textPair is null ? model.Tokenizer.EncodeBatch([text], model.Encoding) : model.Tokenizer.EncodeBatch([text], [textPair], model.Encoding);
-        return Run(encoding)[0];
+        return Run(textPair is null ? model.Encode([text]) : model.Encode([text], [textPair]))[0];
     }
 
     /// <inheritdoc />
     public IReadOnlyList<Prediction> PredictBatch(IReadOnlyList<string> texts)
     {
-        return model.Check(texts) ? Run(model.Tokenizer.EncodeBatch(texts, model.Encoding)) : [];
+        return model.Check(texts) ? Run(model.Encode(texts)) : [];
     }
 
     /// <summary>
@@ -104,7 +103,7 @@ public sealed class OnnxTextClassifier : ITextClassifier
 
         string[] first = [.. pairs.Select(p => p.Text)];
         string[] second = [.. pairs.Select(p => p.TextPair)];
-        return Run(model.Tokenizer.EncodeBatch(first, second, model.Encoding));
+        return Run(model.Encode(first, second));
     }
 
     /// <inheritdoc />
@@ -119,7 +118,7 @@ public sealed class OnnxTextClassifier : ITextClassifier
     public void Dispose() => model.Dispose();
 
     // Batches of similar lengths (less padding), predictions put back in input order.
-    private Prediction[] Run(BatchEncoding encoding) =>
+    private Prediction[] Run(EncodedText[] encoding) =>
         model.Run(encoding, output, (rows, _, flat) =>
         {
             int k = Labels.Count;

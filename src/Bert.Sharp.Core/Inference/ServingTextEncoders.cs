@@ -36,21 +36,6 @@ internal static class ServingTextEncoders
         return File.Exists(json) && TokenizerJsonReader.ModelType(json) != "WordPiece";
     }
 
-    /// <summary>Copies the tokenizer files of <paramref name="from"/> (<c>tokenizer.json</c>, <c>tokenizer_config.json</c>,
-    /// <c>special_tokens_map.json</c>, those present) into <paramref name="to"/>, replacing any there.</summary>
-    public static void CopyTokenizerFiles(string from, string to)
-    {
-        Directory.CreateDirectory(to);
-        foreach (string name in (string[])[TokenizerFiles.TokenizerJsonFile, TokenizerFiles.ConfigFile, TokenizerFiles.SpecialTokensMapFile])
-        {
-            string source = Path.Combine(from, name);
-            if (File.Exists(source))
-            {
-                File.Copy(source, Path.Combine(to, name), overwrite: true);
-            }
-        }
-    }
-
     // tokenizer_config.json's model_max_length; none (or 1e30, "no limit"): int.MaxValue, the model's positions then bound it.
     private static int ModelMaxLength(string configPath)
     {

@@ -29,6 +29,17 @@ public static class AutoTokenizer
             return BertTokenizer.FromPretrained(folder);
         }
 
-        return new SubwordTokenizer(TokenizerJsonReader.Read(json));
+        // The files are kept byte for byte so that a model saved with this tokenizer writes them back unchanged.
+        var sources = new Dictionary<string, byte[]>(StringComparer.Ordinal) { [TokenizerFiles.TokenizerJsonFile] = File.ReadAllBytes(json) };
+        foreach (string name in (string[])[TokenizerFiles.ConfigFile, TokenizerFiles.SpecialTokensMapFile])
+        {
+            string path = Path.Combine(folder, name);
+            if (File.Exists(path))
+            {
+                sources[name] = File.ReadAllBytes(path);
+            }
+        }
+
+        return new SubwordTokenizer(TokenizerJsonReader.Read(json), sources);
     }
 }

@@ -13,7 +13,15 @@ public sealed class SubwordTokenizer : IPretrainedTokenizer
     private const int MetaspaceChar = 0x2581;
     private readonly TokenizerModelParts _parts;
 
-    internal SubwordTokenizer(TokenizerModelParts parts) => _parts = parts;
+    internal SubwordTokenizer(TokenizerModelParts parts, IReadOnlyDictionary<string, byte[]>? sourceFiles = null)
+    {
+        _parts = parts;
+        SourceFiles = sourceFiles ?? new Dictionary<string, byte[]>();
+    }
+
+    /// <summary>The tokenizer files this tokenizer was read from, byte for byte, by file name (<c>tokenizer.json</c>, and
+    /// <c>tokenizer_config.json</c> / <c>special_tokens_map.json</c> when the folder had them): what a save writes back.</summary>
+    internal IReadOnlyDictionary<string, byte[]> SourceFiles { get; }
 
     /// <summary>What the tokenizer was read as (template, special ids), for the serving encoders.</summary>
     internal TokenizerModelParts Parts => _parts;

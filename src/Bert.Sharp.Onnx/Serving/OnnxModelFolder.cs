@@ -58,9 +58,9 @@ internal static class OnnxModelFolder
     }
 
     /// <summary>Longest input: the smallest of the option, the model's position embeddings and the tokenizer's maximum.</summary>
-    public static int MaxLength(IReadOnlyDictionary<string, string> metadata, BertTokenizer tokenizer, OnnxClassifierOptions options)
+    public static int MaxLength(IReadOnlyDictionary<string, string> metadata, int tokenizerMaxLength, OnnxClassifierOptions options)
     {
         int model = metadata.TryGetValue(MaxPositionsKey, out string? text) && int.TryParse(text, CultureInfo.InvariantCulture, out int positions) ? positions : int.MaxValue;
-        return Math.Min(options.MaxSequenceLength ?? int.MaxValue, Math.Min(model, tokenizer.ModelMaxLength));
+        return Math.Min(options.MaxSequenceLength ?? int.MaxValue, Math.Min(model, tokenizerMaxLength));
     }
 }

@@ -1,4 +1,5 @@
 using Bert.Sharp.Inference;
+using Bert.Sharp.IO;
 
 namespace Bert.Sharp.Serving;
 
@@ -10,13 +11,16 @@ namespace Bert.Sharp.Serving;
 /// </summary>
 internal sealed class OnnxTextModel : IDisposable
 {
-    private OnnxTextModel(string directory, OnnxModelSession session, BertTokenizer tokenizer, OnnxClassifierOptions options)
+    private readonly BertTokenizer? wordPiece;
+
+    private OnnxTextModel(string directory, OnnxModelSession session, ITextEncoder encoder, BertTokenizer? wordPiece, OnnxClassifierOptions options)
     {
         Directory = directory;
         Session = session;
-        Tokenizer = tokenizer;
+        Encoder = encoder;
+        this.wordPiece = wordPiece;
         Options = options;
-        MaxLength = OnnxModelFolder.MaxLength(session.Metadata, tokenizer, options);
+        MaxLength = OnnxModelFolder.MaxLength(session.Metadata, encoder.ModelMaxLength, options);
     }
 
     /// <summary>The resolved model folder.</summary>
@@ -25,8 +29,14 @@ internal sealed class OnnxTextModel : IDisposable
     /// <summary>The ONNX Runtime session.</summary>
     public OnnxModelSession Session { get; }
 
-    /// <summary>The folder's tokenizer.</summary>
-    public BertTokenizer Tokenizer { get; }
+    /// <summary>The folder's tokenizer as the servers encode with it: WordPiece (<see cref="BertTokenizer"/>) or a
+    /// <c>tokenizer.json</c> byte-level BPE / Unigram tokenizer padded with the model's <c>pad_token_id</c>.</summary>
+    public ITextEncoder Encoder { get; }
+
+    /// <summary>The folder's WordPiece tokenizer (what the token classifier reads word pieces with).</summary>
+    /// <exception cref="NotSupportedException">The folder's tokenizer is a subword <c>tokenizer.json</c>; the message names the folder.</exception>
+    public BertTokenizer Tokenizer => wordPiece ?? throw new NotSupportedException(
+        $"'{Directory}' holds a byte-level BPE / Unigram tokenizer.json (RoBERTa, XLM-R); this ONNX server reads WordPiece folders only. Serve it with OnnxTextClassifier, OnnxSentenceEmbedder, or Bert.Sharp's TokenClassifier.");
 
     /// <summary>The validated options.</summary>
     public OnnxClassifierOptions Options { get; }
@@ -47,11 +57,30 @@ internal sealed class OnnxTextModel : IDisposable
         options ??= new OnnxClassifierOptions();
         options.Validate();
         string resolved = OnnxModelFolder.Resolve(directory);
-        BertTokenizer tokenizer = BertTokenizer.FromPretrained(resolved);
+        BertTokenizer? wordPiece = null;
+        ITextEncoder encoder;
+        if (ServingTextEncoders.IsSubword(resolved))
+        {
+            // RoBERTa / XLM-R: padded with the model's pad_token_id (RoBERTa numbers positions from it), at most the positions after it.
+            string configPath = Path.Combine(resolved, FolderFileNames.Config);
+            if (!File.Exists(configPath))
+            {
+                throw new FileNotFoundException($"'{resolved}' holds a subword tokenizer.json but no config.json: its pad_token_id is needed to serve it (export with CopyServingFiles).", configPath);
+            }
+
+            BertConfig config = BertConfig.Load(configPath);
+            encoder = ServingTextEncoders.Load(resolved, config.PadTokenId);
+        }
+        else
+        {
+            wordPiece = BertTokenizer.FromPretrained(resolved);
+            encoder = new TokenizerTextEncoder(wordPiece);
+        }
+
         OnnxModelSession session = OnnxModelSession.Open(Path.Combine(resolved, options.ModelFileName), options, typeof(T), requiredOutputs, expectedKind);
         try
         {
-            return create(new OnnxTextModel(resolved, session, tokenizer, options));
+            return create(new OnnxTextModel(resolved, session, encoder, wordPiece, options));
         }
         catch
         {
@@ -74,12 +103,19 @@ internal sealed class OnnxTextModel : IDisposable
     /// at a time) and returns the results in input order; <paramref name="decode"/> turns one batch (its row indices, the
     /// padded batch and the flat row-major <paramref name="output"/>) into one result per row.
     /// </summary>
-    public TResult[] Run<TResult>(BatchEncoding encoding, string output, Func<int[], PaddedBatch, float[], IReadOnlyList<TResult>> decode)
+    public TResult[] Run<TResult>(BatchEncoding encoding, string output, Func<int[], PaddedBatch, float[], IReadOnlyList<TResult>> decode) =>
+        Run(EncodedText.Rows(encoding), output, decode);
+
+    /// <summary>Encodes <paramref name="texts"/> (and <paramref name="pairs"/>) with <see cref="Encoder"/>, truncated to <see cref="MaxLength"/>, unpadded.</summary>
+    public EncodedText[] Encode(IReadOnlyList<string> texts, IReadOnlyList<string>? pairs = null) => [.. Encoder.Encode(texts, pairs, MaxLength)];
+
+    /// <summary>As <see cref="Run{TResult}(BatchEncoding, string, Func{int[], PaddedBatch, float[], IReadOnlyList{TResult}})"/>, on rows
+    /// from <see cref="Encode"/>; batches are padded with <see cref="Encoder"/>'s pad id.</summary>
+    public TResult[] Run<TResult>(IReadOnlyList<EncodedText> encoded, string output, Func<int[], PaddedBatch, float[], IReadOnlyList<TResult>> decode)
     {
-        EncodedText[] encoded = EncodedText.Rows(encoding);
         return LengthGroupedBatches.Run(encoded, Options.BatchSize, rows =>
         {
-            PaddedBatch batch = PaddedBatch.Create(encoded, rows, Tokenizer.PadTokenId);
+            PaddedBatch batch = PaddedBatch.Create(encoded, rows, Encoder.PadTokenId);
             return decode(rows, batch, Session.Run(batch, [output])[output]);
         });
     }

@@ -64,7 +64,7 @@ public sealed partial class BertModel
 
     /// <summary>
     /// Writes the model as a Hugging Face directory: <c>config.json</c> and <c>model.safetensors</c> (keys without a prefix,
-    /// contiguous CPU tensors in the parameters' dtype), as one unit (see <see cref="BertTaskModel.SavePretrained"/>): other
+    /// contiguous CPU tensors in the parameters' dtype), as one unit (see <see cref="BertTaskModel.SavePretrained(string, BertTokenizer?)"/>): other
     /// files in the folder are left alone, weight files this one supersedes are removed.
     /// </summary>
     /// <param name="directory">The target directory; created when missing.</param>

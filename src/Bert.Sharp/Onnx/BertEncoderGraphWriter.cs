@@ -21,9 +21,10 @@ internal sealed class BertEncoderGraphWriter(OnnxGraphBuilder graph, OnnxExportS
 
     private readonly BertConfig config = source.Config;
     private readonly string prefix = source.Prefix;
+    private readonly EncoderLayerNames names = EncoderLayerNames.Of(source.Family);
 
     /// <summary>Embeddings, then every encoder layer; returns the value name of the last hidden state.</summary>
-    public string Encoder(string inputIds, string attentionMask, string tokenTypeIds, string output)
+    public string Encoder(string inputIds, string attentionMask, string? tokenTypeIds, string output)
     {
         string hidden = Embeddings(inputIds, tokenTypeIds);
         string mask = fused
@@ -46,20 +47,42 @@ internal sealed class BertEncoderGraphWriter(OnnxGraphBuilder graph, OnnxExportS
         return graph.Add("Tanh", [dense], output);
     }
 
-    private string Embeddings(string inputIds, string tokenTypeIds)
+    private string Embeddings(string inputIds, string? tokenTypeIds)
     {
         int h = config.HiddenSize;
         string key = prefix + "embeddings.";
         string words = linear.Embedding(inputIds, key + "word_embeddings.weight", config.VocabSize, h);
 
-        // position_ids = arange(seq).unsqueeze(0).expand(batch, seq), as traced from Hugging Face's BertEmbeddings.
-        string shape = graph.Add("Shape", [inputIds]);
-        string length = graph.Add("Gather", [shape, graph.ScalarInt64(1)], null, null, OnnxGraphBuilder.Int("axis", 0));
-        string range = graph.Add("Range", [graph.ScalarInt64(0), length, graph.ScalarInt64(1)]);
-        string positionIds = graph.Add("Expand", [graph.Unsqueeze(range, 0), shape]);
+        string positionIds;
+        if (source.Family.Positions == PositionNumbering.AfterPadding)
+        {
+            // RoBERTa's create_position_ids_from_input_ids: mask = ids != padding_idx; cumsum(mask) * mask + padding_idx,
+            // so real tokens count from padding_idx + 1 and padding sits at padding_idx.
+            string padding = graph.ScalarInt64(config.PadTokenId);
+            string real = graph.Add("Cast", [graph.Add("Not", [graph.Add("Equal", [inputIds, padding])])], null, null, OnnxGraphBuilder.Int("to", (long)TensorProto.Types.DataType.Int64));
+            string counted = graph.Add("Mul", [graph.Add("CumSum", [real, graph.ScalarInt64(1)]), real]);
+            positionIds = graph.Add("Add", [counted, padding]);
+        }
+        else
+        {
+            // position_ids = arange(seq).unsqueeze(0).expand(batch, seq), as traced from Hugging Face's BertEmbeddings.
+            string shape = graph.Add("Shape", [inputIds]);
+            string length = graph.Add("Gather", [shape, graph.ScalarInt64(1)], null, null, OnnxGraphBuilder.Int("axis", 0));
+            string range = graph.Add("Range", [graph.ScalarInt64(0), length, graph.ScalarInt64(1)]);
+            positionIds = graph.Add("Expand", [graph.Unsqueeze(range, 0), shape]);
+        }
+
         string positions = graph.Add("Gather", [graph.Floats(key + "position_embeddings.weight", source.Weight(key + "position_embeddings.weight", config.MaxPositionEmbeddings, h), config.MaxPositionEmbeddings, h), positionIds]);
-        string types = graph.Add("Gather", [graph.Floats(key + "token_type_embeddings.weight", source.Weight(key + "token_type_embeddings.weight", config.TypeVocabSize, h), config.TypeVocabSize, h), tokenTypeIds]);
-        string sum = graph.Add("Add", [graph.Add("Add", [words, positions]), types]);
+        string sum = graph.Add("Add", [words, positions]);
+        if (source.Family.HasTokenTypes)
+        {
+            float[] table = source.Weight(key + "token_type_embeddings.weight", config.TypeVocabSize, h);
+            string types = tokenTypeIds is not null
+                ? graph.Add("Gather", [graph.Floats(key + "token_type_embeddings.weight", table, config.TypeVocabSize, h), tokenTypeIds])
+                : graph.Floats(key + "token_type_embeddings.weight[0]", table.AsSpan(0, h), h); // token type 0 everywhere (no token_type_ids input)
+            sum = graph.Add("Add", [sum, types]);
+        }
+
         return LayerNorm(sum, key + "LayerNorm");
     }
 
@@ -77,19 +100,19 @@ internal sealed class BertEncoderGraphWriter(OnnxGraphBuilder graph, OnnxExportS
         int h = config.HiddenSize;
         int heads = config.NumAttentionHeads;
         int headSize = config.HeadSize;
-        string key = $"{prefix}encoder.layer.{index}.";
+        string key = $"{prefix}{source.Family.EncoderAttribute}.layer.{index}.";
 
-        string query = SplitHeads(linear.Linear(input, key + "attention.self.query", h, h), keyLayout: false);
-        string keyT = SplitHeads(linear.Linear(input, key + "attention.self.key", h, h), keyLayout: true);
-        string value = SplitHeads(linear.Linear(input, key + "attention.self.value", h, h), keyLayout: false);
+        string query = SplitHeads(linear.Linear(input, key + names.SelfAttention + "." + names.Projections[0], h, h), keyLayout: false);
+        string keyT = SplitHeads(linear.Linear(input, key + names.SelfAttention + "." + names.Projections[1], h, h), keyLayout: true);
+        string value = SplitHeads(linear.Linear(input, key + names.SelfAttention + "." + names.Projections[2], h, h), keyLayout: false);
         string scores = graph.Add("Div", [graph.Add("MatMul", [query, keyT]), graph.ScalarFloat(MathF.Sqrt(headSize))]);
         string probabilities = graph.Add("Softmax", [graph.Add("Add", [scores, additiveMask])], null, null, OnnxGraphBuilder.Int("axis", 3));
         string context = graph.Add("Transpose", [graph.Add("MatMul", [probabilities, value])], null, null, OnnxGraphBuilder.Ints("perm", 0, 2, 1, 3));
         string merged = graph.Add("Reshape", [context, graph.Int64s(0, 0, h)]);
-        string attention = ResidualLayerNorm(linear.Linear(merged, key + "attention.output.dense", h, h), input, key + "attention.output.LayerNorm", null);
+        string attention = ResidualLayerNorm(linear.Linear(merged, key + names.AttentionOutput, h, h), input, key + names.AttentionNorm, null);
 
-        string intermediate = Activation(linear.Linear(attention, key + "intermediate.dense", h, config.IntermediateSize));
-        return ResidualLayerNorm(linear.Linear(intermediate, key + "output.dense", config.IntermediateSize, h), attention, key + "output.LayerNorm", output);
+        string intermediate = Activation(linear.Linear(attention, key + names.Intermediate, h, config.IntermediateSize));
+        return ResidualLayerNorm(linear.Linear(intermediate, key + names.Output, config.IntermediateSize, h), attention, key + names.OutputNorm, output);
 
         // [batch, seq, hidden] → [batch, heads, seq, head_size] (keys: [batch, heads, head_size, seq]).
         string SplitHeads(string x, bool keyLayout)
@@ -103,8 +126,8 @@ internal sealed class BertEncoderGraphWriter(OnnxGraphBuilder graph, OnnxExportS
     private string FusedLayer(int index, string input, string mask, string? output)
     {
         int h = config.HiddenSize;
-        string key = $"{prefix}encoder.layer.{index}.";
-        (string qkv, string qkvBias, string? qkvScale, string? product) = linear.PackedQkv(input, key + "attention.self", h);
+        string key = $"{prefix}{source.Family.EncoderAttribute}.layer.{index}.";
+        (string qkv, string qkvBias, string? qkvScale, string? product) = linear.PackedQkv(input, key + names.SelfAttention, h, names.Projections);
         AttributeProto heads = OnnxGraphBuilder.Int("num_heads", config.NumAttentionHeads);
         string attention;
         if (qkvScale is null)
@@ -129,17 +152,17 @@ internal sealed class BertEncoderGraphWriter(OnnxGraphBuilder graph, OnnxExportS
             attention = graph.Add("QAttention", [quantized, qkv, qkvBias, scale, qkvScale, mask, zeroPoint], null, OnnxGraphBuilder.MicrosoftDomain, heads);
         }
 
-        (string dense, string denseBias) = linear.LinearWithoutBias(attention, key + "attention.output.dense", h, h);
-        string normed = SkipLayerNorm(dense, input, denseBias, key + "attention.output.LayerNorm", null);
-        (string up, string upBias) = linear.LinearWithoutBias(normed, key + "intermediate.dense", h, config.IntermediateSize);
+        (string dense, string denseBias) = linear.LinearWithoutBias(attention, key + names.AttentionOutput, h, h);
+        string normed = SkipLayerNorm(dense, input, denseBias, key + names.AttentionNorm, null);
+        (string up, string upBias) = linear.LinearWithoutBias(normed, key + names.Intermediate, h, config.IntermediateSize);
         string activated = config.HiddenAct switch
         {
             "gelu" => graph.Add("BiasGelu", [up, upBias], null, OnnxGraphBuilder.MicrosoftDomain),
             "gelu_new" or "gelu_pytorch_tanh" or "gelu_fast" => graph.Add("FastGelu", [up, upBias], null, OnnxGraphBuilder.MicrosoftDomain),
             _ => Activation(graph.Add("Add", [up, upBias])),
         };
-        (string down, string downBias) = linear.LinearWithoutBias(activated, key + "output.dense", config.IntermediateSize, h);
-        return SkipLayerNorm(down, normed, downBias, key + "output.LayerNorm", output);
+        (string down, string downBias) = linear.LinearWithoutBias(activated, key + names.Output, config.IntermediateSize, h);
+        return SkipLayerNorm(down, normed, downBias, key + names.OutputNorm, output);
     }
 
     private string SkipLayerNorm(string x, string residual, string bias, string key, string? output)

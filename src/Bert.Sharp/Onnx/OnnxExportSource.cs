@@ -21,11 +21,20 @@ internal sealed class OnnxExportSource : IDisposable
     {
         Directory = directory;
         Config = config;
+        Family = config.Family;
         Architecture = architecture;
         Task = task;
         State = state;
-        Prefix = state.ContainsKey("bert.embeddings.word_embeddings.weight") ? "bert." : string.Empty;
+        string basePrefix = Family.BasePrefix + ".";
+        Prefix = state.ContainsKey(basePrefix + "embeddings.word_embeddings.weight") ? basePrefix : string.Empty;
     }
+
+    /// <summary>The encoder family (<c>config.json</c>'s <c>model_type</c>): key names, positions, token types and head.</summary>
+    public EncoderFamily Family { get; }
+
+    /// <summary>Whether the graph takes <c>token_type_ids</c>: BERT only; Optimum's RoBERTa, XLM-R and DistilBERT exports do not
+    /// (RoBERTa's single token type is a constant row).</summary>
+    public bool TakesTokenTypes => Family == EncoderFamily.Bert;
 
     /// <summary>The folder.</summary>
     public string Directory { get; }
@@ -63,7 +72,7 @@ internal sealed class OnnxExportSource : IDisposable
     /// <summary>Reads <paramref name="directory"/>.</summary>
     /// <exception cref="DirectoryNotFoundException">The folder does not exist.</exception>
     /// <exception cref="FileNotFoundException">No config.json or no weights; the message names the folder.</exception>
-    /// <exception cref="NotSupportedException">An architecture or folder kind the exporter does not write (DistilBERT, a LoRA adapter without merged weights, ...).</exception>
+    /// <exception cref="NotSupportedException">An architecture or folder kind the exporter does not write (an unsupported model_type, a LoRA adapter without merged weights, ...).</exception>
     /// <exception cref="InvalidDataException">A file is malformed, or a weight is missing or of the wrong shape.</exception>
     public static OnnxExportSource Open(string directory)
     {
@@ -156,29 +165,29 @@ internal sealed class OnnxExportSource : IDisposable
         string[] architectures = root.TryGetProperty("architectures", out JsonElement a) && a.ValueKind == JsonValueKind.Array
             ? [.. a.EnumerateArray().Where(e => e.ValueKind == JsonValueKind.String).Select(e => e.GetString()!)]
             : [];
-        if (modelType is not null and not ("bert" or "bert_sharp"))
-        {
-            throw new NotSupportedException($"'{directory}' holds a '{modelType}' model ({string.Join(", ", architectures)}); the ONNX exporter writes BERT models only (model_type 'bert').");
-        }
-
+        EncoderFamily family = EncoderFamily.TryFromModelType(modelType ?? "bert")
+            ?? throw new NotSupportedException($"'{configPath}': model_type '{modelType}' ({string.Join(", ", architectures)}) is not supported by the ONNX exporter (supported: {string.Join(", ", EncoderFamily.SupportedModelTypes)}).");
+        string baseArchitecture = family == EncoderFamily.Bert ? BaseArchitecture : family.BaseArchitecture;
+        string[] sequence = family == EncoderFamily.Bert ? SequenceArchitectures : [family.SequenceClassificationArchitecture];
+        string token = family == EncoderFamily.Bert ? TokenArchitecture : family.TokenClassificationArchitecture;
         string? architecture = architectures.FirstOrDefault();
-        if (architecture is null or BaseArchitecture)
+        if (architecture is null || architecture == baseArchitecture)
         {
             bool sentenceTransformers = File.Exists(Path.Combine(directory, "modules.json"));
-            return (BaseArchitecture, sentenceTransformers ? OnnxExportTask.SentenceEmbedding : OnnxExportTask.FeatureExtraction);
+            return (baseArchitecture, sentenceTransformers ? OnnxExportTask.SentenceEmbedding : OnnxExportTask.FeatureExtraction);
         }
 
-        if (SequenceArchitectures.Contains(architecture))
+        if (sequence.Contains(architecture))
         {
             return (architecture, OnnxExportTask.SequenceClassification);
         }
 
-        if (architecture == TokenArchitecture)
+        if (architecture == token)
         {
             return (architecture, OnnxExportTask.TokenClassification);
         }
 
-        throw new NotSupportedException($"'{directory}': architecture '{architecture}' is not supported by the ONNX exporter (supported: BertModel, a sentence-transformers BertModel folder, {string.Join(", ", SequenceArchitectures)}, {TokenArchitecture}).");
+        throw new NotSupportedException($"'{directory}': architecture '{architecture}' (model_type '{family.ModelType}') is not supported by the ONNX exporter (supported: {baseArchitecture}, a sentence-transformers {baseArchitecture} folder, {string.Join(", ", sequence)}, {token}).");
     }
 
     private void ReadTask(string configPath)
@@ -186,7 +195,7 @@ internal sealed class OnnxExportSource : IDisposable
         switch (Task)
         {
             case OnnxExportTask.SequenceClassification:
-                Labels = ReadLabels();
+                Labels = ReadLabels(Family.SequenceHead == SequenceHeadLayout.DenseTanhOutProjection ? "classifier.out_proj.weight" : "classifier.weight");
                 ProblemType = ProblemTypes.FromConfigString(Config.ProblemType, Labels.Count);
                 Pooling = ReadClassifierPooling(configPath);
                 if (Pooling == OnnxPooling.Pooler && !HasPooler)
@@ -196,7 +205,7 @@ internal sealed class OnnxExportSource : IDisposable
 
                 break;
             case OnnxExportTask.TokenClassification:
-                Labels = ReadLabels();
+                Labels = ReadLabels("classifier.weight");
                 break;
             case OnnxExportTask.SentenceEmbedding:
                 (Pooling, Normalize) = SentenceTransformerModules.Read(Directory);
@@ -204,11 +213,11 @@ internal sealed class OnnxExportSource : IDisposable
         }
     }
 
-    private List<string> ReadLabels()
+    private List<string> ReadLabels(string headKey)
     {
-        if (!State.TryGetValue("classifier.weight", out Tensor? head) || head.shape.Length != 2)
+        if (!State.TryGetValue(headKey, out Tensor? head) || head.shape.Length != 2)
         {
-            throw new InvalidDataException($"'{Directory}' is a {Architecture} folder without a trained head: weight 'classifier.weight' [labels, hidden] was not found.");
+            throw new InvalidDataException($"'{Directory}' is a {Architecture} folder without a trained head: weight '{headKey}' [labels, hidden] was not found.");
         }
 
         int rows = (int)head.shape[0];
@@ -228,6 +237,12 @@ internal sealed class OnnxExportSource : IDisposable
     // classifier_pooling (or the older bert_sharp_pooling) names mean or cls pooling; without it, the pooler when there is one.
     private OnnxPooling ReadClassifierPooling(string configPath)
     {
+        if (Family.SequenceHead != SequenceHeadLayout.Linear)
+        {
+            // RoBERTa's and DistilBERT's heads read the first token's state.
+            return OnnxPooling.Cls;
+        }
+
         foreach (string key in new[] { "classifier_pooling", "bert_sharp_pooling" })
         {
             if (Config.ExtensionData?.TryGetValue(key, out JsonElement value) == true)

@@ -21,7 +21,10 @@ namespace Bert.Sharp;
 /// <c>BertForSequenceClassification</c> and <c>BertSharpForSequenceClassification</c> (<c>logits</c>,
 /// <c>probabilities</c> per text; pooler, mean or CLS pooling), <c>BertForTokenClassification</c> (<c>logits</c>,
 /// <c>probabilities</c> per token), and sentence-transformers folders (<c>last_hidden_state</c>,
-/// <c>sentence_embedding</c>, with the folder's pooling and normalisation).</para>
+/// <c>sentence_embedding</c>, with the folder's pooling and normalisation). RoBERTa, XLM-RoBERTa and DistilBERT folders
+/// (<c>model_type</c> <c>roberta</c>, <c>xlm-roberta</c>, <c>distilbert</c>) are exported likewise with their own heads and
+/// key names, in float32 only, taking <c>input_ids</c> and <c>attention_mask</c> as Optimum's exports of them do (RoBERTa's
+/// position ids are computed in the graph from the non-pad tokens, as transformers does).</para>
 /// <para>Inputs are Hugging Face Optimum's: <c>input_ids</c>, <c>attention_mask</c>, <c>token_type_ids</c> (int64,
 /// [batch_size, sequence_length], both axes dynamic). Labels, problem type, pooling and architecture are written into the
 /// model's <c>metadata_props</c>. The float32 graph uses standard operators only, in the shape ONNX Runtime's optimizer
@@ -155,17 +158,25 @@ public static partial class OnnxExporter
 
     private static ModelProto BuildModel(OnnxExportSource source, OnnxExportOptions options, CancellationToken cancellationToken)
     {
+        if (source.Family != EncoderFamily.Bert && options.Quantization != OnnxQuantization.None)
+        {
+            throw new NotSupportedException(
+                $"'{source.Directory}': int8 export of '{source.Family.ModelType}' models is not supported yet (its quality check and fused int8 layers are BERT's); export float32 ({nameof(OnnxExportOptions.Quantization)} = {nameof(OnnxQuantization)}.{nameof(OnnxQuantization.None)}).");
+        }
+
         var graph = new OnnxGraphBuilder(options.Opset);
         var linear = new OnnxLinearWriter(graph, source, options);
         var encoder = new BertEncoderGraphWriter(graph, source, linear, fused: options.UseOnnxRuntimeOperators || options.Quantization == OnnxQuantization.DynamicInt8);
         const string InputIds = "input_ids", AttentionMask = "attention_mask", TokenTypeIds = "token_type_ids";
-        foreach (string input in new[] { InputIds, AttentionMask, TokenTypeIds })
+        // Optimum's inputs: token_type_ids for BERT only (its RoBERTa, XLM-R and DistilBERT exports take the other two).
+        string[] inputs = source.TakesTokenTypes ? [InputIds, AttentionMask, TokenTypeIds] : [InputIds, AttentionMask];
+        foreach (string input in inputs)
         {
             graph.Input(input, TensorProto.Types.DataType.Int64, "batch_size", "sequence_length");
         }
 
         bool hiddenIsOutput = source.Task is OnnxExportTask.FeatureExtraction or OnnxExportTask.SentenceEmbedding;
-        string hidden = encoder.Encoder(InputIds, AttentionMask, TokenTypeIds, hiddenIsOutput ? TaskHeadGraphWriter.LastHiddenState : "/encoder/last_hidden_state");
+        string hidden = encoder.Encoder(InputIds, AttentionMask, source.TakesTokenTypes ? TokenTypeIds : null, hiddenIsOutput ? TaskHeadGraphWriter.LastHiddenState : "/encoder/last_hidden_state");
         cancellationToken.ThrowIfCancellationRequested();
         new TaskHeadGraphWriter(graph, source, linear, encoder).Write(hidden, AttentionMask);
 
@@ -202,7 +213,8 @@ public static partial class OnnxExporter
             _ => "feature-extraction",
         });
         yield return (OnnxMetadataKeys.Quantization, options.Quantization == OnnxQuantization.DynamicInt8 ? "dynamic_int8" : "none");
-        yield return (OnnxMetadataKeys.MaxPositionEmbeddings, source.Config.MaxPositionEmbeddings.ToString(CultureInfo.InvariantCulture));
+        // The longest input: RoBERTa's positions start after padding_idx, so it is max_position_embeddings - pad_token_id - 1.
+        yield return (OnnxMetadataKeys.MaxPositionEmbeddings, source.Config.MaxSequenceLength.ToString(CultureInfo.InvariantCulture));
         if (source.Labels.Count > 0)
         {
             var map = source.Labels.Select((label, i) => (label, i)).ToDictionary(x => x.i.ToString(CultureInfo.InvariantCulture), x => x.label);

@@ -117,9 +117,9 @@ internal sealed class OnnxLinearWriter(OnnxGraphBuilder graph, OnnxExportSource 
     /// With per-token activations (<see cref="OnnxExportOptions.PerTokenActivations"/>) also the int8 product
     /// <c>input · W</c> [batch, seq, 3·hidden] without the bias, which the caller hands to an attention over float projections.
     /// </summary>
-    public (string Weight, string Bias, string? Scale, string? Product) PackedQkv(string input, string selfAttention, int hidden)
+    public (string Weight, string Bias, string? Scale, string? Product) PackedQkv(string input, string selfAttention, int hidden, IReadOnlyList<string>? projections = null)
     {
-        string[] parts = ["query", "key", "value"];
+        string[] parts = projections is null ? ["query", "key", "value"] : [.. projections];
         var packed = new float[hidden * 3 * hidden];
         var bias = new float[3 * hidden];
         for (int p = 0; p < 3; p++)

@@ -31,7 +31,23 @@ internal sealed class TaskHeadGraphWriter(OnnxGraphBuilder graph, OnnxExportSour
                 break;
             case OnnxExportTask.SequenceClassification:
                 string pooled = Pool(hidden, attentionMask, null);
-                linear.Linear(pooled, "classifier", h, source.Labels.Count, Logits);
+                switch (source.Family.SequenceHead)
+                {
+                    case SequenceHeadLayout.DenseTanhOutProjection:
+                        // RobertaClassificationHead: dense, tanh, out_proj over the first token (dropout is off in inference).
+                        string dense = graph.Add("Tanh", [linear.Linear(pooled, "classifier.dense", h, h)]);
+                        linear.Linear(dense, "classifier.out_proj", h, source.Labels.Count, Logits);
+                        break;
+                    case SequenceHeadLayout.PreClassifierRelu:
+                        // DistilBertForSequenceClassification: pre_classifier, ReLU, classifier over the first token.
+                        string pre = graph.Add("Relu", [linear.Linear(pooled, "pre_classifier", h, h)]);
+                        linear.Linear(pre, "classifier", h, source.Labels.Count, Logits);
+                        break;
+                    default:
+                        linear.Linear(pooled, "classifier", h, source.Labels.Count, Logits);
+                        break;
+                }
+
                 Scores(Logits, source.ProblemType);
                 graph.Output(Logits, TensorProto.Types.DataType.Float, "batch_size", source.Labels.Count);
                 graph.Output(Probabilities, TensorProto.Types.DataType.Float, "batch_size", source.Labels.Count);

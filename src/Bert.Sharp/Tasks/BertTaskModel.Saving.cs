@@ -46,7 +46,7 @@ public abstract partial class BertTaskModel
     }
 
     /// <summary>
-    /// The <c>config.json</c> the default <see cref="SavePretrained"/> writes: the encoder's config; override it to name your
+    /// The <c>config.json</c> the default <see cref="SavePretrained(string, BertTokenizer?)"/> writes: the encoder's config; override it to name your
     /// architecture (<c>Bert.Config with { Architectures = ["BertForQuestionAnswering"] }</c>) or record the head's settings.
     /// </summary>
     protected virtual BertConfig ConfigToSave => Bert.Config;

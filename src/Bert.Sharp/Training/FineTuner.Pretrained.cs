@@ -72,11 +72,17 @@ public sealed partial class FineTuner
 
         options = options with { OutputDirectory = checkpoints };
         ITextEncoder encoder = tokenizer is null ? ServingTextEncoders.Load(directory, model.Bert.Config.PadTokenId) : new TokenizerTextEncoder(tokenizer);
-        TrainingReport report = new FineTuner(model, encoder, tokenizer, options).Train(train, validation, progress, cancellationToken);
-        model.SavePretrained(outputDirectory, tokenizer);
-        if (tokenizer is null)
+        var tuner = new FineTuner(model, encoder, tokenizer, options);
+        SubwordTokenizer? subword = (encoder as SubwordTextEncoder)?.Tokenizer;
+        tuner.task.SubwordTokenizer = subword;
+        TrainingReport report = tuner.Train(train, validation, progress, cancellationToken);
+        if (subword is not null)
         {
-            ServingTextEncoders.CopyTokenizerFiles(directory, outputDirectory);
+            model.SavePretrained(outputDirectory, subword);
+        }
+        else
+        {
+            model.SavePretrained(outputDirectory, tokenizer);
         }
         if (temporaryCheckpoints)
         {

@@ -40,8 +40,8 @@ public sealed partial class FineTuner
     /// <summary>
     /// Creates a trainer for a model whose tokenizer is a <see cref="SubwordTokenizer"/> (RoBERTa's byte-level BPE, XLM-R's
     /// Unigram; from <see cref="AutoTokenizer.FromPretrained"/>). Texts are padded with the model's <c>pad_token_id</c>.
-    /// Checkpoints and best-model folders hold the weights and config only: copy the tokenizer files beside them to serve one
-    /// (the one-call <c>Train(pretrainedDirectory, outputDirectory, ...)</c> copies them into its output).
+    /// Checkpoints and best-model folders hold the tokenizer's files beside the weights (as
+    /// <see cref="BertTaskModel.SavePretrained(string, SubwordTokenizer)"/> writes them), so each is a servable folder.
     /// </summary>
     /// <param name="model">The model to train.</param>
     /// <param name="tokenizer">The tokenizer of the model's checkpoint.</param>
@@ -54,6 +54,7 @@ public sealed partial class FineTuner
             null,
             options)
     {
+        task.SubwordTokenizer = tokenizer;
     }
 
     internal FineTuner(BertTaskModel model, ITextEncoder encoder, BertTokenizer? tokenizer, FineTuningOptions? options)

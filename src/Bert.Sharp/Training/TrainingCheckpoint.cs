@@ -26,7 +26,7 @@ internal static class TrainingCheckpoint
         string directory = Path.Combine(outputDirectory, $"{Prefix}{state.GlobalStep}");
         AtomicDirectory.Write(directory, temp =>
         {
-            task.Model.SavePretrained(temp, task.Tokenizer);
+            task.SaveModel(temp);
             using (FileStream stream = File.Create(Path.Combine(temp, OptimizerFile)))
             {
                 optimizer.Save(stream);
@@ -45,7 +45,7 @@ internal static class TrainingCheckpoint
     }
 
     /// <summary>Saves the model (and tokenizer) into <paramref name="directory"/> as one additive unit (the best model).</summary>
-    public static void SaveModel(TrainingTask task, string directory) => task.Model.SavePretrained(directory, task.Tokenizer);
+    public static void SaveModel(TrainingTask task, string directory) => task.SaveModel(directory);
 
     /// <summary>
     /// Reads <c>trainer_state.json</c> and checks, before anything else is loaded, that it belongs to <paramref name="run"/>,

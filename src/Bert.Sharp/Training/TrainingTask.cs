@@ -28,6 +28,23 @@ public abstract class TrainingTask
     /// <summary>The tokenizer saved with checkpoints and the best model, or <c>null</c> for none.</summary>
     public abstract BertTokenizer? Tokenizer { get; }
 
+    /// <summary>The <c>tokenizer.json</c> tokenizer saved with checkpoints and the best model instead of <see cref="Tokenizer"/>
+    /// (a RoBERTa / XLM-R model trained with <see cref="SubwordTokenizer"/>); <c>null</c> for none.</summary>
+    internal SubwordTokenizer? SubwordTokenizer { get; set; }
+
+    /// <summary>Saves the model with whichever tokenizer it trains with.</summary>
+    internal void SaveModel(string directory)
+    {
+        if (SubwordTokenizer is { } subword)
+        {
+            Model.SavePretrained(directory, subword);
+        }
+        else
+        {
+            Model.SavePretrained(directory, Tokenizer);
+        }
+    }
+
     /// <summary>The longest input the model and tokenizer allow; by default the smaller of the encoder's position embeddings and the tokenizer's limit.</summary>
     public virtual int ModelMaxLength => Math.Min(Model.Bert.Config.MaxPositionEmbeddings, Tokenizer?.ModelMaxLength ?? int.MaxValue);
 

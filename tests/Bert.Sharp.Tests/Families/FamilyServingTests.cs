@@ -175,29 +175,6 @@ public sealed class FamilyServingTests
         }
     }
 
-    [Theory]
-    [InlineData("roberta")]
-    [InlineData("xlm-roberta")]
-    [InlineData("distilbert")]
-    public void The_onnx_exporter_refuses_the_new_families_naming_the_folder_and_model_type(string modelType)
-    {
-        BertConfig config = modelType == "distilbert" ? TinyConfigs.Bert() with { ModelType = "distilbert", TypeVocabSize = 0 } : Config(modelType, 100);
-        using var model = new BertForSequenceClassification(config, ["neg", "pos"]);
-        string dir = TestAssets.NewTempDirectory("family-onnx");
-        try
-        {
-            model.SavePretrained(dir);
-            var e = Assert.Throws<NotSupportedException>(() => OnnxExporter.Export(dir, Path.Combine(dir, "model.onnx")));
-            Assert.Contains(dir, e.Message, StringComparison.Ordinal);
-            Assert.Contains($"'{modelType}'", e.Message, StringComparison.Ordinal);
-            Assert.False(File.Exists(Path.Combine(dir, "model.onnx")));
-        }
-        finally
-        {
-            Directory.Delete(dir, true);
-        }
-    }
-
     internal static float[] Probabilities(BertForSequenceClassification model, int[] ids)
     {
         using var noGrad = no_grad();

@@ -30,6 +30,9 @@ internal sealed class UnigramModel
         _unkScore = min - UnknownPenalty;
     }
 
+    /// <summary>The id of the unknown piece (<c>$.model.unk_id</c>).</summary>
+    public int UnknownId => _unkId;
+
     /// <summary>Tokens of the code points [start, end) of <paramref name="text"/>.</summary>
     public void Encode(AlignedText text, int start, int end, List<EncodedPiece> output)
     {

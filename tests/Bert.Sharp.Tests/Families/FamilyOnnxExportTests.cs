@@ -1,0 +1,191 @@
+using Bert.Sharp.Tests.TestSupport;
+using Bert.Sharp.Tests.Tokenization;
+using Microsoft.ML.OnnxRuntime;
+using Microsoft.ML.OnnxRuntime.Tensors;
+using Xunit;
+using static TorchSharp.torch;
+using Tensor = TorchSharp.torch.Tensor;
+
+namespace Bert.Sharp.Tests.Families;
+
+/// <summary>
+/// RoBERTa, XLM-R and DistilBERT sequence and token classifiers exported to ONNX with Optimum's names (inputs
+/// <c>input_ids</c> and <c>attention_mask</c> only, output <c>logits</c>): ONNX Runtime's logits equal the TorchSharp
+/// model's on padded batches (RoBERTa positions counted from the non-pad tokens in the graph), in both the standard and the
+/// fused-operator graphs; the exported folder serves with its tokenizer.json through OnnxTextClassifier as TextClassifier does.
+/// </summary>
+public sealed class FamilyOnnxExportTests
+{
+    private static BertConfig Config(string modelType) => modelType == "distilbert"
+        ? TinyConfigs.Bert(vocab: 100, maxPositions: 40) with { ModelType = "distilbert", TypeVocabSize = 0, PadTokenId = 0 }
+        : FamilyServingTests.Config(modelType, 100);
+
+    // Right-padded rows of the given lengths: first token 0 (<s>), random real ids avoiding the pad id, padded with pad_token_id.
+    private static (long[] Ids, long[] Mask, int Length) Batch(int[] lengths, int pad)
+    {
+        var random = new Random(1205);
+        int length = lengths.Max();
+        var ids = new long[lengths.Length * length];
+        var mask = new long[ids.Length];
+        for (int b = 0; b < lengths.Length; b++)
+        {
+            for (int t = 0; t < length; t++)
+            {
+                int i = (b * length) + t;
+                bool real = t < lengths[b];
+                ids[i] = !real ? pad : t == 0 ? (pad == 0 ? 2 : 0) : random.Next(pad + 1, 100);
+                mask[i] = real ? 1 : 0;
+            }
+        }
+
+        return (ids, mask, length);
+    }
+
+    public static TheoryData<string, bool> Cases => new()
+    {
+        { "roberta", true }, { "roberta", false }, { "xlm-roberta", true }, { "xlm-roberta", false }, { "distilbert", true }, { "distilbert", false },
+    };
+
+    [Theory]
+    [MemberData(nameof(Cases))]
+    public void Onnx_runtime_logits_equal_the_models_on_padded_batches(string modelType, bool fused)
+    {
+        BertConfig config = Config(modelType);
+        string dir = TestAssets.NewTempDirectory("family-onnx");
+        try
+        {
+            int[] lengths = [9, 4, 1, 7];
+            (long[] ids, long[] mask, int length) = Batch(lengths, config.PadTokenId);
+            var options = new OnnxExportOptions { UseOnnxRuntimeOperators = fused };
+
+            using (var classifier = SeededWeights.Apply(new BertForSequenceClassification(config, ["a", "b", "c"]), 21, initializerRange: 0.2))
+            {
+                classifier.eval();
+                string folder = Path.Combine(dir, "sequence");
+                classifier.SavePretrained(folder);
+                OnnxExporter.Export(folder, Path.Combine(folder, "model.onnx"), options);
+                float[] expected;
+                using (no_grad())
+                using (Tensor i = tensor(ids, [lengths.Length, length]))
+                using (Tensor m = tensor(mask, [lengths.Length, length]))
+                using (SequenceClassifierOutput output = classifier.Forward(i, m))
+                {
+                    expected = output.Logits.data<float>().ToArray();
+                }
+
+                float[] actual = RunOnnx(Path.Combine(folder, "model.onnx"), ids, mask, lengths.Length, length);
+                Assert.Equal(expected.Length, actual.Length);
+                Assert.True(expected.Select(Math.Abs).Max() > 0.1, "logits too small to compare");
+                Assert.All(expected.Zip(actual), p => Assert.True(Math.Abs(p.First - p.Second) <= 1e-4, $"{modelType}: {p.First} vs {p.Second}"));
+            }
+
+            using (var tagger = SeededWeights.Apply(new BertForTokenClassification(config, ["O", "B-X", "I-X"]), 22, initializerRange: 0.2))
+            {
+                tagger.eval();
+                string folder = Path.Combine(dir, "token");
+                tagger.SavePretrained(folder);
+                OnnxExporter.Export(folder, Path.Combine(folder, "model.onnx"), options);
+                float[] expected;
+                using (no_grad())
+                using (Tensor i = tensor(ids, [lengths.Length, length]))
+                using (Tensor m = tensor(mask, [lengths.Length, length]))
+                using (SequenceClassifierOutput output = tagger.Forward(i, m))
+                {
+                    expected = output.Logits.data<float>().ToArray();
+                }
+
+                float[] actual = RunOnnx(Path.Combine(folder, "model.onnx"), ids, mask, lengths.Length, length);
+                Assert.Equal(expected.Length, actual.Length);
+                for (int b = 0; b < lengths.Length; b++)
+                {
+                    for (int t = 0; t < lengths[b]; t++)
+                    {
+                        for (int c = 0; c < 3; c++)
+                        {
+                            int k = (((b * length) + t) * 3) + c;
+                            Assert.True(Math.Abs(expected[k] - actual[k]) <= 1e-4, $"{modelType} token ({b}, {t}): {expected[k]} vs {actual[k]}");
+                        }
+                    }
+                }
+            }
+        }
+        finally
+        {
+            Directory.Delete(dir, true);
+        }
+    }
+
+    [Theory]
+    [InlineData("roberta")]
+    [InlineData("xlm-roberta")]
+    public void OnnxTextClassifier_serves_an_exported_subword_folder_as_TextClassifier_does(string modelType)
+    {
+        SubwordOracle oracle = modelType == "roberta" ? SubwordOracle.Roberta : SubwordOracle.Xlmr;
+        string dir = TestAssets.NewTempDirectory("family-onnx");
+        try
+        {
+            using var model = SeededWeights.Apply(new BertForSequenceClassification(FamilyServingTests.Config(modelType, oracle.Ours.VocabularySize), ["neg", "pos"]), 31, initializerRange: 0.1);
+            model.eval();
+            string saved = Path.Combine(dir, "saved");
+            model.SavePretrained(saved, oracle.Ours);
+            string exported = Path.Combine(dir, "onnx");
+            Directory.CreateDirectory(exported);
+            OnnxExporter.Export(saved, Path.Combine(exported, "model.onnx"));
+            Assert.True(File.Exists(Path.Combine(exported, "tokenizer.json")));
+
+            string[] texts = ["The battery was really good.", "awful", "東京は日本の首都です。今日はとても良い天気ですね。", "mixed 漢字 and Latin", "", "a much longer text that pads the others in its batch with the model's pad token id"];
+            using TextClassifier reference = TextClassifier.FromPretrained(saved);
+            using OnnxTextClassifier onnx = OnnxTextClassifier.FromPretrained(exported);
+            IReadOnlyList<Prediction> expected = reference.PredictBatch(texts);
+            IReadOnlyList<Prediction> actual = onnx.PredictBatch(texts);
+            for (int i = 0; i < texts.Length; i++)
+            {
+                Assert.Equal(expected[i].Label, actual[i].Label);
+                foreach (string label in model.Labels)
+                {
+                    Assert.Equal(expected[i].Probabilities[label], actual[i].Probabilities[label], 4);
+                }
+
+                Assert.Equal(expected[i].Probabilities["pos"], onnx.Predict(texts[i]).Probabilities["pos"], 4);
+            }
+        }
+        finally
+        {
+            Directory.Delete(dir, true);
+        }
+    }
+
+    [Fact]
+    public void Int8_export_of_a_family_is_refused_naming_the_folder_and_model_type()
+    {
+        using var model = new BertForSequenceClassification(Config("roberta"), ["neg", "pos"]);
+        string dir = TestAssets.NewTempDirectory("family-onnx");
+        try
+        {
+            model.SavePretrained(dir);
+            var e = Assert.Throws<NotSupportedException>(() => OnnxExporter.Export(dir, Path.Combine(dir, "model.onnx"), new OnnxExportOptions { Quantization = OnnxQuantization.DynamicInt8 }));
+            Assert.Contains(dir, e.Message, StringComparison.Ordinal);
+            Assert.Contains("'roberta'", e.Message, StringComparison.Ordinal);
+            Assert.False(File.Exists(Path.Combine(dir, "model.onnx")));
+        }
+        finally
+        {
+            Directory.Delete(dir, true);
+        }
+    }
+
+    private static float[] RunOnnx(string path, long[] ids, long[] mask, int size, int length)
+    {
+        using var session = new InferenceSession(path);
+        Assert.Equal(["attention_mask", "input_ids"], session.InputMetadata.Keys.Order(StringComparer.Ordinal));
+        Assert.Contains("logits", session.OutputMetadata.Keys);
+        int[] dims = [size, length];
+        var inputs = new List<NamedOnnxValue>
+        {
+            NamedOnnxValue.CreateFromTensor("input_ids", new DenseTensor<long>(ids, dims)),
+            NamedOnnxValue.CreateFromTensor("attention_mask", new DenseTensor<long>(mask, dims)),
+        };
+        using IDisposableReadOnlyCollection<DisposableNamedOnnxValue> results = session.Run(inputs, ["logits"]);
+        return results.Single().AsTensor<float>().ToArray();
+    }
+}
