@@ -25,10 +25,16 @@ public sealed partial class BertForTokenClassification : BertTaskModel
     /// <param name="encoder">The (usually pretrained) encoder; owned by the new model from now on. A pooler, if it has one, is kept but never read.</param>
     /// <param name="labels">Tag names in class-index order.</param>
     /// <exception cref="ArgumentException">Fewer than two tags, or duplicates.</exception>
+    /// <exception cref="NotSupportedException">A ModernBERT encoder: its token head (<c>head.dense</c>, <c>head.norm</c> before the classifier) is not built yet.</exception>
     public BertForTokenClassification(BertModel encoder, IReadOnlyList<string> labels)
         : base(nameof(BertForTokenClassification), encoder)
     {
         ArgumentNullException.ThrowIfNull(labels);
+        if (encoder.Family.LayerLayout == EncoderLayerLayout.ModernBert)
+        {
+            throw new NotSupportedException($"Token classification with a {encoder.Family.ModelType} encoder is not supported yet: Hugging Face's {encoder.Family.TokenClassificationArchitecture} puts a prediction head (head.dense, head.norm) before its classifier, which this library builds only for sequence classification.");
+        }
+
         if (labels.Count < 2 || labels.Any(l => l is null) || labels.Distinct(StringComparer.Ordinal).Count() != labels.Count)
         {
             throw new ArgumentException($"A token classifier needs at least two distinct, non-null tags; got [{string.Join(", ", labels)}].", nameof(labels));
