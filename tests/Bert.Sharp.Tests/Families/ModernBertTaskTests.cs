@@ -11,8 +11,8 @@ namespace Bert.Sharp.Tests.Families;
 /// ModernBERT folders in the tasks: a ModernBERT-shaped byte-level BPE tokenizer.json (GPT-2's ranks with ModernBERT's
 /// [CLS] / [SEP] / [PAD] / [MASK] / [UNK] and its TemplateProcessing) picked by AutoTokenizer with Hugging Face's ids
 /// (Tokenizers.DotNet), TextClassifier serving the model's own probabilities, FineTuner training it with full fine-tuning
-/// and a freeze policy (the loss falls; what is saved loads back equal), and what is not built refused clearly (LoRA, token
-/// classification, ONNX export).
+/// and a freeze policy (the loss falls; what is saved loads back equal), token classifiers with ModernBERT's head, and what is
+/// not built refused clearly (LoRA, ONNX export).
 /// </summary>
 [Collection(SerialTorchGroup.Name)]
 public sealed class ModernBertTaskTests
@@ -136,6 +136,44 @@ public sealed class ModernBertTaskTests
             using var model = BertForSequenceClassification.FromPretrained(dir, ["neg", "pos"], new ClassifierLoadOptions { Seed = 1 });
             Assert.Equal(["classifier.bias", "classifier.weight", "head.dense.weight", "head.norm.weight"], model.NewlyInitializedKeys.Order(StringComparer.Ordinal));
             Assert.Equal(["model.embeddings", "model.layers.0", "model.layers.1", "model.layers.2", "model.final_norm", "classifier"], model.Units.Select(u => u.ParameterPrefix.Length == 0 ? u.Name : u.ParameterPrefix));
+            Assert.Equal(["classifier.bias", "classifier.weight", "head.dense.weight", "head.norm.weight"], model.Units[^1].NamedParameters().Select(p => p.Name).Order(StringComparer.Ordinal));
+
+            // The same base as a token classifier: the same new head; a saved tagger loads back whole.
+            using var tagger = BertForTokenClassification.FromPretrained(dir, ["O", "B-X", "I-X"], new ClassifierLoadOptions { Seed = 1 });
+            Assert.Equal(["classifier.bias", "classifier.weight", "head.dense.weight", "head.norm.weight"], tagger.LoadReport!.MissingKeys.Order(StringComparer.Ordinal));
+            string saved = Path.Combine(dir, "tagger");
+            tagger.SavePretrained(saved);
+            Assert.Equal("ModernBertForTokenClassification", JsonNode.Parse(File.ReadAllText(Path.Combine(saved, "config.json")))!["architectures"]![0]!.GetValue<string>());
+            using var reloaded = BertForTokenClassification.FromPretrained(saved);
+            Assert.Empty(reloaded.LoadReport!.MissingKeys);
+            Assert.Equal(3, reloaded.NumLabels);
+        }
+        finally
+        {
+            Directory.Delete(dir, true);
+        }
+    }
+
+    [Fact]
+    public void SentenceEmbedder_serves_a_modernbert_folder_as_the_mean_of_its_final_states()
+    {
+        using var reference = new Tokenizers.DotNet.Tokenizer(Path.Combine(TokenizerFolder.Value, "tokenizer.json"));
+        using BertModel encoder = Model(9).Bert;
+        string dir = TestAssets.NewTempDirectory("modernbert-embed");
+        try
+        {
+            encoder.SavePretrained(dir);
+            File.Copy(Path.Combine(TokenizerFolder.Value, "tokenizer.json"), Path.Combine(dir, "tokenizer.json"));
+            using SentenceEmbedder embedder = SentenceEmbedder.FromPretrained(dir, new SentenceEmbeddingOptions { Normalize = false });
+            float[][] vectors = embedder.Embed(Texts[..3]);
+            for (int i = 0; i < 3; i++)
+            {
+                long[] ids = [.. reference.Encode(Texts[i]).Select(x => (long)x)];
+                using var noGrad = no_grad();
+                using BertModelOutput output = encoder.Forward(tensor(ids).unsqueeze(0));
+                float[] expected = output.LastHiddenState.mean([1]).squeeze(0).data<float>().ToArray();
+                Assert.All(expected.Zip(vectors[i]), p => Assert.Equal(p.First, p.Second, 4));
+            }
         }
         finally
         {
@@ -150,9 +188,6 @@ public sealed class ModernBertTaskTests
         var lora = new FineTuner(model, (SubwordTokenizer)Tokenizer, new FineTuningOptions { Epochs = 1, FreezePolicy = FreezePolicy.LoRA(rank: 4, alpha: 8, dropout: 0), EvaluationStrategy = IntervalStrategy.No, SaveStrategy = IntervalStrategy.No });
         var e = Assert.Throws<NotSupportedException>(() => lora.Train(ToyData.Sentiment(8)));
         Assert.Contains("modernbert", e.Message, StringComparison.Ordinal);
-
-        var token = Assert.Throws<NotSupportedException>(() => new BertForTokenClassification(ModernBertTests.Config(), ["O", "B-X"]));
-        Assert.Contains("ModernBertForTokenClassification", token.Message, StringComparison.Ordinal);
 
         string dir = TestAssets.NewTempDirectory("modernbert-onnx");
         try

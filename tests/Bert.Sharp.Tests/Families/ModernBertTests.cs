@@ -12,7 +12,7 @@ namespace Bert.Sharp.Tests.Families;
 /// ModernBERT (model_type modernbert): config keys read with transformers' defaults (both config formats), refusals naming the
 /// key, Hugging Face's parameter names loaded strictly, and conformance: folders saved here (wide-spread random weights, a
 /// window of 8 under sequences of 20, padded) read by the plain-PyTorch mirror of modeling_modernbert.py in
-/// tests/python/hf_mirror.py give the same last hidden states and classification logits within 1e-4.
+/// tests/python/hf_mirror.py give the same last hidden states, sequence and token classification logits within 1e-4.
 /// </summary>
 [Collection(Training.SerialTorchGroup.Name)]
 public sealed class ModernBertTests
@@ -213,6 +213,14 @@ public sealed class ModernBertTests
                 cases.Add(($"sequence ({pooling}, biases {biases})", Logits(model, ids, mask), [true, true, true]));
                 requests.Add(Request(folder, "sequence-classification", ids, mask));
 
+                using (var tagger = WideSpread(new BertForTokenClassification(config, ["O", "B-X", "I-X", "B-Y"]), biases ? 23 : 24))
+                {
+                    string tokenFolder = Path.Combine(root, $"tok-{pooling}");
+                    tagger.SavePretrained(tokenFolder);
+                    cases.Add(($"token (biases {biases})", TokenLogits(tagger, ids, mask), realTokens));
+                    requests.Add(Request(tokenFolder, "token-classification", ids, mask));
+                }
+
                 string baseFolder = Path.Combine(root, $"base-{pooling}");
                 model.Bert.SavePretrained(baseFolder);
                 cases.Add(($"last hidden state (biases {biases})", HiddenStates(model.Bert, ids, mask), realTokens));
@@ -303,6 +311,14 @@ public sealed class ModernBertTests
     };
 
     private static float[][] Logits(BertForSequenceClassification model, long[,] ids, long[,] mask)
+    {
+        using var noGrad = no_grad();
+        using SequenceClassifierOutput output = model.Forward(tensor(ids), tensor(mask));
+        long k = output.Logits.shape[^1];
+        return [.. output.Logits.contiguous().data<float>().ToArray().Chunk((int)k)];
+    }
+
+    private static float[][] TokenLogits(BertForTokenClassification model, long[,] ids, long[,] mask)
     {
         using var noGrad = no_grad();
         using SequenceClassifierOutput output = model.Forward(tensor(ids), tensor(mask));
