@@ -35,7 +35,7 @@ public sealed partial class BertModel : nn.Module<Tensor, Tensor?, Tensor?, Bert
 
     /// <summary>Builds a model with freshly initialised weights (normal(0, initializer_range), as Hugging Face does).</summary>
     /// <param name="config">The architecture; validated here.</param>
-    /// <param name="addPoolingLayer">Whether to include the pooler (<c>pooler.dense.*</c>); ignored for a family without one (DistilBERT).</param>
+    /// <param name="addPoolingLayer">Whether to include the pooler (<c>pooler.dense.*</c>); ignored for a family without one (DistilBERT, ModernBERT).</param>
     /// <exception cref="ArgumentException">The config is invalid; the message names the key.</exception>
     public BertModel(BertConfig config, bool addPoolingLayer = true) : base(nameof(BertModel))
     {
@@ -148,7 +148,7 @@ public sealed partial class BertModel : nn.Module<Tensor, Tensor?, Tensor?, Bert
         using var scope = NewDisposeScope();
         Device device = Device;
         Tensor ids = OnDevice(inputIds, device);
-        // A family without token types (DistilBERT) takes none, as its Hugging Face forward does.
+        // A family without token types (DistilBERT, ModernBERT) takes none, as its Hugging Face forward does.
         Tensor? types = tokenTypeIds is null || !Family.HasTokenTypes ? null : OnDevice(tokenTypeIds, device);
         Tensor? positions = options?.PositionIds is null ? null : OnDevice(options.PositionIds, device);
         Tensor? keyMask = PaddingMask(attentionMask, device);

@@ -110,6 +110,25 @@ public sealed class ModernBertTests
         Assert.Equal(5000.0, old.RopeTheta(1));
         Assert.Equal("gelu", older.HiddenAct);
 
+        // The keys of answerdotai/ModernBERT-base's config.json (transformers 4.48 format, with BERT's layer_norm_eps and
+        // position_embedding_type beside norm_eps): the base model's shapes.
+        BertConfig hub = BertConfig.FromJson("""
+            {"architectures": ["ModernBertForMaskedLM"], "attention_bias": false, "attention_dropout": 0.0, "bos_token_id": 50281,
+             "classifier_activation": "gelu", "classifier_bias": false, "classifier_dropout": 0.0, "classifier_pooling": "mean",
+             "cls_token_id": 50281, "decoder_bias": true, "deterministic_flash_attn": false, "embedding_dropout": 0.0, "eos_token_id": 50282,
+             "global_attn_every_n_layers": 3, "global_rope_theta": 160000.0, "gradient_checkpointing": false, "hidden_activation": "gelu",
+             "hidden_size": 768, "initializer_cutoff_factor": 2.0, "initializer_range": 0.02, "intermediate_size": 1152, "layer_norm_eps": 1e-05,
+             "local_attention": 128, "local_rope_theta": 10000.0, "max_position_embeddings": 8192, "mlp_bias": false, "mlp_dropout": 0.0,
+             "model_type": "modernbert", "norm_bias": false, "norm_eps": 1e-05, "num_attention_heads": 12, "num_hidden_layers": 22,
+             "pad_token_id": 50283, "position_embedding_type": "absolute", "sep_token_id": 50282, "sparse_pred_ignore_index": -100,
+             "sparse_prediction": false, "torch_dtype": "float32", "transformers_version": "4.47.0.dev0", "vocab_size": 50368}
+            """);
+        Dictionary<string, long[]> shapes = global::Bert.Sharp.Checkpoints.ConfigShapes.Of(hub);
+        Assert.Equal(2 + (22 * 6) - 1 + 1, shapes.Count); // tok_embeddings, embeddings.norm; attn_norm, Wqkv, Wo, mlp_norm, Wi, Wo a layer (no attn_norm in layer 0); final_norm
+        Assert.Equal([2304L, 768L], shapes["layers.21.attn.Wqkv.weight"]);
+        Assert.Equal([2304L, 768L], shapes["layers.21.mlp.Wi.weight"]);
+        Assert.Equal([true, false, false, true], Enumerable.Range(0, 4).Select(ModernBertSettings.Read(hub).IsGlobal));
+
         // Written back with ModernBERT's keys, unknown keys kept.
         JsonObject saved = JsonNode.Parse(modern.ToJson())!.AsObject();
         Assert.Equal("gelu", saved["hidden_activation"]!.GetValue<string>());
