@@ -182,6 +182,84 @@ public sealed class ModernBertTaskTests
     }
 
     [Fact]
+    public void A_modernbert_token_classifier_fine_tunes_and_TokenClassifier_serves_its_scores()
+    {
+        string[] names = ["Alice", "Bob", "Carol", "Dave"];
+        string[] filler = ["met", "the", "team", "at", "noon", "and", "left"];
+        var rng = new Random(3);
+        var data = new List<TaggedSentence>();
+        for (int i = 0; i < 32; i++)
+        {
+            var tokens = new List<string>();
+            var tags = new List<string>();
+            for (int w = 0; w < 6; w++)
+            {
+                bool name = rng.Next(3) == 0;
+                tokens.Add(name ? names[rng.Next(names.Length)] : filler[rng.Next(filler.Length)]);
+                tags.Add(name ? "B-PER" : "O");
+            }
+
+            data.Add(new TaggedSentence(tokens, tags));
+        }
+
+        int vocab = JsonNode.Parse(File.ReadAllText(Path.Combine(TokenizerFolder.Value, "tokenizer.json")))!["model"]!["vocab"]!.AsObject().Count;
+        string[] labels = ["O", "B-PER"];
+        using var model = SeededWeights.Apply(new BertForTokenClassification(ModernBertTests.Config(vocab: vocab, pad: IdOf("[PAD]")), labels), 6);
+        var tokenizer = (SubwordTokenizer)Tokenizer;
+        var tuner = new FineTuner(model, tokenizer, new FineTuningOptions
+        {
+            Epochs = 4,
+            BatchSize = 8,
+            LearningRate = 3e-3,
+            Seed = 2,
+            EvaluationStrategy = IntervalStrategy.No,
+            SaveStrategy = IntervalStrategy.No,
+        });
+        TrainingReport report = tuner.Train(data);
+        Assert.True(report.EpochLosses[^1] < report.EpochLosses[0] * 0.8, $"epoch losses {string.Join(", ", report.EpochLosses)}");
+
+        model.eval();
+        string dir = TestAssets.NewTempDirectory("modernbert-tag");
+        try
+        {
+            model.SavePretrained(dir);
+            File.Copy(Path.Combine(TokenizerFolder.Value, "tokenizer.json"), Path.Combine(dir, "tokenizer.json"));
+            using TokenClassifier tagger = TokenClassifier.FromPretrained(dir, new TokenClassifierOptions { Aggregation = AggregationStrategy.None });
+            const string text = "Alice met the team at noon and Bob left";
+            IReadOnlyList<Entity> entities = tagger.Predict(text);
+
+            using var reference = new Tokenizers.DotNet.Tokenizer(Path.Combine(TokenizerFolder.Value, "tokenizer.json"));
+            long[] ids = [.. reference.Encode(text).Select(x => (long)x)];
+            IReadOnlyList<(int Id, TokenOffset Offset)> pieces = tokenizer.EncodeWithOffsets(text);
+            Assert.Equal(ids[1..^1].Select(x => (int)x), pieces.Select(p => p.Id));
+            float[] flat;
+            using (var noGrad = no_grad())
+            {
+                using SequenceClassifierOutput output = model.Forward(tensor(ids).unsqueeze(0));
+                flat = output.Logits.softmax(-1).squeeze(0).data<float>().ToArray();
+            }
+
+            var expected = new List<(int Start, int End, float Score)>();
+            for (int t = 1; t < ids.Length - 1; t++)
+            {
+                float[] p = flat[(t * 2)..((t + 1) * 2)];
+                if (p[1] > p[0])
+                {
+                    expected.Add((pieces[t - 1].Offset.Start, pieces[t - 1].Offset.End, p[1]));
+                }
+            }
+
+            Assert.NotEmpty(expected);
+            Assert.Equal(expected.Select(e => (e.Start, e.End)), entities.Select(e => (e.Start, e.End)));
+            Assert.All(entities.Zip(expected), p => Assert.Equal(p.Second.Score, p.First.Score, 5));
+        }
+        finally
+        {
+            Directory.Delete(dir, true);
+        }
+    }
+
+    [Fact]
     public void What_is_not_built_for_modernbert_is_refused_clearly()
     {
         using BertForSequenceClassification model = Model(4);
