@@ -11,8 +11,10 @@ namespace Bert.Sharp.Modeling;
 /// </summary>
 /// <remarks>
 /// Masked scores get the dtype's lowest value added rather than minus infinity, as transformers' masks do, so a padding
-/// query with no visible key gets a finite (ignored) result instead of NaN. Hugging Face's unpadded (FlashAttention) path
-/// is an optimisation with the same outputs at real tokens; this class always runs padded.
+/// query with no visible key gets a finite (ignored) result instead of NaN. Without attention probabilities or attention
+/// dropout it runs torch's fused <c>scaled_dot_product_attention</c> with that mask (transformers' sdpa path), otherwise the
+/// explicit eager computation. Hugging Face's unpadded (FlashAttention) path is an optimisation with the same outputs at
+/// real tokens; this class always runs padded.
 /// </remarks>
 internal sealed class ModernBertAttention : nn.Module<Tensor, EncoderContext, Tensor>
 {
@@ -61,20 +63,34 @@ internal sealed class ModernBertAttention : nn.Module<Tensor, EncoderContext, Te
         query = (query * cos) + (RotateHalf(query) * sin);
         key = (key * cos) + (RotateHalf(key) * sin);
 
-        Tensor scores = query.matmul(key.transpose(2, 3)) * Math.Pow(headSize, -0.5);
-        if (Mask(context.KeyPaddingMask, seq, hidden.device, scores.dtype) is { } mask)
+        Tensor? mask = Mask(context.KeyPaddingMask, seq, hidden.device, query.dtype);
+        bool dropping = training && dropoutProbability > 0;
+        Tensor weighted;
+        if (!context.ReturnAttentionProbabilities && !dropping)
         {
-            scores = scores + mask;
+            // torch's fused kernel with the same additive mask (transformers' sdpa path): the same result without the
+            // [batch, heads, seq, seq] scores where the kernel can avoid them.
+            weighted = nn.functional.scaled_dot_product_attention(query, key, value, mask, 0.0, is_casual: false);
+        }
+        else
+        {
+            // transformers' eager path: explicit scores, softmax in float32, then this library's dropout generator.
+            Tensor scores = query.matmul(key.transpose(2, 3)) * Math.Pow(headSize, -0.5);
+            if (mask is not null)
+            {
+                scores = scores + mask;
+            }
+
+            Tensor probabilities = nn.functional.softmax(scores, -1, ScalarType.Float32).to(query.dtype);
+            if (context.ReturnAttentionProbabilities)
+            {
+                context.AddProbabilities(probabilities.detach());
+            }
+
+            weighted = (dropping ? FastDropout.Apply(probabilities, dropoutProbability) : probabilities).matmul(value);
         }
 
-        Tensor probabilities = nn.functional.softmax(scores, -1, ScalarType.Float32).to(query.dtype);
-        if (context.ReturnAttentionProbabilities)
-        {
-            context.AddProbabilities(probabilities.detach());
-        }
-
-        Tensor dropped = training && dropoutProbability > 0 ? FastDropout.Apply(probabilities, dropoutProbability) : probabilities;
-        Tensor attended = dropped.matmul(value).transpose(1, 2).reshape(batch, seq, heads * headSize);
+        Tensor attended = weighted.transpose(1, 2).reshape(batch, seq, heads * headSize);
         Tensor output = Wo.call(attended);
         if (training && dropoutProbability > 0)
         {

@@ -302,6 +302,18 @@ public sealed class ModernBertTests
         using Tensor alone = model.Forward(tensor(baseIds[..12]).unsqueeze(0)).LastHiddenState;
         Assert.True(c.allclose(d, rtol: 0, atol: 1e-6), "padding is masked");
         Assert.True(c.allclose(alone, rtol: 0, atol: 1e-5), "a padded text computes what it computes alone");
+
+        // The eager path (attention probabilities asked for) computes the same states; a local layer's probabilities are 0
+        // beyond 4 positions (local_attention 8 / 2) and on padding, a global layer's on padding only; each row sums to 1.
+        using BertModelOutput eager = model.Forward(tensor(baseIds).unsqueeze(0), tensor(mask).unsqueeze(0), null, new BertForwardOptions { OutputAttentions = true });
+        Assert.True(eager.LastHiddenState.narrow(1, 0, 12).allclose(c, rtol: 0, atol: 1e-5), "eager and fused attention agree");
+        Tensor local = eager.Attentions![1][0];
+        Tensor global = eager.Attentions[0][0];
+        Assert.Equal(0f, local[.., 0, 5].abs().max().item<float>());
+        Assert.True(local[.., 0, 4].min().item<float>() > 0);
+        Assert.True(global[.., 0, 11].min().item<float>() > 0);
+        Assert.Equal(0f, global[.., 0, 12].abs().max().item<float>());
+        Assert.True(local.sum(-1).narrow(1, 0, 12).allclose(ones(4, 12), rtol: 0, atol: 1e-5));
     }
 
     // Every parameter redrawn from a private generator: matrices and biases N(0, 0.25), norm weights 1 + N(0, 0.25).
