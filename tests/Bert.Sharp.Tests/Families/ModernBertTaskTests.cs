@@ -83,6 +83,7 @@ public sealed class ModernBertTaskTests
     [Theory]
     [InlineData("full")]
     [InlineData("top1")]
+    [InlineData("transfer")]
     public void A_modernbert_classifier_fine_tunes_and_saves_what_it_computes(string policy)
     {
         string dir = TestAssets.NewTempDirectory("modernbert-train");
@@ -93,8 +94,13 @@ public sealed class ModernBertTaskTests
             {
                 Epochs = 4,
                 BatchSize = 8,
-                LearningRate = 3e-3,
-                FreezePolicy = policy == "full" ? FreezePolicy.FullFineTuning() : FreezePolicy.FineTuneTopLayers(1),
+                LearningRate = policy == "transfer" ? 1e-2 : 3e-3,
+                FreezePolicy = policy switch
+                {
+                    "full" => FreezePolicy.FullFineTuning(),
+                    "top1" => FreezePolicy.FineTuneTopLayers(1),
+                    _ => FreezePolicy.TransferLearning(),
+                },
                 Seed = 5,
                 EvaluationStrategy = IntervalStrategy.No,
                 SaveStrategy = IntervalStrategy.No,
