@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""A plain-PyTorch mirror of Hugging Face transformers' BERT, RoBERTa / XLM-RoBERTa and DistilBERT forward passes, to prove that a folder saved by Bert.Sharp
+"""A plain-PyTorch mirror of Hugging Face transformers' BERT, RoBERTa / XLM-RoBERTa, DistilBERT and ModernBERT forward passes, to prove that a folder saved by Bert.Sharp
 means the same thing in Python (transformers itself is not installable on the machines this project runs on).
 
 It reads only what transformers reads: config.json, model.safetensors (header parsed with json/numpy), and for
@@ -190,6 +190,98 @@ def run_family(folder, config, w, task, ids, mask):
     return linear(torch.tanh(linear(first, w, "classifier.dense")), w, "classifier.out_proj")
 
 
+def modernbert_settings(config):
+    """ModernBertConfig's reading of config.json: defaults, layer_types, rope bases (older and newer key formats)."""
+    layers = config["num_hidden_layers"]
+    every = config.get("global_attn_every_n_layers", 3)
+    types = config.get("layer_types") or ["sliding_attention" if i % every else "full_attention" for i in range(layers)]
+    rope = config.get("rope_parameters") or {}
+    global_theta = (rope.get("full_attention") or {}).get("rope_theta", config.get("global_rope_theta", 160000.0))
+    local_theta = (rope.get("sliding_attention") or {}).get("rope_theta", config.get("local_rope_theta", 10000.0))
+    return every, types, {"full_attention": global_theta, "sliding_attention": local_theta}
+
+
+def modernbert_norm(x, w, prefix, config):
+    bias = w.get(prefix + ".bias") if config.get("norm_bias", False) else None
+    return torch.nn.functional.layer_norm(x, (x.shape[-1],), w[prefix + ".weight"], bias, config.get("norm_eps", 1e-5))
+
+
+def modernbert_linear(x, w, prefix, has_bias):
+    y = x @ w[prefix + ".weight"].t()
+    return y + w[prefix + ".bias"] if has_bias else y
+
+
+def modernbert_model(w, p, config, input_ids, attention_mask):
+    """transformers' ModernBertModel.forward, eager attention on the padded batch, eval mode: last_hidden_state."""
+    heads = config["num_attention_heads"]
+    hidden = config["hidden_size"]
+    size = hidden // heads
+    batch, seq = input_ids.shape
+    every, types, thetas = modernbert_settings(config)
+    act = config.get("hidden_activation", "gelu")
+    attention_bias = config.get("attention_bias", False)
+    mlp_bias = config.get("mlp_bias", False)
+    x = modernbert_norm(w[p + "embeddings.tok_embeddings.weight"][input_ids], w, p + "embeddings.norm", config)
+    # _update_attention_mask: the 4D padding mask, and the same with every key farther than local_attention // 2 set to the lowest float.
+    lowest = torch.finfo(torch.float32).min
+    global_mask = (1.0 - attention_mask[:, None, None, :].float()).expand(batch, 1, seq, seq) * lowest
+    rows = torch.arange(seq).unsqueeze(0)
+    window = (torch.abs(rows - rows.T) <= config.get("local_attention", 128) // 2)[None, None]
+    sliding_mask = global_mask.masked_fill(window.logical_not(), lowest)
+    positions = torch.arange(seq).unsqueeze(0).float()
+    rotary = {}
+    for kind, theta in thetas.items():
+        inv_freq = 1.0 / (theta ** (torch.arange(0, size, 2, dtype=torch.int64).float() / size))
+        freqs = (inv_freq[None, :, None] @ positions[:, None, :]).transpose(1, 2)
+        emb = torch.cat((freqs, freqs), dim=-1)
+        rotary[kind] = (emb.cos(), emb.sin())
+
+    def rotate_half(t):
+        return torch.cat((-t[..., size // 2:], t[..., : size // 2]), dim=-1)
+
+    for i in range(config["num_hidden_layers"]):
+        q = f"{p}layers.{i}."
+        normed = x if i == 0 else modernbert_norm(x, w, q + "attn_norm", config)
+        qkv = modernbert_linear(normed, w, q + "attn.Wqkv", attention_bias).view(batch, seq, 3, heads, size)
+        query, key, value = qkv.transpose(3, 1).unbind(dim=2)
+        cos, sin = rotary[types[i]]
+        cos, sin = cos.unsqueeze(1), sin.unsqueeze(1)
+        query = query * cos + rotate_half(query) * sin
+        key = key * cos + rotate_half(key) * sin
+        scores = query @ key.transpose(2, 3) * size ** -0.5
+        scores = scores + (sliding_mask if i % every != 0 else global_mask)
+        probs = torch.softmax(scores, dim=-1, dtype=torch.float32)
+        attended = (probs @ value).transpose(1, 2).contiguous().view(batch, seq, hidden)
+        x = x + modernbert_linear(attended, w, q + "attn.Wo", attention_bias)
+        gate_input, gate = modernbert_linear(modernbert_norm(x, w, q + "mlp_norm", config), w, q + "mlp.Wi", mlp_bias).chunk(2, dim=-1)
+        x = x + modernbert_linear(gelu(gate_input, act) * gate, w, q + "mlp.Wo", mlp_bias)
+    return modernbert_norm(x, w, p + "final_norm", config)
+
+
+def run_modernbert(folder, config, w, task, ids, mask):
+    """AutoModel / AutoModelForSequenceClassification / AutoModelForTokenClassification for a modernbert folder."""
+    architecture = (config.get("architectures") or [""])[0]
+    expected = {"last-hidden-state": "ModernBertModel", "sequence-classification": "ModernBertForSequenceClassification",
+                "token-classification": "ModernBertForTokenClassification"}.get(task)
+    if architecture != expected:
+        raise SystemExit(f"{folder}: modernbert folder with architectures {architecture} for {task} (expected {expected})")
+    if task == "last-hidden-state":
+        return modernbert_model(w, "", config, ids, mask)
+    hidden = modernbert_model(w, "model.", config, ids, mask)
+    if task == "sequence-classification":
+        pooling = config.get("classifier_pooling", "cls")
+        if pooling == "cls":
+            hidden = hidden[:, 0]
+        elif pooling == "mean":
+            hidden = (hidden * mask.unsqueeze(-1)).sum(dim=1) / mask.sum(dim=1, keepdim=True)
+        else:
+            raise SystemExit(f"{folder}: classifier_pooling {pooling}")
+    # ModernBertPredictionHead: norm(act(dense(x))), then dropout and the classifier (always with a bias).
+    dense = modernbert_linear(hidden, w, "head.dense", config.get("classifier_bias", False))
+    head = modernbert_norm(gelu(dense, config.get("classifier_activation", "gelu")), w, "head.norm", config)
+    return linear(head, w, "classifier")
+
+
 def load_remote_code(folder):
     """What trust_remote_code=True imports: the folder's modeling_bert_sharp.py (its pooling needs only torch)."""
     spec = importlib.util.spec_from_file_location("modeling_bert_sharp", os.path.join(folder, "modeling_bert_sharp.py"))
@@ -210,7 +302,9 @@ def run(request):
     model_type = config.get("model_type")
     architecture = (config.get("architectures") or [""])[0]
     has_pooler = any(k.endswith("pooler.dense.weight") for k in w)
-    if model_type in ("roberta", "xlm-roberta", "distilbert") and task in ("sequence-classification", "token-classification"):
+    if model_type == "modernbert":
+        output = run_modernbert(folder, config, w, task, ids, mask)
+    elif model_type in ("roberta", "xlm-roberta", "distilbert") and task in ("sequence-classification", "token-classification"):
         output = run_family(folder, config, w, task, ids, mask)
     elif task == "sequence-classification":
         if model_type == "bert":

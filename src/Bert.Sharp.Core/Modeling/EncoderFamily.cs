@@ -2,7 +2,7 @@ namespace Bert.Sharp;
 
 /// <summary>
 /// An encoder family this library builds, chosen by a <c>config.json</c>'s <c>model_type</c> as Hugging Face's Auto classes
-/// choose theirs: BERT, RoBERTa, XLM-RoBERTa or DistilBERT. It says, as types and values rather than parameter names, how the
+/// choose theirs: BERT, RoBERTa, XLM-RoBERTa, DistilBERT or ModernBERT. It says, as types and values rather than parameter names, how the
 /// family differs: the base model's attribute name in task models (<c>bert</c>, <c>roberta</c>, <c>distilbert</c>), whether it
 /// has token types and a pooler, how positions are numbered, which layer layout it uses, and the Hugging Face class names a saved
 /// folder declares.
@@ -33,8 +33,15 @@ public sealed class EncoderFamily
     /// <summary>DistilBERT (<c>distilbert</c>): no token types, no pooler, its own layer names, a pre-classifier with ReLU before the classifier.</summary>
     public static EncoderFamily DistilBert { get; } = new("distilbert", "distilbert", EncoderLayerLayout.DistilBert, PositionNumbering.FromZero, "DistilBert", hasTokenTypes: false, hasPooler: false, SequenceHeadLayout.PreClassifierRelu);
 
+    /// <summary>
+    /// ModernBERT (<c>modernbert</c>): no token types, no pooler, no position table (rotary positions), pre-LayerNorm layers
+    /// with gated feed-forwards and alternating global / sliding-window attention under <c>model.layers.N</c>, a final norm,
+    /// and a prediction head (<c>head.dense</c>, <c>head.norm</c>) before the classifier.
+    /// </summary>
+    public static EncoderFamily ModernBert { get; } = new("modernbert", "model", EncoderLayerLayout.ModernBert, PositionNumbering.Rotary, "ModernBert", hasTokenTypes: false, hasPooler: false, SequenceHeadLayout.PredictionHead);
+
     /// <summary>Every family, BERT first.</summary>
-    public static IReadOnlyList<EncoderFamily> All { get; } = [Bert, Roberta, XlmRoberta, DistilBert];
+    public static IReadOnlyList<EncoderFamily> All { get; } = [Bert, Roberta, XlmRoberta, DistilBert, ModernBert];
 
     /// <summary>The <c>model_type</c> a saved <c>config.json</c> declares.</summary>
     public string ModelType { get; }
@@ -60,8 +67,18 @@ public sealed class EncoderFamily
     /// <summary>The layout of the family's sequence classification head.</summary>
     public SequenceHeadLayout SequenceHead { get; }
 
-    /// <summary>The name of the attribute holding the layer stack (<c>encoder</c>, DistilBERT's <c>transformer</c>).</summary>
-    public string EncoderAttribute => LayerLayout == EncoderLayerLayout.DistilBert ? "transformer" : "encoder";
+    /// <summary>The name of the attribute holding the layer stack (<c>encoder</c>, DistilBERT's <c>transformer</c>, ModernBERT's <c>layers</c>).</summary>
+    public string EncoderAttribute => LayerLayout switch
+    {
+        EncoderLayerLayout.DistilBert => "transformer",
+        EncoderLayerLayout.ModernBert => "layers",
+        _ => "encoder",
+    };
+
+    /// <summary>The name of encoder layer <paramref name="index"/> inside the base model (<c>encoder.layer.3</c>, <c>transformer.layer.3</c>, ModernBERT's <c>layers.3</c>).</summary>
+    public string LayerName(int index) => LayerLayout == EncoderLayerLayout.ModernBert
+        ? $"layers.{index.ToString(System.Globalization.CultureInfo.InvariantCulture)}"
+        : $"{EncoderAttribute}.layer.{index.ToString(System.Globalization.CultureInfo.InvariantCulture)}";
 
     /// <summary>The Hugging Face class of the base model (<c>RobertaModel</c>).</summary>
     public string BaseArchitecture => ArchitecturePrefix + "Model";
@@ -74,14 +91,14 @@ public sealed class EncoderFamily
 
     /// <summary>
     /// The family a <c>model_type</c> names: <c>bert</c> (or absent) and <c>bert_sharp</c> are BERT, then <c>roberta</c>,
-    /// <c>xlm-roberta</c> and <c>distilbert</c>.
+    /// <c>xlm-roberta</c>, <c>distilbert</c> and <c>modernbert</c>.
     /// </summary>
-    /// <exception cref="NotSupportedException">Another model type (ModernBERT, DeBERTa, ...); the message names it and the supported ones.</exception>
+    /// <exception cref="NotSupportedException">Another model type (DeBERTa, ...); the message names it and the supported ones.</exception>
     public static EncoderFamily FromModelType(string? modelType) => TryFromModelType(modelType)
         ?? throw new NotSupportedException($"model_type '{modelType}' is not supported; this library builds {string.Join(", ", SupportedModelTypes)} models.");
 
     /// <summary>The <c>model_type</c> values this library reads.</summary>
-    public static IReadOnlyList<string> SupportedModelTypes { get; } = ["bert", "bert_sharp", "roberta", "xlm-roberta", "distilbert"];
+    public static IReadOnlyList<string> SupportedModelTypes { get; } = ["bert", "bert_sharp", "roberta", "xlm-roberta", "distilbert", "modernbert"];
 
     /// <summary>The family a <c>model_type</c> names, or <c>null</c> when no supported family has it.</summary>
     public static EncoderFamily? TryFromModelType(string? modelType) => modelType switch
@@ -90,6 +107,7 @@ public sealed class EncoderFamily
         "roberta" => Roberta,
         "xlm-roberta" => XlmRoberta,
         "distilbert" => DistilBert,
+        "modernbert" => ModernBert,
         _ => null,
     };
 

@@ -8,4 +8,7 @@ public enum EncoderLayerLayout
 
     /// <summary>DistilBERT's: <c>attention.{q_lin,k_lin,v_lin,out_lin}</c>, <c>sa_layer_norm</c>, <c>ffn.{lin1,lin2}</c>, <c>output_layer_norm</c>.</summary>
     DistilBert,
+
+    /// <summary>ModernBERT's: pre-LayerNorm <c>attn_norm</c> (none in layer 0), <c>attn.{Wqkv,Wo}</c> with rotary positions and local or global attention, <c>mlp_norm</c>, gated <c>mlp.{Wi,Wo}</c>.</summary>
+    ModernBert,
 }

@@ -11,4 +11,7 @@ public enum PositionNumbering
     /// <c>pad_token_id</c> (Hugging Face's <c>create_position_ids_from_input_ids</c>).
     /// </summary>
     AfterPadding,
+
+    /// <summary>ModernBERT's: no position table; queries and keys are rotated (rotary embeddings) by their position 0, 1, 2, … in the padded sequence.</summary>
+    Rotary,
 }

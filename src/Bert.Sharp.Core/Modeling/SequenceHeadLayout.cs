@@ -11,4 +11,7 @@ public enum SequenceHeadLayout
 
     /// <summary>DistilBERT's: over the first token, <c>pre_classifier</c>, ReLU, dropout, <c>classifier</c>.</summary>
     PreClassifierRelu,
+
+    /// <summary>ModernBERT's: over the first token or the mean of the real tokens (<c>classifier_pooling</c>), <c>head.dense</c>, activation, <c>head.norm</c>, dropout, <c>classifier</c>.</summary>
+    PredictionHead,
 }

@@ -19,6 +19,11 @@ internal static class ConfigShapes
         EncoderFamily family = config.Family;
         long h = config.HiddenSize;
         long i = config.IntermediateSize;
+        if (family.LayerLayout == EncoderLayerLayout.ModernBert)
+        {
+            return OfModernBert(config, h, i);
+        }
+
         var shapes = new Dictionary<string, long[]>(StringComparer.Ordinal)
         {
             ["embeddings.word_embeddings.weight"] = [config.VocabSize, h],
@@ -58,6 +63,52 @@ internal static class ConfigShapes
 
         shapes[PoolerPrefix + "dense.weight"] = [h, h];
         shapes[PoolerPrefix + "dense.bias"] = [h];
+        return shapes;
+    }
+
+    // ModernBERT's base model: embeddings.{tok_embeddings,norm}, layers.N.{attn_norm (not in layer 0),attn.Wqkv,attn.Wo,mlp_norm,mlp.Wi,mlp.Wo}, final_norm; biases per norm_bias, attention_bias, mlp_bias.
+    private static Dictionary<string, long[]> OfModernBert(BertConfig config, long h, long i)
+    {
+        ModernBertSettings settings = ModernBertSettings.Read(config);
+        var shapes = new Dictionary<string, long[]>(StringComparer.Ordinal)
+        {
+            ["embeddings.tok_embeddings.weight"] = [config.VocabSize, h],
+        };
+        void Norm(string name)
+        {
+            shapes[name + ".weight"] = [h];
+            if (settings.NormBias)
+            {
+                shapes[name + ".bias"] = [h];
+            }
+        }
+
+        void Linear(string name, long outputs, long inputs, bool bias)
+        {
+            shapes[name + ".weight"] = [outputs, inputs];
+            if (bias)
+            {
+                shapes[name + ".bias"] = [outputs];
+            }
+        }
+
+        Norm("embeddings.norm");
+        for (int layer = 0; layer < config.NumHiddenLayers; layer++)
+        {
+            string p = config.Family.LayerName(layer) + ".";
+            if (layer > 0)
+            {
+                Norm(p + "attn_norm");
+            }
+
+            Linear(p + "attn.Wqkv", 3 * h, h, settings.AttentionBias);
+            Linear(p + "attn.Wo", h, h, settings.AttentionBias);
+            Norm(p + "mlp_norm");
+            Linear(p + "mlp.Wi", 2 * i, h, settings.MlpBias);
+            Linear(p + "mlp.Wo", h, i, settings.MlpBias);
+        }
+
+        Norm("final_norm");
         return shapes;
     }
 }

@@ -17,7 +17,7 @@ internal sealed class BertEncoder : nn.Module<Tensor, EncoderContext, Tensor>
         layer = new ModuleList<BertLayer>();
         for (int i = 0; i < config.NumHiddenLayers; i++)
         {
-            layer.Add(new BertLayer(config));
+            layer.Add(new BertLayer(config, i));
         }
 
         Layers = [.. layer];
@@ -26,6 +26,9 @@ internal sealed class BertEncoder : nn.Module<Tensor, EncoderContext, Tensor>
 
     /// <summary>The layers, input side first.</summary>
     public IReadOnlyList<BertLayer> Layers { get; }
+
+    /// <summary>The layer list itself: ModernBERT's base model registers it directly, as <c>layers</c>.</summary>
+    internal ModuleList<BertLayer> LayerList => layer;
 
     /// <summary>
     /// Runs every layer; when the context collects hidden states, adds each layer's output (padded) to it. With gradient

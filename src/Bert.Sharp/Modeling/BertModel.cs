@@ -30,9 +30,12 @@ public sealed partial class BertModel : nn.Module<Tensor, Tensor?, Tensor?, Bert
     private readonly BertPooler? pooler;
 #pragma warning restore IDE1006, SA1300
 
+    // ModernBERT's final_norm (after the last layer); null for the other families.
+    private readonly TorchSharp.Modules.LayerNorm? finalNorm;
+
     /// <summary>Builds a model with freshly initialised weights (normal(0, initializer_range), as Hugging Face does).</summary>
     /// <param name="config">The architecture; validated here.</param>
-    /// <param name="addPoolingLayer">Whether to include the pooler (<c>pooler.dense.*</c>); ignored for a family without one (DistilBERT).</param>
+    /// <param name="addPoolingLayer">Whether to include the pooler (<c>pooler.dense.*</c>); ignored for a family without one (DistilBERT, ModernBERT).</param>
     /// <exception cref="ArgumentException">The config is invalid; the message names the key.</exception>
     public BertModel(BertConfig config, bool addPoolingLayer = true) : base(nameof(BertModel))
     {
@@ -45,9 +48,20 @@ public sealed partial class BertModel : nn.Module<Tensor, Tensor?, Tensor?, Bert
         encoder = new BertEncoder(config);
         pooler = addPoolingLayer && Family.HasPooler ? new BertPooler(config) : null;
 
-        // Registered by name, not by field: the layer stack is DistilBERT's 'transformer', the others' 'encoder'.
+        // Registered by name, not by field: the layer stack is DistilBERT's 'transformer', the others' 'encoder'; ModernBERT
+        // holds its layers directly ('layers.N') and a 'final_norm' after them.
         register_module("embeddings", embeddings);
-        register_module(Family.EncoderAttribute, encoder);
+        if (Family.LayerLayout == EncoderLayerLayout.ModernBert)
+        {
+            register_module(Family.EncoderAttribute, encoder.LayerList);
+            finalNorm = nn.LayerNorm(config.HiddenSize, eps: config.LayerNormEps, bias: Modeling.ModernBertSettings.Read(config).NormBias);
+            register_module("final_norm", finalNorm);
+        }
+        else
+        {
+            register_module(Family.EncoderAttribute, encoder);
+        }
+
         if (pooler is not null)
         {
             register_module("pooler", pooler);
@@ -80,7 +94,7 @@ public sealed partial class BertModel : nn.Module<Tensor, Tensor?, Tensor?, Bert
     /// <summary>The pooler, or <c>null</c> for a model built without one.</summary>
     public BertPooler? Pooler => pooler;
 
-    /// <summary>The units from the input side: embeddings, each encoder layer, the pooler (when present).</summary>
+    /// <summary>The units from the input side: embeddings, each encoder layer, the pooler (when present; ModernBERT's <c>final_norm</c> in its place).</summary>
     public IReadOnlyList<ModelUnit> Units => GetUnits(string.Empty, usesPooler: pooler is not null);
 
     /// <summary>
@@ -134,11 +148,12 @@ public sealed partial class BertModel : nn.Module<Tensor, Tensor?, Tensor?, Bert
         using var scope = NewDisposeScope();
         Device device = Device;
         Tensor ids = OnDevice(inputIds, device);
-        // A family without token types (DistilBERT) takes none, as its Hugging Face forward does.
+        // A family without token types (DistilBERT, ModernBERT) takes none, as its Hugging Face forward does.
         Tensor? types = tokenTypeIds is null || !Family.HasTokenTypes ? null : OnDevice(tokenTypeIds, device);
         Tensor? positions = options?.PositionIds is null ? null : OnDevice(options.PositionIds, device);
         Tensor? keyMask = PaddingMask(attentionMask, device);
-        PaddingLayout? layout = ChooseLayout(keyMask, options?.Unpadding ?? UnpaddingMode.Auto);
+        // ModernBERT runs padded (its sliding-window mask is built over the padded positions; Hugging Face's unpadded path gives the same outputs).
+        PaddingLayout? layout = finalNorm is not null ? null : ChooseLayout(keyMask, options?.Unpadding ?? UnpaddingMode.Auto);
 
         // Recomputing a layer would collect its attention probabilities twice; without autograd there is nothing to save.
         bool checkpointing = GradientCheckpointing && !wantAttentions && is_grad_enabled();
@@ -148,6 +163,7 @@ public sealed partial class BertModel : nn.Module<Tensor, Tensor?, Tensor?, Bert
             // outlive it (the autograd graph holds them; the GC releases them with it).
             keyMask?.DetachFromDisposeScope();
             layout?.DetachFromDisposeScope();
+            positions?.DetachFromDisposeScope();
         }
 
         using PaddingLayout? ownedLayout = checkpointing ? null : layout;
@@ -157,6 +173,7 @@ public sealed partial class BertModel : nn.Module<Tensor, Tensor?, Tensor?, Bert
             CollectsHiddenStates = wantHidden,
             ResultScope = callerScope,
             GradientCheckpointing = checkpointing,
+            PositionIds = finalNorm is null ? null : positions,
         };
 
         Tensor hidden = embeddings.call(ids, types, positions);
@@ -169,6 +186,11 @@ public sealed partial class BertModel : nn.Module<Tensor, Tensor?, Tensor?, Bert
         if (layout is not null)
         {
             hidden = layout.Pad(hidden);
+        }
+
+        if (finalNorm is not null)
+        {
+            hidden = finalNorm.call(hidden);
         }
 
         Tensor? pooled = pooler?.call(hidden);
@@ -187,8 +209,14 @@ public sealed partial class BertModel : nn.Module<Tensor, Tensor?, Tensor?, Bert
         };
         for (int i = 0; i < encoder.Layers.Count; i++)
         {
-            string name = $"{Family.EncoderAttribute}.layer.{i}";
+            string name = Family.LayerName(i);
             units.Add(new ModelUnit(name, ModelUnitKind.EncoderLayer, i + 1, encoder.Layers[i], Prefixed(name), i, isUsed: true));
+        }
+
+        if (finalNorm is not null)
+        {
+            // ModernBERT's final_norm sits where BERT's pooler does: it learns as soon as any layer does.
+            units.Add(new ModelUnit("final_norm", ModelUnitKind.Pooler, encoder.Layers.Count + 1, finalNorm, Prefixed("final_norm"), null, isUsed: true));
         }
 
         if (pooler is not null)

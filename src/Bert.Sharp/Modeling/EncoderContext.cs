@@ -39,6 +39,9 @@ public sealed class EncoderContext
     /// </summary>
     internal PaddingLayout? Layout { get; init; }
 
+    /// <summary>Position ids [batch or 1, seq] the caller gave, for layers that rotate by position (ModernBERT); <c>null</c>: 0, 1, 2, ….</summary>
+    internal Tensor? PositionIds { get; init; }
+
     /// <summary>The dispose scope that owns collected probabilities (the forward pass's caller's); <c>null</c>: the context's user owns them.</summary>
     internal TorchSharp.DisposeScope? ResultScope { get; init; }
 

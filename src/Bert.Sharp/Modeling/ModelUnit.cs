@@ -13,7 +13,7 @@ public enum ModelUnitKind
     /// <summary>One transformer encoder layer.</summary>
     EncoderLayer,
 
-    /// <summary>The pooler (dense + tanh over [CLS]).</summary>
+    /// <summary>The pooler (dense + tanh over [CLS]); for ModernBERT, its <c>final_norm</c> after the last layer.</summary>
     Pooler,
 
     /// <summary>The task's head (a classifier on top of the encoder).</summary>

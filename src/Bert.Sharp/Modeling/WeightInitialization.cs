@@ -38,7 +38,11 @@ internal static class WeightInitialization
                     break;
                 case LayerNorm norm:
                     nn.init.ones_(norm.weight!);
-                    nn.init.zeros_(norm.bias!);
+                    if (norm.bias is not null)
+                    {
+                        nn.init.zeros_(norm.bias);
+                    }
+
                     break;
             }
         }

@@ -213,7 +213,7 @@ public abstract partial class BertTaskModel
         {
             foreach ((string local, BertLinear layer) in Bert.Layers[i].DenseLayers())
             {
-                yield return ($"{Bert.Family.BasePrefix}.{Bert.Family.EncoderAttribute}.layer.{i}.{local}", local, layer);
+                yield return ($"{Bert.Family.BasePrefix}.{Bert.Family.LayerName(i)}.{local}", local, layer);
             }
         }
     }
@@ -222,6 +222,11 @@ public abstract partial class BertTaskModel
     {
         if (adapters is null)
         {
+            if (Bert.Family.LayerLayout == EncoderLayerLayout.ModernBert)
+            {
+                throw new NotSupportedException($"Adapters (LoRA) on a {Bert.Family.ModelType} model are not supported yet: its attention projections (attn.Wqkv, attn.Wo) have no LoRA targets in this library; fine-tune it with FullFineTuning or a freeze policy.");
+            }
+
             if (HeadModule is FamilySequenceHead { Layout: SequenceHeadLayout.PreClassifierRelu })
             {
                 throw new NotSupportedException($"Adapters on a {Bert.Family.ModelType} sequence classifier are not supported yet (its head spans two top-level modules, pre_classifier and classifier); LoRA works on BERT and RoBERTa / XLM-R classifiers and on token classifiers and embedders of every family.");

@@ -143,10 +143,10 @@ public sealed class EncoderFamilyTests
         try
         {
             string file = Path.Combine(dir, "config.json");
-            File.WriteAllText(file, """{"model_type": "modernbert", "vocab_size": 100, "hidden_size": 32, "num_hidden_layers": 2, "num_attention_heads": 4, "intermediate_size": 64}""");
+            File.WriteAllText(file, """{"model_type": "deberta-v2", "vocab_size": 100, "hidden_size": 32, "num_hidden_layers": 2, "num_attention_heads": 4, "intermediate_size": 64}""");
             var e = Assert.Throws<NotSupportedException>(() => BertConfig.Load(dir));
             Assert.Contains(file, e.Message, StringComparison.Ordinal);
-            Assert.Contains("model_type 'modernbert'", e.Message, StringComparison.Ordinal);
+            Assert.Contains("model_type 'deberta-v2'", e.Message, StringComparison.Ordinal);
 
             File.WriteAllText(file, """{"model_type": "distilbert", "vocab_size": 100, "dim": 32, "n_layers": 2, "n_heads": 4, "hidden_dim": 64, "sinusoidal_pos_embds": true}""");
             e = Assert.Throws<NotSupportedException>(() => BertConfig.Load(dir));

@@ -131,6 +131,7 @@ public sealed partial class BertForSequenceClassification
     {
         SequenceHeadLayout.DenseTanhOutProjection => ["classifier.dense.weight", "classifier.dense.bias", "classifier.out_proj.weight", "classifier.out_proj.bias"],
         SequenceHeadLayout.PreClassifierRelu => ["pre_classifier.weight", "pre_classifier.bias", HeadWeight, HeadBias],
+        SequenceHeadLayout.PredictionHead => ["head.dense.weight", "head.dense.bias", "head.norm.weight", "head.norm.bias", HeadWeight, HeadBias],
         _ => [HeadWeight, HeadBias],
     };
 
@@ -148,7 +149,8 @@ public sealed partial class BertForSequenceClassification
     // A config that names its pooling wins; a sentence-transformers folder says how its encoder was trained to be read; a
     // checkpoint with a pooler gets the pooler (Hugging Face's behaviour); without one, mean pooling.
     private static PoolingStrategy DefaultPooling(string directory, BertConfig config, bool hasPooler) =>
-        (config.Family.SequenceHead != SequenceHeadLayout.Linear ? PoolingStrategy.Cls : (PoolingStrategy?)null)
+        (config.Family.SequenceHead == SequenceHeadLayout.PredictionHead ? PoolingFromConfig(config)
+            : config.Family.SequenceHead != SequenceHeadLayout.Linear ? PoolingStrategy.Cls : (PoolingStrategy?)null)
         ?? PoolingNamedIn(config)
         ?? SentenceTransformersFolder.Read(directory)?.Pooling
         ?? (hasPooler ? PoolingStrategy.Pooler : PoolingStrategy.Mean);

@@ -47,7 +47,9 @@ public sealed partial class BertForSequenceClassification : BertTaskModel
         ArgumentNullException.ThrowIfNull(labels);
         ValidateLabels(labels, problemType);
         SequenceHeadLayout layout = encoder.Family.SequenceHead;
-        PoolingStrategy chosen = layout != SequenceHeadLayout.Linear
+        PoolingStrategy chosen = layout == SequenceHeadLayout.PredictionHead
+            ? pooling is null ? PoolingFromConfig(encoder.Config) : pooling is PoolingStrategy.Cls or PoolingStrategy.Mean ? pooling.Value : throw new ArgumentException($"A {encoder.Family.ModelType} classifier pools by cls or mean (classifier_pooling), as Hugging Face's {encoder.Family.SequenceClassificationArchitecture} does; pooling {pooling} is not available for it.", nameof(pooling))
+            : layout != SequenceHeadLayout.Linear
             ? pooling is null or PoolingStrategy.Cls ? PoolingStrategy.Cls : throw new ArgumentException($"A {encoder.Family.ModelType} classifier reads the first token, as Hugging Face's {encoder.Family.SequenceClassificationArchitecture} does; pooling {pooling} is not available for it.", nameof(pooling))
             : pooling ?? (encoder.Pooler is null ? PoolingStrategy.Mean : PoolingStrategy.Pooler);
         if (chosen == PoolingStrategy.Pooler && encoder.Pooler is null)
@@ -65,6 +67,11 @@ public sealed partial class BertForSequenceClassification : BertTaskModel
                 familyHead = new FamilySequenceHead(layout, classifier, config.HiddenSize, config.ClassifierDropout ?? config.HiddenDropoutProb);
                 familyHead.ResetParameters(config.InitializerRange, seed: null);
                 register_module("classifier", familyHead);
+                break;
+            case SequenceHeadLayout.PredictionHead:
+                familyHead = new FamilySequenceHead(classifier, config);
+                register_module(FamilySequenceHead.PredictionHeadName, familyHead.PredictionHead!);
+                register_module("classifier", classifier);
                 break;
             case SequenceHeadLayout.PreClassifierRelu:
                 familyHead = new FamilySequenceHead(layout, classifier, config.HiddenSize, config.ClassifierDropout ?? config.HiddenDropoutProb);
@@ -139,6 +146,12 @@ public sealed partial class BertForSequenceClassification : BertTaskModel
             extension.Remove(LegacyPoolingConfigKey);
             extension.Remove(PythonInterop.AutoMapKey);
             bool custom = familyHead is null && classifier.Pooling != PoolingStrategy.Pooler;
+            if (familyHead?.Layout == SequenceHeadLayout.PredictionHead)
+            {
+                // ModernBERT's own key: Hugging Face's ModernBertForSequenceClassification pools by it.
+                extension[PoolingConfigKey] = JsonSerializer.SerializeToElement(classifier.Pooling.ToString().ToLowerInvariant());
+            }
+
             if (custom)
             {
                 extension[PoolingConfigKey] = JsonSerializer.SerializeToElement(classifier.Pooling.ToString().ToLowerInvariant());
@@ -161,7 +174,7 @@ public sealed partial class BertForSequenceClassification : BertTaskModel
     protected override nn.Module HeadModule => familyHead ?? (nn.Module)classifier;
 
     /// <inheritdoc />
-    private protected override string HeadPrefix => familyHead?.Layout == SequenceHeadLayout.PreClassifierRelu ? string.Empty : "classifier";
+    private protected override string HeadPrefix => familyHead?.Layout is SequenceHeadLayout.PreClassifierRelu or SequenceHeadLayout.PredictionHead ? string.Empty : "classifier";
 
     /// <inheritdoc />
     protected override bool UsesPooler => classifier.Pooling == PoolingStrategy.Pooler;
@@ -268,8 +281,12 @@ public sealed partial class BertForSequenceClassification : BertTaskModel
         return null;
     }
 
-    internal static PoolingStrategy PoolingFromConfig(BertConfig config) =>
-        config.Family.SequenceHead != SequenceHeadLayout.Linear ? PoolingStrategy.Cls : PoolingNamedIn(config) ?? PoolingStrategy.Pooler;
+    internal static PoolingStrategy PoolingFromConfig(BertConfig config) => config.Family.SequenceHead switch
+    {
+        SequenceHeadLayout.PredictionHead => PoolingNamedIn(config) ?? PoolingStrategy.Cls,
+        SequenceHeadLayout.Linear => PoolingNamedIn(config) ?? PoolingStrategy.Pooler,
+        _ => PoolingStrategy.Cls,
+    };
 
     private static void ValidateLabels(IReadOnlyList<string> labels, ProblemType problemType)
     {

@@ -8,24 +8,41 @@ namespace Bert.Sharp;
 /// The layers a family's sequence classification head has before its final linear layer (a <see cref="ClassificationHead"/>
 /// over the first token), named as Hugging Face names them:
 /// RoBERTa's <c>RobertaClassificationHead</c> (<c>classifier.dense</c>, tanh, <c>classifier.out_proj</c>, dropout before each)
-/// and DistilBERT's <c>pre_classifier</c> + ReLU before <c>classifier</c>.
+/// DistilBERT's <c>pre_classifier</c> + ReLU before <c>classifier</c>, and ModernBERT's <c>head.dense</c>, activation,
+/// <c>head.norm</c> before <c>classifier</c> (over the pooled vector: first token or mean, per <c>classifier_pooling</c>).
 /// </summary>
 /// <remarks>
 /// For RoBERTa the task model registers this module as <c>classifier</c>; for DistilBERT it registers the two children
-/// (<c>pre_classifier</c>, <c>classifier</c>) itself and this module only groups them as the head unit.
+/// (<c>pre_classifier</c>, <c>classifier</c>) itself and this module only groups them as the head unit; likewise ModernBERT's
+/// <c>head</c> and <c>classifier</c>.
 /// </remarks>
 internal sealed class FamilySequenceHead : nn.Module<Tensor, Tensor>
 {
     private readonly BertLinear projection;
     private readonly ClassificationHead output;
     private readonly FastDropout? inputDropout;
+    private readonly ModernBertPredictionHead? predictionHead;
+
+    /// <summary>ModernBERT's head: <c>head.dense</c>, activation, <c>head.norm</c> (<see cref="ModernBertPredictionHead"/>), then <paramref name="output"/> (dropout, <c>classifier</c>).</summary>
+    public FamilySequenceHead(ClassificationHead output, BertConfig config) : base(nameof(FamilySequenceHead))
+    {
+        ArgumentNullException.ThrowIfNull(output);
+        ArgumentNullException.ThrowIfNull(config);
+        Layout = SequenceHeadLayout.PredictionHead;
+        predictionHead = new ModernBertPredictionHead(config, ModernBertSettings.Read(config));
+        projection = predictionHead.Dense;
+        this.output = output;
+        register_module(PredictionHeadName, predictionHead);
+        register_module("classifier", output);
+        ResetParameters(config.InitializerRange, seed: null);
+    }
 
     public FamilySequenceHead(SequenceHeadLayout layout, ClassificationHead output, int hiddenSize, double dropout) : base(nameof(FamilySequenceHead))
     {
         ArgumentNullException.ThrowIfNull(output);
-        if (layout == SequenceHeadLayout.Linear)
+        if (layout is SequenceHeadLayout.Linear or SequenceHeadLayout.PredictionHead)
         {
-            throw new ArgumentException("BERT's head is the ClassificationHead alone.", nameof(layout));
+            throw new ArgumentException($"The {layout} head is built by another constructor.", nameof(layout));
         }
 
         Layout = layout;
@@ -59,7 +76,11 @@ internal sealed class FamilySequenceHead : nn.Module<Tensor, Tensor>
         else
         {
             nn.init.normal_(projection.Weight, 0, initializerRange);
-            nn.init.zeros_(projection.Bias!);
+            if (projection.Bias is not null)
+            {
+                nn.init.zeros_(projection.Bias);
+            }
+
             // Drawn from the global generator: a training run redraws it from its seed (as it does the final layer) unless it is loaded or changed first.
             UnseededInitialization.Register(projection, ProjectionSeedSalt, generator => Reset(initializerRange, generator));
         }
@@ -72,7 +93,10 @@ internal sealed class FamilySequenceHead : nn.Module<Tensor, Tensor>
     {
         using var noGrad = no_grad();
         Runtime.DeviceRandom.NormalInPlace(projection.Weight, 0, initializerRange, generator);
-        nn.init.zeros_(projection.Bias!);
+        if (projection.Bias is not null)
+        {
+            nn.init.zeros_(projection.Bias);
+        }
     }
 
     /// <summary>Submodules are registered by name in the constructor (names depend on the family); field-based registration would add them twice.</summary>
@@ -82,6 +106,12 @@ internal sealed class FamilySequenceHead : nn.Module<Tensor, Tensor>
 
     /// <summary>DistilBERT's name of the projection, a top-level module of the task model.</summary>
     public const string PreClassifierName = "pre_classifier";
+
+    /// <summary>ModernBERT's name of the prediction head (<c>head.dense</c>, <c>head.norm</c>), a top-level module of the task model.</summary>
+    public const string PredictionHeadName = "head";
+
+    /// <summary>ModernBERT's prediction head, or <c>null</c> for the other layouts.</summary>
+    internal ModernBertPredictionHead? PredictionHead => predictionHead;
 
     public SequenceHeadLayout Layout { get; }
 
@@ -94,7 +124,7 @@ internal sealed class FamilySequenceHead : nn.Module<Tensor, Tensor>
     /// <summary>The key of the final layer's weight in the task model's state dict.</summary>
     public string OutputWeightKey => Layout == SequenceHeadLayout.DenseTanhOutProjection ? "classifier.out_proj.weight" : "classifier.weight";
 
-    /// <summary>Logits from the first token's state [batch, hidden].</summary>
+    /// <summary>Logits from the pooled state [batch, hidden] (the first token's; ModernBERT's mean when it pools by mean).</summary>
     public override Tensor forward(Tensor first)
     {
         ArgumentNullException.ThrowIfNull(first);
@@ -106,6 +136,11 @@ internal sealed class FamilySequenceHead : nn.Module<Tensor, Tensor>
             // one dropout before each linear layer.
             Tensor dense = nn.functional.linear(inputDropout!.call(first), copy["dense.weight"], copy["dense.bias"]).tanh();
             return nn.functional.linear(inputDropout.call(dense), copy["out_proj.weight"], copy["out_proj.bias"]).MoveToOuterDisposeScope();
+        }
+
+        if (predictionHead is not null)
+        {
+            return output.call(predictionHead.call(first)).MoveToOuterDisposeScope();
         }
 
         Tensor projected = Layout == SequenceHeadLayout.DenseTanhOutProjection

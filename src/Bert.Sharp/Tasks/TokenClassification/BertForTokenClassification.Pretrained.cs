@@ -51,8 +51,10 @@ public sealed partial class BertForTokenClassification
         {
             // A sequence classifier's head has the same names and would be taken silently; it is dropped (and reported) instead.
             ModelLoadLog.ForeignHeadDropped(logger, directory, config.Architectures is { Count: > 0 } named ? named[0] : "task");
-            checkpoint.Drop(HeadWeight);
-            checkpoint.Drop(HeadBias);
+            foreach (string key in HeadKeysOf(config))
+            {
+                checkpoint.Drop(key);
+            }
         }
 
         checkpoint.RequireFitsConfig(checkpoint.BasePrefix, options.AllowMissingWeights);
@@ -76,14 +78,19 @@ public sealed partial class BertForTokenClassification
         }
 
         var model = new BertForTokenClassification(new BertModel(config, addPoolingLayer: false), chosen);
-        return new(model, [HeadWeight, HeadBias], () =>
+        return new(model, HeadKeysOf(config), () =>
         {
             if (options.Seed is int seed)
             {
-                model.classifier.ResetParameters(config.InitializerRange, seed);
+                model.ResetHead(config.InitializerRange, seed);
             }
         });
     }
+
+    // The head's keys: the classifier, and ModernBERT's prediction head before it.
+    private static string[] HeadKeysOf(BertConfig config) => config.Family.SequenceHead == SequenceHeadLayout.PredictionHead
+        ? ["head.dense.weight", "head.dense.bias", "head.norm.weight", "head.norm.bias", HeadWeight, HeadBias]
+        : [HeadWeight, HeadBias];
 
     /// <summary>
     /// The config <see cref="BertTaskModel.SavePretrained"/> writes: <see cref="Config"/>, a Hugging Face <c>BertForTokenClassification</c>

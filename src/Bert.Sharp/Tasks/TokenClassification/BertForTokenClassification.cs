@@ -19,6 +19,9 @@ public sealed partial class BertForTokenClassification : BertTaskModel
 {
 #pragma warning disable IDE1006, SA1300 // Field names are Hugging Face checkpoint keys.
     private readonly ClassificationHead classifier;
+
+    // ModernBERT's prediction head before the classifier (head.dense, head.norm); null for the other families.
+    private readonly FamilySequenceHead? familyHead;
 #pragma warning restore IDE1006, SA1300
 
     /// <summary>Puts a new, freshly initialised head for <paramref name="labels"/> (the tags, e.g. <c>O</c>, <c>B-PER</c>, <c>I-PER</c>) on <paramref name="encoder"/>.</summary>
@@ -29,6 +32,7 @@ public sealed partial class BertForTokenClassification : BertTaskModel
         : base(nameof(BertForTokenClassification), encoder)
     {
         ArgumentNullException.ThrowIfNull(labels);
+
         if (labels.Count < 2 || labels.Any(l => l is null) || labels.Distinct(StringComparer.Ordinal).Count() != labels.Count)
         {
             throw new ArgumentException($"A token classifier needs at least two distinct, non-null tags; got [{string.Join(", ", labels)}].", nameof(labels));
@@ -38,9 +42,22 @@ public sealed partial class BertForTokenClassification : BertTaskModel
         // DistilBertForTokenClassification drops out with config.dropout; BERT's and RoBERTa's with classifier_dropout, else hidden_dropout_prob.
         double dropout = encoder.Family == EncoderFamily.DistilBert ? config.HiddenDropoutProb : config.ClassifierDropout ?? config.HiddenDropoutProb;
         classifier = new ClassificationHead(config.HiddenSize, labels.Count, dropout, PoolingStrategy.Cls, config.InitializerRange);
+        if (encoder.Family.SequenceHead == SequenceHeadLayout.PredictionHead)
+        {
+            // ModernBertForTokenClassification: head (dense, activation, norm) over every token, dropout, classifier.
+            familyHead = new FamilySequenceHead(classifier, config);
+            register_module(FamilySequenceHead.PredictionHeadName, familyHead.PredictionHead!);
+            familyHead.to(encoder.Device);
+        }
+
+        register_module("classifier", classifier);
         classifier.to(encoder.Device);
         Labels = [.. labels];
-        RegisterComponents();
+    }
+
+    /// <summary>Submodules are registered by name in the constructor (ModernBERT's head adds <c>head</c>); field-based registration would add them twice.</summary>
+    protected override void RegisterComponents()
+    {
     }
 
     /// <summary>Builds an untrained model (random encoder without pooler, random head) of <paramref name="config"/>.</summary>
@@ -71,7 +88,17 @@ public sealed partial class BertForTokenClassification : BertTaskModel
     };
 
     /// <inheritdoc />
-    protected override nn.Module HeadModule => classifier;
+    protected override nn.Module HeadModule => familyHead ?? (nn.Module)classifier;
+
+    /// <inheritdoc />
+    private protected override string HeadPrefix => familyHead is null ? HeadName : string.Empty;
+
+    /// <summary>Re-initialises the head (ModernBERT's prediction head too) from <paramref name="seed"/>.</summary>
+    internal void ResetHead(double initializerRange, int seed)
+    {
+        classifier.ResetParameters(initializerRange, seed);
+        familyHead?.ResetParameters(initializerRange, seed);
+    }
 
     /// <inheritdoc />
     protected override bool UsesPooler => false;
@@ -112,7 +139,8 @@ public sealed partial class BertForTokenClassification : BertTaskModel
     internal Tensor Logits(Tensor inputIds, Tensor? attentionMask, Tensor? tokenTypeIds)
     {
         using var scope = NewDisposeScope();
-        return classifier.call(Features(inputIds, attentionMask, tokenTypeIds)).MoveToOuterDisposeScope();
+        Tensor features = Features(inputIds, attentionMask, tokenTypeIds);
+        return (familyHead is null ? classifier.call(features) : familyHead.call(features)).MoveToOuterDisposeScope();
     }
 
     /// <inheritdoc />
