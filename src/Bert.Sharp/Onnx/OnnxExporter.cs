@@ -14,7 +14,7 @@ namespace Bert.Sharp;
 /// <summary>
 /// Writes a saved Hugging Face BERT folder as an ONNX model for serving with ONNX Runtime (for example through
 /// <c>Bert.Sharp.Onnx</c>'s <c>OnnxTextClassifier</c>), in float32 or with int8 weights. Use it after training: it reads
-/// the folder <see cref="BertTaskModel.SavePretrained"/> or <see cref="FineTuner"/> wrote, not a live model.
+/// the folder <see cref="BertTaskModel.SavePretrained(string, BertTokenizer?)"/> or <see cref="FineTuner"/> wrote, not a live model.
 /// </summary>
 /// <remarks>
 /// <para>Folders exported: <c>BertModel</c> (outputs <c>last_hidden_state</c>, <c>pooler_output</c>),

@@ -116,7 +116,7 @@ public sealed partial class BertForSequenceClassification
     }
 
     /// <summary>
-    /// The config <see cref="BertTaskModel.SavePretrained"/> writes: <see cref="Config"/> (with <c>architectures</c>, <c>id2label</c>,
+    /// The config <see cref="BertTaskModel.SavePretrained(string, BertTokenizer?)"/> writes: <see cref="Config"/> (with <c>architectures</c>, <c>id2label</c>,
     /// <c>label2id</c>, <c>problem_type</c>); the weights are <c>bert.*</c> and <c>classifier.*</c>, and with mean or [CLS]
     /// pooling the save also holds the Python code Hugging Face needs to compute the same thing.
     /// </summary>

@@ -20,7 +20,7 @@ public sealed partial class TextClassifier
 
     /// <summary>
     /// Loads a fine-tuned classifier folder (config, weights and tokenizer files), as written by
-    /// <see cref="BertTaskModel.SavePretrained"/> with a tokenizer, by <see cref="FineTuner"/>, or by
+    /// <see cref="BertTaskModel.SavePretrained(string, BertTokenizer?)"/> with a tokenizer, by <see cref="FineTuner"/>, or by
     /// Hugging Face's <c>save_pretrained</c>.
     /// </summary>
     /// <param name="directory">The model folder, or a hub model id.</param>

@@ -10,7 +10,7 @@ namespace Bert.Sharp;
 
 /// <summary>
 /// Serves a trained classifier: text in, label and probabilities out. Load the folder written by
-/// <see cref="BertTaskModel.SavePretrained"/> or by <see cref="FineTuner"/> (<c>best</c>, <c>checkpoint-N</c>).
+/// <see cref="BertTaskModel.SavePretrained(string, BertTokenizer?)"/> or by <see cref="FineTuner"/> (<c>best</c>, <c>checkpoint-N</c>).
 /// </summary>
 /// <remarks>
 /// Safe to call from several threads at once: prediction only reads the weights, runs without autograd and in evaluation

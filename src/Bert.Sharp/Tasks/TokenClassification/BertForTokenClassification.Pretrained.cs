@@ -93,7 +93,7 @@ public sealed partial class BertForTokenClassification
         : [HeadWeight, HeadBias];
 
     /// <summary>
-    /// The config <see cref="BertTaskModel.SavePretrained"/> writes: <see cref="Config"/>, a Hugging Face <c>BertForTokenClassification</c>
+    /// The config <see cref="BertTaskModel.SavePretrained(string, BertTokenizer?)"/> writes: <see cref="Config"/>, a Hugging Face <c>BertForTokenClassification</c>
     /// directory that Python's <c>AutoModelForTokenClassification</c> and <see cref="TokenClassifier"/> load.
     /// </summary>
     protected override BertConfig ConfigToSave => Config;

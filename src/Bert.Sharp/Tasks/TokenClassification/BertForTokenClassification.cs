@@ -12,7 +12,7 @@ namespace Bert.Sharp;
 /// </summary>
 /// <remarks>
 /// Load one with <see cref="FromPretrained"/> (a base checkpoint gets a new head for your tags), train it with
-/// <see cref="FineTuner"/> on <see cref="TaggedSentence"/>s, save it with <see cref="BertTaskModel.SavePretrained"/>, and serve it with
+/// <see cref="FineTuner"/> on <see cref="TaggedSentence"/>s, save it with <see cref="BertTaskModel.SavePretrained(string, BertTokenizer?)"/>, and serve it with
 /// <see cref="TokenClassifier"/>.
 /// </remarks>
 public sealed partial class BertForTokenClassification : BertTaskModel
