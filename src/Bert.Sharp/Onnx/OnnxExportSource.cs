@@ -167,6 +167,12 @@ internal sealed class OnnxExportSource : IDisposable
             : [];
         EncoderFamily family = EncoderFamily.TryFromModelType(modelType ?? "bert")
             ?? throw new NotSupportedException($"'{configPath}': model_type '{modelType}' ({string.Join(", ", architectures)}) is not supported by the ONNX exporter (supported: {string.Join(", ", EncoderFamily.SupportedModelTypes)}).");
+        if (family == EncoderFamily.ModernBert)
+        {
+            // Rotary positions, GeGLU and windowed attention have no graph writer yet: refused, never exported as a BERT.
+            throw new NotSupportedException($"'{configPath}': model_type 'modernbert' is not supported by the ONNX exporter yet (rotary embeddings and local attention are not written); serve it with TextClassifier.");
+        }
+
         string baseArchitecture = family == EncoderFamily.Bert ? BaseArchitecture : family.BaseArchitecture;
         string[] sequence = family == EncoderFamily.Bert ? SequenceArchitectures : [family.SequenceClassificationArchitecture];
         string token = family == EncoderFamily.Bert ? TokenArchitecture : family.TokenClassificationArchitecture;

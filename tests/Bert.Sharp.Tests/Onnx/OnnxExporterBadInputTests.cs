@@ -25,7 +25,7 @@ public sealed class OnnxExporterBadInputTests : IDisposable
         Assert.Throws<DirectoryNotFoundException>(() => OnnxExporter.Export(Path.Combine(dir, "absent"), Path.Combine(dir, "out.onnx")));
 
     [Theory]
-    [InlineData("""{"model_type": "modernbert", "architectures": ["ModernBertModel"]}""", "modernbert")]
+    [InlineData("""{"model_type": "deberta-v2", "architectures": ["DebertaV2Model"]}""", "deberta-v2")]
     [InlineData("""{"model_type": "distilbert", "architectures": ["DistilBertForMaskedLM"], "dim": 768}""", "DistilBertForMaskedLM")]
     [InlineData("""{"model_type": "bert", "architectures": ["BertForMaskedLM"]}""", "BertForMaskedLM")]
     public void An_unsupported_architecture_is_named(string config, string named)
