@@ -51,20 +51,20 @@ public sealed class FamilyMirrorTests
                 };
                 bool[] real = [.. mask.Cast<long>().Select(m => m == 1)];
 
-                using (var model = WideSpread(new BertForSequenceClassification(config, ["a", "b", "c"]), 21))
+                using (var model = MirrorRequests.WideSpread(new BertForSequenceClassification(config, ["a", "b", "c"]), 21))
                 {
                     string folder = Path.Combine(root, $"{modelType}-seq");
                     model.SavePretrained(folder);
-                    cases.Add(($"{modelType} sequence", Logits(model.Forward, ids, mask), [.. Enumerable.Repeat(true, 3)]));
-                    requests.Add(Request(folder, "sequence-classification", ids, mask));
+                    cases.Add(($"{modelType} sequence", MirrorRequests.Logits(model.Forward, ids, mask), [.. Enumerable.Repeat(true, 3)]));
+                    requests.Add(MirrorRequests.Request(folder, "sequence-classification", ids, mask));
                 }
 
-                using (var model = WideSpread(new BertForTokenClassification(config, ["O", "B-X", "I-X", "B-Y"]), 22))
+                using (var model = MirrorRequests.WideSpread(new BertForTokenClassification(config, ["O", "B-X", "I-X", "B-Y"]), 22))
                 {
                     string folder = Path.Combine(root, $"{modelType}-tok");
                     model.SavePretrained(folder);
-                    cases.Add(($"{modelType} token", Logits(model.Forward, ids, mask), real));
-                    requests.Add(Request(folder, "token-classification", ids, mask));
+                    cases.Add(($"{modelType} token", MirrorRequests.Logits(model.Forward, ids, mask), real));
+                    requests.Add(MirrorRequests.Request(folder, "token-classification", ids, mask));
                 }
             }
 
@@ -74,7 +74,7 @@ public sealed class FamilyMirrorTests
             Assert.Equal(cases.Count, results.Count);
             for (int c = 0; c < cases.Count; c++)
             {
-                float[][] python = [.. Rows(results[c]!["output"]!)];
+                float[][] python = [.. MirrorRequests.Rows(results[c]!["output"]!)];
                 float[][] expected = cases[c].Expected;
                 Assert.Equal(expected.Length, python.Length);
                 float worst = 0;
@@ -101,66 +101,5 @@ public sealed class FamilyMirrorTests
         {
             Directory.Delete(root, true);
         }
-    }
-
-    // Every parameter redrawn from a private generator: matrices N(0, 0.25), biases N(0, 0.25), LayerNorm weights 1 + N(0, 0.25);
-    // RoBERTa's padding position row too (Hugging Face zeroes it only at initialisation; a checkpoint may hold anything).
-    private static T WideSpread<T>(T model, int seed)
-        where T : nn.Module
-    {
-        using var noGrad = no_grad();
-        using var generator = new Generator((ulong)seed, CPU);
-        foreach ((string name, Parameter parameter) in model.named_parameters())
-        {
-            using Tensor drawn = randn(parameter.shape, generator: generator).mul_(0.25);
-            bool norm = name.Contains("LayerNorm.weight", StringComparison.Ordinal) || name.Contains("layer_norm.weight", StringComparison.Ordinal);
-            parameter.copy_(norm ? drawn.add_(1) : drawn);
-        }
-
-        model.eval();
-        return model;
-    }
-
-    private static JsonObject Request(string folder, string task, long[,] ids, long[,] mask) => new()
-    {
-        ["folder"] = folder,
-        ["task"] = task,
-        ["input_ids"] = ToJson(ids),
-        ["attention_mask"] = ToJson(mask),
-        ["token_type_ids"] = ToJson(new long[ids.GetLength(0), ids.GetLength(1)]),
-    };
-
-    private static float[][] Logits(Func<Tensor, Tensor?, Tensor?, Tensor?, SequenceClassifierOutput> forward, long[,] ids, long[,] mask)
-    {
-        using var noGrad = no_grad();
-        using Tensor input = tensor(ids);
-        using Tensor attention = tensor(mask);
-        using SequenceClassifierOutput output = forward(input, attention, null, null);
-        long k = output.Logits.shape[^1];
-        return [.. output.Logits.contiguous().data<float>().ToArray().Chunk((int)k)];
-    }
-
-    private static IEnumerable<float[]> Rows(JsonNode node) =>
-        node is JsonArray array && array.Count > 0 && array[0] is JsonArray inner && inner.Count > 0 && inner[0] is JsonArray
-            ? array.SelectMany(n => Rows(n!))
-            : node is JsonArray rows && rows.Count > 0 && rows[0] is JsonArray
-                ? rows.Select(r => r!.AsArray().Select(v => v!.GetValue<float>()).ToArray())
-                : [[.. node.AsArray().Select(v => v!.GetValue<float>())]];
-
-    private static JsonArray ToJson(long[,] values)
-    {
-        var rows = new JsonArray();
-        for (int r = 0; r < values.GetLength(0); r++)
-        {
-            var row = new JsonArray();
-            for (int c = 0; c < values.GetLength(1); c++)
-            {
-                row.Add(values[r, c]);
-            }
-
-            rows.Add(row);
-        }
-
-        return rows;
     }
 }

@@ -168,7 +168,7 @@ public sealed class ModernBertTests
         string dir = TestAssets.NewTempDirectory("modernbert-load");
         try
         {
-            using (var model = WideSpread(new BertModel(Config(biases: true)), 3))
+            using (var model = MirrorRequests.WideSpread(new BertModel(Config(biases: true)), 3))
             {
                 model.SavePretrained(dir);
                 using BertModel loaded = BertModel.FromPretrained(dir);
@@ -225,25 +225,25 @@ public sealed class ModernBertTests
             foreach ((bool biases, string pooling, string activation) in new[] { (true, "cls", "gelu"), (false, "mean", "gelu_pytorch_tanh") })
             {
                 BertConfig config = Config(biases: biases, pooling: pooling, activation: activation);
-                using var model = WideSpread(new BertForSequenceClassification(config, ["a", "b", "c"]), biases ? 21 : 22);
+                using var model = MirrorRequests.WideSpread(new BertForSequenceClassification(config, ["a", "b", "c"]), biases ? 21 : 22);
                 Assert.Equal(pooling == "mean" ? PoolingStrategy.Mean : PoolingStrategy.Cls, model.Head.Pooling);
                 string folder = Path.Combine(root, $"seq-{pooling}");
                 model.SavePretrained(folder);
-                cases.Add(($"sequence ({pooling}, biases {biases})", Logits(model, ids, mask), [true, true, true]));
-                requests.Add(Request(folder, "sequence-classification", ids, mask));
+                cases.Add(($"sequence ({pooling}, biases {biases})", MirrorRequests.Logits(model.Forward, ids, mask), [true, true, true]));
+                requests.Add(MirrorRequests.Request(folder, "sequence-classification", ids, mask));
 
-                using (var tagger = WideSpread(new BertForTokenClassification(config, ["O", "B-X", "I-X", "B-Y"]), biases ? 23 : 24))
+                using (var tagger = MirrorRequests.WideSpread(new BertForTokenClassification(config, ["O", "B-X", "I-X", "B-Y"]), biases ? 23 : 24))
                 {
                     string tokenFolder = Path.Combine(root, $"tok-{pooling}");
                     tagger.SavePretrained(tokenFolder);
-                    cases.Add(($"token (biases {biases})", TokenLogits(tagger, ids, mask), realTokens));
-                    requests.Add(Request(tokenFolder, "token-classification", ids, mask));
+                    cases.Add(($"token (biases {biases})", MirrorRequests.Logits(tagger.Forward, ids, mask), realTokens));
+                    requests.Add(MirrorRequests.Request(tokenFolder, "token-classification", ids, mask));
                 }
 
                 string baseFolder = Path.Combine(root, $"base-{pooling}");
                 model.Bert.SavePretrained(baseFolder);
                 cases.Add(($"last hidden state (biases {biases})", HiddenStates(model.Bert, ids, mask), realTokens));
-                requests.Add(Request(baseFolder, "last-hidden-state", ids, mask));
+                requests.Add(MirrorRequests.Request(baseFolder, "last-hidden-state", ids, mask));
             }
 
             string requestFile = Path.Combine(root, "requests.json");
@@ -252,7 +252,7 @@ public sealed class ModernBertTests
             Assert.Equal(cases.Count, results.Count);
             for (int c = 0; c < cases.Count; c++)
             {
-                float[][] python = [.. Rows(results[c]!["output"]!)];
+                float[][] python = [.. MirrorRequests.Rows(results[c]!["output"]!)];
                 float[][] expected = cases[c].Expected;
                 Assert.Equal(expected.Length, python.Length);
                 float worst = 0, largest = 0;
@@ -285,7 +285,7 @@ public sealed class ModernBertTests
     {
         // The first token's state changes when the last one (19 positions away, beyond the local window) changes: the
         // global layers see it. It does not change when a padding id changes, and a padded text computes what it does alone.
-        using var model = WideSpread(new BertModel(Config()), 5);
+        using var model = MirrorRequests.WideSpread(new BertModel(Config()), 5);
         using var noGrad = no_grad();
         long[] baseIds = [.. Enumerable.Range(1, 20).Select(i => (long)i)];
         long[] farChanged = [.. baseIds];
@@ -316,76 +316,11 @@ public sealed class ModernBertTests
         Assert.True(local.sum(-1).narrow(1, 0, 12).allclose(ones(4, 12), rtol: 0, atol: 1e-5));
     }
 
-    // Every parameter redrawn from a private generator: matrices and biases N(0, 0.25), norm weights 1 + N(0, 0.25).
-    internal static T WideSpread<T>(T model, int seed)
-        where T : nn.Module
-    {
-        using var noGrad = no_grad();
-        using var generator = new Generator((ulong)seed, CPU);
-        foreach ((string name, Parameter parameter) in model.named_parameters())
-        {
-            using Tensor drawn = randn(parameter.shape, generator: generator).mul_(0.25);
-            parameter.copy_(name.EndsWith("norm.weight", StringComparison.Ordinal) ? drawn.add_(1) : drawn);
-        }
-
-        model.eval();
-        return model;
-    }
-
-    private static JsonObject Request(string folder, string task, long[,] ids, long[,] mask) => new()
-    {
-        ["folder"] = folder,
-        ["task"] = task,
-        ["input_ids"] = ToJson(ids),
-        ["attention_mask"] = ToJson(mask),
-        ["token_type_ids"] = ToJson(new long[ids.GetLength(0), ids.GetLength(1)]),
-    };
-
-    private static float[][] Logits(BertForSequenceClassification model, long[,] ids, long[,] mask)
-    {
-        using var noGrad = no_grad();
-        using SequenceClassifierOutput output = model.Forward(tensor(ids), tensor(mask));
-        long k = output.Logits.shape[^1];
-        return [.. output.Logits.contiguous().data<float>().ToArray().Chunk((int)k)];
-    }
-
-    private static float[][] TokenLogits(BertForTokenClassification model, long[,] ids, long[,] mask)
-    {
-        using var noGrad = no_grad();
-        using SequenceClassifierOutput output = model.Forward(tensor(ids), tensor(mask));
-        long k = output.Logits.shape[^1];
-        return [.. output.Logits.contiguous().data<float>().ToArray().Chunk((int)k)];
-    }
-
     private static float[][] HiddenStates(BertModel model, long[,] ids, long[,] mask)
     {
         using var noGrad = no_grad();
         using BertModelOutput output = model.Forward(tensor(ids), tensor(mask));
         long h = output.LastHiddenState.shape[^1];
         return [.. output.LastHiddenState.contiguous().data<float>().ToArray().Chunk((int)h)];
-    }
-
-    private static IEnumerable<float[]> Rows(JsonNode node) =>
-        node is JsonArray array && array.Count > 0 && array[0] is JsonArray inner && inner.Count > 0 && inner[0] is JsonArray
-            ? array.SelectMany(n => Rows(n!))
-            : node is JsonArray rows && rows.Count > 0 && rows[0] is JsonArray
-                ? rows.Select(r => r!.AsArray().Select(v => v!.GetValue<float>()).ToArray())
-                : [[.. node.AsArray().Select(v => v!.GetValue<float>())]];
-
-    private static JsonArray ToJson(long[,] values)
-    {
-        var rows = new JsonArray();
-        for (int r = 0; r < values.GetLength(0); r++)
-        {
-            var row = new JsonArray();
-            for (int c = 0; c < values.GetLength(1); c++)
-            {
-                row.Add(values[r, c]);
-            }
-
-            rows.Add(row);
-        }
-
-        return rows;
     }
 }
