@@ -78,23 +78,7 @@ public sealed class FamilyTrainingTests
         Assert.Equal(0, words.WordIds[1]);
         Assert.Equal(2, words.WordIds[^2]);
 
-        string[] names = ["Alice", "Bob", "Carol", "Dave"];
-        string[] filler = ["met", "the", "team", "at", "noon", "and", "left"];
-        var rng = new Random(3);
-        var data = new List<TaggedSentence>();
-        for (int i = 0; i < 32; i++)
-        {
-            var tokens = new List<string>();
-            var tags = new List<string>();
-            for (int w = 0; w < 6; w++)
-            {
-                bool name = rng.Next(3) == 0;
-                tokens.Add(name ? names[rng.Next(names.Length)] : filler[rng.Next(filler.Length)]);
-                tags.Add(name ? "B-PER" : "O");
-            }
-
-            data.Add(new TaggedSentence(tokens, tags));
-        }
+        List<TaggedSentence> data = Tasks.ToyTagging.PersonSentences(32, seed: 3);
 
         BertConfig config = FamilyServingTests.Config("roberta", SubwordOracle.Roberta.Ours.VocabularySize);
         using var model = SeededWeights.Apply(new BertForTokenClassification(config, ["O", "B-PER"]), 6);

@@ -190,23 +190,7 @@ public sealed class ModernBertTaskTests
     [Fact]
     public void A_modernbert_token_classifier_fine_tunes_and_TokenClassifier_serves_its_scores()
     {
-        string[] names = ["Alice", "Bob", "Carol", "Dave"];
-        string[] filler = ["met", "the", "team", "at", "noon", "and", "left"];
-        var rng = new Random(3);
-        var data = new List<TaggedSentence>();
-        for (int i = 0; i < 32; i++)
-        {
-            var tokens = new List<string>();
-            var tags = new List<string>();
-            for (int w = 0; w < 6; w++)
-            {
-                bool name = rng.Next(3) == 0;
-                tokens.Add(name ? names[rng.Next(names.Length)] : filler[rng.Next(filler.Length)]);
-                tags.Add(name ? "B-PER" : "O");
-            }
-
-            data.Add(new TaggedSentence(tokens, tags));
-        }
+        List<TaggedSentence> data = Tasks.ToyTagging.PersonSentences(32, seed: 3);
 
         int vocab = JsonNode.Parse(File.ReadAllText(Path.Combine(TokenizerFolder.Value, "tokenizer.json")))!["model"]!["vocab"]!.AsObject().Count;
         string[] labels = ["O", "B-PER"];

@@ -41,6 +41,33 @@ internal static class ToyTagging
         return sentences;
     }
 
+    /// <summary>
+    /// Six-word sentences of real words for subword tokenizers (a word splits into several pieces): a person's name is
+    /// <c>B-PER</c> (about one word in three), every other word <c>O</c>.
+    /// </summary>
+    public static List<TaggedSentence> PersonSentences(int count, int seed)
+    {
+        string[] names = ["Alice", "Bob", "Carol", "Dave"];
+        string[] filler = ["met", "the", "team", "at", "noon", "and", "left"];
+        var rng = new Random(seed);
+        var data = new List<TaggedSentence>(count);
+        for (int i = 0; i < count; i++)
+        {
+            var tokens = new List<string>();
+            var tags = new List<string>();
+            for (int w = 0; w < 6; w++)
+            {
+                bool name = rng.Next(3) == 0;
+                tokens.Add(name ? names[rng.Next(names.Length)] : filler[rng.Next(filler.Length)]);
+                tags.Add(name ? "B-PER" : "O");
+            }
+
+            data.Add(new TaggedSentence(tokens, tags));
+        }
+
+        return data;
+    }
+
     public static BertForTokenClassification Model(int seed = 11)
     {
         return SeededWeights.Apply(new BertForTokenClassification(TinyConfigs.Bert(), Tags), seed);
