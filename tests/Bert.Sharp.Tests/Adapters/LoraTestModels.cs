@@ -65,8 +65,6 @@ internal static class LoraTestModels
 
     public static string TempFolder(string name)
     {
-        string dir = Path.Combine(Path.GetTempPath(), "bert-sharp-lora-tests", $"{name}-{Guid.NewGuid():N}");
-        Directory.CreateDirectory(dir);
-        return dir;
+        return TestTemp.NewDirectory("lora-" + name);
     }
 }

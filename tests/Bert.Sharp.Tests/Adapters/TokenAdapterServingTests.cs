@@ -13,7 +13,7 @@ public sealed class TokenAdapterServingTests : IDisposable
     // Entity tags first so a random head tags most tokens as entities (the scores are then compared token by token).
     private static readonly string[] Tags = ["B-X", "I-X", "O"];
 
-    private readonly string root = TestAssets.NewTempDirectory("token-adapters");
+    private readonly string root = TestTemp.NewDirectory("token-adapters");
 
     public void Dispose() => Directory.Delete(root, recursive: true);
 

@@ -9,7 +9,7 @@ namespace Bert.Sharp.Tests.Checkpoints;
 
 public sealed class PretrainedTests : IDisposable
 {
-    private readonly string dir = TestAssets.NewTempDirectory("pre");
+    private readonly string dir = TestTemp.NewDirectory("pre");
 
     public void Dispose() => Directory.Delete(dir, recursive: true);
 

@@ -9,7 +9,7 @@ namespace Bert.Sharp.Tests.Checkpoints;
 /// </summary>
 public sealed class SafeTensorsHostileFileTests : IDisposable
 {
-    private readonly string dir = TestAssets.NewTempDirectory("sthostile");
+    private readonly string dir = TestTemp.NewDirectory("sthostile");
 
     public void Dispose() => Directory.Delete(dir, recursive: true);
 

@@ -10,7 +10,7 @@ namespace Bert.Sharp.Tests.Checkpoints;
 
 public sealed class SafeTensorsTests : IDisposable
 {
-    private readonly string dir = TestAssets.NewTempDirectory("st");
+    private readonly string dir = TestTemp.NewDirectory("st");
 
     public void Dispose() => Directory.Delete(dir, recursive: true);
 

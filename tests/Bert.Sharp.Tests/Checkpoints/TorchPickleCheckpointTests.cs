@@ -8,7 +8,7 @@ namespace Bert.Sharp.Tests.Checkpoints;
 
 public sealed class TorchPickleCheckpointTests : IDisposable
 {
-    private readonly string dir = TestAssets.NewTempDirectory("bin");
+    private readonly string dir = TestTemp.NewDirectory("bin");
 
     public void Dispose() => Directory.Delete(dir, recursive: true);
 

@@ -12,7 +12,7 @@ namespace Bert.Sharp.Tests.Checkpoints;
 /// </summary>
 public sealed class TorchPickleHostileFileTests : IDisposable
 {
-    private readonly string dir = TestAssets.NewTempDirectory("binhostile");
+    private readonly string dir = TestTemp.NewDirectory("binhostile");
 
     private string BinPath => Path.Combine(dir, "pytorch_model.bin");
 

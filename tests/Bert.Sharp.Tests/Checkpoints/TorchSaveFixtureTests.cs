@@ -11,7 +11,7 @@ namespace Bert.Sharp.Tests.Checkpoints;
 /// </summary>
 public sealed class TorchSaveFixtureTests : IDisposable
 {
-    private readonly string dir = TestAssets.NewTempDirectory("torchsave");
+    private readonly string dir = TestTemp.NewDirectory("torchsave");
 
     public void Dispose() => Directory.Delete(dir, recursive: true);
 

@@ -1,5 +1,6 @@
 using System.IO.Compression;
 using System.Text;
+using Bert.Sharp.Tests.TestSupport;
 using static TorchSharp.torch;
 
 namespace Bert.Sharp.Tests.Checkpoints;
@@ -107,7 +108,7 @@ internal sealed class TorchZipWriter : IDisposable
     /// <summary>The zip as bytes (for fuzzing).</summary>
     public byte[] ToBytes()
     {
-        string path = Path.Combine(Path.GetTempPath(), $"bert-sharp-zip-{Guid.NewGuid():N}.zip");
+        string path = TestTemp.NewFilePath("zip", ".zip");
         try
         {
             Save(path);

@@ -20,7 +20,7 @@ public sealed class ValidateBeforeAllocatingTests(ITestOutputHelper output) : ID
 {
     private const long Allowance = 300L << 20;
 
-    private readonly string dir = TestAssets.NewTempDirectory("validate-first");
+    private readonly string dir = TestTemp.NewDirectory("validate-first");
 
     public void Dispose() => Directory.Delete(dir, recursive: true);
 

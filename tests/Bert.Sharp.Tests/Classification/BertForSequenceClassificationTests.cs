@@ -25,7 +25,7 @@ public class BertForSequenceClassificationTests
     [Fact]
     public void Save_then_load_gives_equal_logits_and_the_hugging_face_config()
     {
-        string dir = TestAssets.NewTempDirectory("cls-save");
+        string dir = TestTemp.NewDirectory("cls-save");
         using var model = new BertForSequenceClassification(TinyConfigs.Bert(), ["neg", "neu", "pos"]);
         model.eval();
         using var ids = tensor(new long[,] { { 1, 10, 11, 2, 0 }, { 1, 20, 21, 22, 2 } });
@@ -51,7 +51,7 @@ public class BertForSequenceClassificationTests
     [Fact]
     public void A_base_checkpoint_gets_a_new_reported_head_and_a_head_of_another_size_is_refused()
     {
-        string baseDir = TestAssets.NewTempDirectory("cls-base");
+        string baseDir = TestTemp.NewDirectory("cls-base");
         using (var encoder = new BertModel(TinyConfigs.Bert()))
         {
             encoder.SavePretrained(baseDir);
@@ -63,7 +63,7 @@ public class BertForSequenceClassificationTests
         using var reference = BertModel.FromPretrained(baseDir);
         Assert.Equal(reference.state_dict()["encoder.layer.0.attention.self.query.weight"].data<float>().ToArray(), fresh.state_dict()["bert.encoder.layer.0.attention.self.query.weight"].data<float>().ToArray());
 
-        string tunedDir = TestAssets.NewTempDirectory("cls-tuned");
+        string tunedDir = TestTemp.NewDirectory("cls-tuned");
         fresh.SavePretrained(tunedDir);
         var e = Assert.Throws<InvalidOperationException>(() => BertForSequenceClassification.FromPretrained(tunedDir, ["x", "y"]));
         Assert.Contains("3 labels (a, b, c)", e.Message, StringComparison.Ordinal);
@@ -100,7 +100,7 @@ public class BertForSequenceClassificationTests
         using var padded = model.Forward(tensor(new long[,] { { 1, 10, 2, 0, 0 } }), tensor(new long[,] { { 1, 1, 1, 0, 0 } }));
         using var plain = model.Forward(tensor(new long[,] { { 1, 10, 2 } }));
         Assert.Equal(plain.Logits.data<float>().ToArray(), padded.Logits.data<float>().ToArray(), new FloatTolerance(1e-5f));
-        string dir = TestAssets.NewTempDirectory("cls-mean");
+        string dir = TestTemp.NewDirectory("cls-mean");
         model.SavePretrained(dir);
         using var loaded = BertForSequenceClassification.FromPretrained(dir);
         Assert.Equal(PoolingStrategy.Mean, loaded.Head.Pooling);
@@ -109,7 +109,7 @@ public class BertForSequenceClassificationTests
     [Fact]
     public void Saving_into_an_unwritable_place_fails_clearly_and_leaves_nothing_behind()
     {
-        string root = TestAssets.NewTempDirectory("cls-ro");
+        string root = TestTemp.NewDirectory("cls-ro");
         string file = Path.Combine(root, "file");
         File.WriteAllText(file, "x");
         using var model = new BertForSequenceClassification(TinyConfigs.Bert(), ["a", "b"]);

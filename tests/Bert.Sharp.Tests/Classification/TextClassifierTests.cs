@@ -15,7 +15,7 @@ public class TextClassifierTests
         TrainingReport report = new FineTuner(model, tokenizer, options).Train(ToyData.Sentiment(64));
         Assert.True(report.FinalLoss < 0.1, $"final loss {report.FinalLoss}");
 
-        string dir = TestAssets.NewTempDirectory("clf");
+        string dir = TestTemp.NewDirectory("clf");
         model.SavePretrained(dir, tokenizer);
         using var classifier = TextClassifier.FromPretrained(dir, new TextClassifierOptions { BatchSize = 5 });
         Prediction good = classifier.Predict("the screen was really good");
@@ -66,7 +66,7 @@ public class TextClassifierTests
     // A tiny encoder (no head) with its tokenizer files: what a base checkpoint folder holds.
     private static string BaseModelFolder(string name)
     {
-        string dir = TestAssets.NewTempDirectory(name);
+        string dir = TestTemp.NewDirectory(name);
         BertTokenizer tokenizer = BertTokenizer.FromVocabulary(TestAssets.UncasedVocabPath);
         using (var encoder = new BertModel(TinyConfigs.Bert(vocab: tokenizer.VocabularySize)))
         {

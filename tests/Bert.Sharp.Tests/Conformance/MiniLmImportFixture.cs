@@ -9,7 +9,7 @@ public sealed class MiniLmImportFixture : IDisposable
 {
     public MiniLmImportFixture()
     {
-        Directory = TestAssets.NewTempDirectory("minilm-import");
+        Directory = TestTemp.NewDirectory("minilm-import");
         var watch = Stopwatch.StartNew();
         OnnxImporter.ImportToDirectory(TestAssets.MiniLmOnnxPath, Directory, TestAssets.UncasedVocabPath);
         ImportTime = watch.Elapsed;

@@ -84,7 +84,7 @@ public sealed class OnnxRuntimeConformanceTests(MiniLmImportFixture fixture, ITe
     [Fact]
     public void SavePretrained_round_trip_of_the_imported_model_is_bit_exact()
     {
-        string copy = TestAssets.NewTempDirectory("minilm-copy");
+        string copy = TestTemp.NewDirectory("minilm-copy");
         try
         {
             using var model = BertModel.FromPretrained(fixture.Directory, new BertLoadOptions { Strict = true });

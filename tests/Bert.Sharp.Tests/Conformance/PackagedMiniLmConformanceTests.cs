@@ -10,7 +10,7 @@ namespace Bert.Sharp.Tests.Conformance;
 /// </summary>
 public sealed class PackagedMiniLmConformanceTests(MiniLmImportFixture fixture) : IClassFixture<MiniLmImportFixture>, IDisposable
 {
-    private readonly string root = TestAssets.NewTempDirectory("minilm-packaged");
+    private readonly string root = TestTemp.NewDirectory("minilm-packaged");
 
     public void Dispose() => Directory.Delete(root, recursive: true);
 

@@ -9,7 +9,7 @@ namespace Bert.Sharp.Tests.Data;
 /// </summary>
 public sealed class DataFileIntegrityTests
 {
-    private readonly string _directory = TestAssets.NewTempDirectory("data-integrity");
+    private readonly string _directory = TestTemp.NewDirectory("data-integrity");
 
     [Fact]
     public void A_tab_separated_field_whose_quote_a_tab_cuts_is_refused_naming_the_line()

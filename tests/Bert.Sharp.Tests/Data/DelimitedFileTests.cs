@@ -8,7 +8,7 @@ namespace Bert.Sharp.Tests.Data;
 /// ends, edge-case files, a large file, and errors that name the file, line and column.</summary>
 public sealed class DelimitedFileTests
 {
-    private readonly string _directory = TestAssets.NewTempDirectory("csv");
+    private readonly string _directory = TestTemp.NewDirectory("csv");
 
     [Fact]
     public void Quoted_fields_keep_delimiters_line_breaks_and_escaped_quotes()

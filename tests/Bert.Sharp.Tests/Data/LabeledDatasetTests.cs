@@ -24,7 +24,7 @@ public class LabeledDatasetTests
     [Fact]
     public void Reads_quoted_csv_with_a_header_and_text_pairs()
     {
-        string dir = TestAssets.NewTempDirectory("data");
+        string dir = TestTemp.NewDirectory("data");
         string path = Path.Combine(dir, "pairs.csv");
         File.WriteAllText(path, "id,premise,hypothesis,label\n1,\"A man, sleeping\",\"He \"\"rests\"\"\",entailment\n2,\"two\nlines\",x,contradiction\n");
         var rows = LabeledDataset.Load(path, new DataFileOptions { TextColumn = "premise", TextPairColumn = "hypothesis" });
@@ -38,7 +38,7 @@ public class LabeledDatasetTests
     [Fact]
     public void Reads_json_lines_with_numeric_multi_label_and_regression_targets()
     {
-        string dir = TestAssets.NewTempDirectory("data");
+        string dir = TestTemp.NewDirectory("data");
         string path = Path.Combine(dir, "a.jsonl");
         File.WriteAllText(path, "{\"text\":\"good\",\"label\":1}\n\n{\"text\":\"bad\",\"label\":\"0\"}\n");
         Assert.Equal(["1", "0"], LabeledDataset.Load(path).Select(e => e.Label));
@@ -51,7 +51,7 @@ public class LabeledDatasetTests
     [Fact]
     public void Errors_name_the_file_and_line()
     {
-        string dir = TestAssets.NewTempDirectory("data");
+        string dir = TestTemp.NewDirectory("data");
         string tsv = Path.Combine(dir, "bad.tsv");
         File.WriteAllText(tsv, "text\tlabel\nfine\t1\n\t0\n");
         var e = Assert.Throws<InvalidDataException>(() => LabeledDataset.Load(tsv));

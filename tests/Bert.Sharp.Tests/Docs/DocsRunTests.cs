@@ -10,7 +10,7 @@ namespace Bert.Sharp.Tests.Docs;
 [Collection(DocsRunGroup.Name)]
 public sealed class DocsRunTests : IDisposable
 {
-    private readonly string dir = TestAssets.NewTempDirectory("docs-run");
+    private readonly string dir = TestTemp.NewDirectory("docs-run");
 
     /// <summary>Every runnable program of every page: "page:line".</summary>
     public static TheoryData<string> RunnablePrograms() => new(Runnable());

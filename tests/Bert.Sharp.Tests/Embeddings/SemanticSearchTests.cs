@@ -72,7 +72,7 @@ public class SemanticSearchTests
     [Fact]
     public void Works_over_a_tiny_random_SentenceEmbedder()
     {
-        string dir = TestAssets.NewTempDirectory("search");
+        string dir = TestTemp.NewDirectory("search");
         try
         {
             BertTokenizer tokenizer = BertTokenizer.FromVocabulary(TestAssets.UncasedVocabPath);

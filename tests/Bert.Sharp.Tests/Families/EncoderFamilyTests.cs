@@ -80,7 +80,7 @@ public sealed class EncoderFamilyTests
     [InlineData("distilbert", "DistilBertForSequenceClassification")]
     public void Sequence_classifiers_round_trip_through_a_saved_folder(string modelType, string architecture)
     {
-        string dir = TestAssets.NewTempDirectory("family");
+        string dir = TestTemp.NewDirectory("family");
         try
         {
             using var model = new BertForSequenceClassification(Tiny(modelType), ["neg", "pos", "mid"]);
@@ -118,7 +118,7 @@ public sealed class EncoderFamilyTests
     [InlineData("distilbert", "DistilBertForTokenClassification")]
     public void Token_classifiers_round_trip_through_a_saved_folder(string modelType, string architecture)
     {
-        string dir = TestAssets.NewTempDirectory("family");
+        string dir = TestTemp.NewDirectory("family");
         try
         {
             using var model = new BertForTokenClassification(Tiny(modelType), ["O", "B-X", "I-X"]);
@@ -139,7 +139,7 @@ public sealed class EncoderFamilyTests
     [Fact]
     public void Unsupported_families_and_settings_are_refused_naming_the_file_and_key()
     {
-        string dir = TestAssets.NewTempDirectory("family");
+        string dir = TestTemp.NewDirectory("family");
         try
         {
             string file = Path.Combine(dir, "config.json");

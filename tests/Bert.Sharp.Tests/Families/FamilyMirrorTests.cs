@@ -20,7 +20,7 @@ public sealed class FamilyMirrorTests
     [Fact]
     public void Saved_family_folders_compute_the_same_logits_in_python()
     {
-        string root = TestAssets.NewTempDirectory("family-mirror");
+        string root = TestTemp.NewDirectory("family-mirror");
         try
         {
             var requests = new JsonArray();

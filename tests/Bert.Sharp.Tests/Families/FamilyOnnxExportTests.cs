@@ -51,7 +51,7 @@ public sealed class FamilyOnnxExportTests
     public void Onnx_runtime_logits_equal_the_models_on_padded_batches(string modelType, bool fused)
     {
         BertConfig config = Config(modelType);
-        string dir = TestAssets.NewTempDirectory("family-onnx");
+        string dir = TestTemp.NewDirectory("family-onnx");
         try
         {
             int[] lengths = [9, 4, 1, 7];
@@ -121,7 +121,7 @@ public sealed class FamilyOnnxExportTests
     public void OnnxTextClassifier_serves_an_exported_subword_folder_as_TextClassifier_does(string modelType)
     {
         SubwordOracle oracle = modelType == "roberta" ? SubwordOracle.Roberta : SubwordOracle.Xlmr;
-        string dir = TestAssets.NewTempDirectory("family-onnx");
+        string dir = TestTemp.NewDirectory("family-onnx");
         try
         {
             using var model = SeededWeights.Apply(new BertForSequenceClassification(FamilyServingTests.Config(modelType, oracle.Ours.VocabularySize), ["neg", "pos"]), 31, initializerRange: 0.1);
@@ -159,7 +159,7 @@ public sealed class FamilyOnnxExportTests
     public void Int8_export_of_a_family_is_refused_naming_the_folder_and_model_type()
     {
         using var model = new BertForSequenceClassification(Config("roberta"), ["neg", "pos"]);
-        string dir = TestAssets.NewTempDirectory("family-onnx");
+        string dir = TestTemp.NewDirectory("family-onnx");
         try
         {
             model.SavePretrained(dir);

@@ -22,7 +22,7 @@ public sealed class FamilySavedFolderTests
     public void A_fine_tuned_subword_model_saves_its_tokenizer_and_the_folder_serves_what_it_computes(string modelType, string tokenizerClass)
     {
         SubwordOracle oracle = modelType == "roberta" ? SubwordOracle.Roberta : SubwordOracle.Xlmr;
-        string dir = TestAssets.NewTempDirectory("family-saved");
+        string dir = TestTemp.NewDirectory("family-saved");
         try
         {
             using var model = SeededWeights.Apply(new BertForSequenceClassification(FamilyServingTests.Config(modelType, oracle.Ours.VocabularySize), ["negative", "positive"]), 7);
@@ -88,7 +88,7 @@ public sealed class FamilySavedFolderTests
     [Fact]
     public void A_tokenizer_folder_config_is_written_back_unchanged()
     {
-        string dir = TestAssets.NewTempDirectory("family-saved");
+        string dir = TestTemp.NewDirectory("family-saved");
         try
         {
             string source = Path.Combine(dir, "source");
@@ -114,7 +114,7 @@ public sealed class FamilySavedFolderTests
     [Fact]
     public void A_tokenizer_that_cannot_be_written_is_refused_naming_what_is_missing_and_nothing_is_written()
     {
-        string dir = TestAssets.NewTempDirectory("family-saved");
+        string dir = TestTemp.NewDirectory("family-saved");
         try
         {
             SubwordTokenizer ours = SubwordOracle.Xlmr.Ours;

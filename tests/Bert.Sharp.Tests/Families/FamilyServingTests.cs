@@ -26,7 +26,7 @@ public sealed class FamilyServingTests
 
     internal static string Folder(SubwordOracle oracle, Action<string> save)
     {
-        string dir = TestAssets.NewTempDirectory("family-serve");
+        string dir = TestTemp.NewDirectory("family-serve");
         save(dir);
         File.Copy(Path.Combine(oracle.Folder, "tokenizer.json"), Path.Combine(dir, "tokenizer.json"));
         return dir;
@@ -86,7 +86,7 @@ public sealed class FamilyServingTests
     [Fact]
     public void Wordpiece_folders_still_get_bert_tokenizer()
     {
-        string dir = TestAssets.NewTempDirectory("family-serve");
+        string dir = TestTemp.NewDirectory("family-serve");
         try
         {
             File.Copy(TestAssets.UncasedVocabPath, Path.Combine(dir, "vocab.txt"));

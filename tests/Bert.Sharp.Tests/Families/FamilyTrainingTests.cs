@@ -32,7 +32,7 @@ public sealed class FamilyTrainingTests
     [MemberData(nameof(Policies))]
     public void A_roberta_classifier_fine_tunes_with_each_policy_and_saves_what_it_computes(string policy)
     {
-        string dir = TestAssets.NewTempDirectory("family-train");
+        string dir = TestTemp.NewDirectory("family-train");
         try
         {
             using BertForSequenceClassification model = Model(3);
@@ -127,7 +127,7 @@ public sealed class FamilyTrainingTests
     [Fact]
     public void Lora_on_a_roberta_classifier_uses_peft_names_and_keeps_each_adapters_head()
     {
-        string dir = TestAssets.NewTempDirectory("family-train");
+        string dir = TestTemp.NewDirectory("family-train");
         try
         {
             using BertForSequenceClassification model = Model(4);
@@ -169,7 +169,7 @@ public sealed class FamilyTrainingTests
     [Fact]
     public void Lora_on_a_distilbert_token_classifier_targets_q_lin_and_v_lin_and_reloads_from_its_peft_folder()
     {
-        string dir = TestAssets.NewTempDirectory("family-train");
+        string dir = TestTemp.NewDirectory("family-train");
         try
         {
             BertConfig config = TinyConfigs.Bert() with { ModelType = "distilbert", TypeVocabSize = 0 };

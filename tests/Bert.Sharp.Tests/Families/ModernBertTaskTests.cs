@@ -55,7 +55,7 @@ public sealed class ModernBertTaskTests
         using var reference = new Tokenizers.DotNet.Tokenizer(Path.Combine(TokenizerFolder.Value, "tokenizer.json"));
         using BertForSequenceClassification model = Model(11, pooling);
         model.eval();
-        string dir = TestAssets.NewTempDirectory("modernbert-serve");
+        string dir = TestTemp.NewDirectory("modernbert-serve");
         try
         {
             model.SavePretrained(dir);
@@ -86,7 +86,7 @@ public sealed class ModernBertTaskTests
     [InlineData("transfer")]
     public void A_modernbert_classifier_fine_tunes_and_saves_what_it_computes(string policy)
     {
-        string dir = TestAssets.NewTempDirectory("modernbert-train");
+        string dir = TestTemp.NewDirectory("modernbert-train");
         try
         {
             using BertForSequenceClassification model = Model(3);
@@ -131,7 +131,7 @@ public sealed class ModernBertTaskTests
     [Fact]
     public void A_base_folder_gets_a_new_head_named_as_hugging_face_names_it()
     {
-        string dir = TestAssets.NewTempDirectory("modernbert-base");
+        string dir = TestTemp.NewDirectory("modernbert-base");
         try
         {
             using (var encoder = new BertModel(ModernBertTests.Config()))
@@ -165,7 +165,7 @@ public sealed class ModernBertTaskTests
     {
         using var reference = new Tokenizers.DotNet.Tokenizer(Path.Combine(TokenizerFolder.Value, "tokenizer.json"));
         using BertModel encoder = Model(9).Bert;
-        string dir = TestAssets.NewTempDirectory("modernbert-embed");
+        string dir = TestTemp.NewDirectory("modernbert-embed");
         try
         {
             encoder.SavePretrained(dir);
@@ -209,7 +209,7 @@ public sealed class ModernBertTaskTests
         Assert.True(report.EpochLosses[^1] < report.EpochLosses[0] * 0.8, $"epoch losses {string.Join(", ", report.EpochLosses)}");
 
         model.eval();
-        string dir = TestAssets.NewTempDirectory("modernbert-tag");
+        string dir = TestTemp.NewDirectory("modernbert-tag");
         try
         {
             model.SavePretrained(dir);
@@ -257,7 +257,7 @@ public sealed class ModernBertTaskTests
         var e = Assert.Throws<NotSupportedException>(() => lora.Train(ToyData.Sentiment(8)));
         Assert.Contains("modernbert", e.Message, StringComparison.Ordinal);
 
-        string dir = TestAssets.NewTempDirectory("modernbert-onnx");
+        string dir = TestTemp.NewDirectory("modernbert-onnx");
         try
         {
             model.SavePretrained(dir);
@@ -303,7 +303,7 @@ public sealed class ModernBertTaskTests
                 ["[SEP]"] = new JsonObject { ["id"] = "[SEP]", ["ids"] = new JsonArray(ids["[SEP]"]), ["tokens"] = new JsonArray("[SEP]") },
             },
         };
-        string folder = TestAssets.NewTempDirectory("modernbert-tokenizer");
+        string folder = TestTemp.NewDirectory("modernbert-tokenizer");
         File.WriteAllText(Path.Combine(folder, "tokenizer.json"), root.ToJsonString());
         return folder;
     }

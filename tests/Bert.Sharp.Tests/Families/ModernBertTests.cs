@@ -148,7 +148,7 @@ public sealed class ModernBertTests
     [InlineData("\"rope_scaling\": {\"type\": \"dynamic\", \"factor\": 2.0}", "rope_scaling")]
     public void What_is_not_reproduced_is_refused_naming_the_file_and_key(string setting, string key)
     {
-        string dir = TestAssets.NewTempDirectory("modernbert-refuse");
+        string dir = TestTemp.NewDirectory("modernbert-refuse");
         try
         {
             File.WriteAllText(Path.Combine(dir, "config.json"), "{\"model_type\": \"modernbert\", \"vocab_size\": 100, \"hidden_size\": 32, \"num_hidden_layers\": 2, \"num_attention_heads\": 4, \"intermediate_size\": 48, \"pad_token_id\": 0, " + setting + "}");
@@ -165,7 +165,7 @@ public sealed class ModernBertTests
     [Fact]
     public void A_folder_loads_strictly_and_a_missing_weight_is_refused_naming_it()
     {
-        string dir = TestAssets.NewTempDirectory("modernbert-load");
+        string dir = TestTemp.NewDirectory("modernbert-load");
         try
         {
             using (var model = MirrorRequests.WideSpread(new BertModel(Config(biases: true)), 3))
@@ -201,7 +201,7 @@ public sealed class ModernBertTests
     [Fact]
     public void Saved_modernbert_folders_compute_the_same_states_and_logits_in_the_python_mirror()
     {
-        string root = TestAssets.NewTempDirectory("modernbert-mirror");
+        string root = TestTemp.NewDirectory("modernbert-mirror");
         try
         {
             // Three texts of 20, 13 and 6 tokens (right-padded to 20) under a local window of 8: every local layer masks keys.

@@ -8,7 +8,7 @@ namespace Bert.Sharp.Tests.Fuzzing;
 /// <summary>Regression tests for what the adapter and resume fuzzers found (issue 21 item 8).</summary>
 public sealed class FuzzFindingsTests : IDisposable
 {
-    private readonly string dir = TestAssets.NewTempDirectory("fuzz-findings");
+    private readonly string dir = TestTemp.NewDirectory("fuzz-findings");
 
     public void Dispose() => Directory.Delete(dir, recursive: true);
 

@@ -86,7 +86,7 @@ internal sealed class FuzzRunner
             }
         }
 
-        return TestSupport.TestAssets.NewTempDirectory(prefix);
+        return TestSupport.TestTemp.NewDirectory(prefix);
     }
 
     /// <summary>Runs <paramref name="iterations"/> inputs; the result lists every failure.</summary>

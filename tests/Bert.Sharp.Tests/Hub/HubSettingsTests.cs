@@ -1,4 +1,5 @@
 using Bert.Sharp.Hub;
+using Bert.Sharp.Tests.TestSupport;
 
 namespace Bert.Sharp.Tests.Hub;
 
@@ -50,8 +51,7 @@ public class HubSettingsTests
     [Fact]
     public void Token_file_written_by_hf_auth_login_is_read()
     {
-        string home = Path.Combine(Path.GetTempPath(), "bert-sharp-tests", "hf-home-" + Guid.NewGuid().ToString("N"));
-        Directory.CreateDirectory(home);
+        string home = TestTemp.NewDirectory("hf-home");
         try
         {
             File.WriteAllText(Path.Combine(home, "token"), "hf_from_file\n");

@@ -24,7 +24,7 @@ public abstract class HubTestBase : IAsyncLifetime
     public Task InitializeAsync()
     {
         Hub = new FakeHub();
-        CacheDir = TestAssets.NewTempDirectory("hub-cache");
+        CacheDir = TestTemp.NewDirectory("hub-cache");
         Repo = Hub.AddRepo(RepoId,
             ("config.json", Config, false),
             ("vocab.txt", Vocab, false),

@@ -70,7 +70,7 @@ public class BertConfigTests
     [Fact]
     public void Save_and_load_through_a_file()
     {
-        string dir = TestAssets.NewTempDirectory("config");
+        string dir = TestTemp.NewDirectory("config");
         try
         {
             var config = TinyConfigs.Bert() with { Id2Label = new Dictionary<int, string> { [0] = "a", [1] = "b", [2] = "c" } };
@@ -130,7 +130,7 @@ public class BertConfigTests
     [InlineData("intermediate_size")]
     public void A_config_file_without_a_required_key_names_the_file_and_the_key(string key)
     {
-        string dir = TestAssets.NewTempDirectory("config");
+        string dir = TestTemp.NewDirectory("config");
         try
         {
             using JsonDocument full = JsonDocument.Parse(HuggingFaceConfig);
@@ -173,7 +173,7 @@ public class BertConfigTests
     [Fact]
     public void A_config_file_over_the_size_cap_is_refused_unread()
     {
-        string dir = TestAssets.NewTempDirectory("config");
+        string dir = TestTemp.NewDirectory("config");
         try
         {
             string file = Path.Combine(dir, "config.json");
@@ -195,7 +195,7 @@ public class BertConfigTests
     [Fact]
     public void Missing_and_corrupt_files_name_the_file()
     {
-        string dir = TestAssets.NewTempDirectory("config");
+        string dir = TestTemp.NewDirectory("config");
         try
         {
             var missing = Assert.Throws<FileNotFoundException>(() => BertConfig.Load(dir));

@@ -24,7 +24,7 @@ public sealed class ExportedModelsFixture : IDisposable
 
     public ExportedModelsFixture()
     {
-        Root = TestAssets.NewTempDirectory("onnx-export");
+        Root = TestTemp.NewDirectory("onnx-export");
         // A private import: the shared cache may have been written by another version of the model package.
         // The model package's folder is also a sentence-transformers folder (modules.json), which the exporter exports as
         // an embedder; the plain-BERT cases use a copy without those files.

@@ -13,7 +13,7 @@ public sealed class MiniLmModelTests : IDisposable
         "modules.json", "1_Pooling/config.json", "sentence_bert_config.json", "config_sentence_transformers.json",
     ];
 
-    private readonly string root = TestAssets.NewTempDirectory("minilm-cache");
+    private readonly string root = TestTemp.NewDirectory("minilm-cache");
 
     public void Dispose() => Directory.Delete(root, recursive: true);
 

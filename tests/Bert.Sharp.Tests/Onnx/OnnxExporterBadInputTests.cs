@@ -4,7 +4,7 @@ namespace Bert.Sharp.Tests.Onnx;
 
 public sealed class OnnxExporterBadInputTests : IDisposable
 {
-    private readonly string dir = TestAssets.NewTempDirectory("onnx-export-bad");
+    private readonly string dir = TestTemp.NewDirectory("onnx-export-bad");
 
     public void Dispose() => Directory.Delete(dir, recursive: true);
 

@@ -5,7 +5,7 @@ namespace Bert.Sharp.Tests.Onnx;
 
 public sealed class OnnxImporterBadInputTests : IDisposable
 {
-    private readonly string dir = TestAssets.NewTempDirectory("onnx-bad");
+    private readonly string dir = TestTemp.NewDirectory("onnx-bad");
 
     public void Dispose() => Directory.Delete(dir, recursive: true);
 

@@ -8,7 +8,7 @@ namespace Bert.Sharp.Tests.Onnx;
 public sealed class OnnxImporterHostileInputTests : IDisposable
 {
     private const string Target = "embeddings.word_embeddings.weight";
-    private readonly string dir = TestAssets.NewTempDirectory("onnx-hostile");
+    private readonly string dir = TestTemp.NewDirectory("onnx-hostile");
 
     public void Dispose() => Directory.Delete(dir, recursive: true);
 

@@ -21,7 +21,7 @@ public sealed class OnnxRoundTripTests(ExportedModelsFixture fixture)
             OnnxExporter.Export(fixture.BaseModel, onnx, new OnnxExportOptions { UseOnnxRuntimeOperators = false });
         }
 
-        string imported = TestAssets.NewTempDirectory("onnx-roundtrip");
+        string imported = TestTemp.NewDirectory("onnx-roundtrip");
         try
         {
             OnnxImporter.ImportToDirectory(onnx, imported, Path.Combine(fixture.BaseModel, "vocab.txt"));

@@ -16,7 +16,7 @@ internal static class TinyOnnxModel
 
     private static (string, byte[]) Create()
     {
-        string folder = TestAssets.NewTempDirectory("tiny-bert");
+        string folder = TestTemp.NewDirectory("tiny-bert");
         torch.manual_seed(5);
         using (var model = new BertModel(TinyConfigs.Bert(layers: 2, hidden: 16, heads: 2, vocab: 40, maxPositions: 16), addPoolingLayer: true))
         {

@@ -8,7 +8,7 @@ namespace Bert.Sharp.Tests.OnnxServing;
 [Collection(ExportedModelsGroup.Name)]
 public sealed class OnnxServingBadInputTests(ExportedModelsFixture fixture) : IDisposable
 {
-    private readonly string dir = TestAssets.NewTempDirectory("onnx-serving-bad");
+    private readonly string dir = TestTemp.NewDirectory("onnx-serving-bad");
 
     public void Dispose() => Directory.Delete(dir, recursive: true);
 

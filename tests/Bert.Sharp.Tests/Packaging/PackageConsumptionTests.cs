@@ -27,7 +27,7 @@ public class PackageConsumptionTests(ITestOutputHelper output)
     [Fact]
     public void A_new_console_app_adds_the_package_trains_and_predicts()
     {
-        string work = TestAssets.NewTempDirectory("package");
+        string work = TestTemp.NewDirectory("package");
         string version = "0.1.0-ci." + DateTime.UtcNow.ToString("yyyyMMddHHmmssfff", CultureInfo.InvariantCulture);
         string[] cachedPackages = [.. new[] { "bert.sharp", "bert.sharp.core", "bert.sharp.models.minilm" }.Select(id => Path.Combine(NuGetPackagesFolder(), id, version))];
         try
@@ -45,6 +45,7 @@ public class PackageConsumptionTests(ITestOutputHelper output)
             AssertPackageContents(Path.Combine(feed, $"Bert.Sharp.{version}.nupkg"), version);
             AssertSymbolPackageContents(Path.Combine(feed, $"Bert.Sharp.{version}.snupkg"));
             AssertModelPackageContents(Path.Combine(feed, $"Bert.Sharp.Models.MiniLM.{version}.nupkg"), version);
+            TestTemp.TryDelete(source); // its build output (the converter with libtorch, the converted model) is not needed again: disk on CI is small
 
             string app = Path.Combine(work, "app");
             Dotnet(work, "new", "console", "-o", app, "-n", "ConsumerApp", "--framework", "net10.0");
@@ -71,10 +72,10 @@ public class PackageConsumptionTests(ITestOutputHelper output)
         }
         finally
         {
-            TryDelete(work);
+            TestTemp.TryDelete(work);
             foreach (string cached in cachedPackages)
             {
-                TryDelete(cached);
+                TestTemp.TryDelete(cached);
             }
         }
     }
@@ -259,22 +260,4 @@ public class PackageConsumptionTests(ITestOutputHelper output)
         Environment.GetEnvironmentVariable("NUGET_PACKAGES") is { Length: > 0 } custom
             ? custom
             : Path.Combine(Environment.GetFolderPath(Environment.SpecialFolder.UserProfile), ".nuget", "packages");
-
-    private static void TryDelete(string directory)
-    {
-        try
-        {
-            if (Directory.Exists(directory))
-            {
-                Directory.Delete(directory, recursive: true);
-            }
-        }
-        catch (IOException)
-        {
-            // Leave it: a temp folder, not worth failing the test over.
-        }
-        catch (UnauthorizedAccessException)
-        {
-        }
-    }
 }

@@ -12,7 +12,7 @@ namespace Bert.Sharp.Tests.Reliability;
 [Collection(Training.SerialTorchGroup.Name)]
 public sealed class AdditiveSaveTests : IDisposable
 {
-    private readonly string dir = TestAssets.NewTempDirectory("save");
+    private readonly string dir = TestTemp.NewDirectory("save");
 
     public void Dispose()
     {

@@ -11,7 +11,7 @@ public sealed class DisposeUnderLoadTests
     [Fact]
     public async Task Dispose_during_predictions_neither_crashes_nor_corrupts()
     {
-        string dir = TestAssets.NewTempDirectory("dispose");
+        string dir = TestTemp.NewDirectory("dispose");
         BertTokenizer tokenizer = AdditiveSaveTests.Tokenizer();
         using (var model = new BertForSequenceClassification(TinyConfigs.Bert(vocab: tokenizer.VocabularySize), ["a", "b"]))
         {

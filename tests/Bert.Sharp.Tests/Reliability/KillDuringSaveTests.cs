@@ -14,7 +14,7 @@ public sealed class KillDuringSaveTests
     {
         string worker = RepositoryPaths.Combine("tests", "SaveWorker", "bin", "Release", "net10.0", "SaveWorker.dll");
         Assert.True(File.Exists(worker), $"{worker} is missing: build the solution (dotnet build Bert.Sharp.sln -c Release)");
-        string dir = TestAssets.NewTempDirectory("kill");
+        string dir = TestTemp.NewDirectory("kill");
         var random = new Random(17);
         int kills = 0;
         try

@@ -11,7 +11,7 @@ namespace Bert.Sharp.Tests.Reliability;
 [Collection(Training.SerialTorchGroup.Name)]
 public sealed class SilentLoadTests : IDisposable
 {
-    private readonly string dir = TestAssets.NewTempDirectory("silent");
+    private readonly string dir = TestTemp.NewDirectory("silent");
 
     public void Dispose() => Directory.Delete(dir, recursive: true);
 

@@ -10,7 +10,7 @@ namespace Bert.Sharp.Tests.Serving;
 
 public class TextClassifierHostingTests
 {
-    private static string ExistingDirectory() => TestAssets.NewTempDirectory("hosting");
+    private static string ExistingDirectory() => TestTemp.NewDirectory("hosting");
 
     [Fact]
     public async Task AddTextClassifier_builds_once_from_validated_options_and_wraps_it_in_the_batcher()

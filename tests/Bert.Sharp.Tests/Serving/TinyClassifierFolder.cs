@@ -11,7 +11,7 @@ internal static class TinyClassifierFolder
     private static readonly Lazy<string> Folder = new(() =>
     {
         BertTokenizer tokenizer = BertTokenizer.FromVocabulary(TestAssets.UncasedVocabPath);
-        string dir = TestAssets.NewTempDirectory("tiny-classifier");
+        string dir = TestTemp.NewDirectory("tiny-classifier");
         using var model = SeededWeights.Apply(new BertForSequenceClassification(TinyConfigs.Bert(vocab: tokenizer.VocabularySize, maxPositions: 128), ["negative", "positive"]), 7);
         model.SavePretrained(dir, tokenizer);
         return dir;

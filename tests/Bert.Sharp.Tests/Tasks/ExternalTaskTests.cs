@@ -15,7 +15,7 @@ public sealed class ExternalTaskTests : IDisposable
     private static readonly string[] Colors = ["red", "blue", "green"];
     private static readonly string[] Animals = ["fox", "cat", "dog"];
     private static readonly string[] Filler = ["the", "a", "we", "saw", "near", "old", "river", "park", "today", "walked"];
-    private readonly string directory = TestSupport.TestAssets.NewTempDirectory("external-task");
+    private readonly string directory = TestSupport.TestTemp.NewDirectory("external-task");
 
     public void Dispose() => Directory.Delete(directory, recursive: true);
 

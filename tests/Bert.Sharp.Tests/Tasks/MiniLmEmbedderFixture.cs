@@ -7,7 +7,7 @@ namespace Bert.Sharp.Tests.Tasks;
 /// <summary>The packaged all-MiniLM-L6-v2 folder, extracted once per test class, and ONNX Runtime on the original ONNX export.</summary>
 public sealed class MiniLmEmbedderFixture : IDisposable
 {
-    private readonly string root = TestAssets.NewTempDirectory("minilm-embedder");
+    private readonly string root = TestTemp.NewDirectory("minilm-embedder");
 
     public MiniLmEmbedderFixture()
     {

@@ -7,7 +7,7 @@ namespace Bert.Sharp.Tests.Tasks;
 /// <summary>Token classification through the task-generic trainer: it learns, and what it learned survives save and reload exactly.</summary>
 public sealed class TokenClassificationRoundTripTests : IDisposable
 {
-    private readonly string directory = TestAssets.NewTempDirectory("token-roundtrip");
+    private readonly string directory = TestTemp.NewDirectory("token-roundtrip");
 
     public void Dispose() => Directory.Delete(directory, recursive: true);
 

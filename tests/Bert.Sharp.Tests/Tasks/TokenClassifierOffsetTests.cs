@@ -17,7 +17,7 @@ public sealed class TokenClassifierOffsetTests : IDisposable
 
     private static readonly string[] Tags = ["O", "B-X", "I-X"];
 
-    private readonly string directory = TestAssets.NewTempDirectory("token-offsets");
+    private readonly string directory = TestTemp.NewDirectory("token-offsets");
 
     public void Dispose() => Directory.Delete(directory, recursive: true);
 

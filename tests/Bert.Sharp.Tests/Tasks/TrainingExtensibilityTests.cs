@@ -96,7 +96,7 @@ public sealed class TrainingExtensibilityTests
     public void An_epoch_cut_short_saves_its_epoch_checkpoint_at_the_position_reached()
     {
         using BertForSequenceClassification model = ToyData.Model();
-        string output = TestSupport.TestAssets.NewTempDirectory("cut-short");
+        string output = TestSupport.TestTemp.NewDirectory("cut-short");
         var recorder = new EventRecorder { StopAtStep = 3 };
         TrainingReport report = ToyData.Tuner(model, Fast with { Epochs = 5, Callbacks = [recorder], SaveStrategy = IntervalStrategy.Epoch, OutputDirectory = output })
             .Train(ToyData.Sentiment(16));

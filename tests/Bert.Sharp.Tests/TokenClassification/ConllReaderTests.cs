@@ -80,7 +80,7 @@ public class ConllReaderTests
     [Fact]
     public void Reads_files_with_a_byte_order_mark_and_reports_missing_files()
     {
-        string dir = TestAssets.NewTempDirectory("conll");
+        string dir = TestTemp.NewDirectory("conll");
         string path = Path.Combine(dir, "bom.conll");
         File.WriteAllText(path, "Nokia\tB-BRAND\n", new System.Text.UTF8Encoding(encoderShouldEmitUTF8Identifier: true));
         Assert.Equal(["Nokia"], ConllReader.Read(path).Sentences[0].Tokens);

@@ -79,7 +79,7 @@ public sealed class BatchEncodingTests
         // Hugging Face's truncation, configured in its tokenizer.json, against ours.
         JsonNode json = JsonNode.Parse(File.ReadAllText(HuggingFaceOracle.Uncased.TokenizerJsonPath))!;
         json["truncation"] = new JsonObject { ["direction"] = "Right", ["max_length"] = maxLength, ["strategy"] = "LongestFirst", ["stride"] = 0 };
-        string path = Path.Combine(TestAssets.NewTempDirectory("trunc"), "tokenizer.json");
+        string path = Path.Combine(TestTemp.NewDirectory("trunc"), "tokenizer.json");
         File.WriteAllText(path, json.ToJsonString());
         using var hf = new Tokenizers.DotNet.Tokenizer(path);
         foreach (string text in ConformanceCorpus.Texts.Take(80))

@@ -1,3 +1,5 @@
+using Bert.Sharp.Tests.TestSupport;
+
 namespace Bert.Sharp.Tests.Tokenization;
 
 /// <summary>
@@ -32,8 +34,7 @@ internal static class CasedVocabulary
             tokens.Add("##" + c);
         }
 
-        string path = System.IO.Path.Combine(System.IO.Path.GetTempPath(), "bert-sharp-tests", "assets", $"cased-vocab-{Guid.NewGuid():N}.txt");
-        Directory.CreateDirectory(System.IO.Path.GetDirectoryName(path)!);
+        string path = TestTemp.NewFilePath("cased-vocab", ".txt");
         File.WriteAllLines(path, tokens.Distinct(StringComparer.Ordinal));
         return path;
     }

@@ -21,9 +21,7 @@ internal sealed class HuggingFaceOracle : IDisposable
     {
         VocabPath = vocabPath;
         Options = new BertTokenizerOptions { DoLowerCase = lowercase, StripAccents = stripAccents, TokenizeChineseChars = handleChineseChars };
-        string directory = Path.Combine(Path.GetTempPath(), "bert-sharp-tests", "oracle");
-        Directory.CreateDirectory(directory);
-        TokenizerJsonPath = Path.Combine(directory, $"{name}-{Guid.NewGuid():N}.json");
+        TokenizerJsonPath = TestTemp.NewFilePath("oracle-" + name, ".json");
         File.WriteAllText(TokenizerJsonPath, BuildTokenizerJson(vocabPath, lowercase, stripAccents, handleChineseChars));
         _tokenizer = new Tokenizers.DotNet.Tokenizer(TokenizerJsonPath);
         Ours = BertTokenizer.FromVocabulary(vocabPath, Options);

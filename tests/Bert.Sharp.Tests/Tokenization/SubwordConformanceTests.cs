@@ -1,5 +1,6 @@
 using System.Text;
 using System.Text.Json.Nodes;
+using Bert.Sharp.Tests.TestSupport;
 using CsCheck;
 
 namespace Bert.Sharp.Tests.Tokenization;
@@ -102,8 +103,7 @@ public sealed class SubwordConformanceTests
     {
         Assert.Equal(TokenizerKind.ByteLevelBpe, SubwordOracle.Roberta.Ours.Kind);
         Assert.Equal(TokenizerKind.Unigram, SubwordOracle.Xlmr.Ours.Kind);
-        string folder = Path.Combine(Path.GetTempPath(), "bert-sharp-tests", "auto-wp-" + Guid.NewGuid().ToString("N"));
-        Directory.CreateDirectory(folder);
+        string folder = TestTemp.NewDirectory("auto-wp");
         File.Copy(HuggingFaceOracle.Uncased.TokenizerJsonPath, Path.Combine(folder, "tokenizer.json"));
         IPretrainedTokenizer wordPiece = AutoTokenizer.FromPretrained(folder);
         Assert.IsType<BertTokenizer>(wordPiece);
@@ -119,8 +119,7 @@ public sealed class SubwordConformanceTests
         string source = Path.Combine(SubwordOracle.Xlmr.Folder, "tokenizer.json");
         JsonNode root = JsonNode.Parse(File.ReadAllText(source))!;
         root[key] = JsonNode.Parse(json);
-        string folder = Path.Combine(Path.GetTempPath(), "bert-sharp-tests", "refuse-" + Guid.NewGuid().ToString("N"));
-        Directory.CreateDirectory(folder);
+        string folder = TestTemp.NewDirectory("refuse");
         string path = Path.Combine(folder, "tokenizer.json");
         File.WriteAllText(path, root.ToJsonString());
         var e = Assert.Throws<NotSupportedException>(() => AutoTokenizer.FromPretrained(folder));
@@ -134,8 +133,7 @@ public sealed class SubwordConformanceTests
         string source = Path.Combine(SubwordOracle.Roberta.Folder, "tokenizer.json");
         JsonNode root = JsonNode.Parse(File.ReadAllText(source))!;
         root["model"]!["dropout"] = 0.1;
-        string folder = Path.Combine(Path.GetTempPath(), "bert-sharp-tests", "refuse-" + Guid.NewGuid().ToString("N"));
-        Directory.CreateDirectory(folder);
+        string folder = TestTemp.NewDirectory("refuse");
         File.WriteAllText(Path.Combine(folder, "tokenizer.json"), root.ToJsonString());
         var e = Assert.Throws<NotSupportedException>(() => AutoTokenizer.FromPretrained(folder));
         Assert.Contains("$.model.dropout", e.Message, StringComparison.Ordinal);

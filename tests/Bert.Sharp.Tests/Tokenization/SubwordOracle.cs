@@ -2,6 +2,7 @@ using System.IO.Compression;
 using System.Reflection;
 using System.Text;
 using System.Text.Json.Nodes;
+using Bert.Sharp.Tests.TestSupport;
 
 namespace Bert.Sharp.Tests.Tokenization;
 
@@ -192,8 +193,7 @@ internal sealed class SubwordOracle : IDisposable
                 ["merges"] = merges,
             },
         };
-        string folder = Path.Combine(Path.GetTempPath(), "bert-sharp-tests", "roberta-gpt2-" + Guid.NewGuid().ToString("N"));
-        Directory.CreateDirectory(folder);
+        string folder = TestTemp.NewDirectory("roberta-gpt2");
         File.WriteAllText(Path.Combine(folder, "tokenizer.json"), root.ToJsonString());
         return folder;
     }

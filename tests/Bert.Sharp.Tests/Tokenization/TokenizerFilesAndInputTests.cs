@@ -26,7 +26,7 @@ public sealed class TokenizerFilesAndInputTests
     [Fact]
     public void Save_then_load_round_trips_through_both_file_layouts()
     {
-        string directory = TestAssets.NewTempDirectory("tok");
+        string directory = TestTemp.NewDirectory("tok");
         try
         {
             BertTokenizer original = BertTokenizer.FromVocabulary(TestAssets.UncasedVocabPath, new BertTokenizerOptions { ModelMaxLength = 256 });
@@ -57,7 +57,7 @@ public sealed class TokenizerFilesAndInputTests
     [Fact]
     public void Saved_tokenizer_json_is_read_by_Hugging_Face()
     {
-        string directory = TestAssets.NewTempDirectory("tok");
+        string directory = TestTemp.NewDirectory("tok");
         try
         {
             Tokenizer.SavePretrained(directory);
@@ -80,7 +80,7 @@ public sealed class TokenizerFilesAndInputTests
         Assert.False(cased.Options.DoLowerCase);
         Assert.Equal(HuggingFaceOracle.Cased.Encode("Hello Café"), cased.Encode("Hello Café"));
 
-        string directory = TestAssets.NewTempDirectory("tok");
+        string directory = TestTemp.NewDirectory("tok");
         try
         {
             File.Copy(TestAssets.UncasedVocabPath, Path.Combine(directory, "vocab.txt"));
@@ -167,7 +167,7 @@ public sealed class TokenizerFilesAndInputTests
     [Fact]
     public void Bad_files_give_exceptions_that_name_them()
     {
-        string directory = TestAssets.NewTempDirectory("tok");
+        string directory = TestTemp.NewDirectory("tok");
         try
         {
             string missing = Path.Combine(directory, "nope");

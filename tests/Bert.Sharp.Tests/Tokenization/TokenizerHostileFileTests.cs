@@ -10,7 +10,7 @@ namespace Bert.Sharp.Tests.Tokenization;
 /// </summary>
 public sealed class TokenizerHostileFileTests : IDisposable
 {
-    private readonly string dir = TestAssets.NewTempDirectory("tokhostile");
+    private readonly string dir = TestTemp.NewDirectory("tokhostile");
 
     public void Dispose() => Directory.Delete(dir, recursive: true);
 

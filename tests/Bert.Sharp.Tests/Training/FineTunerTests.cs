@@ -120,7 +120,7 @@ public class FineTunerTests
     [Fact]
     public void Evaluation_early_stopping_and_best_model_work_together()
     {
-        string output = TestSupport.TestAssets.NewTempDirectory("ft-best");
+        string output = TestSupport.TestTemp.NewDirectory("ft-best");
         using var model = ToyData.Model();
         var options = Fast with
         {
@@ -145,7 +145,7 @@ public class FineTunerTests
     [Fact]
     public void TensorBoard_event_file_is_written()
     {
-        string board = TestSupport.TestAssets.NewTempDirectory("ft-tb");
+        string board = TestSupport.TestTemp.NewDirectory("ft-tb");
         using var model = ToyData.Model();
         ToyData.Tuner(model, Fast with { Epochs = 1, LoggingSteps = 1, TensorBoardDirectory = board, EvaluationStrategy = IntervalStrategy.Epoch })
             .Train(ToyData.Sentiment(16), ToyData.Sentiment(8, seed: 3));
@@ -176,7 +176,7 @@ public class FineTunerTests
         Assert.Contains("#4", e.Message, StringComparison.Ordinal);
         Assert.Contains("'neutral'", e.Message, StringComparison.Ordinal);
         Assert.Contains("#1", Assert.Throws<ArgumentException>(() => tuner.Train([new LabeledExample("good", "positive"), new LabeledExample("  ", "negative")])).Message, StringComparison.Ordinal);
-        string file = Path.Combine(TestSupport.TestAssets.NewTempDirectory("ft-bad"), "a-file");
+        string file = Path.Combine(TestSupport.TestTemp.NewDirectory("ft-bad"), "a-file");
         File.WriteAllText(file, "x");
         Assert.Throws<UnauthorizedAccessException>(() => ToyData.Tuner(model, Fast with { OutputDirectory = Path.Combine(file, "out") }).Train(ToyData.Sentiment(4)));
         Assert.Throws<ArgumentException>(() => ToyData.Tuner(model, Fast with { BatchSize = 0 }));

@@ -6,7 +6,7 @@ namespace Bert.Sharp.Tests.Training;
 /// <summary>The one-call <c>FineTuner.Train(base, output, ...)</c>: checkpoints only as asked, and logs that say what trains.</summary>
 public sealed class OneCallDefaultsTests : IDisposable
 {
-    private readonly string dir = TestAssets.NewTempDirectory("onecall");
+    private readonly string dir = TestTemp.NewDirectory("onecall");
 
     public void Dispose() => Directory.Delete(dir, recursive: true);
 

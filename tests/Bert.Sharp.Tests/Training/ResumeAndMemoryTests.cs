@@ -34,7 +34,7 @@ public class ResumeAndMemoryTests
         TrainingReport full = ToyData.Tuner(straight, options).Train(train, validation);
 
         // Same start, cancelled after step 5 (mid-epoch, mid-schedule), then resumed from the checkpoint it wrote.
-        string output = TestSupport.TestAssets.NewTempDirectory("ft-resume");
+        string output = TestSupport.TestTemp.NewDirectory("ft-resume");
         using var interrupted = ToyData.Model(dropout: 0.1);
         using var cts = new CancellationTokenSource();
         var progress = new SyncProgress(p =>
@@ -69,7 +69,7 @@ public class ResumeAndMemoryTests
     {
         // A float32 checkpoint continued in bfloat16 would not be the same run (and a float16 one needs its loss scale).
         var train = ToyData.Sentiment(16);
-        string output = TestSupport.TestAssets.NewTempDirectory("ft-resume-precision");
+        string output = TestSupport.TestTemp.NewDirectory("ft-resume-precision");
         using var model = ToyData.Model();
         using var cts = new CancellationTokenSource();
         var progress = new SyncProgress(p =>

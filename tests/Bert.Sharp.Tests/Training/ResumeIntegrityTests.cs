@@ -158,7 +158,7 @@ public class ResumeIntegrityTests
     // A run of 8 steps (2 epochs of 4 batches) cancelled after step 2: its checkpoint.
     private static (string Output, string Checkpoint) Checkpoint(string name)
     {
-        string output = TestSupport.TestAssets.NewTempDirectory(name);
+        string output = TestSupport.TestTemp.NewDirectory(name);
         using var model = ToyData.Model();
         using var cts = new CancellationTokenSource();
         var progress = new SyncProgress(p =>

@@ -12,7 +12,7 @@ namespace Bert.Sharp.Tests.Training;
 public sealed class SameSeedSameRunTests(ITestOutputHelper output) : IDisposable
 {
     private const int Seed = 1234;
-    private readonly string dir = TestAssets.NewTempDirectory("same-seed");
+    private readonly string dir = TestTemp.NewDirectory("same-seed");
 
     public void Dispose() => Directory.Delete(dir, recursive: true);
 

@@ -123,7 +123,7 @@ internal static class ToyData
     /// </summary>
     public static (TrainingReport Report, int OptimizerParameters) TrainCountingOptimizerParameters(BertForSequenceClassification model, FineTuningOptions options, IReadOnlyList<LabeledExample> train)
     {
-        string directory = TestSupport.TestAssets.NewTempDirectory("optimizer-parameters");
+        string directory = TestSupport.TestTemp.NewDirectory("optimizer-parameters");
         try
         {
             TrainingReport report = Tuner(model, options with { OutputDirectory = directory, SaveStrategy = IntervalStrategy.Epoch }).Train(train);
