@@ -64,7 +64,7 @@ internal sealed class SentimentRun(SentimentSettings settings)
             {
                 // An adapter folder holds no full model: fold the adapter into the base and export that plain folder.
                 exported = Path.Combine(settings.Output, "model-merged");
-                classifier.Model.MergeAdapters();
+                classifier.Model.Adapters.Merge();
                 ModelTokenizer.FromPretrained(savedModel).Save(classifier.Model, exported);
             }
 

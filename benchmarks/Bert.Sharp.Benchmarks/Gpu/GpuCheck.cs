@@ -11,7 +11,7 @@ namespace Bert.Sharp.Benchmarks.Gpu;
 /// <summary>
 /// <c>gpu-check [--model DIR] [--device cuda|cpu] [--out DIR] [--python PATH] [--tiny]</c>: every public path of the library on
 /// one device (FineTuner.Train for the three tasks and every freeze policy, precisions, evaluation, early stopping,
-/// checkpoint and exact resume, the three predictors against the CPU, ONNX export of a device model, MergeAdapters), then
+/// checkpoint and exact resume, the three predictors against the CPU, ONNX export of a device model, Adapters.Merge), then
 /// timings at 32×128 (with <c>--python</c>: the same work in PyTorch + transformers, tools/gpu_reference.py). Each case is
 /// caught and recorded; <c>OUT/gpu-report.md</c> is rewritten after every case. <c>--tiny</c>: a 2-layer model for a quick run.
 /// </summary>
@@ -148,7 +148,7 @@ internal static class GpuCheck
             OnnxExporter.Export(folder, onnx);
             return $"{new FileInfo(onnx).Length / 1e6:F1} MB";
         });
-        matrix.Run("LoRA on the device, MergeAdapters", () =>
+        matrix.Run("LoRA on the device, Adapters.Merge", () =>
         {
             using BertForSequenceClassification m = Sequence(modelDir);
             Train(m, tokenizer, device, Options(FreezePolicy.LoRA()), sentiment, null);
@@ -157,7 +157,7 @@ internal static class GpuCheck
             m.eval();
             Tensor ids = tensor(tokenizer.Encode(texts[0]).Select(i => (long)i).ToArray()).unsqueeze(0).to(device);
             float[] before = Runtime.HostRead.Values<float>(m.Forward(ids).Logits);
-            m.MergeAdapters();
+            m.Adapters.Merge();
             float[] after = Runtime.HostRead.Values<float>(m.Forward(ids).Logits);
             double diff = MaxDiff(before, after);
             GpuCheckMatrix.Require(diff <= 1e-3, $"logits changed by {diff:G3} when merging");

@@ -44,7 +44,7 @@ internal static class AdapterFolder
             bool self = string.Equals(full.TrimEnd(Path.DirectorySeparatorChar), Path.GetFullPath(directory).TrimEnd(Path.DirectorySeparatorChar), PathComparison);
             throw new InvalidDataException(self
                 ? $"'{file}': key '{BaseKey}' names the adapter's own folder ('{full}'); an adapter cannot be its own base. Name the base model it was trained on."
-                : $"'{file}': key '{BaseKey}' names '{full}', which is an adapter folder itself (it holds {PeftAdapterConfig.FileName}); the base must be a model folder or Hub id. Chains of adapters (and cycles) are not loaded: merge the inner adapter into its base (MergeAdapters, then SavePretrained) and name that folder.");
+                : $"'{file}': key '{BaseKey}' names '{full}', which is an adapter folder itself (it holds {PeftAdapterConfig.FileName}); the base must be a model folder or Hub id. Chains of adapters (and cycles) are not loaded: merge the inner adapter into its base (Adapters.Merge, then SavePretrained) and name that folder.");
         }
 
         return name;
@@ -100,7 +100,7 @@ internal static class AdapterFolder
     {
         PeftAdapterConfig config = PeftAdapterConfig.Read(directory);
         string name = config.BaseModelNameOrPath is { Length: > 0 } b ? b : throw new InvalidDataException(
-            $"'{Path.Combine(directory, PeftAdapterConfig.FileName)}': key '{BaseKey}' is empty; load the base model yourself and call LoadAdapter.");
+            $"'{Path.Combine(directory, PeftAdapterConfig.FileName)}': key '{BaseKey}' is empty; load the base model yourself and call Adapters.Load.");
         if (name.Contains('\0', StringComparison.Ordinal))
         {
             throw new InvalidDataException($"'{Path.Combine(directory, PeftAdapterConfig.FileName)}': key '{BaseKey}' holds a NUL character.");
@@ -112,7 +112,7 @@ internal static class AdapterFolder
 
     /// <summary>
     /// Where the tokenizer of <paramref name="directory"/> lives: the folder itself, or — for an adapter folder saved without
-    /// tokenizer files (<c>SaveAdapter</c>, or Python's PEFT) — its base model, whose tokenizer the adapter was trained with.
+    /// tokenizer files (<c>Adapters.Save</c>, or Python's PEFT) — its base model, whose tokenizer the adapter was trained with.
     /// </summary>
     public static string TokenizerSource(string directory, PretrainedResolveOptions? hub = null)
     {
@@ -224,10 +224,10 @@ internal static class AdapterFolder
     }
 
     /// <summary>Saves the model's active adapter (and the tokenizer) as the folder's content: what <c>SavePretrained</c> does for a model with adapters.</summary>
-    public static void Save(BertTaskModel model, string directory, BertTokenizer? tokenizer)
+    public static void Save(ModelAdapters adapters, string directory, BertTokenizer? tokenizer)
     {
         var writer = new ModelFolderWriter(directory);
-        model.AddAdapterFiles(writer, directory, null);
+        adapters.AddFiles(writer, directory, null);
         tokenizer?.AddFilesTo(writer);
         writer.Commit();
     }

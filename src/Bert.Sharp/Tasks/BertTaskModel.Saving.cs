@@ -19,9 +19,9 @@ public abstract partial class BertTaskModel
     public virtual void SavePretrained(string directory, BertTokenizer? tokenizer = null)
     {
         ArgumentException.ThrowIfNullOrEmpty(directory);
-        if (HasAdapters)
+        if (Adapters.Any)
         {
-            AdapterFolder.Save(this, directory, tokenizer);
+            AdapterFolder.Save(Adapters, directory, tokenizer);
             return;
         }
 

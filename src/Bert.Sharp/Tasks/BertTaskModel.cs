@@ -27,6 +27,7 @@ public abstract partial class BertTaskModel : nn.Module
         ArgumentNullException.ThrowIfNull(encoder);
         encoderBox = new(encoder);
         register_module(encoder.Family.BasePrefix, encoder);
+        Adapters = new ModelAdapters(this);
     }
 
     /// <summary>The encoder (<c>bert.*</c>, <c>roberta.*</c> or <c>distilbert.*</c>, after its <see cref="BertModel.Family"/>).</summary>

@@ -90,8 +90,8 @@ public abstract class FreezePolicy
     /// [<paramref name="rank"/>, in] (Kaiming-uniform) and B [out, <paramref name="rank"/>] (zeros) whose product, scaled by
     /// <paramref name="alpha"/> / <paramref name="rank"/>, is added to its output; the pairs, the head and
     /// <paramref name="modulesToSave"/> learn — about 1 % of the weights. One base model then serves many tasks, each a small
-    /// adapter file (<see cref="BertTaskModel.SaveAdapter"/>, PEFT's layout), or the adapter is folded in for serving
-    /// (<see cref="BertTaskModel.MergeAdapters"/>). LoRA usually wants a higher learning rate than fine-tuning (5e-4 to 1e-3).
+    /// adapter file (<see cref="ModelAdapters.Save"/>, PEFT's layout), or the adapter is folded in for serving
+    /// (<see cref="ModelAdapters.Merge"/>). LoRA usually wants a higher learning rate than fine-tuning (5e-4 to 1e-3).
     /// </summary>
     /// <param name="rank">The rank r of the update.</param>
     /// <param name="alpha">The scale numerator (<c>lora_alpha</c>).</param>
@@ -109,7 +109,7 @@ public abstract class FreezePolicy
         ArgumentNullException.ThrowIfNull(options);
         ArgumentException.ThrowIfNullOrWhiteSpace(adapterName);
         options.Validate();
-        return new Adapters.LoraPolicy(options, adapterName);
+        return new Training.LoraPolicy(options, adapterName);
     }
 
     /// <summary>The plan for epoch <paramref name="epoch"/> (0-based) of a model with these <paramref name="units"/> (input side first).</summary>

@@ -96,7 +96,7 @@ internal static class TrainingCheckpoint
         ModelFolderWriter.Recover(directory);
         if (BertTaskModel.IsAdapterFolder(directory))
         {
-            model.ReloadActiveAdapter(directory);
+            model.Adapters.ReloadActive(directory);
             return;
         }
 

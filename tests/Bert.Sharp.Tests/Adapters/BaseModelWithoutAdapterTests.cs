@@ -29,18 +29,18 @@ public class BaseModelWithoutAdapterTests
         float[] withB = LoraTestModels.Logits(model);
         Assert.NotEqual(baseLogits, withB);
 
-        model.ActiveAdapter = null;
+        model.Adapters.Use(null);
         LoraTestModels.AssertClose(baseLogits, LoraTestModels.Logits(model), 0);
 
         using var classifier = new TextClassifier(model, new ToyEncoder(), new TextClassifierOptions());
-        model.ActiveAdapter = "b";
+        model.Adapters.Use("b");
         Assert.Equal(basePredictions.Select(p => p.Score), classifier.PredictBatch(Texts, adapter: null).Select(p => p.Score));
         Assert.NotEqual(basePredictions.Select(p => p.Score), classifier.PredictBatch(Texts, "a").Select(p => p.Score));
 
         // Removing every adapter leaves the base model, head included.
-        model.DeleteAdapter("a");
-        model.DeleteAdapter("b");
-        Assert.Empty(model.AdapterNames);
+        model.Adapters.Delete("a");
+        model.Adapters.Delete("b");
+        Assert.Empty(model.Adapters.Names);
         LoraTestModels.AssertClose(baseLogits, LoraTestModels.Logits(model), 0);
         Assert.Equal(basePredictions.Select(p => p.Score), classifier.PredictBatch(Texts).Select(p => p.Score));
     }
@@ -81,17 +81,17 @@ public class BaseModelWithoutAdapterTests
         using (BertForSequenceClassification donor = BertForSequenceClassification.FromPretrained(baseDir))
         {
             LoraTestModels.AddRandomAdapter(donor, "default", new LoraOptions { Rank = 4 }, seed: 6);
-            donor.SaveAdapter(adapterDir);
+            donor.Adapters.Save(adapterDir);
         }
 
         using BertForSequenceClassification model = BertForSequenceClassification.FromPretrained(baseDir);
         model.eval();
         Assert.Empty(model.LoadReport!.MissingKeys);
-        model.LoadAdapter(adapterDir, "topic");
+        model.Adapters.Load(adapterDir, "topic");
         Assert.NotEqual(baseLogits, LoraTestModels.Logits(model));
         using var classifier = new TextClassifier(model, new ToyEncoder(), new TextClassifierOptions());
         IReadOnlyList<Prediction> viaBase = classifier.PredictBatch(Texts, adapter: null);
-        model.ActiveAdapter = null;
+        model.Adapters.Use(null);
         LoraTestModels.AssertClose(baseLogits, LoraTestModels.Logits(model), 0);
         Assert.NotEqual(viaBase.Select(p => p.Score), classifier.PredictBatch(Texts, "topic").Select(p => p.Score));
     }
@@ -120,7 +120,7 @@ public class BaseModelWithoutAdapterTests
 
     private static float[] LogitsWith(BertForSequenceClassification model, string? adapter)
     {
-        model.ActiveAdapter = adapter;
+        model.Adapters.Use(adapter);
         using var noGrad = torch.no_grad();
         using var scope = torch.NewDisposeScope();
         (torch.Tensor ids, torch.Tensor mask) = LoraTestModels.Batch();

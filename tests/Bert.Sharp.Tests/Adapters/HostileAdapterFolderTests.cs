@@ -145,7 +145,7 @@ public sealed class HostileAdapterFolderTests : IDisposable
         EditConfig(json => json[key] = value);
         AssertRefused(() => BertForSequenceClassification.FromPretrained(adapterDir).Dispose(), ConfigPath, key);
         using BertForSequenceClassification model = LoraTestModels.Classifier();
-        AssertRefused(() => model.LoadAdapter(adapterDir), ConfigPath, key);
+        AssertRefused(() => model.Adapters.Load(adapterDir), ConfigPath, key);
     }
 
     [Fact]
@@ -172,7 +172,7 @@ public sealed class HostileAdapterFolderTests : IDisposable
         var e = AssertRefused(() => BertForSequenceClassification.FromPretrained(adapterDir).Dispose(), WeightsPath, key);
         Assert.Contains("non-finite", e.Message, StringComparison.Ordinal);
         using BertForSequenceClassification model = LoraTestModels.Classifier();
-        AssertRefused(() => model.LoadAdapter(adapterDir), WeightsPath, key);
+        AssertRefused(() => model.Adapters.Load(adapterDir), WeightsPath, key);
     }
 
     [Fact]

@@ -49,8 +49,8 @@ public class LoraPolicyTests
         using BertForSequenceClassification a = LoraTestModels.Classifier();
         using BertForSequenceClassification b = LoraTestModels.Classifier();
         float[] plain = LoraTestModels.Logits(a);
-        a.AddAdapter("x", new LoraOptions { Rank = 4 }, seed: 3);
-        b.AddAdapter("x", new LoraOptions { Rank = 4 }, seed: 3);
+        a.Adapters.Add("x", new LoraOptions { Rank = 4 }, seed: 3);
+        b.Adapters.Add("x", new LoraOptions { Rank = 4 }, seed: 3);
         Assert.Equal(plain, LoraTestModels.Logits(a));
         Dictionary<string, float[]> snapshotB = ToyData.Snapshot(b);
         Assert.All(ToyData.Snapshot(a), kv => Assert.Equal(kv.Value, snapshotB[kv.Key]));

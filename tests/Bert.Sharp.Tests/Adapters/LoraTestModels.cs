@@ -29,7 +29,7 @@ internal static class LoraTestModels
     /// <summary>Adds adapter <paramref name="name"/> and fills its B matrices and the head with seeded random values.</summary>
     public static void AddRandomAdapter(BertTaskModel model, string name, LoraOptions options, int seed)
     {
-        model.AddAdapter(name, options, seed);
+        model.Adapters.Add(name, options, seed);
         using var generator = new Generator((ulong)seed + 1000);
         using var noGrad = no_grad();
         foreach ((string key, TorchSharp.Modules.Parameter p) in model.named_parameters())

@@ -37,7 +37,7 @@ public class PeftLayoutTests
         model.BaseModelNameOrPath = "some/base";
         model.ApplyFreezePolicy(FreezePolicy.LoRA(rank: 4, alpha: 8, dropout: 0.05));
         string dir = LoraTestModels.TempFolder("keys");
-        model.SaveAdapter(dir);
+        model.Adapters.Save(dir);
 
         var expected = JsonSerializer.Deserialize<Dictionary<string, long[]>>(Fixture)!;
         var actual = SafeTensors.ReadHeader(Path.Combine(dir, "adapter_model.safetensors")).Entries.ToDictionary(e => e.Name, e => e.Shape);
@@ -63,7 +63,7 @@ public class PeftLayoutTests
         using var embedder = new BertForSentenceEmbedding(new BertModel(TestSupport.TinyConfigs.Bert(), addPoolingLayer: false));
         embedder.ApplyFreezePolicy(FreezePolicy.LoRA(rank: 2, targets: LoraTargets.Output));
         string dir = LoraTestModels.TempFolder("embed");
-        embedder.SaveAdapter(dir);
+        embedder.Adapters.Save(dir);
         Assert.Equal(
             ["base_model.model.encoder.layer.0.output.dense.lora_A.weight", "base_model.model.encoder.layer.0.output.dense.lora_B.weight"],
             SafeTensors.ReadHeader(Path.Combine(dir, "adapter_model.safetensors")).Entries.Select(e => e.Name).Where(n => n.Contains("layer.0", StringComparison.Ordinal)).Order(StringComparer.Ordinal));
@@ -105,9 +105,9 @@ public class PeftLayoutTests
             """);
 
         using BertForSequenceClassification target = LoraTestModels.Classifier();
-        target.LoadAdapter(dir);
+        target.Adapters.Load(dir);
         LoraTestModels.AssertClose(expected, LoraTestModels.Logits(target), 1e-6);
-        Assert.Equal("default", target.ActiveAdapter);
+        Assert.Equal("default", target.Adapters.Active);
     }
 
     [Fact]
@@ -126,7 +126,7 @@ public class PeftLayoutTests
         model.SavePretrained(adapterDir);
 
         using var other = BertForSequenceClassification.FromPretrained(baseDir, LoraTestModels.Labels);
-        other.LoadAdapter(adapterDir, "sst");
+        other.Adapters.Load(adapterDir, "sst");
         LoraTestModels.AssertClose(expected, LoraTestModels.Logits(other), 0);
 
         using var whole = BertForSequenceClassification.FromPretrained(adapterDir);
@@ -141,29 +141,29 @@ public class PeftLayoutTests
         using BertForSequenceClassification model = LoraTestModels.Classifier();
         model.ApplyFreezePolicy(FreezePolicy.LoRA(rank: 4));
         string good = LoraTestModels.TempFolder("good");
-        model.SaveAdapter(good);
+        model.Adapters.Save(good);
 
         string wrongType = Copy(good, "type", json => json.Replace("\"LORA\"", "\"IA3\"", StringComparison.Ordinal));
-        var e1 = Assert.Throws<InvalidDataException>(() => Fresh().LoadAdapter(wrongType));
+        var e1 = Assert.Throws<InvalidDataException>(() => Fresh().Adapters.Load(wrongType));
         Assert.Contains("peft_type", e1.Message, StringComparison.Ordinal);
         Assert.Contains("adapter_config.json", e1.Message, StringComparison.Ordinal);
 
         string wrongRank = Copy(good, "rank", json => json.Replace("\"r\": 4", "\"r\": 8", StringComparison.Ordinal));
-        var e2 = Assert.Throws<InvalidDataException>(() => Fresh().LoadAdapter(wrongRank));
+        var e2 = Assert.Throws<InvalidDataException>(() => Fresh().Adapters.Load(wrongRank));
         Assert.Contains("lora_A.weight", e2.Message, StringComparison.Ordinal);
         Assert.Contains("[4, 32]", e2.Message, StringComparison.Ordinal);
 
         string dora = Copy(good, "dora", json => json.Replace("\"use_dora\": false", "\"use_dora\": true", StringComparison.Ordinal));
-        Assert.Contains("use_dora", Assert.Throws<InvalidDataException>(() => Fresh().LoadAdapter(dora)).Message, StringComparison.Ordinal);
+        Assert.Contains("use_dora", Assert.Throws<InvalidDataException>(() => Fresh().Adapters.Load(dora)).Message, StringComparison.Ordinal);
 
         string noWeights = Copy(good, "noweights", json => json);
         File.Delete(Path.Combine(noWeights, "adapter_model.safetensors"));
-        Assert.Contains("adapter_model.safetensors", Assert.Throws<FileNotFoundException>(() => Fresh().LoadAdapter(noWeights)).Message, StringComparison.Ordinal);
+        Assert.Contains("adapter_model.safetensors", Assert.Throws<FileNotFoundException>(() => Fresh().Adapters.Load(noWeights)).Message, StringComparison.Ordinal);
 
-        Assert.Contains("adapter_config.json", Assert.Throws<FileNotFoundException>(() => Fresh().LoadAdapter(LoraTestModels.TempFolder("empty"))).Message, StringComparison.Ordinal);
+        Assert.Contains("adapter_config.json", Assert.Throws<FileNotFoundException>(() => Fresh().Adapters.Load(LoraTestModels.TempFolder("empty"))).Message, StringComparison.Ordinal);
 
         string wrongTargets = Copy(good, "targets", json => json.Replace("\"query\"", "\"key\"", StringComparison.Ordinal));
-        var e3 = Assert.Throws<InvalidDataException>(() => Fresh().LoadAdapter(wrongTargets));
+        var e3 = Assert.Throws<InvalidDataException>(() => Fresh().Adapters.Load(wrongTargets));
         Assert.Contains("attention.self.key.lora_A.weight", e3.Message, StringComparison.Ordinal);
     }
 

@@ -13,11 +13,11 @@ public class ServingTests
         using BertForSequenceClassification model = LoraTestModels.Classifier();
         LoraTestModels.AddRandomAdapter(model, "x", new LoraOptions { Rank = 4, Alpha = 16, Targets = LoraTargets.AllLinear }, seed: 9);
         float[] unmerged = LoraTestModels.Logits(model);
-        model.MergeAdapters();
+        model.Adapters.Merge();
         float[] merged = LoraTestModels.Logits(model);
 
         LoraTestModels.AssertClose(unmerged, merged, 1e-5);
-        Assert.Empty(model.AdapterNames);
+        Assert.Empty(model.Adapters.Names);
         Assert.DoesNotContain(model.named_parameters(), p => p.name.Contains("lora_", StringComparison.Ordinal));
 
         string dir = LoraTestModels.TempFolder("merged");
@@ -44,16 +44,16 @@ public class ServingTests
             LoraTestModels.AddRandomAdapter(single, name, new LoraOptions { Rank = 2 + seed }, seed);
             expected[name] = LoraTestModels.Logits(single);
             folders[name] = LoraTestModels.TempFolder(name);
-            single.SaveAdapter(folders[name]);
+            single.Adapters.Save(folders[name]);
         }
 
         BertForSequenceClassification model = LoraTestModels.Classifier();
-        model.LoadAdapter(folders["a"], "a");
-        model.LoadAdapter(folders["b"], "b");
-        Assert.Equal(["a", "b"], model.AdapterNames);
-        Assert.Equal("b", model.ActiveAdapter);
+        model.Adapters.Load(folders["a"], "a");
+        model.Adapters.Load(folders["b"], "b");
+        Assert.Equal(["a", "b"], model.Adapters.Names);
+        Assert.Equal("b", model.Adapters.Active);
         LoraTestModels.AssertClose(expected["b"], LoraTestModels.Logits(model), 1e-6);
-        model.ActiveAdapter = "a";
+        model.Adapters.Use("a");
         LoraTestModels.AssertClose(expected["a"], LoraTestModels.Logits(model), 1e-6);
         Assert.NotEqual(expected["a"], expected["b"]);
 
@@ -69,10 +69,10 @@ public class ServingTests
         });
         Assert.NotEqual(viaA.Select(p => p.Score), viaB.Select(p => p.Score));
         Assert.Throws<KeyNotFoundException>(() => classifier.PredictBatch(texts, "c"));
-        Assert.Throws<KeyNotFoundException>(() => model.ActiveAdapter = "c");
+        Assert.Throws<KeyNotFoundException>(() => model.Adapters.Use("c"));
 
-        model.DeleteAdapter("b");
-        model.ActiveAdapter = "a";
+        model.Adapters.Delete("b");
+        model.Adapters.Use("a");
         LoraTestModels.AssertClose(expected["a"], LoraTestModels.Logits(model), 1e-6);
         Assert.NotNull(baseLogits);
     }
@@ -80,7 +80,7 @@ public class ServingTests
     [Fact]
     public void An_adapter_folder_saved_without_tokenizer_files_loads_as_a_classifier_with_its_bases_tokenizer()
     {
-        // SaveAdapter (like Python's PEFT) writes only adapter_config.json and the adapter weights.
+        // Adapters.Save (like Python's PEFT) writes only adapter_config.json and the adapter weights.
         BertTokenizer tokenizer = BertTokenizer.FromVocabulary(TestAssets.UncasedVocabPath);
         string baseDir = LoraTestModels.TempFolder("base-with-tokenizer");
         using (var plain = new BertForSequenceClassification(TinyConfigs.Bert(vocab: tokenizer.VocabularySize, maxPositions: 128), LoraTestModels.Labels))
@@ -94,7 +94,7 @@ public class ServingTests
         using (BertForSequenceClassification model = BertForSequenceClassification.FromPretrained(baseDir))
         {
             LoraTestModels.AddRandomAdapter(model, "default", new LoraOptions { Rank = 4 }, seed: 5);
-            model.SaveAdapter(adapterDir);
+            model.Adapters.Save(adapterDir);
             using var withAdapter = new TextClassifier(model, new TokenizerTextEncoder(tokenizer), new TextClassifierOptions());
             direct = withAdapter.PredictBatch(texts);
         }

@@ -42,7 +42,7 @@ public sealed class TokenAdapterServingTests : IDisposable
             using BertForTokenClassification single = BertForTokenClassification.FromPretrained(baseDir);
             LoraTestModels.AddRandomAdapter(single, name, new LoraOptions { Rank = 2 + seed, Targets = LoraTargets.AllLinear }, seed);
             folders[name] = Path.Combine(root, name);
-            single.SaveAdapter(folders[name]);
+            single.Adapters.Save(folders[name]);
         }
 
         string[] texts = ["Motorola sells the Razr in Texas", "ok", "Verizon and Samsung, again and again"];
@@ -66,7 +66,7 @@ public sealed class TokenAdapterServingTests : IDisposable
             AssertSame(expected[name], shared.PredictBatch(texts, name));
             AssertSame(expected[name][0], shared.Predict(texts[0], name));
         });
-        shared.Model.ActiveAdapter = "a";
+        shared.Model.Adapters.Use("a");
         AssertSame(expected["b"], shared.PredictBatch(texts, "b")); // the call's choice wins over the active adapter
         Assert.NotEqual(Scores(expected["a"]), Scores(expected["b"]));
         Assert.Throws<KeyNotFoundException>(() => shared.PredictBatch(texts, "c"));

@@ -14,13 +14,6 @@ public sealed class FolderDependencyTests
     // Pairs of folders that still use each other, each with the reason it is not broken yet. Shrink this list; never grow it.
     private static readonly Dictionary<string, string> AllowedCycles = new(StringComparer.Ordinal)
     {
-        // The task-model base (Tasks/BertTaskModel*) holds adapter loading and LoRA wiring; LoraPolicy (Adapters) drives it.
-        // Broken when adapters become a component of their own (issue 22 item 3).
-        ["Adapters ↔ Tasks"] = "adapters fused into BertTaskModel (issue 22 item 3)",
-
-        // FreezePolicy.LoRA (Training) creates a LoraPolicy (Adapters), which is a FreezePolicy and returns a FreezePlan.
-        ["Adapters ↔ Training"] = "FreezePolicy.LoRA factory and LoraPolicy : FreezePolicy (issue 22 item 3)",
-
         // Tasks implement TrainingTask and call FreezePolicy/ParameterSummary; Training runs BertTaskModel and
         // FineTuner.Train(string, ...) loads BertForSequenceClassification. Broken when the task contract and the task-model
         // base are public and live below both (issue 22 items 2 and 4).

@@ -53,7 +53,7 @@ public sealed class ValidateBeforeAllocatingTests(ITestOutputHelper output) : ID
         string adapter = Path.Combine(dir, "adapter");
         using (var model = BertForSequenceClassification.FromPretrained(baseFolder, LoraTestModels.Labels))
         {
-            model.AddAdapter("default", new LoraOptions { Rank = 4 });
+            model.Adapters.Add("default", new LoraOptions { Rank = 4 });
             model.SavePretrained(adapter);
         }
 

@@ -134,7 +134,7 @@ public sealed class FamilyTrainingTests
             model.eval();
             int[] ids = SubwordOracle.Roberta.Encode("the screen was awful");
             float[] plain = FamilyServingTests.Probabilities(model, ids);
-            model.AddAdapter("a", new LoraOptions { Rank = 2 }, seed: 1);
+            model.Adapters.Add("a", new LoraOptions { Rank = 2 }, seed: 1);
             Assert.Equal(plain, FamilyServingTests.Probabilities(model, ids)); // B starts at zero
             Assert.Contains(model.named_parameters(), p => p.name == "roberta.encoder.layer.0.attention.self.query.lora_A.a.weight");
             using (no_grad())
@@ -146,13 +146,13 @@ public sealed class FamilyTrainingTests
             }
 
             float[] withA = FamilyServingTests.Probabilities(model, ids);
-            model.AddAdapter("b", new LoraOptions { Rank = 2 }, seed: 2);
-            model.ActiveAdapter = "a";
+            model.Adapters.Add("b", new LoraOptions { Rank = 2 }, seed: 2);
+            model.Adapters.Use("a");
             Assert.All(withA.Zip(FamilyServingTests.Probabilities(model, ids)), p => Assert.Equal(p.First, p.Second, 6)); // a's head and dense layer were kept aside for it
-            model.ActiveAdapter = null;
+            model.Adapters.Use(null);
             Assert.All(plain.Zip(FamilyServingTests.Probabilities(model, ids)), p => Assert.Equal(p.First, p.Second, 6));
 
-            model.SaveAdapter(dir, "a");
+            model.Adapters.Save(dir, "a");
             string[] keys = [.. SafeTensors.ReadHeader(Path.Combine(dir, "adapter_model.safetensors")).Entries.Select(e => e.Name)];
             Assert.Contains("base_model.model.roberta.encoder.layer.1.attention.self.value.lora_B.weight", keys);
             Assert.Contains("base_model.model.classifier.dense.weight", keys);
@@ -189,13 +189,13 @@ public sealed class FamilyTrainingTests
             }
 
             string adapter = Path.Combine(dir, "adapter");
-            model.SaveAdapter(adapter);
+            model.Adapters.Save(adapter);
             var config2 = System.Text.Json.Nodes.JsonNode.Parse(File.ReadAllText(Path.Combine(adapter, "adapter_config.json")))!;
             Assert.Equal(["q_lin", "v_lin"], config2["target_modules"]!.AsArray().Select(n => (string)n!));
             Assert.Contains("base_model.model.distilbert.transformer.layer.0.attention.q_lin.lora_A.weight", SafeTensors.ReadHeader(Path.Combine(adapter, "adapter_model.safetensors")).Entries.Select(e => e.Name));
 
             using var loaded = BertForTokenClassification.FromPretrained(baseDir);
-            loaded.LoadAdapter(adapter);
+            loaded.Adapters.Load(adapter);
             model.eval();
             loaded.eval();
             using var noGrad = no_grad();
@@ -220,9 +220,9 @@ public sealed class FamilyTrainingTests
     private static BertForSequenceClassification LoadWithAdapter(BertForSequenceClassification model, string baseDir, string dir)
     {
         string adapter = Path.Combine(dir, "adapter");
-        model.SaveAdapter(adapter);
+        model.Adapters.Save(adapter);
         BertForSequenceClassification loaded = BertForSequenceClassification.FromPretrained(baseDir);
-        loaded.LoadAdapter(adapter);
+        loaded.Adapters.Load(adapter);
         return loaded;
     }
 }

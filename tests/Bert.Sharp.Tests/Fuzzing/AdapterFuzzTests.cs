@@ -112,7 +112,7 @@ public sealed class AdapterFuzzTests(ITestOutputHelper output) : IDisposable
         {
             global::Bert.Sharp.Tests.Adapters.LoraTestModels.AddRandomAdapter(model, "default", new LoraOptions { Rank = 2, Alpha = 4, Dropout = 0.05 }, 3);
             string saved = Path.Combine(dir, "saved-adapter");
-            model.SaveAdapter(saved);
+            model.Adapters.Save(saved);
             configs.Add(File.ReadAllBytes(Path.Combine(saved, "adapter_config.json")));
             weights.Add(File.ReadAllBytes(Path.Combine(saved, "adapter_model.safetensors")));
             string pretrained = Path.Combine(dir, "saved-pretrained");

@@ -136,7 +136,7 @@ public sealed class FuzzFindingsTests : IDisposable
 
         using BertForSequenceClassification loaded = BertForSequenceClassification.FromPretrained(baseDir);
         global::Bert.Sharp.Tests.Adapters.LoraTestModels.AddRandomAdapter(loaded, "default", new LoraOptions { Rank = 2 }, 3);
-        loaded.SaveAdapter(adapter);
+        loaded.Adapters.Save(adapter);
         return adapter;
     }
 }

@@ -185,9 +185,9 @@ public sealed partial class BertForSequenceClassification : BertTaskModel
     /// <inheritdoc />
     private protected override Dictionary<string, string> AdapterMetadata() => new()
     {
-        [Adapters.AdapterFolder.LabelsKey] = JsonSerializer.Serialize(Labels),
-        [Adapters.AdapterFolder.ProblemTypeKey] = ProblemType.ToConfigString(),
-        [Adapters.AdapterFolder.PoolingKey] = classifier.Pooling.ToString().ToLowerInvariant(),
+        [Sharp.Adapters.AdapterFolder.LabelsKey] = JsonSerializer.Serialize(Labels),
+        [Sharp.Adapters.AdapterFolder.ProblemTypeKey] = ProblemType.ToConfigString(),
+        [Sharp.Adapters.AdapterFolder.PoolingKey] = classifier.Pooling.ToString().ToLowerInvariant(),
     };
 
     /// <summary>The class index of <paramref name="label"/>.</summary>

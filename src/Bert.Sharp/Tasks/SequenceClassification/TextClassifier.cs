@@ -61,7 +61,7 @@ public sealed partial class TextClassifier : ITextClassifier
     public BertForSequenceClassification Model => model;
 
     /// <summary>The LoRA adapters loaded (see <see cref="LoadAdapter"/>); empty for a plain model.</summary>
-    public IReadOnlyList<string> AdapterNames => model.AdapterNames;
+    public IReadOnlyList<string> AdapterNames => model.Adapters.Names;
 
     /// <summary>
     /// Loads a PEFT LoRA adapter folder (another task's adapter trained on the same base, with a head of the same labels) as
@@ -69,30 +69,30 @@ public sealed partial class TextClassifier : ITextClassifier
     /// <see cref="Predict(string, string?, string?)"/> or <see cref="PredictBatch(IReadOnlyList{string}, string?)"/>. Load
     /// adapters before serving: loading while predictions run is not safe.
     /// </summary>
-    /// <inheritdoc cref="BertTaskModel.LoadAdapter"/>
+    /// <inheritdoc cref="ModelAdapters.Load"/>
     public void LoadAdapter(string directory, string adapterName)
     {
         using UsageGuard.Lease lease = guard.Enter();
-        model.LoadAdapter(directory, adapterName);
+        model.Adapters.Load(directory, adapterName);
     }
 
-    /// <summary>Classifies one text (or text pair) with adapter <paramref name="adapter"/> (<c>null</c>: the base model — the encoder without adapters and the head it had before them, see <see cref="BertTaskModel.ActiveAdapter"/>), whatever the model's active adapter.</summary>
+    /// <summary>Classifies one text (or text pair) with adapter <paramref name="adapter"/> (<c>null</c>: the base model — the encoder without adapters and the head it had before them, see <see cref="ModelAdapters.Active"/>), whatever the model's active adapter.</summary>
     /// <exception cref="KeyNotFoundException">No adapter has that name.</exception>
     /// <exception cref="InvalidOperationException"><paramref name="adapter"/> is <c>null</c> and the base model's head was newly initialised at loading (its checkpoint had none), so its predictions would be random.</exception>
     /// <exception cref="ObjectDisposedException">The classifier was disposed.</exception>
     public Prediction Predict(string text, string? textPair, string? adapter)
     {
-        using Adapters.AdapterSelection.Scope selection = model.UseAdapterOnThisThread(adapter);
+        using Sharp.Adapters.AdapterSelection.Scope selection = model.Adapters.UseOnThisThread(adapter);
         return Predict(text, textPair);
     }
 
-    /// <summary>Classifies many texts with adapter <paramref name="adapter"/> (<c>null</c>: the base model — the encoder without adapters and the head it had before them, see <see cref="BertTaskModel.ActiveAdapter"/>); safe to call concurrently with other adapters.</summary>
+    /// <summary>Classifies many texts with adapter <paramref name="adapter"/> (<c>null</c>: the base model — the encoder without adapters and the head it had before them, see <see cref="ModelAdapters.Active"/>); safe to call concurrently with other adapters.</summary>
     /// <exception cref="KeyNotFoundException">No adapter has that name.</exception>
     /// <exception cref="InvalidOperationException"><paramref name="adapter"/> is <c>null</c> and the base model's head was newly initialised at loading (its checkpoint had none), so its predictions would be random.</exception>
     /// <exception cref="ObjectDisposedException">The classifier was disposed.</exception>
     public IReadOnlyList<Prediction> PredictBatch(IReadOnlyList<string> texts, string? adapter)
     {
-        using Adapters.AdapterSelection.Scope selection = model.UseAdapterOnThisThread(adapter);
+        using Sharp.Adapters.AdapterSelection.Scope selection = model.Adapters.UseOnThisThread(adapter);
         return PredictBatch(texts);
     }
 

@@ -107,7 +107,7 @@ public sealed partial class BertForTokenClassification : BertTaskModel
     private protected override string PeftTaskType => "TOKEN_CLS";
 
     /// <inheritdoc />
-    private protected override Dictionary<string, string> AdapterMetadata() => new() { [Adapters.AdapterFolder.LabelsKey] = System.Text.Json.JsonSerializer.Serialize(Labels) };
+    private protected override Dictionary<string, string> AdapterMetadata() => new() { [Sharp.Adapters.AdapterFolder.LabelsKey] = System.Text.Json.JsonSerializer.Serialize(Labels) };
 
     /// <summary>Tags a batch; with <paramref name="labels"/> (tag ids [batch, seq], -100 where no label) also computes the loss.</summary>
     /// <param name="inputIds">Token ids [batch, seq], int64.</param>

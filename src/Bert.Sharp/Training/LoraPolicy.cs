@@ -1,4 +1,6 @@
-namespace Bert.Sharp.Adapters;
+using Bert.Sharp.Adapters;
+
+namespace Bert.Sharp.Training;
 
 /// <summary>
 /// LoRA as a freeze policy: <see cref="PrepareForRun"/> adds the adapter (once), and the plan trains only its A/B pairs, the head and
@@ -28,12 +30,12 @@ internal sealed class LoraPolicy(LoraOptions options, string adapterName) : Free
     internal override void PrepareForRun(BertTaskModel model, int seed)
     {
         ArgumentNullException.ThrowIfNull(model);
-        if (!model.AdapterNames.Contains(AdapterName))
+        if (!model.Adapters.Names.Contains(AdapterName))
         {
-            model.AddAdapter(AdapterName, Options, seed);
+            model.Adapters.Add(AdapterName, Options, seed);
         }
 
-        model.ActiveAdapter = AdapterName;
+        model.Adapters.Use(AdapterName);
     }
 
     public override string ToString() => string.Create(
