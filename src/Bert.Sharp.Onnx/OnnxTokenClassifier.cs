@@ -27,7 +27,7 @@ public sealed class OnnxTokenClassifier : ITokenClassifier
     /// <inheritdoc />
     public IReadOnlyList<string> Labels { get; }
 
-    /// <summary>Loads a folder with the exported token classifier, its tokenizer files and <c>config.json</c>.</summary>
+    /// <summary>Loads a folder with the exported token classifier, its tokenizer files (WordPiece <c>vocab.txt</c>, or the <c>tokenizer.json</c> of a RoBERTa / XLM-R export) and <c>config.json</c>.</summary>
     /// <param name="directory">The folder, or a Hub model id.</param>
     /// <param name="options">File name, threads, limits, aggregation.</param>
     /// <exception cref="FileNotFoundException">No ONNX file or no tokenizer files.</exception>
@@ -59,26 +59,26 @@ public sealed class OnnxTokenClassifier : ITokenClassifier
             return [];
         }
 
-        BatchEncoding encoding = model.Tokenizer.EncodeBatch(texts, model.Encoding);
+        // The encoder gives each token's piece, offsets into the text, and whether it starts a word (WordPiece "##",
+        // byte-level BPE "Ġ", SentencePiece "▁"), as TokenClassifier reads them, so both decode identically.
+        IReadOnlyList<TokenizedRow> tokenized = model.Encoder.Tokenize(texts, model.MaxLength);
+        EncodedText[] encoded = [.. tokenized.Select(t => t.Encoded)];
         int k = Labels.Count;
-        return model.Run<IReadOnlyList<Entity>>(encoding, hasProbabilities ? "probabilities" : "logits", (rows, batch, flat) =>
+        return model.Run<IReadOnlyList<Entity>>(encoded, hasProbabilities ? "probabilities" : "logits", (rows, batch, flat) =>
         {
             var entities = new IReadOnlyList<Entity>[rows.Length];
             for (int r = 0; r < rows.Length; r++)
             {
-                int row = rows[r];
-                int[] ids = encoding.InputIds[row];
-                var tokens = new TokenPrediction[ids.Length];
-                for (int t = 0; t < ids.Length; t++)
+                TokenizedRow row = tokenized[rows[r]];
+                var tokens = new TokenPrediction[row.Pieces.Length];
+                for (int t = 0; t < tokens.Length; t++)
                 {
                     ReadOnlySpan<float> scores = flat.AsSpan(((r * batch.Length) + t) * k, k);
-                    string piece = model.Tokenizer.IdToToken(ids[t]) ?? string.Empty;
-                    TokenOffset offset = encoding.Offsets[row][t];
-                    tokens[t] = new TokenPrediction(piece, offset.Start, offset.End, encoding.SpecialTokensMask[row][t] == 1,
-                        piece.StartsWith("##", StringComparison.Ordinal), hasProbabilities ? scores.ToArray() : EntityAggregator.Softmax(scores));
+                    tokens[t] = new TokenPrediction(row.Pieces[t], row.Offsets[t].Start, row.Offsets[t].End, row.Special[t], row.Subword[t],
+                        hasProbabilities ? scores.ToArray() : EntityAggregator.Softmax(scores));
                 }
 
-                entities[r] = EntityAggregator.Aggregate(texts[row], tokens, Labels, model.Options.Aggregation);
+                entities[r] = EntityAggregator.Aggregate(texts[rows[r]], tokens, Labels, model.Options.Aggregation);
             }
 
             return entities;

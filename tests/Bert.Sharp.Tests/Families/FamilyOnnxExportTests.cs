@@ -155,6 +155,45 @@ public sealed class FamilyOnnxExportTests
         }
     }
 
+    [Theory]
+    [InlineData("roberta")]
+    [InlineData("xlm-roberta")]
+    public void OnnxTokenClassifier_serves_an_exported_subword_folder_as_TokenClassifier_does(string modelType)
+    {
+        SubwordOracle oracle = modelType == "roberta" ? SubwordOracle.Roberta : SubwordOracle.Xlmr;
+        string dir = TestTemp.NewDirectory("family-onnx-tokens");
+        try
+        {
+            using var model = SeededWeights.Apply(new BertForTokenClassification(FamilyServingTests.Config(modelType, oracle.Ours.VocabularySize), ["O", "B-X", "I-X"]), 5, initializerRange: 0.1);
+            model.eval();
+            string saved = Path.Combine(dir, "saved");
+            model.SavePretrained(saved, oracle.Ours);
+            string exported = Path.Combine(dir, "onnx");
+            Directory.CreateDirectory(exported);
+            OnnxExporter.Export(saved, Path.Combine(exported, "model.onnx"));
+
+            string[] texts = ["The battery was really good, and the screen great.", "東京は日本の首都です。今日はとても良い天気ですね。", "mixed 漢字 and Latin words", "", "a"];
+            foreach (AggregationStrategy aggregation in new[] { AggregationStrategy.None, AggregationStrategy.First, AggregationStrategy.Simple })
+            {
+                using TokenClassifier reference = TokenClassifier.FromPretrained(saved, new TokenClassifierOptions { Aggregation = aggregation });
+                using OnnxTokenClassifier onnx = OnnxTokenClassifier.FromPretrained(exported, new OnnxClassifierOptions { Aggregation = aggregation });
+                IReadOnlyList<IReadOnlyList<Entity>> expected = reference.PredictBatch(texts);
+                IReadOnlyList<IReadOnlyList<Entity>> actual = onnx.PredictBatch(texts);
+                Assert.Contains(expected, e => e.Count > 0);
+                for (int i = 0; i < texts.Length; i++)
+                {
+                    Assert.Equal(expected[i].Select(e => (e.Group, e.Start, e.End, e.Text)), actual[i].Select(e => (e.Group, e.Start, e.End, e.Text)));
+                    Assert.All(expected[i].Zip(actual[i]), p => Assert.Equal(p.First.Score, p.Second.Score, 4));
+                    Assert.All(actual[i], e => Assert.Equal(texts[i][e.Start..e.End], e.Text));
+                }
+            }
+        }
+        finally
+        {
+            TestTemp.TryDelete(dir);
+        }
+    }
+
     [Fact]
     public void Int8_export_of_a_family_is_refused_naming_the_folder_and_model_type()
     {
