@@ -63,7 +63,12 @@ public sealed partial class FineTuner
         ArgumentNullException.ThrowIfNull(encoder);
         Options = options ?? new FineTuningOptions();
         Options.Validate();
-        task = model.CreateTask(encoder, tokenizer, Options);
+        task = model switch
+        {
+            IBuiltInTrainable builtIn => builtIn.CreateTask(encoder, tokenizer, Options),
+            ITrainableTaskModel own => own.CreateTrainingTask(tokenizer ?? throw new ArgumentNullException(nameof(tokenizer), $"{model.GetType().Name} trains with a BertTokenizer."), Options),
+            _ => throw new NotSupportedException($"{model.GetType().Name} defines no training task: implement ITrainableTaskModel (CreateTrainingTask returns a TrainingTask<TExample> for it)."),
+        };
         task.Validate(Options);
         logger = Options.LoggerFactory?.CreateLogger<FineTuner>() ?? NullLogger<FineTuner>.Instance;
     }

@@ -7,7 +7,7 @@ namespace Bert.Sharp;
 /// <summary>
 /// What <see cref="FineTuner"/> needs from a task, and nothing else: the model, how to run a batch of encoded examples to a
 /// loss, and how to turn the outputs into metrics. A task is a model class (a <see cref="BertTaskModel"/> with its head) plus
-/// one of these, created by the model's <c>CreateTrainingTask</c>; derive from <see cref="TrainingTask{TExample}"/> to add one.
+/// one of these, created by the model (<see cref="ITrainableTaskModel.CreateTrainingTask"/> for a task of your own); derive from <see cref="TrainingTask{TExample}"/> to add one.
 /// </summary>
 /// <remarks>
 /// The trainer calls the members in this order: <see cref="TrainingTask{TExample}.Encode"/> once per set, then for every batch

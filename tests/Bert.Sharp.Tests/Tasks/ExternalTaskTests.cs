@@ -86,7 +86,7 @@ public sealed class ExternalTaskTests : IDisposable
 public sealed record QaExample(string Question, string Context, string Answer);
 
 /// <summary>The model: the encoder and a linear head giving a start and an end logit per token (<c>qa_outputs</c>).</summary>
-public sealed class QaModel : BertTaskModel
+public sealed class QaModel : BertTaskModel, ITrainableTaskModel
 {
 #pragma warning disable IDE1006, SA1300 // The field name is the checkpoint key, as in Hugging Face's BertForQuestionAnswering.
     private readonly Linear qa_outputs;
@@ -136,7 +136,7 @@ public sealed class QaModel : BertTaskModel
         return tokenizer.Decode(ids[best.From..(best.To + 1)]);
     }
 
-    protected override TrainingTask CreateTrainingTask(BertTokenizer tokenizer, FineTuningOptions options) => new QaTask(this, tokenizer);
+    public TrainingTask CreateTrainingTask(BertTokenizer tokenizer, FineTuningOptions options) => new QaTask(this, tokenizer);
 }
 
 /// <summary>The training glue: encoding with answer spans, HF's loss (mean of start and end cross-entropy), exact-match accuracy.</summary>

@@ -17,7 +17,7 @@ namespace Bert.Sharp;
 /// (MultipleNegativesRankingLoss, cosine similarity × 20). It has no head: the encoder itself learns, so transfer learning
 /// (everything frozen) has nothing to train here. Serve the result with <see cref="SentenceEmbedder"/>.
 /// </summary>
-public sealed class BertForSentenceEmbedding : BertTaskModel
+public sealed class BertForSentenceEmbedding : BertTaskModel, IBuiltInTrainable
 {
     /// <summary>The similarity scale of the contrastive loss (sentence-transformers' default).</summary>
     public const double Scale = 20.0;
@@ -125,6 +125,5 @@ public sealed class BertForSentenceEmbedding : BertTaskModel
     /// <summary>The longest input the folder asked for, or <c>null</c>.</summary>
     internal int? MaxSequenceLength { get; private set; }
 
-    /// <inheritdoc />
-    internal override TrainingTask CreateTask(ITextEncoder encoder, BertTokenizer? tokenizer, FineTuningOptions options) => new SentenceEmbeddingTask(this, encoder, tokenizer);
+    TrainingTask IBuiltInTrainable.CreateTask(ITextEncoder encoder, BertTokenizer? tokenizer, FineTuningOptions options) => new SentenceEmbeddingTask(this, encoder, tokenizer);
 }

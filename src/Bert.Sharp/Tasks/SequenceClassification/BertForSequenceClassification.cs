@@ -16,7 +16,7 @@ namespace Bert.Sharp;
 /// head), train it with <see cref="FineTuner"/>, save it with <c>SavePretrained</c>, and serve it with
 /// <see cref="TextClassifier"/>. To wrap an encoder you already hold, use the constructor.
 /// </remarks>
-public sealed partial class BertForSequenceClassification : BertTaskModel
+public sealed partial class BertForSequenceClassification : BertTaskModel, IBuiltInTrainable
 {
     /// <summary>
     /// The <c>config.json</c> key that records a pooling other than the pooler (<c>mean</c> or <c>cls</c>); ModernBERT's name
@@ -183,6 +183,11 @@ public sealed partial class BertForSequenceClassification : BertTaskModel
     private protected override string PeftTaskType => "SEQ_CLS";
 
     /// <inheritdoc />
+    private protected override string? AdapterRefusal => HeadModule is FamilySequenceHead { Layout: SequenceHeadLayout.PreClassifierRelu }
+        ? $"Adapters on a {Bert.Family.ModelType} sequence classifier are not supported yet (its head spans two top-level modules, pre_classifier and classifier); LoRA works on BERT and RoBERTa / XLM-R classifiers and on token classifiers and embedders of every family."
+        : null;
+
+    /// <inheritdoc />
     private protected override Dictionary<string, string> AdapterMetadata() => new()
     {
         [Sharp.Adapters.AdapterFolder.LabelsKey] = JsonSerializer.Serialize(Labels),
@@ -251,8 +256,7 @@ public sealed partial class BertForSequenceClassification : BertTaskModel
         return (familyHead is null ? classifier.call(features) : familyHead.call(features)).MoveToOuterDisposeScope();
     }
 
-    /// <inheritdoc />
-    internal override TrainingTask CreateTask(ITextEncoder encoder, BertTokenizer? tokenizer, FineTuningOptions options) => new SequenceClassificationTask(this, encoder, tokenizer,
+    TrainingTask IBuiltInTrainable.CreateTask(ITextEncoder encoder, BertTokenizer? tokenizer, FineTuningOptions options) => new SequenceClassificationTask(this, encoder, tokenizer,
         ProblemType == ProblemType.MultiLabelClassification ? MultiLabelThresholds.Resolve(Labels, options.MultiLabelThreshold, options.LabelThresholds, nameof(FineTuningOptions)) : []);
 
     internal static IReadOnlyList<string> LabelsFromConfig(BertConfig config)

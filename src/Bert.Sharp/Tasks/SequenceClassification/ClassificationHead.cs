@@ -16,7 +16,7 @@ namespace Bert.Sharp;
 /// This is the part transfer learning trains: with the encoder frozen, it learns alone on fixed features. You rarely
 /// build one yourself; <see cref="BertForSequenceClassification"/> does.
 /// </remarks>
-public sealed class ClassificationHead : nn.Module<Tensor, Tensor>
+public sealed class ClassificationHead : nn.Module<Tensor, Tensor>, IHeadWithAdapters
 {
 #pragma warning disable IDE1006, SA1300 // Field names are Hugging Face checkpoint keys.
     private readonly Parameter weight;
@@ -66,6 +66,8 @@ public sealed class ClassificationHead : nn.Module<Tensor, Tensor>
 
     /// <summary>The adapters of the model this head belongs to: an adapter loaded before others keeps its own copy of the head.</summary>
     internal AdapterState? Adapters { get; set; }
+
+    AdapterState? IHeadWithAdapters.Adapters { get => Adapters; set => Adapters = value; }
 
     /// <summary>The linear layer's weight [labels, hidden] (<c>classifier.weight</c>).</summary>
     public Parameter Weight => weight;

@@ -16,7 +16,7 @@ namespace Bert.Sharp;
 /// (<c>pre_classifier</c>, <c>classifier</c>) itself and this module only groups them as the head unit; likewise ModernBERT's
 /// <c>head</c> and <c>classifier</c>.
 /// </remarks>
-internal sealed class FamilySequenceHead : nn.Module<Tensor, Tensor>
+internal sealed class FamilySequenceHead : nn.Module<Tensor, Tensor>, Sharp.Adapters.IHeadWithAdapters
 {
     private readonly BertLinear projection;
     private readonly ClassificationHead output;
@@ -117,6 +117,8 @@ internal sealed class FamilySequenceHead : nn.Module<Tensor, Tensor>
 
     /// <summary>The adapters of the model this head belongs to: an adapter loaded before others keeps its own copy of the head (<c>dense.*</c>, <c>out_proj.*</c>).</summary>
     internal Adapters.AdapterState? Adapters { get; set; }
+
+    Adapters.AdapterState? Sharp.Adapters.IHeadWithAdapters.Adapters { get => Adapters; set => Adapters = value; }
 
     /// <summary>The projection before the final layer (<c>classifier.dense</c> or <c>pre_classifier</c>).</summary>
     public BertLinear Projection => projection;

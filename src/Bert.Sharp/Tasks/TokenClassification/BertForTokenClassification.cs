@@ -15,7 +15,7 @@ namespace Bert.Sharp;
 /// <see cref="FineTuner"/> on <see cref="TaggedSentence"/>s, save it with <see cref="BertTaskModel.SavePretrained(string, BertTokenizer?)"/>, and serve it with
 /// <see cref="TokenClassifier"/>.
 /// </remarks>
-public sealed partial class BertForTokenClassification : BertTaskModel
+public sealed partial class BertForTokenClassification : BertTaskModel, IBuiltInTrainable
 {
 #pragma warning disable IDE1006, SA1300 // Field names are Hugging Face checkpoint keys.
     private readonly ClassificationHead classifier;
@@ -143,7 +143,6 @@ public sealed partial class BertForTokenClassification : BertTaskModel
         return (familyHead is null ? classifier.call(features) : familyHead.call(features)).MoveToOuterDisposeScope();
     }
 
-    /// <inheritdoc />
-    internal override TrainingTask CreateTask(ITextEncoder encoder, BertTokenizer? tokenizer, FineTuningOptions options) =>
+    TrainingTask IBuiltInTrainable.CreateTask(ITextEncoder encoder, BertTokenizer? tokenizer, FineTuningOptions options) =>
         new TokenClassificationTask(this, encoder, tokenizer, options.LabelAllTokens);
 }

@@ -97,18 +97,4 @@ public abstract partial class BertTaskModel : nn.Module
 
     /// <summary>Whether the task's forward reads the encoder's pooler (false by default: a head on the hidden states).</summary>
     protected virtual bool UsesPooler => false;
-
-    /// <summary>The training glue of this task (data, batches, loss, metrics) over <paramref name="encoder"/>; <paramref name="tokenizer"/> is saved with checkpoints.</summary>
-    internal virtual TrainingTask CreateTask(ITextEncoder encoder, BertTokenizer? tokenizer, FineTuningOptions options) =>
-        CreateTrainingTask(tokenizer ?? throw new ArgumentNullException(nameof(tokenizer), $"{GetType().Name} trains with a BertTokenizer."), options);
-
-    /// <summary>
-    /// The training glue of this task (encoding, loss, metrics) that <see cref="FineTuner"/> runs: override it to make a task
-    /// model of your own trainable.
-    /// </summary>
-    /// <param name="tokenizer">The tokenizer given to <see cref="FineTuner"/>; encode with it and return it as <see cref="TrainingTask.Tokenizer"/>.</param>
-    /// <param name="options">The trainer's options.</param>
-    /// <exception cref="NotSupportedException">The model defines no training task (the default).</exception>
-    protected virtual TrainingTask CreateTrainingTask(BertTokenizer tokenizer, FineTuningOptions options) =>
-        throw new NotSupportedException($"{GetType().Name} defines no training task: override CreateTrainingTask to return a TrainingTask<TExample> for it.");
 }

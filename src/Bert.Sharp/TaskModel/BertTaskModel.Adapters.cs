@@ -35,6 +35,9 @@ public abstract partial class BertTaskModel : IAdapterHost
     /// <summary>PEFT's <c>task_type</c> for this task (<c>SEQ_CLS</c>, <c>TOKEN_CLS</c>, <c>FEATURE_EXTRACTION</c>); empty for a task of your own (PEFT loads it as a plain <c>PeftModel</c>).</summary>
     private protected virtual string PeftTaskType => string.Empty;
 
+    /// <summary>Why this task's head cannot hold adapters (a layout PEFT's files cannot express); <c>null</c> when it can.</summary>
+    private protected virtual string? AdapterRefusal => null;
+
     /// <summary>What the adapter's weights file records besides tensors (labels, pooling), so the folder alone rebuilds the task.</summary>
     private protected virtual Dictionary<string, string> AdapterMetadata() => [];
 
@@ -44,9 +47,7 @@ public abstract partial class BertTaskModel : IAdapterHost
 
     string IAdapterHost.AdapterHeadName => HeadName;
 
-    string? IAdapterHost.AdapterRefusal => HeadModule is FamilySequenceHead { Layout: SequenceHeadLayout.PreClassifierRelu }
-        ? $"Adapters on a {Bert.Family.ModelType} sequence classifier are not supported yet (its head spans two top-level modules, pre_classifier and classifier); LoRA works on BERT and RoBERTa / XLM-R classifiers and on token classifiers and embedders of every family."
-        : null;
+    string? IAdapterHost.AdapterRefusal => AdapterRefusal;
 
     IReadOnlyList<string> IAdapterHost.KeysMissingAtLoad => LoadReport?.MissingKeys ?? [];
 
@@ -62,13 +63,9 @@ public abstract partial class BertTaskModel : IAdapterHost
 
     void IAdapterHost.AttachHeadTo(AdapterState? adapters)
     {
-        if (HeadModule is ClassificationHead head)
+        if (HeadModule is IHeadWithAdapters head)
         {
             head.Adapters = adapters;
-        }
-        else if (HeadModule is FamilySequenceHead familyHead)
-        {
-            familyHead.Adapters = adapters;
         }
     }
 
