@@ -15,11 +15,11 @@ internal interface IAdapterHost
     /// <summary>The task's head module (saved whole with each adapter), or <c>null</c> for a task without one.</summary>
     nn.Module? AdapterHead { get; }
 
-    /// <summary>The head's attribute name (<c>classifier</c>): its keys' prefix in the state dict and in PEFT's files.</summary>
-    string AdapterHeadName { get; }
+    /// <summary>The top-level modules the head spans (<c>classifier</c>; DistilBERT's <c>pre_classifier</c> and <c>classifier</c>): PEFT's <c>modules_to_save</c>.</summary>
+    IReadOnlyList<string> AdapterHeadModules { get; }
 
-    /// <summary>Why this model cannot hold adapters (a head PEFT's layout cannot express); <c>null</c> when it can.</summary>
-    string? AdapterRefusal { get; }
+    /// <summary>The state-dict key of the head parameter named <paramref name="local"/> inside the head module.</summary>
+    string AdapterHeadKey(string local);
 
     /// <summary>The keys the checkpoint lacked when the model was loaded (a newly initialised head); empty for a model built in code.</summary>
     IReadOnlyList<string> KeysMissingAtLoad { get; }

@@ -35,7 +35,7 @@ public sealed partial class ModelAdapters
             IReadOnlyDictionary<string, Tensor>? copy = adapters.HeadCopy(name);
             foreach ((string local, Parameter p) in head.named_parameters())
             {
-                tensors[$"{PeftAdapterConfig.KeyPrefix}{host.PeftModulePath(host.AdapterHeadName)}.{local}"] = (copy?[local] ?? p).detach();
+                tensors[PeftAdapterConfig.KeyPrefix + host.PeftModulePath(host.AdapterHeadKey(local))] = (copy?[local] ?? p).detach();
             }
         }
 
@@ -44,7 +44,7 @@ public sealed partial class ModelAdapters
             tensors[PeftAdapterConfig.KeyPrefix + host.PeftModulePath(key)] = value;
         }
 
-        string[] modules = [.. (host.AdapterHead is null ? [] : new[] { host.AdapterHeadName }).Concat(options.ModulesToSave.Select(host.PeftModulePath))];
+        string[] modules = [.. host.AdapterHeadModules.Concat(options.ModulesToSave).Select(host.PeftModulePath)];
         var config = new PeftAdapterConfig(host.PeftTaskType, options.Rank, options.Alpha, options.Dropout, options.UseRsLora, PeftAdapterConfig.TargetModulesFor(options.Targets, host.Encoder.Family.LayerLayout), modules, host.BaseModelNameOrPath);
         Dictionary<string, string> metadata = host.AdapterMetadata();
         writer.Add(PeftAdapterConfig.WeightsFileName, stream => SafeTensors.Write(stream, tensors, metadata, Path.Combine(directory, PeftAdapterConfig.WeightsFileName)));
@@ -95,18 +95,18 @@ public sealed partial class ModelAdapters
             }
 
             var headValues = new Dictionary<string, Tensor>(StringComparer.Ordinal);
-            string headPath = host.PeftModulePath(host.AdapterHeadName);
+            HashSet<string> headModules = [.. host.AdapterHeadModules.Select(host.PeftModulePath)];
             if (host.AdapterHead is { } head)
             {
                 foreach ((string local, Parameter p) in head.named_parameters())
                 {
-                    headValues[local] = Take(file, $"{PeftAdapterConfig.KeyPrefix}{headPath}.{local}", p.shape, path, used);
+                    headValues[local] = Take(file, PeftAdapterConfig.KeyPrefix + host.PeftModulePath(host.AdapterHeadKey(local)), p.shape, path, used);
                 }
             }
 
             var extras = new List<string>();
             Dictionary<string, Tensor> own = host.StateDict();
-            foreach (string module in config.ModulesToSave.Where(m => m != headPath && m != "score"))
+            foreach (string module in config.ModulesToSave.Where(m => !headModules.Contains(m) && m != "score"))
             {
                 string prefix = PeftAdapterConfig.KeyPrefix + module + ".";
                 foreach (string key in file.Keys.Where(k => k.StartsWith(prefix, StringComparison.Ordinal)).ToList())

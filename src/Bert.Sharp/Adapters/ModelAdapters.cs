@@ -53,7 +53,7 @@ public sealed partial class ModelAdapters
     /// <see cref="FreezePolicy.LoRA(int, double, double, LoraTargets, IReadOnlyList{string}?)"/> does this for you.
     /// </summary>
     /// <exception cref="ArgumentException">The name is taken or a module to save does not exist.</exception>
-    /// <exception cref="NotSupportedException">The model's family or head cannot hold adapters (the message says which and why).</exception>
+    /// <exception cref="NotSupportedException">The model's family cannot hold adapters yet (ModernBERT; the message says why).</exception>
     public void Add(string name, LoraOptions options, int seed = 42)
     {
         ArgumentException.ThrowIfNullOrWhiteSpace(name);
@@ -242,18 +242,13 @@ public sealed partial class ModelAdapters
                 throw new NotSupportedException($"Adapters (LoRA) on a {host.Encoder.Family.ModelType} model are not supported yet: its attention projections (attn.Wqkv, attn.Wo) have no LoRA targets in this library; fine-tune it with FullFineTuning or a freeze policy.");
             }
 
-            if (host.AdapterRefusal is { } refusal)
-            {
-                throw new NotSupportedException(refusal);
-            }
-
             state = new AdapterState();
             if (host.AdapterHead is { } head)
             {
                 // PEFT's original_module: what the model computes without adapters, whatever the adapters' heads learn later.
                 state.OriginalHead = CopyOf(head);
-                string prefix = host.AdapterHeadName + ".";
-                state.UntrainedOriginalHeadKeys = [.. host.KeysMissingAtLoad.Where(k => k.StartsWith(prefix, StringComparison.Ordinal))];
+                HashSet<string> headKeys = [.. head.named_parameters().Select(p => host.AdapterHeadKey(p.name))];
+                state.UntrainedOriginalHeadKeys = [.. host.KeysMissingAtLoad.Where(headKeys.Contains)];
             }
 
             host.AttachHeadTo(state);

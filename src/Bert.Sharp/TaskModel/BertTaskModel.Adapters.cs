@@ -35,9 +35,6 @@ public abstract partial class BertTaskModel : IAdapterHost
     /// <summary>PEFT's <c>task_type</c> for this task (<c>SEQ_CLS</c>, <c>TOKEN_CLS</c>, <c>FEATURE_EXTRACTION</c>); empty for a task of your own (PEFT loads it as a plain <c>PeftModel</c>).</summary>
     private protected virtual string PeftTaskType => string.Empty;
 
-    /// <summary>Why this task's head cannot hold adapters (a layout PEFT's files cannot express); <c>null</c> when it can.</summary>
-    private protected virtual string? AdapterRefusal => null;
-
     /// <summary>What the adapter's weights file records besides tensors (labels, pooling), so the folder alone rebuilds the task.</summary>
     private protected virtual Dictionary<string, string> AdapterMetadata() => [];
 
@@ -45,9 +42,10 @@ public abstract partial class BertTaskModel : IAdapterHost
 
     nn.Module? IAdapterHost.AdapterHead => HeadModule;
 
-    string IAdapterHost.AdapterHeadName => HeadName;
+    IReadOnlyList<string> IAdapterHost.AdapterHeadModules => HeadPrefix.Length > 0 ? [HeadPrefix]
+        : HeadModule is { } head ? [.. head.named_parameters().Select(p => p.name.Split('.')[0]).Distinct(StringComparer.Ordinal)] : [];
 
-    string? IAdapterHost.AdapterRefusal => AdapterRefusal;
+    string IAdapterHost.AdapterHeadKey(string local) => HeadPrefix.Length > 0 ? $"{HeadPrefix}.{local}" : local;
 
     IReadOnlyList<string> IAdapterHost.KeysMissingAtLoad => LoadReport?.MissingKeys ?? [];
 

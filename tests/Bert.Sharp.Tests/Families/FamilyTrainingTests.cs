@@ -210,6 +210,64 @@ public sealed class FamilyTrainingTests
         }
     }
 
+    [Fact]
+    public void Lora_on_a_distilbert_sequence_classifier_saves_pre_classifier_and_classifier_as_peft_does_and_reloads_them()
+    {
+        string dir = TestTemp.NewDirectory("family-train");
+        try
+        {
+            BertConfig config = TinyConfigs.Bert() with { ModelType = "distilbert", TypeVocabSize = 0 };
+            using var model = SeededWeights.Apply(new BertForSequenceClassification(config, ["negative", "positive"]), 8);
+            model.eval();
+            string baseDir = Path.Combine(dir, "base");
+            model.SavePretrained(baseDir);
+            model.BaseModelNameOrPath = baseDir;
+            using Tensor ids = tensor(new long[,] { { 2, 15, 27, 3 } });
+            float[] baseLogits = Logits(model, ids);
+
+            model.ApplyFreezePolicy(FreezePolicy.LoRA(rank: 2, dropout: 0));
+            Assert.True(model.named_parameters().Where(p => p.name.StartsWith("pre_classifier.", StringComparison.Ordinal) || p.name.StartsWith("classifier.", StringComparison.Ordinal)).All(p => p.parameter.requires_grad));
+            using (no_grad())
+            {
+                foreach (var p in model.named_parameters().Where(p => p.name.Contains("lora_B", StringComparison.Ordinal) || p.name.Contains("classifier.", StringComparison.Ordinal)))
+                {
+                    p.parameter.add_(0.2);
+                }
+            }
+
+            float[] adapted = Logits(model, ids);
+            Assert.NotEqual(baseLogits, adapted);
+            string adapter = Path.Combine(dir, "adapter");
+            model.SavePretrained(adapter);
+            var peft = System.Text.Json.Nodes.JsonNode.Parse(File.ReadAllText(Path.Combine(adapter, "adapter_config.json")))!;
+            Assert.Equal(["pre_classifier", "classifier"], peft["modules_to_save"]!.AsArray().Select(n => (string)n!));
+            string[] keys = [.. SafeTensors.ReadHeader(Path.Combine(adapter, "adapter_model.safetensors")).Entries.Select(e => e.Name)];
+            Assert.Contains("base_model.model.pre_classifier.weight", keys);
+            Assert.Contains("base_model.model.classifier.bias", keys);
+            Assert.DoesNotContain(keys, k => k.Contains("classifier.pre_classifier", StringComparison.Ordinal));
+
+            // The adapter folder alone: its base is loaded, then the adapter with both head modules.
+            using var loaded = BertForSequenceClassification.FromPretrained(adapter);
+            Assert.Equal(["default"], loaded.Adapters.Names);
+            Assert.Equal(adapted, Logits(loaded, ids));
+
+            // Without the adapter the model is its base again, pre_classifier included.
+            model.Adapters.Use(null);
+            Assert.Equal(baseLogits, Logits(model, ids));
+        }
+        finally
+        {
+            TestTemp.TryDelete(dir);
+        }
+    }
+
+    private static float[] Logits(BertForSequenceClassification model, Tensor ids)
+    {
+        using var noGrad = no_grad();
+        using SequenceClassifierOutput output = model.Forward(ids);
+        return output.Logits.data<float>().ToArray();
+    }
+
     private static BertForSequenceClassification SaveAndLoad(BertForSequenceClassification model, string dir)
     {
         string saved = Path.Combine(dir, "trained");

@@ -183,11 +183,6 @@ public sealed partial class BertForSequenceClassification : BertTaskModel, IBuil
     private protected override string PeftTaskType => "SEQ_CLS";
 
     /// <inheritdoc />
-    private protected override string? AdapterRefusal => HeadModule is FamilySequenceHead { Layout: SequenceHeadLayout.PreClassifierRelu }
-        ? $"Adapters on a {Bert.Family.ModelType} sequence classifier are not supported yet (its head spans two top-level modules, pre_classifier and classifier); LoRA works on BERT and RoBERTa / XLM-R classifiers and on token classifiers and embedders of every family."
-        : null;
-
-    /// <inheritdoc />
     private protected override Dictionary<string, string> AdapterMetadata() => new()
     {
         [Sharp.Adapters.AdapterFolder.LabelsKey] = JsonSerializer.Serialize(Labels),

@@ -156,6 +156,9 @@ public sealed class ClassificationHead : nn.Module<Tensor, Tensor>, IHeadWithAda
         ArgumentNullException.ThrowIfNull(pooled);
         using var scope = NewDisposeScope();
         IReadOnlyDictionary<string, Tensor>? copy = Adapters?.HeadCopy(Adapters.Current);
-        return nn.functional.linear(dropout.call(pooled), copy?["weight"] ?? weight, copy?["bias"] ?? bias).MoveToOuterDisposeScope();
+        return Linear(pooled, copy?["weight"] ?? weight, copy?["bias"] ?? bias).MoveToOuterDisposeScope();
     }
+
+    /// <summary>This head's computation (dropout while training, then linear) with other weights: an adapter's copy of the head.</summary>
+    internal Tensor Linear(Tensor pooled, Tensor weightValues, Tensor biasValues) => nn.functional.linear(dropout.call(pooled), weightValues, biasValues);
 }

@@ -115,7 +115,7 @@ internal sealed class FamilySequenceHead : nn.Module<Tensor, Tensor>, Sharp.Adap
 
     public SequenceHeadLayout Layout { get; }
 
-    /// <summary>The adapters of the model this head belongs to: an adapter loaded before others keeps its own copy of the head (<c>dense.*</c>, <c>out_proj.*</c>).</summary>
+    /// <summary>The adapters of the model this head belongs to: an adapter loaded before others keeps its own copy of the head (<c>dense.*</c>, <c>out_proj.*</c>; <c>pre_classifier.*</c>, <c>classifier.*</c>).</summary>
     internal Adapters.AdapterState? Adapters { get; set; }
 
     Adapters.AdapterState? Sharp.Adapters.IHeadWithAdapters.Adapters { get => Adapters; set => Adapters = value; }
@@ -138,6 +138,13 @@ internal sealed class FamilySequenceHead : nn.Module<Tensor, Tensor>, Sharp.Adap
             // one dropout before each linear layer.
             Tensor dense = nn.functional.linear(inputDropout!.call(first), copy["dense.weight"], copy["dense.bias"]).tanh();
             return nn.functional.linear(inputDropout.call(dense), copy["out_proj.weight"], copy["out_proj.bias"]).MoveToOuterDisposeScope();
+        }
+
+        if (copy is not null && Layout == SequenceHeadLayout.PreClassifierRelu)
+        {
+            // DistilBERT: the adapter's copies of pre_classifier and classifier (PEFT saves both as modules_to_save).
+            Tensor hidden = nn.functional.relu(nn.functional.linear(first, copy[PreClassifierName + ".weight"], copy[PreClassifierName + ".bias"]));
+            return output.Linear(hidden, copy["classifier.weight"], copy["classifier.bias"]).MoveToOuterDisposeScope();
         }
 
         if (predictionHead is not null)
