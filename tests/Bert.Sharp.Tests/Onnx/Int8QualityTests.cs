@@ -26,7 +26,8 @@ public sealed class Int8QualityTests(ExportedModelsFixture fixture)
     [Fact]
     public void Modules_kept_in_float32_stay_matmuls_with_float_weights()
     {
-        string path = Path.Combine(fixture.Root, "int8-kept", "model.onnx");
+        using ExportedModelsFixture.ScratchFolder scratchInt8Kept = fixture.NewScratch("int8-kept");
+        string path = scratchInt8Kept.OnnxPath;
         OnnxExporter.Export(fixture.PoolerClassifier, path, new OnnxExportOptions
         {
             Quantization = OnnxQuantization.DynamicInt8,
@@ -47,7 +48,8 @@ public sealed class Int8QualityTests(ExportedModelsFixture fixture)
     [Fact]
     public void Per_token_int8_runs_in_onnx_runtime_close_to_float32_and_scores_a_text_alike_alone_or_batched()
     {
-        string path = Path.Combine(fixture.Root, "int8-per-token", "model.onnx");
+        using ExportedModelsFixture.ScratchFolder scratchInt8PerToken = fixture.NewScratch("int8-per-token");
+        string path = scratchInt8PerToken.OnnxPath;
         OnnxExporter.Export(fixture.Embedder, path, new OnnxExportOptions { Quantization = OnnxQuantization.DynamicInt8 });
         GraphProto graph = ModelProto.Parser.ParseFrom(File.ReadAllBytes(path)).Graph;
         Assert.Equal(6, graph.Node.Count(n => n.OpType == "MultiHeadAttention"));
@@ -84,7 +86,8 @@ public sealed class Int8QualityTests(ExportedModelsFixture fixture)
     [Fact]
     public void The_quality_check_reports_the_figures_and_refuses_above_the_limit()
     {
-        string path = Path.Combine(fixture.Root, "int8-checked", "model.onnx");
+        using ExportedModelsFixture.ScratchFolder scratchInt8Checked = fixture.NewScratch("int8-checked");
+        string path = scratchInt8Checked.OnnxPath;
         var check = new OnnxQualityCheck { Texts = Texts, Scorer = OnnxExportScoring.TextClassification, MaxProbabilityChange = 0.5, MinLabelAgreement = 0 };
         OnnxQualityReport? report = OnnxExporter.Export(fixture.PoolerClassifier, path, new OnnxExportOptions { Quantization = OnnxQuantization.DynamicInt8, QualityCheck = check });
         Assert.NotNull(report);
@@ -94,7 +97,9 @@ public sealed class Int8QualityTests(ExportedModelsFixture fixture)
         Assert.True(report.Passed);
         Assert.True(File.Exists(path));
 
-        string refused = Path.Combine(fixture.Root, "int8-refused", "model.onnx");
+        using ExportedModelsFixture.ScratchFolder scratchInt8Refused = fixture.NewScratch("int8-refused");
+
+        string refused = scratchInt8Refused.OnnxPath;
         var e = Assert.Throws<OnnxQualityException>(() => OnnxExporter.Export(fixture.PoolerClassifier, refused,
             new OnnxExportOptions { Quantization = OnnxQuantization.DynamicInt8, QualityCheck = check with { MaxProbabilityChange = 0 } }));
         Assert.False(e.Report!.Passed);

@@ -24,9 +24,10 @@ public sealed class OnnxExportConformanceTests(ExportedModelsFixture fixture, IT
     {
         string folder = pooling == "pooler" ? fixture.PoolerClassifier : fixture.MeanClassifier;
         string onnx = Path.Combine(folder, "model.onnx");
+        using ExportedModelsFixture.ScratchFolder scratch = fixture.NewScratch($"standard-{pooling}");
         if (!onnxRuntimeOperators)
         {
-            onnx = Path.Combine(fixture.Root, $"standard-{pooling}", "model.onnx");
+            onnx = scratch.OnnxPath;
             OnnxExporter.Export(folder, onnx, new OnnxExportOptions { UseOnnxRuntimeOperators = false });
         }
 
@@ -130,7 +131,8 @@ public sealed class OnnxExportConformanceTests(ExportedModelsFixture fixture, IT
         // Measured on the embedder's normalised sentence vectors (what every head reads), not on a random head's
         // probabilities, which magnify the error of near-tied classes arbitrarily. The held-out accuracy of a trained
         // classifier is measured by the sentiment sample (--export-onnx --int8: 90.0 % int8 vs 90.5 % float32).
-        string int8 = Path.Combine(fixture.Root, "int8-close", "model.onnx");
+        using ExportedModelsFixture.ScratchFolder scratchInt8Close = fixture.NewScratch("int8-close");
+        string int8 = scratchInt8Close.OnnxPath;
         OnnxExporter.Export(fixture.Embedder, int8, new OnnxExportOptions { Quantization = OnnxQuantization.DynamicInt8 });
         using var fp32 = new InferenceSession(Path.Combine(fixture.Embedder, "model.onnx"));
         using var quantized = new InferenceSession(int8);

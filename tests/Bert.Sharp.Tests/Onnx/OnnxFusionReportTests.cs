@@ -23,7 +23,8 @@ public sealed class OnnxFusionReportTests(ExportedModelsFixture fixture, ITestOu
     [Fact]
     public void The_standard_operator_export_is_what_onnx_runtime_fuses_by_itself()
     {
-        string path = Path.Combine(fixture.Root, "standard", "model.onnx");
+        using ExportedModelsFixture.ScratchFolder scratchStandard = fixture.NewScratch("standard");
+        string path = scratchStandard.OnnxPath;
         OnnxExporter.Export(fixture.PoolerClassifier, path, new OnnxExportOptions { UseOnnxRuntimeOperators = false });
         Dictionary<string, int> ops = OptimizedOperatorCounts(path);
         output.WriteLine("standard operators only, after ORT_ENABLE_ALL: " + Describe(ops));
@@ -34,7 +35,8 @@ public sealed class OnnxFusionReportTests(ExportedModelsFixture fixture, ITestOu
     [Fact]
     public void The_int8_export_runs_on_quantized_attention_and_matrix_products()
     {
-        string path = Path.Combine(fixture.Root, "int8", "model.onnx");
+        using ExportedModelsFixture.ScratchFolder scratchInt8 = fixture.NewScratch("int8");
+        string path = scratchInt8.OnnxPath;
         OnnxExporter.Export(fixture.PoolerClassifier, path, new OnnxExportOptions { Quantization = OnnxQuantization.DynamicInt8 });
         Dictionary<string, int> ops = OptimizedOperatorCounts(path);
         output.WriteLine("int8 (per-token activations), after ORT_ENABLE_ALL: " + Describe(ops));
@@ -42,7 +44,9 @@ public sealed class OnnxFusionReportTests(ExportedModelsFixture fixture, ITestOu
         Assert.Equal((6 * 4) - 1, ops.GetValueOrDefault("MatMulIntegerToFloat")); // encoder.layer.0.output.dense stays float32 by default
         Assert.Equal(12, ops.GetValueOrDefault("SkipLayerNormalization"));
 
-        string perBatch = Path.Combine(fixture.Root, "int8-per-batch", "model.onnx");
+        using ExportedModelsFixture.ScratchFolder scratchInt8PerBatch = fixture.NewScratch("int8-per-batch");
+
+        string perBatch = scratchInt8PerBatch.OnnxPath;
         OnnxExporter.Export(fixture.PoolerClassifier, perBatch, new OnnxExportOptions { Quantization = OnnxQuantization.DynamicInt8, PerTokenActivations = false });
         ops = OptimizedOperatorCounts(perBatch);
         output.WriteLine("int8 (one activation scale per batch), after ORT_ENABLE_ALL: " + Describe(ops));

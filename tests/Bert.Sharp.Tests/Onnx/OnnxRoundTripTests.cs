@@ -15,9 +15,10 @@ public sealed class OnnxRoundTripTests(ExportedModelsFixture fixture)
     public void Import_of_an_export_gives_back_the_same_weights(bool onnxRuntimeOperators)
     {
         string onnx = fixture.BaseOnnx;
+        using ExportedModelsFixture.ScratchFolder scratch = fixture.NewScratch("roundtrip-standard");
         if (!onnxRuntimeOperators)
         {
-            onnx = Path.Combine(fixture.Root, "roundtrip-standard", "model.onnx");
+            onnx = scratch.OnnxPath;
             OnnxExporter.Export(fixture.BaseModel, onnx, new OnnxExportOptions { UseOnnxRuntimeOperators = false });
         }
 
@@ -55,7 +56,8 @@ public sealed class OnnxRoundTripTests(ExportedModelsFixture fixture)
     [Fact]
     public void An_int8_export_is_refused_by_the_importer_with_a_clear_message()
     {
-        string onnx = Path.Combine(fixture.Root, "roundtrip-int8", "model.onnx");
+        using ExportedModelsFixture.ScratchFolder scratchRoundtripInt8 = fixture.NewScratch("roundtrip-int8");
+        string onnx = scratchRoundtripInt8.OnnxPath;
         OnnxExporter.Export(fixture.BaseModel, onnx, new OnnxExportOptions { Quantization = OnnxQuantization.DynamicInt8 });
         var e = Assert.Throws<InvalidDataException>(() => OnnxImporter.ImportToDirectory(onnx, Path.Combine(fixture.Root, "never")));
         Assert.Contains("quantized", e.Message, StringComparison.Ordinal);

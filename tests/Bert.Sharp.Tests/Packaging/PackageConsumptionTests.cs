@@ -13,6 +13,7 @@ namespace Bert.Sharp.Tests.Packaging;
 /// buildTransitive libstdc++ fix reaches the app, and that the model package is lean (no ONNX Runtime, ML.NET, SkiaSharp
 /// or Newtonsoft.Json among its dependencies; no ONNX Runtime, ML.NET or Newtonsoft.Json in the app's output).
 /// </summary>
+[Collection(PackageBuildGroup.Name)]
 public class PackageConsumptionTests(ITestOutputHelper output)
 {
     private static readonly TimeSpan StepTimeout = TimeSpan.FromMinutes(8);
