@@ -126,11 +126,7 @@ public sealed class FamilyOnnxExportTests
         {
             using var model = SeededWeights.Apply(new BertForSequenceClassification(FamilyServingTests.Config(modelType, oracle.Ours.VocabularySize), ["neg", "pos"]), 31, initializerRange: 0.1);
             model.eval();
-            string saved = Path.Combine(dir, "saved");
-            model.SavePretrained(saved, oracle.Ours);
-            string exported = Path.Combine(dir, "onnx");
-            Directory.CreateDirectory(exported);
-            OnnxExporter.Export(saved, Path.Combine(exported, "model.onnx"));
+            (string saved, string exported) = SaveAndExport(model, oracle, dir);
             Assert.True(File.Exists(Path.Combine(exported, "tokenizer.json")));
 
             string[] texts = ["The battery was really good.", "awful", "東京は日本の首都です。今日はとても良い天気ですね。", "mixed 漢字 and Latin", "", "a much longer text that pads the others in its batch with the model's pad token id"];
@@ -166,11 +162,7 @@ public sealed class FamilyOnnxExportTests
         {
             using var model = SeededWeights.Apply(new BertForTokenClassification(FamilyServingTests.Config(modelType, oracle.Ours.VocabularySize), ["O", "B-X", "I-X"]), 5, initializerRange: 0.1);
             model.eval();
-            string saved = Path.Combine(dir, "saved");
-            model.SavePretrained(saved, oracle.Ours);
-            string exported = Path.Combine(dir, "onnx");
-            Directory.CreateDirectory(exported);
-            OnnxExporter.Export(saved, Path.Combine(exported, "model.onnx"));
+            (string saved, string exported) = SaveAndExport(model, oracle, dir);
 
             string[] texts = ["The battery was really good, and the screen great.", "東京は日本の首都です。今日はとても良い天気ですね。", "mixed 漢字 and Latin words", "", "a"];
             foreach (AggregationStrategy aggregation in new[] { AggregationStrategy.None, AggregationStrategy.First, AggregationStrategy.Simple })
@@ -192,6 +184,17 @@ public sealed class FamilyOnnxExportTests
         {
             TestTemp.TryDelete(dir);
         }
+    }
+
+    // The model saved with the oracle's tokenizer.json (dir/saved), and exported to fp32 ONNX beside its serving files (dir/onnx).
+    private static (string Saved, string Exported) SaveAndExport(BertTaskModel model, SubwordOracle oracle, string dir)
+    {
+        string saved = Path.Combine(dir, "saved");
+        model.SavePretrained(saved, oracle.Ours);
+        string exported = Path.Combine(dir, "onnx");
+        Directory.CreateDirectory(exported);
+        OnnxExporter.Export(saved, Path.Combine(exported, "model.onnx"));
+        return (saved, exported);
     }
 
     [Fact]
