@@ -11,12 +11,9 @@ public sealed class FolderDependencyTests
     private const string TableStart = "<!-- folder-dependencies:start -->";
     private const string TableEnd = "<!-- folder-dependencies:end -->";
 
-    // Pairs of folders that still use each other, each with the reason it is not broken yet. Shrink this list; never grow it.
+    // Pairs of folders allowed to use each other, each with its reason: none since issue 22. Keep it empty.
     private static readonly Dictionary<string, string> AllowedCycles = new(StringComparer.Ordinal)
     {
-        // Tasks implement the training contract (TrainingTask, TaskDataset, FineTuningOptions); Training uses Tasks in one
-        // place only: FineTuner.Train(folder, output, examples), the one-call path, loads a BertForSequenceClassification.
-        ["Tasks ↔ Training"] = "FineTuner.Train(string, string, ...) loads BertForSequenceClassification (Training/FineTuner.Pretrained.cs only)",
     };
 
     private static readonly Lazy<(SortedDictionary<string, SortedSet<string>> Table, IReadOnlyList<string> Errors, IReadOnlyDictionary<string, List<string>> Uses)> Measured = new(() =>
