@@ -29,6 +29,8 @@ public static class OnnxExportScoring
         ArgumentException.ThrowIfNullOrEmpty(onnxPath);
         ArgumentNullException.ThrowIfNull(texts);
         using var classifier = OnnxTextClassifier.FromPretrained(modelDirectory, new OnnxClassifierOptions { ModelFileName = Path.GetFullPath(onnxPath) });
-        return [.. classifier.PredictBatch(texts).Select(p => p.Labels.Select(label => p.Probabilities[label]).ToArray())];
+        // Every label's probability, in the model's label order (not only the predicted label's: the report's label
+        // agreement compares the arg-max of these vectors). A regression head has values instead of probabilities.
+        return [.. classifier.PredictBatch(texts).Select(p => classifier.Labels.Select(label => p.Probabilities.Count > 0 ? p.Probabilities[label] : p.Values[label]).ToArray())];
     }
 }

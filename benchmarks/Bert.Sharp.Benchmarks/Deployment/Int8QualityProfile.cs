@@ -108,7 +108,8 @@ internal static class Int8QualityProfile
     private static IReadOnlyList<float[]> Score(string model, string onnx, string[] texts, int batchSize)
     {
         using var classifier = OnnxTextClassifier.FromPretrained(model, new OnnxClassifierOptions { ModelFileName = onnx, BatchSize = batchSize });
-        return [.. classifier.PredictBatch(texts).Select(p => p.Labels.Select(label => p.Probabilities[label]).ToArray())];
+        // Every label's probability (not only the predicted one's, whose arg-max would always agree).
+        return [.. classifier.PredictBatch(texts).Select(p => classifier.Labels.Select(label => p.Probabilities[label]).ToArray())];
     }
 
     private static OnnxExportOptions Int8(bool perChannel, IReadOnlyList<string> float32Modules) => new()

@@ -63,9 +63,13 @@ public sealed record OnnxExportOptions
     /// every score), and the first layer's feed-forward output (<c>encoder.layer.0.output.dense</c>), whose rounding every
     /// later layer carries: on a fine-tuned all-MiniLM-L6-v2 sentiment classifier it took the largest probability change
     /// from 0.067 to 0.048 for 1.8 MB (27.6 % → 29.6 % of the float32 file), more than any other single module
-    /// (docs/performance.md, "int8 export: keeping the scores").
+    /// (docs/performance.md, "int8 export: keeping the scores"). For a DistilBERT model the default means the same modules
+    /// under its names: <c>pre_classifier</c>, <c>classifier</c> and <c>transformer.layer.0.ffn.lin2</c>.
     /// </summary>
     public static IReadOnlyList<string> DefaultFloat32Modules { get; } = ["classifier", "pooler", "encoder.layer.0.output.dense"];
+
+    // The default's modules under DistilBERT's names: its head (pre_classifier + classifier; no pooler) and its first layer's feed-forward output.
+    private static readonly string[] DistilBertFloat32Modules = ["classifier", "pre_classifier", "transformer.layer.0.ffn.lin2"];
 
     /// <summary>
     /// With <see cref="OnnxQuantization.DynamicInt8"/>: checks the quantized model against the float32 export on texts the
@@ -103,11 +107,18 @@ public sealed record OnnxExportOptions
         QualityCheck?.Validate();
     }
 
-    /// <summary>Whether the linear layer <paramref name="module"/> (a checkpoint name, with or without <paramref name="prefix"/>) stays float32.</summary>
-    internal bool KeepsFloat32(string module, string prefix)
+    /// <summary>
+    /// Whether the linear layer <paramref name="module"/> (a checkpoint name, with or without <paramref name="prefix"/>) of a
+    /// <paramref name="family"/> model stays float32. The default list names BERT's modules; for DistilBERT it means the
+    /// same modules under DistilBERT's names (<c>pre_classifier</c> and <c>classifier</c>, <c>transformer.layer.0.ffn.lin2</c>).
+    /// </summary>
+    internal bool KeepsFloat32(string module, string prefix, EncoderFamily family)
     {
         string name = prefix.Length > 0 && module.StartsWith(prefix, StringComparison.Ordinal) ? module[prefix.Length..] : module;
-        foreach (string entry in Float32Modules)
+        IReadOnlyList<string> entries = ReferenceEquals(Float32Modules, DefaultFloat32Modules) && family.LayerLayout == EncoderLayerLayout.DistilBert
+            ? DistilBertFloat32Modules
+            : Float32Modules;
+        foreach (string entry in entries)
         {
             string kept = entry.Trim().TrimEnd('.');
             if (prefix.Length > 0 && kept.StartsWith(prefix, StringComparison.Ordinal))

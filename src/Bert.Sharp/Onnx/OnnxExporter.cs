@@ -158,12 +158,6 @@ public static partial class OnnxExporter
 
     private static ModelProto BuildModel(OnnxExportSource source, OnnxExportOptions options, CancellationToken cancellationToken)
     {
-        if (source.Family != EncoderFamily.Bert && options.Quantization != OnnxQuantization.None)
-        {
-            throw new NotSupportedException(
-                $"'{source.Directory}': int8 export of '{source.Family.ModelType}' models is not supported yet (its quality check and fused int8 layers are BERT's); export float32 ({nameof(OnnxExportOptions.Quantization)} = {nameof(OnnxQuantization)}.{nameof(OnnxQuantization.None)}).");
-        }
-
         var graph = new OnnxGraphBuilder(options.Opset);
         var linear = new OnnxLinearWriter(graph, source, options);
         var encoder = new BertEncoderGraphWriter(graph, source, linear, fused: options.UseOnnxRuntimeOperators || options.Quantization == OnnxQuantization.DynamicInt8);

@@ -25,7 +25,7 @@ internal sealed class OnnxLinearWriter(OnnxGraphBuilder graph, OnnxExportSource 
     public bool Int8 => options.Quantization == OnnxQuantization.DynamicInt8;
 
     /// <summary>Whether the linear layer <paramref name="module"/> is written as int8.</summary>
-    public bool Quantizes(string module) => Int8 && !options.KeepsFloat32(module, source.Prefix);
+    public bool Quantizes(string module) => Int8 && !options.KeepsFloat32(module, source.Prefix, source.Family);
 
     /// <summary><c>x · Wᵀ + b</c> for the checkpoint module <paramref name="module"/> (keys <c>{module}.weight</c>, <c>{module}.bias</c>).</summary>
     public string Linear(string x, string module, int inFeatures, int outFeatures, string? output = null)
