@@ -109,7 +109,7 @@ public abstract class FreezePolicy
         ArgumentNullException.ThrowIfNull(options);
         ArgumentException.ThrowIfNullOrWhiteSpace(adapterName);
         options.Validate();
-        return new Training.LoraPolicy(options, adapterName);
+        return new LoraPolicy(options, adapterName);
     }
 
     /// <summary>The plan for epoch <paramref name="epoch"/> (0-based) of a model with these <paramref name="units"/> (input side first).</summary>

@@ -1,6 +1,6 @@
 using Bert.Sharp.Adapters;
 
-namespace Bert.Sharp.Training;
+namespace Bert.Sharp;
 
 /// <summary>
 /// LoRA as a freeze policy: <see cref="PrepareForRun"/> adds the adapter (once), and the plan trains only its A/B pairs, the head and
