@@ -42,8 +42,9 @@ public abstract partial class BertTaskModel : IAdapterHost
 
     nn.Module? IAdapterHost.AdapterHead => HeadModule;
 
-    IReadOnlyList<string> IAdapterHost.AdapterHeadModules => HeadPrefix.Length > 0 ? [HeadPrefix]
-        : HeadModule is { } head ? [.. head.named_parameters().Select(p => p.name.Split('.')[0]).Distinct(StringComparer.Ordinal)] : [];
+    IReadOnlyList<string> IAdapterHost.AdapterHeadModules => HeadModule is not { } head ? []
+        : HeadPrefix.Length > 0 ? [HeadPrefix]
+        : [.. head.named_parameters().Select(p => p.name.Split('.')[0]).Distinct(StringComparer.Ordinal)];
 
     string IAdapterHost.AdapterHeadKey(string local) => HeadPrefix.Length > 0 ? $"{HeadPrefix}.{local}" : local;
 

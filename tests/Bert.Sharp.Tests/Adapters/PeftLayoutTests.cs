@@ -69,6 +69,7 @@ public class PeftLayoutTests
             SafeTensors.ReadHeader(Path.Combine(dir, "adapter_model.safetensors")).Entries.Select(e => e.Name).Where(n => n.Contains("layer.0", StringComparison.Ordinal)).Order(StringComparer.Ordinal));
         JsonObject config = JsonNode.Parse(File.ReadAllText(Path.Combine(dir, "adapter_config.json")))!.AsObject();
         Assert.Equal("FEATURE_EXTRACTION", (string?)config["task_type"]);
+        Assert.True(config["modules_to_save"] is null or JsonArray { Count: 0 }, $"an embedder has no head to save: modules_to_save is {config["modules_to_save"]?.ToJsonString()}");
         // Only the feed-forward output: a suffix list would also match attention.output.dense, so PEFT gets a full-match regex.
         string pattern = (string)config["target_modules"]!;
         Assert.Matches($"^(?:{pattern})$", "encoder.layer.3.output.dense");
