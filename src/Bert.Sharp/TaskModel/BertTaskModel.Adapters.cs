@@ -46,7 +46,7 @@ public abstract partial class BertTaskModel : IAdapterHost
         : HeadPrefix.Length > 0 ? [HeadPrefix]
         : [.. head.named_parameters().Select(p => p.name.Split('.')[0]).Distinct(StringComparer.Ordinal)];
 
-    string IAdapterHost.AdapterHeadKey(string local) => HeadPrefix.Length > 0 ? $"{HeadPrefix}.{local}" : local;
+    string IAdapterHost.AdapterHeadKey(string local) => HeadKey(local);
 
     IReadOnlyList<string> IAdapterHost.KeysMissingAtLoad => LoadReport?.MissingKeys ?? [];
 
@@ -101,8 +101,11 @@ public abstract partial class BertTaskModel : IAdapterHost
         }
     }
 
-    /// <summary>The keys of the head's parameters (<c>classifier.weight</c>, ...); none for a task without a head.</summary>
-    private protected string[] HeadKeys() => HeadModule is { } head ? [.. head.named_parameters().Select(p => $"{HeadName}.{p.name}")] : [];
+    /// <summary>The keys of the head's parameters (<c>classifier.weight</c>; DistilBERT's <c>pre_classifier.weight</c>, ...); none for a task without a head.</summary>
+    private protected string[] HeadKeys() => HeadModule is { } head ? [.. head.named_parameters().Select(p => HeadKey(p.name))] : [];
+
+    /// <summary>The state-dict key of the head parameter <paramref name="local"/>: under <see cref="HeadPrefix"/>, or as it is when the head spans several top-level modules.</summary>
+    private string HeadKey(string local) => HeadPrefix.Length > 0 ? $"{HeadPrefix}.{local}" : local;
 
     /// <inheritdoc />
     protected override void Dispose(bool disposing)

@@ -261,6 +261,36 @@ public sealed class FamilyTrainingTests
         }
     }
 
+    [Fact]
+    public void A_distilbert_adapter_on_a_headless_base_brings_both_head_modules_so_none_is_reported_missing()
+    {
+        string dir = TestTemp.NewDirectory("family-train");
+        try
+        {
+            BertConfig config = TinyConfigs.Bert() with { ModelType = "distilbert", TypeVocabSize = 0 };
+            string baseDir = Path.Combine(dir, "base");
+            using (var encoder = new BertModel(config, addPoolingLayer: false))
+            {
+                encoder.SavePretrained(baseDir);
+            }
+
+            string adapter = Path.Combine(dir, "adapter");
+            using (var model = BertForSequenceClassification.FromPretrained(baseDir, ["negative", "positive"]))
+            {
+                Assert.Equal(["classifier.bias", "classifier.weight", "pre_classifier.bias", "pre_classifier.weight"], model.LoadReport!.MissingKeys.Order(StringComparer.Ordinal));
+                model.ApplyFreezePolicy(FreezePolicy.LoRA(rank: 2, dropout: 0));
+                model.SavePretrained(adapter);
+            }
+
+            using var loaded = BertForSequenceClassification.FromPretrained(adapter);
+            Assert.Empty(loaded.LoadReport!.MissingKeys);
+        }
+        finally
+        {
+            TestTemp.TryDelete(dir);
+        }
+    }
+
     private static float[] Logits(BertForSequenceClassification model, Tensor ids)
     {
         using var noGrad = no_grad();
