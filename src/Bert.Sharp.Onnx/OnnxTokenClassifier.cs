@@ -69,15 +69,12 @@ public sealed class OnnxTokenClassifier : ITokenClassifier
             var entities = new IReadOnlyList<Entity>[rows.Length];
             for (int r = 0; r < rows.Length; r++)
             {
-                TokenizedRow row = tokenized[rows[r]];
-                var tokens = new TokenPrediction[row.Pieces.Length];
-                for (int t = 0; t < tokens.Length; t++)
+                int offset = r * batch.Length;
+                TokenPrediction[] tokens = tokenized[rows[r]].Predictions(t =>
                 {
-                    ReadOnlySpan<float> scores = flat.AsSpan(((r * batch.Length) + t) * k, k);
-                    tokens[t] = new TokenPrediction(row.Pieces[t], row.Offsets[t].Start, row.Offsets[t].End, row.Special[t], row.Subword[t],
-                        hasProbabilities ? scores.ToArray() : EntityAggregator.Softmax(scores));
-                }
-
+                    ReadOnlySpan<float> scores = flat.AsSpan((offset + t) * k, k);
+                    return hasProbabilities ? scores.ToArray() : EntityAggregator.Softmax(scores);
+                });
                 entities[r] = EntityAggregator.Aggregate(texts[rows[r]], tokens, Labels, model.Options.Aggregation);
             }
 

@@ -138,7 +138,7 @@ public sealed class TokenClassifier : ITokenClassifier
         return LengthGroupedBatches.Run<IReadOnlyList<Entity>>(rows, options.BatchSize, batch =>
         {
             float[][][] probabilities = Run(rows, batch);
-            return [.. batch.Select((i, r) => EntityAggregator.Aggregate(texts[i], Tokens(tokenized[i], probabilities[r]), model.Labels, options.Aggregation))];
+            return [.. batch.Select((i, r) => EntityAggregator.Aggregate(texts[i], tokenized[i].Predictions(t => probabilities[r][t]), model.Labels, options.Aggregation))];
         });
     }
 
@@ -179,17 +179,5 @@ public sealed class TokenClassifier : ITokenClassifier
         }
 
         return result;
-    }
-
-    // The pipeline's view of each token: its piece, where it is in the text, whether it is special or continues a word.
-    private static List<TokenPrediction> Tokens(TokenizedRow row, float[][] probabilities)
-    {
-        var tokens = new List<TokenPrediction>(row.Pieces.Length);
-        for (int t = 0; t < row.Pieces.Length; t++)
-        {
-            tokens.Add(new TokenPrediction(row.Pieces[t], row.Offsets[t].Start, row.Offsets[t].End, row.Special[t], row.Subword[t], probabilities[t]));
-        }
-
-        return tokens;
     }
 }
