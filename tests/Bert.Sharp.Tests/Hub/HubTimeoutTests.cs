@@ -24,8 +24,10 @@ public class HubTimeoutTests : HubTestBase
     [Fact(Timeout = Timeout)]
     public async Task Dripping_file_body_is_a_stalled_transfer_resumed_then_a_timeout()
     {
-        Hub.CdnDripInterval = TimeSpan.FromMilliseconds(10); // About 100 bytes per second; the idle timeout alone never fires.
-        var options = Options() with { ReadTimeout = TimeSpan.FromMilliseconds(300), MinimumBytesPerSecond = 1024, MaxRetries = 1 };
+        // About 100 bytes per second; the idle timeout alone never fires. It is long (1.5 s) because on a loaded 2-core CI
+        // machine the fake server's 10 ms drip once paused past a 300 ms idle timeout, which then (rightly) fired first.
+        Hub.CdnDripInterval = TimeSpan.FromMilliseconds(10);
+        var options = Options() with { ReadTimeout = TimeSpan.FromMilliseconds(1500), MinimumBytesPerSecond = 1024, MaxRetries = 1 };
         using var client = new HubClient(options);
 
         var e = await Assert.ThrowsAsync<HubException>(() => client.DownloadFileAsync(RepoId, "model.safetensors"));
