@@ -4,7 +4,7 @@ using System.Text;
 namespace Bert.Sharp.Benchmarks.Deployment;
 
 /// <summary>
-/// <c>int8-quality MODEL_DIR [--data FILE] [--seed 42] [--test-fraction 0.2] [--only TEXT]</c>: how far each int8 export setting moves a
+/// <c>int8-quality MODEL_DIR [--data FILE] [--seed 42] [--test-fraction 0.2] [--only TEXT] [--all-texts]</c>: how far each int8 export setting moves a
 /// trained text classifier's probabilities from its float32 export, on the held-out texts of the sentiment sample's split
 /// (the same file, fraction and seed give the same texts the sample evaluates on). One row per setting: weight scales per
 /// tensor or per column, which linear layers stay float32 (the head, then each encoder layer and each kind of layer in
@@ -17,7 +17,7 @@ internal static class Int8QualityProfile
     {
         if (args.Length == 0 || args[0].StartsWith('-'))
         {
-            Console.Error.WriteLine("usage: int8-quality MODEL_DIR [--data FILE] [--seed 42] [--test-fraction 0.2] [--only TEXT]");
+            Console.Error.WriteLine("usage: int8-quality MODEL_DIR [--data FILE] [--seed 42] [--test-fraction 0.2] [--only TEXT] [--all-texts]");
             return 2;
         }
 
@@ -26,7 +26,10 @@ internal static class Int8QualityProfile
         int seed = int.Parse(Option(args, "--seed") ?? "42", CultureInfo.InvariantCulture);
         double fraction = double.Parse(Option(args, "--test-fraction") ?? "0.2", CultureInfo.InvariantCulture);
         var (_, test) = LabeledDataset.Split(LabeledDataset.Load(data, DataFileOptions.Headerless(0, 1)), fraction, seed);
-        string[] texts = [.. test.Select(e => e.Text)];
+        // --all-texts: every text of the file (training texts too): a larger sample for comparing settings, whose largest change moves less from one setting to the next.
+        string[] texts = Array.IndexOf(args, "--all-texts") >= 0
+            ? [.. LabeledDataset.Load(data, DataFileOptions.Headerless(0, 1)).Select(e => e.Text)]
+            : [.. test.Select(e => e.Text)];
 
         var config = BertConfig.Load(Path.Combine(model, "config.json"));
         int layers = config.NumHiddenLayers;
@@ -50,6 +53,8 @@ internal static class Int8QualityProfile
                 ("per column, all int8", Int8(perChannel: true, [])),
                 ("per column, per-token activations, head fp32", Int8(perChannel: true, head)),
                 ("per column, per-token activations, head + layer 0 output.dense fp32 (default)", Int8(perChannel: true, OnnxExportOptions.DefaultFloat32Modules)),
+                ("per column, one activation scale per batch, first token fp32, head + layer 0 output.dense fp32", Int8(perChannel: true, OnnxExportOptions.DefaultFloat32Modules) with { PerTokenActivations = false }),
+                ("default, first token rounded like the others", Int8(perChannel: true, OnnxExportOptions.DefaultFloat32Modules) with { FirstTokenInFloat32 = false }),
                 ("default, word embeddings fp32", Int8(perChannel: true, OnnxExportOptions.DefaultFloat32Modules) with { QuantizeWordEmbeddings = false }),
             };
             for (int i = 0; i < layers; i++)

@@ -43,7 +43,7 @@ internal sealed class BertEncoderGraphWriter(OnnxGraphBuilder graph, OnnxExportS
     public string Pooler(string hidden, string? output = null)
     {
         string cls = graph.Add("Gather", [hidden, graph.ScalarInt64(0)], null, null, OnnxGraphBuilder.Int("axis", 1));
-        string dense = linear.Linear(cls, prefix + "pooler.dense", config.HiddenSize, config.HiddenSize);
+        string dense = linear.Linear(cls, prefix + "pooler.dense", config.HiddenSize, config.HiddenSize, tokens: false);
         return graph.Add("Tanh", [dense], output);
     }
 

@@ -27,8 +27,11 @@ internal sealed class OnnxLinearWriter(OnnxGraphBuilder graph, OnnxExportSource 
     /// <summary>Whether the linear layer <paramref name="module"/> is written as int8.</summary>
     public bool Quantizes(string module) => Int8 && !options.KeepsFloat32(module, source.Prefix, source.Family);
 
-    /// <summary><c>x · Wᵀ + b</c> for the checkpoint module <paramref name="module"/> (keys <c>{module}.weight</c>, <c>{module}.bias</c>).</summary>
-    public string Linear(string x, string module, int inFeatures, int outFeatures, string? output = null)
+    /// <summary>
+    /// <c>x · Wᵀ + b</c> for the checkpoint module <paramref name="module"/> (keys <c>{module}.weight</c>, <c>{module}.bias</c>);
+    /// <paramref name="x"/> is [batch, seq, in] when <paramref name="tokens"/> (an encoder layer, a token head), else [batch, in].
+    /// </summary>
+    public string Linear(string x, string module, int inFeatures, int outFeatures, string? output = null, bool tokens = true)
     {
         float[] weight = source.TransposedWeight(module + ".weight", outFeatures, inFeatures);
         string bias = graph.Floats(module + ".bias", source.Weight(module + ".bias", outFeatures), outFeatures);
@@ -41,9 +44,9 @@ internal sealed class OnnxLinearWriter(OnnxGraphBuilder graph, OnnxExportSource 
         (sbyte[] quantized, float[] scales) = QuantizeColumns(weight, inFeatures, outFeatures);
         string b = graph.Int8s(TransposedPrefix + module + ".weight_int8", quantized, inFeatures, outFeatures);
         string scale = graph.Floats(module + ".weight_scale", scales, scales.Length);
-        if (options.PerTokenActivations)
+        if (options.PerTokenActivations || (tokens && options.FirstTokenInFloat32))
         {
-            return graph.Add("Add", [QuantizedProduct(x, b, scale, quantized, scales), bias], output);
+            return graph.Add("Add", [QuantizedProduct(x, b, scale, quantized, scales, tokens), bias], output);
         }
 
         return graph.Add("DynamicQuantizeMatMul", [x, b, scale, string.Empty, bias], output, OnnxGraphBuilder.MicrosoftDomain);
@@ -58,9 +61,22 @@ internal sealed class OnnxLinearWriter(OnnxGraphBuilder graph, OnnxExportSource 
     /// batch (<c>DynamicQuantizeLinear</c>) does. ONNX Runtime's CPU kernels take one activation zero point, so the
     /// product runs with zero point 0 (<c>MatMulIntegerToFloat</c>, u8·s8, applying the weight scales) and each row's
     /// zero point is taken off afterwards through the weight's column sums: <c>(q − z)·W = q·W − z·Σᵢ Wᵢ</c>.
+    /// With <see cref="OnnxExportOptions.FirstTokenInFloat32"/> and <paramref name="tokens"/> ([batch, seq, in] activations)
+    /// the first token of each sequence skips the activation rounding (<see cref="FirstTokenProduct"/>).
     /// </summary>
-    private string QuantizedProduct(string x, string weight, string weightScale, ReadOnlySpan<sbyte> values, ReadOnlySpan<float> weightScales)
+    private string QuantizedProduct(string x, string weight, string weightScale, ReadOnlySpan<sbyte> values, ReadOnlySpan<float> weightScales, bool tokens)
     {
+        if (tokens && options.FirstTokenInFloat32)
+        {
+            return FirstTokenProduct(x, weight, weightScale, values, weightScales);
+        }
+
+        if (!options.PerTokenActivations)
+        {
+            // One activation scale per call: ONNX Runtime's fused DynamicQuantizeMatMul.
+            return graph.Add("DynamicQuantizeMatMul", [x, weight, weightScale], null, OnnxGraphBuilder.MicrosoftDomain);
+        }
+
         int columns = weightScales.Length;
         var columnSums = new float[columns];
         for (int i = 0; i < values.Length; i++)
@@ -75,18 +91,45 @@ internal sealed class OnnxLinearWriter(OnnxGraphBuilder graph, OnnxExportSource 
 
         string sums = graph.Floats(weight + "_column_sums", columnSums, columns);
 
-        // Scales, inverses and zero points are [batch, seq, 1]: only a multiply, round, add, clip and cast run over every activation.
+        // Scales and zero points are [batch, seq, 1]. Three passes run over the activations: the two reductions and one
+        // per-axis QuantizeLinear over the rows of x seen as [batch·seq, in] (a multiply, round, add, clip and cast written
+        // as separate operators cost four more passes, which took all of int8's speed on an AVX-512 Xeon).
         string high = graph.Add("Max", [graph.Reduce("ReduceMax", x, [-1], keepDims: true), graph.ScalarFloat(0f)]);
         string low = graph.Add("Min", [graph.Reduce("ReduceMin", x, [-1], keepDims: true), graph.ScalarFloat(0f)]);
         string rowScale = graph.Add("Max", [graph.Add("Div", [graph.Add("Sub", [high, low]), graph.ScalarFloat(255f)]), graph.ScalarFloat(TinyScale)]);
-        string inverse = graph.Add("Reciprocal", [rowScale]);
-        string zeroPoint = graph.Add("Round", [graph.Add("Mul", [graph.Add("Neg", [low]), inverse])]);
-        string shifted = graph.Add("Add", [graph.Add("Round", [graph.Add("Mul", [x, inverse])]), zeroPoint]);
-        string clipped = graph.Add("Clip", [shifted, graph.ScalarFloat(0f), graph.ScalarFloat(255f)]);
-        string quantized = graph.Add("Cast", [clipped], null, null, OnnxGraphBuilder.Int("to", (long)TensorProto.Types.DataType.Uint8));
+        string zeroPoint = graph.Add("Round", [graph.Add("Div", [graph.Add("Neg", [low]), rowScale])]); // in [0, 255]: low ≤ 0 ≤ high
+        string flat = graph.Int64s(-1);
+        string zeroPointBytes = graph.Add("Cast", [zeroPoint], null, null, OnnxGraphBuilder.Int("to", (long)TensorProto.Types.DataType.Uint8));
+        string rows = graph.Add("QuantizeLinear",
+            [graph.Add("Reshape", [x, graph.Int64s(-1, values.Length / columns)]), graph.Add("Reshape", [rowScale, flat]), graph.Add("Reshape", [zeroPointBytes, flat])],
+            null, null, OnnxGraphBuilder.Int("axis", 0));
+        string quantized = graph.Add("Reshape", [rows, graph.Add("Shape", [x])]);
         string product = graph.Add("MatMulIntegerToFloat", [quantized, weight, graph.ScalarFloat(1f), weightScale], null, OnnxGraphBuilder.MicrosoftDomain);
         string centred = graph.Add("Sub", [product, graph.Add("Mul", [zeroPoint, sums])]);
         return graph.Add("Mul", [centred, rowScale]);
+    }
+
+    /// <summary>
+    /// <c>x · W</c> with the first token of each sequence multiplied in float32 against the dequantized int8 weights
+    /// (<c>Cast</c> + <c>Mul</c> of initializers, which ONNX Runtime folds into one float32 matrix at load) and the other
+    /// tokens through the per-token int8 product. The first token ([CLS], &lt;s&gt;) is the attention sink of BERT-like
+    /// encoders and carries their massive activations: on a fine-tuned all-MiniLM-L6-v2 the range of its activations
+    /// entering a layer is 100–660 times their median, against 15–60 for every other token, so 256 levels over that range
+    /// leave its ordinary values almost no precision — and every other token attends to it. The float32 row costs 1/seq
+    /// of the layer's work.
+    /// </summary>
+    private string FirstTokenProduct(string x, string weight, string weightScale, ReadOnlySpan<sbyte> values, ReadOnlySpan<float> weightScales)
+    {
+        string axis = graph.Int64s(1);
+        string first = graph.Add("Slice", [x, graph.Int64s(0), graph.Int64s(1), axis]);
+        string dequantized = graph.Add("Mul", [graph.Add("Cast", [weight], null, null, OnnxGraphBuilder.Int("to", OnnxTensorData.Float)), weightScale]);
+        string firstProduct = graph.Add("MatMul", [first, dequantized]);
+
+        // The int8 product runs over every token and its first row is dropped: slicing the input instead leaves an empty
+        // tensor for a one-token sequence, whose row reductions ONNX Runtime cannot broadcast.
+        string product = QuantizedProduct(x, weight, weightScale, values, weightScales, tokens: false);
+        string rest = graph.Add("Slice", [product, graph.Int64s(1), graph.Int64s(long.MaxValue), axis]);
+        return graph.Add("Concat", [firstProduct, rest], null, null, OnnxGraphBuilder.Int("axis", 1));
     }
 
     /// <summary>
@@ -105,9 +148,7 @@ internal sealed class OnnxLinearWriter(OnnxGraphBuilder graph, OnnxExportSource 
         (sbyte[] quantized, float[] scales) = QuantizeColumns(weight, inFeatures, outFeatures);
         string b = graph.Int8s(TransposedPrefix + module + ".weight_int8", quantized, inFeatures, outFeatures);
         string scale = graph.Floats(module + ".weight_scale", scales, scales.Length);
-        return options.PerTokenActivations
-            ? (QuantizedProduct(x, b, scale, quantized, scales), bias)
-            : (graph.Add("DynamicQuantizeMatMul", [x, b, scale], null, OnnxGraphBuilder.MicrosoftDomain), bias);
+        return (QuantizedProduct(x, b, scale, quantized, scales, tokens: true), bias);
     }
 
     /// <summary>
@@ -142,7 +183,7 @@ internal sealed class OnnxLinearWriter(OnnxGraphBuilder graph, OnnxExportSource 
         (sbyte[] quantized, float[] scales) = QuantizeColumns(packed, hidden, 3 * hidden);
         string weightName = graph.Int8s(TransposedPrefix + selfAttention + ".qkv.weight_int8", quantized, hidden, 3 * hidden);
         string scaleName = graph.Floats(selfAttention + ".qkv.weight_scale", scales, scales.Length);
-        return (weightName, biasName, scaleName, options.PerTokenActivations ? QuantizedProduct(input, weightName, scaleName, quantized, scales) : null);
+        return (weightName, biasName, scaleName, options.PerTokenActivations || options.FirstTokenInFloat32 ? QuantizedProduct(input, weightName, scaleName, quantized, scales, tokens: true) : null);
     }
 
     // One scale per output column (OnnxExportOptions.PerChannelWeights), or one for the whole matrix.

@@ -35,16 +35,16 @@ internal sealed class TaskHeadGraphWriter(OnnxGraphBuilder graph, OnnxExportSour
                 {
                     case SequenceHeadLayout.DenseTanhOutProjection:
                         // RobertaClassificationHead: dense, tanh, out_proj over the first token (dropout is off in inference).
-                        string dense = graph.Add("Tanh", [linear.Linear(pooled, "classifier.dense", h, h)]);
-                        linear.Linear(dense, "classifier.out_proj", h, source.Labels.Count, Logits);
+                        string dense = graph.Add("Tanh", [linear.Linear(pooled, "classifier.dense", h, h, tokens: false)]);
+                        linear.Linear(dense, "classifier.out_proj", h, source.Labels.Count, Logits, tokens: false);
                         break;
                     case SequenceHeadLayout.PreClassifierRelu:
                         // DistilBertForSequenceClassification: pre_classifier, ReLU, classifier over the first token.
-                        string pre = graph.Add("Relu", [linear.Linear(pooled, "pre_classifier", h, h)]);
-                        linear.Linear(pre, "classifier", h, source.Labels.Count, Logits);
+                        string pre = graph.Add("Relu", [linear.Linear(pooled, "pre_classifier", h, h, tokens: false)]);
+                        linear.Linear(pre, "classifier", h, source.Labels.Count, Logits, tokens: false);
                         break;
                     default:
-                        linear.Linear(pooled, "classifier", h, source.Labels.Count, Logits);
+                        linear.Linear(pooled, "classifier", h, source.Labels.Count, Logits, tokens: false);
                         break;
                 }
 

@@ -84,6 +84,43 @@ public sealed class Int8QualityTests(ExportedModelsFixture fixture)
     }
 
     [Fact]
+    public void The_first_token_skips_activation_rounding_and_brings_int8_closer_to_float32()
+    {
+        using ExportedModelsFixture.ScratchFolder first = fixture.NewScratch("int8-first-token");
+        using ExportedModelsFixture.ScratchFolder rounded = fixture.NewScratch("int8-first-token-rounded");
+        OnnxExporter.Export(fixture.Embedder, first.OnnxPath, new OnnxExportOptions { Quantization = OnnxQuantization.DynamicInt8 });
+        OnnxExporter.Export(fixture.Embedder, rounded.OnnxPath, new OnnxExportOptions { Quantization = OnnxQuantization.DynamicInt8, FirstTokenInFloat32 = false });
+
+        // Each int8 product of the default export has its float32 first-token row (MatMul against the dequantized weights) and a Concat.
+        GraphProto graph = ModelProto.Parser.ParseFrom(File.ReadAllBytes(first.OnnxPath)).Graph;
+        int int8Products = graph.Node.Count(n => n.OpType == "MatMulIntegerToFloat");
+        Assert.Equal(int8Products, graph.Node.Count(n => n.OpType == "Concat" && n.Attribute.Any(a => a.Name == "axis" && a.I == 1)));
+        Assert.Equal(0, ModelProto.Parser.ParseFrom(File.ReadAllBytes(rounded.OnnxPath)).Graph.Node.Count(n => n.OpType == "Concat" && n.Attribute.Any(a => a.Name == "axis" && a.I == 1)));
+        Assert.True(new FileInfo(first.OnnxPath).Length <= new FileInfo(rounded.OnnxPath).Length * 1.01, "the float32 row reuses the int8 weights: the file does not grow");
+
+        using var fp32 = new InferenceSession(Path.Combine(fixture.Embedder, "model.onnx"));
+        using var withFirst = new InferenceSession(first.OnnxPath);
+        using var withoutFirst = new InferenceSession(rounded.OnnxPath);
+        double errorWith = 0, errorWithout = 0;
+        foreach (OnnxTestBatch batch in OnnxTestBatch.All())
+        {
+            float[] reference = batch.Run(fp32)["sentence_embedding"], a = batch.Run(withFirst)["sentence_embedding"], b = batch.Run(withoutFirst)["sentence_embedding"];
+            for (int i = 0; i < reference.Length; i++)
+            {
+                errorWith += Math.Abs(a[i] - reference[i]);
+                errorWithout += Math.Abs(b[i] - reference[i]);
+            }
+        }
+
+        Assert.True(errorWith < errorWithout, $"int8 error with the first token in float32 {errorWith:G4}, rounded {errorWithout:G4}");
+
+        // A sequence of one token: the int8 rows are empty and the float32 row is the whole product.
+        var one = new OnnxTestBatch("one token", 1, 1, [101], [1], [0]);
+        float[] single = one.Run(withFirst)["sentence_embedding"], singleReference = one.Run(fp32)["sentence_embedding"];
+        Assert.True(Cosine(single, singleReference) >= 0.99, $"one-token cosine {Cosine(single, singleReference)}");
+    }
+
+    [Fact]
     public void The_quality_check_reports_the_figures_and_refuses_above_the_limit()
     {
         using ExportedModelsFixture.ScratchFolder scratchInt8Checked = fixture.NewScratch("int8-checked");

@@ -47,11 +47,19 @@ public sealed class OnnxFusionReportTests(ExportedModelsFixture fixture, ITestOu
         using ExportedModelsFixture.ScratchFolder scratchInt8PerBatch = fixture.NewScratch("int8-per-batch");
 
         string perBatch = scratchInt8PerBatch.OnnxPath;
-        OnnxExporter.Export(fixture.PoolerClassifier, perBatch, new OnnxExportOptions { Quantization = OnnxQuantization.DynamicInt8, PerTokenActivations = false });
+        OnnxExporter.Export(fixture.PoolerClassifier, perBatch, new OnnxExportOptions { Quantization = OnnxQuantization.DynamicInt8, PerTokenActivations = false, FirstTokenInFloat32 = false });
         ops = OptimizedOperatorCounts(perBatch);
         output.WriteLine("int8 (one activation scale per batch), after ORT_ENABLE_ALL: " + Describe(ops));
         Assert.Equal(6, ops.GetValueOrDefault("QAttention"));
         Assert.Equal(12, ops.GetValueOrDefault("SkipLayerNormalization"));
+
+        // One scale per batch with the first token in float32: the packed projections become a product of their own
+        // (DynamicQuantizeMatMul beside the first token's float32 row) and the attention MultiHeadAttention.
+        using ExportedModelsFixture.ScratchFolder scratchPerBatchFirst = fixture.NewScratch("int8-per-batch-first-token");
+        OnnxExporter.Export(fixture.PoolerClassifier, scratchPerBatchFirst.OnnxPath, new OnnxExportOptions { Quantization = OnnxQuantization.DynamicInt8, PerTokenActivations = false });
+        ops = OptimizedOperatorCounts(scratchPerBatchFirst.OnnxPath);
+        Assert.Equal(6, ops.GetValueOrDefault("MultiHeadAttention"));
+        Assert.Equal((6 * 4) - 1, ops.GetValueOrDefault("DynamicQuantizeMatMul"));
     }
 
     private static string Describe(Dictionary<string, int> ops) => string.Join(", ", ops.OrderBy(o => o.Key).Select(o => $"{o.Key} {o.Value}"));
