@@ -70,10 +70,10 @@ public sealed class OnnxTextClassifier : ITextClassifier
     }
 
     /// <inheritdoc />
-    public IReadOnlyList<Prediction> PredictBatch(IReadOnlyList<string> texts)
-    {
-        return model.Check(texts) ? Run(model.Encode(texts)) : [];
-    }
+    public IReadOnlyList<Prediction> PredictBatch(IReadOnlyList<string> texts) => PredictBatch(texts, CancellationToken.None);
+
+    private Prediction[] PredictBatch(IReadOnlyList<string> texts, CancellationToken cancellationToken) =>
+        model.Check(texts) ? Run(model.Encode(texts), cancellationToken) : [];
 
     /// <summary>
     /// Classifies many sentence pairs (premise and hypothesis, question and passage, ...), as
@@ -111,14 +111,19 @@ public sealed class OnnxTextClassifier : ITextClassifier
         SyncPrediction.RunAsync(text, t => Predict(t), cancellationToken);
 
     /// <inheritdoc />
+    /// <remarks>
+    /// Runs on the thread pool (ONNX Runtime 1.31's <c>RunAsync</c> aborted the process natively when tried here,
+    /// microsoft/onnxruntime#19140); <paramref name="cancellationToken"/> is checked before each batch, so cancelling
+    /// stops the work within one batch.
+    /// </remarks>
     public Task<IReadOnlyList<Prediction>> PredictBatchAsync(IReadOnlyList<string> texts, CancellationToken cancellationToken = default) =>
-        SyncPrediction.RunAsync(texts, t => PredictBatch(t), cancellationToken);
+        SyncPrediction.RunAsync(texts, t => (IReadOnlyList<Prediction>)PredictBatch(t, cancellationToken), cancellationToken);
 
     /// <inheritdoc />
     public void Dispose() => model.Dispose();
 
     // Batches of similar lengths (less padding), predictions put back in input order.
-    private Prediction[] Run(EncodedText[] encoding) =>
+    private Prediction[] Run(EncodedText[] encoding, CancellationToken cancellationToken = default) =>
         model.Run(encoding, output, (rows, _, flat) =>
         {
             int k = Labels.Count;
@@ -130,7 +135,7 @@ public sealed class OnnxTextClassifier : ITextClassifier
             }
 
             return predictions;
-        });
+        }, cancellationToken);
 
     // For graphs without a probabilities output: softmax, sigmoid or identity, as the graph would have done.
     private float[] Scores(float[] logits)

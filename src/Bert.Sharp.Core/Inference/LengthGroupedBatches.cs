@@ -22,14 +22,18 @@ internal static class LengthGroupedBatches
 
     /// <summary>
     /// Runs <paramref name="runBatch"/> on each planned batch (it gets the batch's row indices and returns one result per
-    /// index, in that order) and returns the results in input order.
+    /// index, in that order) and returns the results in input order. <paramref name="cancellationToken"/> is checked
+    /// before each batch, so a long prediction stops within one batch of being cancelled.
     /// </summary>
-    public static TResult[] Run<TResult>(IReadOnlyList<EncodedText> rows, int batchSize, Func<int[], IReadOnlyList<TResult>> runBatch)
+    /// <exception cref="OperationCanceledException"><paramref name="cancellationToken"/> was cancelled.</exception>
+    public static TResult[] Run<TResult>(IReadOnlyList<EncodedText> rows, int batchSize, Func<int[], IReadOnlyList<TResult>> runBatch,
+        CancellationToken cancellationToken = default)
     {
         var results = new TResult[rows.Count];
         int[] lengths = [.. rows.Select(r => r.InputIds.Length)];
         foreach (int[] batch in Plan(lengths, batchSize))
         {
+            cancellationToken.ThrowIfCancellationRequested();
             IReadOnlyList<TResult> batchResults = runBatch(batch);
             if (batchResults.Count != batch.Length)
             {

@@ -93,15 +93,16 @@ internal sealed class OnnxTextModel : IDisposable
     /// Runs <paramref name="encoded"/> (rows from <see cref="Encode"/> or <see cref="Encoder"/>) in batches of similar
     /// lengths (<see cref="OnnxClassifierOptions.BatchSize"/> at a time, padded with the encoder's pad id) and returns the
     /// results in input order; <paramref name="decode"/> turns one batch (its row indices, the padded batch and the flat
-    /// row-major <paramref name="output"/>) into one result per row.
+    /// row-major <paramref name="output"/>) into one result per row. <paramref name="cancellationToken"/> is checked before each batch.
     /// </summary>
-    public TResult[] Run<TResult>(IReadOnlyList<EncodedText> encoded, string output, Func<int[], PaddedBatch, float[], IReadOnlyList<TResult>> decode)
+    public TResult[] Run<TResult>(IReadOnlyList<EncodedText> encoded, string output, Func<int[], PaddedBatch, float[], IReadOnlyList<TResult>> decode,
+        CancellationToken cancellationToken = default)
     {
         return LengthGroupedBatches.Run(encoded, Options.BatchSize, rows =>
         {
             PaddedBatch batch = PaddedBatch.Create(encoded, rows, Encoder.PadTokenId);
             return decode(rows, batch, Session.Run(batch, [output])[output]);
-        });
+        }, cancellationToken);
     }
 
     /// <inheritdoc />

@@ -108,12 +108,14 @@ public sealed partial class TextClassifier : ITextClassifier
     /// <summary>Classifies many texts, <see cref="InferenceOptions.BatchSize"/> at a time (similar lengths batched together); results are in input order.</summary>
     /// <exception cref="ArgumentException">A text is null; the message gives its index.</exception>
     /// <exception cref="ObjectDisposedException">The classifier was disposed.</exception>
-    public IReadOnlyList<Prediction> PredictBatch(IReadOnlyList<string> texts)
+    public IReadOnlyList<Prediction> PredictBatch(IReadOnlyList<string> texts) => PredictBatch(texts, CancellationToken.None);
+
+    private Prediction[] PredictBatch(IReadOnlyList<string> texts, CancellationToken cancellationToken)
     {
         TextArguments.ThrowIfAnyNull(texts);
 
         using UsageGuard.Lease lease = guard.Enter();
-        return RunInLengthGroups(texts.Count == 0 ? [] : encoder.Encode(texts, null, maxLength));
+        return RunInLengthGroups(texts.Count == 0 ? [] : encoder.Encode(texts, null, maxLength), cancellationToken);
     }
 
     /// <summary>
@@ -138,16 +140,17 @@ public sealed partial class TextClassifier : ITextClassifier
     }
 
     // Batches of similar lengths (less padding), predictions put back in input order.
-    private Prediction[] RunInLengthGroups(IReadOnlyList<EncodedText> encoded) =>
-        LengthGroupedBatches.Run(encoded, batchSize, batch => Run([.. batch.Select(i => encoded[i])]));
+    private Prediction[] RunInLengthGroups(IReadOnlyList<EncodedText> encoded, CancellationToken cancellationToken = default) =>
+        LengthGroupedBatches.Run(encoded, batchSize, batch => Run([.. batch.Select(i => encoded[i])]), cancellationToken);
 
     /// <inheritdoc />
     public Task<Prediction> PredictAsync(string text, CancellationToken cancellationToken = default) =>
         SyncPrediction.RunAsync(text, t => Predict(t), cancellationToken);
 
     /// <inheritdoc />
+    /// <remarks>Runs on the thread pool; <paramref name="cancellationToken"/> is checked before each batch, so cancelling stops the work within one batch.</remarks>
     public Task<IReadOnlyList<Prediction>> PredictBatchAsync(IReadOnlyList<string> texts, CancellationToken cancellationToken = default) =>
-        SyncPrediction.RunAsync(texts, t => PredictBatch(t), cancellationToken);
+        SyncPrediction.RunAsync(texts, t => (IReadOnlyList<Prediction>)PredictBatch(t, cancellationToken), cancellationToken);
 
     /// <summary>Frees the weights once the predictions in flight have finished.</summary>
     public void Dispose()
