@@ -6,6 +6,10 @@ It reads only what transformers reads: config.json, model.safetensors (header pa
 model_type "bert_sharp" the modeling_bert_sharp.py saved next to them (what trust_remote_code=True would run), and it
 dispatches the way AutoModelFor*.from_pretrained does: by model_type and architectures.
 
+A folder holding adapter_config.json is a PEFT LoRA adapter: it is read as PeftModel.from_pretrained(base, folder) reads
+it (load_peft_folder): the base named by base_model_name_or_path, W + scaling * B @ A on every module target_modules picks
+(eval mode, so the merged weight computes what the unmerged LoRA forward does), modules_to_save replaced.
+
 Usage: hf_mirror.py requests.json   (a list of {"folder", "task", "input_ids", "attention_mask", "token_type_ids"})
 Prints a JSON list of {"folder", "output": [[...]]}: logits for classifiers, embeddings for sentence-transformers folders.
 """
@@ -13,6 +17,7 @@ import importlib.util
 import json
 import math
 import os
+import re
 import struct
 import sys
 
@@ -290,11 +295,73 @@ def load_remote_code(folder):
     return module
 
 
-def run(request):
-    folder = request["folder"]
+def peft_targets(target_modules, name):
+    """PEFT's check_target_module_exists: a string is a regular expression matching the whole name; a list matches a name
+    equal to an entry or ending in "." + entry."""
+    if isinstance(target_modules, str):
+        return re.fullmatch(target_modules, name) is not None
+    return any(name == t or name.endswith("." + t) for t in target_modules)
+
+
+def load_peft_folder(folder):
+    """PeftModel.from_pretrained(AutoModelFor...(base), folder), eval mode, as one merged state dict: every linear layer
+    target_modules picks gets W + scaling * B @ A (scaling lora_alpha / r, or / sqrt(r) with use_rslora), every module of
+    modules_to_save (plus classifier and score, which PEFT adds for SEQ_CLS / TOKEN_CLS) takes the adapter's tensors.
+    Anything PEFT would apply differently (DoRA, biases, per-layer ranks) or would warn about (a targeted layer without
+    LoRA weights, a key nothing uses) stops the mirror."""
+    with open(os.path.join(folder, "adapter_config.json")) as f:
+        peft = json.load(f)
+    if peft.get("peft_type") != "LORA" or peft.get("use_dora") or peft.get("bias", "none") != "none" \
+            or peft.get("rank_pattern") or peft.get("alpha_pattern") or peft.get("fan_in_fan_out"):
+        raise SystemExit(f"{folder}: adapter_config.json asks for what this mirror does not apply: {peft}")
+    base = peft["base_model_name_or_path"]
+    with open(os.path.join(base, "config.json")) as f:
+        config = json.load(f)
+    w = load_safetensors(os.path.join(base, "model.safetensors"))
+    adapter = load_safetensors(os.path.join(folder, "adapter_model.safetensors"))
+    r, alpha = peft["r"], peft["lora_alpha"]
+    scaling = alpha / (math.sqrt(r) if peft.get("use_rslora") else r)
+    prefix = "base_model.model."
+    used = set()
+    # The linear layers of the base model (2-D weights outside the embeddings) that target_modules picks.
+    linear = [k[:-len(".weight")] for k, v in w.items() if k.endswith(".weight") and v.dim() == 2 and "embeddings" not in k]
+    saved = set(peft.get("modules_to_save") or [])
+    if peft.get("task_type") in ("SEQ_CLS", "TOKEN_CLS"):
+        saved |= {"classifier", "score"}
+    targeted = [m for m in linear if peft_targets(peft["target_modules"], m) and m.split(".")[0] not in saved]
+    if not targeted:
+        raise SystemExit(f"{folder}: target_modules {peft['target_modules']} picks no linear layer of {base}")
+    for module in targeted:
+        a_key, b_key = f"{prefix}{module}.lora_A.weight", f"{prefix}{module}.lora_B.weight"
+        if a_key not in adapter or b_key not in adapter:
+            raise SystemExit(f"{folder}: target_modules picks {module} but the adapter has no {a_key} / {b_key}")
+        a, b = adapter[a_key], adapter[b_key]
+        if a.shape[0] != r or b.shape[1] != r:
+            raise SystemExit(f"{folder}: {module} has rank {a.shape[0]} / {b.shape[1]}, config r {r}")
+        w[module + ".weight"] = w[module + ".weight"] + scaling * (b @ a)
+        used |= {a_key, b_key}
+    for key, value in adapter.items():
+        name = key[len(prefix):] if key.startswith(prefix) else None
+        if name is not None and key not in used and any(name.startswith(m + ".") for m in saved):
+            w[name] = value
+            used.add(key)
+    unused = sorted(set(adapter) - used)
+    if unused:
+        raise SystemExit(f"{folder}: keys PEFT would not load: {unused}")
+    return base, config, w
+
+
+def load_folder(folder):
+    """The folder whose code runs (for bert_sharp's remote code), its config and its weights; a PEFT adapter folder reads its base."""
+    if os.path.exists(os.path.join(folder, "adapter_config.json")):
+        return load_peft_folder(folder)
     with open(os.path.join(folder, "config.json")) as f:
         config = json.load(f)
-    w = load_safetensors(os.path.join(folder, "model.safetensors"))
+    return folder, config, load_safetensors(os.path.join(folder, "model.safetensors"))
+
+
+def run(request):
+    folder, config, w = load_folder(request["folder"])
     ids = torch.tensor(request["input_ids"])
     mask = torch.tensor(request["attention_mask"])
     types = torch.tensor(request["token_type_ids"])
@@ -348,7 +415,7 @@ def run(request):
             output = torch.nn.functional.normalize(output, p=2, dim=1)
     else:
         raise SystemExit(f"unknown task {task}")
-    return {"folder": folder, "output": output.tolist()}
+    return {"folder": request["folder"], "output": output.tolist()}
 
 
 def main():

@@ -3,7 +3,14 @@ namespace Bert.Sharp;
 /// <summary>
 /// The dense layers of each encoder layer that <see cref="FreezePolicy.LoRA(int, double, double, LoraTargets, IReadOnlyList{string}?)"/>
 /// adds low-rank adapters to. Combine with <c>|</c>; the default is <see cref="Query"/> | <see cref="Value"/> (the LoRA paper's choice).
+/// The names below are BERT's (RoBERTa's and XLM-R's too); DistilBERT's are <c>attention.q_lin</c>, <c>k_lin</c>, <c>v_lin</c>,
+/// <c>out_lin</c>, <c>ffn.lin1</c>, <c>ffn.lin2</c>.
 /// </summary>
+/// <remarks>
+/// ModernBERT packs query, key and value into one projection, <c>attn.Wqkv</c>: naming any of the three adapts that whole
+/// layer (PEFT's <c>target_modules: ["Wqkv"]</c>), so on ModernBERT the default adapts the keys too, and an adapter read back
+/// reports <c>Query | Key | Value</c>. Its other layers are <c>attn.Wo</c>, <c>mlp.Wi</c> and <c>mlp.Wo</c>.
+/// </remarks>
 [Flags]
 public enum LoraTargets
 {

@@ -53,7 +53,6 @@ public sealed partial class ModelAdapters
     /// <see cref="FreezePolicy.LoRA(int, double, double, LoraTargets, IReadOnlyList{string}?)"/> does this for you.
     /// </summary>
     /// <exception cref="ArgumentException">The name is taken or a module to save does not exist.</exception>
-    /// <exception cref="NotSupportedException">The model's family cannot hold adapters yet (ModernBERT; the message says why).</exception>
     public void Add(string name, LoraOptions options, int seed = 42)
     {
         ArgumentException.ThrowIfNullOrWhiteSpace(name);
@@ -78,7 +77,7 @@ public sealed partial class ModelAdapters
         using var generator = new Generator((ulong)seed); // On the CPU (TorchSharp's only kind); DeviceRandom draws there and copies to the model's device.
         foreach ((string _, string local, BertLinear layer) in DenseLayers())
         {
-            if (options.Targets.HasFlag(PeftAdapterConfig.KindOf(local)) && PeftAdapterConfig.KindOf(local) != LoraTargets.None)
+            if ((options.Targets & PeftAdapterConfig.KindOf(local)) != LoraTargets.None)
             {
                 LoraOn(layer, adapters).Add(name, options, generator);
             }
@@ -237,11 +236,6 @@ public sealed partial class ModelAdapters
     {
         if (state is null)
         {
-            if (host.Encoder.Family.LayerLayout == EncoderLayerLayout.ModernBert)
-            {
-                throw new NotSupportedException($"Adapters (LoRA) on a {host.Encoder.Family.ModelType} model are not supported yet: its attention projections (attn.Wqkv, attn.Wo) have no LoRA targets in this library; fine-tune it with FullFineTuning or a freeze policy.");
-            }
-
             state = new AdapterState();
             if (host.AdapterHead is { } head)
             {

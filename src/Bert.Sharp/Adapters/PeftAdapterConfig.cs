@@ -49,6 +49,17 @@ internal sealed record PeftAdapterConfig(
     // DistilBERT's names of the same layers (PEFT's usual targets for it are q_lin and v_lin).
     private static readonly Dictionary<LoraTargets, string> DistilBertSuffixes = LoraSuffixes(EncoderLayerNames.DistilBertLayer);
 
+    // ModernBERT's dense layers and PEFT's target_modules entry for each. Its query, key and value are one packed projection
+    // (attn.Wqkv), so targeting any of the three targets that layer whole, as PEFT's ["Wqkv"] does; "Wo" alone would match both
+    // output projections, so those two are named with their module.
+    private static readonly (string Local, LoraTargets Kind, string Target)[] ModernBertLayers =
+    [
+        ("attn.Wqkv", LoraTargets.Query | LoraTargets.Key | LoraTargets.Value, "Wqkv"),
+        ("attn.Wo", LoraTargets.AttentionOutput, "attn.Wo"),
+        ("mlp.Wi", LoraTargets.Intermediate, "Wi"),
+        ("mlp.Wo", LoraTargets.Output, "mlp.Wo"),
+    ];
+
     public LoraOptions ToOptions(LoraTargets targets, IReadOnlyList<string> extraModules) => new()
     {
         Rank = Rank,
@@ -82,9 +93,15 @@ internal sealed record PeftAdapterConfig(
         return TargetModules.AsArray().Select(n => n!.GetValue<string>()).Any(t => moduleName == t || moduleName.EndsWith("." + t, StringComparison.Ordinal));
     }
 
-    /// <summary>The kind of encoder-layer dense layer <paramref name="localName"/> is (<c>attention.self.query</c> → Query; DistilBERT's <c>attention.q_lin</c> → Query).</summary>
+    /// <summary>
+    /// The kind of encoder-layer dense layer <paramref name="localName"/> is (<c>attention.self.query</c> → Query; DistilBERT's
+    /// <c>attention.q_lin</c> → Query; ModernBERT's packed <c>attn.Wqkv</c> → Query | Key | Value). A layer is targeted when
+    /// the options name any of its kinds.
+    /// </summary>
     public static LoraTargets KindOf(string localName) =>
-        Suffixes.FirstOrDefault(kv => kv.Value == localName).Key | DistilBertSuffixes.FirstOrDefault(kv => kv.Value == localName).Key;
+        Suffixes.FirstOrDefault(kv => kv.Value == localName).Key
+        | DistilBertSuffixes.FirstOrDefault(kv => kv.Value == localName).Key
+        | ModernBertLayers.FirstOrDefault(l => l.Local == localName).Kind;
 
     /// <summary>
     /// PEFT's <c>target_modules</c> for <paramref name="targets"/> in a layer of <paramref name="layout"/>: a list of name suffixes where suffixes say it exactly, otherwise
@@ -102,6 +119,11 @@ internal sealed record PeftAdapterConfig(
             }
 
             return distil;
+        }
+
+        if (layout == EncoderLayerLayout.ModernBert)
+        {
+            return new JsonArray([.. ModernBertLayers.Where(l => (targets & l.Kind) != LoraTargets.None).Select(l => (JsonNode)l.Target)]);
         }
 
         bool output = targets.HasFlag(LoraTargets.Output);

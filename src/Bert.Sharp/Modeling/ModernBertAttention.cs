@@ -104,14 +104,24 @@ internal sealed class ModernBertAttention : nn.Module<Tensor, EncoderContext, Te
     // 1 / theta^(2i / head) in float32, angles position x frequency, the half repeated.
     private (Tensor Cos, Tensor Sin) Rotary(Tensor? positionIds, long seq, Device device, ScalarType dtype)
     {
-        Tensor exponents = arange(0, headSize, 2, dtype: ScalarType.Int64, device: device).to(ScalarType.Float32) / headSize;
-        Tensor inverse = tensor(ropeTheta, dtype: ScalarType.Float32, device: device).pow(exponents).reciprocal();
+        Tensor inverse = InverseFrequencies(ropeTheta, headSize, device);
         Tensor positions = positionIds is null
             ? arange(seq, dtype: ScalarType.Float32, device: device).unsqueeze(0)
             : positionIds.to(ScalarType.Float32, device);
         Tensor angles = positions.unsqueeze(-1) * inverse;
         Tensor full = cat([angles, angles], -1).unsqueeze(1);
         return (full.cos().to(dtype), full.sin().to(dtype));
+    }
+
+    /// <summary>
+    /// The rotary inverse frequencies <c>1 / theta^(2i / head)</c>, i = 0 .. head/2 − 1, in float32 as transformers computes
+    /// them (the ONNX exporter writes these same values).
+    /// </summary>
+    internal static Tensor InverseFrequencies(double theta, int headSize, Device device)
+    {
+        using var scope = NewDisposeScope();
+        Tensor exponents = arange(0, headSize, 2, dtype: ScalarType.Int64, device: device).to(ScalarType.Float32) / headSize;
+        return tensor(theta, dtype: ScalarType.Float32, device: device).pow(exponents).reciprocal().MoveToOuterDisposeScope();
     }
 
     private static Tensor RotateHalf(Tensor x)

@@ -89,9 +89,7 @@ internal sealed class BertEncoderGraphWriter(OnnxGraphBuilder graph, OnnxExportS
     // (1 - mask[:, None, None, :]) * -10000, shared by every layer.
     private string AttentionMask(string attentionMask)
     {
-        string expanded = graph.Unsqueeze(graph.Unsqueeze(attentionMask, 1), 2);
-        string asFloat = graph.Add("Cast", [expanded], null, null, OnnxGraphBuilder.Int("to", (long)TensorProto.Types.DataType.Float));
-        string inverted = graph.Add("Sub", [graph.ScalarFloat(1f), asFloat]);
+        string inverted = graph.Add("Sub", [graph.ScalarFloat(1f), OnnxLayers.KeyMask(graph, attentionMask)]);
         return graph.Add("Mul", [inverted, graph.ScalarFloat(MaskedScore)]);
     }
 
@@ -176,36 +174,7 @@ internal sealed class BertEncoderGraphWriter(OnnxGraphBuilder graph, OnnxExportS
     private string ResidualLayerNorm(string x, string residual, string key, string? output) =>
         LayerNorm(graph.Add("Add", [x, residual]), key, output);
 
-    private string LayerNorm(string x, string key, string? output = null)
-    {
-        int h = config.HiddenSize;
-        string gamma = graph.Floats(key + ".weight", source.Weight(key + ".weight", h), h);
-        string beta = graph.Floats(key + ".bias", source.Weight(key + ".bias", h), h);
-        return graph.Add("LayerNormalization", [x, gamma, beta], output, null, OnnxGraphBuilder.Int("axis", -1), OnnxGraphBuilder.Float("epsilon", (float)config.LayerNormEps));
-    }
+    private string LayerNorm(string x, string key, string? output = null) => OnnxLayers.LayerNorm(graph, source, x, key, output: output);
 
-    // The activations of BertConfig.HiddenAct, written as the exporters of PyTorch write them (ORT fuses both GELUs).
-    private string Activation(string x)
-    {
-        switch (config.HiddenAct)
-        {
-            case "gelu":
-                // x * 0.5 * (1 + erf(x / sqrt(2)))
-                string erf = graph.Add("Erf", [graph.Add("Div", [x, graph.ScalarFloat(MathF.Sqrt(2f))])]);
-                string onePlus = graph.Add("Add", [erf, graph.ScalarFloat(1f)]);
-                return graph.Add("Mul", [graph.Add("Mul", [x, onePlus]), graph.ScalarFloat(0.5f)]);
-            case "gelu_new" or "gelu_pytorch_tanh" or "gelu_fast":
-                // x * 0.5 * (1 + tanh(sqrt(2/pi) * (x + 0.044715 x^3)))
-                string cube = graph.Add("Mul", [graph.Add("Pow", [x, graph.ScalarFloat(3f)]), graph.ScalarFloat(0.044715f)]);
-                string inner = graph.Add("Mul", [graph.Add("Add", [x, cube]), graph.ScalarFloat(0.7978845608028654f)]);
-                string tanhPlus = graph.Add("Add", [graph.Add("Tanh", [inner]), graph.ScalarFloat(1f)]);
-                return graph.Add("Mul", [graph.Add("Mul", [x, graph.ScalarFloat(0.5f)]), tanhPlus]);
-            case "relu":
-                return graph.Add("Relu", [x]);
-            case "silu" or "swish":
-                return graph.Add("Mul", [x, graph.Add("Sigmoid", [x])]);
-            default:
-                throw new NotSupportedException($"'{source.Directory}': hidden_act '{config.HiddenAct}' is not supported by the ONNX exporter.");
-        }
-    }
+    private string Activation(string x) => OnnxLayers.Activation(graph, source, x, config.HiddenAct);
 }

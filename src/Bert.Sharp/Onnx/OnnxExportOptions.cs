@@ -27,7 +27,8 @@ public sealed record OnnxExportOptions
     /// <c>SkipLayerNormalization</c>, <c>BiasGelu</c>/<c>FastGelu</c>), as ONNX Runtime's own transformer optimizer would
     /// leave it. Default <c>true</c>: the fastest graph on ONNX Runtime, whose built-in optimizer does not fuse these for a
     /// dynamic sequence axis. <c>false</c> writes standard ONNX operators only (any ONNX runtime; the layout
-    /// <c>torch.onnx.export</c> gives). Int8 export always uses ONNX Runtime's operators.
+    /// <c>torch.onnx.export</c> gives). Int8 export always uses ONNX Runtime's operators. A ModernBERT encoder is always
+    /// written in standard operators (ONNX Runtime has no fused form of its rotary, windowed attention).
     /// </summary>
     public bool UseOnnxRuntimeOperators { get; init; } = true;
 

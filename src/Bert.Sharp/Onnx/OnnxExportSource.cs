@@ -1,6 +1,7 @@
 using System.Text.Json;
 using Bert.Sharp.Checkpoints;
 using Bert.Sharp.IO;
+using Bert.Sharp.Modeling;
 using static TorchSharp.torch;
 
 namespace Bert.Sharp.Onnx;
@@ -26,7 +27,7 @@ internal sealed class OnnxExportSource : IDisposable
         Task = task;
         State = state;
         string basePrefix = Family.BasePrefix + ".";
-        Prefix = state.ContainsKey(basePrefix + "embeddings.word_embeddings.weight") ? basePrefix : string.Empty;
+        Prefix = state.Keys.Any(k => k.StartsWith(basePrefix + "embeddings.", StringComparison.Ordinal)) ? basePrefix : string.Empty;
     }
 
     /// <summary>The encoder family (<c>config.json</c>'s <c>model_type</c>): key names, positions, token types and head.</summary>
@@ -167,12 +168,6 @@ internal sealed class OnnxExportSource : IDisposable
             : [];
         EncoderFamily family = EncoderFamily.TryFromModelType(modelType ?? "bert")
             ?? throw new NotSupportedException($"'{configPath}': model_type '{modelType}' ({string.Join(", ", architectures)}) is not supported by the ONNX exporter (supported: {string.Join(", ", EncoderFamily.SupportedModelTypes)}).");
-        if (family == EncoderFamily.ModernBert)
-        {
-            // Rotary positions, GeGLU and windowed attention have no graph writer yet: refused, never exported as a BERT.
-            throw new NotSupportedException($"'{configPath}': model_type 'modernbert' is not supported by the ONNX exporter yet (rotary embeddings and local attention are not written); serve it with TextClassifier.");
-        }
-
         string baseArchitecture = family == EncoderFamily.Bert ? BaseArchitecture : family.BaseArchitecture;
         string[] sequence = family == EncoderFamily.Bert ? SequenceArchitectures : [family.SequenceClassificationArchitecture];
         string token = family == EncoderFamily.Bert ? TokenArchitecture : family.TokenClassificationArchitecture;
@@ -243,6 +238,12 @@ internal sealed class OnnxExportSource : IDisposable
     // classifier_pooling (or the older bert_sharp_pooling) names mean or cls pooling; without it, the pooler when there is one.
     private OnnxPooling ReadClassifierPooling(string configPath)
     {
+        if (Family.SequenceHead == SequenceHeadLayout.PredictionHead)
+        {
+            // ModernBERT's classifier_pooling: the first token or the mean over real tokens.
+            return ModernBertSettings.Read(Config).ClassifierPooling == "mean" ? OnnxPooling.Mean : OnnxPooling.Cls;
+        }
+
         if (Family.SequenceHead != SequenceHeadLayout.Linear)
         {
             // RoBERTa's and DistilBERT's heads read the first token's state.

@@ -160,7 +160,13 @@ public static partial class OnnxExporter
     {
         var graph = new OnnxGraphBuilder(options.Opset);
         var linear = new OnnxLinearWriter(graph, source, options);
-        var encoder = new BertEncoderGraphWriter(graph, source, linear, fused: options.UseOnnxRuntimeOperators || options.Quantization == OnnxQuantization.DynamicInt8);
+        bool modernBert = source.Family.LayerLayout == EncoderLayerLayout.ModernBert;
+        if (modernBert && options.Quantization == OnnxQuantization.DynamicInt8)
+        {
+            throw new NotSupportedException($"'{source.Directory}': int8 export of a modernbert model is not written (its bias-free layers, packed projections and rotary attention have no int8 graph here); export it in float32.");
+        }
+
+        BertEncoderGraphWriter? bertEncoder = modernBert ? null : new BertEncoderGraphWriter(graph, source, linear, fused: options.UseOnnxRuntimeOperators || options.Quantization == OnnxQuantization.DynamicInt8);
         const string InputIds = "input_ids", AttentionMask = "attention_mask", TokenTypeIds = "token_type_ids";
         // Optimum's inputs: token_type_ids for BERT only (its RoBERTa, XLM-R and DistilBERT exports take the other two).
         string[] inputs = source.TakesTokenTypes ? [InputIds, AttentionMask, TokenTypeIds] : [InputIds, AttentionMask];
@@ -170,9 +176,12 @@ public static partial class OnnxExporter
         }
 
         bool hiddenIsOutput = source.Task is OnnxExportTask.FeatureExtraction or OnnxExportTask.SentenceEmbedding;
-        string hidden = encoder.Encoder(InputIds, AttentionMask, source.TakesTokenTypes ? TokenTypeIds : null, hiddenIsOutput ? TaskHeadGraphWriter.LastHiddenState : "/encoder/last_hidden_state");
+        string hiddenName = hiddenIsOutput ? TaskHeadGraphWriter.LastHiddenState : "/encoder/last_hidden_state";
+        string hidden = bertEncoder is null
+            ? new ModernBertEncoderGraphWriter(graph, source, linear).Encoder(InputIds, AttentionMask, hiddenName)
+            : bertEncoder.Encoder(InputIds, AttentionMask, source.TakesTokenTypes ? TokenTypeIds : null, hiddenName);
         cancellationToken.ThrowIfCancellationRequested();
-        new TaskHeadGraphWriter(graph, source, linear, encoder).Write(hidden, AttentionMask);
+        new TaskHeadGraphWriter(graph, source, linear, bertEncoder).Write(hidden, AttentionMask);
 
         var model = new ModelProto
         {

@@ -30,10 +30,21 @@ internal sealed class OnnxLinearWriter(OnnxGraphBuilder graph, OnnxExportSource 
     /// <summary>
     /// <c>x · Wᵀ + b</c> for the checkpoint module <paramref name="module"/> (keys <c>{module}.weight</c>, <c>{module}.bias</c>);
     /// <paramref name="x"/> is [batch, seq, in] when <paramref name="tokens"/> (an encoder layer, a token head), else [batch, in].
+    /// Without <paramref name="hasBias"/> (ModernBERT's bias-free layers) there is no <c>{module}.bias</c> and no Add.
     /// </summary>
-    public string Linear(string x, string module, int inFeatures, int outFeatures, string? output = null, bool tokens = true)
+    public string Linear(string x, string module, int inFeatures, int outFeatures, string? output = null, bool tokens = true, bool hasBias = true)
     {
         float[] weight = source.TransposedWeight(module + ".weight", outFeatures, inFeatures);
+        if (!hasBias)
+        {
+            if (Quantizes(module))
+            {
+                throw new NotSupportedException($"'{source.Directory}': '{module}' has no bias; int8 export is written only for layers with one.");
+            }
+
+            return graph.Add("MatMul", [x, graph.Floats(TransposedPrefix + module + ".weight", weight, inFeatures, outFeatures)], output);
+        }
+
         string bias = graph.Floats(module + ".bias", source.Weight(module + ".bias", outFeatures), outFeatures);
         if (!Quantizes(module))
         {

@@ -1,3 +1,4 @@
+using Bert.Sharp.Modeling;
 using Bert.Sharp.Onnx.Proto;
 
 namespace Bert.Sharp.Onnx;
@@ -6,7 +7,8 @@ namespace Bert.Sharp.Onnx;
 /// Writes what comes after the encoder, per task: pooling over real tokens, the classifier, and the probabilities
 /// (softmax, sigmoid or identity as the problem type says), all inside the graph.
 /// </summary>
-internal sealed class TaskHeadGraphWriter(OnnxGraphBuilder graph, OnnxExportSource source, OnnxLinearWriter linear, BertEncoderGraphWriter encoder)
+/// <remarks><paramref name="bertEncoder"/> writes BERT's pooler; <c>null</c> for a family without one.</remarks>
+internal sealed class TaskHeadGraphWriter(OnnxGraphBuilder graph, OnnxExportSource source, OnnxLinearWriter linear, BertEncoderGraphWriter? bertEncoder)
 {
     /// <summary>Output names (Hugging Face Optimum's, plus <c>probabilities</c>).</summary>
     public const string LastHiddenState = "last_hidden_state", PoolerOutput = "pooler_output", Logits = "logits",
@@ -22,9 +24,9 @@ internal sealed class TaskHeadGraphWriter(OnnxGraphBuilder graph, OnnxExportSour
         {
             case OnnxExportTask.FeatureExtraction:
                 graph.Output(LastHiddenState, TensorProto.Types.DataType.Float, "batch_size", "sequence_length", h);
-                if (source.HasPooler)
+                if (source.HasPooler && bertEncoder is not null)
                 {
-                    encoder.Pooler(hidden, PoolerOutput);
+                    bertEncoder.Pooler(hidden, PoolerOutput);
                     graph.Output(PoolerOutput, TensorProto.Types.DataType.Float, "batch_size", h);
                 }
 
@@ -43,6 +45,10 @@ internal sealed class TaskHeadGraphWriter(OnnxGraphBuilder graph, OnnxExportSour
                         string pre = graph.Add("Relu", [linear.Linear(pooled, "pre_classifier", h, h, tokens: false)]);
                         linear.Linear(pre, "classifier", h, source.Labels.Count, Logits, tokens: false);
                         break;
+                    case SequenceHeadLayout.PredictionHead:
+                        // ModernBertForSequenceClassification: the prediction head over the pooled state, then the classifier.
+                        linear.Linear(PredictionHead(pooled, tokens: false), "classifier", h, source.Labels.Count, Logits, tokens: false);
+                        break;
                     default:
                         linear.Linear(pooled, "classifier", h, source.Labels.Count, Logits, tokens: false);
                         break;
@@ -53,7 +59,9 @@ internal sealed class TaskHeadGraphWriter(OnnxGraphBuilder graph, OnnxExportSour
                 graph.Output(Probabilities, TensorProto.Types.DataType.Float, "batch_size", source.Labels.Count);
                 break;
             case OnnxExportTask.TokenClassification:
-                linear.Linear(hidden, "classifier", h, source.Labels.Count, Logits);
+                // ModernBertForTokenClassification runs its prediction head on every token before the classifier.
+                string tokens = source.Family.SequenceHead == SequenceHeadLayout.PredictionHead ? PredictionHead(hidden, tokens: true) : hidden;
+                linear.Linear(tokens, "classifier", h, source.Labels.Count, Logits);
                 Scores(Logits, ProblemType.SingleLabelClassification);
                 graph.Output(Logits, TensorProto.Types.DataType.Float, "batch_size", "sequence_length", source.Labels.Count);
                 graph.Output(Probabilities, TensorProto.Types.DataType.Float, "batch_size", "sequence_length", source.Labels.Count);
@@ -78,7 +86,7 @@ internal sealed class TaskHeadGraphWriter(OnnxGraphBuilder graph, OnnxExportSour
         switch (source.Pooling)
         {
             case OnnxPooling.Pooler:
-                return encoder.Pooler(hidden, output);
+                return (bertEncoder ?? throw new NotSupportedException($"'{source.Directory}': a {source.Family.ModelType} model has no pooler.")).Pooler(hidden, output);
             case OnnxPooling.Cls:
                 return graph.Add("Gather", [hidden, graph.ScalarInt64(0)], output, null, OnnxGraphBuilder.Int("axis", 1));
             case OnnxPooling.Max:
@@ -93,6 +101,14 @@ internal sealed class TaskHeadGraphWriter(OnnxGraphBuilder graph, OnnxExportSour
                 string counts = graph.Add("Max", [graph.Reduce("ReduceSum", weights, [1], keepDims: false), graph.ScalarFloat(1e-9f)]);
                 return graph.Add("Div", [summed, counts], output);
         }
+    }
+
+    // ModernBertPredictionHead: norm(act(dense(x))), the dense bias per classifier_bias, the norm's per norm_bias.
+    private string PredictionHead(string x, bool tokens)
+    {
+        ModernBertSettings settings = ModernBertSettings.Read(config);
+        string dense = linear.Linear(x, "head.dense", config.HiddenSize, config.HiddenSize, tokens: tokens, hasBias: settings.ClassifierBias);
+        return OnnxLayers.LayerNorm(graph, source, OnnxLayers.Activation(graph, source, dense, settings.ClassifierActivation), "head.norm", settings.NormBias);
     }
 
     private void Scores(string logits, ProblemType problemType) => graph.Add(problemType switch

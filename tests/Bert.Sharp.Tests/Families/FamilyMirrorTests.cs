@@ -75,26 +75,7 @@ public sealed class FamilyMirrorTests
             for (int c = 0; c < cases.Count; c++)
             {
                 float[][] python = [.. MirrorRequests.Rows(results[c]!["output"]!)];
-                float[][] expected = cases[c].Expected;
-                Assert.Equal(expected.Length, python.Length);
-                float worst = 0;
-                float largest = 0;
-                for (int r = 0; r < expected.Length; r++)
-                {
-                    if (!cases[c].Real[r])
-                    {
-                        continue; // a padded position's logits mean nothing
-                    }
-
-                    for (int k = 0; k < expected[r].Length; k++)
-                    {
-                        worst = Math.Max(worst, Math.Abs(expected[r][k] - python[r][k]));
-                        largest = Math.Max(largest, Math.Abs(expected[r][k]));
-                    }
-                }
-
-                Assert.True(worst <= Tolerance, $"{cases[c].Name}: max |Bert.Sharp - Python| = {worst}");
-                Assert.True(largest > 0.1f, $"{cases[c].Name}: logits too small to compare ({largest})");
+                MirrorRequests.AssertClose($"{cases[c].Name}: Bert.Sharp vs Python", cases[c].Expected, python, cases[c].Real, Tolerance);
             }
         }
         finally

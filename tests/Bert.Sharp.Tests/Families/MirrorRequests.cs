@@ -60,6 +60,34 @@ internal static class MirrorRequests
         return [.. output.Logits.contiguous().data<float>().ToArray().Chunk((int)k)];
     }
 
+    /// <summary>
+    /// Asserts that <paramref name="actual"/> is within <paramref name="tolerance"/> of <paramref name="expected"/> on the
+    /// rows <paramref name="compared"/> marks (a padding position's output means nothing), with no NaN, and that the
+    /// outputs are large enough (above 0.1) for the comparison to mean something.
+    /// </summary>
+    public static void AssertClose(string what, float[][] expected, float[][] actual, bool[] compared, float tolerance = 1e-4f)
+    {
+        Xunit.Assert.Equal(expected.Length, actual.Length);
+        float worst = 0, largest = 0;
+        for (int r = 0; r < expected.Length; r++)
+        {
+            if (!compared[r])
+            {
+                continue;
+            }
+
+            for (int k = 0; k < expected[r].Length; k++)
+            {
+                Xunit.Assert.False(float.IsNaN(actual[r][k]), $"{what}: NaN at row {r}");
+                worst = Math.Max(worst, Math.Abs(expected[r][k] - actual[r][k]));
+                largest = Math.Max(largest, Math.Abs(expected[r][k]));
+            }
+        }
+
+        Xunit.Assert.True(worst <= tolerance, $"{what}: max difference {worst}");
+        Xunit.Assert.True(largest > 0.1f, $"{what}: outputs too small to compare ({largest})");
+    }
+
     private static JsonArray ToJson(long[,] values)
     {
         var rows = new JsonArray();

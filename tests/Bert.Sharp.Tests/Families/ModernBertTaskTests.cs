@@ -1,3 +1,4 @@
+using Bert.Sharp.Checkpoints;
 using System.Text.Json.Nodes;
 using Bert.Sharp.Inference;
 using Bert.Sharp.Tests.TestSupport;
@@ -11,22 +12,24 @@ namespace Bert.Sharp.Tests.Families;
 /// ModernBERT folders in the tasks: a ModernBERT-shaped byte-level BPE tokenizer.json (GPT-2's ranks with ModernBERT's
 /// [CLS] / [SEP] / [PAD] / [MASK] / [UNK] and its TemplateProcessing) picked by AutoTokenizer with Hugging Face's ids
 /// (Tokenizers.DotNet), TextClassifier serving the model's own probabilities, FineTuner training it with full fine-tuning
-/// and a freeze policy (the loss falls; what is saved loads back equal), token classifiers with ModernBERT's head, and what is
-/// not built refused clearly (LoRA, ONNX export).
+/// freeze policies and LoRA in PEFT's layout (the loss falls; what is saved loads back equal), and token classifiers with
+/// ModernBERT's head. ONNX export: ModernBertOnnxExportTests.
 /// </summary>
 [Collection(SerialTorchGroup.Name)]
 public sealed class ModernBertTaskTests
 {
     private static readonly string[] Texts = ["Hello world!", "The battery was really good, and the screen great.", "a", "", "  spaced   out  text with [MASK] inside"];
 
-    private static readonly Lazy<string> TokenizerFolder = new(WriteModernBertTokenizer);
+    /// <summary>The folder holding the ModernBERT-shaped tokenizer.json (written once per test run).</summary>
+    internal static readonly Lazy<string> TokenizerFolder = new(WriteModernBertTokenizer);
 
     private static IPretrainedTokenizer Tokenizer => AutoTokenizer.FromPretrained(TokenizerFolder.Value);
 
-    private static int IdOf(string token) => JsonNode.Parse(File.ReadAllText(Path.Combine(TokenizerFolder.Value, "tokenizer.json")))!["added_tokens"]!.AsArray()
+    internal static int IdOf(string token) => JsonNode.Parse(File.ReadAllText(Path.Combine(TokenizerFolder.Value, "tokenizer.json")))!["added_tokens"]!.AsArray()
         .Single(t => t!["content"]!.GetValue<string>() == token)!["id"]!.GetValue<int>();
 
-    private static BertForSequenceClassification Model(int seed, string pooling = "cls")
+    /// <summary>A tiny ModernBERT sequence classifier over that tokenizer's vocabulary, weights from <paramref name="seed"/>.</summary>
+    internal static BertForSequenceClassification Model(int seed, string pooling = "cls")
     {
         int vocab = JsonNode.Parse(File.ReadAllText(Path.Combine(TokenizerFolder.Value, "tokenizer.json")))!["model"]!["vocab"]!.AsObject().Count;
         BertConfig config = ModernBertTests.Config(vocab: vocab, pooling: pooling, pad: IdOf("[PAD]"));
@@ -84,21 +87,30 @@ public sealed class ModernBertTaskTests
     [InlineData("full")]
     [InlineData("top1")]
     [InlineData("transfer")]
+    [InlineData("lora")]
     public void A_modernbert_classifier_fine_tunes_and_saves_what_it_computes(string policy)
     {
         string dir = TestTemp.NewDirectory("modernbert-train");
         try
         {
             using BertForSequenceClassification model = Model(3);
+            if (policy == "lora")
+            {
+                string baseDir = Path.Combine(dir, "base");
+                model.SavePretrained(baseDir);
+                model.BaseModelNameOrPath = baseDir;
+            }
+
             var tuner = new FineTuner(model, (SubwordTokenizer)Tokenizer, new FineTuningOptions
             {
                 Epochs = 4,
                 BatchSize = 8,
-                LearningRate = policy == "transfer" ? 1e-2 : 3e-3,
+                LearningRate = policy is "transfer" or "lora" ? 1e-2 : 3e-3,
                 FreezePolicy = policy switch
                 {
                     "full" => FreezePolicy.FullFineTuning(),
                     "top1" => FreezePolicy.FineTuneTopLayers(1),
+                    "lora" => FreezePolicy.LoRA(rank: 4, alpha: 8, dropout: 0),
                     _ => FreezePolicy.TransferLearning(),
                 },
                 Seed = 5,
@@ -113,14 +125,34 @@ public sealed class ModernBertTaskTests
             float[] trained = FamilyServingTests.Probabilities(model, ids);
             string saved = Path.Combine(dir, "trained");
             model.SavePretrained(saved);
-            JsonNode config = JsonNode.Parse(File.ReadAllText(Path.Combine(saved, "config.json")))!;
-            Assert.Equal("modernbert", config["model_type"]!.GetValue<string>());
-            Assert.Equal("ModernBertForSequenceClassification", config["architectures"]![0]!.GetValue<string>());
+            if (policy == "lora")
+            {
+                // PEFT's layout: the packed projection of every layer adapted, ModernBERT's head saved with the classifier.
+                JsonNode peft = JsonNode.Parse(File.ReadAllText(Path.Combine(saved, "adapter_config.json")))!;
+                Assert.Equal(["Wqkv"], peft["target_modules"]!.AsArray().Select(n => (string)n!));
+                Assert.Equal(["head", "classifier"], peft["modules_to_save"]!.AsArray().Select(n => (string)n!));
+                string[] keys = [.. SafeTensors.ReadHeader(Path.Combine(saved, "adapter_model.safetensors")).Entries.Select(e => e.Name)];
+                Assert.Contains("base_model.model.model.layers.2.attn.Wqkv.lora_B.weight", keys);
+                Assert.Contains("base_model.model.head.dense.weight", keys);
+            }
+            else
+            {
+                JsonNode config = JsonNode.Parse(File.ReadAllText(Path.Combine(saved, "config.json")))!;
+                Assert.Equal("modernbert", config["model_type"]!.GetValue<string>());
+                Assert.Equal("ModernBertForSequenceClassification", config["architectures"]![0]!.GetValue<string>());
+            }
+
             using BertForSequenceClassification loaded = BertForSequenceClassification.FromPretrained(saved);
             loaded.eval();
             Assert.Empty(loaded.NewlyInitializedKeys);
             float[] reloaded = FamilyServingTests.Probabilities(loaded, ids);
             Assert.All(trained.Zip(reloaded), p => Assert.Equal(p.First, p.Second, 6));
+            if (policy == "lora")
+            {
+                // merge_and_unload: the same probabilities from a plain model.
+                loaded.Adapters.Merge();
+                Assert.All(trained.Zip(FamilyServingTests.Probabilities(loaded, ids)), p => Assert.Equal(p.First, p.Second, 5));
+            }
         }
         finally
         {
@@ -242,28 +274,6 @@ public sealed class ModernBertTaskTests
             Assert.NotEmpty(expected);
             Assert.Equal(expected.Select(e => (e.Start, e.End)), entities.Select(e => (e.Start, e.End)));
             Assert.All(entities.Zip(expected), p => Assert.Equal(p.Second.Score, p.First.Score, 5));
-        }
-        finally
-        {
-            Directory.Delete(dir, true);
-        }
-    }
-
-    [Fact]
-    public void What_is_not_built_for_modernbert_is_refused_clearly()
-    {
-        using BertForSequenceClassification model = Model(4);
-        var lora = new FineTuner(model, (SubwordTokenizer)Tokenizer, new FineTuningOptions { Epochs = 1, FreezePolicy = FreezePolicy.LoRA(rank: 4, alpha: 8, dropout: 0), EvaluationStrategy = IntervalStrategy.No, SaveStrategy = IntervalStrategy.No });
-        var e = Assert.Throws<NotSupportedException>(() => lora.Train(ToyData.Sentiment(8)));
-        Assert.Contains("modernbert", e.Message, StringComparison.Ordinal);
-
-        string dir = TestTemp.NewDirectory("modernbert-onnx");
-        try
-        {
-            model.SavePretrained(dir);
-            var onnx = Assert.Throws<NotSupportedException>(() => OnnxExporter.Export(dir, Path.Combine(dir, "model.onnx")));
-            Assert.Contains("'modernbert'", onnx.Message, StringComparison.Ordinal);
-            Assert.False(File.Exists(Path.Combine(dir, "model.onnx")));
         }
         finally
         {
