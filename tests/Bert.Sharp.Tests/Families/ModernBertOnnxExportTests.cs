@@ -12,7 +12,8 @@ namespace Bert.Sharp.Tests.Families;
 /// within 1e-4 on padded rows of 20, 13, 6 and 1 tokens under a local window of 8, so every local layer masks keys by
 /// distance and by padding; biases on and off, <c>cls</c> and <c>mean</c> pooling, GELU and tanh-GELU; every parameter
 /// random with a wide spread. The exported folders serve through OnnxTextClassifier and OnnxTokenClassifier as through
-/// TextClassifier and TokenClassifier. int8 is refused, naming the folder.
+/// TextClassifier and TokenClassifier, and a sentence-transformers folder through OnnxSentenceEmbedder as through
+/// SentenceEmbedder. int8 is refused, naming the folder.
 /// </summary>
 [Collection(Training.SerialTorchGroup.Name)]
 public sealed class ModernBertOnnxExportTests
@@ -88,6 +89,17 @@ public sealed class ModernBertOnnxExportTests
                     Assert.Equal(expected[i].Label, actual[i].Label);
                     Assert.Equal(expected[i].Probabilities["positive"], actual[i].Probabilities["positive"], 4);
                 }
+            }
+
+            // A sentence-transformers folder (mean pooling, normalised): OnnxSentenceEmbedder = SentenceEmbedder.
+            using (var embedding = new BertForSentenceEmbedding(ModernBertTaskTests.Model(53).Bert, PoolingStrategy.Mean, normalize: true))
+            {
+                (string saved, string exported) = SaveAndExport(embedding, dir, "embedding");
+                using SentenceEmbedder reference = SentenceEmbedder.FromPretrained(saved);
+                using OnnxSentenceEmbedder onnx = OnnxSentenceEmbedder.FromPretrained(exported);
+                float[][] expected = reference.Embed(texts);
+                float[][] actual = onnx.Embed(texts);
+                MirrorRequests.AssertClose("sentence embeddings", expected, actual, [.. texts.Select(_ => true)]);
             }
 
             int vocab = System.Text.Json.Nodes.JsonNode.Parse(File.ReadAllText(Path.Combine(ModernBertTaskTests.TokenizerFolder.Value, "tokenizer.json")))!["model"]!["vocab"]!.AsObject().Count;
