@@ -152,8 +152,7 @@ public sealed partial class BertModel : nn.Module<Tensor, Tensor?, Tensor?, Bert
         Tensor? types = tokenTypeIds is null || !Family.HasTokenTypes ? null : OnDevice(tokenTypeIds, device);
         Tensor? positions = options?.PositionIds is null ? null : OnDevice(options.PositionIds, device);
         Tensor? keyMask = PaddingMask(attentionMask, device);
-        // ModernBERT runs padded (its sliding-window mask is built over the padded positions; Hugging Face's unpadded path gives the same outputs).
-        PaddingLayout? layout = finalNorm is not null ? null : ChooseLayout(keyMask, options?.Unpadding ?? UnpaddingMode.Auto);
+        PaddingLayout? layout = ChooseLayout(keyMask, options?.Unpadding ?? UnpaddingMode.Auto);
 
         // Recomputing a layer would collect its attention probabilities twice; without autograd there is nothing to save.
         bool checkpointing = GradientCheckpointing && !wantAttentions && is_grad_enabled();

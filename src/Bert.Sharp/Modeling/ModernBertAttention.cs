@@ -13,8 +13,9 @@ namespace Bert.Sharp.Modeling;
 /// Masked scores get the dtype's lowest value added rather than minus infinity, as transformers' masks do, so a padding
 /// query with no visible key gets a finite (ignored) result instead of NaN. Without attention probabilities or attention
 /// dropout it runs torch's fused <c>scaled_dot_product_attention</c> with that mask (transformers' sdpa path), otherwise the
-/// explicit eager computation. Hugging Face's unpadded (FlashAttention) path is an optimisation with the same outputs at
-/// real tokens; this class always runs padded.
+/// explicit eager computation. When the batch runs unpadded (<see cref="UnpaddingMode"/>; Hugging Face's FlashAttention path
+/// does the same) the projections run over the real tokens only and attention over the padded rows: the same outputs at
+/// real tokens.
 /// </remarks>
 internal sealed class ModernBertAttention : nn.Module<Tensor, EncoderContext, Tensor>
 {
@@ -50,20 +51,28 @@ internal sealed class ModernBertAttention : nn.Module<Tensor, EncoderContext, Te
     /// <summary>How many positions each side a token sees in a local layer; <c>null</c> in a global layer.</summary>
     public int? HalfWindow { get; }
 
-    /// <summary>Attends over <paramref name="hidden"/> [batch, seq, hidden].</summary>
+    /// <summary>Attends over <paramref name="hidden"/> [batch, seq, hidden], or [tokens, hidden] when the context runs unpadded (and so is the result).</summary>
     public override Tensor forward(Tensor hidden, EncoderContext context)
     {
         ArgumentNullException.ThrowIfNull(hidden);
         ArgumentNullException.ThrowIfNull(context);
         using var scope = NewDisposeScope();
-        long batch = hidden.shape[0], seq = hidden.shape[1];
-        Tensor qkv = Wqkv.call(hidden).view(batch, seq, 3, heads, headSize).permute(2, 0, 3, 1, 4);
+        // Unpadded ([tokens, hidden], context.Layout set): the projections run over real tokens only, attention on the padded rows.
+        PaddingLayout? layout = context.Layout;
+        Tensor projected = Wqkv.call(hidden);
+        if (layout is not null)
+        {
+            projected = layout.Pad(projected);
+        }
+
+        long batch = projected.shape[0], seq = projected.shape[1];
+        Tensor qkv = projected.view(batch, seq, 3, heads, headSize).permute(2, 0, 3, 1, 4);
         Tensor query = qkv[0], key = qkv[1], value = qkv[2];
-        (Tensor cos, Tensor sin) = Rotary(context.PositionIds, seq, hidden.device, hidden.dtype);
+        (Tensor cos, Tensor sin) = Rotary(context.PositionIds, seq, projected.device, projected.dtype);
         query = (query * cos) + (RotateHalf(query) * sin);
         key = (key * cos) + (RotateHalf(key) * sin);
 
-        Tensor? mask = Mask(context.KeyPaddingMask, seq, hidden.device, query.dtype);
+        Tensor? mask = Mask(context.KeyPaddingMask, seq, projected.device, query.dtype);
         bool dropping = training && dropoutProbability > 0;
         Tensor weighted;
         if (!context.ReturnAttentionProbabilities && !dropping)
@@ -91,7 +100,7 @@ internal sealed class ModernBertAttention : nn.Module<Tensor, EncoderContext, Te
         }
 
         Tensor attended = weighted.transpose(1, 2).reshape(batch, seq, heads * headSize);
-        Tensor output = Wo.call(attended);
+        Tensor output = Wo.call(layout is null ? attended : layout.Unpad(attended));
         if (training && dropoutProbability > 0)
         {
             output = FastDropout.Apply(output, dropoutProbability);

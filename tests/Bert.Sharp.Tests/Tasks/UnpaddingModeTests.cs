@@ -67,6 +67,42 @@ public sealed class UnpaddingModeTests
         Assert.True(((never - always) * real).abs().max().item<float>() <= Tolerance);
     }
 
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public void A_modernbert_batch_unpadded_computes_the_padded_states_and_gradients(bool attentionProbabilities)
+    {
+        // Rows of 20, 13, 6 and 1 tokens under a local window of 8: the local layers mask by distance and by padding, and
+        // the rotary positions count within each row, in both layouts. With attention probabilities the eager path runs.
+        using var model = Families.MirrorRequests.WideSpread(new BertModel(Families.ModernBertTests.Config(biases: true)), 12);
+        (Tensor ids, Tensor mask) = Ragged([20, 13, 6, 1], width: 20);
+        using var scope = NewDisposeScope();
+        Tensor real = mask.to(ScalarType.Bool).unsqueeze(-1);
+        using var generator = new Generator(3, CPU);
+        Tensor weights = randn([4, 20, 32], generator: generator);
+        var results = new List<(Tensor Hidden, Tensor Gradient)>();
+        foreach (UnpaddingMode mode in new[] { UnpaddingMode.Never, UnpaddingMode.Always })
+        {
+            model.zero_grad();
+            BertModelOutput output = model.Forward(ids, mask, null, new BertForwardOptions { Unpadding = mode, OutputAttentions = attentionProbabilities });
+            (output.LastHiddenState * real * weights).sum().backward();
+            results.Add((output.LastHiddenState.detach(), model.named_parameters().Single(p => p.name == "layers.1.attn.Wqkv.weight").parameter.grad!.clone()));
+        }
+
+        float hidden = ((results[0].Hidden - results[1].Hidden) * real).abs().max().item<float>();
+        float largest = (results[0].Hidden * real).abs().max().item<float>();
+        float gradient = (results[0].Gradient - results[1].Gradient).abs().max().item<float>();
+        float gradientScale = results[0].Gradient.abs().max().item<float>();
+        Assert.True(hidden <= 1e-4f * Math.Max(1, largest), $"hidden max |diff| {hidden} (largest {largest})");
+        Assert.True(gradient <= 1e-4f * Math.Max(1, gradientScale), $"gradient max |diff| {gradient} (largest {gradientScale})");
+        Assert.True(gradientScale > 0, "no gradient reached layer 1");
+
+        // Always really took the unpadded path: padded positions come back as final_norm of zeros, the same in every row.
+        Tensor padded = results[1].Hidden[1, 19];
+        Assert.True((padded - results[1].Hidden[2, 19]).abs().max().item<float>() == 0);
+        Assert.True((results[0].Hidden[1, 19] - results[0].Hidden[2, 19]).abs().max().item<float>() > 0);
+    }
+
     private static (Tensor Ids, Tensor Mask) Ragged(int[] lengths, int width)
     {
         var random = new Random(lengths.Sum());
