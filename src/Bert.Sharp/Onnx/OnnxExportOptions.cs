@@ -28,7 +28,8 @@ public sealed record OnnxExportOptions
     /// leave it. Default <c>true</c>: the fastest graph on ONNX Runtime, whose built-in optimizer does not fuse these for a
     /// dynamic sequence axis. <c>false</c> writes standard ONNX operators only (any ONNX runtime; the layout
     /// <c>torch.onnx.export</c> gives). Int8 export always uses ONNX Runtime's operators. A ModernBERT encoder is always
-    /// written in standard operators (ONNX Runtime has no fused form of its rotary, windowed attention).
+    /// written in standard operators: ONNX Runtime's <c>MultiHeadAttention</c> with an attention bias and
+    /// <c>SkipLayerNormalization</c> measured slower for it (docs/performance.md).
     /// </summary>
     public bool UseOnnxRuntimeOperators { get; init; } = true;
 
