@@ -12,7 +12,7 @@ namespace Bert.Sharp.Benchmarks.Encoder;
 /// <summary>
 /// A ModernBERT encoder of all-MiniLM-L6-v2's size (6 layers, hidden 384, 6 heads, GeGLU 2 × 576, window 128, every third
 /// layer global; random weights, 30,522 ids) over all 1,000 Amazon review sentences in batches of 32, as they arrive
-/// (ragged, padded to the longest of each batch): ONNX Runtime running this library's float32 export against the
+/// (ragged, padded to the longest of each batch): ONNX Runtime running this library's float32 and int8 exports against the
 /// TorchSharp model padded and unpadded (projections and the gated feed-forward over real tokens only), and the
 /// TorchSharp model on length-grouped batches. Tokenization is done in setup and not timed.
 /// </summary>
@@ -22,6 +22,7 @@ public class ModernBertForwardBenchmarks
 
     private string folder = null!;
     private InferenceSession session = null!;
+    private InferenceSession int8Session = null!;
     private BertModel model = null!;
     private List<IReadOnlyCollection<NamedOnnxValue>> ortBatches = null!;
     private List<(Tensor Ids, Tensor Mask)> padded = null!;
@@ -40,7 +41,9 @@ public class ModernBertForwardBenchmarks
         }
 
         OnnxExporter.Export(folder, Path.Combine(folder, "model.onnx"));
+        OnnxExporter.Export(folder, Path.Combine(folder, "model.int8.onnx"), new OnnxExportOptions { Quantization = OnnxQuantization.DynamicInt8 });
         session = OrtSessions.Create(Path.Combine(folder, "model.onnx"));
+        int8Session = OrtSessions.Create(Path.Combine(folder, "model.int8.onnx"));
         model = BertModel.FromPretrained(folder, new BertLoadOptions { Device = BenchmarkDevice.Device });
         model.eval();
 
@@ -61,6 +64,15 @@ public class ModernBertForwardBenchmarks
         }
     }
 
+    [Benchmark(Description = "ONNX Runtime, int8 export (defaults), padded to longest")]
+    public void OnnxRuntimeInt8Padded()
+    {
+        foreach (var inputs in ortBatches)
+        {
+            using var results = int8Session.Run(inputs);
+        }
+    }
+
     [Benchmark(Description = "Bert.Sharp, padded to longest")]
     public void BertSharpPadded() => Run(padded, UnpaddingMode.Never);
 
@@ -74,6 +86,7 @@ public class ModernBertForwardBenchmarks
     public void Cleanup()
     {
         session.Dispose();
+        int8Session.Dispose();
         model.Dispose();
         foreach ((Tensor ids, Tensor mask) in padded.Concat(grouped))
         {

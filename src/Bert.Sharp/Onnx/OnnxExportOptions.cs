@@ -79,12 +79,16 @@ public sealed record OnnxExportOptions
     /// later layer carries: on a fine-tuned all-MiniLM-L6-v2 sentiment classifier it took the largest probability change
     /// from 0.067 to 0.048 for 1.8 MB (27.6 % → 29.6 % of the float32 file), more than any other single module
     /// (docs/performance.md, "int8 export: keeping the scores"). For a DistilBERT model the default means the same modules
-    /// under its names: <c>pre_classifier</c>, <c>classifier</c> and <c>transformer.layer.0.ffn.lin2</c>.
+    /// under its names: <c>pre_classifier</c>, <c>classifier</c> and <c>transformer.layer.0.ffn.lin2</c>; for ModernBERT
+    /// <c>head</c>, <c>classifier</c> and <c>layers.0.mlp.Wo</c>.
     /// </summary>
     public static IReadOnlyList<string> DefaultFloat32Modules { get; } = ["classifier", "pooler", "encoder.layer.0.output.dense"];
 
     // The default's modules under DistilBERT's names: its head (pre_classifier + classifier; no pooler) and its first layer's feed-forward output.
     private static readonly string[] DistilBertFloat32Modules = ["classifier", "pre_classifier", "transformer.layer.0.ffn.lin2"];
+
+    // ... and under ModernBERT's: its prediction head and classifier, and its first layer's feed-forward output.
+    private static readonly string[] ModernBertFloat32Modules = ["classifier", "head", "layers.0.mlp.Wo"];
 
     /// <summary>
     /// With <see cref="OnnxQuantization.DynamicInt8"/>: checks the quantized model against the float32 export on texts the
@@ -130,9 +134,12 @@ public sealed record OnnxExportOptions
     internal bool KeepsFloat32(string module, string prefix, EncoderFamily family)
     {
         string name = prefix.Length > 0 && module.StartsWith(prefix, StringComparison.Ordinal) ? module[prefix.Length..] : module;
-        IReadOnlyList<string> entries = ReferenceEquals(Float32Modules, DefaultFloat32Modules) && family.LayerLayout == EncoderLayerLayout.DistilBert
-            ? DistilBertFloat32Modules
-            : Float32Modules;
+        IReadOnlyList<string> entries = !ReferenceEquals(Float32Modules, DefaultFloat32Modules) ? Float32Modules : family.LayerLayout switch
+        {
+            EncoderLayerLayout.DistilBert => DistilBertFloat32Modules,
+            EncoderLayerLayout.ModernBert => ModernBertFloat32Modules,
+            _ => Float32Modules,
+        };
         foreach (string entry in entries)
         {
             string kept = entry.Trim().TrimEnd('.');

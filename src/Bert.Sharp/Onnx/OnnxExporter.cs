@@ -161,11 +161,6 @@ public static partial class OnnxExporter
         var graph = new OnnxGraphBuilder(options.Opset);
         var linear = new OnnxLinearWriter(graph, source, options);
         bool modernBert = source.Family.LayerLayout == EncoderLayerLayout.ModernBert;
-        if (modernBert && options.Quantization == OnnxQuantization.DynamicInt8)
-        {
-            throw new NotSupportedException($"'{source.Directory}': int8 export of a modernbert model is not written (its bias-free layers, packed projections and rotary attention have no int8 graph here); export it in float32.");
-        }
-
         BertEncoderGraphWriter? bertEncoder = modernBert ? null : new BertEncoderGraphWriter(graph, source, linear, fused: options.UseOnnxRuntimeOperators || options.Quantization == OnnxQuantization.DynamicInt8);
         const string InputIds = "input_ids", AttentionMask = "attention_mask", TokenTypeIds = "token_type_ids";
         // Optimum's inputs: token_type_ids for BERT only (its RoBERTa, XLM-R and DistilBERT exports take the other two).

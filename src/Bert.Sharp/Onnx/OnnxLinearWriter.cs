@@ -35,21 +35,11 @@ internal sealed class OnnxLinearWriter(OnnxGraphBuilder graph, OnnxExportSource 
     public string Linear(string x, string module, int inFeatures, int outFeatures, string? output = null, bool tokens = true, bool hasBias = true)
     {
         float[] weight = source.TransposedWeight(module + ".weight", outFeatures, inFeatures);
-        if (!hasBias)
-        {
-            if (Quantizes(module))
-            {
-                throw new NotSupportedException($"'{source.Directory}': '{module}' has no bias; int8 export is written only for layers with one.");
-            }
-
-            return graph.Add("MatMul", [x, graph.Floats(TransposedPrefix + module + ".weight", weight, inFeatures, outFeatures)], output);
-        }
-
-        string bias = graph.Floats(module + ".bias", source.Weight(module + ".bias", outFeatures), outFeatures);
+        string? bias = hasBias ? graph.Floats(module + ".bias", source.Weight(module + ".bias", outFeatures), outFeatures) : null;
         if (!Quantizes(module))
         {
-            string product = graph.Add("MatMul", [x, graph.Floats(TransposedPrefix + module + ".weight", weight, inFeatures, outFeatures)]);
-            return graph.Add("Add", [product, bias], output);
+            string product = graph.Add("MatMul", [x, graph.Floats(TransposedPrefix + module + ".weight", weight, inFeatures, outFeatures)], bias is null ? output : null);
+            return bias is null ? product : graph.Add("Add", [product, bias], output);
         }
 
         (sbyte[] quantized, float[] scales) = QuantizeColumns(weight, inFeatures, outFeatures);
@@ -57,10 +47,11 @@ internal sealed class OnnxLinearWriter(OnnxGraphBuilder graph, OnnxExportSource 
         string scale = graph.Floats(module + ".weight_scale", scales, scales.Length);
         if (options.PerTokenActivations || (tokens && options.FirstTokenInFloat32))
         {
-            return graph.Add("Add", [QuantizedProduct(x, b, scale, quantized, scales, tokens), bias], output);
+            string product = QuantizedProduct(x, b, scale, quantized, scales, tokens);
+            return bias is null ? (output is null ? product : graph.Add("Identity", [product], output)) : graph.Add("Add", [product, bias], output);
         }
 
-        return graph.Add("DynamicQuantizeMatMul", [x, b, scale, string.Empty, bias], output, OnnxGraphBuilder.MicrosoftDomain);
+        return graph.Add("DynamicQuantizeMatMul", bias is null ? [x, b, scale] : [x, b, scale, string.Empty, bias], output, OnnxGraphBuilder.MicrosoftDomain);
     }
 
     /// <summary>
