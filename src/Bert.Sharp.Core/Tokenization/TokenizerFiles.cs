@@ -206,7 +206,13 @@ internal static class TokenizerFiles
 
         if (root.TryGetProperty("post_processor", out JsonElement post) && post.ValueKind == JsonValueKind.Object)
         {
-            options = ReadPostProcessor(post, path, options);
+            var ids = new Dictionary<string, int>(StringComparer.Ordinal);
+            foreach (KeyValuePair<string, int> entry in entries)
+            {
+                ids.TryAdd(entry.Key, entry.Value);
+            }
+
+            options = WordPiecePostProcessor.Read(post, path, options, token => ids.TryGetValue(token, out int id) ? id : null);
         }
 
         if (root.TryGetProperty("padding", out JsonElement padding) && padding.ValueKind == JsonValueKind.Object)
@@ -215,41 +221,6 @@ internal static class TokenizerFiles
         }
 
         return new TokenizerDefinition(entries, options, prefix, added, path);
-    }
-
-    private static BertTokenizerOptions ReadPostProcessor(JsonElement post, string path, BertTokenizerOptions options)
-    {
-        string type = OptionalString(post, "type", path, "$.post_processor") ?? string.Empty;
-        if (type == "BertProcessing")
-        {
-            // "cls": ["[CLS]", 101]
-            string? cls = FirstString(post, "cls", path);
-            string? sep = FirstString(post, "sep", path);
-            return options with { ClsToken = cls ?? options.ClsToken, SepToken = sep ?? options.SepToken };
-        }
-
-        if (type == "TemplateProcessing" && post.TryGetProperty("single", out JsonElement single) && single.ValueKind == JsonValueKind.Array)
-        {
-            var specials = new List<string?>();
-            int index = 0;
-            foreach (JsonElement piece in single.EnumerateArray())
-            {
-                if (piece.ValueKind == JsonValueKind.Object && piece.TryGetProperty("SpecialToken", out JsonElement special))
-                {
-                    RequireObject(special, path, $"$.post_processor.single[{index}].SpecialToken");
-                    specials.Add(OptionalString(special, "id", path, $"$.post_processor.single[{index}].SpecialToken"));
-                }
-
-                index++;
-            }
-
-            if (specials.Count == 2 && specials[0] is { } cls && specials[1] is { } sep)
-            {
-                return options with { ClsToken = cls, SepToken = sep };
-            }
-        }
-
-        return options;
     }
 
     private static BertTokenizerOptions ApplySpecialTokens(JsonElement root, string path, BertTokenizerOptions options)
@@ -283,18 +254,6 @@ internal static class TokenizerFiles
             JsonValueKind.Object when value.TryGetProperty("content", out JsonElement content) && content.ValueKind == JsonValueKind.String => content.GetString(),
             _ => throw new InvalidDataException($"'{path}': $.{key} must be a string or an object with \"content\", found {value.GetRawText()}."),
         };
-    }
-
-    private static string? FirstString(JsonElement post, string key, string path)
-    {
-        if (!post.TryGetProperty(key, out JsonElement pair) || pair.ValueKind != JsonValueKind.Array || pair.GetArrayLength() == 0)
-        {
-            return null;
-        }
-
-        return pair[0].ValueKind == JsonValueKind.String
-            ? pair[0].GetString()
-            : throw new InvalidDataException($"'{path}': $.post_processor.{key}[0] must be a token string, found {pair[0].GetRawText()}.");
     }
 
     private static void RequireObject(JsonElement element, string path, string at)

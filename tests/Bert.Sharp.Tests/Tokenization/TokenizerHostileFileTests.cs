@@ -74,6 +74,34 @@ public sealed class TokenizerHostileFileTests : IDisposable
     }
 
     [Theory]
+    [InlineData("{\"type\": \"TemplateProcessing\", \"single\": [{\"Sequence\": {\"id\": \"A\", \"type_id\": 0}}], \"pair\": null}", "$.post_processor.single is $A:0")]
+    [InlineData("{\"type\": \"TemplateProcessing\", \"single\": [" + Cls + ", " + SeqA + ", " + Sep + "], \"pair\": [" + Cls + ", " + SeqA + ", " + Sep + ", {\"Sequence\": {\"id\": \"B\", \"type_id\": 0}}, " + Sep + "]}", "$.post_processor.pair is [CLS]:0 $A:0 [SEP]:0 $B:0 [SEP]:0")]
+    [InlineData("{\"type\": \"TemplateProcessing\", \"single\": [" + Cls + ", " + SeqA + ", " + Sep + "], \"special_tokens\": {\"[CLS]\": {\"id\": \"[CLS]\", \"ids\": [7], \"tokens\": [\"[CLS]\"]}}}", "$.post_processor.special_tokens[\"[CLS]\"].ids is [7]")]
+    [InlineData("{\"type\": \"BertProcessing\", \"cls\": [\"[CLS]\", 9], \"sep\": [\"[SEP]\", 2]}", "$.post_processor.cls gives '[CLS]' the id 9")]
+    [InlineData("{\"type\": \"ByteLevel\"}", "$.post_processor.type is 'ByteLevel'")]
+    public void A_post_processor_that_adds_other_ids_than_bert_is_refused_naming_the_key(string postProcessor, string expected)
+    {
+        // The tokenizers library would add these ids; BertTokenizer adds [CLS] $A [SEP] (pairs: $B and its [SEP] of type 1).
+        File.WriteAllText(JsonPath, Vocab("\"[UNK]\": 0, \"[CLS]\": 1, \"[SEP]\": 2", "\"post_processor\": " + postProcessor));
+        var e = Assert.Throws<NotSupportedException>(() => BertTokenizer.FromTokenizerJson(JsonPath));
+        Assert.Contains(JsonPath, e.Message, StringComparison.Ordinal);
+        Assert.Contains(expected, e.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Berts_own_template_with_the_vocabularys_ids_is_read()
+    {
+        string template = "{\"type\": \"TemplateProcessing\", \"single\": [" + Cls + ", " + SeqA + ", " + Sep + "], \"pair\": [" + Cls + ", " + SeqA + ", " + Sep + ", {\"Sequence\": {\"id\": \"B\", \"type_id\": 1}}, {\"SpecialToken\": {\"id\": \"[SEP]\", \"type_id\": 1}}], "
+            + "\"special_tokens\": {\"[CLS]\": {\"id\": \"[CLS]\", \"ids\": [1], \"tokens\": [\"[CLS]\"]}, \"[SEP]\": {\"id\": \"[SEP]\", \"ids\": [2], \"tokens\": [\"[SEP]\"]}}}";
+        File.WriteAllText(JsonPath, Vocab("\"[UNK]\": 0, \"[CLS]\": 1, \"[SEP]\": 2, \"a\": 3", "\"post_processor\": " + template));
+        Assert.Equal([1, 3, 2], BertTokenizer.FromTokenizerJson(JsonPath).Encode("a"));
+    }
+
+    private const string Cls = "{\"SpecialToken\": {\"id\": \"[CLS]\", \"type_id\": 0}}";
+    private const string Sep = "{\"SpecialToken\": {\"id\": \"[SEP]\", \"type_id\": 0}}";
+    private const string SeqA = "{\"Sequence\": {\"id\": \"A\", \"type_id\": 0}}";
+
+    [Theory]
     [InlineData(100_000_000)]
     [InlineData(int.MaxValue)]
     public void A_huge_max_input_chars_per_word_allocates_only_what_words_need(int limit)
