@@ -87,6 +87,8 @@ public sealed class ModernBertTaskTests
     [InlineData("full")]
     [InlineData("top1")]
     [InlineData("transfer")]
+    [InlineData("frozen-embeddings")]
+    [InlineData("gradual")]
     [InlineData("lora")]
     public void A_modernbert_classifier_fine_tunes_and_saves_what_it_computes(string policy)
     {
@@ -111,6 +113,8 @@ public sealed class ModernBertTaskTests
                     "full" => FreezePolicy.FullFineTuning(),
                     "top1" => FreezePolicy.FineTuneTopLayers(1),
                     "lora" => FreezePolicy.LoRA(rank: 4, alpha: 8, dropout: 0),
+                    "frozen-embeddings" => FreezePolicy.FreezeEmbeddings(),
+                    "gradual" => FreezePolicy.GradualUnfreezing(),
                     _ => FreezePolicy.TransferLearning(),
                 },
                 Seed = 5,
