@@ -147,6 +147,31 @@ public sealed class ModernBertOnnxExportTests
         }
     }
 
+    [Fact]
+    public void Importing_a_modernbert_export_back_is_refused_naming_the_file()
+    {
+        // OnnxImporter reads BERT graphs (Optimum's, ONNX Runtime's fused ones) back into checkpoints; a ModernBERT graph is not one.
+        string dir = TestTemp.NewDirectory("modernbert-import");
+        try
+        {
+            using (BertForSequenceClassification model = ModernBertTaskTests.Model(5))
+            {
+                model.SavePretrained(dir);
+            }
+
+            string onnx = Path.Combine(dir, "model.onnx");
+            OnnxExporter.Export(dir, onnx);
+            Exception e = Assert.ThrowsAny<Exception>(() => OnnxImporter.ImportToDirectory(onnx, Path.Combine(dir, "imported")));
+            Assert.True(e is InvalidDataException or NotSupportedException, e.ToString());
+            Assert.Contains(onnx, e.Message, StringComparison.Ordinal);
+            Assert.False(File.Exists(Path.Combine(dir, "imported", "model.safetensors")));
+        }
+        finally
+        {
+            TestTemp.TryDelete(dir);
+        }
+    }
+
     // The model saved with the ModernBERT tokenizer.json (dir/name/saved) and exported to fp32 ONNX beside its serving files (dir/name/onnx).
     private static (string Saved, string Exported) SaveAndExport(BertTaskModel model, string dir, string name)
     {
