@@ -72,6 +72,12 @@ internal sealed record ModernBertSettings
             throw new ArgumentException($"local_attention must be non-negative, got {window}.");
         }
 
+        if (config.NumAttentionHeads > 0 && config.HeadSize % 2 != 0)
+        {
+            // Rotary embeddings rotate the two halves of each head; transformers would fail inside its forward.
+            throw new NotSupportedException($"config.json keys 'hidden_size' ({config.HiddenSize}) and 'num_attention_heads' ({config.NumAttentionHeads}) give heads of {config.HeadSize} dimensions; ModernBERT's rotary embeddings need an even head size.");
+        }
+
         if (keys.TryGetValue("rope_scaling", out JsonElement scaling) && scaling.ValueKind != JsonValueKind.Null)
         {
             throw new NotSupportedException($"config.json key 'rope_scaling' is {scaling.GetRawText()}; this library builds ModernBERT with default rotary embeddings only.");

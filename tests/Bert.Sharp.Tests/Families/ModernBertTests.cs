@@ -163,6 +163,26 @@ public sealed class ModernBertTests
     }
 
     [Fact]
+    public void An_odd_head_size_is_refused_naming_the_keys()
+    {
+        // Rotary embeddings rotate the two halves of each head: an odd head size (36 / 4 = 9) has none; transformers fails
+        // inside its forward, this library when the config is read.
+        string dir = TestTemp.NewDirectory("modernbert-refuse");
+        try
+        {
+            File.WriteAllText(Path.Combine(dir, "config.json"), "{\"model_type\": \"modernbert\", \"vocab_size\": 100, \"hidden_size\": 36, \"num_hidden_layers\": 2, \"num_attention_heads\": 4, \"intermediate_size\": 48, \"pad_token_id\": 0}");
+            var e = Assert.Throws<NotSupportedException>(() => BertConfig.Load(dir));
+            Assert.Contains("hidden_size", e.Message, StringComparison.Ordinal);
+            Assert.Contains("num_attention_heads", e.Message, StringComparison.Ordinal);
+            Assert.Contains("config.json", e.Message, StringComparison.Ordinal);
+        }
+        finally
+        {
+            Directory.Delete(dir, true);
+        }
+    }
+
+    [Fact]
     public void A_folder_loads_strictly_and_a_missing_weight_is_refused_naming_it()
     {
         string dir = TestTemp.NewDirectory("modernbert-load");
