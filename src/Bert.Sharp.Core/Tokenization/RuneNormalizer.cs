@@ -17,14 +17,6 @@ internal static class RuneNormalizer
     /// <summary>The longest output of <see cref="Normalize(int, bool, bool, Span{char})"/> for one input character.</summary>
     public const int MaxOutputChars = 32;
 
-    private const int HangulBase = 0xAC00;
-    private const int HangulCount = 11172;
-    private const int LeadingBase = 0x1100;
-    private const int VowelBase = 0x1161;
-    private const int TrailingBase = 0x11A7;
-    private const int VowelCount = 21;
-    private const int TrailingCount = 28;
-
     /// <summary>Writes the normalized form of <paramref name="codePoint"/> to <paramref name="destination"/>
     /// (at least <see cref="MaxOutputChars"/> long) and returns the number of chars written (0 when it vanishes).</summary>
     public static int Normalize(int codePoint, bool stripAccents, bool lowercase, Span<char> destination) =>
@@ -43,7 +35,7 @@ internal static class RuneNormalizer
             return lowercase ? Lower(codePoint, destination) : new Rune(codePoint).EncodeToUtf16(destination);
         }
 
-        if (codePoint is >= HangulBase and < HangulBase + HangulCount)
+        if (HangulSyllables.IsSyllable(codePoint))
         {
             runBreak = 0;
             return DecomposeHangul(codePoint, destination);
@@ -107,18 +99,14 @@ internal static class RuneNormalizer
 
     private static int DecomposeHangul(int codePoint, Span<char> destination)
     {
-        // Unicode's algorithmic decomposition of precomposed Hangul syllables into conjoining jamo (all starters,
-        // none a mark, none with a lower case).
-        int index = codePoint - HangulBase;
-        int trailing = index % TrailingCount;
-        destination[0] = (char)(LeadingBase + (index / (VowelCount * TrailingCount)));
-        destination[1] = (char)(VowelBase + (index % (VowelCount * TrailingCount) / TrailingCount));
-        if (trailing == 0)
+        // Unicode's algorithmic decomposition into conjoining jamo (all starters, none a mark, none with a lower case).
+        Span<int> jamo = stackalloc int[3];
+        int count = HangulSyllables.Decompose(codePoint, jamo);
+        for (int i = 0; i < count; i++)
         {
-            return 2;
+            destination[i] = (char)jamo[i];
         }
 
-        destination[2] = (char)(TrailingBase + trailing);
-        return 3;
+        return count;
     }
 }

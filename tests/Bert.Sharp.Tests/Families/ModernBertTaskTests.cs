@@ -18,7 +18,7 @@ namespace Bert.Sharp.Tests.Families;
 [Collection(SerialTorchGroup.Name)]
 public sealed class ModernBertTaskTests
 {
-    private static readonly string[] Texts = ["Hello world!", "The battery was really good, and the screen great.", "a", "", "  spaced   out  text with [MASK] inside"];
+    private static readonly string[] Texts = ["Hello world!", "cafe\u0301 \u212B", "The battery was really good, and the screen great.", "a", "", "  spaced   out  text with [MASK] inside"];
 
     /// <summary>The folder holding the ModernBERT-shaped tokenizer.json (written once per test run).</summary>
     internal static readonly Lazy<string> TokenizerFolder = new(WriteModernBertTokenizer);
@@ -285,7 +285,7 @@ public sealed class ModernBertTaskTests
         }
     }
 
-    // The RoBERTa-shaped GPT-2 byte-level BPE of SubwordOracle with ModernBERT's special tokens and post-processor
+    // The RoBERTa-shaped GPT-2 byte-level BPE of SubwordOracle with an NFC normalizer, ModernBERT's special tokens and post-processor
     // (TemplateProcessing: [CLS] A [SEP], pair [CLS] A [SEP] B [SEP]; [MASK] strips left, as ModernBERT's does).
     private static string WriteModernBertTokenizer()
     {
@@ -306,6 +306,7 @@ public sealed class ModernBertTaskTests
 
         static JsonObject Special(string token, int type) => new() { ["SpecialToken"] = new JsonObject { ["id"] = token, ["type_id"] = type } };
         static JsonObject Sequence(string id, int type) => new() { ["Sequence"] = new JsonObject { ["id"] = id, ["type_id"] = type } };
+        root["normalizer"] = new JsonObject { ["type"] = "NFC" }; // GPT-NeoX-derived vocabularies normalize to NFC
         root["post_processor"] = new JsonObject
         {
             ["type"] = "TemplateProcessing",

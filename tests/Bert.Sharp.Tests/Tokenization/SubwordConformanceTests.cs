@@ -5,8 +5,8 @@ using CsCheck;
 
 namespace Bert.Sharp.Tests.Tokenization;
 
-/// <summary>AutoTokenizer's byte-level BPE and Unigram tokenizers against Hugging Face's Rust library on the
-/// multilingual corpus, pairs and random Unicode: 0 texts with other ids.</summary>
+/// <summary>AutoTokenizer's byte-level BPE (also with an NFC or NFD normalizer) and Unigram tokenizers against Hugging Face's Rust
+/// library on the multilingual corpus, pairs and random Unicode: 0 texts with other ids.</summary>
 public sealed class SubwordConformanceTests
 {
     private static readonly string[] Extra =
@@ -14,6 +14,10 @@ public sealed class SubwordConformanceTests
         "東京は日本の首都です。今日はとても良い天気ですね。", "ｶﾀｶﾅ ＡＢＣ １２３ ① ﬁ", "e\u0301 a\u0300  spaced   out  ", "  leading and trailing  ",
         "I'm sure you've seen it, they'll say we'd", "<mask> in text <s> and </s>", "a <mask>b", "\u3000全角スペース\u3000", "😀👍🏽🎉 emoji",
         "tab\tnew\nline\r\nend", "mixed 漢字 and Latin", "\u0000\u0001 control", "北京是中国的首都。", "Привет, мир", "  ", "",
+
+        // Canonical composition (NFC): combining sequences, reordering, blocking, exclusions, singletons, Hangul jamo.
+        "cafe\u0301 nai\u0308ve", "\u212B \u2126 \u0958", "q\u0307\u0323 d\u0323\u0307 a\u0328\u0301", "\u1100\u1161\u11A8 \u1100\u1161 \uAC00\u11A8",
+        "\u0041\u030A\u0301 \u00C5\u0301 e\u0301\u0301", "\u0301leading mark", "\u0B47\u0B3E \u0DD9\u0DCF", "a\u05B4\u0301\u0300 x\u0300\u0315\u0301",
     ];
 
     private static readonly Gen<int> CodePoint = Gen.Frequency(
@@ -30,6 +34,7 @@ public sealed class SubwordConformanceTests
         (5, Gen.Int[0x3000, 0x30FF]),
         (4, Gen.Int[0x4E00, 0x9FFF]),
         (3, Gen.Int[0xAC00, 0xD7A3]),
+        (2, Gen.Int[0x1100, 0x11FF]),
         (3, Gen.Int[0xF900, 0xFFFF]),
         (4, Gen.Int[0x1F300, 0x1FAFF]),
         (2, Gen.Int[0x10000, 0x2FFFF]),
@@ -46,9 +51,15 @@ public sealed class SubwordConformanceTests
         return b.ToString();
     });
 
-    public static TheoryData<string> Families => ["roberta", "xlmr"];
+    public static TheoryData<string> Families => ["roberta", "xlmr", "roberta-nfc", "roberta-nfd"];
 
-    private static SubwordOracle Oracle(string family) => family == "roberta" ? SubwordOracle.Roberta : SubwordOracle.Xlmr;
+    private static SubwordOracle Oracle(string family) => family switch
+    {
+        "roberta" => SubwordOracle.Roberta,
+        "roberta-nfc" => SubwordOracle.RobertaNfc,
+        "roberta-nfd" => SubwordOracle.RobertaNfd,
+        _ => SubwordOracle.Xlmr,
+    };
 
     [Theory]
     [MemberData(nameof(Families))]

@@ -14,6 +14,8 @@ namespace Bert.Sharp.Tests.Tokenization;
 internal sealed class SubwordOracle : IDisposable
 {
     private static readonly Lazy<SubwordOracle> RobertaLazy = new(() => new SubwordOracle(WriteGpt2Roberta()));
+    private static readonly Lazy<SubwordOracle> RobertaNfcLazy = new(() => new SubwordOracle(WithNormalizer(RobertaLazy.Value.Folder, "NFC")));
+    private static readonly Lazy<SubwordOracle> RobertaNfdLazy = new(() => new SubwordOracle(WithNormalizer(RobertaLazy.Value.Folder, "NFD")));
     private static readonly Lazy<SubwordOracle> XlmrLazy = new(() => new SubwordOracle(Path.Combine(AppContext.BaseDirectory, "TestData", "unigram-xlmr")));
     private readonly Tokenizers.DotNet.Tokenizer _reference;
     private readonly object _gate = new();
@@ -28,6 +30,12 @@ internal sealed class SubwordOracle : IDisposable
     public static SubwordOracle Roberta => RobertaLazy.Value;
 
     public static SubwordOracle Xlmr => XlmrLazy.Value;
+
+    /// <summary>The RoBERTa-shaped byte-level BPE with an <c>NFC</c> normalizer, as GPT-NeoX-derived vocabularies declare.</summary>
+    public static SubwordOracle RobertaNfc => RobertaNfcLazy.Value;
+
+    /// <summary>The RoBERTa-shaped byte-level BPE with an <c>NFD</c> normalizer.</summary>
+    public static SubwordOracle RobertaNfd => RobertaNfdLazy.Value;
 
     public string Folder { get; }
 
@@ -64,6 +72,16 @@ internal sealed class SubwordOracle : IDisposable
         {
             return _reference.Decode(ids.Select(i => (uint)i).ToArray());
         }
+    }
+
+    // A copy of the folder's tokenizer.json with "normalizer": {"type": <type>}, in a new temp folder.
+    private static string WithNormalizer(string folder, string type)
+    {
+        JsonObject root = JsonNode.Parse(File.ReadAllText(Path.Combine(folder, "tokenizer.json")))!.AsObject();
+        root["normalizer"] = new JsonObject { ["type"] = type };
+        string copy = TestTemp.NewDirectory("bpe-" + type.ToLowerInvariant());
+        File.WriteAllText(Path.Combine(copy, "tokenizer.json"), root.ToJsonString());
+        return copy;
     }
 
     /// <summary>Writes a RoBERTa-shaped tokenizer.json (GPT-2 vocabulary and merges, &lt;s&gt; &lt;pad&gt; &lt;/s&gt;

@@ -183,6 +183,10 @@ internal static class TokenizerJsonReader
             case "Precompiled":
                 string? blob = Str(n, "precompiled_charsmap");
                 return string.IsNullOrEmpty(blob) ? null : PrecompiledNormalizer.Parse(Convert.FromBase64String(blob), path);
+            case "NFC":
+                return CanonicalNormalizer.Nfc;
+            case "NFD":
+                return CanonicalNormalizer.Nfd;
             case "Strip":
                 return new StripNormalizer(Get(n, "strip_left").ValueKind == JsonValueKind.True, Get(n, "strip_right").ValueKind == JsonValueKind.True);
             case "Replace":
@@ -200,7 +204,7 @@ internal static class TokenizerJsonReader
 
                 throw new NotSupportedException($"'{path}': {at}.pattern is not supported (a literal string or a regex 'X{{n,}}' only).");
             default:
-                throw new NotSupportedException($"'{path}': {at}.type is '{type}'; supported normalizers are Sequence, Precompiled, Replace and Strip.");
+                throw new NotSupportedException($"'{path}': {at}.type is '{type}'; supported normalizers are Sequence, Precompiled, NFC, NFD, Replace and Strip.");
         }
     }
 

@@ -25,6 +25,23 @@ internal static class UnicodeCharacterData
     /// canonically ordered; empty when the character has none.</summary>
     public static ReadOnlySpan<char> Decomposition(int codePoint) => Decompositions[codePoint];
 
+    /// <summary>
+    /// The canonical composition of <paramref name="first"/> and <paramref name="second"/> (NFC's pairs, Unicode 9.0, as
+    /// unicode-normalization-alignments 0.1.12 composes: Hangul by the algorithm, the rest from the table); <c>-1</c> when
+    /// they do not compose.
+    /// </summary>
+    public static int Compose(int first, int second)
+    {
+        int hangul = HangulSyllables.Compose(first, second);
+        if (hangul >= 0)
+        {
+            return hangul;
+        }
+
+        int index = UnicodeTables.CompositionPairs.BinarySearch(((long)first << 21) | (uint)second);
+        return index >= 0 ? UnicodeTables.CompositionResults[index] : -1;
+    }
+
     /// <summary>The full lower-case mapping (as Rust's <c>char::to_lowercase</c>: 'İ' gives "i̇"); empty when the
     /// character is its own lower case.</summary>
     public static ReadOnlySpan<char> LowercaseOf(int codePoint) => Lowercase[codePoint];
