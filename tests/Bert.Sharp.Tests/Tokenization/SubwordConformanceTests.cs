@@ -5,7 +5,7 @@ using CsCheck;
 
 namespace Bert.Sharp.Tests.Tokenization;
 
-/// <summary>AutoTokenizer's byte-level BPE (also with an NFC or NFD normalizer) and Unigram tokenizers against Hugging Face's Rust
+/// <summary>AutoTokenizer's byte-level BPE (also with NFC, NFD, NFKC, NFKD and NFKC + Lowercase normalizers) and Unigram tokenizers against Hugging Face's Rust
 /// library on the multilingual corpus, pairs and random Unicode: 0 texts with other ids.</summary>
 public sealed class SubwordConformanceTests
 {
@@ -18,6 +18,8 @@ public sealed class SubwordConformanceTests
         // Canonical composition (NFC): combining sequences, reordering, blocking, exclusions, singletons, Hangul jamo.
         "cafe\u0301 nai\u0308ve", "\u212B \u2126 \u0958", "q\u0307\u0323 d\u0323\u0307 a\u0328\u0301", "\u1100\u1161\u11A8 \u1100\u1161 \uAC00\u11A8",
         "\u0041\u030A\u0301 \u00C5\u0301 e\u0301\u0301", "\u0301leading mark", "\u0B47\u0B3E \u0DD9\u0DCF", "a\u05B4\u0301\u0300 x\u0300\u0315\u0301",
+        "ﬁ ﬃ ① ½ ㍿ ＡＢＣ ｶﾞ ﾊﾟ ẛ\u0323 \u1E9B\u0323 ﷺ ㈎ \u3131\u314F", // compatibility (NFKC / NFKD)
+        "İSTANBUL ΣΟΦΟΣ ǅ Ǆ ẞ Ω K Å", // lower-casing (full mappings, no final sigma)
     ];
 
     private static readonly Gen<int> CodePoint = Gen.Frequency(
@@ -51,13 +53,16 @@ public sealed class SubwordConformanceTests
         return b.ToString();
     });
 
-    public static TheoryData<string> Families => ["roberta", "xlmr", "roberta-nfc", "roberta-nfd"];
+    public static TheoryData<string> Families => ["roberta", "xlmr", "roberta-nfc", "roberta-nfd", "roberta-nfkc", "roberta-nfkd", "roberta-nfkc-lowercase"];
 
     private static SubwordOracle Oracle(string family) => family switch
     {
         "roberta" => SubwordOracle.Roberta,
         "roberta-nfc" => SubwordOracle.RobertaNfc,
         "roberta-nfd" => SubwordOracle.RobertaNfd,
+        "roberta-nfkc" => SubwordOracle.RobertaNfkc,
+        "roberta-nfkd" => SubwordOracle.RobertaNfkd,
+        "roberta-nfkc-lowercase" => SubwordOracle.RobertaNfkcLowercase,
         _ => SubwordOracle.Xlmr,
     };
 
@@ -122,7 +127,7 @@ public sealed class SubwordConformanceTests
     }
 
     [Theory]
-    [InlineData("normalizer", "{\"type\":\"NFKC\"}", "$.normalizer.type")]
+    [InlineData("normalizer", "{\"type\":\"Nmt\"}", "$.normalizer.type")]
     [InlineData("pre_tokenizer", "{\"type\":\"Whitespace\"}", "$.pre_tokenizer.type")]
     [InlineData("post_processor", "{\"type\":\"BertProcessing\"}", "$.post_processor.type")]
     public void Unsupported_keys_are_refused_naming_file_and_key(string key, string json, string expected)

@@ -16,6 +16,9 @@ internal sealed class SubwordOracle : IDisposable
     private static readonly Lazy<SubwordOracle> RobertaLazy = new(() => new SubwordOracle(WriteGpt2Roberta()));
     private static readonly Lazy<SubwordOracle> RobertaNfcLazy = new(() => new SubwordOracle(WithNormalizer(RobertaLazy.Value.Folder, "NFC")));
     private static readonly Lazy<SubwordOracle> RobertaNfdLazy = new(() => new SubwordOracle(WithNormalizer(RobertaLazy.Value.Folder, "NFD")));
+    private static readonly Lazy<SubwordOracle> RobertaNfkcLazy = new(() => new SubwordOracle(WithNormalizer(RobertaLazy.Value.Folder, "NFKC")));
+    private static readonly Lazy<SubwordOracle> RobertaNfkdLazy = new(() => new SubwordOracle(WithNormalizer(RobertaLazy.Value.Folder, "NFKD")));
+    private static readonly Lazy<SubwordOracle> RobertaNfkcLowercaseLazy = new(() => new SubwordOracle(WithNormalizer(RobertaLazy.Value.Folder, "NFKC", "Lowercase")));
     private static readonly Lazy<SubwordOracle> XlmrLazy = new(() => new SubwordOracle(Path.Combine(AppContext.BaseDirectory, "TestData", "unigram-xlmr")));
     private readonly Tokenizers.DotNet.Tokenizer _reference;
     private readonly object _gate = new();
@@ -36,6 +39,15 @@ internal sealed class SubwordOracle : IDisposable
 
     /// <summary>The RoBERTa-shaped byte-level BPE with an <c>NFD</c> normalizer.</summary>
     public static SubwordOracle RobertaNfd => RobertaNfdLazy.Value;
+
+    /// <summary>The RoBERTa-shaped byte-level BPE with an <c>NFKC</c> normalizer.</summary>
+    public static SubwordOracle RobertaNfkc => RobertaNfkcLazy.Value;
+
+    /// <summary>The RoBERTa-shaped byte-level BPE with an <c>NFKD</c> normalizer.</summary>
+    public static SubwordOracle RobertaNfkd => RobertaNfkdLazy.Value;
+
+    /// <summary>The RoBERTa-shaped byte-level BPE with a <c>Sequence</c> of <c>NFKC</c> and <c>Lowercase</c> normalizers.</summary>
+    public static SubwordOracle RobertaNfkcLowercase => RobertaNfkcLowercaseLazy.Value;
 
     public string Folder { get; }
 
@@ -74,12 +86,14 @@ internal sealed class SubwordOracle : IDisposable
         }
     }
 
-    // A copy of the folder's tokenizer.json with "normalizer": {"type": <type>}, in a new temp folder.
-    private static string WithNormalizer(string folder, string type)
+    // A copy of the folder's tokenizer.json with "normalizer": {"type": <type>} (several: a Sequence of them), in a new temp folder.
+    private static string WithNormalizer(string folder, params string[] types)
     {
         JsonObject root = JsonNode.Parse(File.ReadAllText(Path.Combine(folder, "tokenizer.json")))!.AsObject();
-        root["normalizer"] = new JsonObject { ["type"] = type };
-        string copy = TestTemp.NewDirectory("bpe-" + type.ToLowerInvariant());
+        root["normalizer"] = types.Length == 1
+            ? new JsonObject { ["type"] = types[0] }
+            : new JsonObject { ["type"] = "Sequence", ["normalizers"] = new JsonArray([.. types.Select(t => (JsonNode)new JsonObject { ["type"] = t })]) };
+        string copy = TestTemp.NewDirectory("bpe-" + string.Join("-", types).ToLowerInvariant());
         File.WriteAllText(Path.Combine(copy, "tokenizer.json"), root.ToJsonString());
         return copy;
     }

@@ -184,9 +184,15 @@ internal static class TokenizerJsonReader
                 string? blob = Str(n, "precompiled_charsmap");
                 return string.IsNullOrEmpty(blob) ? null : PrecompiledNormalizer.Parse(Convert.FromBase64String(blob), path);
             case "NFC":
-                return CanonicalNormalizer.Nfc;
+                return UnicodeNormalizer.Nfc;
             case "NFD":
-                return CanonicalNormalizer.Nfd;
+                return UnicodeNormalizer.Nfd;
+            case "NFKC":
+                return UnicodeNormalizer.Nfkc;
+            case "NFKD":
+                return UnicodeNormalizer.Nfkd;
+            case "Lowercase":
+                return LowercaseNormalizer.Instance;
             case "Strip":
                 return new StripNormalizer(Get(n, "strip_left").ValueKind == JsonValueKind.True, Get(n, "strip_right").ValueKind == JsonValueKind.True);
             case "Replace":
@@ -204,7 +210,7 @@ internal static class TokenizerJsonReader
 
                 throw new NotSupportedException($"'{path}': {at}.pattern is not supported (a literal string or a regex 'X{{n,}}' only).");
             default:
-                throw new NotSupportedException($"'{path}': {at}.type is '{type}'; supported normalizers are Sequence, Precompiled, NFC, NFD, Replace and Strip.");
+                throw new NotSupportedException($"'{path}': {at}.type is '{type}'; supported normalizers are Sequence, Precompiled, NFC, NFD, NFKC, NFKD, Lowercase, Replace and Strip.");
         }
     }
 

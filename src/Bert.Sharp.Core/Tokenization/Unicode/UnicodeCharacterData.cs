@@ -10,6 +10,7 @@ internal static class UnicodeCharacterData
     private static readonly CodePointTable<byte> Classes = FromRuns(UnicodeTables.ClassRuns);
     private static readonly CodePointTable<byte> CombiningClasses = FromRuns(UnicodeTables.CombiningClassRuns);
     private static readonly CodePointMapping Decompositions = new(UnicodeTables.DecompositionKeys, UnicodeTables.DecompositionStarts, UnicodeTables.DecompositionChars);
+    private static readonly CodePointMapping Compatibility = new(UnicodeTables.CompatibilityKeys, UnicodeTables.CompatibilityStarts, UnicodeTables.CompatibilityChars);
     private static readonly CodePointMapping Lowercase = new(UnicodeTables.LowercaseKeys, UnicodeTables.LowercaseStarts, UnicodeTables.LowercaseChars);
 
     /// <summary>The version of the Unicode Character Database the tables were generated from.</summary>
@@ -41,6 +42,10 @@ internal static class UnicodeCharacterData
         int index = UnicodeTables.CompositionPairs.BinarySearch(((long)first << 21) | (uint)second);
         return index >= 0 ? UnicodeTables.CompositionResults[index] : -1;
     }
+
+    /// <summary>The full compatibility decomposition (NFKD, Unicode 9.0) of a character other than a Hangul syllable,
+    /// canonically ordered; empty when the character has none.</summary>
+    public static ReadOnlySpan<char> CompatibilityDecomposition(int codePoint) => Compatibility[codePoint];
 
     /// <summary>The full lower-case mapping (as Rust's <c>char::to_lowercase</c>: 'İ' gives "i̇"); empty when the
     /// character is its own lower case.</summary>

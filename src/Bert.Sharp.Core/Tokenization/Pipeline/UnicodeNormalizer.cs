@@ -3,44 +3,55 @@ using Bert.Sharp.Tokenization.Unicode;
 namespace Bert.Sharp.Tokenization;
 
 /// <summary>
-/// The <c>NFD</c> and <c>NFC</c> normalizers of a <c>tokenizer.json</c> (Unicode canonical decomposition, and composition
-/// after it, as GPT-NeoX-derived byte-level BPE vocabularies declare), computed from this library's own Unicode tables,
-/// never the platform's: the result is the same with ICU, without it (<c>InvariantGlobalization</c>) and in any culture.
-/// They reproduce the Rust library's <c>NormalizedString::nfd</c> / <c>nfc</c>, which run unicode-normalization-alignments
-/// 0.1.12 (Unicode 9.0): canonical decomposition with each combining run stably ordered by combining class, then (NFC) its
-/// recomposition state machine, each output code point carrying the alignment change the library gives it, so offsets point
-/// where the library's point.
+/// The Unicode normalizers of a <c>tokenizer.json</c> — <c>NFD</c>, <c>NFC</c> (GPT-NeoX-derived byte-level BPE vocabularies
+/// declare it), <c>NFKD</c> and <c>NFKC</c> — computed from this library's own Unicode tables, never the platform's: the
+/// result is the same with ICU, without it (<c>InvariantGlobalization</c>) and in any culture. They reproduce the Rust
+/// library's <c>NormalizedString::nfd</c> / <c>nfc</c> / <c>nfkd</c> / <c>nfkc</c>, which run unicode-normalization-alignments
+/// 0.1.12 (Unicode 9.0): canonical or compatibility decomposition with each combining run stably ordered by combining
+/// class, then (NFC, NFKC) its recomposition state machine, each output code point carrying the alignment change the
+/// library gives it, so offsets point where the library's point.
 /// </summary>
-internal sealed class CanonicalNormalizer : ITextNormalizer
+internal sealed class UnicodeNormalizer : ITextNormalizer
 {
+    private readonly bool compatibility;
     private readonly bool compose;
 
-    private CanonicalNormalizer(bool compose) => this.compose = compose;
+    private UnicodeNormalizer(bool compatibility, bool compose)
+    {
+        this.compatibility = compatibility;
+        this.compose = compose;
+    }
 
     /// <summary>Canonical decomposition (<c>NFD</c>).</summary>
-    public static CanonicalNormalizer Nfd { get; } = new(compose: false);
+    public static UnicodeNormalizer Nfd { get; } = new(compatibility: false, compose: false);
 
     /// <summary>Canonical decomposition, then composition (<c>NFC</c>).</summary>
-    public static CanonicalNormalizer Nfc { get; } = new(compose: true);
+    public static UnicodeNormalizer Nfc { get; } = new(compatibility: false, compose: true);
+
+    /// <summary>Compatibility decomposition (<c>NFKD</c>).</summary>
+    public static UnicodeNormalizer Nfkd { get; } = new(compatibility: true, compose: false);
+
+    /// <summary>Compatibility decomposition, then canonical composition (<c>NFKC</c>).</summary>
+    public static UnicodeNormalizer Nfkc { get; } = new(compatibility: true, compose: true);
 
     /// <inheritdoc />
     public void Normalize(AlignedText text)
     {
         ArgumentNullException.ThrowIfNull(text);
-        List<(int CodePoint, int Change)> decomposed = Decompose(text);
+        List<(int CodePoint, int Change)> decomposed = Decompose(text, compatibility);
         text.Transform(compose ? Recompose(decomposed) : decomposed);
     }
 
-    // Canonical decomposition: each code point's full decomposition (the first piece keeps change 0, the others are
+    // Decomposition: each code point's full (canonical or compatibility) decomposition (the first piece keeps change 0, the others are
     // insertions, change 1), every run before a starter stably sorted by combining class.
-    private static List<(int CodePoint, int Change)> Decompose(AlignedText text)
+    private static List<(int CodePoint, int Change)> Decompose(AlignedText text, bool compatibility)
     {
         var pieces = new List<(int Class, int CodePoint, int Change)>(text.Count);
         int pending = 0;
         foreach (AlignedChar c in text.Chars)
         {
             bool first = true;
-            foreach (int piece in DecompositionOf(c.CodePoint))
+            foreach (int piece in DecompositionOf(c.CodePoint, compatibility))
             {
                 int combiningClass = UnicodeCharacterData.CombiningClass(piece);
                 if (combiningClass == 0)
@@ -58,7 +69,7 @@ internal sealed class CanonicalNormalizer : ITextNormalizer
         return [.. pieces.Select(p => (p.CodePoint, p.Change))];
     }
 
-    private static List<int> DecompositionOf(int codePoint)
+    private static List<int> DecompositionOf(int codePoint, bool compatibility)
     {
         if (HangulSyllables.IsSyllable(codePoint))
         {
@@ -66,7 +77,7 @@ internal sealed class CanonicalNormalizer : ITextNormalizer
             return [.. jamo[..HangulSyllables.Decompose(codePoint, jamo)]];
         }
 
-        ReadOnlySpan<char> mapping = UnicodeCharacterData.Decomposition(codePoint);
+        ReadOnlySpan<char> mapping = compatibility ? UnicodeCharacterData.CompatibilityDecomposition(codePoint) : UnicodeCharacterData.Decomposition(codePoint);
         if (mapping.IsEmpty)
         {
             return [codePoint];
