@@ -108,8 +108,8 @@ foreach ((int cp, int[] mapping) in decomposition)
     }
 }
 
-// Full compatibility decompositions (NFKD) of Unicode 9.0 characters that have a canonical or compatibility mapping:
-// compatibility mappings first, recursively, Hangul syllables by the algorithm, canonically ordered.
+// Full compatibility decompositions (NFKD) of Unicode 9.0 characters whose compatibility decomposition differs from their
+// canonical one: compatibility mappings first, recursively, Hangul syllables by the algorithm, canonically ordered.
 var fullCompatibility = new SortedDictionary<int, int[]>();
 foreach (int cp in compatibility.Keys.Concat(decomposition.Keys))
 {
@@ -117,7 +117,11 @@ foreach (int cp in compatibility.Keys.Concat(decomposition.Keys))
     {
         List<int> parts = [];
         ExpandCompatible(cp, parts);
-        fullCompatibility[cp] = CanonicalOrder(parts);
+        int[] ordered = CanonicalOrder(parts);
+        if (!fullDecomposition.TryGetValue(cp, out int[]? canonical) || !canonical.SequenceEqual(ordered))
+        {
+            fullCompatibility[cp] = ordered; // only where it differs from the canonical one, which is looked up second
+        }
     }
 }
 
@@ -141,7 +145,7 @@ WriteArray("uint", "CombiningClassRuns", Runs(ccc9));
 text.AppendLine();
 WriteMapping("Decomposition", "Full canonical decompositions (Unicode 9.0) of all characters but Hangul syllables", fullDecomposition);
 text.AppendLine();
-WriteMapping("Compatibility", "Full compatibility decompositions (Unicode 9.0) of all characters but Hangul syllables", fullCompatibility);
+WriteMapping("Compatibility", "Full compatibility decompositions (Unicode 9.0) that differ from the canonical one (look that up second), Hangul syllables aside", fullCompatibility);
 text.AppendLine();
 text.AppendLine("    // Canonical compositions (Unicode 9.0): CompositionPairs[i] = (first << 21) | second composes to CompositionResults[i]; sorted.");
 WriteArray("long", "CompositionPairs", [.. composition.Keys]);

@@ -45,7 +45,11 @@ internal static class UnicodeCharacterData
 
     /// <summary>The full compatibility decomposition (NFKD, Unicode 9.0) of a character other than a Hangul syllable,
     /// canonically ordered; empty when the character has none.</summary>
-    public static ReadOnlySpan<char> CompatibilityDecomposition(int codePoint) => Compatibility[codePoint];
+    public static ReadOnlySpan<char> CompatibilityDecomposition(int codePoint)
+    {
+        ReadOnlySpan<char> compatibility = Compatibility[codePoint];
+        return compatibility.IsEmpty ? Decompositions[codePoint] : compatibility;
+    }
 
     /// <summary>The full lower-case mapping (as Rust's <c>char::to_lowercase</c>: 'İ' gives "i̇"); empty when the
     /// character is its own lower case.</summary>
