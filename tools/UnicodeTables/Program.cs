@@ -15,7 +15,8 @@ using System.Text;
 //     unicode-normalization-alignments 0.1.12,
 //     Unicode 9.0;
 //   - white space (char::is_whitespace) and lower-casing (char::to_lowercase, full mappings): Rust's standard
-//     library, the current Unicode version (whatever the UCD directory holds).
+//     library, the current Unicode version: the UCD directory's, plus the mappings of characters assigned since then
+//     from LowercaseAdditions.txt beside this file (Unicode 17.0.0 over Debian 12's 15.0).
 string ucd = args.Length > 0 ? args[0] : "/usr/share/unicode";
 string output = args.Length > 1 ? args[1] : Path.Combine(FindRepositoryRoot(), "src", "Bert.Sharp.Core", "Tokenization", "Unicode", "UnicodeTables.g.cs");
 
@@ -45,6 +46,7 @@ var lowercase = new Dictionary<int, int[]>();
 ReadUnicodeData(Path.Combine(ucd, "UnicodeData.txt"));
 bool[] whiteSpace = ReadProperty(Path.Combine(ucd, "PropList.txt"), "White_Space");
 ReadSpecialCasing(Path.Combine(ucd, "SpecialCasing.txt"));
+string lowercaseVersion = AddLowercaseAdditions(Path.Combine(FindRepositoryRoot(), "tools", "UnicodeTables", "LowercaseAdditions.txt"));
 
 // Character classes of the BERT normalizer and pre-tokenizer, one flags byte per code point.
 var flags = new byte[MaxCodePoint + 1];
@@ -152,7 +154,7 @@ WriteArray("long", "CompositionPairs", [.. composition.Keys]);
 text.AppendLine();
 WriteArray("int", "CompositionResults", [.. composition.Values]);
 text.AppendLine();
-WriteMapping("Lowercase", $"Full lower-case mappings (Unicode {version}) that differ from the character", new SortedDictionary<int, int[]>(lowercase));
+WriteMapping("Lowercase", $"Full lower-case mappings (Unicode {lowercaseVersion}: {version} and tools/UnicodeTables/LowercaseAdditions.txt) that differ from the character", new SortedDictionary<int, int[]>(lowercase));
 text.AppendLine("}");
 
 Directory.CreateDirectory(Path.GetDirectoryName(output)!);
@@ -338,6 +340,42 @@ void ReadSpecialCasing(string path)
             lowercase[cp] = lower;
         }
     }
+}
+
+// Adds the lower-case mappings of characters the UCD directory does not assign yet; returns the additions' version.
+string AddLowercaseAdditions(string path)
+{
+    string? additionsVersion = null;
+    int lineNumber = 0;
+    foreach (string line in File.ReadLines(path))
+    {
+        lineNumber++;
+        string data = line.Split('#')[0].Trim();
+        if (data.StartsWith("@version ", StringComparison.Ordinal))
+        {
+            additionsVersion = data["@version ".Length..].Trim();
+            continue;
+        }
+
+        string[] f = data.Split(';');
+        if (f.Length != 3)
+        {
+            continue;
+        }
+
+        int cp = int.Parse(f[0].Trim(), NumberStyles.HexNumber, CultureInfo.InvariantCulture);
+        int[] lower = ParseCodePoints(f[1].Trim());
+        if (category[cp] is null)
+        {
+            lowercase[cp] = lower;
+        }
+        else if (!lowercase.TryGetValue(cp, out int[]? known) || !known.SequenceEqual(lower))
+        {
+            throw new InvalidDataException($"{path}:{lineNumber}: U+{cp:X4} is assigned in Unicode {version} with another lower-case mapping.");
+        }
+    }
+
+    return additionsVersion ?? throw new InvalidDataException($"{path}: no '@version' line.");
 }
 
 static int[] ParseCodePoints(string text) =>

@@ -55,7 +55,7 @@ public sealed class SubwordConformanceTests
 
     public static TheoryData<string> Families => ["roberta", "xlmr", "roberta-nfc", "roberta-nfd", "roberta-nfkc", "roberta-nfkd", "roberta-nfkc-lowercase"];
 
-    private static SubwordOracle Oracle(string family) => family switch
+    internal static SubwordOracle Oracle(string family) => family switch
     {
         "roberta" => SubwordOracle.Roberta,
         "roberta-nfc" => SubwordOracle.RobertaNfc,
