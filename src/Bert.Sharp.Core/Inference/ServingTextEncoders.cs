@@ -23,7 +23,7 @@ internal static class ServingTextEncoders
         if (IsSubword(directory))
         {
             var tokenizer = (SubwordTokenizer)AutoTokenizer.FromPretrained(directory);
-            return new SubwordTextEncoder(tokenizer, padTokenId, ModelMaxLength(Path.Combine(directory, TokenizerFiles.ConfigFile)));
+            return new SubwordTextEncoder(tokenizer, padTokenId, tokenizer.ModelMaxLength);
         }
 
         return new TokenizerTextEncoder(BertTokenizer.FromPretrained(directory, hub));
@@ -34,29 +34,5 @@ internal static class ServingTextEncoders
     {
         string json = Path.Combine(directory, TokenizerFiles.TokenizerJsonFile);
         return File.Exists(json) && TokenizerJsonReader.ModelType(json) != "WordPiece";
-    }
-
-    // tokenizer_config.json's model_max_length; none (or 1e30, "no limit"): int.MaxValue, the model's positions then bound it.
-    private static int ModelMaxLength(string configPath)
-    {
-        if (!File.Exists(configPath))
-        {
-            return int.MaxValue;
-        }
-
-        using JsonDocument doc = JsonDocument.Parse(File.ReadAllText(configPath));
-        if (doc.RootElement.ValueKind == JsonValueKind.Object
-            && doc.RootElement.TryGetProperty("model_max_length", out JsonElement max)
-            && max.ValueKind == JsonValueKind.Number && max.TryGetDouble(out double value))
-        {
-            if (value < 1)
-            {
-                throw new InvalidDataException($"'{configPath}': $.model_max_length must be a positive number, found {max.GetRawText()}.");
-            }
-
-            return value >= int.MaxValue ? int.MaxValue : (int)value;
-        }
-
-        return int.MaxValue;
     }
 }

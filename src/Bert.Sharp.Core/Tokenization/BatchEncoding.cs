@@ -3,7 +3,8 @@ using Bert.Sharp.Tokenization;
 namespace Bert.Sharp;
 
 /// <summary>
-/// The result of <see cref="BertTokenizer.EncodeBatch(IReadOnlyList{string}, EncodingOptions?)"/>: one row per
+/// The result of <see cref="BertTokenizer.EncodeBatch(IReadOnlyList{string}, EncodingOptions?)"/> and
+/// <see cref="SubwordTokenizer.EncodeBatch(IReadOnlyList{string}, EncodingOptions?)"/>: one row per
 /// input (more with overflow windows), each with ids, attention mask, token types, special-tokens mask and offsets.
 /// </summary>
 /// <remarks>
@@ -19,7 +20,7 @@ public sealed class BatchEncoding
     private readonly TokenOffset[][] _offsets;
     private readonly int[] _overflowToSample;
 
-    /// <summary>A batch of <paramref name="count"/> rows, each set once by <see cref="SetRow"/> (from any thread).</summary>
+    /// <summary>A batch of <paramref name="count"/> rows, each set once by <c>SetRow</c> (from any thread).</summary>
     internal BatchEncoding(int count)
     {
         _inputIds = new int[count][];
@@ -57,6 +58,36 @@ public sealed class BatchEncoding
         special[rowLength - 1] = 1;
         if (length > rowLength)
         {
+            ids.AsSpan(rowLength).Fill(padId);
+            special.AsSpan(rowLength).Fill(1);
+        }
+
+        _inputIds[r] = ids;
+        _attentionMask[r] = mask;
+        _tokenTypeIds[r] = types;
+        _specialTokensMask[r] = special;
+        _offsets[r] = offsets;
+        _overflowToSample[r] = sample;
+    }
+
+    /// <summary>Sets row <paramref name="r"/> from any template's row: its ids, token types, special-token marks (1 for the
+    /// template's tokens) and offsets, padded on the right to <paramref name="paddedLength"/> with <paramref name="padId"/>.</summary>
+    internal void SetRow(int r, int[] rowIds, int[] rowTypes, int[] rowSpecial, TokenOffset[] rowOffsets, int sample, int paddedLength, int padId)
+    {
+        int rowLength = rowIds.Length;
+        int length = Math.Max(rowLength, paddedLength);
+        var mask = new int[length];
+        mask.AsSpan(0, rowLength).Fill(1);
+        int[] ids = rowIds;
+        int[] types = rowTypes;
+        int[] special = rowSpecial;
+        TokenOffset[] offsets = rowOffsets;
+        if (length > rowLength)
+        {
+            Array.Resize(ref ids, length);
+            Array.Resize(ref types, length);
+            Array.Resize(ref special, length);
+            Array.Resize(ref offsets, length);
             ids.AsSpan(rowLength).Fill(padId);
             special.AsSpan(rowLength).Fill(1);
         }

@@ -14,11 +14,15 @@ internal static class SequenceAssembler
         int sample,
         EncodingOptions options,
         int maxLength,
-        List<RowSpan> rows)
+        List<RowSpan> rows) =>
+        Assemble(first.Count, second?.Count, second is null ? 2 : 3, sample, options, maxLength, rows);
+
+    /// <summary>The same for any template: texts of <paramref name="lengthA"/> and <paramref name="pairLength"/> tokens
+    /// (<c>null</c>: a single text) around which the template adds <paramref name="added"/> special tokens.</summary>
+    public static void Assemble(int lengthA, int? pairLength, int added, int sample, EncodingOptions options, int maxLength, List<RowSpan> rows)
     {
-        int added = second is null ? 2 : 3;
-        int lengthA = first.Count;
-        int lengthB = second?.Count ?? 0;
+        bool pair = pairLength is not null;
+        int lengthB = pairLength ?? 0;
         int keepA = lengthA;
         int keepB = lengthB;
 
@@ -30,7 +34,7 @@ internal static class SequenceAssembler
                 int toRemove = lengthA + lengthB - budget;
                 switch (options.Truncation)
                 {
-                    case TruncationStrategy.LongestFirst when second is not null:
+                    case TruncationStrategy.LongestFirst when pair:
                         (keepA, keepB) = LongestFirst(lengthA, lengthB, budget);
                         break;
                     case TruncationStrategy.LongestFirst:
@@ -46,7 +50,7 @@ internal static class SequenceAssembler
                         keepA = lengthA - toRemove;
                         break;
                     case TruncationStrategy.OnlySecond:
-                        if (second is null)
+                        if (!pair)
                         {
                             throw new InvalidOperationException(
                                 $"Input {sample}: truncation OnlySecond needs a second text, but none was given.");

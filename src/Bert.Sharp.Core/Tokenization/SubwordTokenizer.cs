@@ -8,7 +8,7 @@ namespace Bert.Sharp;
 /// (XLM-RoBERTa) family, giving the ids of the Rust <c>tokenizers</c> library. Get one from
 /// <see cref="AutoTokenizer.FromPretrained"/>. Immutable and safe to share between threads.
 /// </summary>
-public sealed class SubwordTokenizer : IPretrainedTokenizer
+public sealed partial class SubwordTokenizer : IPretrainedTokenizer
 {
     private const int MetaspaceChar = 0x2581;
     private readonly TokenizerModelParts _parts;
@@ -17,7 +17,27 @@ public sealed class SubwordTokenizer : IPretrainedTokenizer
     {
         _parts = parts;
         SourceFiles = sourceFiles ?? new Dictionary<string, byte[]>();
+        byte[]? config = SourceFiles.GetValueOrDefault(TokenizerFiles.ConfigFile);
+        ModelMaxLength = TokenizerConfigValues.ModelMaxLength(config, TokenizerFiles.ConfigFile);
+        PadToken = TokenizerConfigValues.PadToken(config, TokenizerFiles.ConfigFile, SourceFiles.GetValueOrDefault(TokenizerFiles.SpecialTokensMapFile), TokenizerFiles.SpecialTokensMapFile);
+        if (PadToken is not null)
+        {
+            PadTokenId = parts.AddedTokens.FirstOrDefault(t => t.Content == PadToken)?.Id
+                ?? parts.IdToToken.Where(e => e.Value == PadToken).Select(e => (int?)e.Key).FirstOrDefault()
+                ?? throw new InvalidDataException($"'{TokenizerFiles.ConfigFile}': $.pad_token '{PadToken}' is not a token of '{TokenizerFiles.TokenizerJsonFile}'.");
+        }
     }
+
+    /// <summary>The longest sequence the model takes, in tokens with the special ones (<c>tokenizer_config.json</c>'s
+    /// <c>model_max_length</c>; <see cref="int.MaxValue"/> when it names none): what batches are truncated to by default.</summary>
+    public int ModelMaxLength { get; }
+
+    /// <summary>The padding token (<c>pad_token</c> of <c>tokenizer_config.json</c> or <c>special_tokens_map.json</c>), or
+    /// <c>null</c> when neither names one: then a batch cannot be padded.</summary>
+    public string? PadToken { get; }
+
+    /// <summary>The id of <see cref="PadToken"/>, or <c>null</c>.</summary>
+    public int? PadTokenId { get; }
 
     /// <summary>The tokenizer files this tokenizer was read from, byte for byte, by file name (<c>tokenizer.json</c>, and
     /// <c>tokenizer_config.json</c> / <c>special_tokens_map.json</c> when the folder had them): what a save writes back.</summary>
