@@ -55,7 +55,7 @@ internal sealed class SubwordTextEncoder : IServingTextEncoder
             }
 
             int[] b = Pieces(pairs[i], i).Select(p => p.Id).ToArray();
-            (int keepA, int keepB) = LongestFirst(a.Length, b.Length, Math.Max(0, maxLength - PairAdded));
+            (int keepA, int keepB) = SequenceAssembler.LongestFirst(a.Length, b.Length, Math.Max(0, maxLength - PairAdded));
             int[] first = [.. template.PairPrefix, .. a[..keepA], .. template.PairMiddle];
             int[] second = [.. b[..keepB], .. template.PairSuffix];
             int[] types = [.. Filled(first.Length, template.PairTypeA), .. Filled(second.Length, template.PairTypeB)];
@@ -147,28 +147,6 @@ internal sealed class SubwordTextEncoder : IServingTextEncoder
         }
 
         return rows;
-    }
-
-    // Hugging Face tokenizers' LongestFirst for a pair (utils/truncation.rs): the shorter keeps its length when the longer can
-    // take the rest, else both get half of the budget (the second the odd token).
-    private static (int A, int B) LongestFirst(int a, int b, int budget)
-    {
-        if (a + b <= budget)
-        {
-            return (a, b);
-        }
-
-        bool swap = a > b;
-        (int n1, int n2) = swap ? (b, a) : (a, b);
-        n2 = n1 > budget ? n1 : Math.Max(n1, budget - n1);
-        if (n1 + n2 > budget)
-        {
-            n1 = budget / 2;
-            n2 = n1 + (budget % 2);
-        }
-
-        (int keepA, int keepB) = swap ? (n2, n1) : (n1, n2);
-        return (Math.Min(a, keepA), Math.Min(b, keepB));
     }
 
     private static int[] Filled(int length, int value)
