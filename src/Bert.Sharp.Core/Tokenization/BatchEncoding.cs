@@ -62,12 +62,7 @@ public sealed class BatchEncoding
             special.AsSpan(rowLength).Fill(1);
         }
 
-        _inputIds[r] = ids;
-        _attentionMask[r] = mask;
-        _tokenTypeIds[r] = types;
-        _specialTokensMask[r] = special;
-        _offsets[r] = offsets;
-        _overflowToSample[r] = sample;
+        Store(r, ids, mask, types, special, offsets, sample);
     }
 
     /// <summary>Sets row <paramref name="r"/> from any template's row: its ids, token types, special-token marks (1 for the
@@ -92,6 +87,11 @@ public sealed class BatchEncoding
             special.AsSpan(rowLength).Fill(1);
         }
 
+        Store(r, ids, mask, types, special, offsets, sample);
+    }
+
+    private void Store(int r, int[] ids, int[] mask, int[] types, int[] special, TokenOffset[] offsets, int sample)
+    {
         _inputIds[r] = ids;
         _attentionMask[r] = mask;
         _tokenTypeIds[r] = types;
