@@ -19,12 +19,13 @@ public sealed partial class SubwordTokenizer : IPretrainedTokenizer
         SourceFiles = sourceFiles ?? new Dictionary<string, byte[]>();
         byte[]? config = SourceFiles.GetValueOrDefault(TokenizerFiles.ConfigFile);
         ModelMaxLength = TokenizerConfigValues.ModelMaxLength(config, TokenizerFiles.ConfigFile);
-        PadToken = TokenizerConfigValues.PadToken(config, TokenizerFiles.ConfigFile, SourceFiles.GetValueOrDefault(TokenizerFiles.SpecialTokensMapFile), TokenizerFiles.SpecialTokensMapFile);
-        if (PadToken is not null)
+        (string Token, string File)? pad = TokenizerConfigValues.PadToken(config, TokenizerFiles.ConfigFile, SourceFiles.GetValueOrDefault(TokenizerFiles.SpecialTokensMapFile), TokenizerFiles.SpecialTokensMapFile);
+        if (pad is (string token, string file))
         {
-            PadTokenId = parts.AddedTokens.FirstOrDefault(t => t.Content == PadToken)?.Id
-                ?? parts.IdToToken.Where(e => e.Value == PadToken).Select(e => (int?)e.Key).FirstOrDefault()
-                ?? throw new InvalidDataException($"'{TokenizerFiles.ConfigFile}': $.pad_token '{PadToken}' is not a token of '{TokenizerFiles.TokenizerJsonFile}'.");
+            PadToken = token;
+            PadTokenId = parts.AddedTokens.FirstOrDefault(t => t.Content == token)?.Id
+                ?? parts.IdToToken.Where(e => e.Value == token).Select(e => (int?)e.Key).FirstOrDefault()
+                ?? throw new InvalidDataException($"'{file}': $.pad_token '{token}' is not a token of '{TokenizerFiles.TokenizerJsonFile}'.");
         }
     }
 

@@ -29,9 +29,9 @@ internal static class TokenizerConfigValues
 
     /// <summary>
     /// <c>$.pad_token</c> of the config, else of the special-tokens map: a string or an object with <c>content</c> (an
-    /// <c>AddedToken</c>); <c>null</c> when neither names one (transformers then refuses to pad).
+    /// <c>AddedToken</c>), with the file that names it; <c>null</c> when neither does (transformers then refuses to pad).
     /// </summary>
-    public static string? PadToken(byte[]? config, string configName, byte[]? specialTokensMap, string mapName)
+    public static (string Token, string File)? PadToken(byte[]? config, string configName, byte[]? specialTokensMap, string mapName)
     {
         foreach ((byte[]? bytes, string name) in new[] { (config, configName), (specialTokensMap, mapName) })
         {
@@ -44,9 +44,9 @@ internal static class TokenizerConfigValues
             switch (pad.ValueKind)
             {
                 case JsonValueKind.String:
-                    return pad.GetString();
+                    return (pad.GetString()!, name);
                 case JsonValueKind.Object when pad.TryGetProperty("content", out JsonElement content) && content.ValueKind == JsonValueKind.String:
-                    return content.GetString();
+                    return (content.GetString()!, name);
                 case JsonValueKind.Null:
                     continue;
                 default:
