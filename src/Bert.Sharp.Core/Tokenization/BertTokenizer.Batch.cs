@@ -37,16 +37,7 @@ public sealed partial class BertTokenizer
     /// <summary>Batch encoding with parallelism switchable off (benchmarks measure the speed-up with it).</summary>
     internal BatchEncoding EncodeBatchCore(IReadOnlyList<string> texts, IReadOnlyList<string>? pairs, EncodingOptions options, bool allowParallel)
     {
-        int maxLength = options.MaxLength ?? ModelMaxLength;
-        if (maxLength < 1)
-        {
-            throw new ArgumentOutOfRangeException(nameof(options), maxLength, "MaxLength must be at least 1.");
-        }
-
-        if (options.PadToMultipleOf is < 1)
-        {
-            throw new ArgumentOutOfRangeException(nameof(options), options.PadToMultipleOf, "PadToMultipleOf must be at least 1.");
-        }
+        int maxLength = EncodingOptions.CheckedMaxLength(options, ModelMaxLength);
 
         int count = texts.Count;
         bool parallel = allowParallel && count >= 64 && Environment.ProcessorCount > 1;
@@ -61,7 +52,7 @@ public sealed partial class BertTokenizer
         int? fixedPadding = options.ReturnOverflowingTokens ? null : options.Padding switch
         {
             PaddingStrategy.None => 0,
-            PaddingStrategy.MaxLength when _padId >= 0 => RoundUp(maxLength, options.PadToMultipleOf),
+            PaddingStrategy.MaxLength when _padId >= 0 => options.RoundUpToMultiple(maxLength),
             _ => null,
         };
 
@@ -125,8 +116,8 @@ public sealed partial class BertTokenizer
             int paddedLength = options.Padding switch
             {
                 PaddingStrategy.None => 0,
-                PaddingStrategy.MaxLength => RoundUp(maxLength, options.PadToMultipleOf),
-                _ => RoundUp(longest, options.PadToMultipleOf),
+                PaddingStrategy.MaxLength => options.RoundUpToMultiple(maxLength),
+                _ => options.RoundUpToMultiple(longest),
             };
             if (rows > 0 && shortest < paddedLength)
             {
@@ -152,9 +143,6 @@ public sealed partial class BertTokenizer
             }
         }
     }
-
-    private static int RoundUp(int length, int? multiple) =>
-        multiple is > 1 and int m && length % m != 0 ? length + m - (length % m) : length;
 
     // Runs body(0 .. ranges-1), over all cores when parallel. One worker per core takes the next range as soon as
     // it is done with one, so the cores finish within one (small) range of each other; Parallel.For over the ranges

@@ -29,4 +29,26 @@ public sealed record EncodingOptions
 
     /// <summary>With <see cref="ReturnOverflowingTokens"/>: how many tokens consecutive windows share.</summary>
     public int Stride { get; init; }
+
+    /// <summary>The length rows are truncated to (<see cref="MaxLength"/> of <paramref name="options"/>, else
+    /// <paramref name="modelMaxLength"/>), after checking it and <see cref="PadToMultipleOf"/>: what every tokenizer's batch starts with.</summary>
+    internal static int CheckedMaxLength(EncodingOptions options, int modelMaxLength)
+    {
+        int maxLength = options.MaxLength ?? modelMaxLength;
+        if (maxLength < 1)
+        {
+            throw new ArgumentOutOfRangeException(nameof(options), maxLength, "MaxLength must be at least 1.");
+        }
+
+        if (options.PadToMultipleOf is < 1)
+        {
+            throw new ArgumentOutOfRangeException(nameof(options), options.PadToMultipleOf, "PadToMultipleOf must be at least 1.");
+        }
+
+        return maxLength;
+    }
+
+    /// <summary><paramref name="length"/> rounded up to a multiple of <see cref="PadToMultipleOf"/> (unchanged when it is off).</summary>
+    internal int RoundUpToMultiple(int length) =>
+        PadToMultipleOf is > 1 and int m && length % m != 0 ? length + m - (length % m) : length;
 }

@@ -42,16 +42,7 @@ public sealed partial class SubwordTokenizer
 
     private BatchEncoding EncodeBatchCore(IReadOnlyList<string> texts, IReadOnlyList<string>? pairs, EncodingOptions options)
     {
-        int maxLength = options.MaxLength ?? ModelMaxLength;
-        if (maxLength < 1)
-        {
-            throw new ArgumentOutOfRangeException(nameof(options), maxLength, "MaxLength must be at least 1.");
-        }
-
-        if (options.PadToMultipleOf is < 1)
-        {
-            throw new ArgumentOutOfRangeException(nameof(options), options.PadToMultipleOf, "PadToMultipleOf must be at least 1.");
-        }
+        int maxLength = EncodingOptions.CheckedMaxLength(options, ModelMaxLength);
 
         if (options.Padding == PaddingStrategy.MaxLength && maxLength == int.MaxValue)
         {
@@ -90,8 +81,8 @@ public sealed partial class SubwordTokenizer
         int paddedLength = options.Padding switch
         {
             PaddingStrategy.None => 0,
-            PaddingStrategy.MaxLength => RoundUp(maxLength, options.PadToMultipleOf),
-            _ => RoundUp(longest, options.PadToMultipleOf),
+            PaddingStrategy.MaxLength => options.RoundUpToMultiple(maxLength),
+            _ => options.RoundUpToMultiple(longest),
         };
         if (PadTokenId is null && rows.Any(r => r.Length < paddedLength))
         {
@@ -108,9 +99,6 @@ public sealed partial class SubwordTokenizer
 
         return batch;
     }
-
-    private static int RoundUp(int length, int? multiple) =>
-        multiple is > 1 and int m && length % m != 0 ? length + m - (length % m) : length;
 
     // One row, built part by part in the template's order: special tokens (marked, empty offsets) and slices of a text's tokens.
     private sealed class RowBuilder(int sample)
