@@ -9,22 +9,6 @@ namespace Bert.Sharp.Modeling;
 /// </summary>
 internal static class DistilBertConfigKeys
 {
-    /// <summary>DistilBERT key → BERT key.</summary>
-    private static readonly (string DistilBert, string Bert)[] Renames =
-    [
-        ("dim", "hidden_size"),
-        ("n_layers", "num_hidden_layers"),
-        ("n_heads", "num_attention_heads"),
-        ("hidden_dim", "intermediate_size"),
-        ("activation", "hidden_act"),
-        ("dropout", "hidden_dropout_prob"),
-        ("attention_dropout", "attention_probs_dropout_prob"),
-        ("seq_classif_dropout", "classifier_dropout"),
-    ];
-
-    /// <summary>Keys of a BERT config that a DistilBERT one has no counterpart of (fixed in DistilBERT's code).</summary>
-    private static readonly string[] BertOnly = ["type_vocab_size", "layer_norm_eps", "position_embedding_type"];
-
     /// <summary>Keys every DistilBERT config holds.</summary>
     public static IReadOnlyList<string> RequiredKeys { get; } = ["vocab_size", "dim", "n_layers", "n_heads", "hidden_dim"];
 
@@ -36,35 +20,13 @@ internal static class DistilBertConfigKeys
     /// <exception cref="NotSupportedException"><c>sinusoidal_pos_embds</c> is true (fixed sinusoidal positions are not built here).</exception>
     public static string FromDistilBert(JsonElement root, string source)
     {
-        foreach (string key in RequiredKeys)
-        {
-            if (!root.TryGetProperty(key, out JsonElement value) || value.ValueKind == JsonValueKind.Null)
-            {
-                throw new InvalidDataException($"{source} lacks the required key '{key}' (every DistilBERT config.json holds {string.Join(", ", RequiredKeys)}).");
-            }
-        }
-
+        FamilyConfigKeys.DistilBert.RequireKeys(root, source, RequiredKeys);
         if (root.TryGetProperty("sinusoidal_pos_embds", out JsonElement sinusoidal) && sinusoidal.ValueKind == JsonValueKind.True)
         {
             throw new NotSupportedException($"{source}: key 'sinusoidal_pos_embds' is true; this library builds DistilBERT with learned position embeddings only (sinusoidal_pos_embds false).");
         }
 
-        JsonObject node = JsonObject.Create(root) is { } parsed ? (JsonObject)parsed.DeepClone() : [];
-        foreach ((string distil, string bert) in Renames)
-        {
-            node.Remove(bert);
-            if (node.TryGetPropertyValue(distil, out JsonNode? value))
-            {
-                node.Remove(distil);
-                node[bert] = value;
-            }
-        }
-
-        foreach (string key in BertOnly)
-        {
-            node.Remove(key);
-        }
-
+        JsonObject node = FamilyConfigKeys.DistilBert.ToBertKeys(root);
         node["type_vocab_size"] = 0;
         node["layer_norm_eps"] = 1e-12;
         node.TryAdd("hidden_act", "gelu");
@@ -75,24 +37,6 @@ internal static class DistilBertConfigKeys
     }
 
     /// <summary>The DistilBERT-keyed form of BERT-keyed config JSON (what <see cref="BertConfig.ToJson"/> writes for DistilBERT).</summary>
-    public static string ToDistilBert(string bertJson)
-    {
-        JsonObject node = JsonNode.Parse(bertJson)!.AsObject();
-        foreach ((string distil, string bert) in Renames)
-        {
-            if (node.TryGetPropertyValue(bert, out JsonNode? value))
-            {
-                node.Remove(bert);
-                node[distil] = value;
-            }
-        }
-
-        foreach (string key in BertOnly)
-        {
-            node.Remove(key);
-        }
-
-        node["sinusoidal_pos_embds"] = false;
-        return node.ToJsonString(new JsonSerializerOptions { WriteIndented = true });
-    }
+    public static string ToDistilBert(string bertJson) =>
+        FamilyConfigKeys.DistilBert.FromBertKeys(bertJson, node => node["sinusoidal_pos_embds"] = false);
 }

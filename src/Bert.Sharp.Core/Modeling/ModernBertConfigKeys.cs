@@ -11,18 +11,6 @@ namespace Bert.Sharp.Modeling;
 /// </summary>
 internal static class ModernBertConfigKeys
 {
-    /// <summary>ModernBERT key → BERT key.</summary>
-    private static readonly (string ModernBert, string Bert)[] Renames =
-    [
-        ("hidden_activation", "hidden_act"),
-        ("norm_eps", "layer_norm_eps"),
-        ("attention_dropout", "attention_probs_dropout_prob"),
-        ("mlp_dropout", "hidden_dropout_prob"),
-    ];
-
-    /// <summary>Keys of a BERT config that a ModernBERT one has no counterpart of.</summary>
-    private static readonly string[] BertOnly = ["type_vocab_size", "position_embedding_type"];
-
     /// <summary>
     /// The BERT-keyed JSON of a ModernBERT config object: renamed keys, no token types, Hugging Face's defaults for absent
     /// keys (<c>ModernBertConfig</c>'s: GELU, norm epsilon 1e-5, no dropout, 8,192 positions, padding id 50283). Other keys
@@ -32,39 +20,14 @@ internal static class ModernBertConfigKeys
     /// <exception cref="NotSupportedException">An activation, pooling or rotary scaling this library does not build; the message names the key.</exception>
     public static string FromModernBert(JsonElement root, string source)
     {
-        foreach (string key in BertConfigLimits.RequiredKeys)
-        {
-            if (!root.TryGetProperty(key, out JsonElement value) || value.ValueKind == JsonValueKind.Null)
-            {
-                throw new InvalidDataException($"{source} lacks the required key '{key}' (every ModernBERT config.json holds {string.Join(", ", BertConfigLimits.RequiredKeys)}).");
-            }
-        }
-
+        FamilyConfigKeys.ModernBert.RequireKeys(root, source, BertConfigLimits.RequiredKeys);
         if (root.TryGetProperty("hidden_activation", out JsonElement activation) && activation.ValueKind != JsonValueKind.Null
             && (activation.ValueKind != JsonValueKind.String || !ArchitectureNames.Activations.Contains(activation.GetString()!)))
         {
             throw new NotSupportedException($"{source}: key 'hidden_activation' is {activation.GetRawText()}; this library builds ModernBERT with {string.Join(", ", ArchitectureNames.Activations)}.");
         }
 
-        JsonObject node = JsonObject.Create(root) is { } parsed ? (JsonObject)parsed.DeepClone() : [];
-        foreach ((string modern, string bert) in Renames)
-        {
-            node.Remove(bert);
-            if (node.TryGetPropertyValue(modern, out JsonNode? value))
-            {
-                node.Remove(modern);
-                if (value is not null)
-                {
-                    node[bert] = value;
-                }
-            }
-        }
-
-        foreach (string key in BertOnly)
-        {
-            node.Remove(key);
-        }
-
+        JsonObject node = FamilyConfigKeys.ModernBert.ToBertKeys(root);
         node["type_vocab_size"] = 0;
         node.TryAdd("hidden_act", "gelu");
         node.TryAdd("layer_norm_eps", 1e-5);
@@ -82,23 +45,5 @@ internal static class ModernBertConfigKeys
     }
 
     /// <summary>The ModernBERT-keyed form of BERT-keyed config JSON (what <see cref="BertConfig.ToJson"/> writes for ModernBERT).</summary>
-    public static string ToModernBert(string bertJson)
-    {
-        JsonObject node = JsonNode.Parse(bertJson)!.AsObject();
-        foreach ((string modern, string bert) in Renames)
-        {
-            if (node.TryGetPropertyValue(bert, out JsonNode? value))
-            {
-                node.Remove(bert);
-                node[modern] = value;
-            }
-        }
-
-        foreach (string key in BertOnly)
-        {
-            node.Remove(key);
-        }
-
-        return node.ToJsonString(new JsonSerializerOptions { WriteIndented = true });
-    }
+    public static string ToModernBert(string bertJson) => FamilyConfigKeys.ModernBert.FromBertKeys(bertJson);
 }
