@@ -5,46 +5,25 @@ namespace Bert.Sharp.Tokenization;
 /// BertNormalizer, BertPreTokenizer, WordPiece) but in one pass over the text with no per-token allocation.
 /// </summary>
 /// <remarks>Immutable; every mutable buffer is per call or per thread, so concurrent use is safe.</remarks>
-internal sealed class BertTextEncoder
+internal sealed class BertTextEncoder(
+    WordPieceVocabulary vocabulary,
+    SpecialTokenMatcher specialTokens,
+    bool cleanText,
+    bool lowercase,
+    bool stripAccents,
+    bool chineseCharacters,
+    int maxCharsPerWord,
+    int unknownId)
 {
-    private readonly WordPieceVocabulary _vocabulary;
-    private readonly SpecialTokenMatcher _specialTokens;
-    private readonly bool _cleanText;
-    private readonly bool _lowercase;
-    private readonly bool _stripAccents;
-    private readonly bool _chineseCharacters;
-    private readonly int _maxCharsPerWord;
-    private readonly int _unknownId;
-
-    public BertTextEncoder(
-        WordPieceVocabulary vocabulary,
-        SpecialTokenMatcher specialTokens,
-        bool cleanText,
-        bool lowercase,
-        bool stripAccents,
-        bool chineseCharacters,
-        int maxCharsPerWord,
-        int unknownId)
-    {
-        _vocabulary = vocabulary;
-        _specialTokens = specialTokens;
-        _cleanText = cleanText;
-        _lowercase = lowercase;
-        _stripAccents = stripAccents;
-        _chineseCharacters = chineseCharacters;
-        _maxCharsPerWord = maxCharsPerWord;
-        _unknownId = unknownId;
-    }
-
     /// <summary>Appends the tokens of <paramref name="text"/> (no [CLS]/[SEP]) to <paramref name="output"/>, using
     /// <paramref name="word"/> (this thread's, from <see cref="TokenizerScratch"/>) as the word being built.</summary>
     public void Encode(ReadOnlySpan<char> text, TokenBuffer output, WordBuffer word)
     {
-        word.Reset(_maxCharsPerWord);
+        word.Reset(maxCharsPerWord);
         int position = 0;
         while (position < text.Length)
         {
-            (int index, int length, int id) = _specialTokens.FindNext(text, position);
+            (int index, int length, int id) = specialTokens.FindNext(text, position);
             int segmentEnd = index < 0 ? text.Length : index;
             EncodeSegment(text[position..segmentEnd], position, output, word);
             if (index < 0)
@@ -60,7 +39,7 @@ internal sealed class BertTextEncoder
     /// <summary>The same pipeline without the normalizer (clean-up, CJK spacing, lower-casing, accent stripping), for
     /// text that is already normalized.</summary>
     public BertTextEncoder WithoutNormalization() =>
-        new(_vocabulary, _specialTokens, cleanText: false, lowercase: false, stripAccents: false, chineseCharacters: false, _maxCharsPerWord, _unknownId);
+        new(vocabulary, specialTokens, cleanText: false, lowercase: false, stripAccents: false, chineseCharacters: false, maxCharsPerWord, unknownId);
 
     /// <summary>
     /// Like <see cref="Encode"/> without pre-tokenization: the text between special tokens is one word, white space
@@ -68,12 +47,12 @@ internal sealed class BertTextEncoder
     /// </summary>
     public void EncodeAsOneWord(ReadOnlySpan<char> text, TokenBuffer output, WordBuffer word)
     {
-        word.Reset(_maxCharsPerWord);
+        word.Reset(maxCharsPerWord);
         Span<char> normalized = stackalloc char[RuneNormalizer.MaxOutputChars];
         int position = 0;
         while (position < text.Length)
         {
-            (int index, int length, int id) = _specialTokens.FindNext(text, position);
+            (int index, int length, int id) = specialTokens.FindNext(text, position);
             int segmentEnd = index < 0 ? text.Length : index;
             int i = position;
             while (i < segmentEnd)
@@ -82,13 +61,13 @@ internal sealed class BertTextEncoder
                 int codePoint = width == 2 ? char.ConvertToUtf32(text[i], text[i + 1]) : char.IsSurrogate(text[i]) ? 0xFFFD : text[i];
                 int start = i;
                 i += width;
-                if (_cleanText && BertCharacterClasses.IsRemoved(codePoint))
+                if (cleanText && BertCharacterClasses.IsRemoved(codePoint))
                 {
                     continue;
                 }
 
-                int count = _cleanText && BertCharacterClasses.IsWhitespace(codePoint) ? WriteSpace(normalized)
-                    : (_lowercase || _stripAccents) ? RuneNormalizer.Normalize(codePoint, _stripAccents, _lowercase, normalized)
+                int count = cleanText && BertCharacterClasses.IsWhitespace(codePoint) ? WriteSpace(normalized)
+                    : (lowercase || stripAccents) ? RuneNormalizer.Normalize(codePoint, stripAccents, lowercase, normalized)
                     : new System.Text.Rune(codePoint).EncodeToUtf16(normalized);
                 if (count > 0)
                 {
@@ -128,13 +107,13 @@ internal sealed class BertTextEncoder
                     {
                         // Fast path: a run of ASCII letters and digits starting a word is scanned, lower-cased and
                         // copied in one loop; offsets stay implicit (one char per char).
-                        i = word.AppendAsciiRun(text, i, offset, _lowercase);
+                        i = word.AppendAsciiRun(text, i, offset, lowercase);
                         continue;
                     }
 
                     case 0:
-                        word.Append(_lowercase && char.IsAsciiLetterUpper(c) ? (char)(c | 0x20) : c, offset + i, offset + i + 1);
-                        if (word.CodePoints > _maxCharsPerWord)
+                        word.Append(lowercase && char.IsAsciiLetterUpper(c) ? (char)(c | 0x20) : c, offset + i, offset + i + 1);
+                        if (word.CodePoints > maxCharsPerWord)
                         {
                             // Skip the rest of an over-long ASCII word quickly: it becomes [UNK] anyway.
                             i++;
@@ -149,7 +128,7 @@ internal sealed class BertTextEncoder
 
                         break;
                     case 1:
-                        if (!_cleanText)
+                        if (!cleanText)
                         {
                             word.Append(c, offset + i, offset + i + 1);
                         }
@@ -186,7 +165,7 @@ internal sealed class BertTextEncoder
             int end = start + width;
             i += width;
 
-            if (_cleanText && BertCharacterClasses.IsRemoved(codePoint))
+            if (cleanText && BertCharacterClasses.IsRemoved(codePoint))
             {
                 continue;
             }
@@ -197,15 +176,15 @@ internal sealed class BertTextEncoder
                 continue;
             }
 
-            bool isolate = _chineseCharacters && BertCharacterClasses.IsChineseCharacter(codePoint);
+            bool isolate = chineseCharacters && BertCharacterClasses.IsChineseCharacter(codePoint);
             if (isolate)
             {
                 Flush(word, output);
             }
 
             int runBreak = 0;
-            int count = (_lowercase || _stripAccents)
-                ? RuneNormalizer.Normalize(codePoint, _stripAccents, _lowercase, normalized, out runBreak)
+            int count = (lowercase || stripAccents)
+                ? RuneNormalizer.Normalize(codePoint, stripAccents, lowercase, normalized, out runBreak)
                 : new System.Text.Rune(codePoint).EncodeToUtf16(normalized);
             int k = 0;
             while (k < count)
@@ -217,7 +196,7 @@ internal sealed class BertTextEncoder
                     word.BreakCombiningRun();
                 }
 
-                int combiningClass = _stripAccents ? RuneNormalizer.CombiningClass(part) : 0;
+                int combiningClass = stripAccents ? RuneNormalizer.CombiningClass(part) : 0;
                 if (combiningClass > 0)
                 {
                     // Decomposition reorders combining marks (canonical ordering) across characters: the kept ones
@@ -263,18 +242,18 @@ internal sealed class BertTextEncoder
             return;
         }
 
-        if (word.CodePoints > _maxCharsPerWord)
+        if (word.CodePoints > maxCharsPerWord)
         {
-            output.Add(_unknownId, word.Start, word.End);
+            output.Add(unknownId, word.Start, word.End);
             word.Reset();
             return;
         }
 
         ReadOnlySpan<char> chars = word.Chars;
-        int pieces = _vocabulary.Split(chars, word.PieceIds, word.PieceEnds);
+        int pieces = vocabulary.Split(chars, word.PieceIds, word.PieceEnds);
         if (pieces < 0)
         {
-            output.Add(_unknownId, word.Start, word.End);
+            output.Add(unknownId, word.Start, word.End);
         }
         else
         {

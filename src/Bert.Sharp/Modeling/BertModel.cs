@@ -204,23 +204,23 @@ public sealed partial class BertModel : nn.Module<Tensor, Tensor?, Tensor?, Bert
         string Prefixed(string name) => prefix.Length == 0 ? name : $"{prefix}.{name}";
         var units = new List<ModelUnit>(encoder.Layers.Count + 2)
         {
-            new("embeddings", ModelUnitKind.Embeddings, 0, embeddings, Prefixed("embeddings"), null, isUsed: true),
+            new("embeddings", embeddings, Prefixed("embeddings")) { Kind = ModelUnitKind.Embeddings, Depth = 0 },
         };
         for (int i = 0; i < encoder.Layers.Count; i++)
         {
             string name = Family.LayerName(i);
-            units.Add(new ModelUnit(name, ModelUnitKind.EncoderLayer, i + 1, encoder.Layers[i], Prefixed(name), i, isUsed: true));
+            units.Add(new ModelUnit(name, encoder.Layers[i], Prefixed(name)) { Kind = ModelUnitKind.EncoderLayer, Depth = i + 1 });
         }
 
         if (finalNorm is not null)
         {
             // ModernBERT's final_norm sits where BERT's pooler does: it learns as soon as any layer does.
-            units.Add(new ModelUnit("final_norm", ModelUnitKind.Pooler, encoder.Layers.Count + 1, finalNorm, Prefixed("final_norm"), null, isUsed: true));
+            units.Add(new ModelUnit("final_norm", finalNorm, Prefixed("final_norm")) { Kind = ModelUnitKind.Pooler, Depth = encoder.Layers.Count + 1 });
         }
 
         if (pooler is not null)
         {
-            units.Add(new ModelUnit("pooler", ModelUnitKind.Pooler, encoder.Layers.Count + 1, pooler, Prefixed("pooler"), null, usesPooler));
+            units.Add(new ModelUnit("pooler", pooler, Prefixed("pooler")) { Kind = ModelUnitKind.Pooler, Depth = encoder.Layers.Count + 1, IsUsed = usesPooler });
         }
 
         return units;

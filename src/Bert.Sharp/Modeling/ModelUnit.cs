@@ -28,28 +28,25 @@ public enum ModelUnitKind
 /// </summary>
 public sealed class ModelUnit
 {
-    internal ModelUnit(string name, ModelUnitKind kind, int depth, nn.Module module, string parameterPrefix, int? layerIndex, bool isUsed)
+    // What varies between units is set by name where the model lists them (Kind, Depth, IsUsed).
+    internal ModelUnit(string name, nn.Module module, string parameterPrefix)
     {
         Name = name;
-        Kind = kind;
-        Depth = depth;
         Module = module;
         ParameterPrefix = parameterPrefix;
-        LayerIndex = layerIndex;
-        IsUsed = isUsed;
     }
 
     /// <summary>A short name for logs and summaries: <c>embeddings</c>, <c>encoder.layer.3</c>, <c>pooler</c>, <c>classifier</c>.</summary>
     public string Name { get; }
 
     /// <summary>What the unit is.</summary>
-    public ModelUnitKind Kind { get; }
+    public ModelUnitKind Kind { get; internal init; }
 
     /// <summary>Position from the input side: 0 is the embeddings, 1..L the encoder layers, then the pooler and the head.</summary>
-    public int Depth { get; }
+    public int Depth { get; internal init; }
 
     /// <summary>For an encoder layer, its index (0 nearest the input); otherwise <c>null</c>.</summary>
-    public int? LayerIndex { get; }
+    public int? LayerIndex => Kind == ModelUnitKind.EncoderLayer ? Depth - 1 : null;
 
     /// <summary>The module itself.</summary>
     public nn.Module Module { get; }
@@ -61,7 +58,7 @@ public sealed class ModelUnit
     /// Whether the model's forward pass reads this unit. A pooler under a head that pools by mean or [CLS] is kept (it is
     /// part of the checkpoint) but never read, so it is never trained.
     /// </summary>
-    public bool IsUsed { get; }
+    public bool IsUsed { get; internal init; } = true;
 
     /// <summary>The unit's parameters with their full state-dict names.</summary>
     public IEnumerable<(string Name, Parameter Parameter)> NamedParameters()

@@ -11,12 +11,11 @@ internal sealed class PaddingLayout : IDisposable
 {
     private readonly Tensor indices;
 
-    private PaddingLayout(Tensor indices, Tensor keyMask, long batch, long sequence)
+    private PaddingLayout(Tensor indices, Tensor keyMask)
     {
         this.indices = indices;
         KeyMask = keyMask;
-        Batch = batch;
-        Sequence = sequence;
+        (Batch, Sequence) = (keyMask.shape[0], keyMask.shape[1]);
     }
 
     /// <summary>Boolean [batch, seq], true for real tokens.</summary>
@@ -33,7 +32,7 @@ internal sealed class PaddingLayout : IDisposable
     public static PaddingLayout FromMask(Tensor keyMask)
     {
         Tensor flat = keyMask.reshape(-1).nonzero().squeeze(1);
-        return new PaddingLayout(flat, keyMask, keyMask.shape[0], keyMask.shape[1]);
+        return new PaddingLayout(flat, keyMask);
     }
 
     /// <summary>[batch, seq, ...] to [tokens, ...].</summary>

@@ -47,7 +47,7 @@ public abstract partial class BertTaskModel : nn.Module
             var units = new List<ModelUnit>(Bert.GetUnits(Bert.Family.BasePrefix, UsesPooler));
             if (HeadModule is { } head)
             {
-                units.Add(new ModelUnit(HeadName, ModelUnitKind.Head, units.Count, head, HeadPrefix, null, isUsed: true));
+                units.Add(new ModelUnit(HeadName, head, HeadPrefix) { Kind = ModelUnitKind.Head, Depth = units.Count });
             }
 
             return units;
