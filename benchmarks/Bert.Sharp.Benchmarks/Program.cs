@@ -14,6 +14,7 @@ namespace Bert.Sharp.Benchmarks;
 /// <c>step-ab [32x128] [rounds]</c> (the step as the trainer runs it, with gradients zeroed in place, and without dropout, each against the GEMM interleaved round by round),
 /// <c>policy-memory [out.md]</c> (step time and peak memory of full fine-tuning, top layer and LoRA, one process),
 /// <c>gpu-check [--model DIR] [--device cuda|cpu] [--out DIR] [--python PATH] [--tiny]</c> (every public path on one device, against the CPU, with timings; docs/gpu.md),
+/// <c>packed-gemm</c> (MiniLM's linear products against MKL's packed GEMM, the batch-1 prototype),
 /// <c>int8-quality MODEL_DIR [--data FILE]</c> (how far each int8 export setting moves a trained classifier's probabilities),
 /// <c>serving [--requests 200] [--rounds 3] [--model DIR] [--out out.md]</c> (concurrent HTTP load on the ClassifierApi sample) and
 /// <c>update-docs RESULTS_DIR DOC</c> (splices reports into docs/performance.md). <c>benchmarks/run-profile.sh</c> runs all.
@@ -38,6 +39,8 @@ public static class Program
                 return AttentionMemory(args.Skip(1).FirstOrDefault(), () => Training.PolicyStepBenchmarks.Profile());
             case "gpu-check":
                 return Gpu.GpuCheck.Run(args[1..]);
+            case "packed-gemm":
+                return Encoder.PackedGemmProbe.Run();
             case "int8-quality":
                 return Deployment.Int8QualityProfile.Run(args[1..]);
             case "serving":
