@@ -85,6 +85,39 @@ public class FastDropoutTests
         Assert.False(first.eq(next).all().item<bool>()); // the generator advanced: a new key, a new mask
     }
 
+    [Theory]
+    [InlineData(1, 0.1)]
+    [InlineData(17, 0.1)]
+    [InlineData(3 * 5 * 70_001, 0.1)] // odd, several blocks, so vector and scalar tails meet at every block's end
+    [InlineData(65_536 + 15, 0.5)]
+    [InlineData(1_001, 0.0)]
+    public unsafe void Cpu_masks_are_SplitMix64_of_the_element_pair_counter_whatever_the_vector_width(int count, double p)
+    {
+        // An independent statement of the mask (the AVX-512 path must give exactly this, as the scalar one does).
+        const ulong Key = 0x0F1E_2D3C_4B5A_6978UL;
+        uint threshold = CpuDropoutMask.Threshold(p);
+        float keep = (float)(1.0 / (1.0 - p));
+        float[] mask = new float[count];
+        fixed (float* m = mask)
+        {
+            CpuDropoutMask.Fill(m, count, Key, threshold, keep, threads: 2);
+        }
+
+        for (int e = 0; e < count; e++)
+        {
+            ulong z = Key + ((ulong)(e / 2) * 0x9E3779B97F4A7C15UL);
+            z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9UL;
+            z = (z ^ (z >> 27)) * 0x94D049BB133111EBUL;
+            z ^= z >> 31;
+            uint uniform = e % 2 == 0 ? (uint)z : (uint)(z >> 32);
+            float expected = uniform >= threshold ? keep : 0f;
+            if (mask[e] != expected)
+            {
+                Assert.Fail($"element {e} of {count}: {mask[e]}, expected {expected} (uniform {uniform}, threshold {threshold})");
+            }
+        }
+    }
+
     [Fact]
     public void Cpu_masks_are_independent_between_neighbours_and_across_halves_of_a_draw()
     {
