@@ -15,7 +15,8 @@ internal sealed class PaddingLayout : IDisposable
     {
         this.indices = indices;
         KeyMask = keyMask;
-        (Batch, Sequence) = (keyMask.shape[0], keyMask.shape[1]);
+        long[] shape = keyMask.shape; // one native call for both sizes
+        (Batch, Sequence) = (shape[0], shape[1]);
     }
 
     /// <summary>Boolean [batch, seq], true for real tokens.</summary>

@@ -26,6 +26,10 @@ internal static unsafe class CpuDropoutMask
     private const long BlockPairs = 1 << 15;
     private const ulong Golden = 0x9E3779B97F4A7C15UL;
 
+    // SplitMix64's finaliser multipliers, shared by the scalar and the vector form of the hash.
+    private const ulong MixMultiplier1 = 0xBF58476D1CE4E5B9UL;
+    private const ulong MixMultiplier2 = 0x94D049BB133111EBUL;
+
     /// <summary>
     /// A contiguous CPU tensor of <paramref name="shape"/> and <paramref name="dtype"/> holding 0 (dropped) or
     /// 1 / (1 − <paramref name="probability"/>) (kept).
@@ -95,6 +99,8 @@ internal static unsafe class CpuDropoutMask
     private static long FillPairsVector512(float* destination, ulong key, uint threshold, float keep, long startPair, long endPair)
     {
         Vector512<ulong> golden = Vector512.Create(Golden);
+        Vector512<ulong> multiplier1 = Vector512.Create(MixMultiplier1);
+        Vector512<ulong> multiplier2 = Vector512.Create(MixMultiplier2);
         Vector512<ulong> counter = Vector512.Create(0UL, 1, 2, 3, 4, 5, 6, 7) + Vector512.Create((ulong)startPair);
         Vector512<ulong> step = Vector512.Create(8UL);
         Vector512<ulong> keyVector = Vector512.Create(key);
@@ -104,9 +110,9 @@ internal static unsafe class CpuDropoutMask
         for (; i + 8 <= endPair; i += 8)
         {
             Vector512<ulong> z = keyVector + (counter * golden);
-            z = (z ^ (z >>> 30)) * Vector512.Create(0xBF58476D1CE4E5B9UL);
-            z = (z ^ (z >>> 27)) * Vector512.Create(0x94D049BB133111EBUL);
-            z ^= z >>> 31;
+            z = (z ^ (z >>> 30)) * multiplier1;
+            z = (z ^ (z >>> 27)) * multiplier2;
+            z ^= z >>> 31; // the scalar Mix, lane by lane
             Vector512<uint> kept = Vector512.GreaterThanOrEqual(z.AsUInt32(), thresholdVector) & keepBits;
             kept.Store((uint*)destination + (2 * i));
             counter += step;
@@ -141,8 +147,8 @@ internal static unsafe class CpuDropoutMask
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static ulong Mix(ulong z)
     {
-        z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9UL;
-        z = (z ^ (z >> 27)) * 0x94D049BB133111EBUL;
+        z = (z ^ (z >> 30)) * MixMultiplier1;
+        z = (z ^ (z >> 27)) * MixMultiplier2;
         return z ^ (z >> 31);
     }
 }
