@@ -10,11 +10,11 @@ internal sealed class CodePointMapping
     private readonly string _chars;
     private readonly CodePointTable<ushort> _slots; // 1 + the index of the code point's key, 0 when it has none.
 
-    public CodePointMapping(ReadOnlySpan<int> keys, ReadOnlySpan<ushort> starts, string chars)
+    public CodePointMapping(int[] keys, ushort[] starts, string chars)
     {
-        _starts = starts.ToArray();
+        _starts = starts;
         _chars = chars;
-        int[] sorted = keys.ToArray();
+        int[] sorted = keys;
         _slots = CodePointTable<ushort>.Build((first, block) =>
         {
             int i = Array.BinarySearch(sorted, first);

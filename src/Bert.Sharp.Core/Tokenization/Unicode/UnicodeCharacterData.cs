@@ -2,19 +2,21 @@ namespace Bert.Sharp.Tokenization.Unicode;
 
 /// <summary>
 /// The Unicode data the BERT normalizer and pre-tokenizer use, carried by the library (generated into
-/// <see cref="UnicodeTables"/> by tools/UnicodeTables) so that tokenization never depends on the platform's Unicode
+/// <c>UnicodeTables.txt</c> by tools/UnicodeTables, read by <see cref="UnicodeTables"/>) so that tokenization never depends on the platform's Unicode
 /// support: the same ids with ICU, without it (<c>InvariantGlobalization</c>) and in any culture.
 /// </summary>
 internal static class UnicodeCharacterData
 {
-    private static readonly CodePointTable<byte> Classes = FromRuns(UnicodeTables.ClassRuns);
-    private static readonly CodePointTable<byte> CombiningClasses = FromRuns(UnicodeTables.CombiningClassRuns);
-    private static readonly CodePointMapping Decompositions = new(UnicodeTables.DecompositionKeys, UnicodeTables.DecompositionStarts, UnicodeTables.DecompositionChars);
-    private static readonly CodePointMapping Compatibility = new(UnicodeTables.CompatibilityKeys, UnicodeTables.CompatibilityStarts, UnicodeTables.CompatibilityChars);
-    private static readonly CodePointMapping Lowercase = new(UnicodeTables.LowercaseKeys, UnicodeTables.LowercaseStarts, UnicodeTables.LowercaseChars);
+    // Declared first: the fields below are built from it.
+    private static readonly UnicodeTables Tables = UnicodeTables.ReadEmbedded();
+    private static readonly CodePointTable<byte> Classes = FromRuns(Tables.ClassRuns);
+    private static readonly CodePointTable<byte> CombiningClasses = FromRuns(Tables.CombiningClassRuns);
+    private static readonly CodePointMapping Decompositions = Tables.Decompositions;
+    private static readonly CodePointMapping Compatibility = Tables.CompatibilityDecompositions;
+    private static readonly CodePointMapping Lowercase = Tables.LowercaseMappings;
 
     /// <summary>The version of the Unicode Character Database the tables were generated from.</summary>
-    public const string UnicodeVersion = UnicodeTables.UnicodeVersion;
+    public static string UnicodeVersion => Tables.Version;
 
     /// <summary>The BERT character classes of <paramref name="codePoint"/>.</summary>
     public static UnicodeClassFlags ClassOf(int codePoint) => (UnicodeClassFlags)Classes[codePoint];
@@ -39,8 +41,8 @@ internal static class UnicodeCharacterData
             return hangul;
         }
 
-        int index = UnicodeTables.CompositionPairs.BinarySearch(((long)first << 21) | (uint)second);
-        return index >= 0 ? UnicodeTables.CompositionResults[index] : -1;
+        int index = Array.BinarySearch(Tables.CompositionPairs, ((long)first << 21) | (uint)second);
+        return index >= 0 ? Tables.CompositionResults[index] : -1;
     }
 
     /// <summary>The full compatibility decomposition (NFKD, Unicode 9.0) of a character other than a Hangul syllable,
@@ -55,9 +57,8 @@ internal static class UnicodeCharacterData
     /// character is its own lower case.</summary>
     public static ReadOnlySpan<char> LowercaseOf(int codePoint) => Lowercase[codePoint];
 
-    private static CodePointTable<byte> FromRuns(ReadOnlySpan<uint> generatedRuns)
+    private static CodePointTable<byte> FromRuns(uint[] runs)
     {
-        uint[] runs = generatedRuns.ToArray();
         return CodePointTable<byte>.Build((first, block) =>
         {
             // The run holding the block's first code point, then each run that starts inside the block.
