@@ -17,8 +17,6 @@ namespace Bert.Sharp.Benchmarks.Gpu;
 /// </summary>
 internal static class GpuCheck
 {
-    private static readonly string[] Words = ["the", "phone", "was", "really", "and", "screen", "battery", "it", "very", "quite", "good", "great", "fine", "bad", "awful", "poor", "paris", "london", "alice", "bob"];
-
     public static int Run(string[] args)
     {
         string? modelArg = Option(args, "--model");
@@ -38,10 +36,10 @@ internal static class GpuCheck
         var tokenizer = BertTokenizer.FromPretrained(modelDir);
 
         int steps = tiny ? 4 : 40;
-        List<LabeledExample> sentiment = Sentiment(tiny ? 64 : 640, 1);
-        List<LabeledExample> heldOut = Sentiment(tiny ? 16 : 160, 2);
-        List<TaggedSentence> tagged = Tagged(tiny ? 64 : 640, 3);
-        List<TextPair> pairs = Pairs(tiny ? 64 : 640, 4);
+        List<LabeledExample> sentiment = GpuCheckData.Sentiment(tiny ? 64 : 640, 1);
+        List<LabeledExample> heldOut = GpuCheckData.Sentiment(tiny ? 16 : 160, 2);
+        List<TaggedSentence> tagged = GpuCheckData.Tagged(tiny ? 64 : 640, 3);
+        List<TextPair> pairs = GpuCheckData.Pairs(tiny ? 64 : 640, 4);
         FineTuningOptions Options(FreezePolicy policy) => new() { Epochs = 2, BatchSize = tiny ? 8 : 32, MaxSteps = steps, FreezePolicy = policy, LearningRate = 5e-5, Seed = 42, MaxSequenceLength = 128, SaveBestModel = false };
 
         var policies = new (string Name, FreezePolicy Policy)[]
@@ -191,7 +189,7 @@ internal static class GpuCheck
         Directory.CreateDirectory(directory);
         string vocab = Path.Combine(directory, "vocab.txt");
         var entries = new List<string> { "[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]" };
-        entries.AddRange(Words);
+        entries.AddRange(GpuCheckData.Words);
         for (int i = entries.Count; i < shape.VocabSize; i++)
         {
             entries.Add($"[unused{i}]");
@@ -377,35 +375,6 @@ internal static class GpuCheck
         }
 
         return text.ToString();
-    }
-
-    private static List<LabeledExample> Sentiment(int count, int seed)
-    {
-        var rng = new Random(seed);
-        return [.. Enumerable.Range(0, count).Select(i =>
-        {
-            bool positive = i % 2 == 0;
-            var words = Enumerable.Range(0, rng.Next(3, 12)).Select(_ => Words[rng.Next(10)]).ToList();
-            words.Insert(rng.Next(words.Count + 1), Words[(positive ? 10 : 13) + rng.Next(3)]);
-            return new LabeledExample(string.Join(' ', words), positive ? "positive" : "negative");
-        })];
-    }
-
-    private static List<TaggedSentence> Tagged(int count, int seed)
-    {
-        var rng = new Random(seed);
-        return [.. Enumerable.Range(0, count).Select(_ =>
-        {
-            var tokens = Enumerable.Range(0, rng.Next(4, 12)).Select(_ => Words[rng.Next(Words.Length)]).ToList();
-            return new TaggedSentence(tokens, [.. tokens.Select(t => t is "paris" or "london" ? "B-LOC" : t is "alice" or "bob" ? "B-PER" : "O")]);
-        })];
-    }
-
-    private static List<TextPair> Pairs(int count, int seed)
-    {
-        var rng = new Random(seed);
-        string Sentence() => string.Join(' ', Enumerable.Range(0, rng.Next(4, 10)).Select(_ => Words[rng.Next(Words.Length)]));
-        return [.. Enumerable.Range(0, count).Select(_ => { string s = Sentence(); return new TextPair(s, s + " " + Words[rng.Next(Words.Length)]); })];
     }
 
     private static string? Option(string[] args, string name)

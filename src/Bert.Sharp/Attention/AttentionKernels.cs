@@ -28,4 +28,21 @@ public static class AttentionKernels
             ? factory()
             : throw new ArgumentException($"Attention implementation '{name}' is unknown; use one of {string.Join(", ", Registry.Keys)}.", nameof(name));
     }
+
+    /// <summary>
+    /// The checks every kernel's <see cref="IAttentionKernel.Compute"/> starts with: query, key and value given, and
+    /// probabilities asked only of a kernel that can return them.
+    /// </summary>
+    /// <exception cref="NotSupportedException"><paramref name="returnProbabilities"/> and the kernel cannot return them.</exception>
+    internal static void CheckArguments(IAttentionKernel kernel, TorchSharp.torch.Tensor query, TorchSharp.torch.Tensor key, TorchSharp.torch.Tensor value, bool returnProbabilities)
+    {
+        if (returnProbabilities && !kernel.CanReturnProbabilities)
+        {
+            throw new NotSupportedException($"The '{kernel.Name}' attention never holds the full probabilities; use attn_implementation 'eager' to get them.");
+        }
+
+        ArgumentNullException.ThrowIfNull(query);
+        ArgumentNullException.ThrowIfNull(key);
+        ArgumentNullException.ThrowIfNull(value);
+    }
 }

@@ -36,19 +36,9 @@ public sealed class ChunkedAttentionKernel : IAttentionKernel
     public string Name => "chunked";
 
     /// <inheritdoc />
-    public bool CanReturnProbabilities => false;
-
-    /// <inheritdoc />
     public (Tensor Context, Tensor? Probabilities) Compute(Tensor query, Tensor key, Tensor value, Tensor? keyPaddingMask, double dropoutProbability, bool returnProbabilities)
     {
-        if (returnProbabilities)
-        {
-            throw new NotSupportedException("The 'chunked' attention never holds the full probabilities; use attn_implementation 'eager' to get them.");
-        }
-
-        ArgumentNullException.ThrowIfNull(query);
-        ArgumentNullException.ThrowIfNull(key);
-        ArgumentNullException.ThrowIfNull(value);
+        AttentionKernels.CheckArguments(this, query, key, value, returnProbabilities);
         long queryLength = query.shape[2];
         long keyLength = key.shape[2];
         double scale = 1.0 / Math.Sqrt(query.shape[^1]);

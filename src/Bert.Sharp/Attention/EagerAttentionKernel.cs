@@ -22,9 +22,7 @@ public sealed class EagerAttentionKernel : IAttentionKernel
     /// <inheritdoc />
     public (Tensor Context, Tensor? Probabilities) Compute(Tensor query, Tensor key, Tensor value, Tensor? keyPaddingMask, double dropoutProbability, bool returnProbabilities)
     {
-        ArgumentNullException.ThrowIfNull(query);
-        ArgumentNullException.ThrowIfNull(key);
-        ArgumentNullException.ThrowIfNull(value);
+        AttentionKernels.CheckArguments(this, query, key, value, returnProbabilities);
         double scale = 1.0 / Math.Sqrt(query.shape[^1]);
         // Scaling the queries instead of the scores touches head_size / key_length as many elements (a quarter at 128 tokens);
         // torch's own math attention scales before the product too. Only rounding differs from scaling the scores.

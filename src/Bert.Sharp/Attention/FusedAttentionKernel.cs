@@ -26,17 +26,9 @@ public sealed class FusedAttentionKernel : IAttentionKernel
     public string Name => "sdpa";
 
     /// <inheritdoc />
-    public bool CanReturnProbabilities => false;
-
-    /// <inheritdoc />
     public (Tensor Context, Tensor? Probabilities) Compute(Tensor query, Tensor key, Tensor value, Tensor? keyPaddingMask, double dropoutProbability, bool returnProbabilities)
     {
-        if (returnProbabilities)
-        {
-            throw new NotSupportedException("The fused 'sdpa' attention cannot return probabilities; use attn_implementation 'eager'.");
-        }
-
-        ArgumentNullException.ThrowIfNull(query);
+        AttentionKernels.CheckArguments(this, query, key, value, returnProbabilities);
         if (dropoutProbability > 0 && query.device_type == DeviceType.CPU)
         {
             // With dropout, torch's CPU kernel falls back to its unfused path and its slower Bernoulli sampler; the eager

@@ -12,8 +12,11 @@ public interface IAttentionKernel
     /// <summary>The name used in <c>attn_implementation</c>.</summary>
     string Name { get; }
 
-    /// <summary>Whether <see cref="Compute"/> can return the attention probabilities.</summary>
-    bool CanReturnProbabilities { get; }
+    /// <summary>
+    /// Whether <see cref="Compute"/> can return the attention probabilities; <c>false</c> unless a kernel says otherwise (fused
+    /// kernels never hold them), and the model then computes a forward that asks for them with the eager kernel.
+    /// </summary>
+    bool CanReturnProbabilities => false;
 
     /// <summary>Computes attention.</summary>
     /// <param name="query">[batch, heads, query length, head size].</param>

@@ -71,7 +71,6 @@ public abstract partial class BertTaskModel
         bool allowMissing = options.AllowMissingWeights;
         return TaskModelLoading.Load(directoryOrModelId, options, allowMissing, (checkpoint, _) =>
         {
-            checkpoint.RequireFitsConfig(checkpoint.BasePrefix, allowMissing);
             TModel model = create(checkpoint.Config) ?? throw new InvalidOperationException($"The factory given to LoadPretrained returned no model for '{checkpoint.Directory}'.");
             return new TaskModelBuild<TModel>(model, model.HeadKeys());
         });

@@ -11,7 +11,8 @@ namespace Bert.Sharp;
 internal static class TaskModelLoading
 {
     /// <summary>
-    /// Opens <paramref name="directoryOrModelId"/>, lets <paramref name="build"/> check the checkpoint and build the task model
+    /// Opens <paramref name="directoryOrModelId"/>, checks that every encoder weight is there with its config's shape, lets
+    /// <paramref name="build"/> check the rest of the checkpoint and build the task model
     /// (its head, the keys the checkpoint may lack, what runs before the weights load), then loads the weights into it (what
     /// matched goes to <see cref="BertTaskModel.LoadReport"/>), moves it to the options' device and switches it to evaluation
     /// mode. The model is disposed when any step after <paramref name="build"/> fails.
@@ -26,6 +27,7 @@ internal static class TaskModelLoading
     {
         ILogger logger = options.LoggerFactory?.CreateLogger<TModel>() ?? NullLogger<TModel>.Instance;
         using PretrainedCheckpoint checkpoint = PretrainedCheckpoint.Open(directoryOrModelId, options.AttentionImplementation, logger, options.Hub);
+        checkpoint.RequireFitsConfig(checkpoint.BasePrefix, allowMissing);
         (TModel model, string[] expectedMissing, Action? prepare) = build(checkpoint, logger);
         return ModelLoadCompletion.Complete(model, options.Device, () =>
         {
@@ -38,7 +40,8 @@ internal static class TaskModelLoading
     /// <summary>
     /// The loading path of a task whose head is sized by its labels (sequence and token classification): a PEFT adapter folder
     /// goes to <paramref name="fromAdapterFolder"/> (which loads the base it names through this path again); any other folder
-    /// or Hub id is opened once and <paramref name="build"/> makes the model (see <see cref="Load"/>).
+    /// or Hub id is opened once and <paramref name="build"/> makes the model (see <see cref="Load"/>); with
+    /// <see cref="ClassifierLoadOptions.Seed"/> the new head is initialised from that seed before the weights load.
     /// </summary>
     /// <typeparam name="TModel">The task model.</typeparam>
     /// <param name="directoryOrModelId">A local model directory, an adapter folder or a Hub model id.</param>
@@ -52,12 +55,17 @@ internal static class TaskModelLoading
         ClassifierLoadOptions? options,
         Func<string, IReadOnlyList<string>?, ClassifierLoadOptions, TModel> fromAdapterFolder,
         Func<PretrainedCheckpoint, ILogger, IReadOnlyList<string>?, ClassifierLoadOptions, TaskModelBuild<TModel>> build)
-        where TModel : BertTaskModel
+        where TModel : BertTaskModel, ISeededHead
     {
         ArgumentException.ThrowIfNullOrEmpty(directoryOrModelId);
         ClassifierLoadOptions given = options ?? new ClassifierLoadOptions();
         return Adapters.AdapterFolder.Is(directoryOrModelId)
             ? fromAdapterFolder(directoryOrModelId, labels, given)
-            : Load(directoryOrModelId, given, given.AllowMissingWeights, (checkpoint, logger) => build(checkpoint, logger, labels, given));
+            : Load(directoryOrModelId, given, given.AllowMissingWeights, (checkpoint, logger) =>
+            {
+                TaskModelBuild<TModel> built = build(checkpoint, logger, labels, given);
+                double initializerRange = checkpoint.Config.InitializerRange;
+                return given.Seed is int seed ? built with { Prepare = () => built.Model.ResetHead(initializerRange, seed) } : built;
+            });
     }
 }

@@ -77,7 +77,6 @@ public sealed class BertForSentenceEmbedding : BertTaskModel, IBuiltInTrainable
         options.Validate();
         return TaskModelLoading.Load(directoryOrModelId, options, allowMissing: false, (checkpoint, _) =>
         {
-            checkpoint.RequireFitsConfig(checkpoint.BasePrefix, allowMissing: false);
             SentenceTransformersFolder? folder = SentenceTransformersFolder.Read(checkpoint.Directory);
             PoolingStrategy pooling = options.Pooling ?? folder?.Pooling ?? PoolingStrategy.Mean;
             var model = new BertForSentenceEmbedding(new BertModel(checkpoint.Config, checkpoint.HasPooler), pooling, options.Normalize ?? folder?.Normalize ?? false);

@@ -65,7 +65,6 @@ public sealed partial class BertForSequenceClassification
             config = config with { Id2Label = null, Label2Id = null };
         }
 
-        checkpoint.RequireFitsConfig(checkpoint.BasePrefix, options.AllowMissingWeights);
         string[] headKeys = HeadKeys(config.Family.SequenceHead);
         string headWeight = headKeys[^2];
         bool hasHead = checkpoint.State.ContainsKey(headWeight);
@@ -85,13 +84,7 @@ public sealed partial class BertForSequenceClassification
         PoolingStrategy pooling = options.Pooling ?? DefaultPooling(directory, config, checkpoint.HasPooler);
         var encoder = new BertModel(config, addPoolingLayer: checkpoint.HasPooler || pooling == PoolingStrategy.Pooler);
         var model = new BertForSequenceClassification(encoder, chosen, problemType, pooling);
-        return new(model, headKeys, () =>
-        {
-            if (options.Seed is int seed)
-            {
-                model.ResetHead(config.InitializerRange, seed);
-            }
-        });
+        return new(model, headKeys);
     }
 
     /// <summary>Loads a classifier with the encoder's load options (device, dtype, logging, attention kernel); see the other overload.</summary>

@@ -16,7 +16,7 @@ namespace Bert.Sharp;
 /// head), train it with <see cref="FineTuner"/>, save it with <c>SavePretrained</c>, and serve it with
 /// <see cref="TextClassifier"/>. To wrap an encoder you already hold, use the constructor.
 /// </remarks>
-public sealed partial class BertForSequenceClassification : BertTaskModel, IBuiltInTrainable
+public sealed partial class BertForSequenceClassification : BertTaskModel, IBuiltInTrainable, ISeededHead
 {
     /// <summary>
     /// The <c>config.json</c> key that records a pooling other than the pooler (<c>mean</c> or <c>cls</c>); ModernBERT's name
@@ -116,7 +116,7 @@ public sealed partial class BertForSequenceClassification : BertTaskModel, IBuil
     internal string HeadWeightKey => familyHead?.OutputWeightKey ?? HeadWeight;
 
     /// <summary>Re-initialises every layer of the head from <paramref name="seed"/>.</summary>
-    internal void ResetHead(double initializerRange, int seed)
+    void ISeededHead.ResetHead(double initializerRange, int seed)
     {
         classifier.ResetParameters(initializerRange, seed);
         familyHead?.ResetParameters(initializerRange, seed);
@@ -218,22 +218,14 @@ public sealed partial class BertForSequenceClassification : BertTaskModel, IBuil
         SequenceClassifierOutput.Compute(() => Logits(inputIds, attentionMask, tokenTypeIds), labels, ComputeLoss);
 
     /// <summary>The loss of <paramref name="logits"/> against <paramref name="labels"/> for this model's <see cref="ProblemType"/>: cross-entropy, BCE with logits, or MSE.</summary>
-    public Tensor ComputeLoss(Tensor logits, Tensor labels)
+    public Tensor ComputeLoss(Tensor logits, Tensor labels) => SequenceClassifierOutput.ScopedLoss(logits, labels, (scores, target) => ProblemType switch
     {
-        ArgumentNullException.ThrowIfNull(logits);
-        ArgumentNullException.ThrowIfNull(labels);
-        using var scope = NewDisposeScope();
-        Tensor target = labels.device == logits.device ? labels : labels.to(logits.device);
-        Tensor loss = ProblemType switch
-        {
-            ProblemType.SingleLabelClassification => nn.functional.cross_entropy(logits.view(-1, NumLabels), target.to(ScalarType.Int64).view(-1)),
-            ProblemType.MultiLabelClassification => nn.functional.binary_cross_entropy_with_logits(logits, target.to(logits.dtype)),
-            _ => NumLabels == 1
-                ? nn.functional.mse_loss(logits.squeeze(-1), target.to(logits.dtype).view(-1))
-                : nn.functional.mse_loss(logits, target.to(logits.dtype)),
-        };
-        return loss.MoveToOuterDisposeScope();
-    }
+        ProblemType.SingleLabelClassification => nn.functional.cross_entropy(scores.view(-1, NumLabels), target.to(ScalarType.Int64).view(-1)),
+        ProblemType.MultiLabelClassification => nn.functional.binary_cross_entropy_with_logits(scores, target.to(scores.dtype)),
+        _ => NumLabels == 1
+            ? nn.functional.mse_loss(scores.squeeze(-1), target.to(scores.dtype).view(-1))
+            : nn.functional.mse_loss(scores, target.to(scores.dtype)),
+    });
 
     /// <summary>The head's input: the pooled vector of each text [batch, hidden] (the one forward path, then pooling).</summary>
     internal Tensor Features(Tensor inputIds, Tensor? attentionMask, Tensor? tokenTypeIds)

@@ -30,6 +30,19 @@ public sealed class SequenceClassifierOutput : IDisposable
         return new SequenceClassifierOutput(scores.MoveToOuterDisposeScope(), value?.MoveToOuterDisposeScope());
     }
 
+    /// <summary>
+    /// A classifier's loss: <paramref name="loss"/> of <paramref name="logits"/> and <paramref name="labels"/> (moved to the
+    /// logits' device), in one dispose scope from which only the loss escapes.
+    /// </summary>
+    internal static Tensor ScopedLoss(Tensor logits, Tensor labels, Func<Tensor, Tensor, Tensor> loss)
+    {
+        ArgumentNullException.ThrowIfNull(logits);
+        ArgumentNullException.ThrowIfNull(labels);
+        using var scope = NewDisposeScope();
+        Tensor target = labels.device == logits.device ? labels : labels.to(logits.device);
+        return loss(logits, target).MoveToOuterDisposeScope();
+    }
+
     /// <inheritdoc />
     public void Dispose()
     {

@@ -57,7 +57,6 @@ public sealed partial class BertForTokenClassification
             }
         }
 
-        checkpoint.RequireFitsConfig(checkpoint.BasePrefix, options.AllowMissingWeights);
         bool hasHead = checkpoint.State.ContainsKey(HeadWeight);
         int headRows = checkpoint.HeadRows(HeadWeight);
         IReadOnlyList<string> chosen = labels
@@ -78,13 +77,7 @@ public sealed partial class BertForTokenClassification
         }
 
         var model = new BertForTokenClassification(new BertModel(config, addPoolingLayer: false), chosen);
-        return new(model, HeadKeysOf(config), () =>
-        {
-            if (options.Seed is int seed)
-            {
-                model.ResetHead(config.InitializerRange, seed);
-            }
-        });
+        return new(model, HeadKeysOf(config));
     }
 
     // The head's keys: the classifier, and ModernBERT's prediction head before it.

@@ -15,7 +15,7 @@ namespace Bert.Sharp;
 /// <see cref="FineTuner"/> on <see cref="TaggedSentence"/>s, save it with <see cref="BertTaskModel.SavePretrained(string, BertTokenizer?)"/>, and serve it with
 /// <see cref="TokenClassifier"/>.
 /// </remarks>
-public sealed partial class BertForTokenClassification : BertTaskModel, IBuiltInTrainable
+public sealed partial class BertForTokenClassification : BertTaskModel, IBuiltInTrainable, ISeededHead
 {
 #pragma warning disable IDE1006, SA1300 // Field names are Hugging Face checkpoint keys.
     private readonly ClassificationHead classifier;
@@ -94,7 +94,7 @@ public sealed partial class BertForTokenClassification : BertTaskModel, IBuiltIn
     private protected override string HeadPrefix => familyHead is null ? HeadName : string.Empty;
 
     /// <summary>Re-initialises the head (ModernBERT's prediction head too) from <paramref name="seed"/>.</summary>
-    internal void ResetHead(double initializerRange, int seed)
+    void ISeededHead.ResetHead(double initializerRange, int seed)
     {
         classifier.ResetParameters(initializerRange, seed);
         familyHead?.ResetParameters(initializerRange, seed);
@@ -118,14 +118,8 @@ public sealed partial class BertForTokenClassification : BertTaskModel, IBuiltIn
         SequenceClassifierOutput.Compute(() => Logits(inputIds, attentionMask, tokenTypeIds), labels, ComputeLoss);
 
     /// <summary>Cross-entropy over the tokens of <paramref name="logits"/> [batch, seq, tags] whose label in <paramref name="labels"/> is not -100.</summary>
-    public Tensor ComputeLoss(Tensor logits, Tensor labels)
-    {
-        ArgumentNullException.ThrowIfNull(logits);
-        ArgumentNullException.ThrowIfNull(labels);
-        using var scope = NewDisposeScope();
-        Tensor target = labels.to(ScalarType.Int64, logits.device).view(-1);
-        return nn.functional.cross_entropy(logits.view(-1, NumLabels), target, ignore_index: TokenClassification.WordPieceLabelAligner.IgnoreIndex).MoveToOuterDisposeScope();
-    }
+    public Tensor ComputeLoss(Tensor logits, Tensor labels) => SequenceClassifierOutput.ScopedLoss(logits, labels, (scores, target) =>
+        nn.functional.cross_entropy(scores.view(-1, NumLabels), target.to(ScalarType.Int64).view(-1), ignore_index: TokenClassification.WordPieceLabelAligner.IgnoreIndex));
 
     /// <summary>The head's input: the last hidden state [batch, seq, hidden] (the one forward path).</summary>
     internal Tensor Features(Tensor inputIds, Tensor? attentionMask, Tensor? tokenTypeIds)
