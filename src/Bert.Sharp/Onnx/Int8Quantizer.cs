@@ -1,13 +1,23 @@
 namespace Bert.Sharp.Onnx;
 
 /// <summary>
-/// Symmetric int8 quantization, <c>q = round(w / s)</c> clamped to [-127, 127] with <c>s = max|w| / 127</c> per group, so
-/// zero stays exactly zero and no zero point is needed.
+/// Symmetric int8 quantization, <c>q = round(w / s)</c> clamped to [-L, L] with <c>s = max|w| / L</c> per group, so
+/// zero stays exactly zero and no zero point is needed. L is 127 (<see cref="FullRange"/>), or 63 (<see cref="ReducedRange"/>,
+/// 7 bits) for weights that uint8 activations multiply on CPUs whose int8 products saturate at 16 bits.
 /// </summary>
 internal static class Int8Quantizer
 {
+    /// <summary>The largest magnitude of an 8-bit value.</summary>
+    public const int FullRange = 127;
+
+    /// <summary>
+    /// The largest magnitude of a 7-bit value: a pair of uint8 × int8 products then sums to at most 2 × 255 × 63 = 32,130,
+    /// inside the int16 that x86's <c>vpmaddubsw</c> (ONNX Runtime's u8·s8 kernel without VNNI) saturates at.
+    /// </summary>
+    public const int ReducedRange = 63;
+
     /// <summary>Quantizes a row-major [rows, columns] matrix with one scale per column (per output feature of a MatMul weight).</summary>
-    public static (sbyte[] Values, float[] Scales) PerColumn(float[] matrix, int rows, int columns)
+    public static (sbyte[] Values, float[] Scales) PerColumn(float[] matrix, int rows, int columns, int limit = FullRange)
     {
         var maxima = new float[columns];
         for (int r = 0; r < rows; r++)
@@ -18,13 +28,13 @@ internal static class Int8Quantizer
             }
         }
 
-        float[] scales = [.. maxima.Select(Scale)];
+        float[] scales = [.. maxima.Select(m => Scale(m, limit))];
         var values = new sbyte[matrix.Length];
         for (int r = 0; r < rows; r++)
         {
             for (int c = 0; c < columns; c++)
             {
-                values[(r * columns) + c] = Quantize(matrix[(r * columns) + c], scales[c]);
+                values[(r * columns) + c] = Quantize(matrix[(r * columns) + c], scales[c], limit);
             }
         }
 
@@ -32,7 +42,7 @@ internal static class Int8Quantizer
     }
 
     /// <summary>Quantizes a whole tensor with one scale.</summary>
-    public static (sbyte[] Values, float[] Scales) PerTensor(float[] values)
+    public static (sbyte[] Values, float[] Scales) PerTensor(float[] values, int limit = FullRange)
     {
         float max = 0;
         foreach (float v in values)
@@ -40,11 +50,11 @@ internal static class Int8Quantizer
             max = Math.Max(max, Math.Abs(v));
         }
 
-        float scale = Scale(max);
+        float scale = Scale(max, limit);
         var quantized = new sbyte[values.Length];
         for (int i = 0; i < values.Length; i++)
         {
-            quantized[i] = Quantize(values[i], scale);
+            quantized[i] = Quantize(values[i], scale, limit);
         }
 
         return (quantized, [scale]);
@@ -64,10 +74,10 @@ internal static class Int8Quantizer
                 max = Math.Max(max, Math.Abs(v));
             }
 
-            scales[r] = Scale(max);
+            scales[r] = Scale(max, FullRange);
             for (int c = 0; c < columns; c++)
             {
-                values[(r * columns) + c] = Quantize(row[c], scales[r]);
+                values[(r * columns) + c] = Quantize(row[c], scales[r], FullRange);
             }
         }
 
@@ -75,7 +85,7 @@ internal static class Int8Quantizer
     }
 
     // An all-zero group gets scale 1: its values quantize to 0 either way, and no division by zero happens at run time.
-    private static float Scale(float maxAbs) => maxAbs > 0 && float.IsFinite(maxAbs) ? maxAbs / 127f : 1f;
+    private static float Scale(float maxAbs, int limit) => maxAbs > 0 && float.IsFinite(maxAbs) ? maxAbs / limit : 1f;
 
-    private static sbyte Quantize(float value, float scale) => (sbyte)Math.Clamp(MathF.Round(value / scale, MidpointRounding.ToEven), -127f, 127f);
+    private static sbyte Quantize(float value, float scale, int limit) => (sbyte)Math.Clamp(MathF.Round(value / scale, MidpointRounding.ToEven), -limit, limit);
 }

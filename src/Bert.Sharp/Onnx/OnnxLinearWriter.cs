@@ -58,8 +58,8 @@ internal sealed class OnnxLinearWriter(OnnxGraphBuilder graph, OnnxExportSource 
     /// <c>x · W</c> for int8 weights <paramref name="weight"/> [in, out] (values <paramref name="values"/>) with per-column
     /// scales <paramref name="weightScales"/> (initializer <paramref name="weightScale"/>), the activations quantized per
     /// token (<see cref="OnnxExportOptions.PerTokenActivations"/>): each row of <paramref name="x"/> gets its own asymmetric
-    /// uint8 scale and zero point over [min(row, 0), max(row, 0)], so the one-sided activations after GELU use all 256
-    /// levels and one long text or one large token no longer coarsens every other token's rounding, as one scale per
+    /// uint8 scale and zero point over [min(row, 0), max(row, 0)], so the one-sided activations after GELU use all the
+    /// levels (128 with <see cref="OnnxExportOptions.ReduceRange"/>, else 256) and one long text or one large token no longer coarsens every other token's rounding, as one scale per
     /// batch (<c>DynamicQuantizeLinear</c>) does. ONNX Runtime's CPU kernels take one activation zero point, so the
     /// product runs with zero point 0 (<c>MatMulIntegerToFloat</c>, u8·s8, applying the weight scales) and each row's
     /// zero point is taken off afterwards through the weight's column sums: <c>(q − z)·W = q·W − z·Σᵢ Wᵢ</c>.
@@ -98,8 +98,8 @@ internal sealed class OnnxLinearWriter(OnnxGraphBuilder graph, OnnxExportSource 
         // as separate operators cost four more passes, which took all of int8's speed on an AVX-512 Xeon).
         string high = graph.Add("Max", [graph.Reduce("ReduceMax", x, [-1], keepDims: true), graph.ScalarFloat(0f)]);
         string low = graph.Add("Min", [graph.Reduce("ReduceMin", x, [-1], keepDims: true), graph.ScalarFloat(0f)]);
-        string rowScale = graph.Add("Max", [graph.Add("Div", [graph.Add("Sub", [high, low]), graph.ScalarFloat(255f)]), graph.ScalarFloat(TinyScale)]);
-        string zeroPoint = graph.Add("Round", [graph.Add("Div", [graph.Add("Neg", [low]), rowScale])]); // in [0, 255]: low ≤ 0 ≤ high
+        string rowScale = graph.Add("Max", [graph.Add("Div", [graph.Add("Sub", [high, low]), graph.ScalarFloat(ActivationLevels - 1)]), graph.ScalarFloat(TinyScale)]);
+        string zeroPoint = graph.Add("Round", [graph.Add("Div", [graph.Add("Neg", [low]), rowScale])]); // in [0, levels − 1]: low ≤ 0 ≤ high
         string flat = graph.Int64s(-1);
         string zeroPointBytes = graph.Add("Cast", [zeroPoint], null, null, OnnxGraphBuilder.Int("to", (long)TensorProto.Types.DataType.Uint8));
         string rows = graph.Add("QuantizeLinear",
@@ -188,9 +188,17 @@ internal sealed class OnnxLinearWriter(OnnxGraphBuilder graph, OnnxExportSource 
         return (weightName, biasName, scaleName, options.PerTokenActivations || options.FirstTokenInFloat32 ? QuantizedProduct(input, weightName, scaleName, quantized, scales, tokens: true) : null);
     }
 
-    // One scale per output column (OnnxExportOptions.PerChannelWeights), or one for the whole matrix.
-    private (sbyte[] Values, float[] Scales) QuantizeColumns(float[] weight, int rows, int columns) =>
-        options.PerChannelWeights ? Int8Quantizer.PerColumn(weight, rows, columns) : Int8Quantizer.PerTensor(weight);
+    // The levels of a per-token activation: 128 (7 bits) with OnnxExportOptions.ReduceRange, so that a pair of uint8 × int8
+    // products (at most 2 × 127 × 127 = 32,258) fits the int16 that ONNX Runtime's u8·s8 kernel sums in without VNNI.
+    private float ActivationLevels => options.ReduceRange ? 128f : 256f;
+
+    // One scale per output column (OnnxExportOptions.PerChannelWeights), or one for the whole matrix; 7 bits where the
+    // activations are quantized by ONNX Runtime to 8 bits and the products must stay inside 16 bits (ReduceRange).
+    private (sbyte[] Values, float[] Scales) QuantizeColumns(float[] weight, int rows, int columns)
+    {
+        int limit = options.ReduceRange && !options.PerTokenActivations ? Int8Quantizer.ReducedRange : Int8Quantizer.FullRange;
+        return options.PerChannelWeights ? Int8Quantizer.PerColumn(weight, rows, columns, limit) : Int8Quantizer.PerTensor(weight, limit);
+    }
 
     /// <summary>The rows of the embedding table <paramref name="key"/> for the ids in <paramref name="ids"/>.</summary>
     public string Embedding(string ids, string key, int rows, int width)

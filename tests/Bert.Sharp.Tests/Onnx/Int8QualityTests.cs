@@ -23,6 +23,43 @@ public sealed class Int8QualityTests(ExportedModelsFixture fixture)
         Assert.Equal([2f / 127f], one);
     }
 
+    [Theory]
+    [InlineData(true, true)]
+    [InlineData(true, false)]
+    [InlineData(false, true)]
+    [InlineData(false, false)]
+    public void Reduce_range_keeps_each_pair_of_uint8_by_int8_products_inside_16_bits(bool perTokenActivations, bool reduceRange)
+    {
+        // Without VNNI, ONNX Runtime's u8·s8 kernel (vpmaddubsw) adds two products in a saturating int16: on such a CPU an
+        // export whose 2 × largest activation × largest weight exceeds 32,767 clips products silently (issue 23; the
+        // int8 tests failed on an AVX2 EPYC before). With per-token activations the bound is the activation levels the
+        // graph divides each row's range by; with per-batch ones ONNX Runtime quantizes to 255 itself.
+        using ExportedModelsFixture.ScratchFolder scratch = fixture.NewScratch($"int8-range-{perTokenActivations}-{reduceRange}");
+        OnnxExporter.Export(fixture.Embedder, scratch.OnnxPath, new OnnxExportOptions
+        {
+            Quantization = OnnxQuantization.DynamicInt8,
+            PerTokenActivations = perTokenActivations,
+            ReduceRange = reduceRange,
+        });
+        GraphProto graph = ModelProto.Parser.ParseFrom(File.ReadAllBytes(scratch.OnnxPath)).Graph;
+        var initializers = graph.Initializer.ToDictionary(i => i.Name);
+
+        TensorProto[] weights = [.. graph.Initializer.Where(i => i.Name.EndsWith(".weight_int8", StringComparison.Ordinal) && !i.Name.Contains("embeddings", StringComparison.Ordinal))];
+        Assert.NotEmpty(weights);
+        int largestWeight = weights.Max(w => w.RawData.Span.ToArray().Max(b => Math.Abs((int)(sbyte)b)));
+        float[] rowLevels = [.. graph.Node.Where(n => n.OpType == "Div" && initializers.ContainsKey(n.Input[1]))
+            .Select(n => initializers[n.Input[1]])
+            .Where(t => t.DataType == (int)TensorProto.Types.DataType.Float && t.RawData.Length == sizeof(float))
+            .Select(t => BitConverter.ToSingle(t.RawData.Span))
+            .Where(v => v is 127f or 255f)
+            .Distinct()];
+        float largestActivation = perTokenActivations ? Assert.Single(rowLevels) : 255f;
+
+        Assert.Equal(reduceRange && !perTokenActivations ? Int8Quantizer.ReducedRange : Int8Quantizer.FullRange, largestWeight);
+        Assert.Equal(reduceRange && perTokenActivations ? 127f : 255f, largestActivation);
+        Assert.Equal(reduceRange, 2 * largestActivation * largestWeight <= short.MaxValue);
+    }
+
     [Fact]
     public void Modules_kept_in_float32_stay_matmuls_with_float_weights()
     {
