@@ -23,6 +23,8 @@ public class DeploymentBenchmarks
     private InferenceSession fp32 = null!;
     private InferenceSession int8 = null!;
     private InferenceSession int8FirstTokenRounded = null!;
+    private InferenceSession int8SignedWeights = null!;
+    private InferenceSession int8ReducedRange = null!;
     private Tensor ids = null!;
     private Tensor mask = null!;
     private Tensor types = null!;
@@ -41,7 +43,9 @@ public class DeploymentBenchmarks
         string fp32Path = Path.Combine(folder, "model.onnx");
         string int8Path = Path.Combine(folder, "model.int8.onnx");
         string roundedPath = Path.Combine(folder, "model.int8.first-token-rounded.onnx");
-        if (!File.Exists(int8Path) || !File.Exists(roundedPath))
+        string signedPath = Path.Combine(folder, "model.int8.signed-weights.onnx");
+        string reducedPath = Path.Combine(folder, "model.int8.reduced-range.onnx");
+        if (!File.Exists(int8Path) || !File.Exists(roundedPath) || !File.Exists(signedPath) || !File.Exists(reducedPath))
         {
             torch.manual_seed(1);
             using (var fresh = BertForSequenceClassification.FromPretrained(MiniLmModel.EnsureImported(), ["negative", "positive"], new ClassifierLoadOptions { Pooling = PoolingStrategy.Mean }))
@@ -52,6 +56,8 @@ public class DeploymentBenchmarks
             OnnxExporter.Export(folder, fp32Path);
             OnnxExporter.Export(folder, int8Path, new OnnxExportOptions { Quantization = OnnxQuantization.DynamicInt8 });
             OnnxExporter.Export(folder, roundedPath, new OnnxExportOptions { Quantization = OnnxQuantization.DynamicInt8, FirstTokenInFloat32 = false });
+            OnnxExporter.Export(folder, signedPath, new OnnxExportOptions { Quantization = OnnxQuantization.DynamicInt8, Int8Format = OnnxInt8Format.SignedWeights });
+            OnnxExporter.Export(folder, reducedPath, new OnnxExportOptions { Quantization = OnnxQuantization.DynamicInt8, Int8Format = OnnxInt8Format.ReducedRange });
         }
 
         long fp32Bytes = new FileInfo(fp32Path).Length, int8Bytes = new FileInfo(int8Path).Length;
@@ -61,6 +67,8 @@ public class DeploymentBenchmarks
         fp32 = OrtSessions.Create(fp32Path);
         int8 = OrtSessions.Create(int8Path);
         int8FirstTokenRounded = OrtSessions.Create(roundedPath);
+        int8SignedWeights = OrtSessions.Create(signedPath);
+        int8ReducedRange = OrtSessions.Create(reducedPath);
         (long[] Ids, long[] Mask, long[] Types, int Rows, int Columns) data = RandomBatch(batch, length);
         ids = tensor(data.Ids, [batch, length], device: BenchmarkDevice.Device);
         mask = tensor(data.Mask, [batch, length], device: BenchmarkDevice.Device);
@@ -75,6 +83,8 @@ public class DeploymentBenchmarks
         fp32.Dispose();
         int8.Dispose();
         int8FirstTokenRounded.Dispose();
+        int8SignedWeights.Dispose();
+        int8ReducedRange.Dispose();
         ids.Dispose();
         mask.Dispose();
         types.Dispose();
@@ -89,6 +99,14 @@ public class DeploymentBenchmarks
     /// <summary>The int8 export without <see cref="OnnxExportOptions.FirstTokenInFloat32"/>: what the first token's float32 row costs.</summary>
     [Benchmark(Description = "ONNX Runtime int8, first token rounded")]
     public float OnnxRuntimeInt8FirstTokenRounded() => Run(int8FirstTokenRounded);
+
+    /// <summary>The int8 export with <see cref="OnnxInt8Format.SignedWeights"/>: u8·s8 products, 8 bits on both sides (saturates without VNNI).</summary>
+    [Benchmark(Description = "ONNX Runtime int8, signed weights")]
+    public float OnnxRuntimeInt8SignedWeights() => Run(int8SignedWeights);
+
+    /// <summary>The int8 export with <see cref="OnnxInt8Format.ReducedRange"/>: u8·s8 products, 7-bit activations.</summary>
+    [Benchmark(Description = "ONNX Runtime int8, reduced range")]
+    public float OnnxRuntimeInt8ReducedRange() => Run(int8ReducedRange);
 
     [Benchmark(Description = "Bert.Sharp (TorchSharp)")]
     public float BertSharp()

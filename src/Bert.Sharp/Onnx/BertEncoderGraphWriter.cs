@@ -142,12 +142,12 @@ internal sealed class BertEncoderGraphWriter(OnnxGraphBuilder graph, OnnxExportS
         }
         else
         {
-            // Activations quantized per call (uint8, asymmetric), weights per column (int8, symmetric).
+            // Activations quantized per call (uint8, asymmetric), weights per column (int8 symmetric, or uint8 around 128).
             string quantized = graph.Fresh("/DynamicQuantizeLinear_output");
             string scale = graph.Fresh("/DynamicQuantizeLinear_scale");
             string zeroPoint = graph.Fresh("/DynamicQuantizeLinear_zero_point");
             graph.AddMulti("DynamicQuantizeLinear", [input], [quantized, scale, zeroPoint]);
-            attention = graph.Add("QAttention", [quantized, qkv, qkvBias, scale, qkvScale, mask, zeroPoint], null, OnnxGraphBuilder.MicrosoftDomain, heads);
+            attention = graph.Add("QAttention", [quantized, qkv, qkvBias, scale, qkvScale, mask, zeroPoint, linear.WeightZeroPoint ?? string.Empty], null, OnnxGraphBuilder.MicrosoftDomain, heads);
         }
 
         (string dense, string denseBias) = linear.LinearWithoutBias(attention, key + names.AttentionOutput, h, h);

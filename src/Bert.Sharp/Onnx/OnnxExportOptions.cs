@@ -41,16 +41,12 @@ public sealed record OnnxExportOptions
     public bool PerChannelWeights { get; init; } = true;
 
     /// <summary>
-    /// With <see cref="OnnxQuantization.DynamicInt8"/>: keep every int8 product inside 16 bits (default <c>true</c>). On x86
-    /// CPUs without VNNI (AVX2 machines such as AMD Zen 3 or Intel before Ice Lake, and AVX-512 without VNNI) ONNX Runtime
-    /// multiplies uint8 activations by int8 weights with an instruction that adds each pair of products in 16 bits and
-    /// saturates: with 8 bits on both sides, the products of large activations are clipped without a word (on a 2-core AMD
-    /// EPYC with AVX2, int8 sentence embeddings came out at cosine 0.89 to float32). With <see cref="PerTokenActivations"/>
-    /// the activations take 7 bits (128 levels per token; the weights keep 8), otherwise — ONNX Runtime then quantizes the
-    /// activations itself, to 8 bits — the weights take 7 (ONNX Runtime's <c>reduce_range</c>). <c>false</c> uses 8 bits on
-    /// both sides, for a model that will only ever run on CPUs with VNNI (AVX512-VNNI, AVX-VNNI) or on ARM.
+    /// With <see cref="OnnxQuantization.DynamicInt8"/>: how the int8 products meet ONNX Runtime's kernels (default
+    /// <see cref="OnnxInt8Format.UnsignedWeights"/>: uint8 weights, 8 bits on both sides, the same numbers on every CPU).
+    /// <see cref="OnnxInt8Format.SignedWeights"/> is faster on CPUs with VNNI but saturates without it;
+    /// <see cref="OnnxInt8Format.ReducedRange"/> never saturates and keeps that speed, with 7 bits on one side.
     /// </summary>
-    public bool ReduceRange { get; init; } = true;
+    public OnnxInt8Format Int8Format { get; init; } = OnnxInt8Format.UnsignedWeights;
 
     /// <summary>
     /// With <see cref="OnnxQuantization.DynamicInt8"/>: quantize the activations entering each int8 matrix product with

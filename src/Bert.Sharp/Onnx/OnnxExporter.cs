@@ -211,6 +211,16 @@ public static partial class OnnxExporter
             _ => "feature-extraction",
         });
         yield return (OnnxMetadataKeys.Quantization, options.Quantization == OnnxQuantization.DynamicInt8 ? "dynamic_int8" : "none");
+        if (options.Quantization == OnnxQuantization.DynamicInt8)
+        {
+            yield return (OnnxMetadataKeys.Int8Format, options.Int8Format switch
+            {
+                OnnxInt8Format.SignedWeights => "signed_weights",
+                OnnxInt8Format.ReducedRange => "reduced_range",
+                _ => "unsigned_weights",
+            });
+        }
+
         // The longest input: RoBERTa's positions start after padding_idx, so it is max_position_embeddings - pad_token_id - 1.
         yield return (OnnxMetadataKeys.MaxPositionEmbeddings, source.Config.MaxSequenceLength.ToString(CultureInfo.InvariantCulture));
         if (source.Labels.Count > 0)

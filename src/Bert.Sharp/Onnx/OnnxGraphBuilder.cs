@@ -61,6 +61,10 @@ internal sealed class OnnxGraphBuilder(int opset)
     public string Floats(string name, ReadOnlySpan<float> values, params long[] dims) =>
         Initializer(name, TensorProto.Types.DataType.Float, MemoryMarshal.AsBytes(values), dims);
 
+    /// <summary>A uint8 initializer.</summary>
+    public string UInt8s(string name, ReadOnlySpan<byte> values, params long[] dims) =>
+        Initializer(name, TensorProto.Types.DataType.Uint8, values, dims);
+
     /// <summary>An int8 initializer.</summary>
     public string Int8s(string name, ReadOnlySpan<sbyte> values, params long[] dims) =>
         Initializer(name, TensorProto.Types.DataType.Int8, MemoryMarshal.AsBytes(values), dims);

@@ -43,7 +43,7 @@ internal sealed class OnnxLinearWriter(OnnxGraphBuilder graph, OnnxExportSource 
         }
 
         (sbyte[] quantized, float[] scales) = QuantizeColumns(weight, inFeatures, outFeatures);
-        string b = graph.Int8s(TransposedPrefix + module + ".weight_int8", quantized, inFeatures, outFeatures);
+        string b = WeightInitializer(TransposedPrefix + module, quantized, inFeatures, outFeatures);
         string scale = graph.Floats(module + ".weight_scale", scales, scales.Length);
         if (options.PerTokenActivations || (tokens && options.FirstTokenInFloat32))
         {
@@ -51,7 +51,7 @@ internal sealed class OnnxLinearWriter(OnnxGraphBuilder graph, OnnxExportSource 
             return bias is null ? (output is null ? product : graph.Add("Identity", [product], output)) : graph.Add("Add", [product, bias], output);
         }
 
-        return graph.Add("DynamicQuantizeMatMul", bias is null ? [x, b, scale] : [x, b, scale, string.Empty, bias], output, OnnxGraphBuilder.MicrosoftDomain);
+        return graph.Add("DynamicQuantizeMatMul", bias is null ? [x, b, scale, WeightZeroPoint ?? string.Empty] : [x, b, scale, WeightZeroPoint ?? string.Empty, bias], output, OnnxGraphBuilder.MicrosoftDomain);
     }
 
     /// <summary>
@@ -59,7 +59,7 @@ internal sealed class OnnxLinearWriter(OnnxGraphBuilder graph, OnnxExportSource 
     /// scales <paramref name="weightScales"/> (initializer <paramref name="weightScale"/>), the activations quantized per
     /// token (<see cref="OnnxExportOptions.PerTokenActivations"/>): each row of <paramref name="x"/> gets its own asymmetric
     /// uint8 scale and zero point over [min(row, 0), max(row, 0)], so the one-sided activations after GELU use all the
-    /// levels (128 with <see cref="OnnxExportOptions.ReduceRange"/>, else 256) and one long text or one large token no longer coarsens every other token's rounding, as one scale per
+    /// levels (128 with <see cref="OnnxInt8Format.ReducedRange"/>, else 256) and one long text or one large token no longer coarsens every other token's rounding, as one scale per
     /// batch (<c>DynamicQuantizeLinear</c>) does. ONNX Runtime's CPU kernels take one activation zero point, so the
     /// product runs with zero point 0 (<c>MatMulIntegerToFloat</c>, u8·s8, applying the weight scales) and each row's
     /// zero point is taken off afterwards through the weight's column sums: <c>(q − z)·W = q·W − z·Σᵢ Wᵢ</c>.
@@ -76,7 +76,7 @@ internal sealed class OnnxLinearWriter(OnnxGraphBuilder graph, OnnxExportSource 
         if (!options.PerTokenActivations)
         {
             // One activation scale per call: ONNX Runtime's fused DynamicQuantizeMatMul.
-            return graph.Add("DynamicQuantizeMatMul", [x, weight, weightScale], null, OnnxGraphBuilder.MicrosoftDomain);
+            return graph.Add("DynamicQuantizeMatMul", [x, weight, weightScale, WeightZeroPoint ?? string.Empty], null, OnnxGraphBuilder.MicrosoftDomain);
         }
 
         int columns = weightScales.Length;
@@ -106,7 +106,7 @@ internal sealed class OnnxLinearWriter(OnnxGraphBuilder graph, OnnxExportSource 
             [graph.Add("Reshape", [x, graph.Int64s(-1, values.Length / columns)]), graph.Add("Reshape", [rowScale, flat]), graph.Add("Reshape", [zeroPointBytes, flat])],
             null, null, OnnxGraphBuilder.Int("axis", 0));
         string quantized = graph.Add("Reshape", [rows, graph.Add("Shape", [x])]);
-        string product = graph.Add("MatMulIntegerToFloat", [quantized, weight, graph.ScalarFloat(1f), weightScale], null, OnnxGraphBuilder.MicrosoftDomain);
+        string product = graph.Add("MatMulIntegerToFloat", [quantized, weight, graph.ScalarFloat(1f), weightScale, string.Empty, WeightZeroPoint ?? string.Empty], null, OnnxGraphBuilder.MicrosoftDomain);
         string centred = graph.Add("Sub", [product, graph.Add("Mul", [zeroPoint, sums])]);
         return graph.Add("Mul", [centred, rowScale]);
     }
@@ -124,7 +124,8 @@ internal sealed class OnnxLinearWriter(OnnxGraphBuilder graph, OnnxExportSource 
     {
         string axis = graph.Int64s(1);
         string first = graph.Add("Slice", [x, graph.Int64s(0), graph.Int64s(1), axis]);
-        string dequantized = graph.Add("Mul", [graph.Add("Cast", [weight], null, null, OnnxGraphBuilder.Int("to", OnnxTensorData.Float)), weightScale]);
+        string asFloat = graph.Add("Cast", [weight], null, null, OnnxGraphBuilder.Int("to", OnnxTensorData.Float));
+        string dequantized = graph.Add("Mul", [Unsigned ? graph.Add("Sub", [asFloat, graph.ScalarFloat(128f)]) : asFloat, weightScale]);
         string firstProduct = graph.Add("MatMul", [first, dequantized]);
 
         // The int8 product runs over every token and its first row is dropped: slicing the input instead leaves an empty
@@ -148,7 +149,7 @@ internal sealed class OnnxLinearWriter(OnnxGraphBuilder graph, OnnxExportSource 
         }
 
         (sbyte[] quantized, float[] scales) = QuantizeColumns(weight, inFeatures, outFeatures);
-        string b = graph.Int8s(TransposedPrefix + module + ".weight_int8", quantized, inFeatures, outFeatures);
+        string b = WeightInitializer(TransposedPrefix + module, quantized, inFeatures, outFeatures);
         string scale = graph.Floats(module + ".weight_scale", scales, scales.Length);
         return (QuantizedProduct(x, b, scale, quantized, scales, tokens: true), bias);
     }
@@ -183,20 +184,38 @@ internal sealed class OnnxLinearWriter(OnnxGraphBuilder graph, OnnxExportSource 
         }
 
         (sbyte[] quantized, float[] scales) = QuantizeColumns(packed, hidden, 3 * hidden);
-        string weightName = graph.Int8s(TransposedPrefix + selfAttention + ".qkv.weight_int8", quantized, hidden, 3 * hidden);
+        string weightName = WeightInitializer(TransposedPrefix + selfAttention + ".qkv", quantized, hidden, 3 * hidden);
         string scaleName = graph.Floats(selfAttention + ".qkv.weight_scale", scales, scales.Length);
         return (weightName, biasName, scaleName, options.PerTokenActivations || options.FirstTokenInFloat32 ? QuantizedProduct(input, weightName, scaleName, quantized, scales, tokens: true) : null);
     }
 
-    // The levels of a per-token activation: 128 (7 bits) with OnnxExportOptions.ReduceRange, so that a pair of uint8 × int8
+    /// <summary>The zero point of the quantized weights: 128 for uint8 weights (<see cref="OnnxInt8Format.UnsignedWeights"/>), none for int8.</summary>
+    public string? WeightZeroPoint => Unsigned ? graph.ScalarUInt8(128) : null;
+
+    private bool Unsigned => options.Int8Format == OnnxInt8Format.UnsignedWeights;
+
+    // A quantized weight [rows, columns]: int8 (module.weight_int8), or uint8 shifted by 128 (module.weight_uint8), which ONNX
+    // Runtime multiplies u8·u8 by widening both to 16 bits, so no pair of products can saturate and 8 bits stay on both sides.
+    private string WeightInitializer(string module, sbyte[] quantized, int rows, int columns)
+    {
+        if (!Unsigned)
+        {
+            return graph.Int8s(module + ".weight_int8", quantized, rows, columns);
+        }
+
+        byte[] shifted = [.. quantized.Select(q => (byte)(q + 128))];
+        return graph.UInt8s(module + ".weight_uint8", shifted, rows, columns);
+    }
+
+    // The levels of a per-token activation: 128 (7 bits) with OnnxInt8Format.ReducedRange, so that a pair of uint8 × int8
     // products (at most 2 × 127 × 127 = 32,258) fits the int16 that ONNX Runtime's u8·s8 kernel sums in without VNNI.
-    private float ActivationLevels => options.ReduceRange ? 128f : 256f;
+    private float ActivationLevels => options.Int8Format == OnnxInt8Format.ReducedRange ? 128f : 256f;
 
     // One scale per output column (OnnxExportOptions.PerChannelWeights), or one for the whole matrix; 7 bits where the
-    // activations are quantized by ONNX Runtime to 8 bits and the products must stay inside 16 bits (ReduceRange).
+    // activations are quantized by ONNX Runtime to 8 bits and the products must stay inside 16 bits (OnnxInt8Format.ReducedRange).
     private (sbyte[] Values, float[] Scales) QuantizeColumns(float[] weight, int rows, int columns)
     {
-        int limit = options.ReduceRange && !options.PerTokenActivations ? Int8Quantizer.ReducedRange : Int8Quantizer.FullRange;
+        int limit = options.Int8Format == OnnxInt8Format.ReducedRange && !options.PerTokenActivations ? Int8Quantizer.ReducedRange : Int8Quantizer.FullRange;
         return options.PerChannelWeights ? Int8Quantizer.PerColumn(weight, rows, columns, limit) : Int8Quantizer.PerTensor(weight, limit);
     }
 

@@ -23,30 +23,48 @@ public sealed class Int8QualityTests(ExportedModelsFixture fixture)
         Assert.Equal([2f / 127f], one);
     }
 
+    public static TheoryData<bool, OnnxInt8Format> Int8Formats =>
+        new() { { true, OnnxInt8Format.UnsignedWeights }, { false, OnnxInt8Format.UnsignedWeights }, { true, OnnxInt8Format.SignedWeights },
+            { false, OnnxInt8Format.SignedWeights }, { true, OnnxInt8Format.ReducedRange }, { false, OnnxInt8Format.ReducedRange } };
+
     [Theory]
-    [InlineData(true, true)]
-    [InlineData(true, false)]
-    [InlineData(false, true)]
-    [InlineData(false, false)]
-    public void Reduce_range_keeps_each_pair_of_uint8_by_int8_products_inside_16_bits(bool perTokenActivations, bool reduceRange)
+    [MemberData(nameof(Int8Formats))]
+    public void Each_int8_format_writes_products_that_no_cpu_saturates_unless_it_is_signed_weights(bool perTokenActivations, OnnxInt8Format format)
     {
-        // Without VNNI, ONNX Runtime's u8·s8 kernel (vpmaddubsw) adds two products in a saturating int16: on such a CPU an
-        // export whose 2 × largest activation × largest weight exceeds 32,767 clips products silently (issue 23; the
-        // int8 tests failed on an AVX2 EPYC before). With per-token activations the bound is the activation levels the
-        // graph divides each row's range by; with per-batch ones ONNX Runtime quantizes to 255 itself.
-        using ExportedModelsFixture.ScratchFolder scratch = fixture.NewScratch($"int8-range-{perTokenActivations}-{reduceRange}");
+        // Without VNNI, ONNX Runtime's u8·s8 kernel (vpmaddubsw) adds two products in a saturating int16: an export whose
+        // 2 × largest activation × largest weight exceeds 32,767 is clipped silently there (four int8 tests failed on an
+        // AVX2 EPYC before). u8·u8 is widened to 16 bits before the multiply on every CPU.
+        using ExportedModelsFixture.ScratchFolder scratch = fixture.NewScratch($"int8-format-{perTokenActivations}-{format}");
         OnnxExporter.Export(fixture.Embedder, scratch.OnnxPath, new OnnxExportOptions
         {
             Quantization = OnnxQuantization.DynamicInt8,
             PerTokenActivations = perTokenActivations,
-            ReduceRange = reduceRange,
+            Int8Format = format,
         });
-        GraphProto graph = ModelProto.Parser.ParseFrom(File.ReadAllBytes(scratch.OnnxPath)).Graph;
+        ModelProto exported = ModelProto.Parser.ParseFrom(File.ReadAllBytes(scratch.OnnxPath));
+        GraphProto graph = exported.Graph;
         var initializers = graph.Initializer.ToDictionary(i => i.Name);
+        bool unsigned = format == OnnxInt8Format.UnsignedWeights;
+        string expectedName = format switch { OnnxInt8Format.SignedWeights => "signed_weights", OnnxInt8Format.ReducedRange => "reduced_range", _ => "unsigned_weights" };
+        Assert.Equal(expectedName, Assert.Single(exported.MetadataProps, p => p.Key == "int8_format").Value);
 
-        TensorProto[] weights = [.. graph.Initializer.Where(i => i.Name.EndsWith(".weight_int8", StringComparison.Ordinal) && !i.Name.Contains("embeddings", StringComparison.Ordinal))];
+        TensorProto[] weights = [.. graph.Initializer.Where(i => (i.Name.EndsWith(".weight_int8", StringComparison.Ordinal) || i.Name.EndsWith(".weight_uint8", StringComparison.Ordinal)) && !i.Name.Contains("embeddings", StringComparison.Ordinal))];
         Assert.NotEmpty(weights);
-        int largestWeight = weights.Max(w => w.RawData.Span.ToArray().Max(b => Math.Abs((int)(sbyte)b)));
+        Assert.All(weights, w => Assert.Equal((int)(unsigned ? TensorProto.Types.DataType.Uint8 : TensorProto.Types.DataType.Int8), w.DataType));
+        int largestWeight = weights.Max(w => w.RawData.Span.ToArray().Max(b => Math.Abs(unsigned ? b - 128 : (sbyte)b)));
+        Assert.Equal(format == OnnxInt8Format.ReducedRange && !perTokenActivations ? Int8Quantizer.ReducedRange : Int8Quantizer.FullRange, largestWeight);
+
+        // Every integer product names the weights' zero point: 128 for uint8 weights, none for int8.
+        NodeProto[] products = [.. graph.Node.Where(n => n.OpType is "MatMulIntegerToFloat" or "DynamicQuantizeMatMul" or "QAttention")];
+        Assert.NotEmpty(products);
+        int zeroPointInput(NodeProto n) => n.OpType switch { "MatMulIntegerToFloat" => 5, "DynamicQuantizeMatMul" => 3, _ => 7 };
+        Assert.All(products, n =>
+        {
+            string zeroPoint = n.Input.Count > zeroPointInput(n) ? n.Input[zeroPointInput(n)] : string.Empty;
+            byte[] expected = unsigned ? [128] : [];
+            Assert.Equal(expected, zeroPoint.Length == 0 ? [] : initializers[zeroPoint].RawData.ToByteArray());
+        });
+
         float[] rowLevels = [.. graph.Node.Where(n => n.OpType == "Div" && initializers.ContainsKey(n.Input[1]))
             .Select(n => initializers[n.Input[1]])
             .Where(t => t.DataType == (int)TensorProto.Types.DataType.Float && t.RawData.Length == sizeof(float))
@@ -54,10 +72,21 @@ public sealed class Int8QualityTests(ExportedModelsFixture fixture)
             .Where(v => v is 127f or 255f)
             .Distinct()];
         float largestActivation = perTokenActivations ? Assert.Single(rowLevels) : 255f;
+        Assert.Equal(format == OnnxInt8Format.ReducedRange && perTokenActivations ? 127f : 255f, largestActivation);
+        Assert.Equal(format != OnnxInt8Format.SignedWeights, unsigned || 2 * largestActivation * largestWeight <= short.MaxValue);
 
-        Assert.Equal(reduceRange && !perTokenActivations ? Int8Quantizer.ReducedRange : Int8Quantizer.FullRange, largestWeight);
-        Assert.Equal(reduceRange && perTokenActivations ? 127f : 255f, largestActivation);
-        Assert.Equal(reduceRange, 2 * largestActivation * largestWeight <= short.MaxValue);
+        // And the graph runs in ONNX Runtime; the two formats that cannot saturate stay close to float32 on any CPU.
+        using var fp32 = new InferenceSession(Path.Combine(fixture.Embedder, "model.onnx"));
+        using var int8 = new InferenceSession(scratch.OnnxPath);
+        OnnxTestBatch batch = OnnxTestBatch.All().First();
+        float[] reference = batch.Run(fp32)["sentence_embedding"], quantized = batch.Run(int8)["sentence_embedding"];
+        Assert.All(quantized, v => Assert.True(float.IsFinite(v)));
+        if (format != OnnxInt8Format.SignedWeights)
+        {
+            int width = reference.Length / batch.Size;
+            double worst = Enumerable.Range(0, batch.Size).Min(r => Cosine(reference.AsSpan(r * width, width), quantized.AsSpan(r * width, width)));
+            Assert.True(worst >= 0.98, $"{format}: int8 sentence embeddings at cosine {worst} to float32");
+        }
     }
 
     [Fact]
@@ -76,8 +105,8 @@ public sealed class Int8QualityTests(ExportedModelsFixture fixture)
         Assert.Contains(OnnxLinearWriter.TransposedPrefix + "bert.pooler.dense.weight", initializers);
         Assert.Contains(OnnxLinearWriter.TransposedPrefix + "bert.encoder.layer.0.attention.self.qkv.weight", initializers);
         Assert.Contains(OnnxLinearWriter.TransposedPrefix + "bert.encoder.layer.0.output.dense.weight", initializers);
-        Assert.DoesNotContain(initializers, n => n.Contains("layer.0.", StringComparison.Ordinal) && n.EndsWith("_int8", StringComparison.Ordinal));
-        Assert.Contains(OnnxLinearWriter.TransposedPrefix + "bert.encoder.layer.1.output.dense.weight_int8", initializers);
+        Assert.DoesNotContain(initializers, n => n.Contains("layer.0.", StringComparison.Ordinal) && (n.EndsWith("_int8", StringComparison.Ordinal) || n.EndsWith("_uint8", StringComparison.Ordinal)));
+        Assert.Contains(OnnxLinearWriter.TransposedPrefix + "bert.encoder.layer.1.output.dense.weight_uint8", initializers);
         Assert.Equal(1, graph.Node.Count(n => n.OpType == "Attention"));
         Assert.Equal(5, graph.Node.Count(n => n.OpType == "MultiHeadAttention"));
     }
