@@ -12,6 +12,12 @@ public sealed record OnnxClassifierOptions
     /// </summary>
     public int? IntraOpThreads { get; init; }
 
+    /// <summary>
+    /// Where loading logs (<c>null</c>: nowhere): a warning when the file's int8 products saturate on this CPU
+    /// (<c>OnnxInt8Format.SignedWeights</c>, or an int8 export older than the recorded format, on x86 without VNNI).
+    /// </summary>
+    public Microsoft.Extensions.Logging.ILoggerFactory? LoggerFactory { get; init; }
+
     /// <summary>Longest input in tokens; longer texts are truncated. <c>null</c>: the model's and tokenizer's maximum.</summary>
     public int? MaxSequenceLength { get; init; }
 

@@ -1,4 +1,6 @@
 using Bert.Sharp.Inference;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.ML.OnnxRuntime;
 using Microsoft.ML.OnnxRuntime.Tensors;
 
@@ -93,7 +95,14 @@ internal sealed class OnnxModelSession : IDisposable
                 }
             }
 
-            return new OnnxModelSession(session, path, owner, session.InputMetadata.ContainsKey("token_type_ids"));
+            var opened = new OnnxModelSession(session, path, owner, session.InputMetadata.ContainsKey("token_type_ids"));
+            if (Int8KernelSupport.SignedProductsSaturate && Int8KernelSupport.SaturatingFormat(opened.Metadata) is string format)
+            {
+                ILogger logger = options.LoggerFactory?.CreateLogger(owner) ?? NullLogger.Instance;
+                OnnxServingLog.SaturatingInt8(logger, path, format);
+            }
+
+            return opened;
         }
         catch
         {

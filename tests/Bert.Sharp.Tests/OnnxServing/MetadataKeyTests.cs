@@ -12,5 +12,7 @@ public sealed class MetadataKeyTests
         Assert.Equal(OnnxMetadataKeys.Id2Label, OnnxModelFolder.Id2LabelKey);
         Assert.Equal(OnnxMetadataKeys.ProblemType, OnnxModelFolder.ProblemTypeKey);
         Assert.Equal(OnnxMetadataKeys.MaxPositionEmbeddings, OnnxModelFolder.MaxPositionsKey);
+        Assert.Equal(OnnxMetadataKeys.Quantization, Int8KernelSupport.QuantizationKey);
+        Assert.Equal(OnnxMetadataKeys.Int8Format, Int8KernelSupport.Int8FormatKey);
     }
 }
