@@ -147,7 +147,7 @@ internal sealed class BertEncoderGraphWriter(OnnxGraphBuilder graph, OnnxExportS
             string scale = graph.Fresh("/DynamicQuantizeLinear_scale");
             string zeroPoint = graph.Fresh("/DynamicQuantizeLinear_zero_point");
             graph.AddMulti("DynamicQuantizeLinear", [input], [quantized, scale, zeroPoint]);
-            attention = graph.Add("QAttention", [quantized, qkv, qkvBias, scale, qkvScale, mask, zeroPoint, linear.WeightZeroPoint ?? string.Empty], null, OnnxGraphBuilder.MicrosoftDomain, heads);
+            attention = graph.Add("QAttention", linear.WithWeightZeroPoint([quantized, qkv, qkvBias, scale, qkvScale, mask, zeroPoint]), null, OnnxGraphBuilder.MicrosoftDomain, heads);
         }
 
         (string dense, string denseBias) = linear.LinearWithoutBias(attention, key + names.AttentionOutput, h, h);

@@ -51,7 +51,8 @@ internal sealed class OnnxLinearWriter(OnnxGraphBuilder graph, OnnxExportSource 
             return bias is null ? (output is null ? product : graph.Add("Identity", [product], output)) : graph.Add("Add", [product, bias], output);
         }
 
-        return graph.Add("DynamicQuantizeMatMul", bias is null ? [x, b, scale, WeightZeroPoint ?? string.Empty] : [x, b, scale, WeightZeroPoint ?? string.Empty, bias], output, OnnxGraphBuilder.MicrosoftDomain);
+        string[] inputs = bias is null ? WithWeightZeroPoint([x, b, scale]) : [x, b, scale, WeightZeroPoint ?? string.Empty, bias];
+        return graph.Add("DynamicQuantizeMatMul", inputs, output, OnnxGraphBuilder.MicrosoftDomain);
     }
 
     /// <summary>
@@ -59,9 +60,10 @@ internal sealed class OnnxLinearWriter(OnnxGraphBuilder graph, OnnxExportSource 
     /// scales <paramref name="weightScales"/> (initializer <paramref name="weightScale"/>), the activations quantized per
     /// token (<see cref="OnnxExportOptions.PerTokenActivations"/>): each row of <paramref name="x"/> gets its own asymmetric
     /// uint8 scale and zero point over [min(row, 0), max(row, 0)], so the one-sided activations after GELU use all the
-    /// levels (128 with <see cref="OnnxInt8Format.ReducedRange"/>, else 256) and one long text or one large token no longer coarsens every other token's rounding, as one scale per
-    /// batch (<c>DynamicQuantizeLinear</c>) does. ONNX Runtime's CPU kernels take one activation zero point, so the
-    /// product runs with zero point 0 (<c>MatMulIntegerToFloat</c>, u8·s8, applying the weight scales) and each row's
+    /// levels (128 with <see cref="OnnxInt8Format.ReducedRange"/>, else 256) and one long text or one large token no longer
+    /// coarsens every other token's rounding, as one scale per batch (<c>DynamicQuantizeLinear</c>) does. ONNX Runtime's CPU
+    /// kernels take one activation zero point, so the product runs with activation zero point 0 (<c>MatMulIntegerToFloat</c>,
+    /// u8·u8 around the weights' zero point 128 or u8·s8, applying the weight scales) and each row's
     /// zero point is taken off afterwards through the weight's column sums: <c>(q − z)·W = q·W − z·Σᵢ Wᵢ</c>.
     /// With <see cref="OnnxExportOptions.FirstTokenInFloat32"/> and <paramref name="tokens"/> ([batch, seq, in] activations)
     /// the first token of each sequence skips the activation rounding (<see cref="FirstTokenProduct"/>).
@@ -76,7 +78,7 @@ internal sealed class OnnxLinearWriter(OnnxGraphBuilder graph, OnnxExportSource 
         if (!options.PerTokenActivations)
         {
             // One activation scale per call: ONNX Runtime's fused DynamicQuantizeMatMul.
-            return graph.Add("DynamicQuantizeMatMul", [x, weight, weightScale, WeightZeroPoint ?? string.Empty], null, OnnxGraphBuilder.MicrosoftDomain);
+            return graph.Add("DynamicQuantizeMatMul", WithWeightZeroPoint([x, weight, weightScale]), null, OnnxGraphBuilder.MicrosoftDomain);
         }
 
         int columns = weightScales.Length;
@@ -106,7 +108,9 @@ internal sealed class OnnxLinearWriter(OnnxGraphBuilder graph, OnnxExportSource 
             [graph.Add("Reshape", [x, graph.Int64s(-1, values.Length / columns)]), graph.Add("Reshape", [rowScale, flat]), graph.Add("Reshape", [zeroPointBytes, flat])],
             null, null, OnnxGraphBuilder.Int("axis", 0));
         string quantized = graph.Add("Reshape", [rows, graph.Add("Shape", [x])]);
-        string product = graph.Add("MatMulIntegerToFloat", [quantized, weight, graph.ScalarFloat(1f), weightScale, string.Empty, WeightZeroPoint ?? string.Empty], null, OnnxGraphBuilder.MicrosoftDomain);
+        // Inputs A, B, a_scale, b_scale, a_zero_point (none: the rows' zero points are taken off below), b_zero_point.
+        string[] productInputs = Unsigned ? [quantized, weight, graph.ScalarFloat(1f), weightScale, string.Empty, graph.ScalarUInt8(128)] : [quantized, weight, graph.ScalarFloat(1f), weightScale];
+        string product = graph.Add("MatMulIntegerToFloat", productInputs, null, OnnxGraphBuilder.MicrosoftDomain);
         string centred = graph.Add("Sub", [product, graph.Add("Mul", [zeroPoint, sums])]);
         return graph.Add("Mul", [centred, rowScale]);
     }
@@ -193,6 +197,9 @@ internal sealed class OnnxLinearWriter(OnnxGraphBuilder graph, OnnxExportSource 
     public string? WeightZeroPoint => Unsigned ? graph.ScalarUInt8(128) : null;
 
     private bool Unsigned => options.Int8Format == OnnxInt8Format.UnsignedWeights;
+
+    /// <summary><paramref name="inputs"/> of an operator whose next input is the weight zero point, with it appended for uint8 weights.</summary>
+    public string[] WithWeightZeroPoint(string[] inputs) => WeightZeroPoint is string zeroPoint ? [.. inputs, zeroPoint] : inputs;
 
     // A quantized weight [rows, columns]: int8 (module.weight_int8), or uint8 shifted by 128 (module.weight_uint8), which ONNX
     // Runtime multiplies u8·u8 by widening both to 16 bits, so no pair of products can saturate and 8 bits stay on both sides.

@@ -2,8 +2,9 @@ namespace Bert.Sharp.Tokenization.Unicode;
 
 /// <summary>
 /// The Unicode data the BERT normalizer and pre-tokenizer use, carried by the library (generated into
-/// <c>UnicodeTables.txt</c> by tools/UnicodeTables, read by <see cref="UnicodeTables"/>) so that tokenization never depends on the platform's Unicode
-/// support: the same ids with ICU, without it (<c>InvariantGlobalization</c>) and in any culture.
+/// <c>UnicodeTables.txt</c> by tools/UnicodeTables, read by <see cref="UnicodeTables"/>) so that tokenization never
+/// depends on the platform's Unicode support: the same ids with ICU, without it (<c>InvariantGlobalization</c>) and in
+/// any culture.
 /// </summary>
 internal static class UnicodeCharacterData
 {

@@ -1,4 +1,5 @@
 using System.Globalization;
+using System.Runtime.CompilerServices;
 using System.Text;
 
 namespace Bert.Sharp.Tokenization.Unicode;
@@ -24,10 +25,10 @@ internal sealed class UnicodeTables
     private UnicodeTables(string version, Dictionary<string, List<long[]>> sections, string source)
     {
         Version = version;
-        ClassRuns = [.. Table(sections, "ClassRuns", source).Select(v => Narrow<uint>(v, "ClassRuns", source))];
-        CombiningClassRuns = [.. Table(sections, "CombiningClassRuns", source).Select(v => Narrow<uint>(v, "CombiningClassRuns", source))];
+        ClassRuns = Narrow<uint>(Table(sections, "ClassRuns", source), "ClassRuns", source);
+        CombiningClassRuns = Narrow<uint>(Table(sections, "CombiningClassRuns", source), "CombiningClassRuns", source);
         CompositionPairs = Sorted(Table(sections, "CompositionPairs", source), "CompositionPairs", source);
-        CompositionResults = [.. Table(sections, "CompositionResults", source).Select(v => Narrow<int>(v, "CompositionResults", source))];
+        CompositionResults = Narrow<int>(Table(sections, "CompositionResults", source), "CompositionResults", source);
         if (CompositionPairs.Length != CompositionResults.Length)
         {
             throw new InvalidDataException($"{source}: [CompositionPairs] holds {CompositionPairs.Length} numbers but [CompositionResults] {CompositionResults.Length}.");
@@ -76,6 +77,8 @@ internal sealed class UnicodeTables
     /// <param name="reader">The file's text.</param>
     /// <param name="source">The file's name, for error messages.</param>
     /// <exception cref="InvalidDataException">A line is malformed, a section is missing, repeated or unknown, or a value is out of range or out of order; the message names the line.</exception>
+    // Runs once per process, at the tokenizer's first use: compiled optimised at once rather than through tier 0.
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static UnicodeTables Read(TextReader reader, string source)
     {
         ArgumentNullException.ThrowIfNull(reader);
@@ -117,38 +120,75 @@ internal sealed class UnicodeTables
                     throw new InvalidDataException($"{source}, line {lineNumber}: numbers before the first [section].");
                 }
 
-                current.Add(Numbers(line, source, lineNumber));
+                current.Add(Numbers(text, source, lineNumber));
             }
         }
 
         return new UnicodeTables(version ?? throw new InvalidDataException($"{source}: no 'version' line."), sections, source);
     }
 
-    private static long[] Numbers(string line, string source, int lineNumber)
+    // The hexadecimal numbers of a line, separated by white space.
+    private static long[] Numbers(ReadOnlySpan<char> line, string source, int lineNumber)
     {
-        string[] parts = line.Split(' ', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
-        var numbers = new long[parts.Length];
-        for (int i = 0; i < parts.Length; i++)
+        var numbers = new List<long>(16);
+        int i = 0;
+        while (i < line.Length)
         {
-            if (!long.TryParse(parts[i], NumberStyles.AllowHexSpecifier, CultureInfo.InvariantCulture, out numbers[i]) || numbers[i] < 0)
+            if (char.IsWhiteSpace(line[i]))
             {
-                throw new InvalidDataException($"{source}, line {lineNumber}: '{parts[i]}' is not a hexadecimal number.");
+                i++;
+                continue;
+            }
+
+            int start = i;
+            while (i < line.Length && !char.IsWhiteSpace(line[i]))
+            {
+                i++;
+            }
+
+            ReadOnlySpan<char> token = line[start..i];
+            if (!long.TryParse(token, NumberStyles.AllowHexSpecifier, CultureInfo.InvariantCulture, out long value) || value < 0)
+            {
+                throw new InvalidDataException($"{source}, line {lineNumber}: '{token}' is not a hexadecimal number.");
+            }
+
+            numbers.Add(value);
+        }
+
+        return [.. numbers];
+    }
+
+    private static long[] Table(Dictionary<string, List<long[]>> sections, string name, string source)
+    {
+        if (!sections.TryGetValue(name, out List<long[]>? rows))
+        {
+            throw new InvalidDataException($"{source}: section [{name}] is missing.");
+        }
+
+        var values = new List<long>(rows.Count * 16);
+        foreach (long[] row in rows)
+        {
+            values.AddRange(row);
+        }
+
+        return [.. values];
+    }
+
+    private static T[] Narrow<T>(long[] values, string section, string source)
+        where T : struct, System.Numerics.IBinaryInteger<T>
+    {
+        var narrowed = new T[values.Length];
+        for (int i = 0; i < values.Length; i++)
+        {
+            narrowed[i] = T.CreateSaturating(values[i]);
+            if (long.CreateTruncating(narrowed[i]) != values[i])
+            {
+                throw new InvalidDataException($"{source}: [{section}] holds {values[i]:X}, out of range for {typeof(T).Name}.");
             }
         }
 
-        return numbers;
+        return narrowed;
     }
-
-    private static long[] Table(Dictionary<string, List<long[]>> sections, string name, string source) =>
-        sections.TryGetValue(name, out List<long[]>? rows)
-            ? [.. rows.SelectMany(row => row)]
-            : throw new InvalidDataException($"{source}: section [{name}] is missing.");
-
-    private static T Narrow<T>(long value, string section, string source)
-        where T : struct, System.Numerics.IBinaryInteger<T> =>
-        T.CreateSaturating(value) is T narrowed && long.CreateTruncating(narrowed) == value
-            ? narrowed
-            : throw new InvalidDataException($"{source}: [{section}] holds {value:X}, out of range for {typeof(T).Name}.");
 
     private static long[] Sorted(long[] values, string section, string source)
     {
@@ -177,7 +217,7 @@ internal sealed class UnicodeTables
         for (int i = 0; i < rows.Count; i++)
         {
             long[] row = rows[i];
-            if (row.Length < 2 || row.Any(cp => cp > UnicodeMaxCodePoint) || (i > 0 && row[0] <= keys[i - 1]))
+            if (row.Length < 2 || Array.Exists(row, cp => cp > UnicodeMaxCodePoint) || (i > 0 && row[0] <= keys[i - 1]))
             {
                 throw new InvalidDataException($"{source}: [{name}] entry {i + 1} ({string.Join(' ', row.Select(cp => cp.ToString("X", CultureInfo.InvariantCulture)))}) is not a code point above the previous one followed by the code points it maps to.");
             }
