@@ -1,6 +1,3 @@
-using Bert.Sharp.Benchmarks.Training;
-using Bert.Sharp.Training;
-
 namespace Bert.Sharp.Benchmarks.Gpu;
 
 /// <summary>The synthetic training sets of the GPU check: words drawn from a small vocabulary whose labels follow from them.</summary>

@@ -18,6 +18,9 @@ internal sealed class OnnxLinearWriter(OnnxGraphBuilder graph, OnnxExportSource 
     /// <summary>Numbers of an embedding row that share one int8 scale: fine enough that the table costs no accuracy (one scale per whole row cost 2 points on the sentiment sample), 1/8 byte of scale per value.</summary>
     private const int EmbeddingBlock = 32;
 
+    /// <summary>The zero point of uint8 weights (<see cref="OnnxInt8Format.UnsignedWeights"/>): the int8 values shifted into [1, 255].</summary>
+    private const int UnsignedZeroPoint = 128;
+
     /// <summary>Floor of a per-token activation scale: an all-zero row divides by it and quantizes to zero.</summary>
     private const float TinyScale = 1e-30f;
 
@@ -109,7 +112,7 @@ internal sealed class OnnxLinearWriter(OnnxGraphBuilder graph, OnnxExportSource 
             null, null, OnnxGraphBuilder.Int("axis", 0));
         string quantized = graph.Add("Reshape", [rows, graph.Add("Shape", [x])]);
         // Inputs A, B, a_scale, b_scale, a_zero_point (none: the rows' zero points are taken off below), b_zero_point.
-        string[] productInputs = Unsigned ? [quantized, weight, graph.ScalarFloat(1f), weightScale, string.Empty, graph.ScalarUInt8(128)] : [quantized, weight, graph.ScalarFloat(1f), weightScale];
+        string[] productInputs = WeightZeroPoint is string weightZeroPoint ? [quantized, weight, graph.ScalarFloat(1f), weightScale, string.Empty, weightZeroPoint] : [quantized, weight, graph.ScalarFloat(1f), weightScale];
         string product = graph.Add("MatMulIntegerToFloat", productInputs, null, OnnxGraphBuilder.MicrosoftDomain);
         string centred = graph.Add("Sub", [product, graph.Add("Mul", [zeroPoint, sums])]);
         return graph.Add("Mul", [centred, rowScale]);
@@ -129,7 +132,7 @@ internal sealed class OnnxLinearWriter(OnnxGraphBuilder graph, OnnxExportSource 
         string axis = graph.Int64s(1);
         string first = graph.Add("Slice", [x, graph.Int64s(0), graph.Int64s(1), axis]);
         string asFloat = graph.Add("Cast", [weight], null, null, OnnxGraphBuilder.Int("to", OnnxTensorData.Float));
-        string dequantized = graph.Add("Mul", [Unsigned ? graph.Add("Sub", [asFloat, graph.ScalarFloat(128f)]) : asFloat, weightScale]);
+        string dequantized = graph.Add("Mul", [Unsigned ? graph.Add("Sub", [asFloat, graph.ScalarFloat(UnsignedZeroPoint)]) : asFloat, weightScale]);
         string firstProduct = graph.Add("MatMul", [first, dequantized]);
 
         // The int8 product runs over every token and its first row is dropped: slicing the input instead leaves an empty
@@ -194,7 +197,7 @@ internal sealed class OnnxLinearWriter(OnnxGraphBuilder graph, OnnxExportSource 
     }
 
     /// <summary>The zero point of the quantized weights: 128 for uint8 weights (<see cref="OnnxInt8Format.UnsignedWeights"/>), none for int8.</summary>
-    public string? WeightZeroPoint => Unsigned ? graph.ScalarUInt8(128) : null;
+    public string? WeightZeroPoint => Unsigned ? graph.ScalarUInt8(UnsignedZeroPoint) : null;
 
     private bool Unsigned => options.Int8Format == OnnxInt8Format.UnsignedWeights;
 
@@ -210,7 +213,7 @@ internal sealed class OnnxLinearWriter(OnnxGraphBuilder graph, OnnxExportSource 
             return graph.Int8s(module + ".weight_int8", quantized, rows, columns);
         }
 
-        byte[] shifted = [.. quantized.Select(q => (byte)(q + 128))];
+        byte[] shifted = [.. quantized.Select(q => (byte)(q + UnsignedZeroPoint))];
         return graph.UInt8s(module + ".weight_uint8", shifted, rows, columns);
     }
 

@@ -65,7 +65,20 @@ internal static class TaskModelLoading
             {
                 TaskModelBuild<TModel> built = build(checkpoint, logger, labels, given);
                 double initializerRange = checkpoint.Config.InitializerRange;
-                return given.Seed is int seed ? built with { Prepare = () => built.Model.ResetHead(initializerRange, seed) } : built;
+                if (given.Seed is not int seed)
+                {
+                    return built;
+                }
+
+                // After whatever the task prepares itself, so the seeded head is the one the weights load into.
+                return built with
+                {
+                    Prepare = () =>
+                    {
+                        built.Prepare?.Invoke();
+                        built.Model.ResetHead(initializerRange, seed);
+                    },
+                };
             });
     }
 }
