@@ -1,0 +1,105 @@
+using System.Diagnostics;
+using System.Globalization;
+using Microsoft.ML.OnnxRuntime;
+
+namespace Bert.Sharp.Benchmarks.Deployment;
+
+/// <summary>
+/// <c>int8-speed MODEL_DIR [1x16 1x128 32x128 ...]</c>: the int8 export settings of a trained classifier against its float32
+/// export in ONNX Runtime, all sessions in one process and timed round by round in turn (medians), so each ratio comes from
+/// one run on one machine. Sessions do not spin between runs (<c>session.intra_op.allow_spinning</c> = 0): a spinning
+/// session's idle threads would take the cores from the next one. A quieter figure than a BenchmarkDotNet ShortRun on a
+/// shared 2-core machine, for comparing formats; the exports are cached in the temp folder per model.
+/// </summary>
+internal static class Int8SpeedComparison
+{
+    public static int Run(string[] args)
+    {
+        if (args.Length == 0 || !Directory.Exists(args[0]))
+        {
+            Console.Error.WriteLine("usage: int8-speed MODEL_DIR [1x16 1x128 32x128 ...]");
+            return 2;
+        }
+
+        string model = Path.GetFullPath(args[0]);
+        string cache = Path.Combine(Path.GetTempPath(), "bert-sharp-int8-speed", Convert.ToHexString(System.Security.Cryptography.SHA256.HashData(System.Text.Encoding.UTF8.GetBytes(model)))[..16]);
+        Directory.CreateDirectory(cache);
+        var int8 = new OnnxExportOptions { Quantization = OnnxQuantization.DynamicInt8 };
+        (string Name, OnnxExportOptions Options)[] settings =
+        [
+            ("float32", new OnnxExportOptions()),
+            ("int8 default (per-token, UnsignedWeights, first token fp32)", int8),
+            ("int8 per-token, first token rounded", int8 with { FirstTokenInFloat32 = false }),
+            ("int8 per-token, SignedWeights", int8 with { Int8Format = OnnxInt8Format.SignedWeights }),
+            ("int8 one scale per batch, first token fp32", int8 with { PerTokenActivations = false }),
+            ("int8 one scale per batch, rounded, UnsignedWeights", int8 with { PerTokenActivations = false, FirstTokenInFloat32 = false }),
+            ("int8 one scale per batch, rounded, SignedWeights", int8 with { PerTokenActivations = false, FirstTokenInFloat32 = false, Int8Format = OnnxInt8Format.SignedWeights }),
+            ("int8 one scale per batch, rounded, ReducedRange", int8 with { PerTokenActivations = false, FirstTokenInFloat32 = false, Int8Format = OnnxInt8Format.ReducedRange }),
+        ];
+        var sessions = new List<InferenceSession>();
+        try
+        {
+            for (int i = 0; i < settings.Length; i++)
+            {
+                string path = Path.Combine(cache, $"setting{i}.onnx");
+                if (!File.Exists(path))
+                {
+                    OnnxExporter.Export(model, path, settings[i].Options with { CopyServingFiles = false });
+                }
+
+                using var options = new SessionOptions { GraphOptimizationLevel = GraphOptimizationLevel.ORT_ENABLE_ALL, IntraOpNumThreads = Environment.ProcessorCount, ExecutionMode = ExecutionMode.ORT_SEQUENTIAL };
+                options.AddSessionConfigEntry("session.intra_op.allow_spinning", "0");
+                sessions.Add(new InferenceSession(path, options));
+            }
+
+            Console.WriteLine($"| setting | {string.Join(" | ", Shapes(args))} |");
+            Console.WriteLine($"|---|{string.Concat(Shapes(args).Select(_ => "---|"))}");
+            var medians = new double[settings.Length, Shapes(args).Length];
+            for (int s = 0; s < Shapes(args).Length; s++)
+            {
+                string[] parts = Shapes(args)[s].Split('x');
+                int batch = int.Parse(parts[0], CultureInfo.InvariantCulture), length = int.Parse(parts[1], CultureInfo.InvariantCulture);
+                var random = new Random(42);
+                long[] ids = [.. Enumerable.Range(0, batch * length).Select(i => i % length == 0 ? 101L : i % length == length - 1 ? 102L : random.Next(1000, 30522))];
+                IReadOnlyCollection<NamedOnnxValue> inputs = Support.OrtSessions.Inputs((ids, [.. Enumerable.Repeat(1L, batch * length)], new long[batch * length], batch, length));
+                var times = sessions.Select(_ => new List<double>()).ToArray();
+                int rounds = batch * length >= 1024 ? 15 : 60;
+                for (int round = -2; round < rounds; round++)
+                {
+                    for (int i = 0; i < sessions.Count; i++)
+                    {
+                        long start = Stopwatch.GetTimestamp();
+                        using (sessions[i].Run(inputs))
+                        {
+                        }
+
+                        if (round >= 0)
+                        {
+                            times[i].Add(Stopwatch.GetElapsedTime(start).TotalMilliseconds);
+                        }
+                    }
+                }
+
+                for (int i = 0; i < sessions.Count; i++)
+                {
+                    medians[i, s] = times[i].Order().ElementAt(times[i].Count / 2);
+                }
+            }
+
+            for (int i = 0; i < settings.Length; i++)
+            {
+                IEnumerable<string> cells = Enumerable.Range(0, Shapes(args).Length).Select(s => i == 0 ? $"{medians[0, s]:F2} ms" : $"{medians[i, s] / medians[0, s]:F2}");
+                Console.WriteLine($"| {settings[i].Name} | {string.Join(" | ", cells)} |");
+            }
+
+            Console.WriteLine("Float32 row: median milliseconds per batch; other rows: their median over float32's (below 1 is faster).");
+            return 0;
+        }
+        finally
+        {
+            sessions.ForEach(s => s.Dispose());
+        }
+    }
+
+    private static string[] Shapes(string[] args) => args.Length > 1 ? args[1..] : ["1x16", "1x128", "32x128"];
+}
