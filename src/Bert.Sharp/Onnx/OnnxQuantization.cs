@@ -8,11 +8,14 @@ public enum OnnxQuantization
 
     /// <summary>
     /// Int8 weights for every matrix product of the encoder and the heads (symmetric, one scale per output column) with the
-    /// activations quantized on the fly, through ONNX Runtime's <c>DynamicQuantizeMatMul</c> (domain <c>com.microsoft</c>);
-    /// the word-embedding table is stored as int8 too (one scale per block of 32 numbers) (<see cref="OnnxExportOptions.QuantizeWordEmbeddings"/>).
-    /// About a quarter of the float32 file and faster on CPUs with int8 dot products (AVX-512 VNNI, AVX-VNNI, ARM dot
-    /// product), for a small loss of accuracy; by default the same numbers on every CPU (<see cref="OnnxExportOptions.Int8Format"/>).
-    /// Runs on ONNX Runtime only.
+    /// activations quantized on the fly, through ONNX Runtime's integer operators (domain <c>com.microsoft</c>): per token by
+    /// default (<see cref="OnnxExportOptions.PerTokenActivations"/>), the first token in float32
+    /// (<see cref="OnnxExportOptions.FirstTokenInFloat32"/>); the word-embedding table is stored as int8 too (one scale per
+    /// block of 32 numbers) (<see cref="OnnxExportOptions.QuantizeWordEmbeddings"/>). About 30 % of the float32 file, for a
+    /// small loss of accuracy, and by default the same numbers on every CPU (<see cref="OnnxExportOptions.Int8Format"/>).
+    /// The defaults, chosen to keep the scores, run about as fast as float32 or slower (measured on AVX2 and on AVX-512
+    /// VNNI); one activation scale per batch is faster where the CPU has int8 dot products, and moves the scores more
+    /// (docs/deployment.md, "What int8 buys"). Runs on ONNX Runtime only.
     /// </summary>
     DynamicInt8,
 }
