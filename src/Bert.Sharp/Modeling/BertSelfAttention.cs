@@ -104,8 +104,10 @@ internal sealed class BertSelfAttention : nn.Module<Tensor, EncoderContext, Tens
     // their terms to their own third of the result.
     internal Tensor Project(Tensor hidden)
     {
-        Tensor weight = cat([query.Weight, key.Weight, value.Weight], 0);
         Tensor bias = cat([query.Bias!, key.Bias!, value.Bias!], 0);
+        Tensor weight = query.Weight.is_contiguous()
+            ? cat([query.Weight, key.Weight, value.Weight], 0)
+            : cat([query.Weight.t(), key.Weight.t(), value.Weight.t()], 1).t();
         Tensor qkv = nn.functional.linear(hidden, weight, bias);
         long width = query.OutFeatures;
         BertLinear[] projections = [query, key, value];

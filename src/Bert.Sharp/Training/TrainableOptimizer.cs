@@ -29,6 +29,8 @@ internal sealed class TrainableOptimizer : IDisposable
 
     private TrainableOptimizer(BertTaskModel model, FineTuningOptions options)
     {
+        // A model taken from a serving class has column-major linear weights; the fused AdamW step needs contiguous ones.
+        Modeling.LinearWeightLayout.UseRowMajor(model);
         this.options = options;
         units = model.Units;
         layerCount = units.Count(u => u.Kind == ModelUnitKind.EncoderLayer);

@@ -57,7 +57,11 @@ public sealed partial class TextClassifier : ITextClassifier
     /// </summary>
     public IReadOnlyDictionary<string, float> Thresholds => Labels.Select((l, i) => (l, i)).ToDictionary(x => x.l, x => thresholds[x.i], StringComparer.Ordinal);
 
-    /// <summary>The underlying model (do not dispose it; dispose the classifier).</summary>
+    /// <summary>
+    /// The underlying model (do not dispose it; dispose the classifier). On the CPU its linear weights are stored
+    /// column-major, the layout LibTorch multiplies faster for serving (same values, shapes and saved files);
+    /// <see cref="FineTuner"/> stores them row-major again before training.
+    /// </summary>
     public BertForSequenceClassification Model => model;
 
     /// <summary>The LoRA adapters loaded (see <see cref="LoadAdapter"/>); empty for a plain model.</summary>

@@ -51,7 +51,11 @@ public sealed class TokenClassifier : ITokenClassifier
     /// <summary>How token predictions become entities.</summary>
     public AggregationStrategy Aggregation => options.Aggregation;
 
-    /// <summary>The underlying model (do not dispose it; dispose the classifier).</summary>
+    /// <summary>
+    /// The underlying model (do not dispose it; dispose the classifier). On the CPU its linear weights are stored
+    /// column-major, the layout LibTorch multiplies faster for serving (same values, shapes and saved files);
+    /// <see cref="FineTuner"/> stores them row-major again before training.
+    /// </summary>
     public BertForTokenClassification Model => model;
 
     /// <summary>

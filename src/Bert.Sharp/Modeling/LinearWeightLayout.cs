@@ -1,0 +1,52 @@
+using TorchSharp;
+using TorchSharp.Modules;
+using static TorchSharp.torch;
+
+namespace Bert.Sharp.Modeling;
+
+/// <summary>
+/// Where the weights of a model's linear layers keep their numbers. Hugging Face's layout is [out, in] in row-major
+/// order, which LibTorch's CPU product (MKL) reads transposed; stored column-major instead — the same [out, in] tensor,
+/// the same values, shapes and names — <c>linear</c> reads it as a plain [in, out] matrix, which MKL multiplies faster
+/// when the batch has few rows. On the trained sentiment classifier (AMD EPYC, AVX2) that took 11 % off both one-text
+/// <see cref="TextClassifier.Predict(string, string?)"/> calls and <c>PredictBatch</c> (docs/performance.md). The serving
+/// classes, which own their model, store it so; training puts the weights back in row-major order, which the fused AdamW
+/// step needs. Saved files are the same either way (tensors are written from contiguous copies).
+/// </summary>
+internal static class LinearWeightLayout
+{
+    /// <summary>Stores every CPU linear weight of <paramref name="model"/> column-major; returns how many moved.</summary>
+    public static int UseColumnMajor(nn.Module model) => Relayout(model, columnMajor: true);
+
+    /// <summary>Stores every linear weight of <paramref name="model"/> row-major (contiguous) again; returns how many moved.</summary>
+    public static int UseRowMajor(nn.Module model) => Relayout(model, columnMajor: false);
+
+    private static int Relayout(nn.Module model, bool columnMajor)
+    {
+        ArgumentNullException.ThrowIfNull(model);
+        int moved = 0;
+        using var noGrad = no_grad();
+        foreach (BertLinear linear in model.modules().OfType<BertLinear>())
+        {
+            Parameter weight = linear.Weight;
+            // Only where it was measured: the CPU. A GPU's products read either layout at the same speed.
+            if (columnMajor ? weight.device_type != DeviceType.CPU || IsColumnMajor(weight) : weight.is_contiguous())
+            {
+                continue;
+            }
+
+            using var scope = NewDisposeScope();
+            // set_ keeps the parameter (its identity, gradient flag, registration) and gives it the new storage.
+            weight.set_(columnMajor ? weight.t().contiguous().t() : weight.contiguous());
+            moved++;
+        }
+
+        return moved;
+    }
+
+    private static bool IsColumnMajor(Tensor weight)
+    {
+        using Tensor transposed = weight.t();
+        return transposed.is_contiguous();
+    }
+}
