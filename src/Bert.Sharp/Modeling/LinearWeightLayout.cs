@@ -8,10 +8,11 @@ namespace Bert.Sharp.Modeling;
 /// Where the weights of a model's linear layers keep their numbers. Hugging Face's layout is [out, in] in row-major
 /// order, which LibTorch's CPU product (MKL) reads transposed; stored column-major instead — the same [out, in] tensor,
 /// the same values, shapes and names — <c>linear</c> reads it as a plain [in, out] matrix, which MKL multiplies faster
-/// when the batch has few rows. On the trained sentiment classifier (AMD EPYC, AVX2) that took 11 % off both one-text
-/// <see cref="TextClassifier.Predict(string, string?)"/> calls and <c>PredictBatch</c> (docs/performance.md). The serving
-/// classes, which own their model, store it so; training puts the weights back in row-major order, which the fused AdamW
-/// step needs. Saved files are the same either way (tensors are written from contiguous copies).
+/// when the batch has few rows. On the trained sentiment classifier (AMD EPYC, AVX2) one short text was served 5–15 %
+/// faster (<see cref="TextClassifier.Predict(string, string?)"/>), a text of 64–128 tokens 2–7 % slower, batches about the
+/// same, with the same probabilities (docs/performance.md, "Column-major weights for serving"). The serving classes, which
+/// own their model, store it so; training puts the weights back in row-major order, which the fused AdamW step needs.
+/// Saved files are the same either way (tensors are written from contiguous copies).
 /// </summary>
 internal static class LinearWeightLayout
 {
