@@ -30,7 +30,7 @@ internal static class LinearWeightLayout
         foreach (BertLinear linear in model.modules().OfType<BertLinear>())
         {
             Parameter weight = linear.Weight;
-            // Only where it was measured: the CPU. A GPU's products read either layout at the same speed.
+            // Only where it was measured: the CPU (a GPU's cuBLAS was not timed with it).
             if (columnMajor ? weight.device_type != DeviceType.CPU || IsColumnMajor(weight) : weight.is_contiguous())
             {
                 continue;

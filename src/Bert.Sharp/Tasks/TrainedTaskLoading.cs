@@ -71,7 +71,7 @@ internal static class TrainedTaskLoading
                 throw new InvalidDataException($"'{resolved}' is not a trained {what}: {string.Join(", ", missing)} are missing from its weights. Fine-tune it first (FineTuner) or load a fine-tuned folder.");
             }
 
-            // The serving object owns the model: its linear weights are stored as the CPU multiplies them fastest.
+            // The serving object owns the model: its linear weights take the layout that serves short texts faster on the CPU.
             Modeling.LinearWeightLayout.UseColumnMajor(model);
 
             // The folder's tokenizer, whatever its kind (WordPiece, byte-level BPE, Unigram); a subword one pads with the model's pad_token_id.

@@ -87,7 +87,7 @@ public sealed class SentenceEmbedder : IEmbeddingGenerator<string, Embedding<flo
         try
         {
             ITextEncoder encoder = wordPiece is null ? ServingTextEncoders.Load(directory, model.Bert.Config.PadTokenId) : new TokenizerTextEncoder(wordPiece);
-            // The embedder owns the model: its linear weights are stored as the CPU multiplies them fastest.
+            // The embedder owns the model: its linear weights take the layout that serves short texts faster on the CPU.
             Modeling.LinearWeightLayout.UseColumnMajor(model);
             return new SentenceEmbedder(model, encoder, options, directoryOrModelId);
         }

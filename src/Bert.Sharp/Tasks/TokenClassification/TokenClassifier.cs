@@ -53,7 +53,7 @@ public sealed class TokenClassifier : ITokenClassifier
 
     /// <summary>
     /// The underlying model (do not dispose it; dispose the classifier). On the CPU its linear weights are stored
-    /// column-major, the layout LibTorch multiplies faster for serving (same values, shapes and saved files);
+    /// column-major, which LibTorch multiplies faster for short texts (same values, shapes and saved files);
     /// <see cref="FineTuner"/> stores them row-major again before training.
     /// </summary>
     public BertForTokenClassification Model => model;
