@@ -20,6 +20,7 @@ internal sealed class BertSelfAttention : nn.Module<Tensor, EncoderContext, Tens
     private readonly int heads;
     private readonly int headSize;
     private readonly double dropoutProbability;
+    private Tensor? sharedProjection;
 
     public BertSelfAttention(BertConfig config) : this(config, EncoderLayerLayout.Bert)
     {
@@ -105,9 +106,9 @@ internal sealed class BertSelfAttention : nn.Module<Tensor, EncoderContext, Tens
     internal Tensor Project(Tensor hidden)
     {
         Tensor bias = cat([query.Bias!, key.Bias!, value.Bias!], 0);
-        Tensor weight = query.Weight.is_contiguous()
+        Tensor weight = SharedProjection() ?? (query.Weight.is_contiguous()
             ? cat([query.Weight, key.Weight, value.Weight], 0)
-            : cat([query.Weight.t(), key.Weight.t(), value.Weight.t()], 1).t();
+            : cat([query.Weight.t(), key.Weight.t(), value.Weight.t()], 1).t());
         Tensor qkv = nn.functional.linear(hidden, weight, bias);
         long width = query.OutFeatures;
         BertLinear[] projections = [query, key, value];
@@ -120,6 +121,83 @@ internal sealed class BertSelfAttention : nn.Module<Tensor, EncoderContext, Tens
         }
 
         return qkv;
+    }
+
+    /// <summary>
+    /// For serving (<see cref="LinearWeightLayout"/>): the three projection weights become column slices of one row-major
+    /// [in, 3·out] storage, so that inference multiplies by that storage without concatenating the weights on every call.
+    /// The parameters stay three (names, shapes, values, gradients, saved files unchanged); anything done to them in place —
+    /// an optimizer step, a LoRA merge — is done to the shared storage.
+    /// </summary>
+    internal void ShareProjectionStorage()
+    {
+        if (query.Weight.device_type != DeviceType.CPU || query.Weight.dtype != ScalarType.Float32 || SharedProjection() is not null)
+        {
+            return;
+        }
+
+        using var noGrad = no_grad();
+        using var scope = NewDisposeScope();
+        Tensor storage = cat([query.Weight.t(), key.Weight.t(), value.Weight.t()], 1);
+        long width = query.OutFeatures;
+        BertLinear[] projections = [query, key, value];
+        for (int i = 0; i < projections.Length; i++)
+        {
+            projections[i].Weight.set_(storage.narrow(1, i * width, width).t());
+        }
+
+        sharedProjection?.Dispose();
+        sharedProjection = storage.MoveToOuterDisposeScope();
+    }
+
+    /// <summary>Forgets the shared storage (the weights have been given storages of their own, for training).</summary>
+    internal void ReleaseProjectionStorage()
+    {
+        sharedProjection?.Dispose();
+        sharedProjection = null;
+    }
+
+    /// <inheritdoc />
+    protected override void Dispose(bool disposing)
+    {
+        if (disposing)
+        {
+            ReleaseProjectionStorage();
+        }
+
+        base.Dispose(disposing);
+    }
+
+    // The shared [3·out, in] weight when it may be used: without gradients (the parameters, not the storage, are the leaves
+    // that train) and while the three weights still are its slices — a weight moved to another device or dtype, or given a
+    // storage of its own, no longer is, and the weights are concatenated as usual.
+    private Tensor? SharedProjection()
+    {
+        if (sharedProjection is null || is_grad_enabled())
+        {
+            return null;
+        }
+
+        long width = query.OutFeatures, columns = 3 * width;
+        using Storage<float> shared = sharedProjection.storage<float>();
+        BertLinear[] projections = [query, key, value];
+        for (int i = 0; i < projections.Length; i++)
+        {
+            Tensor weight = projections[i].Weight;
+            if (weight.device_type != DeviceType.CPU || weight.dtype != ScalarType.Float32 || weight.storage_offset() != i * width
+                || weight.stride(0) != 1 || weight.stride(1) != columns)
+            {
+                return null;
+            }
+
+            using Storage<float> own = weight.storage<float>();
+            if (own.data_ptr() != shared.data_ptr())
+            {
+                return null;
+            }
+        }
+
+        return sharedProjection.t();
     }
 
     private static Tensor Repad(Tensor projected, PaddingLayout? layout) => layout is null ? projected : layout.Pad(projected);

@@ -11,8 +11,10 @@ namespace Bert.Sharp.Modeling;
 /// when the batch has few rows. On the trained sentiment classifier (AMD EPYC, AVX2) one short text was served 5–15 %
 /// faster (<see cref="TextClassifier.Predict(string, string?)"/>), a text of 64–128 tokens 2–7 % slower, batches about the
 /// same, with the same probabilities (docs/performance.md, "Column-major weights for serving"). The serving classes, which
-/// own their model, store it so; training puts the weights back in row-major order, which the fused AdamW step needs.
-/// Saved files are the same either way (tensors are written from contiguous copies).
+/// own their model, store it so, with each layer's query, key and value weights as column slices of one storage that
+/// inference multiplies by directly (<see cref="BertSelfAttention.ShareProjectionStorage"/>); training puts the weights back
+/// in row-major order, each in its own storage, which the fused AdamW step needs. Saved files are the same either way
+/// (tensors are written from contiguous copies).
 /// </summary>
 internal static class LinearWeightLayout
 {
@@ -42,12 +44,23 @@ internal static class LinearWeightLayout
             moved++;
         }
 
+        // Serving: the query, key and value weights become column slices of one storage (their columns stay contiguous);
+        // training: each has its own storage again (above), and the shared one is let go.
+        foreach (BertSelfAttention attention in model.modules().OfType<BertSelfAttention>())
+        {
+            if (columnMajor)
+            {
+                attention.ShareProjectionStorage();
+            }
+            else
+            {
+                attention.ReleaseProjectionStorage();
+            }
+        }
+
         return moved;
     }
 
-    private static bool IsColumnMajor(Tensor weight)
-    {
-        using Tensor transposed = weight.t();
-        return transposed.is_contiguous();
-    }
+    // Each column contiguous: the column-major layout, or a column slice of a shared [in, 3·out] storage.
+    private static bool IsColumnMajor(Tensor weight) => weight.stride(0) == 1;
 }

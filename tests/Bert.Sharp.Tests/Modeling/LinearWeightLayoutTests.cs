@@ -32,7 +32,8 @@ public sealed class LinearWeightLayoutTests : IDisposable
 
         using var rowMajor = BertForSequenceClassification.FromPretrained(sequenceFolder);
         using TextClassifier classifier = TextClassifier.FromPretrained(sequenceFolder);
-        Assert.All(Linears(classifier.Model), w => Assert.True(w.t().is_contiguous() && !w.is_contiguous(), "a linear weight of the served model is not column-major"));
+        Assert.All(Linears(classifier.Model), w => Assert.True(w.stride(0) == 1 && !w.is_contiguous(), "a linear weight of the served model is not column-major"));
+        AssertProjectionsShareOneStorage(classifier.Model);
         Assert.All(Linears(rowMajor), w => Assert.True(w.is_contiguous()));
         IReadOnlyList<Prediction> batch = classifier.PredictBatch(Texts);
         for (int i = 0; i < Texts.Length; i++)
@@ -48,7 +49,8 @@ public sealed class LinearWeightLayoutTests : IDisposable
 
         using var tokenRowMajor = BertForTokenClassification.FromPretrained(tokenFolder);
         using TokenClassifier tagger = TokenClassifier.FromPretrained(tokenFolder);
-        Assert.All(Linears(tagger.Model), w => Assert.True(w.t().is_contiguous() && !w.is_contiguous()));
+        Assert.All(Linears(tagger.Model), w => Assert.True(w.stride(0) == 1 && !w.is_contiguous()));
+        AssertProjectionsShareOneStorage(tagger.Model);
         using (var noGrad = no_grad())
         using (var scope = NewDisposeScope())
         {
@@ -96,6 +98,7 @@ public sealed class LinearWeightLayoutTests : IDisposable
 
         Assert.Equal(Linears(model).Count, LinearWeightLayout.UseColumnMajor(model));
         Assert.Equal(0, LinearWeightLayout.UseColumnMajor(model)); // already there
+        AssertProjectionsShareOneStorage(model);
         Assert.Equal(values, Linears(model).Select(w => w.contiguous().data<float>().ToArray()));
         model.SavePretrained(after, tokenizer);
         Assert.Equal(File.ReadAllBytes(Path.Combine(before, "model.safetensors")), File.ReadAllBytes(Path.Combine(after, "model.safetensors")));
@@ -104,6 +107,67 @@ public sealed class LinearWeightLayoutTests : IDisposable
         var tuner = new FineTuner(model, tokenizer, new FineTuningOptions { Epochs = 1, BatchSize = 2, SaveStrategy = IntervalStrategy.No, EvaluationStrategy = IntervalStrategy.No });
         tuner.Train([new LabeledExample("the red fox", "pos"), new LabeledExample("an old park", "neg")]);
         Assert.All(Linears(model), w => Assert.True(w.is_contiguous()));
+    }
+
+    [Fact]
+    public void Changes_to_a_served_models_weights_reach_its_predictions_whether_made_in_place_or_by_a_new_storage()
+    {
+        BertTokenizer tokenizer = Tokenizer();
+        string folder = Path.Combine(directory, "changed");
+        using (var model = SeededWeights.Apply(new BertForSequenceClassification(new BertModel(TinyConfigs.Bert(vocab: 40)), ["neg", "pos", "mid"]), 7))
+        {
+            model.SavePretrained(folder, tokenizer);
+        }
+
+        using var rowMajor = BertForSequenceClassification.FromPretrained(folder);
+        using TextClassifier classifier = TextClassifier.FromPretrained(folder);
+        BertSelfAttention served = classifier.Model.modules().OfType<BertSelfAttention>().First();
+        BertSelfAttention reference = rowMajor.modules().OfType<BertSelfAttention>().First();
+
+        // In place (as an optimizer step or a LoRA merge writes): the shared storage is the weights' storage.
+        using (var noGrad = no_grad())
+        {
+            served.Projections[1].Weight.mul_(3f);
+            reference.Projections[1].Weight.mul_(3f);
+        }
+
+        AssertSamePredictions(classifier, rowMajor, tokenizer);
+
+        // A storage of its own for one weight (set_ of another tensor): no longer a slice, so the weights are concatenated.
+        using (var noGrad = no_grad())
+        {
+            served.Projections[2].Weight.set_(served.Projections[2].Weight.contiguous().mul(-2f));
+            reference.Projections[2].Weight.mul_(-2f);
+        }
+
+        AssertSamePredictions(classifier, rowMajor, tokenizer);
+    }
+
+    private static void AssertSamePredictions(TextClassifier classifier, BertForSequenceClassification rowMajor, BertTokenizer tokenizer)
+    {
+        foreach (string text in Texts)
+        {
+            float[] expected = Probabilities(rowMajor, tokenizer, text);
+            Prediction served = classifier.Predict(text);
+            for (int c = 0; c < expected.Length; c++)
+            {
+                Assert.Equal(expected[c], served.Probabilities[rowMajor.Labels[c]], 5);
+            }
+        }
+    }
+
+    private static void AssertProjectionsShareOneStorage(nn.Module model)
+    {
+        foreach (BertSelfAttention attention in model.modules().OfType<BertSelfAttention>())
+        {
+            IntPtr[] storages = [.. attention.Projections.Select(p =>
+            {
+                using Storage<float> storage = p.Weight.storage<float>();
+                return storage.data_ptr();
+            })];
+            Assert.All(storages, s => Assert.Equal(storages[0], s));
+            Assert.Equal([0L, attention.Projections[0].OutFeatures, 2L * attention.Projections[0].OutFeatures], attention.Projections.Select(p => p.Weight.storage_offset()));
+        }
     }
 
     private static List<Parameter> Linears(nn.Module model) => [.. model.modules().OfType<BertLinear>().Select(l => l.Weight)];
