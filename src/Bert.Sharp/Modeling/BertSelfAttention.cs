@@ -131,7 +131,7 @@ internal sealed class BertSelfAttention : nn.Module<Tensor, EncoderContext, Tens
     /// </summary>
     internal void ShareProjectionStorage()
     {
-        if (query.Weight.device_type != DeviceType.CPU || query.Weight.dtype != ScalarType.Float32 || SharedProjection() is not null)
+        if (query.Weight.device_type != DeviceType.CPU || query.Weight.dtype != ScalarType.Float32 || IsShared())
         {
             return;
         }
@@ -169,13 +169,16 @@ internal sealed class BertSelfAttention : nn.Module<Tensor, EncoderContext, Tens
     }
 
     // The shared [3·out, in] weight when it may be used: without gradients (the parameters, not the storage, are the leaves
-    // that train) and while the three weights still are its slices — a weight moved to another device or dtype, or given a
+    // that train) and while the three weights still are its slices.
+    private Tensor? SharedProjection() => !is_grad_enabled() && IsShared() ? sharedProjection!.t() : null;
+
+    // Whether the three weights still are the shared storage's slices: a weight moved to another device or dtype, or given a
     // storage of its own, no longer is, and the weights are concatenated as usual.
-    private Tensor? SharedProjection()
+    private bool IsShared()
     {
-        if (sharedProjection is null || is_grad_enabled())
+        if (sharedProjection is null)
         {
-            return null;
+            return false;
         }
 
         long width = query.OutFeatures, columns = 3 * width;
@@ -187,17 +190,17 @@ internal sealed class BertSelfAttention : nn.Module<Tensor, EncoderContext, Tens
             if (weight.device_type != DeviceType.CPU || weight.dtype != ScalarType.Float32 || weight.storage_offset() != i * width
                 || weight.stride(0) != 1 || weight.stride(1) != columns)
             {
-                return null;
+                return false;
             }
 
             using Storage<float> own = weight.storage<float>();
             if (own.data_ptr() != shared.data_ptr())
             {
-                return null;
+                return false;
             }
         }
 
-        return sharedProjection.t();
+        return true;
     }
 
     private static Tensor Repad(Tensor projected, PaddingLayout? layout) => layout is null ? projected : layout.Pad(projected);
