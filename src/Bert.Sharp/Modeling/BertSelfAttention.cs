@@ -129,11 +129,12 @@ internal sealed class BertSelfAttention : nn.Module<Tensor, EncoderContext, Tens
     /// The parameters stay three (names, shapes, values, gradients, saved files unchanged); anything done to them in place —
     /// an optimizer step, a LoRA merge — is done to the shared storage.
     /// </summary>
-    internal void ShareProjectionStorage()
+    /// <returns>How many weights moved: the three, or none (already shared, or not float32 on the CPU).</returns>
+    internal int ShareProjectionStorage()
     {
         if (query.Weight.device_type != DeviceType.CPU || query.Weight.dtype != ScalarType.Float32 || IsShared())
         {
-            return;
+            return 0;
         }
 
         using var noGrad = no_grad();
@@ -148,6 +149,7 @@ internal sealed class BertSelfAttention : nn.Module<Tensor, EncoderContext, Tens
 
         sharedProjection?.Dispose();
         sharedProjection = storage.MoveToOuterDisposeScope();
+        return projections.Length;
     }
 
     /// <summary>Forgets the shared storage (the weights have been given storages of their own, for training).</summary>

@@ -29,6 +29,16 @@ internal static class LinearWeightLayout
         ArgumentNullException.ThrowIfNull(model);
         int moved = 0;
         using var noGrad = no_grad();
+        if (columnMajor)
+        {
+            // Serving: first each layer's query, key and value weights, copied once into one storage whose column slices
+            // they become; their columns are contiguous, so the loop below leaves them as they are.
+            foreach (BertSelfAttention attention in model.modules().OfType<BertSelfAttention>())
+            {
+                moved += attention.ShareProjectionStorage();
+            }
+        }
+
         foreach (BertLinear linear in model.modules().OfType<BertLinear>())
         {
             Parameter weight = linear.Weight;
@@ -44,15 +54,10 @@ internal static class LinearWeightLayout
             moved++;
         }
 
-        // Serving: the query, key and value weights become column slices of one storage (their columns stay contiguous);
-        // training: each has its own storage again (above), and the shared one is let go.
-        foreach (BertSelfAttention attention in model.modules().OfType<BertSelfAttention>())
+        if (!columnMajor)
         {
-            if (columnMajor)
-            {
-                attention.ShareProjectionStorage();
-            }
-            else
+            // Training: each weight has its own storage again (above), and the shared one is let go.
+            foreach (BertSelfAttention attention in model.modules().OfType<BertSelfAttention>())
             {
                 attention.ReleaseProjectionStorage();
             }
