@@ -37,8 +37,7 @@ public class DeploymentBenchmarks
     [GlobalSetup]
     public void Setup()
     {
-        int batch = int.Parse(Shape.Split('x')[0], System.Globalization.CultureInfo.InvariantCulture);
-        int length = int.Parse(Shape.Split('x')[1], System.Globalization.CultureInfo.InvariantCulture);
+        (int batch, int length) = RandomIdBatch.ParseShape(Shape);
         folder = Path.Combine(Path.GetTempPath(), "bert-sharp-benchmarks", "deployment-classifier");
         string fp32Path = Path.Combine(folder, "model.onnx");
         string int8Path = Path.Combine(folder, "model.int8.onnx");
@@ -71,7 +70,7 @@ public class DeploymentBenchmarks
         int8FirstTokenRounded = OrtSessions.Create(roundedPath);
         int8SignedWeights = OrtSessions.Create(signedPath);
         int8ReducedRange = OrtSessions.Create(reducedPath);
-        (long[] Ids, long[] Mask, long[] Types, int Rows, int Columns) data = RandomBatch(batch, length);
+        (long[] Ids, long[] Mask, long[] Types, int Rows, int Columns) data = RandomIdBatch.Create(batch, length);
         ids = tensor(data.Ids, [batch, length], device: BenchmarkDevice.Device);
         mask = tensor(data.Mask, [batch, length], device: BenchmarkDevice.Device);
         types = tensor(data.Types, [batch, length], device: BenchmarkDevice.Device);
@@ -117,14 +116,6 @@ public class DeploymentBenchmarks
         using var noGrad = no_grad();
         Tensor probabilities = model.Logits(ids, mask, types).softmax(-1);
         return probabilities[0, 0].cpu().item<float>();
-    }
-
-    // Random ids with [CLS] … [SEP], no padding (every row full length).
-    private static (long[] Ids, long[] Mask, long[] Types, int Rows, int Columns) RandomBatch(int batch, int length)
-    {
-        var random = new Random(42);
-        long[] ids = [.. Enumerable.Range(0, batch * length).Select(i => i % length == 0 ? 101L : i % length == length - 1 ? 102L : random.Next(1000, 30522))];
-        return (ids, [.. Enumerable.Repeat(1L, batch * length)], new long[batch * length], batch, length);
     }
 
     private float Run(InferenceSession session)

@@ -1,5 +1,4 @@
 using System.Diagnostics;
-using System.Globalization;
 using Microsoft.ML.OnnxRuntime;
 
 namespace Bert.Sharp.Benchmarks.Deployment;
@@ -47,21 +46,17 @@ internal static class Int8SpeedComparison
                     OnnxExporter.Export(model, path, settings[i].Options with { CopyServingFiles = false });
                 }
 
-                using var options = new SessionOptions { GraphOptimizationLevel = GraphOptimizationLevel.ORT_ENABLE_ALL, IntraOpNumThreads = Environment.ProcessorCount, ExecutionMode = ExecutionMode.ORT_SEQUENTIAL };
-                options.AddSessionConfigEntry("session.intra_op.allow_spinning", "0");
-                sessions.Add(new InferenceSession(path, options));
+                sessions.Add(Support.OrtSessions.Create(path, allowSpinning: false));
             }
 
-            Console.WriteLine($"| setting | {string.Join(" | ", Shapes(args))} |");
-            Console.WriteLine($"|---|{string.Concat(Shapes(args).Select(_ => "---|"))}");
-            var medians = new double[settings.Length, Shapes(args).Length];
-            for (int s = 0; s < Shapes(args).Length; s++)
+            string[] shapes = args.Length > 1 ? args[1..] : ["1x16", "1x128", "32x128"];
+            Console.WriteLine($"| setting | {string.Join(" | ", shapes)} |");
+            Console.WriteLine($"|---|{string.Concat(shapes.Select(_ => "---|"))}");
+            var medians = new double[settings.Length, shapes.Length];
+            for (int s = 0; s < shapes.Length; s++)
             {
-                string[] parts = Shapes(args)[s].Split('x');
-                int batch = int.Parse(parts[0], CultureInfo.InvariantCulture), length = int.Parse(parts[1], CultureInfo.InvariantCulture);
-                var random = new Random(42);
-                long[] ids = [.. Enumerable.Range(0, batch * length).Select(i => i % length == 0 ? 101L : i % length == length - 1 ? 102L : random.Next(1000, 30522))];
-                IReadOnlyCollection<NamedOnnxValue> inputs = Support.OrtSessions.Inputs((ids, [.. Enumerable.Repeat(1L, batch * length)], new long[batch * length], batch, length));
+                (int batch, int length) = Support.RandomIdBatch.ParseShape(shapes[s]);
+                IReadOnlyCollection<NamedOnnxValue> inputs = Support.OrtSessions.Inputs(Support.RandomIdBatch.Create(batch, length));
                 var times = sessions.Select(_ => new List<double>()).ToArray();
                 int rounds = batch * length >= 1024 ? 15 : 60;
                 for (int round = -2; round < rounds; round++)
@@ -88,7 +83,7 @@ internal static class Int8SpeedComparison
 
             for (int i = 0; i < settings.Length; i++)
             {
-                IEnumerable<string> cells = Enumerable.Range(0, Shapes(args).Length).Select(s => i == 0 ? $"{medians[0, s]:F2} ms" : $"{medians[i, s] / medians[0, s]:F2}");
+                IEnumerable<string> cells = Enumerable.Range(0, shapes.Length).Select(s => i == 0 ? $"{medians[0, s]:F2} ms" : $"{medians[i, s] / medians[0, s]:F2}");
                 Console.WriteLine($"| {settings[i].Name} | {string.Join(" | ", cells)} |");
             }
 
@@ -100,6 +95,4 @@ internal static class Int8SpeedComparison
             sessions.ForEach(s => s.Dispose());
         }
     }
-
-    private static string[] Shapes(string[] args) => args.Length > 1 ? args[1..] : ["1x16", "1x128", "32x128"];
 }

@@ -33,17 +33,13 @@ public class EncoderForwardBenchmarks
     [GlobalSetup]
     public void Setup()
     {
-        int batch = int.Parse(Shape.Split('x')[0], System.Globalization.CultureInfo.InvariantCulture);
-        int length = int.Parse(Shape.Split('x')[1], System.Globalization.CultureInfo.InvariantCulture);
+        (int batch, int length) = RandomIdBatch.ParseShape(Shape);
         Device device = BenchmarkDevice.Device;
         string directory = MiniLmModel.EnsureImported();
         eager = BertModel.FromPretrained(directory, new BertLoadOptions { AttentionImplementation = "eager", Device = device });
         sdpa = BertModel.FromPretrained(directory, new BertLoadOptions { AttentionImplementation = "sdpa", Device = device });
 
-        var random = new Random(42);
-        long[] idData = [.. Enumerable.Range(0, batch * length).Select(i => i % length == 0 ? 101L : i % length == length - 1 ? 102L : random.Next(1000, 30522))];
-        long[] maskData = [.. Enumerable.Repeat(1L, batch * length)];
-        long[] typeData = new long[batch * length];
+        (long[] idData, long[] maskData, long[] typeData, _, _) = RandomIdBatch.Create(batch, length);
         ids = tensor(idData, [batch, length], device: device);
         mask = tensor(maskData, [batch, length], device: device);
         types = tensor(typeData, [batch, length], device: device);

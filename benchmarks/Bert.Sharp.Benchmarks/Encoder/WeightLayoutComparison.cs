@@ -25,7 +25,7 @@ internal static class WeightLayoutComparison
         int rounds = args.Length > 1 ? int.Parse(args[1], CultureInfo.InvariantCulture) : 12;
         using TextClassifier classifier = TextClassifier.FromPretrained(args[0]);
         BertForSequenceClassification model = classifier.Model;
-        string[] texts = [.. File.ReadLines(Path.Combine(AppContext.BaseDirectory, "data", "amazon_cells_labelled.txt")).Take(200).Select(l => l.Split('\t')[0])];
+        string[] texts = [.. Support.BenchmarkData.AmazonSentences.Take(200)];
         void Layout(bool columnMajor) => _ = columnMajor ? LinearWeightLayout.UseColumnMajor(model) : LinearWeightLayout.UseRowMajor(model);
 
         Layout(false);
@@ -46,9 +46,7 @@ internal static class WeightLayoutComparison
         Compare("200 texts, one PredictBatch", rounds, Layout, () => classifier.PredictBatch(texts));
         foreach ((int batch, int length) in new[] { (1, 16), (1, 64), (1, 128), (32, 128) })
         {
-            var random = new Random(42);
-            long[] ids = [.. Enumerable.Range(0, batch * length).Select(i => i % length == 0 ? 101L : i % length == length - 1 ? 102L : random.Next(1000, 30522))];
-            using Tensor input = tensor(ids, [batch, length]);
+            using Tensor input = tensor(Support.RandomIdBatch.Create(batch, length).Ids, [batch, length]);
             using Tensor mask = ones_like(input);
             int calls = batch == 1 ? 960 / length : 2;
             Compare($"forward {batch} x {length} ({calls} calls)", rounds, Layout, () =>
