@@ -6,6 +6,8 @@
 # What it sets up: PyTorch for python3 (Debian/Ubuntu package python3-torch), needed by the Python hand-off tests
 # (tests/python/hf_mirror.py). It installs it with apt-get when it is missing and this is root (or sudo works without a
 # password); otherwise it says what to install and the tests run anyway (those tests then fail and say why).
+# And Hugging Face's transformers.js (npm, pinned in tests/js/package-lock.json), needed by TransformersJsTests: installed
+# with npm ci into tests/js/node_modules when Node.js and npm are there; otherwise those tests fail and say why.
 set -uo pipefail
 cd "$(dirname "$0")"
 export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1
@@ -55,12 +57,33 @@ setup() {
   fi
 }
 
+setup_transformers_js() {
+  if [ -d tests/js/node_modules/@huggingface/transformers ]; then
+    echo "test.sh: transformers.js found"
+    return 0
+  fi
+
+  if ! command -v node >/dev/null 2>&1 || ! command -v npm >/dev/null 2>&1; then
+    echo "test.sh: warning: Node.js and npm are missing; install them (Debian/Ubuntu: apt-get install -y nodejs npm) or the" >&2
+    echo "test.sh: transformers.js tests (TransformersJsTests) will fail and say why." >&2
+    return 0
+  fi
+
+  # --ignore-scripts: onnxruntime-node carries its CPU library in the package; its script would fetch CUDA libraries.
+  echo "test.sh: installing transformers.js (npm ci in tests/js) for the transformers.js tests"
+  if ! (cd tests/js && npm ci --ignore-scripts --no-audit --no-fund --loglevel=error) >/dev/null 2>&1; then
+    echo "test.sh: warning: npm ci failed in tests/js; the transformers.js tests will fail and say why." >&2
+  fi
+}
+
 if [ "${1:-}" = "--setup-only" ]; then
   setup
+  setup_transformers_js
   exit 0
 fi
 
 setup
+setup_transformers_js
 dotnet test Bert.Sharp.sln -c Release "$@"
 status=$?
 if [ $# -eq 0 ]; then

@@ -3,8 +3,14 @@ namespace Bert.Sharp;
 /// <summary>How <see cref="OnnxTextClassifier"/>, <see cref="OnnxTokenClassifier"/> and <see cref="OnnxSentenceEmbedder"/> load and run a model.</summary>
 public sealed record OnnxClassifierOptions
 {
-    /// <summary>The ONNX file inside the folder: <c>model.onnx</c> (default), or for example <c>model.int8.onnx</c>.</summary>
-    public string ModelFileName { get; init; } = "model.onnx";
+    internal const string DefaultModelFileName = "model.onnx";
+
+    /// <summary>
+    /// The ONNX file inside the folder: <c>model.onnx</c> (default; in a folder without one, <c>onnx/model.onnx</c>, the
+    /// layout of Hugging Face Optimum and transformers.js), or for example <c>model.int8.onnx</c> or
+    /// <c>onnx/model_quantized.onnx</c>.
+    /// </summary>
+    public string ModelFileName { get; init; } = DefaultModelFileName;
 
     /// <summary>
     /// Threads ONNX Runtime uses inside one call; <c>null</c> (default) lets it choose (one per physical core). Set 1 when

@@ -12,6 +12,25 @@ internal static class OnnxModelFolder
 {
     public const string Id2LabelKey = "id2label", ProblemTypeKey = "problem_type", MaxPositionsKey = "max_position_embeddings";
 
+    /// <summary>
+    /// The ONNX file to open: <paramref name="fileName"/> in <paramref name="directory"/>; for the default <c>model.onnx</c>,
+    /// Optimum's and transformers.js' <c>onnx/model.onnx</c> when the folder has no <c>model.onnx</c> of its own.
+    /// </summary>
+    public static string ModelPath(string directory, string fileName)
+    {
+        string path = Path.Combine(directory, fileName);
+        if (fileName == OnnxClassifierOptions.DefaultModelFileName && !File.Exists(path))
+        {
+            string optimumLayout = Path.Combine(directory, "onnx", OnnxClassifierOptions.DefaultModelFileName);
+            if (File.Exists(optimumLayout))
+            {
+                return optimumLayout;
+            }
+        }
+
+        return path;
+    }
+
     /// <summary>Resolves a local folder or a Hub id, and checks the tokenizer is there.</summary>
     public static string Resolve(string directoryOrModelId)
     {

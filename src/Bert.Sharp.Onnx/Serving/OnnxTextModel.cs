@@ -65,7 +65,7 @@ internal sealed class OnnxTextModel : IDisposable
             encoder = new TokenizerTextEncoder(BertTokenizer.FromPretrained(resolved));
         }
 
-        OnnxModelSession session = OnnxModelSession.Open(Path.Combine(resolved, options.ModelFileName), options, typeof(T), requiredOutputs, expectedKind);
+        OnnxModelSession session = OnnxModelSession.Open(OnnxModelFolder.ModelPath(resolved, options.ModelFileName), options, typeof(T), requiredOutputs, expectedKind);
         try
         {
             return create(new OnnxTextModel(resolved, session, encoder, options));

@@ -183,7 +183,7 @@ public sealed class FamilyServingTests
         return output.Logits.softmax(-1).squeeze(0).data<float>().ToArray();
     }
 
-    private static float[][] TokenProbabilities(BertForTokenClassification model, int[] ids)
+    internal static float[][] TokenProbabilities(BertForTokenClassification model, int[] ids)
     {
         using var noGrad = no_grad();
         using Tensor input = tensor(ids.Select(x => (long)x).ToArray()).unsqueeze(0);
