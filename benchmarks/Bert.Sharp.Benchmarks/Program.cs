@@ -16,6 +16,7 @@ namespace Bert.Sharp.Benchmarks;
 /// <c>gpu-check [--model DIR] [--device cuda|cpu] [--out DIR] [--python PATH] [--tiny]</c> (every public path on one device, against the CPU, with timings; docs/gpu.md),
 /// <c>packed-gemm</c> (MiniLM's linear products against MKL's packed GEMM, the batch-1 prototype),
 /// <c>weight-layout MODEL_DIR [rounds]</c> (a served classifier with row-major against column-major linear weights),
+/// <c>dispatch-floor [rounds]</c> (one text's <c>Predict</c> with MiniLM's widths and with a hidden-12 model, TextClassifier against OnnxTextClassifier),
 /// <c>int8-quality MODEL_DIR [--data FILE]</c> (how far each int8 export setting moves a trained classifier's probabilities),
 /// <c>int8-speed MODEL_DIR [1x16 ...]</c> (each int8 export setting against the float32 export in ONNX Runtime, interleaved medians),
 /// <c>serving [--requests 200] [--rounds 3] [--model DIR] [--out out.md]</c> (concurrent HTTP load on the ClassifierApi sample) and
@@ -41,6 +42,8 @@ public static class Program
                 return AttentionMemory(args.Skip(1).FirstOrDefault(), () => Training.PolicyStepBenchmarks.Profile());
             case "gpu-check":
                 return Gpu.GpuCheck.Run(args[1..]);
+            case "dispatch-floor":
+                return Encoder.DispatchFloorComparison.Run(args[1..]);
             case "packed-gemm":
                 return Encoder.PackedGemmProbe.Run();
             case "weight-layout":

@@ -22,6 +22,9 @@ internal sealed class PaddedBatch
 
     public long[] TokenTypeIds { get; }
 
+    /// <summary>Whether any row is shorter than <see cref="Length"/> (so <see cref="AttentionMask"/> holds a 0).</summary>
+    public bool IsPadded { get; private set; }
+
     /// <summary>Pads rows <paramref name="indices"/> of <paramref name="rows"/> with <paramref name="padId"/> (right padding).</summary>
     public static PaddedBatch Create(IReadOnlyList<EncodedText> rows, IReadOnlyList<int> indices, int padId)
     {
@@ -32,6 +35,7 @@ internal sealed class PaddedBatch
             int[] ids = rows[indices[r]].InputIds;
             int[] types = rows[indices[r]].TokenTypeIds;
             int offset = r * length;
+            batch.IsPadded |= ids.Length < length;
             for (int c = 0; c < length; c++)
             {
                 bool real = c < ids.Length;

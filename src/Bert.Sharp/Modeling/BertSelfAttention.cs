@@ -22,6 +22,9 @@ internal sealed class BertSelfAttention : nn.Module<Tensor, EncoderContext, Tens
     private readonly double dropoutProbability;
     private Tensor? sharedProjection;
 
+    // The shared storage seen as the [3·out, in] weight that linear takes: one view made once, not one per call.
+    private Tensor? sharedWeight;
+
     public BertSelfAttention(BertConfig config) : this(config, EncoderLayerLayout.Bert)
     {
     }
@@ -147,14 +150,17 @@ internal sealed class BertSelfAttention : nn.Module<Tensor, EncoderContext, Tens
             projections[i].Weight.set_(storage.narrow(1, i * width, width).t());
         }
 
-        sharedProjection?.Dispose();
+        ReleaseProjectionStorage();
         sharedProjection = storage.MoveToOuterDisposeScope();
+        sharedWeight = sharedProjection.t().DetachFromDisposeScope();
         return projections.Length;
     }
 
     /// <summary>Forgets the shared storage (the weights have been given storages of their own, for training).</summary>
     internal void ReleaseProjectionStorage()
     {
+        sharedWeight?.Dispose();
+        sharedWeight = null;
         sharedProjection?.Dispose();
         sharedProjection = null;
     }
@@ -172,7 +178,7 @@ internal sealed class BertSelfAttention : nn.Module<Tensor, EncoderContext, Tens
 
     // The shared [3·out, in] weight when it may be used: without gradients (the parameters, not the storage, are the leaves
     // that train) and while the three weights still are its slices.
-    private Tensor? SharedProjection() => !is_grad_enabled() && IsShared() ? sharedProjection!.t() : null;
+    private Tensor? SharedProjection() => !is_grad_enabled() && IsShared() ? sharedWeight : null;
 
     // Whether the three weights still are the shared storage's slices: a weight moved to another device or dtype, or given a
     // storage of its own, no longer is, and the weights are concatenated as usual.
@@ -183,20 +189,15 @@ internal sealed class BertSelfAttention : nn.Module<Tensor, EncoderContext, Tens
             return false;
         }
 
+        // The storage's address, not a Storage object: TorchSharp's storage<T>() makes a tensor per call (four per layer per forward).
         long width = query.OutFeatures, columns = 3 * width;
-        using Storage<float> shared = sharedProjection.storage<float>();
+        IntPtr shared = Runtime.StorageAddress.Of(sharedProjection);
         BertLinear[] projections = [query, key, value];
         for (int i = 0; i < projections.Length; i++)
         {
             Tensor weight = projections[i].Weight;
             if (weight.device_type != DeviceType.CPU || weight.dtype != ScalarType.Float32 || weight.storage_offset() != i * width
-                || weight.stride(0) != 1 || weight.stride(1) != columns)
-            {
-                return false;
-            }
-
-            using Storage<float> own = weight.storage<float>();
-            if (own.data_ptr() != shared.data_ptr())
+                || weight.stride(0) != 1 || weight.stride(1) != columns || Runtime.StorageAddress.Of(weight) != shared)
             {
                 return false;
             }

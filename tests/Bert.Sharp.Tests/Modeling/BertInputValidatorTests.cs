@@ -65,6 +65,31 @@ public sealed class BertInputValidatorTests : IDisposable
         Assert.Contains("contain -1", e.Message, StringComparison.Ordinal);
     }
 
+    [Theory]
+    [InlineData(ScalarType.Int64, false)]
+    [InlineData(ScalarType.Int64, true)]
+    [InlineData(ScalarType.Int32, false)]
+    [InlineData(ScalarType.Int32, true)]
+    public void Ids_are_range_checked_whether_read_in_place_or_reduced(ScalarType type, bool strided)
+    {
+        // Contiguous CPU ids are read where they lie; a strided view (here a transpose) goes through the reduction path.
+        static Tensor Ids(long[,] values, ScalarType type, bool strided)
+        {
+            Tensor t = tensor(values).to_type(type);
+            return strided ? t.t() : t;
+        }
+
+        using var scope = NewDisposeScope();
+        Tensor tooLarge = Ids(new long[,] { { 1, 2 }, { 99, 100 }, { 3, 4 } }, type, strided);
+        Tensor negative = Ids(new long[,] { { 1, 2 }, { -5, 7 }, { 3, 4 } }, type, strided);
+        Tensor fine = Ids(new long[,] { { 1, 2 }, { 99, 0 }, { 3, 4 } }, type, strided);
+        Assert.Equal(!strided, tooLarge.is_contiguous());
+        Assert.Contains("contain 100, outside [0, 100)", Assert.Throws<ArgumentException>(() => model.Forward(tooLarge)).Message, StringComparison.Ordinal);
+        Assert.Contains("contain -5, outside [0, 100)", Assert.Throws<ArgumentException>(() => model.Forward(negative)).Message, StringComparison.Ordinal);
+        using var noGrad = no_grad();
+        Assert.Equal(fine.shape[0], model.Forward(fine).LastHiddenState.shape[0]);
+    }
+
     [Fact]
     public void A_sequence_length_of_zero_is_refused_naming_the_shape()
     {

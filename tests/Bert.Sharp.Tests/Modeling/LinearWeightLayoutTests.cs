@@ -133,6 +133,17 @@ public sealed class LinearWeightLayoutTests : IDisposable
 
         AssertSamePredictions(classifier, rowMajor, tokenizer);
 
+        // A storage laid out exactly like the shared one (same offset and strides), but another storage: only its address tells.
+        using (var noGrad = no_grad())
+        {
+            long width = served.Projections[2].Weight.shape[0];
+            Tensor other = cat([served.Projections[0].Weight.t(), served.Projections[1].Weight.t(), served.Projections[2].Weight.t().mul(0.5f)], 1);
+            served.Projections[2].Weight.set_(other.narrow(1, 2 * width, width).t());
+            reference.Projections[2].Weight.mul_(0.5f);
+        }
+
+        AssertSamePredictions(classifier, rowMajor, tokenizer);
+
         // A storage of its own for one weight (set_ of another tensor): no longer a slice, so the weights are concatenated.
         using (var noGrad = no_grad())
         {

@@ -120,7 +120,7 @@ public sealed class SentenceEmbedder : IEmbeddingGenerator<string, Embedding<flo
             using (var scope = NewDisposeScope())
             using (IDisposable? autocast = precision.Enter())
             {
-                (Tensor ids, Tensor mask, Tensor types) = TensorBatch.Collate(rows, batch, encoder.PadTokenId, model.Device);
+                (Tensor ids, Tensor? mask, Tensor types) = TensorBatch.CollateForServing(rows, batch, encoder.PadTokenId, model.Device);
                 flat = Runtime.HostRead.Values<float>(model.Forward(ids, mask, types).to(ScalarType.Float32));
             }
 

@@ -173,7 +173,7 @@ public sealed partial class TextClassifier : ITextClassifier
         using (var scope = NewDisposeScope())
         using (IDisposable? autocast = precision.Enter())
         {
-            (Tensor ids, Tensor mask, Tensor types) = TensorBatch.Collate(encoded, indices, encoder.PadTokenId, model.Device);
+            (Tensor ids, Tensor? mask, Tensor types) = TensorBatch.CollateForServing(encoded, indices, encoder.PadTokenId, model.Device);
             Tensor logits = model.Logits(ids, mask, types);
             Tensor scores = model.ProblemType switch
             {

@@ -168,7 +168,7 @@ public sealed class TokenClassifier : ITokenClassifier
         using (var scope = NewDisposeScope())
         using (IDisposable? autocast = precision.Enter())
         {
-            (Tensor ids, Tensor mask, Tensor types) = TensorBatch.Collate(rows, batch, encoder.PadTokenId, model.Device);
+            (Tensor ids, Tensor? mask, Tensor types) = TensorBatch.CollateForServing(rows, batch, encoder.PadTokenId, model.Device);
             Tensor probabilities = model.Logits(ids, mask, types).to(ScalarType.Float32).softmax(-1);
             width = probabilities.shape[1];
             flat = Runtime.HostRead.Values<float>(probabilities.to(ScalarType.Float32));
