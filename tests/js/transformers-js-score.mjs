@@ -4,10 +4,12 @@
 //
 //   node transformers-js-score.mjs REQUEST.json RESULT.json
 //
-// REQUEST: { "folder": "/abs/path", "task": "sequence-classification" | "token-classification",
+// REQUEST: { "folder": "/abs/path", "task": "sequence-classification" | "token-classification" | "feature-extraction",
 //            "dtype": "fp32" | "q8", "texts": ["..."] }
-// RESULT:  { "tokenizer": class name, "ids": [[...] per text], "probabilities": [[...] per text: labels, or tokens × labels],
-//            "batchProbabilities": the same texts run as one padded batch, "pipeline": text-classification's labels and scores }
+// RESULT:  { "tokenizer": class name, "ids": [[...] per text],
+//            "probabilities": [[...] per text: labels, tokens × labels, or (feature-extraction) the mean-pooled,
+//            L2-normalised embedding], "batchProbabilities": the same texts run as one padded batch,
+//            "pipeline": text-classification's labels and scores }
 import { readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import {
@@ -54,14 +56,35 @@ function rowSoftmax(logits, row) {
 }
 
 const tokenizer = await AutoTokenizer.from_pretrained(modelId, { local_files_only: true });
+const result = { tokenizer: tokenizer.constructor.name, ids: [], probabilities: [], batchProbabilities: [], pipeline: [] };
+for (const text of request.texts) {
+  result.ids.push(Array.from(tokenizer(text).input_ids.data, Number));
+}
+
+// Sentence embeddings as a transformers.js user computes them: the feature-extraction pipeline, mean-pooled over the
+// attention mask and L2-normalised.
+if (request.task === 'feature-extraction') {
+  const extract = await pipeline('feature-extraction', modelId, loadOptions);
+  const options = { pooling: 'mean', normalize: true };
+  for (const text of request.texts) {
+    result.probabilities.push(Array.from((await extract(text, options)).data));
+  }
+
+  const batch = await extract(request.texts, options);
+  const width = batch.dims[1];
+  for (let row = 0; row < request.texts.length; row++) {
+    result.batchProbabilities.push(Array.from(batch.data.slice(row * width, (row + 1) * width)));
+  }
+
+  writeFileSync(resultPath, JSON.stringify(result));
+  process.exit(0);
+}
+
 const ModelClass = request.task === 'token-classification' ? AutoModelForTokenClassification : AutoModelForSequenceClassification;
 const model = await ModelClass.from_pretrained(modelId, loadOptions);
 
-const result = { tokenizer: tokenizer.constructor.name, ids: [], probabilities: [], batchProbabilities: [], pipeline: [] };
 for (const text of request.texts) {
-  const inputs = tokenizer(text);
-  result.ids.push(Array.from(inputs.input_ids.data, Number));
-  const { logits } = await model(inputs);
+  const { logits } = await model(tokenizer(text));
   result.probabilities.push(rowSoftmax(logits, 0));
 }
 

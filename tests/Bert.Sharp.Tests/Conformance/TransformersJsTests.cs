@@ -11,7 +11,8 @@ namespace Bert.Sharp.Tests.Conformance;
 /// export as <c>onnx/model_quantized.onnx</c>) is loaded by transformers.js' <c>AutoTokenizer</c> and
 /// <c>AutoModelForSequenceClassification</c> / <c>AutoModelForTokenClassification</c> and its text-classification pipeline.
 /// Its ids must be ours, its probabilities those of Bert.Sharp's TorchSharp model (TextClassifier) and of the ONNX
-/// serving package, alone and in a padded batch, and the pipeline must name the labels as we do. transformers.js shares
+/// serving package, alone and in a padded batch, and the pipeline must name the labels as we do; a base model's
+/// feature-extraction pipeline (mean pooling, normalised) must embed as <see cref="SentenceEmbedder"/> does. transformers.js shares
 /// no code with Bert.Sharp: its tokenizers are Hugging Face's JavaScript port, its model classes read config.json by
 /// <c>model_type</c>, and it runs the graph in its own ONNX Runtime (onnxruntime-node).
 /// </summary>
@@ -59,10 +60,12 @@ public sealed class TransformersJsTests
             TransformersJs.Result js = TransformersJs.Score(dir, "sequence-classification", Texts);
             AssertSameIds(family, dir, tokenizer, js);
 
-            IReadOnlyList<Prediction> ours;
+            // TextClassifier one text at a time (unpadded, as a service calls it) and all texts at once (padded batches).
+            IReadOnlyList<Prediction> ours, oursAlone;
             using (TextClassifier classifier = TextClassifier.FromPretrained(dir))
             {
                 ours = classifier.PredictBatch(Texts);
+                oursAlone = [.. Texts.Select(t => classifier.Predict(t))];
             }
 
             // The ONNX serving package finds the graph in the same layout (onnx/model.onnx when the folder has no model.onnx).
@@ -78,7 +81,7 @@ public sealed class TransformersJsTests
                 for (int c = 0; c < labels.Length; c++)
                 {
                     double expected = ours[i].Probabilities[labels[c]];
-                    AssertClose(expected, js.Probabilities[i][c], family, i, $"label {labels[c]}, one text");
+                    AssertClose(oursAlone[i].Probabilities[labels[c]], js.Probabilities[i][c], family, i, $"label {labels[c]}, one text");
                     AssertClose(expected, js.BatchProbabilities[i][c], family, i, $"label {labels[c]}, padded batch");
                     AssertClose(expected, onnx[i].Probabilities[labels[c]], family, i, $"label {labels[c]}, OnnxTextClassifier");
                 }
@@ -146,6 +149,53 @@ public sealed class TransformersJsTests
         }
     }
 
+    [Theory]
+    [MemberData(nameof(Families))]
+    public void Transformers_js_embeds_a_saved_and_exported_base_model_as_sentence_embedder_does(string family)
+    {
+        string dir = TestTemp.NewDirectory("tjs-embed");
+        try
+        {
+            IPretrainedTokenizer tokenizer;
+            using (var model = SeededWeights.Apply(new BertModel(Config(family)), 41, initializerRange: 0.2))
+            {
+                model.eval();
+                tokenizer = SaveBase(family, model, dir);
+            }
+
+            OnnxExporter.Export(dir, Path.Combine(dir, "onnx", "model.onnx"), new OnnxExportOptions { CopyServingFiles = false });
+
+            // transformers.js: the feature-extraction pipeline with mean pooling and normalisation, as its users embed.
+            TransformersJs.Result js = TransformersJs.Score(dir, "feature-extraction", Texts);
+            AssertSameIds(family, dir, tokenizer, js);
+            // SentenceEmbedder one text at a time (unpadded, as a service calls it) and all texts at once (padded batches).
+            float[][] ours, oursAlone;
+            using (SentenceEmbedder embedder = SentenceEmbedder.FromPretrained(dir, new SentenceEmbeddingOptions { Pooling = PoolingStrategy.Mean, Normalize = true }))
+            {
+                ours = embedder.Embed(Texts);
+                oursAlone = [.. Texts.Select(embedder.Embed)];
+            }
+
+            for (int i = 0; i < Texts.Length; i++)
+            {
+                Assert.Equal(ours[i].Length, js.Probabilities[i].Length);
+                Assert.Equal(ours[i].Length, js.BatchProbabilities[i].Length);
+                for (int d = 0; d < ours[i].Length; d++)
+                {
+                    AssertClose(oursAlone[i][d], js.Probabilities[i][d], family, i, $"dimension {d}, one text");
+                    AssertClose(ours[i][d], js.BatchProbabilities[i][d], family, i, $"dimension {d}, padded batch");
+                }
+            }
+
+            // Texts embed differently (a model whose every embedding were alike would compare nothing).
+            Assert.True(Math.Abs(ours[0].Zip(ours[7]).Sum(p => p.First * p.Second)) < 0.999, $"{family}: two different texts embed alike");
+        }
+        finally
+        {
+            Directory.Delete(dir, true);
+        }
+    }
+
     // Every text gets from transformers.js' tokenizer, reading the files we wrote, the ids of the tokenizer the model was
     // saved with (what training used), and so the ids of our own tokenizer reading the same folder.
     private static void AssertSameIds(string family, string dir, IPretrainedTokenizer saved, TransformersJs.Result js)
@@ -190,6 +240,29 @@ public sealed class TransformersJsTests
             _ => (SubwordTokenizer)AutoTokenizer.FromPretrained(ModernBertTaskTests.TokenizerFolder.Value),
         };
         model.SavePretrained(dir, subword);
+        return subword;
+    }
+
+    // A base model saved with its tokenizer files, as the task models save theirs.
+    private static IPretrainedTokenizer SaveBase(string family, BertModel model, string dir)
+    {
+        if (family is "bert" or "distilbert")
+        {
+            BertTokenizer wordPiece = BertTokenizer.FromVocabulary(TestAssets.UncasedVocabPath);
+            model.SavePretrained(dir, wordPiece);
+            return wordPiece;
+        }
+
+        SubwordTokenizer subword = family switch
+        {
+            "roberta" => SubwordOracle.Roberta.Ours,
+            "xlm-roberta" => SubwordOracle.Xlmr.Ours,
+            _ => (SubwordTokenizer)AutoTokenizer.FromPretrained(ModernBertTaskTests.TokenizerFolder.Value),
+        };
+        model.SavePretrained(dir);
+        var writer = new Bert.Sharp.IO.ModelFolderWriter(dir);
+        Bert.Sharp.Tokenization.SubwordTokenizerFiles.For(subword, model.Config.PadTokenId, model.Config.MaxSequenceLength, dir).AddTo(writer);
+        writer.Commit();
         return subword;
     }
 
