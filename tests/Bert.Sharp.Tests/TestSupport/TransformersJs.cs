@@ -15,9 +15,9 @@ internal static class TransformersJs
 
     private static string ScriptFolder => RepositoryPaths.Combine("tests", "js");
 
-    /// <summary>Runs tests/js/transformers-js-score.mjs on <paramref name="folder"/>: ids and probabilities per text.</summary>
+    /// <summary>Runs tests/js/transformers-js-score.mjs on <paramref name="folder"/>: ids and probabilities (or embeddings) per text.</summary>
     /// <param name="folder">A model folder in Optimum's layout (config and tokenizer files, <c>onnx/model.onnx</c>).</param>
-    /// <param name="task"><c>sequence-classification</c> or <c>token-classification</c>.</param>
+    /// <param name="task"><c>sequence-classification</c>, <c>token-classification</c> or <c>feature-extraction</c> (mean-pooled, normalised embeddings in <see cref="Result.Probabilities"/>).</param>
     /// <param name="texts">The texts, each run alone and all together as one padded batch.</param>
     /// <param name="dtype"><c>fp32</c> (<c>onnx/model.onnx</c>) or <c>q8</c> (<c>onnx/model_quantized.onnx</c>).</param>
     public static Result Score(string folder, string task, IReadOnlyList<string> texts, string dtype = "fp32")
@@ -52,7 +52,7 @@ internal static class TransformersJs
     /// <summary>What transformers.js computed.</summary>
     /// <param name="Tokenizer">The tokenizer class it chose (from tokenizer_config.json).</param>
     /// <param name="Ids">Ids with special tokens, per text.</param>
-    /// <param name="Probabilities">Softmax of the logits per text ([labels], or [tokens × labels] flattened).</param>
+    /// <param name="Probabilities">Softmax of the logits per text ([labels], or [tokens × labels] flattened); for feature extraction, the embedding.</param>
     /// <param name="BatchProbabilities">The same from one padded batch of all texts (real tokens only).</param>
     /// <param name="Pipeline">The text-classification pipeline's labels and scores per text (sequence classification only).</param>
     internal sealed record Result(
