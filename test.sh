@@ -58,14 +58,18 @@ setup() {
 }
 
 setup_transformers_js() {
-  if [ -d tests/js/node_modules/@huggingface/transformers ]; then
-    echo "test.sh: transformers.js found"
-    return 0
-  fi
-
   if ! command -v node >/dev/null 2>&1 || ! command -v npm >/dev/null 2>&1; then
     echo "test.sh: warning: Node.js and npm are missing; install them (Debian/Ubuntu: apt-get install -y nodejs npm) or the" >&2
     echo "test.sh: transformers.js tests (TransformersJsTests) will fail and say why." >&2
+    return 0
+  fi
+
+  # Installed already, at the version tests/js/package.json pins: nothing to do.
+  local want have
+  want=$(cd tests/js && node -p "require('./package.json').dependencies['@huggingface/transformers']" 2>/dev/null)
+  have=$(cd tests/js && node -p "require('./node_modules/@huggingface/transformers/package.json').version" 2>/dev/null)
+  if [ -n "$have" ] && [ "$have" = "$want" ]; then
+    echo "test.sh: transformers.js $have found"
     return 0
   fi
 
