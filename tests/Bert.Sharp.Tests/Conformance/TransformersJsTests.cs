@@ -223,47 +223,46 @@ public sealed class TransformersJsTests
         _ => throw new ArgumentOutOfRangeException(nameof(family), family, null),
     };
 
+    // The family's tokenizer: WordPiece from the uncased vocabulary, or the byte-level BPE / Unigram of a tokenizer.json.
+    private static IPretrainedTokenizer Tokenizer(string family) => family switch
+    {
+        "bert" or "distilbert" => BertTokenizer.FromVocabulary(TestAssets.UncasedVocabPath),
+        "roberta" => SubwordOracle.Roberta.Ours,
+        "xlm-roberta" => SubwordOracle.Xlmr.Ours,
+        _ => AutoTokenizer.FromPretrained(ModernBertTaskTests.TokenizerFolder.Value),
+    };
+
     // Saved as FineTuner saves a trained model: the weights with the tokenizer it was trained with (returned).
     private static IPretrainedTokenizer Save(string family, BertTaskModel model, string dir)
     {
-        if (family is "bert" or "distilbert")
+        IPretrainedTokenizer tokenizer = Tokenizer(family);
+        if (tokenizer is BertTokenizer wordPiece)
         {
-            BertTokenizer wordPiece = BertTokenizer.FromVocabulary(TestAssets.UncasedVocabPath);
             model.SavePretrained(dir, wordPiece);
-            return wordPiece;
+        }
+        else
+        {
+            model.SavePretrained(dir, (SubwordTokenizer)tokenizer);
         }
 
-        SubwordTokenizer subword = family switch
-        {
-            "roberta" => SubwordOracle.Roberta.Ours,
-            "xlm-roberta" => SubwordOracle.Xlmr.Ours,
-            _ => (SubwordTokenizer)AutoTokenizer.FromPretrained(ModernBertTaskTests.TokenizerFolder.Value),
-        };
-        model.SavePretrained(dir, subword);
-        return subword;
+        return tokenizer;
     }
 
     // A base model saved with its tokenizer files, as the task models save theirs.
     private static IPretrainedTokenizer SaveBase(string family, BertModel model, string dir)
     {
-        if (family is "bert" or "distilbert")
+        IPretrainedTokenizer tokenizer = Tokenizer(family);
+        if (tokenizer is BertTokenizer wordPiece)
         {
-            BertTokenizer wordPiece = BertTokenizer.FromVocabulary(TestAssets.UncasedVocabPath);
             model.SavePretrained(dir, wordPiece);
-            return wordPiece;
+            return tokenizer;
         }
 
-        SubwordTokenizer subword = family switch
-        {
-            "roberta" => SubwordOracle.Roberta.Ours,
-            "xlm-roberta" => SubwordOracle.Xlmr.Ours,
-            _ => (SubwordTokenizer)AutoTokenizer.FromPretrained(ModernBertTaskTests.TokenizerFolder.Value),
-        };
         model.SavePretrained(dir);
         var writer = new Bert.Sharp.IO.ModelFolderWriter(dir);
-        Bert.Sharp.Tokenization.SubwordTokenizerFiles.For(subword, model.Config.PadTokenId, model.Config.MaxSequenceLength, dir).AddTo(writer);
+        Bert.Sharp.Tokenization.SubwordTokenizerFiles.For((SubwordTokenizer)tokenizer, model.Config.PadTokenId, model.Config.MaxSequenceLength, dir).AddTo(writer);
         writer.Commit();
-        return subword;
+        return tokenizer;
     }
 
     private static int BertVocabularySize => File.ReadLines(TestAssets.UncasedVocabPath).Count();
