@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using System.Globalization;
 using Bert.Sharp.Models;
 using static TorchSharp.torch;
@@ -47,7 +46,8 @@ internal static class DispatchFloorComparison
                 using var onnxRuntime = OnnxTextClassifier.FromPretrained(folder, new OnnxClassifierOptions { MaxSequenceLength = 128, IntraOpThreads = get_num_threads() });
                 foreach ((string text, int tokens) in new[] { (shortText, 16), (longText, 128) })
                 {
-                    (double torch, double ort) = Compare(rounds, () => torchSharp.Predict(text), () => onnxRuntime.Predict(text));
+                    // The pause lets the other runtime's worker threads (ONNX Runtime's and OpenMP's spin after their work) fall asleep first.
+                    (double torch, double ort) = Support.TakingTurns.Medians(rounds, () => torchSharp.Predict(text), () => onnxRuntime.Predict(text), calls: 40, pause: TimeSpan.FromMilliseconds(50));
                     TorchSharp.DisposeScopeManager.Statistics.Reset();
                     torchSharp.Predict(text);
                     long tensors = TorchSharp.DisposeScopeManager.Statistics.CreatedInScopeCount + TorchSharp.DisposeScopeManager.Statistics.CreatedOutsideScopeCount;
@@ -62,30 +62,4 @@ internal static class DispatchFloorComparison
 
         return 0;
     }
-
-    // Medians per call of the two runtimes, taking turns round by round, each round warmed up. The pause before a round lets
-    // the other runtime's worker threads (ONNX Runtime's and OpenMP's spin after their work) fall asleep first.
-    private static (double First, double Second) Compare(int rounds, Action first, Action second)
-    {
-        const int Calls = 40;
-        var times = new[] { new List<double>(), new List<double>() };
-        Action[] work = [first, second];
-        for (int round = 0; round < 2 * rounds; round++)
-        {
-            int which = round % 2;
-            Thread.Sleep(50);
-            work[which]();
-            long start = Stopwatch.GetTimestamp();
-            for (int i = 0; i < Calls; i++)
-            {
-                work[which]();
-            }
-
-            times[which].Add(Stopwatch.GetElapsedTime(start).TotalMilliseconds / Calls);
-        }
-
-        return (Median(times[0]), Median(times[1]));
-    }
-
-    private static double Median(List<double> values) => values.Order().ElementAt(values.Count / 2);
 }

@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using System.Globalization;
 using Bert.Sharp.Modeling;
 using static TorchSharp.torch;
@@ -65,20 +64,7 @@ internal static class WeightLayoutComparison
 
     private static void Compare(string name, int rounds, Action<bool> layout, Action work)
     {
-        var times = new[] { new List<double>(), new List<double>() };
-        for (int round = 0; round < 2 * rounds; round++)
-        {
-            int columnMajor = round % 2;
-            layout(columnMajor == 1);
-            work(); // warm-up after the switch
-            long start = Stopwatch.GetTimestamp();
-            work();
-            times[columnMajor].Add(Stopwatch.GetElapsedTime(start).TotalMilliseconds);
-        }
-
-        double row = Median(times[0]), column = Median(times[1]);
+        (double row, double column) = Support.TakingTurns.Medians(rounds, work, work, prepare: which => layout(which == 1));
         Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"| {name} | {row:F1} ms | {column:F1} ms | {column / row:F3} |"));
     }
-
-    private static double Median(List<double> values) => values.Order().ElementAt(values.Count / 2);
 }

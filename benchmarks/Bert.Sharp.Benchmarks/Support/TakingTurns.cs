@@ -1,0 +1,45 @@
+using System.Diagnostics;
+
+namespace Bert.Sharp.Benchmarks.Support;
+
+/// <summary>
+/// Two alternatives timed in one process, taking turns round by round (so drift of a shared, noisy machine falls on both):
+/// before each round the alternative's turn is prepared, it runs once to warm up, then is timed over a number of calls.
+/// </summary>
+internal static class TakingTurns
+{
+    /// <summary>The median time per call of each alternative, in milliseconds.</summary>
+    /// <param name="rounds">Timed rounds per alternative.</param>
+    /// <param name="first">The first alternative's work (one call).</param>
+    /// <param name="second">The second alternative's work (one call).</param>
+    /// <param name="calls">Calls timed per round.</param>
+    /// <param name="prepare">Run before each round with the alternative's index (0 or 1), untimed: switching state shared by both.</param>
+    /// <param name="pause">Untimed wait before each round, for the other alternative's worker threads to stop spinning.</param>
+    public static (double First, double Second) Medians(int rounds, Action first, Action second, int calls = 1, Action<int>? prepare = null, TimeSpan pause = default)
+    {
+        var times = new[] { new List<double>(), new List<double>() };
+        Action[] work = [first, second];
+        for (int round = 0; round < 2 * rounds; round++)
+        {
+            int which = round % 2;
+            if (pause > TimeSpan.Zero)
+            {
+                Thread.Sleep(pause);
+            }
+
+            prepare?.Invoke(which);
+            work[which](); // warm-up after the switch
+            long start = Stopwatch.GetTimestamp();
+            for (int i = 0; i < calls; i++)
+            {
+                work[which]();
+            }
+
+            times[which].Add(Stopwatch.GetElapsedTime(start).TotalMilliseconds / calls);
+        }
+
+        return (Median(times[0]), Median(times[1]));
+    }
+
+    private static double Median(List<double> values) => values.Order().ElementAt(values.Count / 2);
+}
