@@ -1,5 +1,6 @@
 using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics;
+using System.Runtime.Intrinsics.X86;
 using Bert.Sharp.Runtime;
 using TorchSharp;
 using static TorchSharp.torch;
@@ -88,14 +89,15 @@ internal static unsafe class CpuDropoutMask
     private static void FillBlock(float* destination, long count, ulong key, uint threshold, float keep, long startPair, long endPair)
     {
         long fullPairs = Math.Min(endPair, count / 2);
-        long scalarStart = Vector512.IsHardwareAccelerated ? FillPairsVector512(destination, key, threshold, keep, startPair, fullPairs) : startPair;
+        long scalarStart = Vector512.IsHardwareAccelerated ? FillPairsVector512(destination, key, threshold, keep, startPair, fullPairs)
+            : Avx2.IsSupported ? FillPairsAvx2(destination, key, threshold, keep, startPair, fullPairs)
+            : startPair;
         FillPairsScalar(destination, count, key, threshold, keep, scalarStart, fullPairs, endPair);
     }
 
     // Eight pairs per step with AVX-512: the eight 64-bit hashes, read as sixteen 32-bit uniforms, are already in element
     // order (pair i's low half is element 2i, its high half 2i + 1, little-endian), so the mask is the same, bit for bit,
-    // as the scalar loop's. Returns the first pair left for the scalar loop. (On AVX2 the 64-bit multiplies have no
-    // instruction and are emulated, so those machines keep the scalar loop.)
+    // as the scalar loop's. Returns the first pair left for the scalar loop.
     private static long FillPairsVector512(float* destination, ulong key, uint threshold, float keep, long startPair, long endPair)
     {
         Vector512<ulong> golden = Vector512.Create(Golden);
@@ -119,6 +121,49 @@ internal static unsafe class CpuDropoutMask
         }
 
         return i;
+    }
+
+    // Four pairs per step with AVX2, which has no 64-bit multiply: each product by a constant is put together from three
+    // 32 × 32 → 64-bit ones (low·low + (high·low + low·high) << 32, mod 2⁶⁴), and the counter's product by φ is carried
+    // forward by addition. Unsigned compares are signed ones with the sign bits flipped. Same bits as the scalar loop.
+    internal static long FillPairsAvx2(float* destination, ulong key, uint threshold, float keep, long startPair, long endPair)
+    {
+        long i = startPair;
+        if (i + 4 > endPair)
+        {
+            return i;
+        }
+
+        Vector256<ulong> hashInput = Vector256.Create(key + ((ulong)i * Golden), key + ((ulong)(i + 1) * Golden), key + ((ulong)(i + 2) * Golden), key + ((ulong)(i + 3) * Golden));
+        Vector256<ulong> step = Vector256.Create(unchecked(4 * Golden));
+        Vector256<uint> signBit = Vector256.Create(0x8000_0000u);
+        Vector256<int> thresholdFlipped = Vector256.Create(threshold ^ 0x8000_0000u).AsInt32();
+        Vector256<uint> keepBits = Vector256.Create(BitConverter.SingleToUInt32Bits(keep));
+        for (; i + 4 <= endPair; i += 4)
+        {
+            Vector256<ulong> z = hashInput;
+            z = MultiplyAvx2(z ^ Avx2.ShiftRightLogical(z, 30), MixMultiplier1);
+            z = MultiplyAvx2(z ^ Avx2.ShiftRightLogical(z, 27), MixMultiplier2);
+            z ^= Avx2.ShiftRightLogical(z, 31); // the scalar Mix, lane by lane
+            Vector256<int> uniformFlipped = (z.AsUInt32() ^ signBit).AsInt32();
+            // Kept where uniform >= threshold, i.e. where threshold > uniform is false.
+            Vector256<uint> kept = Avx2.AndNot(Avx2.CompareGreaterThan(thresholdFlipped, uniformFlipped).AsUInt32(), keepBits);
+            kept.Store((uint*)destination + (2 * i));
+            hashInput += step;
+        }
+
+        return i;
+    }
+
+    // z × constant mod 2⁶⁴ in each 64-bit lane, from AVX2's 32 × 32 → 64-bit products of the lanes' low halves.
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector256<ulong> MultiplyAvx2(Vector256<ulong> z, ulong constant)
+    {
+        Vector256<uint> low = Vector256.Create(constant & 0xFFFF_FFFFUL).AsUInt32();
+        Vector256<uint> high = Vector256.Create(constant >> 32).AsUInt32();
+        Vector256<ulong> lowLow = Avx2.Multiply(z.AsUInt32(), low);
+        Vector256<ulong> cross = Avx2.Multiply(Avx2.ShiftRightLogical(z, 32).AsUInt32(), low) + Avx2.Multiply(z.AsUInt32(), high);
+        return lowLow + Avx2.ShiftLeftLogical(cross, 32);
     }
 
     private static void FillPairsScalar(float* destination, long count, ulong key, uint threshold, float keep, long startPair, long fullPairs, long endPair)

@@ -118,6 +118,47 @@ public class FastDropoutTests
         }
     }
 
+    [Theory]
+    [InlineData(0, 4, 0.3)]
+    [InlineData(0, 1_003, 0.5)] // threshold 2³¹: the unsigned compare's sign flip at its edge
+    [InlineData(5, 2_000, 0.9)] // a block that starts mid-way, as the second and later threads' blocks do
+    [InlineData(32_768, 32_771, 0.1)]
+    [InlineData(1_000_003, 1_000_003 + 257, 0.0)]
+    public unsafe void The_AVX2_loop_writes_the_scalar_loops_bits_from_any_starting_pair(long startPair, long endPair, double p)
+    {
+        // Fill takes the AVX-512 loop where there is one, so on such machines the AVX2 loop is called here directly.
+        if (!System.Runtime.Intrinsics.X86.Avx2.IsSupported)
+        {
+            return; // no AVX2 (an Arm machine): Fill runs the scalar loop, which the test above checks
+        }
+
+        const ulong Key = 0x0F1E_2D3C_4B5A_6978UL;
+        uint threshold = CpuDropoutMask.Threshold(p);
+        float keep = (float)(1.0 / (1.0 - p));
+        float[] mask = new float[2 * (endPair - startPair)];
+        long next;
+        fixed (float* m = mask)
+        {
+            // The loop writes pair i at element 2i of the destination: offset it so that element 2·startPair lands at 0.
+            next = CpuDropoutMask.FillPairsAvx2(m - (2 * startPair), Key, threshold, keep, startPair, endPair);
+        }
+
+        Assert.Equal(endPair - ((endPair - startPair) % 4), next); // whole steps of four pairs, the rest left to the scalar loop
+        for (long e = 2 * startPair; e < 2 * next; e++)
+        {
+            ulong z = Key + ((ulong)(e / 2) * 0x9E3779B97F4A7C15UL);
+            z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9UL;
+            z = (z ^ (z >> 27)) * 0x94D049BB133111EBUL;
+            z ^= z >> 31;
+            uint uniform = e % 2 == 0 ? (uint)z : (uint)(z >> 32);
+            float expected = uniform >= threshold ? keep : 0f;
+            if (mask[e - (2 * startPair)] != expected)
+            {
+                Assert.Fail($"element {e}: {mask[e - (2 * startPair)]}, expected {expected} (uniform {uniform}, threshold {threshold})");
+            }
+        }
+    }
+
     [Fact]
     public void Cpu_masks_are_independent_between_neighbours_and_across_halves_of_a_draw()
     {
