@@ -105,12 +105,7 @@ public class FastDropoutTests
 
         for (int e = 0; e < count; e++)
         {
-            ulong z = Key + ((ulong)(e / 2) * 0x9E3779B97F4A7C15UL);
-            z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9UL;
-            z = (z ^ (z >> 27)) * 0x94D049BB133111EBUL;
-            z ^= z >> 31;
-            uint uniform = e % 2 == 0 ? (uint)z : (uint)(z >> 32);
-            float expected = uniform >= threshold ? keep : 0f;
+            (uint uniform, float expected) = ExpectedMask(Key, e, threshold, keep);
             if (mask[e] != expected)
             {
                 Assert.Fail($"element {e} of {count}: {mask[e]}, expected {expected} (uniform {uniform}, threshold {threshold})");
@@ -146,12 +141,7 @@ public class FastDropoutTests
         Assert.Equal(endPair - ((endPair - startPair) % 4), next); // whole steps of four pairs, the rest left to the scalar loop
         for (long e = 2 * startPair; e < 2 * next; e++)
         {
-            ulong z = Key + ((ulong)(e / 2) * 0x9E3779B97F4A7C15UL);
-            z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9UL;
-            z = (z ^ (z >> 27)) * 0x94D049BB133111EBUL;
-            z ^= z >> 31;
-            uint uniform = e % 2 == 0 ? (uint)z : (uint)(z >> 32);
-            float expected = uniform >= threshold ? keep : 0f;
+            (uint uniform, float expected) = ExpectedMask(Key, e, threshold, keep);
             if (mask[e - (2 * startPair)] != expected)
             {
                 Assert.Fail($"element {e}: {mask[e - (2 * startPair)]}, expected {expected} (uniform {uniform}, threshold {threshold})");
@@ -213,5 +203,16 @@ public class FastDropoutTests
 
         Assert.True(first.eq(second).all().item<bool>());
         Assert.True(first.eq(0).any().item<bool>());
+    }
+
+    // An independent statement of the mask: element e takes half of SplitMix64(key + (e / 2)·φ), kept at or above the threshold.
+    private static (uint Uniform, float Expected) ExpectedMask(ulong key, long element, uint threshold, float keep)
+    {
+        ulong z = key + ((ulong)(element / 2) * 0x9E3779B97F4A7C15UL);
+        z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9UL;
+        z = (z ^ (z >> 27)) * 0x94D049BB133111EBUL;
+        z ^= z >> 31;
+        uint uniform = element % 2 == 0 ? (uint)z : (uint)(z >> 32);
+        return (uniform, uniform >= threshold ? keep : 0f);
     }
 }
