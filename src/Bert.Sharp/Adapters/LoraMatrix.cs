@@ -13,7 +13,7 @@ internal sealed class LoraMatrix : nn.Module
 
     public LoraMatrix(Tensor initial) : base(nameof(LoraMatrix))
     {
-        weight = new Parameter(initial);
+        weight = Runtime.ModuleParameter.Create(initial);
         RegisterComponents();
     }
 

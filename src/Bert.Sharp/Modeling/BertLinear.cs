@@ -20,8 +20,8 @@ internal sealed class BertLinear : nn.Module<Tensor, Tensor>
     {
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(inFeatures);
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(outFeatures);
-        weight = new Parameter(empty(outFeatures, inFeatures));
-        bias = hasBias ? new Parameter(zeros(outFeatures)) : null;
+        weight = Runtime.ModuleParameter.Create(empty(outFeatures, inFeatures));
+        bias = hasBias ? Runtime.ModuleParameter.Create(zeros(outFeatures)) : null;
         InFeatures = inFeatures;
         OutFeatures = outFeatures;
         RegisterComponents();

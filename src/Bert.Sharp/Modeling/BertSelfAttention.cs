@@ -151,7 +151,9 @@ internal sealed class BertSelfAttention : nn.Module<Tensor, EncoderContext, Tens
         }
 
         ReleaseProjectionStorage();
-        sharedProjection = storage.MoveToOuterDisposeScope();
+        // Owned by this module (released above or in Dispose), so taken out of every dispose scope: moved to the caller's,
+        // it would die with a scope the caller opened around loading.
+        sharedProjection = storage.DetachFromDisposeScope();
         sharedWeight = sharedProjection.t().DetachFromDisposeScope();
         return projections.Length;
     }

@@ -41,8 +41,8 @@ public sealed class ClassificationHead : nn.Module<Tensor, Tensor>, IHeadWithAda
         }
 
         TorchRuntime.EnsureLoaded();
-        weight = new Parameter(empty(numLabels, hiddenSize));
-        bias = new Parameter(zeros(numLabels));
+        weight = Runtime.ModuleParameter.Create(empty(numLabels, hiddenSize));
+        bias = Runtime.ModuleParameter.Create(zeros(numLabels));
         dropout = new FastDropout(dropoutProbability);
         Pooling = pooling;
         HiddenSize = hiddenSize;
