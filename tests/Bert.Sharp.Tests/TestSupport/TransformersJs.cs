@@ -1,5 +1,4 @@
 using System.Text.Json;
-using System.Text.Json.Serialization;
 
 namespace Bert.Sharp.Tests.TestSupport;
 
@@ -60,7 +59,7 @@ internal static class TransformersJs
         int[][] Ids,
         double[][] Probabilities,
         double[][] BatchProbabilities,
-        [property: JsonPropertyName("pipeline")] PipelineScore[][] Pipeline);
+        PipelineScore[][] Pipeline);
 
     /// <summary>One label of the pipeline's output.</summary>
     internal sealed record PipelineScore(string Label, double Score);
