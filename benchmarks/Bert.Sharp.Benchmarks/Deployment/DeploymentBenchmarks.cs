@@ -38,7 +38,7 @@ public class DeploymentBenchmarks
     public void Setup()
     {
         (int batch, int length) = RandomIdBatch.ParseShape(Shape);
-        folder = Path.Combine(Path.GetTempPath(), "bert-sharp-benchmarks", "deployment-classifier");
+        folder = ExportCache.Folder("deployment-classifier");
         string fp32Path = Path.Combine(folder, "model.onnx");
         string int8Path = Path.Combine(folder, "model.int8.onnx");
         string roundedPath = Path.Combine(folder, "model.int8.first-token-rounded.onnx");

@@ -8,7 +8,7 @@ namespace Bert.Sharp.Benchmarks.Deployment;
 /// export in ONNX Runtime, all sessions in one process and timed round by round in turn (medians), so each ratio comes from
 /// one run on one machine. Sessions do not spin between runs (<c>session.intra_op.allow_spinning</c> = 0): a spinning
 /// session's idle threads would take the cores from the next one. A quieter figure than a BenchmarkDotNet ShortRun on a
-/// shared 2-core machine, for comparing formats; the exports are cached in the temp folder per model.
+/// shared 2-core machine, for comparing formats; the exports are cached in the temp folder per model and Bert.Sharp build (<see cref="Support.ExportCache"/>).
 /// </summary>
 internal static class Int8SpeedComparison
 {
@@ -21,7 +21,7 @@ internal static class Int8SpeedComparison
         }
 
         string model = Path.GetFullPath(args[0]);
-        string cache = Path.Combine(Path.GetTempPath(), "bert-sharp-int8-speed", Convert.ToHexString(System.Security.Cryptography.SHA256.HashData(System.Text.Encoding.UTF8.GetBytes(model)))[..16]);
+        string cache = Support.ExportCache.Folder("int8-speed", model);
         Directory.CreateDirectory(cache);
         var int8 = new OnnxExportOptions { Quantization = OnnxQuantization.DynamicInt8 };
         (string Name, OnnxExportOptions Options)[] settings =
@@ -49,6 +49,7 @@ internal static class Int8SpeedComparison
                 sessions.Add(Support.OrtSessions.Create(path, allowSpinning: false));
             }
 
+            Console.WriteLine($"Exports (setting0.onnx = float32, then the rows below in order): {cache}");
             string[] shapes = args.Length > 1 ? args[1..] : ["1x16", "1x128", "32x128"];
             Console.WriteLine($"| setting | {string.Join(" | ", shapes)} |");
             Console.WriteLine($"|---|{string.Concat(shapes.Select(_ => "---|"))}");

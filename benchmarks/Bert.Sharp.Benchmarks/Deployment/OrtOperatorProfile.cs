@@ -1,0 +1,89 @@
+using System.Text.Json;
+using Microsoft.ML.OnnxRuntime;
+
+namespace Bert.Sharp.Benchmarks.Deployment;
+
+/// <summary>
+/// <c>ort-profile MODEL.onnx [32x128] [runs]</c>: where ONNX Runtime spends one run of an exported model, by operator type
+/// (its own profiler: <c>SessionOptions.EnableProfiling</c>, the kernel time of every node summed per type over the timed
+/// runs, divided by their count). Shows what an export's extra operators cost (per-token quantization, the first token's
+/// float32 row) next to its products, on the machine at hand.
+/// </summary>
+internal static class OrtOperatorProfile
+{
+    public static int Run(string[] args)
+    {
+        if (args.Length == 0 || !File.Exists(args[0]))
+        {
+            Console.Error.WriteLine("usage: ort-profile MODEL.onnx [32x128] [runs]");
+            return 2;
+        }
+
+        (int batch, int length) = Support.RandomIdBatch.ParseShape(args.Length > 1 ? args[1] : "32x128");
+        int runs = args.Length > 2 ? int.Parse(args[2], System.Globalization.CultureInfo.InvariantCulture) : 10;
+        string prefix = Path.Combine(Path.GetTempPath(), $"ort-profile-{Environment.ProcessId}");
+        string profile;
+        using (var options = new SessionOptions { GraphOptimizationLevel = GraphOptimizationLevel.ORT_ENABLE_ALL, IntraOpNumThreads = Environment.ProcessorCount })
+        {
+            options.AddSessionConfigEntry("session.intra_op.allow_spinning", "0");
+            IReadOnlyCollection<NamedOnnxValue> inputs = Support.OrtSessions.Inputs(Support.RandomIdBatch.Create(batch, length));
+            using (var warm = new InferenceSession(args[0], options))
+            {
+                // Warm-up in a session without profiling, so first-run allocations stay out of the figures.
+                for (int i = 0; i < 2; i++)
+                {
+                    using (warm.Run(inputs))
+                    {
+                    }
+                }
+            }
+
+            options.EnableProfiling = true;
+            options.ProfileOutputPathPrefix = prefix;
+            using var session = new InferenceSession(args[0], options);
+            using (session.Run(inputs))
+            {
+            }
+
+            for (int i = 0; i < runs; i++)
+            {
+                using (session.Run(inputs))
+                {
+                }
+            }
+
+            profile = session.EndProfiling();
+        }
+
+        var perType = new Dictionary<string, (double Microseconds, int Nodes)>();
+        double total = 0;
+        using (JsonDocument document = JsonDocument.Parse(File.ReadAllText(profile)))
+        {
+            foreach (JsonElement e in document.RootElement.EnumerateArray())
+            {
+                if (e.GetProperty("cat").GetString() != "Node" || !e.GetProperty("name").GetString()!.EndsWith("_kernel_time", StringComparison.Ordinal))
+                {
+                    continue;
+                }
+
+                string type = e.GetProperty("args").GetProperty("op_name").GetString()!;
+                double us = e.GetProperty("dur").GetDouble();
+                (double sum, int nodes) = perType.GetValueOrDefault(type);
+                perType[type] = (sum + us, nodes + 1);
+                total += us;
+            }
+        }
+
+        File.Delete(profile);
+        int counted = runs + 1;
+        Console.WriteLine($"{Path.GetFileName(args[0])}, {batch}x{length}, {counted} runs profiled: {total / counted / 1000:F2} ms of kernels per run");
+        Console.WriteLine("| operator | ms per run | share | nodes per run |");
+        Console.WriteLine("|---|---:|---:|---:|");
+        foreach ((string type, (double us, int nodes)) in perType.OrderByDescending(p => p.Value.Microseconds))
+        {
+            Console.WriteLine($"| {type} | {us / counted / 1000:F2} | {us / total:P1} | {nodes / counted} |");
+        }
+
+        return 0;
+    }
+}
