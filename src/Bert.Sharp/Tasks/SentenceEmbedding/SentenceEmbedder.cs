@@ -116,7 +116,9 @@ public sealed class SentenceEmbedder : IEmbeddingGenerator<string, Embedding<flo
         return LengthGroupedBatches.Run(rows, batchSize, batch =>
         {
             float[] flat;
-            using (no_grad())
+            // inference_mode, not no_grad: no autograd bookkeeping per operator, which is much of one short text's cost; nothing
+            // made here stays in the model, which may be trained afterwards (ServingInferenceModeTests).
+            using (inference_mode())
             using (var scope = NewDisposeScope())
             using (IDisposable? autocast = precision.Enter())
             {

@@ -164,7 +164,9 @@ public sealed class TokenClassifier : ITokenClassifier
     {
         float[] flat;
         long width;
-        using (no_grad())
+        // inference_mode, not no_grad: no autograd bookkeeping per operator, which is much of one short text's cost; nothing
+        // made here stays in the model, which may be trained afterwards (ServingInferenceModeTests).
+        using (inference_mode())
         using (var scope = NewDisposeScope())
         using (IDisposable? autocast = precision.Enter())
         {
