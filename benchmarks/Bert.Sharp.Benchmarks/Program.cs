@@ -18,7 +18,7 @@ namespace Bert.Sharp.Benchmarks;
 /// <c>weight-layout MODEL_DIR [rounds]</c> (a served classifier with row-major against column-major linear weights),
 /// <c>dispatch-floor [rounds]</c> (one text's <c>Predict</c> with MiniLM's widths and with a hidden-12 model, TextClassifier against OnnxTextClassifier),
 /// <c>int8-quality MODEL_DIR [--data FILE]</c> (how far each int8 export setting moves a trained classifier's probabilities),
-/// <c>int8-speed MODEL_DIR [1x16 ...]</c> (each int8 export setting against the float32 export in ONNX Runtime, interleaved medians),
+/// <c>int8-speed MODEL_DIR [1x16 ...] [OTHER.onnx ...]</c> (each int8 export setting, and any other export given, against the float32 export in ONNX Runtime, interleaved medians),
 /// <c>ort-profile MODEL.onnx [32x128] [runs]</c> (ONNX Runtime's kernel time per operator type for one exported model),
 /// <c>serving [--requests 200] [--rounds 3] [--model DIR] [--out out.md]</c> (concurrent HTTP load on the ClassifierApi sample) and
 /// <c>update-docs RESULTS_DIR DOC</c> (splices reports into docs/performance.md). <c>benchmarks/run-profile.sh</c> runs all.

@@ -54,7 +54,7 @@ public class DeploymentBenchmarks
 
             OnnxExporter.Export(folder, fp32Path);
             OnnxExporter.Export(folder, int8Path, new OnnxExportOptions { Quantization = OnnxQuantization.DynamicInt8 });
-            OnnxExporter.Export(folder, roundedPath, new OnnxExportOptions { Quantization = OnnxQuantization.DynamicInt8, FirstTokenInFloat32 = false });
+            OnnxExporter.Export(folder, roundedPath, new OnnxExportOptions { Quantization = OnnxQuantization.DynamicInt8, PreciseFirstToken = false });
             OnnxExporter.Export(folder, signedPath, new OnnxExportOptions { Quantization = OnnxQuantization.DynamicInt8, Int8Format = OnnxInt8Format.SignedWeights });
             OnnxExporter.Export(folder, reducedPath, new OnnxExportOptions { Quantization = OnnxQuantization.DynamicInt8, Int8Format = OnnxInt8Format.ReducedRange });
         }
@@ -97,7 +97,7 @@ public class DeploymentBenchmarks
     [Benchmark(Description = "ONNX Runtime int8")]
     public float OnnxRuntimeInt8() => Run(int8);
 
-    /// <summary>The int8 export without <see cref="OnnxExportOptions.FirstTokenInFloat32"/>: what the first token's float32 row costs.</summary>
+    /// <summary>The int8 export without <see cref="OnnxExportOptions.PreciseFirstToken"/>: what the first token's second rounding costs.</summary>
     [Benchmark(Description = "ONNX Runtime int8, first token rounded")]
     public float OnnxRuntimeInt8FirstTokenRounded() => Run(int8FirstTokenRounded);
 

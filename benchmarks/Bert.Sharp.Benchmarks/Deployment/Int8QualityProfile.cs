@@ -54,7 +54,7 @@ internal static class Int8QualityProfile
                 ("per column, per-token activations, head fp32", Int8(perChannel: true, head)),
                 ("per column, per-token activations, head + layer 0 output.dense fp32 (default)", Int8(perChannel: true, OnnxExportOptions.DefaultFloat32Modules)),
                 ("per column, one activation scale per batch, first token fp32, head + layer 0 output.dense fp32", Int8(perChannel: true, OnnxExportOptions.DefaultFloat32Modules) with { PerTokenActivations = false }),
-                ("default, first token rounded like the others", Int8(perChannel: true, OnnxExportOptions.DefaultFloat32Modules) with { FirstTokenInFloat32 = false }),
+                ("default, first token rounded like the others", Int8(perChannel: true, OnnxExportOptions.DefaultFloat32Modules) with { PreciseFirstToken = false }),
                 ("default, word embeddings fp32", Int8(perChannel: true, OnnxExportOptions.DefaultFloat32Modules) with { QuantizeWordEmbeddings = false }),
                 // The formats of OnnxInt8Format: int8 weights (8 bits on both sides) saturate in ONNX Runtime's u8·s8 kernel on CPUs without VNNI.
                 ("format: default with SignedWeights (u8·s8, 8 bits on both sides)", Int8(perChannel: true, OnnxExportOptions.DefaultFloat32Modules) with { Int8Format = OnnxInt8Format.SignedWeights }),

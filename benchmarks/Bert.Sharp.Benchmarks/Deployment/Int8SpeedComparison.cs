@@ -4,7 +4,7 @@ using Microsoft.ML.OnnxRuntime;
 namespace Bert.Sharp.Benchmarks.Deployment;
 
 /// <summary>
-/// <c>int8-speed MODEL_DIR [1x16 1x128 32x128 ...]</c>: the int8 export settings of a trained classifier against its float32
+/// <c>int8-speed MODEL_DIR [1x16 1x128 32x128 ...] [OTHER.onnx ...]</c>: the int8 export settings of a trained classifier against its float32
 /// export in ONNX Runtime, all sessions in one process and timed round by round in turn (medians), so each ratio comes from
 /// one run on one machine. Sessions do not spin between runs (<c>session.intra_op.allow_spinning</c> = 0): a spinning
 /// session's idle threads would take the cores from the next one. A quieter figure than a BenchmarkDotNet ShortRun on a
@@ -16,7 +16,7 @@ internal static class Int8SpeedComparison
     {
         if (args.Length == 0 || !Directory.Exists(args[0]))
         {
-            Console.Error.WriteLine("usage: int8-speed MODEL_DIR [1x16 1x128 32x128 ...]");
+            Console.Error.WriteLine("usage: int8-speed MODEL_DIR [1x16 1x128 32x128 ...] [OTHER.onnx ...]");
             return 2;
         }
 
@@ -27,13 +27,13 @@ internal static class Int8SpeedComparison
         (string Name, OnnxExportOptions Options)[] settings =
         [
             ("float32", new OnnxExportOptions()),
-            ("int8 default (per-token, UnsignedWeights, first token fp32)", int8),
-            ("int8 per-token, first token rounded", int8 with { FirstTokenInFloat32 = false }),
+            ("int8 default (per-token, UnsignedWeights, first token rounded twice)", int8),
+            ("int8 per-token, first token rounded", int8 with { PreciseFirstToken = false }),
             ("int8 per-token, SignedWeights", int8 with { Int8Format = OnnxInt8Format.SignedWeights }),
             ("int8 one scale per batch, first token fp32", int8 with { PerTokenActivations = false }),
-            ("int8 one scale per batch, rounded, UnsignedWeights", int8 with { PerTokenActivations = false, FirstTokenInFloat32 = false }),
-            ("int8 one scale per batch, rounded, SignedWeights", int8 with { PerTokenActivations = false, FirstTokenInFloat32 = false, Int8Format = OnnxInt8Format.SignedWeights }),
-            ("int8 one scale per batch, rounded, ReducedRange", int8 with { PerTokenActivations = false, FirstTokenInFloat32 = false, Int8Format = OnnxInt8Format.ReducedRange }),
+            ("int8 one scale per batch, rounded, UnsignedWeights", int8 with { PerTokenActivations = false, PreciseFirstToken = false }),
+            ("int8 one scale per batch, rounded, SignedWeights", int8 with { PerTokenActivations = false, PreciseFirstToken = false, Int8Format = OnnxInt8Format.SignedWeights }),
+            ("int8 one scale per batch, rounded, ReducedRange", int8 with { PerTokenActivations = false, PreciseFirstToken = false, Int8Format = OnnxInt8Format.ReducedRange }),
         ];
         var sessions = new List<InferenceSession>();
         try
@@ -50,10 +50,19 @@ internal static class Int8SpeedComparison
             }
 
             Console.WriteLine($"Exports (setting0.onnx = float32, then the rows below in order): {cache}");
-            string[] shapes = args.Length > 1 ? args[1..] : ["1x16", "1x128", "32x128"];
+            // Any .onnx file named after the model is timed with the others (an export of another build, say), in its own row.
+            string[] extraFiles = [.. args.Skip(1).Where(a => a.EndsWith(".onnx", StringComparison.OrdinalIgnoreCase))];
+            foreach (string file in extraFiles)
+            {
+                sessions.Add(Support.OrtSessions.Create(file, allowSpinning: false));
+            }
+
+            string[] named = [.. args.Skip(1).Where(a => !a.EndsWith(".onnx", StringComparison.OrdinalIgnoreCase))];
+            string[] shapes = named.Length > 0 ? named : ["1x16", "1x128", "32x128"];
             Console.WriteLine($"| setting | {string.Join(" | ", shapes)} |");
             Console.WriteLine($"|---|{string.Concat(shapes.Select(_ => "---|"))}");
-            var medians = new double[settings.Length, shapes.Length];
+            string[] rowNames = [.. settings.Select(setting => setting.Name), .. extraFiles];
+            var medians = new double[rowNames.Length, shapes.Length];
             for (int s = 0; s < shapes.Length; s++)
             {
                 (int batch, int length) = Support.RandomIdBatch.ParseShape(shapes[s]);
@@ -82,10 +91,10 @@ internal static class Int8SpeedComparison
                 }
             }
 
-            for (int i = 0; i < settings.Length; i++)
+            for (int i = 0; i < rowNames.Length; i++)
             {
                 IEnumerable<string> cells = Enumerable.Range(0, shapes.Length).Select(s => i == 0 ? $"{medians[0, s]:F2} ms" : $"{medians[i, s] / medians[0, s]:F2}");
-                Console.WriteLine($"| {settings[i].Name} | {string.Join(" | ", cells)} |");
+                Console.WriteLine($"| {rowNames[i]} | {string.Join(" | ", cells)} |");
             }
 
             Console.WriteLine("Float32 row: median milliseconds per batch; other rows: their median over float32's (below 1 is faster).");

@@ -7,7 +7,7 @@ namespace Bert.Sharp.Benchmarks.Deployment;
 /// <c>ort-profile MODEL.onnx [32x128] [runs]</c>: where ONNX Runtime spends one run of an exported model, by operator type
 /// (its own profiler: <c>SessionOptions.EnableProfiling</c>, the kernel time of every node summed per type over the timed
 /// runs, divided by their count). Shows what an export's extra operators cost (per-token quantization, the first token's
-/// float32 row) next to its products, on the machine at hand.
+/// second row) next to its products, on the machine at hand, and what the session holds in memory.
 /// </summary>
 internal static class OrtOperatorProfile
 {
@@ -27,6 +27,7 @@ internal static class OrtOperatorProfile
         {
             options.AddSessionConfigEntry("session.intra_op.allow_spinning", "0");
             IReadOnlyCollection<NamedOnnxValue> inputs = Support.OrtSessions.Inputs(Support.RandomIdBatch.Create(batch, length));
+            long before = Support.PeakMemory.IsSupported ? Support.PeakMemory.ResidentBytes() : 0;
             using (var warm = new InferenceSession(args[0], options))
             {
                 // Warm-up in a session without profiling, so first-run allocations stay out of the figures.
@@ -35,6 +36,13 @@ internal static class OrtOperatorProfile
                     using (warm.Run(inputs))
                     {
                     }
+                }
+
+                // The first session of the process: its growth of the resident memory is what the session holds (prepacked
+                // and folded weights, buffers), not memory freed by an earlier one and reused.
+                if (Support.PeakMemory.IsSupported)
+                {
+                    Console.WriteLine($"session memory: {(Support.PeakMemory.ResidentBytes() - before) / 1e6:F0} MB resident after loading and two runs (file {new FileInfo(args[0]).Length / 1e6:F1} MB)");
                 }
             }
 

@@ -59,17 +59,19 @@ public sealed record OnnxExportOptions
     public bool PerTokenActivations { get; init; } = true;
 
     /// <summary>
-    /// With <see cref="OnnxQuantization.DynamicInt8"/> and <see cref="PerTokenActivations"/>: the first token of each
-    /// sequence ([CLS], &lt;s&gt;) enters every int8 linear layer unrounded and is multiplied against the dequantized
-    /// weights in float32 (default <c>true</c>). That token is the attention sink of BERT-like encoders: its activations
-    /// hold a few values hundreds of times larger than the rest (on a fine-tuned all-MiniLM-L6-v2, a range of 100–660
-    /// times the median against 15–60 for other tokens), so rounding it to 256 levels erases it, and every other token
-    /// reads it through attention. It costs 1/seq of each layer's work in float32, a Slice and a Concat per product (about
-    /// 1 ms per call at 1 × 16 tokens on a 2-core Xeon) and, at run time, a float32 copy of the int8 weights (the file
-    /// stays int8); it took the largest probability change of the sentiment sample's held-out texts from 0.068 to 0.030
-    /// (docs/performance.md, "int8, 2026-12-06"). <c>false</c> rounds it like every other token, for batch-1 latency.
+    /// With <see cref="OnnxQuantization.DynamicInt8"/>: the first token of each sequence ([CLS], &lt;s&gt;) keeps about 16
+    /// bits in every int8 linear layer instead of 8 (default <c>true</c>). That token is the attention sink of BERT-like
+    /// encoders: its activations hold a few values hundreds of times larger than the rest (on a fine-tuned
+    /// all-MiniLM-L6-v2, a range of 100–660 times the median against 15–60 for other tokens), so rounding it to 256 levels
+    /// erases it, and every other token reads it through attention. With <see cref="PerTokenActivations"/> it is rounded
+    /// twice — its values, then what that rounding left — and the remainder's row goes through the same int8 product as
+    /// the other tokens and is added back: one more row per sequence and a few small operators per product, no float32
+    /// weights. With one activation scale per batch it is multiplied in float32 against the dequantized weights, which
+    /// ONNX Runtime holds as a float32 copy of the int8 weights at run time (the file stays int8). On the sentiment
+    /// sample's texts it takes the mean probability change against float32 down by about a third and the largest from
+    /// 0.068 to 0.03–0.05 (docs/performance.md, "int8"). <c>false</c> rounds it like every other token.
     /// </summary>
-    public bool FirstTokenInFloat32 { get; init; } = true;
+    public bool PreciseFirstToken { get; init; } = true;
 
     /// <summary>
     /// With <see cref="OnnxQuantization.DynamicInt8"/>: the linear layers kept in float32, by checkpoint module name without

@@ -48,7 +48,7 @@ internal sealed class OnnxLinearWriter(OnnxGraphBuilder graph, OnnxExportSource 
         (sbyte[] quantized, float[] scales) = QuantizeColumns(weight, inFeatures, outFeatures);
         string b = WeightInitializer(TransposedPrefix + module, quantized, inFeatures, outFeatures);
         string scale = graph.Floats(module + ".weight_scale", scales, scales.Length);
-        if (options.PerTokenActivations || (tokens && options.FirstTokenInFloat32))
+        if (options.PerTokenActivations || (tokens && options.PreciseFirstToken))
         {
             string product = QuantizedProduct(x, b, scale, quantized, scales, tokens);
             return bias is null ? (output is null ? product : graph.Add("Identity", [product], output)) : graph.Add("Add", [product, bias], output);
@@ -68,12 +68,14 @@ internal sealed class OnnxLinearWriter(OnnxGraphBuilder graph, OnnxExportSource 
     /// kernels take one activation zero point, so the product runs with activation zero point 0 (<c>MatMulIntegerToFloat</c>,
     /// u8·u8 around the weights' zero point 128 or u8·s8, applying the weight scales) and each row's
     /// zero point is taken off afterwards through the weight's column sums: <c>(q − z)·W = q·W − z·Σᵢ Wᵢ</c>.
-    /// With <see cref="OnnxExportOptions.FirstTokenInFloat32"/> and <paramref name="tokens"/> ([batch, seq, in] activations)
-    /// the first token of each sequence skips the activation rounding (<see cref="FirstTokenProduct"/>).
+    /// With <see cref="OnnxExportOptions.PreciseFirstToken"/> and <paramref name="tokens"/> ([batch, seq, in] activations)
+    /// the first token of each sequence is rounded twice, its remainder taking a row of its own; with one activation scale
+    /// per batch it is multiplied in float32 instead (<see cref="FirstTokenProduct"/>).
     /// </summary>
     private string QuantizedProduct(string x, string weight, string weightScale, ReadOnlySpan<sbyte> values, ReadOnlySpan<float> weightScales, bool tokens)
     {
-        if (tokens && options.FirstTokenInFloat32)
+        bool firstTokenApart = tokens && options.PreciseFirstToken;
+        if (firstTokenApart && !options.PerTokenActivations)
         {
             return FirstTokenProduct(x, weight, weightScale, values, weightScales);
         }
@@ -84,7 +86,7 @@ internal sealed class OnnxLinearWriter(OnnxGraphBuilder graph, OnnxExportSource 
             return graph.Add("DynamicQuantizeMatMul", WithWeightZeroPoint([x, weight, weightScale]), null, OnnxGraphBuilder.MicrosoftDomain);
         }
 
-        int columns = weightScales.Length;
+        int columns = weightScales.Length, width = values.Length / columns;
         var columnSums = new float[columns];
         for (int i = 0; i < values.Length; i++)
         {
@@ -97,10 +99,37 @@ internal sealed class OnnxLinearWriter(OnnxGraphBuilder graph, OnnxExportSource 
         }
 
         string sums = graph.Floats(weight + "_column_sums", columnSums, columns);
+        (string quantized, string rowScale, string zeroPoint) = QuantizeRows(x, width);
+        if (!firstTokenApart)
+        {
+            return IntegerProduct(quantized, rowScale, zeroPoint, weight, weightScale, sums);
+        }
 
-        // Scales and zero points are [batch, seq, 1]. Three passes run over the activations: the two reductions and one
-        // per-axis QuantizeLinear over the rows of x seen as [batch·seq, in] (a multiply, round, add, clip and cast written
-        // as separate operators cost four more passes, which took all of int8's speed on an AVX-512 Xeon).
+        // The first token twice: its rounding's remainder, x₀ − s₀·(q₀ − z₀), is quantized as a row of its own, appended
+        // after the last token; its product is added back to the first row's. Two roundings of 256 levels give the first
+        // token about 16 bits from the int8 weights alone: no float32 copy of them, as the per-batch form needs.
+        string axis = graph.Int64s(1);
+        string First(string t) => graph.Add("Slice", [t, graph.Int64s(0), graph.Int64s(1), axis]);
+        string firstValues = graph.Add("Cast", [First(quantized)], null, null, OnnxGraphBuilder.Int("to", OnnxTensorData.Float));
+        string rounded = graph.Add("Mul", [graph.Add("Sub", [firstValues, First(zeroPoint)]), First(rowScale)]);
+        (string remainder, string remainderScale, string remainderZeroPoint) = QuantizeRows(graph.Add("Sub", [First(x), rounded]), width);
+        AttributeProto seqAxis = OnnxGraphBuilder.Int("axis", 1);
+        string product = IntegerProduct(
+            graph.Add("Concat", [quantized, remainder], null, null, seqAxis),
+            graph.Add("Concat", [rowScale, remainderScale], null, null, seqAxis),
+            graph.Add("Concat", [zeroPoint, remainderZeroPoint], null, null, seqAxis),
+            weight, weightScale, sums);
+        string firstRow = graph.Add("Add", [First(product), graph.Add("Slice", [product, graph.Int64s(-1), graph.Int64s(long.MaxValue), axis])]);
+        string rest = graph.Add("Slice", [product, graph.Int64s(1), graph.Int64s(-1), axis]);
+        return graph.Add("Concat", [firstRow, rest], null, null, seqAxis);
+    }
+
+    // Each row of x (its last axis, width numbers) as uint8 with its own scale and zero point over [min(row, 0), max(row, 0)];
+    // scales and zero points (float, whole numbers) keep x's shape with a last axis of 1. Three passes over x: the two
+    // reductions and one per-axis QuantizeLinear over the rows seen as [rows, width] (a multiply, round, add, clip and
+    // cast written as separate operators cost four more passes, which took all of int8's speed on an AVX-512 Xeon).
+    private (string Quantized, string RowScale, string ZeroPoint) QuantizeRows(string x, int width)
+    {
         string high = graph.Add("Max", [graph.Reduce("ReduceMax", x, [-1], keepDims: true), graph.ScalarFloat(0f)]);
         string low = graph.Add("Min", [graph.Reduce("ReduceMin", x, [-1], keepDims: true), graph.ScalarFloat(0f)]);
         string rowScale = graph.Add("Max", [graph.Add("Div", [graph.Add("Sub", [high, low]), graph.ScalarFloat(ActivationLevels - 1)]), graph.ScalarFloat(TinyScale)]);
@@ -108,9 +137,15 @@ internal sealed class OnnxLinearWriter(OnnxGraphBuilder graph, OnnxExportSource 
         string flat = graph.Int64s(-1);
         string zeroPointBytes = graph.Add("Cast", [zeroPoint], null, null, OnnxGraphBuilder.Int("to", (long)TensorProto.Types.DataType.Uint8));
         string rows = graph.Add("QuantizeLinear",
-            [graph.Add("Reshape", [x, graph.Int64s(-1, values.Length / columns)]), graph.Add("Reshape", [rowScale, flat]), graph.Add("Reshape", [zeroPointBytes, flat])],
+            [graph.Add("Reshape", [x, graph.Int64s(-1, width)]), graph.Add("Reshape", [rowScale, flat]), graph.Add("Reshape", [zeroPointBytes, flat])],
             null, null, OnnxGraphBuilder.Int("axis", 0));
-        string quantized = graph.Add("Reshape", [rows, graph.Add("Shape", [x])]);
+        return (graph.Add("Reshape", [rows, graph.Add("Shape", [x])]), rowScale, zeroPoint);
+    }
+
+    // q·W of rows quantized by QuantizeRows, back in floats: the product with activation zero point 0 (ONNX Runtime's CPU
+    // kernels take one for all rows), each row's zero point taken off through the weight's column sums, times its scale.
+    private string IntegerProduct(string quantized, string rowScale, string zeroPoint, string weight, string weightScale, string sums)
+    {
         // Inputs A, B, a_scale, b_scale, a_zero_point (none: the rows' zero points are taken off below), b_zero_point.
         string[] productInputs = WeightZeroPoint is string weightZeroPoint ? [quantized, weight, graph.ScalarFloat(1f), weightScale, string.Empty, weightZeroPoint] : [quantized, weight, graph.ScalarFloat(1f), weightScale];
         string product = graph.Add("MatMulIntegerToFloat", productInputs, null, OnnxGraphBuilder.MicrosoftDomain);
@@ -119,9 +154,9 @@ internal sealed class OnnxLinearWriter(OnnxGraphBuilder graph, OnnxExportSource 
     }
 
     /// <summary>
-    /// <c>x · W</c> with the first token of each sequence multiplied in float32 against the dequantized int8 weights
-    /// (<c>Cast</c> + <c>Mul</c> of initializers, which ONNX Runtime folds into one float32 matrix at load) and the other
-    /// tokens through the per-token int8 product. The first token ([CLS], &lt;s&gt;) is the attention sink of BERT-like
+    /// <c>x · W</c> with one activation scale per batch and the first token of each sequence multiplied in float32 against
+    /// the dequantized int8 weights (<c>Cast</c> + <c>Mul</c> of initializers, which ONNX Runtime folds into one float32
+    /// matrix at load: a float32 copy of the weights in memory) and the other tokens through the int8 product. The first token ([CLS], &lt;s&gt;) is the attention sink of BERT-like
     /// encoders and carries their massive activations: on a fine-tuned all-MiniLM-L6-v2 the range of its activations
     /// entering a layer is 100–660 times their median, against 15–60 for every other token, so 256 levels over that range
     /// leave its ordinary values almost no precision — and every other token attends to it. The float32 row costs 1/seq
@@ -193,7 +228,7 @@ internal sealed class OnnxLinearWriter(OnnxGraphBuilder graph, OnnxExportSource 
         (sbyte[] quantized, float[] scales) = QuantizeColumns(packed, hidden, 3 * hidden);
         string weightName = WeightInitializer(TransposedPrefix + selfAttention + ".qkv", quantized, hidden, 3 * hidden);
         string scaleName = graph.Floats(selfAttention + ".qkv.weight_scale", scales, scales.Length);
-        return (weightName, biasName, scaleName, options.PerTokenActivations || options.FirstTokenInFloat32 ? QuantizedProduct(input, weightName, scaleName, quantized, scales, tokens: true) : null);
+        return (weightName, biasName, scaleName, options.PerTokenActivations || options.PreciseFirstToken ? QuantizedProduct(input, weightName, scaleName, quantized, scales, tokens: true) : null);
     }
 
     /// <summary>The zero point of the quantized weights: 128 for uint8 weights (<see cref="OnnxInt8Format.UnsignedWeights"/>), none for int8.</summary>

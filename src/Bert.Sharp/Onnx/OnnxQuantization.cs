@@ -9,8 +9,8 @@ public enum OnnxQuantization
     /// <summary>
     /// Int8 weights for every matrix product of the encoder and the heads (symmetric, one scale per output column) with the
     /// activations quantized on the fly, through ONNX Runtime's integer operators (domain <c>com.microsoft</c>): per token by
-    /// default (<see cref="OnnxExportOptions.PerTokenActivations"/>), the first token in float32
-    /// (<see cref="OnnxExportOptions.FirstTokenInFloat32"/>); the word-embedding table is stored as int8 too (one scale per
+    /// default (<see cref="OnnxExportOptions.PerTokenActivations"/>), the first token to about 16 bits
+    /// (<see cref="OnnxExportOptions.PreciseFirstToken"/>); the word-embedding table is stored as int8 too (one scale per
     /// block of 32 numbers) (<see cref="OnnxExportOptions.QuantizeWordEmbeddings"/>). About 30 % of the float32 file, for a
     /// small loss of accuracy, and by default the same numbers on every CPU (<see cref="OnnxExportOptions.Int8Format"/>).
     /// The defaults, chosen to keep the scores, run about as fast as float32 or slower (measured on AVX2 and on AVX-512

@@ -47,7 +47,7 @@ public sealed class OnnxFusionReportTests(ExportedModelsFixture fixture, ITestOu
         using ExportedModelsFixture.ScratchFolder scratchInt8PerBatch = fixture.NewScratch("int8-per-batch");
 
         string perBatch = scratchInt8PerBatch.OnnxPath;
-        OnnxExporter.Export(fixture.PoolerClassifier, perBatch, new OnnxExportOptions { Quantization = OnnxQuantization.DynamicInt8, PerTokenActivations = false, FirstTokenInFloat32 = false });
+        OnnxExporter.Export(fixture.PoolerClassifier, perBatch, new OnnxExportOptions { Quantization = OnnxQuantization.DynamicInt8, PerTokenActivations = false, PreciseFirstToken = false });
         ops = OptimizedOperatorCounts(perBatch);
         output.WriteLine("int8 (one activation scale per batch), after ORT_ENABLE_ALL: " + Describe(ops));
         Assert.Equal(6, ops.GetValueOrDefault("QAttention"));
