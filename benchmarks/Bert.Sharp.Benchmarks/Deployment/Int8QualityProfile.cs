@@ -53,14 +53,14 @@ internal static class Int8QualityProfile
                 ("per column, all int8", Int8(perChannel: true, [])),
                 ("per column, per-token activations, head fp32", Int8(perChannel: true, head)),
                 ("per column, per-token activations, head + layer 0 output.dense fp32 (default)", Int8(perChannel: true, OnnxExportOptions.DefaultFloat32Modules)),
-                ("per column, one activation scale per batch, first token fp32, head + layer 0 output.dense fp32", Int8(perChannel: true, OnnxExportOptions.DefaultFloat32Modules) with { PerTokenActivations = false }),
+                ("per column, one activation scale per batch, first token rounded twice, head + layer 0 output.dense fp32", Int8(perChannel: true, OnnxExportOptions.DefaultFloat32Modules) with { PerTokenActivations = false }),
                 ("default, first token rounded like the others", Int8(perChannel: true, OnnxExportOptions.DefaultFloat32Modules) with { PreciseFirstToken = false }),
                 ("default, word embeddings fp32", Int8(perChannel: true, OnnxExportOptions.DefaultFloat32Modules) with { QuantizeWordEmbeddings = false }),
                 // The formats of OnnxInt8Format: int8 weights (8 bits on both sides) saturate in ONNX Runtime's u8·s8 kernel on CPUs without VNNI.
                 ("format: default with SignedWeights (u8·s8, 8 bits on both sides)", Int8(perChannel: true, OnnxExportOptions.DefaultFloat32Modules) with { Int8Format = OnnxInt8Format.SignedWeights }),
                 ("format: default with ReducedRange (u8·s8, 7-bit activations)", Int8(perChannel: true, OnnxExportOptions.DefaultFloat32Modules) with { Int8Format = OnnxInt8Format.ReducedRange }),
-                ("format: one activation scale per batch, first token fp32, SignedWeights", Int8(perChannel: true, OnnxExportOptions.DefaultFloat32Modules) with { PerTokenActivations = false, Int8Format = OnnxInt8Format.SignedWeights }),
-                ("format: one activation scale per batch, first token fp32, ReducedRange (7-bit weights)", Int8(perChannel: true, OnnxExportOptions.DefaultFloat32Modules) with { PerTokenActivations = false, Int8Format = OnnxInt8Format.ReducedRange }),
+                ("format: one activation scale per batch, first token rounded twice, SignedWeights", Int8(perChannel: true, OnnxExportOptions.DefaultFloat32Modules) with { PerTokenActivations = false, Int8Format = OnnxInt8Format.SignedWeights }),
+                ("format: one activation scale per batch, first token rounded twice, ReducedRange (7-bit weights)", Int8(perChannel: true, OnnxExportOptions.DefaultFloat32Modules) with { PerTokenActivations = false, Int8Format = OnnxInt8Format.ReducedRange }),
             };
             for (int i = 0; i < layers; i++)
             {

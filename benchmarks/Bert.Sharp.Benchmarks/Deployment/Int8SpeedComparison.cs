@@ -30,7 +30,7 @@ internal static class Int8SpeedComparison
             ("int8 default (per-token, UnsignedWeights, first token rounded twice)", int8),
             ("int8 per-token, first token rounded", int8 with { PreciseFirstToken = false }),
             ("int8 per-token, SignedWeights", int8 with { Int8Format = OnnxInt8Format.SignedWeights }),
-            ("int8 one scale per batch, first token fp32", int8 with { PerTokenActivations = false }),
+            ("int8 one scale per batch, first token rounded twice", int8 with { PerTokenActivations = false }),
             ("int8 one scale per batch, rounded, UnsignedWeights", int8 with { PerTokenActivations = false, PreciseFirstToken = false }),
             ("int8 one scale per batch, rounded, SignedWeights", int8 with { PerTokenActivations = false, PreciseFirstToken = false, Int8Format = OnnxInt8Format.SignedWeights }),
             ("int8 one scale per batch, rounded, ReducedRange", int8 with { PerTokenActivations = false, PreciseFirstToken = false, Int8Format = OnnxInt8Format.ReducedRange }),

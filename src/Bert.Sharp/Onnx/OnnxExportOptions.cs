@@ -66,8 +66,8 @@ public sealed record OnnxExportOptions
     /// erases it, and every other token reads it through attention. With <see cref="PerTokenActivations"/> it is rounded
     /// twice — its values, then what that rounding left — and the remainder's row goes through the same int8 product as
     /// the other tokens and is added back: one more row per sequence and a few small operators per product, no float32
-    /// weights. With one activation scale per batch it is multiplied in float32 against the dequantized weights, which
-    /// ONNX Runtime holds as a float32 copy of the int8 weights at run time (the file stays int8). On the sentiment
+    /// weights. With one activation scale per batch that token's row of the batch's product is replaced by the product of
+    /// its two rows (its values and their remainder, each with a scale of its own). On the sentiment
     /// sample's texts it takes the mean probability change against float32 down by about a third and the largest from
     /// 0.068 to 0.03–0.05 (docs/performance.md, "int8"). <c>false</c> rounds it like every other token.
     /// </summary>

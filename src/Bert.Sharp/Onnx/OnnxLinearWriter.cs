@@ -69,24 +69,64 @@ internal sealed class OnnxLinearWriter(OnnxGraphBuilder graph, OnnxExportSource 
     /// u8·u8 around the weights' zero point 128 or u8·s8, applying the weight scales) and each row's
     /// zero point is taken off afterwards through the weight's column sums: <c>(q − z)·W = q·W − z·Σᵢ Wᵢ</c>.
     /// With <see cref="OnnxExportOptions.PreciseFirstToken"/> and <paramref name="tokens"/> ([batch, seq, in] activations)
-    /// the first token of each sequence is rounded twice, its remainder taking a row of its own; with one activation scale
-    /// per batch it is multiplied in float32 instead (<see cref="FirstTokenProduct"/>).
+    /// the first token of each sequence is rounded twice, its remainder taking a row of its own (<see cref="WithRemainderRow"/>);
+    /// with one activation scale per batch the batch's first tokens are quantized apart, twice, with a scale of their own.
     /// </summary>
     private string QuantizedProduct(string x, string weight, string weightScale, ReadOnlySpan<sbyte> values, ReadOnlySpan<float> weightScales, bool tokens)
     {
         bool firstTokenApart = tokens && options.PreciseFirstToken;
-        if (firstTokenApart && !options.PerTokenActivations)
-        {
-            return FirstTokenProduct(x, weight, weightScale, values, weightScales);
-        }
-
+        int columns = weightScales.Length, width = values.Length / columns;
+        string axis = graph.Int64s(1);
+        AttributeProto seqAxis = OnnxGraphBuilder.Int("axis", 1);
         if (!options.PerTokenActivations)
         {
             // One activation scale per call: ONNX Runtime's fused DynamicQuantizeMatMul.
-            return graph.Add("DynamicQuantizeMatMul", WithWeightZeroPoint([x, weight, weightScale]), null, OnnxGraphBuilder.MicrosoftDomain);
+            string batchProduct = graph.Add("DynamicQuantizeMatMul", WithWeightZeroPoint([x, weight, weightScale]), null, OnnxGraphBuilder.MicrosoftDomain);
+            if (!firstTokenApart)
+            {
+                return batchProduct;
+            }
+
+            // The first token, whose range would take most of a scale it shares (see PreciseFirstToken), is quantized apart
+            // with one scale for the batch's first tokens (the attention sinks, of like range), its value and the remainder
+            // of that rounding each through an int8 product; their sum replaces the batch product's first row. Fused
+            // operators only: one text's call pays per operator. The batch's product runs over every token and its first
+            // row is dropped: slicing the input instead leaves an empty tensor for a one-token sequence.
+            string first = First(x);
+            string[] rounded = [graph.Fresh("/first_token_uint8"), graph.Fresh("/first_token_scale"), graph.Fresh("/first_token_zero_point")];
+            graph.AddMulti("DynamicQuantizeLinear", [first], rounded);
+            string valueProduct = graph.Add("MatMulIntegerToFloat", WithWeightZeroPoint([rounded[0], weight, rounded[1], weightScale, rounded[2]]), null, OnnxGraphBuilder.MicrosoftDomain);
+            string remainder = graph.Add("Sub", [first, graph.Add("DequantizeLinear", [rounded[0], rounded[1], rounded[2]])]);
+            string remainderProduct = graph.Add("DynamicQuantizeMatMul", WithWeightZeroPoint([remainder, weight, weightScale]), null, OnnxGraphBuilder.MicrosoftDomain);
+            string firstRow = graph.Add("Add", [valueProduct, remainderProduct]);
+            string others = graph.Add("Slice", [batchProduct, graph.Int64s(1), graph.Int64s(long.MaxValue), axis]);
+            return graph.Add("Concat", [firstRow, others], null, null, seqAxis);
         }
 
-        int columns = weightScales.Length, width = values.Length / columns;
+        string sums = ColumnSums(weight, values, weightScales);
+        (string quantized, string rowScale, string zeroPoint) = QuantizeRows(x, width);
+        if (!firstTokenApart)
+        {
+            return IntegerProduct(quantized, rowScale, zeroPoint, weight, weightScale, sums);
+        }
+
+        // The first token twice: its remainder's row is appended after the last token and its product added back to the
+        // first row's. Two roundings of 256 levels give the first token about 16 bits from the int8 weights alone: no
+        // float32 copy of them.
+        (string allRows, string allScales, string allZeroPoints) = WithRemainderRow(x, (quantized, rowScale, zeroPoint), width);
+        string product = IntegerProduct(allRows, allScales, allZeroPoints, weight, weightScale, sums);
+        string firstRowSum = graph.Add("Add", [First(product), graph.Add("Slice", [product, graph.Int64s(-1), graph.Int64s(long.MaxValue), axis])]);
+        string rest = graph.Add("Slice", [product, graph.Int64s(1), graph.Int64s(-1), axis]);
+        return graph.Add("Concat", [firstRowSum, rest], null, null, seqAxis);
+    }
+
+    // The first position of the sequence axis (1) of t, kept as an axis of length 1.
+    private string First(string t) => graph.Add("Slice", [t, graph.Int64s(0), graph.Int64s(1), graph.Int64s(1)]);
+
+    // The weight's column sums times its column scales, Σᵢ Wᵢ per output: what a row's zero point contributes to q·W.
+    private string ColumnSums(string weight, ReadOnlySpan<sbyte> values, ReadOnlySpan<float> weightScales)
+    {
+        int columns = weightScales.Length;
         var columnSums = new float[columns];
         for (int i = 0; i < values.Length; i++)
         {
@@ -98,30 +138,21 @@ internal sealed class OnnxLinearWriter(OnnxGraphBuilder graph, OnnxExportSource 
             columnSums[c] *= weightScales[c];
         }
 
-        string sums = graph.Floats(weight + "_column_sums", columnSums, columns);
-        (string quantized, string rowScale, string zeroPoint) = QuantizeRows(x, width);
-        if (!firstTokenApart)
-        {
-            return IntegerProduct(quantized, rowScale, zeroPoint, weight, weightScale, sums);
-        }
+        return graph.Floats(weight + "_column_sums", columnSums, columns);
+    }
 
-        // The first token twice: its rounding's remainder, x₀ − s₀·(q₀ − z₀), is quantized as a row of its own, appended
-        // after the last token; its product is added back to the first row's. Two roundings of 256 levels give the first
-        // token about 16 bits from the int8 weights alone: no float32 copy of them, as the per-batch form needs.
-        string axis = graph.Int64s(1);
-        string First(string t) => graph.Add("Slice", [t, graph.Int64s(0), graph.Int64s(1), axis]);
-        string firstValues = graph.Add("Cast", [First(quantized)], null, null, OnnxGraphBuilder.Int("to", OnnxTensorData.Float));
-        string rounded = graph.Add("Mul", [graph.Add("Sub", [firstValues, First(zeroPoint)]), First(rowScale)]);
+    // Rows quantized by QuantizeRows with one more row per sequence after them: the rounding remainder of x's first row,
+    // x₀ − s₀·(q₀ − z₀), quantized with its own scale and zero point. Values, scales and zero points joined along the
+    // sequence axis; the caller adds the last row's product to the first's.
+    private (string Quantized, string RowScale, string ZeroPoint) WithRemainderRow(string x, (string Quantized, string RowScale, string ZeroPoint) rows, int width)
+    {
+        string firstValues = graph.Add("Cast", [First(rows.Quantized)], null, null, OnnxGraphBuilder.Int("to", OnnxTensorData.Float));
+        string rounded = graph.Add("Mul", [graph.Add("Sub", [firstValues, First(rows.ZeroPoint)]), First(rows.RowScale)]);
         (string remainder, string remainderScale, string remainderZeroPoint) = QuantizeRows(graph.Add("Sub", [First(x), rounded]), width);
         AttributeProto seqAxis = OnnxGraphBuilder.Int("axis", 1);
-        string product = IntegerProduct(
-            graph.Add("Concat", [quantized, remainder], null, null, seqAxis),
-            graph.Add("Concat", [rowScale, remainderScale], null, null, seqAxis),
-            graph.Add("Concat", [zeroPoint, remainderZeroPoint], null, null, seqAxis),
-            weight, weightScale, sums);
-        string firstRow = graph.Add("Add", [First(product), graph.Add("Slice", [product, graph.Int64s(-1), graph.Int64s(long.MaxValue), axis])]);
-        string rest = graph.Add("Slice", [product, graph.Int64s(1), graph.Int64s(-1), axis]);
-        return graph.Add("Concat", [firstRow, rest], null, null, seqAxis);
+        return (graph.Add("Concat", [rows.Quantized, remainder], null, null, seqAxis),
+            graph.Add("Concat", [rows.RowScale, remainderScale], null, null, seqAxis),
+            graph.Add("Concat", [rows.ZeroPoint, remainderZeroPoint], null, null, seqAxis));
     }
 
     // Each row of x (its last axis, width numbers) as uint8 with its own scale and zero point over [min(row, 0), max(row, 0)];
@@ -151,30 +182,6 @@ internal sealed class OnnxLinearWriter(OnnxGraphBuilder graph, OnnxExportSource 
         string product = graph.Add("MatMulIntegerToFloat", productInputs, null, OnnxGraphBuilder.MicrosoftDomain);
         string centred = graph.Add("Sub", [product, graph.Add("Mul", [zeroPoint, sums])]);
         return graph.Add("Mul", [centred, rowScale]);
-    }
-
-    /// <summary>
-    /// <c>x · W</c> with one activation scale per batch and the first token of each sequence multiplied in float32 against
-    /// the dequantized int8 weights (<c>Cast</c> + <c>Mul</c> of initializers, which ONNX Runtime folds into one float32
-    /// matrix at load: a float32 copy of the weights in memory) and the other tokens through the int8 product. The first token ([CLS], &lt;s&gt;) is the attention sink of BERT-like
-    /// encoders and carries their massive activations: on a fine-tuned all-MiniLM-L6-v2 the range of its activations
-    /// entering a layer is 100–660 times their median, against 15–60 for every other token, so 256 levels over that range
-    /// leave its ordinary values almost no precision — and every other token attends to it. The float32 row costs 1/seq
-    /// of the layer's work.
-    /// </summary>
-    private string FirstTokenProduct(string x, string weight, string weightScale, ReadOnlySpan<sbyte> values, ReadOnlySpan<float> weightScales)
-    {
-        string axis = graph.Int64s(1);
-        string first = graph.Add("Slice", [x, graph.Int64s(0), graph.Int64s(1), axis]);
-        string asFloat = graph.Add("Cast", [weight], null, null, OnnxGraphBuilder.Int("to", OnnxTensorData.Float));
-        string dequantized = graph.Add("Mul", [Unsigned ? graph.Add("Sub", [asFloat, graph.ScalarFloat(UnsignedZeroPoint)]) : asFloat, weightScale]);
-        string firstProduct = graph.Add("MatMul", [first, dequantized]);
-
-        // The int8 product runs over every token and its first row is dropped: slicing the input instead leaves an empty
-        // tensor for a one-token sequence, whose row reductions ONNX Runtime cannot broadcast.
-        string product = QuantizedProduct(x, weight, weightScale, values, weightScales, tokens: false);
-        string rest = graph.Add("Slice", [product, graph.Int64s(1), graph.Int64s(long.MaxValue), axis]);
-        return graph.Add("Concat", [firstProduct, rest], null, null, OnnxGraphBuilder.Int("axis", 1));
     }
 
     /// <summary>

@@ -149,23 +149,44 @@ public sealed class Int8QualityTests(ExportedModelsFixture fixture)
         Assert.True(worstAloneDiff < 1e-3, $"a text's int8 embedding moves by {worstAloneDiff} between alone and batched");
     }
 
-    [Fact]
-    public void The_first_token_rounded_twice_brings_int8_closer_to_float32_without_float32_weights()
+    [Theory]
+    [InlineData(true)]
+    [InlineData(false)]
+    public void The_first_token_rounded_twice_brings_int8_closer_to_float32_without_float32_weights(bool perTokenActivations)
     {
-        using ExportedModelsFixture.ScratchFolder first = fixture.NewScratch("int8-first-token");
-        using ExportedModelsFixture.ScratchFolder rounded = fixture.NewScratch("int8-first-token-rounded");
-        OnnxExporter.Export(fixture.Embedder, first.OnnxPath, new OnnxExportOptions { Quantization = OnnxQuantization.DynamicInt8 });
-        OnnxExporter.Export(fixture.Embedder, rounded.OnnxPath, new OnnxExportOptions { Quantization = OnnxQuantization.DynamicInt8, PreciseFirstToken = false });
+        using ExportedModelsFixture.ScratchFolder first = fixture.NewScratch($"int8-first-token-{perTokenActivations}");
+        using ExportedModelsFixture.ScratchFolder rounded = fixture.NewScratch($"int8-first-token-rounded-{perTokenActivations}");
+        var int8 = new OnnxExportOptions { Quantization = OnnxQuantization.DynamicInt8, PerTokenActivations = perTokenActivations };
+        OnnxExporter.Export(fixture.Embedder, first.OnnxPath, int8);
+        OnnxExporter.Export(fixture.Embedder, rounded.OnnxPath, int8 with { PreciseFirstToken = false });
 
-        // Each int8 product of the default export takes one more row per sequence (the first token's remainder): its
-        // input, scales, zero points and result are joined along the sequence axis, four Concats. No float32 product is
-        // added: a float32 row against dequantized weights made ONNX Runtime keep a float32 copy of every int8 weight.
+        // Per token, each int8 product takes one more row per sequence (the first token's remainder): the input, scales,
+        // zero points and result of the product are joined along the sequence axis, four Concats. With one scale per batch
+        // the first tokens are quantized apart, their values (MatMulIntegerToFloat) and remainders (a second
+        // DynamicQuantizeMatMul) through products of their own, whose sum replaces the batch's first row (one Concat). No
+        // float32 product is added: a float32 row against dequantized weights made ONNX Runtime keep a float32 copy of every
+        // int8 weight.
         GraphProto graph = ModelProto.Parser.ParseFrom(File.ReadAllBytes(first.OnnxPath)).Graph;
         GraphProto roundedGraph = ModelProto.Parser.ParseFrom(File.ReadAllBytes(rounded.OnnxPath)).Graph;
-        int int8Products = graph.Node.Count(n => n.OpType == "MatMulIntegerToFloat");
+        int Count(GraphProto g, string op) => g.Node.Count(n => n.OpType == op);
+        int SequenceConcats(GraphProto g) => g.Node.Count(n => n.OpType == "Concat" && n.Attribute.Any(a => a.Name == "axis" && a.I == 1));
+        int int8Products = Count(graph, "MatMulIntegerToFloat");
         Assert.True(int8Products > 0);
-        Assert.Equal(4 * int8Products, graph.Node.Count(n => n.OpType == "Concat" && n.Attribute.Any(a => a.Name == "axis" && a.I == 1)));
-        Assert.Equal(0, roundedGraph.Node.Count(n => n.OpType == "Concat" && n.Attribute.Any(a => a.Name == "axis" && a.I == 1)));
+        Assert.Equal(0, SequenceConcats(roundedGraph));
+        if (perTokenActivations)
+        {
+            Assert.Equal(int8Products, Count(roundedGraph, "MatMulIntegerToFloat"));
+            Assert.Equal(4 * int8Products, SequenceConcats(graph));
+        }
+        else
+        {
+            // Rounded, the packed Q/K/V projections stay inside QAttention; apart, they are a product of their own.
+            Assert.Equal(0, Count(roundedGraph, "MatMulIntegerToFloat"));
+            Assert.Equal(int8Products, Count(roundedGraph, "DynamicQuantizeMatMul") + Count(roundedGraph, "QAttention"));
+            Assert.Equal(2 * int8Products, Count(graph, "DynamicQuantizeMatMul"));
+            Assert.Equal(int8Products, SequenceConcats(graph));
+        }
+
         Assert.Equal(roundedGraph.Node.Count(n => n.OpType == "MatMul"), graph.Node.Count(n => n.OpType == "MatMul"));
         Assert.True(new FileInfo(first.OnnxPath).Length <= new FileInfo(rounded.OnnxPath).Length * 1.01, "the second rounding reuses the int8 weights: the file does not grow");
 
