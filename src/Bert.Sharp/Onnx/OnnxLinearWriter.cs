@@ -75,9 +75,6 @@ internal sealed class OnnxLinearWriter(OnnxGraphBuilder graph, OnnxExportSource 
     private string QuantizedProduct(string x, string weight, string weightScale, ReadOnlySpan<sbyte> values, ReadOnlySpan<float> weightScales, bool tokens)
     {
         bool firstTokenApart = tokens && options.PreciseFirstToken;
-        int columns = weightScales.Length, width = values.Length / columns;
-        string axis = graph.Int64s(1);
-        AttributeProto seqAxis = OnnxGraphBuilder.Int("axis", 1);
         if (!options.PerTokenActivations)
         {
             // One activation scale per call: ONNX Runtime's fused DynamicQuantizeMatMul.
@@ -99,10 +96,11 @@ internal sealed class OnnxLinearWriter(OnnxGraphBuilder graph, OnnxExportSource 
             string remainder = graph.Add("Sub", [first, graph.Add("DequantizeLinear", [rounded[0], rounded[1], rounded[2]])]);
             string remainderProduct = graph.Add("DynamicQuantizeMatMul", WithWeightZeroPoint([remainder, weight, weightScale]), null, OnnxGraphBuilder.MicrosoftDomain);
             string firstRow = graph.Add("Add", [valueProduct, remainderProduct]);
-            string others = graph.Add("Slice", [batchProduct, graph.Int64s(1), graph.Int64s(long.MaxValue), axis]);
-            return graph.Add("Concat", [firstRow, others], null, null, seqAxis);
+            string others = graph.Add("Slice", [batchProduct, graph.Int64s(1), graph.Int64s(long.MaxValue), graph.Int64s(1)]);
+            return graph.Add("Concat", [firstRow, others], null, null, OnnxGraphBuilder.Int("axis", 1));
         }
 
+        int width = values.Length / weightScales.Length;
         string sums = ColumnSums(weight, values, weightScales);
         (string quantized, string rowScale, string zeroPoint) = QuantizeRows(x, width);
         if (!firstTokenApart)
@@ -115,9 +113,10 @@ internal sealed class OnnxLinearWriter(OnnxGraphBuilder graph, OnnxExportSource 
         // float32 copy of them.
         (string allRows, string allScales, string allZeroPoints) = WithRemainderRow(x, (quantized, rowScale, zeroPoint), width);
         string product = IntegerProduct(allRows, allScales, allZeroPoints, weight, weightScale, sums);
+        string axis = graph.Int64s(1);
         string firstRowSum = graph.Add("Add", [First(product), graph.Add("Slice", [product, graph.Int64s(-1), graph.Int64s(long.MaxValue), axis])]);
         string rest = graph.Add("Slice", [product, graph.Int64s(1), graph.Int64s(-1), axis]);
-        return graph.Add("Concat", [firstRowSum, rest], null, null, seqAxis);
+        return graph.Add("Concat", [firstRowSum, rest], null, null, OnnxGraphBuilder.Int("axis", 1));
     }
 
     // The first position of the sequence axis (1) of t, kept as an axis of length 1.
