@@ -24,6 +24,16 @@ public sealed record OnnxClassifierOptions
     /// </summary>
     public Microsoft.Extensions.Logging.ILoggerFactory? LoggerFactory { get; init; }
 
+    /// <summary>
+    /// Whether an int8 export in the default format (<c>OnnxInt8Format.UnsignedWeights</c>: uint8 weights around 128) has
+    /// its weights re-encoded as int8 in memory when this CPU is x86 with VNNI (AVX-VNNI, or AVX512-VNNI), so that ONNX
+    /// Runtime multiplies with its dot-product kernels instead of widening both sides to 16 bits. The numbers are the same
+    /// (every product is exact either way); on an AMD EPYC Zen 4 the sentiment model's int8 export ran at 0.72–0.80 of
+    /// float32's time at 32 × 128 instead of 0.99–1.08. Default <c>true</c>; the file on disk is not changed, and CPUs
+    /// without VNNI (where int8 weights would saturate) load it as it is.
+    /// </summary>
+    public bool ReencodeInt8ForVnni { get; init; } = true;
+
     /// <summary>Longest input in tokens; longer texts are truncated. <c>null</c>: the model's and tokenizer's maximum.</summary>
     public int? MaxSequenceLength { get; init; }
 

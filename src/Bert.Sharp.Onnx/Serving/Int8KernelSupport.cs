@@ -20,6 +20,9 @@ internal static class Int8KernelSupport
     /// <summary>Whether this process's CPU sums uint8 × int8 pairs in saturating 16 bits (x86 without VNNI).</summary>
     public static bool SignedProductsSaturate { get; } = X86Base.IsSupported && !HasVnni();
 
+    /// <summary>Whether this process's CPU is x86 with VNNI, where u8·s8 products take the dot-product kernels and u8·u8 ones do not.</summary>
+    public static bool HasVnniKernels { get; } = X86Base.IsSupported && !SignedProductsSaturate;
+
     /// <summary>
     /// The int8 format of an exported model whose products saturate on a CPU without VNNI (<c>signed_weights</c>, or
     /// <c>signed_weights (not recorded)</c> for an int8 export older than the <c>int8_format</c> key), or <c>null</c>.

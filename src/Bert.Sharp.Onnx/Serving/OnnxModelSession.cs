@@ -64,7 +64,12 @@ internal sealed class OnnxModelSession : IDisposable
         InferenceSession session;
         try
         {
-            session = new InferenceSession(path, sessionOptions);
+            (byte[] Model, int Weights)? reencoded = options.ReencodeInt8ForVnni && Int8KernelSupport.HasVnniKernels ? ReencodeForVnni(path) : null;
+            session = reencoded is { } signed ? new InferenceSession(signed.Model, sessionOptions) : new InferenceSession(path, sessionOptions);
+            if (reencoded is { } done && options.LoggerFactory?.CreateLogger(owner) is ILogger logger)
+            {
+                OnnxServingLog.ReencodedForVnni(logger, path, done.Weights);
+            }
         }
         catch (OnnxRuntimeException e)
         {
@@ -108,6 +113,30 @@ internal sealed class OnnxModelSession : IDisposable
         {
             session.Dispose();
             throw;
+        }
+    }
+
+    // Larger files (BERT-large's int8 export is about 330 MB) are loaded as they are: one buffer holds at most 2 GB, and
+    // the file and its re-encoded copy are both in memory while the session loads.
+    private const long MaxReencodedBytes = 1L << 30;
+
+    // The file's weights as int8 for VNNI (SignedWeightEncoding), or null when it is not an int8 export with uint8 weights;
+    // then ONNX Runtime loads the file from its path as usual (external data beside it included).
+    private static (byte[] Model, int Weights)? ReencodeForVnni(string path)
+    {
+        if (new FileInfo(path).Length > MaxReencodedBytes)
+        {
+            return null;
+        }
+
+        byte[] bytes = File.ReadAllBytes(path);
+        try
+        {
+            return SignedWeightEncoding.Reencode(bytes);
+        }
+        catch (InvalidDataException)
+        {
+            return null; // not a well-formed model: ONNX Runtime's loading below says what is wrong with it
         }
     }
 

@@ -2,10 +2,11 @@ using Microsoft.Extensions.Logging;
 
 namespace Bert.Sharp.Tests.Checkpoints;
 
-/// <summary>Collects formatted log messages at Warning and above.</summary>
-internal sealed class ListLoggerProvider : ILoggerProvider
+/// <summary>Collects formatted log messages at <paramref name="minimum"/> (default Warning) and above.</summary>
+internal sealed class ListLoggerProvider(LogLevel minimum = LogLevel.Warning) : ILoggerProvider
 {
     private readonly List<string> messages = [];
+    private readonly LogLevel minimum = minimum;
 
     public IReadOnlyList<string> Messages
     {
@@ -28,7 +29,7 @@ internal sealed class ListLoggerProvider : ILoggerProvider
     {
         public IDisposable? BeginScope<TState>(TState state) where TState : notnull => null;
 
-        public bool IsEnabled(LogLevel logLevel) => logLevel >= LogLevel.Warning;
+        public bool IsEnabled(LogLevel logLevel) => logLevel >= owner.minimum;
 
         public void Log<TState>(LogLevel logLevel, EventId eventId, TState state, Exception? exception, Func<TState, Exception?, string> formatter)
         {
