@@ -16,10 +16,11 @@ namespace Bert.Sharp.Benchmarks;
 /// <c>gpu-check [--model DIR] [--device cuda|cpu] [--out DIR] [--python PATH] [--tiny]</c> (every public path on one device, against the CPU, with timings; docs/gpu.md),
 /// <c>packed-gemm</c> (MiniLM's linear products against MKL's packed GEMM, the batch-1 prototype),
 /// <c>weight-layout MODEL_DIR [rounds]</c> (a served classifier with row-major against column-major linear weights),
+/// <c>forward-ab [32x128 ...] [--rounds N]</c> (the encoder forward against ONNX Runtime, taking turns round by round),
 /// <c>dispatch-floor [rounds]</c> (one text's <c>Predict</c> with MiniLM's widths and with a hidden-12 model, TextClassifier against OnnxTextClassifier),
 /// <c>int8-quality MODEL_DIR [--data FILE]</c> (how far each int8 export setting moves a trained classifier's probabilities),
 /// <c>int8-speed MODEL_DIR [1x16 ...] [OTHER.onnx ...]</c> (each int8 export setting, and any other export given, against the float32 export in ONNX Runtime, interleaved medians),
-/// <c>ort-profile MODEL.onnx [32x128] [runs]</c> (ONNX Runtime's kernel time per operator type for one exported model),
+/// <c>ort-profile MODEL.onnx [32x128] [runs] [OPERATOR]</c> (ONNX Runtime's kernel time per operator type for one exported model, and per node for one operator type),
 /// <c>serving [--requests 200] [--rounds 3] [--model DIR] [--out out.md]</c> (concurrent HTTP load on the ClassifierApi sample) and
 /// <c>update-docs RESULTS_DIR DOC</c> (splices reports into docs/performance.md). <c>benchmarks/run-profile.sh</c> runs all.
 /// </summary>
@@ -45,6 +46,8 @@ public static class Program
                 return Gpu.GpuCheck.Run(args[1..]);
             case "dispatch-floor":
                 return Encoder.DispatchFloorComparison.Run(args[1..]);
+            case "forward-ab":
+                return Encoder.ForwardComparison.Run(args[1..]);
             case "packed-gemm":
                 return Encoder.PackedGemmProbe.Run();
             case "weight-layout":

@@ -21,6 +21,7 @@ internal static class OrtOperatorProfile
 
         (int batch, int length) = Support.RandomIdBatch.ParseShape(args.Length > 1 ? args[1] : "32x128");
         int runs = args.Length > 2 ? int.Parse(args[2], System.Globalization.CultureInfo.InvariantCulture) : 10;
+        string? nodesOf = args.Length > 3 ? args[3] : null; // an operator type whose nodes are listed one by one
         string prefix = Path.Combine(Path.GetTempPath(), $"ort-profile-{Environment.ProcessId}");
         string profile;
         using (var options = new SessionOptions { GraphOptimizationLevel = GraphOptimizationLevel.ORT_ENABLE_ALL, IntraOpNumThreads = Environment.ProcessorCount })
@@ -64,6 +65,7 @@ internal static class OrtOperatorProfile
         }
 
         var perType = new Dictionary<string, (double Microseconds, int Nodes)>();
+        var perNode = new Dictionary<string, double>();
         double total = 0;
         using (JsonDocument document = JsonDocument.Parse(File.ReadAllText(profile)))
         {
@@ -76,6 +78,12 @@ internal static class OrtOperatorProfile
 
                 string type = e.GetProperty("args").GetProperty("op_name").GetString()!;
                 double us = e.GetProperty("dur").GetDouble();
+                if (type == nodesOf)
+                {
+                    string node = e.GetProperty("name").GetString()!;
+                    perNode[node] = perNode.GetValueOrDefault(node) + us;
+                }
+
                 (double sum, int nodes) = perType.GetValueOrDefault(type);
                 perType[type] = (sum + us, nodes + 1);
                 total += us;
@@ -90,6 +98,11 @@ internal static class OrtOperatorProfile
         foreach ((string type, (double us, int nodes)) in perType.OrderByDescending(p => p.Value.Microseconds))
         {
             Console.WriteLine($"| {type} | {us / counted / 1000:F2} | {us / total:P1} | {nodes / counted} |");
+        }
+
+        foreach ((string node, double us) in perNode.OrderByDescending(p => p.Value))
+        {
+            Console.WriteLine($"| {node} | {us / counted / 1000:F3} |");
         }
 
         return 0;
