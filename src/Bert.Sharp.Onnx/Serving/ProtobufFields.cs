@@ -36,7 +36,12 @@ internal static class ProtobufFields
         {
             int start = position;
             ulong tag = ReadVarint(message, ref position);
-            int number = checked((int)(tag >> 3)), wireType = (int)(tag & 7);
+            if (tag >> 3 > int.MaxValue)
+            {
+                throw new InvalidDataException($"A field number ({tag >> 3}) is out of protobuf's range.");
+            }
+
+            int number = (int)(tag >> 3), wireType = (int)(tag & 7);
             int payloadStart = position;
             switch (wireType)
             {

@@ -156,6 +156,25 @@ public sealed class VnniWeightEncodingTests(ExportedModelsFixture fixture)
         Assert.Throws<InvalidDataException>(() => SignedWeightEncoding.Reencode(bytes));
 
     [Fact]
+    public void Random_bytes_are_either_not_an_unsigned_weights_export_or_refused_never_another_exception()
+    {
+        var random = new Random(20261207);
+        for (int i = 0; i < 2000; i++)
+        {
+            byte[] bytes = new byte[random.Next(0, 64)];
+            random.NextBytes(bytes);
+            try
+            {
+                Assert.Null(SignedWeightEncoding.Reencode(bytes));
+            }
+            catch (InvalidDataException)
+            {
+                // what a malformed model gives; OnnxModelSession then lets ONNX Runtime report the file
+            }
+        }
+    }
+
+    [Fact]
     public void Fields_written_are_read_back_with_their_numbers_and_values()
     {
         var output = new ArrayBufferWriter<byte>();
