@@ -124,19 +124,22 @@ internal sealed class OnnxModelSession : IDisposable
     // then ONNX Runtime loads the file from its path as usual (external data beside it included).
     private static (byte[] Model, int Weights)? ReencodeForVnni(string path)
     {
-        if (new FileInfo(path).Length > MaxReencodedBytes)
-        {
-            return null;
-        }
-
-        byte[] bytes = File.ReadAllBytes(path);
         try
         {
-            return SignedWeightEncoding.Reencode(bytes);
+            using (FileStream file = File.OpenRead(path))
+            {
+                // The metadata first, skipping over the graph: a float32 file is not read twice.
+                if (file.Length > MaxReencodedBytes || !SignedWeightEncoding.IsUnsignedWeightsExport(file))
+                {
+                    return null;
+                }
+            }
+
+            return SignedWeightEncoding.Reencode(File.ReadAllBytes(path));
         }
-        catch (InvalidDataException)
+        catch (Exception e) when (e is InvalidDataException or IOException or UnauthorizedAccessException)
         {
-            return null; // not a well-formed model: ONNX Runtime's loading below says what is wrong with it
+            return null; // not a well-formed model, or not readable: ONNX Runtime's loading below says what is wrong
         }
     }
 

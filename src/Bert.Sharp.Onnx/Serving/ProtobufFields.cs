@@ -79,6 +79,53 @@ internal static class ProtobufFields
         return fields;
     }
 
+    /// <summary>
+    /// The payloads of the length-delimited fields numbered <paramref name="number"/> of the message that fills
+    /// <paramref name="stream"/> (a seekable file), every other field skipped without reading it: the metadata of an ONNX
+    /// model without reading its graph.
+    /// </summary>
+    /// <exception cref="InvalidDataException">Not a well-formed message.</exception>
+    public static List<byte[]> ReadPayloads(Stream stream, int number)
+    {
+        var payloads = new List<byte[]>();
+        while (stream.Position < stream.Length)
+        {
+            ulong tag = ReadVarint(stream);
+            int wireType = (int)(tag & 7);
+            long skip = wireType switch
+            {
+                Varint => 0,
+                1 => 8,
+                LengthDelimited => checked((long)Math.Min(ReadVarint(stream), long.MaxValue)),
+                5 => 4,
+                _ => throw new InvalidDataException($"Field {tag >> 3} has wire type {wireType}, which ONNX files do not use."),
+            };
+            if (wireType == Varint)
+            {
+                ReadVarint(stream);
+                continue;
+            }
+
+            if (skip > stream.Length - stream.Position)
+            {
+                throw new InvalidDataException($"Field {tag >> 3} runs past the end of its message.");
+            }
+
+            if (wireType == LengthDelimited && tag >> 3 == (ulong)number)
+            {
+                byte[] payload = new byte[skip];
+                stream.ReadExactly(payload);
+                payloads.Add(payload);
+            }
+            else
+            {
+                stream.Seek(skip, SeekOrigin.Current);
+            }
+        }
+
+        return payloads;
+    }
+
     /// <summary>The value of a varint field.</summary>
     public static ulong VarintValue(ReadOnlySpan<byte> message, Field field)
     {
@@ -120,6 +167,27 @@ internal static class ProtobufFields
         while (value != 0);
 
         output.Write(buffer[..length]);
+    }
+
+    private static ulong ReadVarint(Stream stream)
+    {
+        ulong value = 0;
+        for (int shift = 0; shift < 64; shift += 7)
+        {
+            int next = stream.ReadByte();
+            if (next < 0)
+            {
+                throw new InvalidDataException("A varint runs past the end of its message.");
+            }
+
+            value |= (ulong)(next & 0x7F) << shift;
+            if ((next & 0x80) == 0)
+            {
+                return value;
+            }
+        }
+
+        throw new InvalidDataException("A varint is longer than ten bytes.");
     }
 
     private static ulong ReadVarint(ReadOnlySpan<byte> message, ref int position)

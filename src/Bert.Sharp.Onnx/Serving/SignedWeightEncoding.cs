@@ -41,7 +41,8 @@ internal static class SignedWeightEncoding
         ReadOnlySpan<byte> bytes = model.Span;
         List<Field> modelFields = ProtobufFields.Read(bytes);
         Field[] graphs = [.. modelFields.Where(f => f.Number == ModelGraph && f.WireType == ProtobufFields.LengthDelimited)];
-        if (!IsUnsignedWeightsExport(bytes, modelFields) || graphs.Length != 1)
+        var metadata = modelFields.Where(f => f.Number == ModelMetadata && f.WireType == ProtobufFields.LengthDelimited).Select(f => f.Payload(model));
+        if (!IsUnsignedWeightsExport(metadata) || graphs.Length != 1)
         {
             return null;
         }
@@ -143,12 +144,20 @@ internal static class SignedWeightEncoding
         return (output.WrittenSpan.ToArray(), reencoded.Count);
     }
 
-    private static bool IsUnsignedWeightsExport(ReadOnlySpan<byte> model, List<Field> fields)
+    /// <summary>
+    /// Whether the ONNX file in <paramref name="file"/> says in its metadata that it is a Bert.Sharp int8 export with uint8
+    /// weights, read without reading its graph: only such a file is worth reading whole for <see cref="Reencode"/>.
+    /// </summary>
+    /// <exception cref="InvalidDataException">Not a well-formed ONNX model.</exception>
+    public static bool IsUnsignedWeightsExport(Stream file) =>
+        IsUnsignedWeightsExport(ProtobufFields.ReadPayloads(file, ModelMetadata).Select(p => (ReadOnlyMemory<byte>)p));
+
+    private static bool IsUnsignedWeightsExport(IEnumerable<ReadOnlyMemory<byte>> metadataEntries)
     {
         string? quantization = null, format = null;
-        foreach (Field entry in fields.Where(f => f.Number == ModelMetadata && f.WireType == ProtobufFields.LengthDelimited))
+        foreach (ReadOnlyMemory<byte> entry in metadataEntries)
         {
-            ReadOnlySpan<byte> payload = model[entry.PayloadStart..entry.End];
+            ReadOnlySpan<byte> payload = entry.Span;
             string? key = null, value = null;
             foreach (Field part in ProtobufFields.Read(payload))
             {

@@ -34,6 +34,10 @@ public sealed class VnniWeightEncodingTests(ExportedModelsFixture fixture)
         });
         byte[] file = File.ReadAllBytes(scratch.OnnxPath);
         ModelProto before = ModelProto.Parser.ParseFrom(file);
+        using (FileStream stream = File.OpenRead(scratch.OnnxPath))
+        {
+            Assert.True(SignedWeightEncoding.IsUnsignedWeightsExport(stream));
+        }
 
         (byte[] reencoded, int weights) = Assert.NotNull(SignedWeightEncoding.Reencode(file));
         ModelProto after = ModelProto.Parser.ParseFrom(reencoded);
@@ -106,6 +110,23 @@ public sealed class VnniWeightEncodingTests(ExportedModelsFixture fixture)
         OnnxExporter.Export(fixture.PoolerClassifier, scratch.OnnxPath, new OnnxExportOptions { Quantization = quantization, Int8Format = format });
 
         Assert.Null(SignedWeightEncoding.Reencode(File.ReadAllBytes(scratch.OnnxPath)));
+        using FileStream stream = File.OpenRead(scratch.OnnxPath);
+        Assert.False(SignedWeightEncoding.IsUnsignedWeightsExport(stream));
+    }
+
+    [Fact]
+    public void The_metadata_is_read_without_the_graph_and_a_truncated_file_is_refused()
+    {
+        using ExportedModelsFixture.ScratchFolder scratch = fixture.NewScratch("vnni-truncated");
+        OnnxExporter.Export(fixture.PoolerClassifier, scratch.OnnxPath, new OnnxExportOptions { Quantization = OnnxQuantization.DynamicInt8 });
+        byte[] file = File.ReadAllBytes(scratch.OnnxPath);
+        var counting = new CountingStream(file);
+        Assert.True(SignedWeightEncoding.IsUnsignedWeightsExport(counting));
+        Assert.True(counting.BytesRead < file.Length / 100, $"read {counting.BytesRead} of {file.Length} bytes to find the metadata");
+
+        using var truncated = new MemoryStream(file, 0, file.Length - 10);
+        Assert.Throws<InvalidDataException>(() => SignedWeightEncoding.IsUnsignedWeightsExport(truncated));
+        Assert.Throws<InvalidDataException>(() => SignedWeightEncoding.Reencode(file.AsMemory(0, file.Length / 2)));
     }
 
     [Fact]
@@ -227,5 +248,32 @@ public sealed class VnniWeightEncodingTests(ExportedModelsFixture fixture)
         }
 
         Assert.Equal(asFile.Select(p => p.Probabilities.ToArray()), predicted.Select(p => p.Probabilities.ToArray()));
+    }
+
+    // A MemoryStream that counts the bytes read from it (seeks past skipped fields are not reads).
+    private sealed class CountingStream(byte[] buffer) : MemoryStream(buffer, writable: false)
+    {
+        public long BytesRead { get; private set; }
+
+        public override int Read(byte[] buffer, int offset, int count)
+        {
+            int read = base.Read(buffer, offset, count);
+            BytesRead += read;
+            return read;
+        }
+
+        public override int Read(Span<byte> buffer)
+        {
+            int read = base.Read(buffer);
+            BytesRead += read;
+            return read;
+        }
+
+        public override int ReadByte()
+        {
+            int read = base.ReadByte();
+            BytesRead += read < 0 ? 0 : 1;
+            return read;
+        }
     }
 }
