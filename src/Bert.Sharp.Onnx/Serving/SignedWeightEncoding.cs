@@ -17,9 +17,10 @@ internal static class SignedWeightEncoding
     private const int UInt8 = 2, Int8 = 3;
     private const byte UnsignedZeroPoint = 128;
 
-    // ModelProto.graph, ModelProto.metadata_props; StringStringEntryProto.key/value; GraphProto.node/initializer;
-    // NodeProto.input/op_type/domain; TensorProto.dims/data_type/name/raw_data/data_location.
+    // ModelProto.graph, ModelProto.metadata_props; StringStringEntryProto.key/value; GraphProto.node/initializer/input/
+    // output/value_info; ValueInfoProto.name; NodeProto.input/op_type/domain; TensorProto.dims/data_type/name/raw_data/data_location.
     private const int ModelGraph = 7, ModelMetadata = 14, EntryKey = 1, EntryValue = 2, GraphNode = 1, GraphInitializer = 5;
+    private const int GraphInput = 11, GraphOutput = 12, GraphValueInfo = 13, ValueInfoNameField = 1;
     private const int NodeInput = 1, NodeOpType = 4, NodeDomain = 7, TensorDataType = 2, TensorName = 8, TensorRawData = 9, TensorDataLocation = 14;
 
     /// <summary>Where each integer product of ONNX Runtime's contrib domain takes its weight and the weight's zero point.</summary>
@@ -56,8 +57,13 @@ internal static class SignedWeightEncoding
         {
             return null; // loaded from memory, ONNX Runtime could not find the data files beside the model
         }
+
+        // Names the graph declares with a type (inputs, outputs, value_info: an initializer listed as an input, as older
+        // exporters write them) keep their type: a weight among them is left as it is.
+        var declared = graphFields.Where(f => f.Number is GraphInput or GraphOutput or GraphValueInfo)
+            .Select(f => ValueInfoName(graph[f.PayloadStart..f.End].Span)).ToHashSet(StringComparer.Ordinal);
         var zeroPoints = tensors.Where(t => t.DataType == UInt8 && t.Raw is { Length: 1 } raw && raw.Span[0] == UnsignedZeroPoint && !t.HasDims).Select(t => t.Name).ToHashSet(StringComparer.Ordinal);
-        var unsignedWeights = tensors.Where(t => t.DataType == UInt8 && t.Raw is not null && !zeroPoints.Contains(t.Name)).Select(t => t.Name).ToHashSet(StringComparer.Ordinal);
+        var unsignedWeights = tensors.Where(t => t.DataType == UInt8 && t.Raw is not null && !zeroPoints.Contains(t.Name) && !declared.Contains(t.Name)).Select(t => t.Name).ToHashSet(StringComparer.Ordinal);
 
         // A weight is re-encoded only when every use of it is the weight of a product whose zero point is 128.
         var uses = new Dictionary<string, (int All, int AsProductWeight)>(StringComparer.Ordinal);
@@ -188,6 +194,20 @@ internal static class SignedWeightEncoding
     private static int ProductWeightIndex(NodeInfo node, HashSet<string> zeroPoints) =>
         node.Domain == MicrosoftDomain && Products.TryGetValue(node.OpType, out var at) && node.Inputs.Count > at.ZeroPoint && zeroPoints.Contains(node.Inputs[at.ZeroPoint])
             ? at.Weight : -1;
+
+    private static string ValueInfoName(ReadOnlySpan<byte> valueInfo)
+    {
+        string name = string.Empty;
+        foreach (Field field in ProtobufFields.Read(valueInfo))
+        {
+            if (field.Number == ValueInfoNameField)
+            {
+                name = ProtobufFields.String(valueInfo, field);
+            }
+        }
+
+        return name;
+    }
 
     private static NodeInfo ReadNode(ReadOnlyMemory<byte> node)
     {

@@ -130,7 +130,7 @@ public sealed class VnniWeightEncodingTests(ExportedModelsFixture fixture)
     }
 
     [Fact]
-    public void A_model_whose_uint8_weight_is_also_used_elsewhere_keeps_it()
+    public void A_model_whose_uint8_weight_is_also_used_elsewhere_or_declared_with_its_type_keeps_it()
     {
         // The same uint8 initializer as a product weight and as the input of another node: re-encoding it would change
         // what the other node reads, so it stays uint8 and its product keeps the zero point.
@@ -143,9 +143,14 @@ public sealed class VnniWeightEncodingTests(ExportedModelsFixture fixture)
         extra.Output.Add("extra_output");
         model.Graph.Node.Add(extra);
 
+        // And one declared as a graph input with its uint8 type, as exporters before IR version 4 list initializers.
+        var declared = new ValueInfoProto { Name = weights[1].Name, Type = new TypeProto { TensorType = new TypeProto.Types.Tensor { ElemType = (int)TensorProto.Types.DataType.Uint8 } } };
+        model.Graph.Input.Add(declared);
+
         (byte[] reencoded, int count) = Assert.NotNull(SignedWeightEncoding.Reencode(model.ToByteArray()));
 
-        Assert.Equal(weights.Length - 1, count);
+        Assert.Equal(weights.Length - 2, count);
+        Assert.Equal((int)TensorProto.Types.DataType.Uint8, ModelProto.Parser.ParseFrom(reencoded).Graph.Initializer.Single(t => t.Name == weights[1].Name).DataType);
         ModelProto after = ModelProto.Parser.ParseFrom(reencoded);
         Assert.Equal((int)TensorProto.Types.DataType.Uint8, after.Graph.Initializer.Single(t => t.Name == weights[0].Name).DataType);
         NodeProto product = after.Graph.Node.Single(n => n.OpType == "MatMulIntegerToFloat" && n.Input[1] == weights[0].Name);
