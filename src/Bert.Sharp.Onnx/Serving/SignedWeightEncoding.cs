@@ -83,55 +83,29 @@ internal static class SignedWeightEncoding
             return null;
         }
 
-        var zeroPointUsesLeft = zeroPoints.ToDictionary(z => z, z => uses.GetValueOrDefault(z).All, StringComparer.Ordinal);
+        // The nodes whose weight is re-encoded lose their zero point input; a zero point no node uses any more is not written
+        // (ONNX Runtime warns about unused initializers).
+        bool[] rewritten = [.. nodes.Select(n => ProductWeightIndex(n, zeroPoints) is int w && w >= 0 && reencoded.Contains(n.Inputs[w]))];
+        var unusedZeroPoints = zeroPoints.Where(z => uses.GetValueOrDefault(z).All == nodes.Where((n, i) => rewritten[i] && n.Inputs[Products[n.OpType].ZeroPoint] == z).Count())
+            .ToHashSet(StringComparer.Ordinal);
         var graphOutput = new ArrayBufferWriter<byte>(graph.Length);
         int nodeIndex = 0, tensorIndex = 0;
         foreach (Field field in graphFields)
         {
-            if (field.Number == GraphNode)
+            ReadOnlyMemory<byte> payload = graph[field.PayloadStart..field.End];
+            string? initializer = field.Number == GraphInitializer ? tensors[tensorIndex++].Name : null;
+            if (field.Number == GraphNode && rewritten[nodeIndex++])
             {
-                NodeInfo node = nodes[nodeIndex++];
-                int weightIndex = ProductWeightIndex(node, zeroPoints);
-                if (weightIndex >= 0 && reencoded.Contains(node.Inputs[weightIndex]))
-                {
-                    string zeroPoint = node.Inputs[Products[node.OpType].ZeroPoint];
-                    zeroPointUsesLeft[zeroPoint]--;
-                    ProtobufFields.WriteBytes(graphOutput, GraphNode, WithoutZeroPoint(graph[field.PayloadStart..field.End], node));
-                    continue;
-                }
+                ProtobufFields.WriteBytes(graphOutput, GraphNode, WithoutZeroPoint(payload, nodes[nodeIndex - 1]));
             }
-            else if (field.Number == GraphInitializer)
+            else if (initializer is not null && reencoded.Contains(initializer))
             {
-                TensorInfo tensor = tensors[tensorIndex++];
-                if (reencoded.Contains(tensor.Name))
-                {
-                    ProtobufFields.WriteBytes(graphOutput, GraphInitializer, AsSigned(graph[field.PayloadStart..field.End]));
-                    continue;
-                }
-
+                ProtobufFields.WriteBytes(graphOutput, GraphInitializer, AsSigned(payload));
+            }
+            else if (initializer is null || !unusedZeroPoints.Contains(initializer))
+            {
                 graphOutput.Write(field.Raw(graph).Span);
-                continue;
             }
-
-            graphOutput.Write(field.Raw(graph).Span);
-        }
-
-        // A zero point no node uses any more is dropped (ONNX Runtime warns about unused initializers): written again without it.
-        if (zeroPointUsesLeft.Any(z => z.Value == 0))
-        {
-            var withoutUnused = new ArrayBufferWriter<byte>(graphOutput.WrittenCount);
-            ReadOnlyMemory<byte> written = graphOutput.WrittenMemory;
-            foreach (Field field in ProtobufFields.Read(written.Span))
-            {
-                bool unused = field.Number == GraphInitializer && ReadTensor(written[field.PayloadStart..field.End]).Name is string name
-                    && zeroPointUsesLeft.TryGetValue(name, out int left) && left == 0;
-                if (!unused)
-                {
-                    withoutUnused.Write(field.Raw(written).Span);
-                }
-            }
-
-            graphOutput = withoutUnused;
         }
 
         var output = new ArrayBufferWriter<byte>(model.Length);
