@@ -7,8 +7,9 @@ namespace Bert.Sharp.Benchmarks.Training;
 
 /// <summary>
 /// The full fine-tuning step of <see cref="FineTuningStepBenchmarks"/> against the 2048³ GEMM, interleaved (command
-/// <c>step-ab [32x128] [rounds]</c>): every round times the GEMM and three steps in rotating order — as the trainer runs it
-/// (dropout 0.1, gradients released after the optimizer step), with gradients zeroed in place instead, and without dropout. On a host whose speed drifts (a shared VM), the ratio of two suites run minutes
+/// <c>step-ab [32x128] [rounds]</c>): every round times the GEMM and four steps in rotating order — as the trainer runs it
+/// (dropout 0.1, gradients released after the optimizer step), with gradients zeroed in place instead, without dropout, and
+/// with the eager attention chain (what the default kernel ran with dropout on the CPU before the head-by-head kernel). On a host whose speed drifts (a shared VM), the ratio of two suites run minutes
 /// apart moves with the drift; a ratio within one round does not. Reports the median of the per-round ratios.
 /// </summary>
 internal static class InterleavedStepComparison
@@ -36,6 +37,8 @@ internal static class InterleavedStepComparison
             new("step (dropout 0.1, gradients released as the trainer does)", new TrainingStepRunner(batch, sequence), ReleaseGradients: true),
             new("step, gradients zeroed in place (TorchSharp's optimizer.zero_grad)", new TrainingStepRunner(batch, sequence), ReleaseGradients: false),
             new("step without dropout", new TrainingStepRunner(batch, sequence, shape: shape with { HiddenDropoutProb = 0, AttentionProbsDropoutProb = 0 }), ReleaseGradients: true),
+            // The default kernel with dropout on the CPU ran the eager chain until CpuFusedAttention: the step as it was.
+            new("step, eager attention chain (dropout 0.1; the default before the head-by-head kernel)", new TrainingStepRunner(batch, sequence, shape: shape with { AttentionImplementation = "eager" }), ReleaseGradients: true),
         ];
 
         double Gemm()

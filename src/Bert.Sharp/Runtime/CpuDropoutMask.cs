@@ -86,6 +86,23 @@ internal static unsafe class CpuDropoutMask
         });
     }
 
+    /// <summary>
+    /// Writes the mask values of elements <paramref name="firstElement"/> .. <paramref name="firstElement"/> +
+    /// <paramref name="length"/> − 1 of a mask of <paramref name="count"/> elements to <paramref name="scratch"/> and returns
+    /// where they start in it (<paramref name="scratch"/> or one element on): the same values as <see cref="Fill"/>'s at
+    /// those positions, so a kernel can regenerate one row of a mask instead of storing it. <paramref name="scratch"/>
+    /// must hold <paramref name="length"/> + 2 floats.
+    /// </summary>
+    internal static float* FillElements(float* scratch, long count, long firstElement, int length, ulong key, uint threshold, float keep)
+    {
+        long firstPair = firstElement / 2;
+        long endPair = Math.Min((count + 1) / 2, (firstElement + length + 1) / 2);
+        // FillBlock writes pair i at destination[2i]: shift the base so that pair firstPair lands at scratch[0].
+        FillBlock(scratch - (2 * firstPair), count, key, threshold, keep, firstPair, endPair);
+        return scratch + (firstElement & 1);
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void FillBlock(float* destination, long count, ulong key, uint threshold, float keep, long startPair, long endPair)
     {
         long fullPairs = Math.Min(endPair, count / 2);
@@ -98,6 +115,7 @@ internal static unsafe class CpuDropoutMask
     // Eight pairs per step with AVX-512: the eight 64-bit hashes, read as sixteen 32-bit uniforms, are already in element
     // order (pair i's low half is element 2i, its high half 2i + 1, little-endian), so the mask is the same, bit for bit,
     // as the scalar loop's. Returns the first pair left for the scalar loop.
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static long FillPairsVector512(float* destination, ulong key, uint threshold, float keep, long startPair, long endPair)
     {
         Vector512<ulong> golden = Vector512.Create(Golden);
@@ -126,6 +144,7 @@ internal static unsafe class CpuDropoutMask
     // Four pairs per step with AVX2, which has no 64-bit multiply: each product by a constant is put together from three
     // 32 × 32 → 64-bit ones (low·low + (high·low + low·high) << 32, mod 2⁶⁴), and the counter's product by φ is carried
     // forward by addition. Unsigned compares are signed ones with the sign bits flipped. Same bits as the scalar loop.
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     internal static long FillPairsAvx2(float* destination, ulong key, uint threshold, float keep, long startPair, long endPair)
     {
         long i = startPair;
@@ -166,6 +185,7 @@ internal static unsafe class CpuDropoutMask
         return lowLow + Avx2.ShiftLeftLogical(cross, 32);
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void FillPairsScalar(float* destination, long count, ulong key, uint threshold, float keep, long startPair, long fullPairs, long endPair)
     {
         uint keepBits = BitConverter.SingleToUInt32Bits(keep);

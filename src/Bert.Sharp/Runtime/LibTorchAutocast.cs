@@ -20,29 +20,21 @@ namespace Bert.Sharp.Runtime;
 /// </remarks>
 internal static unsafe class LibTorchAutocast
 {
-    private static readonly Lazy<Functions?> Resolved = new(Resolve, LazyThreadSafetyMode.ExecutionAndPublication);
-    private static string status = "not resolved yet";
+    private static readonly NativeBinding<Functions> Binding = new(Resolve);
 
     /// <summary>Whether LibTorch's autocast functions were found.</summary>
-    public static bool IsAvailable => Resolved.Value is not null;
+    public static bool IsAvailable => Binding.IsAvailable;
 
     /// <summary>"available", or why not (names the library or the missing symbol).</summary>
-    public static string Status
-    {
-        get
-        {
-            _ = Resolved.Value;
-            return status;
-        }
-    }
+    public static string Status => Binding.Status;
 
     /// <summary>Whether autocast is on for <paramref name="device"/> on this thread.</summary>
     public static bool IsEnabled(TorchSharp.DeviceType device) =>
-        Resolved.Value is { } f && f.IsEnabled(DeviceCode(device)) != 0;
+        Binding.Functions is { } f && f.IsEnabled(DeviceCode(device)) != 0;
 
     /// <summary>The dtype autocast casts to on <paramref name="device"/> on this thread.</summary>
     public static ScalarType GetDtype(TorchSharp.DeviceType device) =>
-        Resolved.Value is { } f ? (ScalarType)f.GetDtype(DeviceCode(device)) : ScalarType.Float32;
+        Binding.Functions is { } f ? (ScalarType)f.GetDtype(DeviceCode(device)) : ScalarType.Float32;
 
     /// <summary>
     /// Turns autocast to <paramref name="dtype"/> on for <paramref name="device"/> on this thread until the result is
@@ -52,7 +44,7 @@ internal static unsafe class LibTorchAutocast
     /// <exception cref="ArgumentException"><paramref name="device"/> is neither the CPU nor CUDA.</exception>
     public static Scope Enter(TorchSharp.DeviceType device, ScalarType dtype)
     {
-        Functions f = Resolved.Value ?? throw new InvalidOperationException($"LibTorch's autocast is not available: {status}");
+        Functions f = Binding.Require("LibTorch's autocast");
         return new Scope(f, DeviceCode(device), dtype);
     }
 
@@ -64,59 +56,33 @@ internal static unsafe class LibTorchAutocast
         _ => throw new ArgumentException($"Mixed precision supports the CPU and CUDA, not {device}.", nameof(device)),
     };
 
-    private static Functions? Resolve()
+    private static (Functions? Functions, string Status) Resolve()
     {
         try
         {
             TorchRuntime.EnsureLoaded();
             if (OperatingSystem.IsWindows())
             {
-                status = "not available on Windows (LibTorch's autocast is reachable only by its C++ names, which MSVC mangles differently)";
-                return null;
+                return (null, "not available on Windows (LibTorch's autocast is reachable only by its C++ names, which MSVC mangles differently)");
             }
 
-            nint library = LoadTorchCpu();
+            nint library = LibTorchCpuLibrary.Load();
             if (library == 0)
             {
-                status = "libtorch_cpu was not found among the loaded libraries";
-                return null;
+                return (null, "libtorch_cpu was not found among the loaded libraries");
             }
 
             var f = new Functions(library);
-            status = "available";
-            return f;
+            return (f, "available");
         }
         catch (EntryPointNotFoundException e)
         {
-            status = $"a LibTorch autocast function is missing ({e.Message}); this LibTorch build differs from the one Bert.Sharp was tested with";
-            return null;
+            return (null, $"a LibTorch autocast function is missing ({e.Message}); this LibTorch build differs from the one Bert.Sharp was tested with");
         }
         catch (Exception e) when (e is DllNotFoundException or BadImageFormatException or IOException or UnauthorizedAccessException)
         {
-            status = $"libtorch_cpu could not be opened: {e.Message}";
-            return null;
+            return (null, $"libtorch_cpu could not be opened: {e.Message}");
         }
-    }
-
-    // The copy TorchSharp already loaded (found in /proc/self/maps on Linux), not another one on the search path.
-    private static nint LoadTorchCpu()
-    {
-        if (OperatingSystem.IsLinux() && File.Exists("/proc/self/maps"))
-        {
-            foreach (string line in File.ReadLines("/proc/self/maps"))
-            {
-                string[] parts = line.Split(' ', 6, StringSplitOptions.RemoveEmptyEntries);
-                if (parts.Length == 6 && parts[5].Trim().EndsWith("/libtorch_cpu.so", StringComparison.Ordinal))
-                {
-                    return NativeLibrary.Load(parts[5].Trim());
-                }
-            }
-
-            return 0;
-        }
-
-        string name = OperatingSystem.IsMacOS() ? "libtorch_cpu.dylib" : "libtorch_cpu.so";
-        return NativeLibrary.TryLoad(name, typeof(TorchSharp.torch).Assembly, null, out nint handle) ? handle : 0;
     }
 
     /// <summary>Restores the autocast state it replaced when disposed.</summary>

@@ -1,0 +1,102 @@
+using System.Diagnostics;
+using System.Globalization;
+using Bert.Sharp.Attention;
+using Bert.Sharp.Modeling;
+using static TorchSharp.torch;
+
+namespace Bert.Sharp.Benchmarks.Training;
+
+/// <summary>
+/// One MiniLM layer's training attention with dropout on the CPU, forward and backward (command
+/// <c>attention-dropout-ab [32x128] [rounds] [--unpadded]</c>), taking turns round by round: the eager chain
+/// (masked_fill_, torch's softmax, <see cref="FastDropout"/>'s mask and multiply, between the two batched products), the
+/// head-by-head <see cref="CpuFusedAttention"/>, and LibTorch's
+/// fused attention without dropout (which it cannot apply: the floor, what attention costs with attention dropout off).
+/// A ragged batch by default, as dynamic padding leaves it. Reports medians and ratios.
+/// </summary>
+internal static class AttentionDropoutComparison
+{
+    private const int Heads = 12, HeadSize = 32;
+    private const double Probability = 0.1;
+
+    public static int Run(string[] args)
+    {
+        int batch = 32, sequence = 128, rounds = 15;
+        if (args.Length > 0 && args[0].Split('x') is [string b, string s])
+        {
+            batch = int.Parse(b, CultureInfo.InvariantCulture);
+            sequence = int.Parse(s, CultureInfo.InvariantCulture);
+        }
+
+        if (args.Length > 1 && !args[1].StartsWith("--", StringComparison.Ordinal))
+        {
+            rounds = int.Parse(args[1], CultureInfo.InvariantCulture);
+        }
+
+        bool padded = !args.Contains("--unpadded");
+        Console.WriteLine($"attention-dropout-ab {batch}x{sequence}, {rounds} rounds, {get_num_threads()} threads, p = {Probability}, {(padded ? "a ragged batch (sequence i keeps between half and all of its keys)" : "no padding")}; MKL for the head-by-head kernel: {Runtime.MklGemm.Status}");
+        manual_seed(0);
+        using Tensor query = randn(batch, Heads, sequence, HeadSize), key = randn(batch, Heads, sequence, HeadSize), value = randn(batch, Heads, sequence, HeadSize);
+        using Tensor? padding = !padded ? null : arange(sequence).unsqueeze(0).lt(tensor(Enumerable.Range(0, batch).Select(i => (long)((sequence / 2) + (i * sequence / 2 / batch))).ToArray()).unsqueeze(1));
+
+        (string Name, Func<Tensor, Tensor, Tensor, Tensor?, Tensor> Attention)[] variants =
+        [
+            ("eager chain (masked_fill_, softmax, FastDropout)", (q, k, v, m) => Composition(Scores(q, k), m).matmul(v)),
+            ("CpuFusedAttention (head by head)", (q, k, v, m) => CpuFusedAttention.Apply(q, k, v, m, Probability)),
+            ("LibTorch's fused attention without dropout (floor)", (q, k, v, m) => nn.functional.scaled_dot_product_attention(q, k, v, m?.unsqueeze(1).unsqueeze(1))),
+        ];
+
+        var times = variants.Select(_ => new List<double>()).ToArray();
+        for (int round = -2; round < rounds; round++)
+        {
+            for (int i = 0; i < variants.Length; i++)
+            {
+                // Rotate the order so that no variant always runs on a cache another one warmed.
+                int index = (i + Math.Max(0, round)) % variants.Length;
+                double elapsed = Time(() =>
+                {
+                    Tensor q = query.detach().requires_grad_(), k = key.detach().requires_grad_(), v = value.detach().requires_grad_();
+                    Tensor output = variants[index].Attention(q, k, v, padding);
+                    output.backward([ones_like(output)]);
+                });
+                if (round >= 0)
+                {
+                    times[index].Add(elapsed);
+                }
+            }
+        }
+
+        double baseline = Median(times[0]);
+        for (int v = 0; v < variants.Length; v++)
+        {
+            Console.WriteLine($"{variants[v].Name}: forward+backward median {Median(times[v]):F1} ms = {Median(times[v]) / baseline:F2} of the eager chain");
+        }
+
+        Console.WriteLine("(one layer; MiniLM-L6 has six)");
+        return 0;
+    }
+
+    private static Tensor Scores(Tensor query, Tensor key) => query.mul(1.0 / Math.Sqrt(HeadSize)).matmul(key.transpose(-1, -2));
+
+    private static Tensor Composition(Tensor scores, Tensor? padding)
+    {
+        // As the eager kernel did: masked_fill_ in place on the fresh scores.
+        using Tensor? blocked = padding?.logical_not().unsqueeze(1).unsqueeze(1);
+        Tensor filled = blocked is null ? scores : scores.masked_fill_(blocked, float.MinValue);
+        return FastDropout.Apply(nn.functional.softmax(filled, -1), Probability);
+    }
+
+    private static double Time(Action step)
+    {
+        using var scope = NewDisposeScope();
+        var watch = Stopwatch.StartNew();
+        step();
+        return watch.Elapsed.TotalMilliseconds;
+    }
+
+    private static double Median(List<double> values)
+    {
+        var sorted = values.Order().ToList();
+        return sorted[sorted.Count / 2];
+    }
+}
