@@ -54,8 +54,8 @@ internal sealed unsafe class AttentionDropoutMask
             }
 
             // One host copy of the small [batch, key] mask, as all-ones or zero words the row kernels select with.
-            using Tensor hostMask = keyPaddingMask.to(ScalarType.Bool, CPU).contiguous();
-            ReadOnlySpan<bool> flags = hostMask.data<bool>().ToArray();
+            using Tensor flagsTensor = keyPaddingMask.to(ScalarType.Bool);
+            bool[] flags = HostRead.Values<bool>(flagsTensor);
             words = GC.AllocateUninitializedArray<uint>(flags.Length, pinned: true);
             for (int i = 0; i < flags.Length; i++)
             {

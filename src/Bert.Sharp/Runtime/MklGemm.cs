@@ -123,17 +123,8 @@ internal static unsafe class MklGemm
     }
 
     /// <summary>Restores the thread's previous MKL thread count when disposed.</summary>
-    internal readonly struct ThreadScope : IDisposable
+    internal readonly struct ThreadScope(Functions functions, int previous) : IDisposable
     {
-        private readonly Functions functions;
-        private readonly int previous;
-
-        internal ThreadScope(Functions functions, int previous)
-        {
-            this.functions = functions;
-            this.previous = previous;
-        }
-
         /// <inheritdoc />
         public void Dispose()
         {
