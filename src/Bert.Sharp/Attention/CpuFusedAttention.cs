@@ -28,8 +28,8 @@ internal sealed unsafe class CpuFusedAttention : autograd.SingleTensorFunction<C
     private const long MaxMapElements = 1 << 20;
 
     // Below 4 Mi floats (16 MB) for the whole [batch, heads, query, key] map the eager chain's passes stay in the last-level
-    // cache and it was as fast or faster (attention-dropout-ab on a Zen 4 with 32 MB of L3: 0.87–0.91 of the chain's time
-    // at 6.3 M elements, 0.98 at 3.1 M, 1.14 at 1.6 M); a training step at 32 × 128 (6.3 M) gains.
+    // cache and it was as fast or faster (attention-dropout-ab on a Zen 4 with 32 MB of L3: 0.55–0.91 of the chain's time
+    // at 6.3 M elements, 32 × 128 and 8 × 256; 0.98 at 3.1 M, 1.04 at 3.5 M, 1.14 at 1.6 M).
     private const long MinWorthwhileElements = 1 << 22;
 
     /// <inheritdoc />

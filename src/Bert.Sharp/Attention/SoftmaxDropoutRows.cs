@@ -17,6 +17,7 @@ internal static unsafe class SoftmaxDropoutRows
     /// does, so a row with every key padded comes out uniform); <paramref name="dropped"/> = probabilities × the
     /// dropout mask row <paramref name="mask"/> (0 or 1 / (1 − p)).
     /// <paramref name="allowed"/> holds per key all ones (attend) or zero (padded), or is <c>null</c> when no key is padded.
+    /// <paramref name="dropped"/> may be <paramref name="scores"/> (the last step reads only the probabilities).
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void Forward(float* scores, uint* allowed, float* mask, float* probabilities, float* dropped, int length)
@@ -82,7 +83,7 @@ internal static unsafe class SoftmaxDropoutRows
     /// <summary>
     /// The gradient of the scores from the gradient of the dropped probabilities: with g = <paramref name="gradient"/> ×
     /// <paramref name="mask"/>, <paramref name="result"/> = P ⊙ (g − Σ g ⊙ P). Padded keys (zero in <paramref name="allowed"/>)
-    /// get a zero gradient, as masked_fill_'s backward gives them.
+    /// get a zero gradient, as masked_fill_'s backward gives them. <paramref name="result"/> may be <paramref name="gradient"/>.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void Backward(float* gradient, float* probabilities, float* mask, uint* allowed, float* result, int length)
