@@ -205,6 +205,70 @@ public class CpuFusedAttentionTests
         }
     }
 
+    [Fact]
+    public void Gradient_checkpointing_replays_the_same_masks_through_it()
+    {
+        // The recomputation in the backward runs the kernel again inside an autograd backward, with the generator state
+        // put back: the parameter gradients equal those of the plain run.
+        RequireMkl();
+        Dictionary<string, Tensor> Gradients(bool checkpointing)
+        {
+            manual_seed(8);
+            var config = TestSupport.TinyConfigs.Bert(maxPositions: 512) with { AttentionProbsDropoutProb = 0.2, HiddenDropoutProb = 0.1 };
+            var model = new BertModel(config) { GradientCheckpointing = checkpointing };
+            model.train();
+            using var data = new Generator(6);
+            Tensor ids = randint(2, config.VocabSize, [4, 512], generator: data);
+            Tensor attention = ones(4, 512, dtype: ScalarType.Int64);
+            attention[2, 100..] = tensor(0L);
+            Tensor projection = randn([4, 512, config.HiddenSize], generator: data);
+            using (DropoutRandomness.Use(new Generator(12)))
+            {
+                (model.Forward(ids, attention, zeros_like(ids)).LastHiddenState * projection).sum().backward();
+            }
+
+            // The pooler takes no part in the last hidden state and gets no gradient.
+            return model.named_parameters().Where(p => p.parameter.grad is not null).ToDictionary(p => p.name, p => p.parameter.grad!.clone());
+        }
+
+        using var scope = NewDisposeScope();
+        Dictionary<string, Tensor> plain = Gradients(false), checkpointed = Gradients(true);
+        Assert.Equal(plain.Keys.Order(), checkpointed.Keys.Order());
+        Assert.Contains(plain.Keys, name => name.Contains("attention.self.query", StringComparison.Ordinal));
+        foreach ((string name, Tensor gradient) in plain)
+        {
+            AssertClose(gradient, checkpointed[name], name);
+        }
+    }
+
+    [Fact]
+    public void Concurrent_callers_get_what_each_gets_alone()
+    {
+        // Two threads run the kernel at once (each with its own generator); the pool threads' buffers and MKL settings
+        // are per thread, so each result equals the same call made alone.
+        RequireMkl();
+        using var scope = NewDisposeScope();
+        Tensor q = randn(4, 4, 256, 16), k = randn(4, 4, 256, 16), v = randn(4, 4, 256, 16);
+        (Tensor Output, Tensor[] Gradients) Alone(ulong seed) => Run((a, b, c, m) => CpuFusedAttention.Apply(a, b, c, m, 0.1), q, k, v, null, ones(4, 4, 256, 16), seed);
+        var expected = new[] { Alone(1), Alone(2) };
+        var actual = new (Tensor Output, Tensor[] Gradients)[2];
+        Parallel.For(0, 2, i =>
+        {
+            using var inner = NewDisposeScope();
+            (Tensor o, Tensor[] g) = Alone((ulong)i + 1);
+            actual[i] = (o.MoveToOuterDisposeScope(), [.. g.Select(t => t.MoveToOuterDisposeScope())]);
+        });
+
+        for (int i = 0; i < 2; i++)
+        {
+            Assert.True(expected[i].Output.eq(actual[i].Output).all().item<bool>(), $"caller {i}: context differs");
+            for (int g = 0; g < 3; g++)
+            {
+                Assert.True(expected[i].Gradients[g].eq(actual[i].Gradients[g]).all().item<bool>(), $"caller {i}: gradient {g} differs");
+            }
+        }
+    }
+
     // The kernel exists for Linux x64 (LibTorch's MKL); the suite runs there, so a missing MKL fails rather than skips.
     private static void RequireMkl() => Assert.True(MklGemm.IsAvailable, MklGemm.Status);
 
