@@ -79,7 +79,7 @@ internal sealed unsafe class CpuFusedAttention : autograd.SingleTensorFunction<C
         }
 
         var mask = AttentionDropoutMask.Create(keyPaddingMask, query.shape[0], key.shape[2], dropoutProbability);
-        return apply(query, key, value, mask);
+        return AutogradFunctionScope.Apply(() => apply(query, key, value, mask));
     }
 
     /// <inheritdoc />
@@ -113,6 +113,9 @@ internal sealed unsafe class CpuFusedAttention : autograd.SingleTensorFunction<C
             MklGemm.RowMajor(false, false, lq, dv, lk, 1, scores, lk, v + (head * lk * dv), dv, 0, c + (head * lq * dv), dv);
         });
 
+        // The output always reaches the loss when the node runs; no zero gradient is ever built from TorchSharp's cache
+        // (see AutogradFunctionScope).
+        ctx.set_materialize_grads(false);
         ctx.save_for_backward([query, key, value, probabilities]);
         ctx.save_data(nameof(AttentionDropoutMask), mask);
         return context;
@@ -123,6 +126,11 @@ internal sealed unsafe class CpuFusedAttention : autograd.SingleTensorFunction<C
     {
         ArgumentNullException.ThrowIfNull(ctx);
         ArgumentNullException.ThrowIfNull(gradOutput);
+        if (gradOutput.IsInvalid)
+        {
+            return [null!, null!, null!, null!];
+        }
+
         var mask = (AttentionDropoutMask)ctx.get_data(nameof(AttentionDropoutMask));
         List<Tensor> saved = ctx.get_saved_variables();
         using Tensor query = saved[0], key = saved[1], value = saved[2], probabilities = saved[3];

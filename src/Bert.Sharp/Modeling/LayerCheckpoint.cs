@@ -31,7 +31,7 @@ internal sealed class LayerCheckpoint : autograd.SingleTensorFunction<LayerCheck
         ArgumentNullException.ThrowIfNull(input);
         ArgumentNullException.ThrowIfNull(layer);
         Tensor tracked = input.requires_grad ? input : input.detach().requires_grad_(true);
-        return apply(tracked, new Replay(layer));
+        return AutogradFunctionScope.Apply(() => apply(tracked, new Replay(layer)));
     }
 
     /// <inheritdoc />
@@ -42,6 +42,8 @@ internal sealed class LayerCheckpoint : autograd.SingleTensorFunction<LayerCheck
         var input = (Tensor)vars[0];
         var replay = (Replay)vars[1];
         replay.Capture(input.device.type);
+        // No zero gradient is ever built from TorchSharp's output cache (see AutogradFunctionScope).
+        ctx.set_materialize_grads(false);
         ctx.save_for_backward([input]);
         ctx.save_data(nameof(Replay), replay);
         using var scope = NewDisposeScope();
@@ -54,6 +56,13 @@ internal sealed class LayerCheckpoint : autograd.SingleTensorFunction<LayerCheck
     {
         ArgumentNullException.ThrowIfNull(ctx);
         var replay = (Replay)ctx.get_data(nameof(Replay));
+        if (gradOutput.IsInvalid)
+        {
+            // The layer's output did not reach the loss: nothing to propagate, and no recomputation.
+            replay.Restore().Dispose();
+            return [null!, null!];
+        }
+
         using var scope = NewDisposeScope();
         Tensor input = ctx.get_saved_variables()[0].detach().requires_grad_(true);
         Tensor output;
