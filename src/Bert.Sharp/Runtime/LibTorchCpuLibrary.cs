@@ -1,3 +1,4 @@
+using System.Globalization;
 using System.Runtime.InteropServices;
 
 namespace Bert.Sharp.Runtime;
@@ -16,19 +17,34 @@ internal static class LibTorchCpuLibrary
     {
         if (OperatingSystem.IsLinux() && File.Exists("/proc/self/maps"))
         {
-            foreach (string line in File.ReadLines("/proc/self/maps"))
-            {
-                string[] parts = line.Split(' ', 6, StringSplitOptions.RemoveEmptyEntries);
-                if (parts.Length == 6 && parts[5].Trim().EndsWith("/libtorch_cpu.so", StringComparison.Ordinal))
-                {
-                    return NativeLibrary.Load(parts[5].Trim());
-                }
-            }
-
-            return 0;
+            return FindMapping() is { } mapping ? NativeLibrary.Load(mapping.Path) : 0;
         }
 
         string name = OperatingSystem.IsMacOS() ? "libtorch_cpu.dylib" : "libtorch_cpu.so";
         return NativeLibrary.TryLoad(name, typeof(TorchSharp.torch).Assembly, null, out nint handle) ? handle : 0;
+    }
+
+    /// <summary>
+    /// The file of the loaded <c>libtorch_cpu.so</c> and the address its first mapping (file offset 0) starts at, from
+    /// <c>/proc/self/maps</c>; null when it is not loaded or this is not Linux.
+    /// </summary>
+    public static (string Path, long Start)? FindMapping()
+    {
+        if (!OperatingSystem.IsLinux() || !File.Exists("/proc/self/maps"))
+        {
+            return null;
+        }
+
+        foreach (string line in File.ReadLines("/proc/self/maps"))
+        {
+            string[] parts = line.Split(' ', 6, StringSplitOptions.RemoveEmptyEntries);
+            if (parts.Length == 6 && parts[5].Trim().EndsWith("/libtorch_cpu.so", StringComparison.Ordinal) && long.Parse(parts[2], NumberStyles.HexNumber, CultureInfo.InvariantCulture) == 0)
+            {
+                long start = long.Parse(parts[0].AsSpan(0, parts[0].IndexOf('-', StringComparison.Ordinal)), NumberStyles.HexNumber, CultureInfo.InvariantCulture);
+                return (parts[5].Trim(), start);
+            }
+        }
+
+        return null;
     }
 }

@@ -67,7 +67,8 @@ internal static partial class MklCpuDispatch
             return "skipped: not an AMD processor";
         }
 
-        (string path, long mappedStart)? mapping = FindMapping();
+        // The first mapping of the library (file offset 0) gives its load address.
+        (string path, long mappedStart)? mapping = LibTorchCpuLibrary.FindMapping();
         if (mapping is null)
         {
             return $"skipped: {Library} is not loaded";
@@ -97,22 +98,6 @@ internal static partial class MklCpuDispatch
         BinaryPrimitives.WriteInt32LittleEndian(vendor[4..], edx);
         BinaryPrimitives.WriteInt32LittleEndian(vendor[8..], ecx);
         return vendor.SequenceEqual("AuthenticAMD"u8);
-    }
-
-    // The first mapping of the library (file offset 0) gives its load address.
-    private static (string Path, long Start)? FindMapping()
-    {
-        foreach (string line in File.ReadLines("/proc/self/maps"))
-        {
-            string[] parts = line.Split(' ', 6, StringSplitOptions.RemoveEmptyEntries);
-            if (parts.Length == 6 && parts[5].EndsWith("/" + Library, StringComparison.Ordinal) && long.Parse(parts[2], NumberStyles.HexNumber, CultureInfo.InvariantCulture) == 0)
-            {
-                long start = long.Parse(parts[0].AsSpan(0, parts[0].IndexOf('-', StringComparison.Ordinal)), NumberStyles.HexNumber, CultureInfo.InvariantCulture);
-                return (parts[5].Trim(), start);
-            }
-        }
-
-        return null;
     }
 
     // Virtual addresses (before load bias) of the GOT slots through which the library calls the symbol.
