@@ -1,6 +1,6 @@
-using System.Diagnostics;
 using System.Globalization;
 using Bert.Sharp.Attention;
+using Bert.Sharp.Benchmarks.Support;
 using Bert.Sharp.Modeling;
 using static TorchSharp.torch;
 
@@ -8,7 +8,7 @@ namespace Bert.Sharp.Benchmarks.Training;
 
 /// <summary>
 /// One MiniLM layer's training attention with dropout on the CPU, forward and backward (command
-/// <c>attention-dropout-ab [32x128] [rounds] [--unpadded]</c>), taking turns round by round: the eager chain
+/// <c>attention-dropout-ab [32x128] [rounds] [--unpadded]</c>), taking turns round by round (<see cref="TakingTurns"/>): the eager chain
 /// (masked_fill_, torch's softmax, <see cref="FastDropout"/>'s mask and multiply, between the two batched products), the
 /// head-by-head <see cref="CpuFusedAttention"/>, and LibTorch's
 /// fused attention without dropout (which it cannot apply: the floor, what attention costs with attention dropout off).
@@ -46,30 +46,18 @@ internal static class AttentionDropoutComparison
             ("LibTorch's fused attention without dropout (floor)", (q, k, v, m) => nn.functional.scaled_dot_product_attention(q, k, v, m?.unsqueeze(1).unsqueeze(1))),
         ];
 
-        var times = variants.Select(_ => new List<double>()).ToArray();
-        for (int round = -2; round < rounds; round++)
+        // Each turn runs one forward + backward untimed after the switch, then one timed (TakingTurns).
+        double[] medians = TakingTurns.Medians(rounds, [.. variants.Select(variant => (Action)(() =>
         {
-            for (int i = 0; i < variants.Length; i++)
-            {
-                // Rotate the order so that no variant always runs on a cache another one warmed.
-                int index = (i + Math.Max(0, round)) % variants.Length;
-                double elapsed = Time(() =>
-                {
-                    Tensor q = query.detach().requires_grad_(), k = key.detach().requires_grad_(), v = value.detach().requires_grad_();
-                    Tensor output = variants[index].Attention(q, k, v, padding);
-                    output.backward([ones_like(output)]);
-                });
-                if (round >= 0)
-                {
-                    times[index].Add(elapsed);
-                }
-            }
-        }
+            using var scope = NewDisposeScope();
+            Tensor q = query.detach().requires_grad_(), k = key.detach().requires_grad_(), v = value.detach().requires_grad_();
+            Tensor output = variant.Attention(q, k, v, padding);
+            output.backward([ones_like(output)]);
+        }))]);
 
-        double baseline = Median(times[0]);
         for (int v = 0; v < variants.Length; v++)
         {
-            Console.WriteLine($"{variants[v].Name}: forward+backward median {Median(times[v]):F1} ms = {Median(times[v]) / baseline:F2} of the eager chain");
+            Console.WriteLine($"{variants[v].Name}: forward+backward median {medians[v]:F1} ms = {medians[v] / medians[0]:F2} of the eager chain");
         }
 
         Console.WriteLine("(one layer; MiniLM-L6 has six)");
@@ -84,19 +72,5 @@ internal static class AttentionDropoutComparison
         using Tensor? blocked = padding?.logical_not().unsqueeze(1).unsqueeze(1);
         Tensor filled = blocked is null ? scores : scores.masked_fill_(blocked, float.MinValue);
         return FastDropout.Apply(nn.functional.softmax(filled, -1), Probability);
-    }
-
-    private static double Time(Action step)
-    {
-        using var scope = NewDisposeScope();
-        var watch = Stopwatch.StartNew();
-        step();
-        return watch.Elapsed.TotalMilliseconds;
-    }
-
-    private static double Median(List<double> values)
-    {
-        var sorted = values.Order().ToList();
-        return sorted[sorted.Count / 2];
     }
 }
