@@ -12,7 +12,8 @@ namespace Bert.Sharp.Benchmarks;
 /// <c>training-memory [8x512 ...]</c> (peak memory and time of a training step per precision and checkpointing, one process each),
 /// <c>step-profile [32x128]</c> (where a fine-tuning step's time goes, next to the GEMM rate),
 /// <c>step-ab [32x128] [rounds]</c> (the step as the trainer runs it, with gradients zeroed in place, and without dropout, each against the GEMM interleaved round by round),
-/// <c>attention-dropout-ab [32x128] [rounds] [--unpadded]</c> (one layer's training attention with dropout: the eager chain, head by head, and LibTorch's fused attention without dropout),
+/// <c>attention-dropout-ab [32x128] [rounds] [--unpadded]</c> (one layer's training attention with dropout: the eager chain, head by head on LibTorch's and on .NET's threads, and LibTorch's fused attention without dropout),
+/// <c>gemm-shapes [rounds]</c> (each linear-layer product of the MiniLM step at 32 × 128 against the 2048³ GEMM),
 /// <c>policy-memory [out.md]</c> (step time and peak memory of full fine-tuning, top layer and LoRA, one process),
 /// <c>gpu-check [--model DIR] [--device cuda|cpu] [--out DIR] [--python PATH] [--tiny]</c> (every public path on one device, against the CPU, with timings; docs/gpu.md),
 /// <c>packed-gemm</c> (MiniLM's linear products against MKL's packed GEMM, the batch-1 prototype),
@@ -39,6 +40,8 @@ public static class Program
                 return Training.TrainingMemoryProfile.Run(args[1..]);
             case "step-profile":
                 return Training.StepProfile.Run(args[1..]);
+            case "gemm-shapes":
+                return Training.GemmShapeProbe.Run(args[1..]);
             case "step-ab":
                 return Training.InterleavedStepComparison.Run(args[1..]);
             case "attention-dropout-ab":

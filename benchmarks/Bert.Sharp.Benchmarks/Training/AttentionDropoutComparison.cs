@@ -10,7 +10,7 @@ namespace Bert.Sharp.Benchmarks.Training;
 /// One MiniLM layer's training attention with dropout on the CPU, forward and backward (command
 /// <c>attention-dropout-ab [32x128] [rounds] [--unpadded]</c>), taking turns round by round (<see cref="TakingTurns"/>): the eager chain
 /// (masked_fill_, torch's softmax, <see cref="FastDropout"/>'s mask and multiply, between the two batched products), the
-/// head-by-head <see cref="CpuFusedAttention"/>, and LibTorch's
+/// head-by-head <see cref="CpuFusedAttention"/> on LibTorch's OpenMP threads and on .NET's thread pool, and LibTorch's
 /// fused attention without dropout (which it cannot apply: the floor, what attention costs with attention dropout off).
 /// A ragged batch by default, as dynamic padding leaves it. Reports medians and ratios.
 /// </summary>
@@ -34,7 +34,7 @@ internal static class AttentionDropoutComparison
         }
 
         bool padded = !args.Contains("--unpadded");
-        Console.WriteLine($"attention-dropout-ab {batch}x{sequence}, {rounds} rounds, {get_num_threads()} threads, p = {Probability}, {(padded ? "a ragged batch (sequence i keeps between half and all of its keys)" : "no padding")}; MKL for the head-by-head kernel: {Runtime.MklGemm.Status}");
+        Console.WriteLine($"attention-dropout-ab {batch}x{sequence}, {rounds} rounds, {get_num_threads()} threads, p = {Probability}, {(padded ? "a ragged batch (sequence i keeps between half and all of its keys)" : "no padding")}; MKL for the head-by-head kernel: {Runtime.MklGemm.Status}; LibTorch's OpenMP team: {Runtime.LibTorchThreadTeam.Status}");
         manual_seed(0);
         using Tensor query = randn(batch, Heads, sequence, HeadSize), key = randn(batch, Heads, sequence, HeadSize), value = randn(batch, Heads, sequence, HeadSize);
         using Tensor? padding = !padded ? null : arange(sequence).unsqueeze(0).lt(tensor(Enumerable.Range(0, batch).Select(i => (long)((sequence / 2) + (i * sequence / 2 / batch))).ToArray()).unsqueeze(1));
@@ -42,7 +42,8 @@ internal static class AttentionDropoutComparison
         (string Name, Func<Tensor, Tensor, Tensor, Tensor?, Tensor> Attention)[] variants =
         [
             ("eager chain (masked_fill_, softmax, FastDropout)", (q, k, v, m) => Composition(Scores(q, k), m).matmul(v)),
-            ("CpuFusedAttention (head by head)", (q, k, v, m) => CpuFusedAttention.Apply(q, k, v, m, Probability)),
+            ("CpuFusedAttention (head by head, on LibTorch's OpenMP threads)", (q, k, v, m) => CpuFusedAttention.Apply(q, k, v, m, Probability)),
+            ("CpuFusedAttention on .NET's thread pool (as before LibTorchThreadTeam)", (q, k, v, m) => OnThreadPool(() => CpuFusedAttention.Apply(q, k, v, m, Probability))),
             ("LibTorch's fused attention without dropout (floor)", (q, k, v, m) => nn.functional.scaled_dot_product_attention(q, k, v, m?.unsqueeze(1).unsqueeze(1))),
         ];
 
@@ -51,8 +52,15 @@ internal static class AttentionDropoutComparison
         {
             using var scope = NewDisposeScope();
             Tensor q = query.detach().requires_grad_(), k = key.detach().requires_grad_(), v = value.detach().requires_grad_();
-            Tensor output = variant.Attention(q, k, v, padding);
-            output.backward([ones_like(output)]);
+            try
+            {
+                Tensor output = variant.Attention(q, k, v, padding);
+                output.backward([ones_like(output)]);
+            }
+            finally
+            {
+                Runtime.LibTorchThreadTeam.Enabled = true;
+            }
         }))]);
 
         for (int v = 0; v < variants.Length; v++)
@@ -62,6 +70,14 @@ internal static class AttentionDropoutComparison
 
         Console.WriteLine("(one layer; MiniLM-L6 has six)");
         return 0;
+    }
+
+    // The kernel's per-head work on .NET's thread pool, as it ran before it ran on LibTorch's OpenMP team (forward here;
+    // the backward runs later, in output.backward, so the switch stays off until the turn ends).
+    private static Tensor OnThreadPool(Func<Tensor> attention)
+    {
+        Runtime.LibTorchThreadTeam.Enabled = false;
+        return attention();
     }
 
     private static Tensor Scores(Tensor query, Tensor key) => query.mul(1.0 / Math.Sqrt(HeadSize)).matmul(key.transpose(-1, -2));

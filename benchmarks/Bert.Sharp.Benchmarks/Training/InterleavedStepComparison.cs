@@ -7,9 +7,10 @@ namespace Bert.Sharp.Benchmarks.Training;
 
 /// <summary>
 /// The full fine-tuning step of <see cref="FineTuningStepBenchmarks"/> against the 2048³ GEMM, interleaved (command
-/// <c>step-ab [32x128] [rounds]</c>): every round times the GEMM and four steps in rotating order — as the trainer runs it
+/// <c>step-ab [32x128] [rounds]</c>): every round times the GEMM and five steps in rotating order — as the trainer runs it
 /// (dropout 0.1, gradients released after the optimizer step), with gradients zeroed in place instead, without dropout, and
-/// with the eager attention chain (what the default kernel ran with dropout on the CPU before the head-by-head kernel). On a host whose speed drifts (a shared VM), the ratio of two suites run minutes
+/// with the eager attention chain (what the default kernel ran with dropout on the CPU before the head-by-head kernel), and
+/// with Bert.Sharp's own kernels on .NET's thread pool instead of LibTorch's OpenMP team (<see cref="Runtime.LibTorchThreadTeam"/>). On a host whose speed drifts (a shared VM), the ratio of two suites run minutes
 /// apart moves with the drift; a ratio within one round does not. Reports the median of the per-round ratios.
 /// </summary>
 internal static class InterleavedStepComparison
@@ -29,7 +30,7 @@ internal static class InterleavedStepComparison
         }
 
         Device device = BenchmarkDevice.Device;
-        Console.WriteLine($"step-ab {batch}x{sequence}, {rounds} rounds, {Environment.ProcessorCount} threads, {device}");
+        Console.WriteLine($"step-ab {batch}x{sequence}, {rounds} rounds, {Environment.ProcessorCount} threads, {device}; LibTorch's OpenMP team: {Runtime.LibTorchThreadTeam.Status}");
         using Tensor a = randn(2048, 2048, device: device), c = randn(2048, 2048, device: device);
         BertConfig shape = FineTuningStepBenchmarks.MiniLmShape;
         StepUnderTest[] steps =
@@ -39,6 +40,8 @@ internal static class InterleavedStepComparison
             new("step without dropout", new TrainingStepRunner(batch, sequence, shape: shape with { HiddenDropoutProb = 0, AttentionProbsDropoutProb = 0 }), ReleaseGradients: true),
             // The default kernel with dropout on the CPU ran the eager chain until CpuFusedAttention: the step as it was.
             new("step, eager attention chain (dropout 0.1; the default before the head-by-head kernel)", new TrainingStepRunner(batch, sequence, shape: shape with { AttentionImplementation = "eager" }), ReleaseGradients: true),
+            // Bert.Sharp's own kernels (attention head by head, dropout masks, AdamW) on .NET's thread pool, as before they ran on LibTorch's OpenMP team.
+            new("step, own kernels on .NET's thread pool (dropout 0.1; before LibTorchThreadTeam)", new TrainingStepRunner(batch, sequence), ReleaseGradients: true, OnThreadPool: true),
         ];
 
         double Gemm()
@@ -130,13 +133,21 @@ internal static class InterleavedStepComparison
     }
 
     // A runner and how its gradients are cleared; timed around the whole step (clearing included).
-    private sealed record StepUnderTest(string Name, TrainingStepRunner Runner, bool ReleaseGradients)
+    private sealed record StepUnderTest(string Name, TrainingStepRunner Runner, bool ReleaseGradients, bool OnThreadPool = false)
     {
         public double Time()
         {
-            var watch = Stopwatch.StartNew();
-            Runner.Step(releaseGradients: ReleaseGradients);
-            return watch.Elapsed.TotalMilliseconds;
+            Runtime.LibTorchThreadTeam.Enabled = !OnThreadPool;
+            try
+            {
+                var watch = Stopwatch.StartNew();
+                Runner.Step(releaseGradients: ReleaseGradients);
+                return watch.Elapsed.TotalMilliseconds;
+            }
+            finally
+            {
+                Runtime.LibTorchThreadTeam.Enabled = true;
+            }
         }
     }
 }

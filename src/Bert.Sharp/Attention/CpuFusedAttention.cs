@@ -20,28 +20,17 @@ namespace Bert.Sharp.Attention;
 /// live and die in a per-thread buffer. The dropout mask is <see cref="AttentionDropoutMask"/>'s — the elements
 /// <see cref="FastDropout"/> would drop for the same generator state — regenerated in the backward. Results equal the
 /// eager chain's to float32 rounding. The default kernel uses it where <see cref="Supports"/> holds (Linux x64 with
-/// LibTorch's MKL, float32) and the map is large enough to gain (<see cref="IsWorthwhile"/>); elsewhere the eager chain runs.
+/// LibTorch's MKL, float32), at every size: on LibTorch's own threads (<see cref="LibTorchThreadTeam"/>) it took 0.3–0.95 of
+/// the eager chain's time from one sequence of 16 tokens to 8 of 512 (attention-dropout-ab, Zen 4); elsewhere the eager
+/// chain runs.
 /// </remarks>
 internal sealed unsafe class CpuFusedAttention : autograd.SingleTensorFunction<CpuFusedAttention>
 {
     // One head's score map must fit a per-thread buffer: 1 Mi floats (4 MB), e.g. 1,024 × 1,024 tokens.
     private const long MaxMapElements = 1 << 20;
 
-    // Below 4 Mi floats (16 MB) for the whole [batch, heads, query, key] map the eager chain's passes stay in the last-level
-    // cache and it was as fast or faster (attention-dropout-ab on a Zen 4 with 32 MB of L3: 0.55–0.91 of the chain's time
-    // at 6.3 M elements, 32 × 128 and 8 × 256; 0.98 at 3.1 M, 1.04 at 3.5 M, 1.14 at 1.6 M).
-    private const long MinWorthwhileElements = 1 << 22;
-
     /// <inheritdoc />
     public override string Name => nameof(CpuFusedAttention);
-
-    /// <summary>Whether the inputs are large enough for this kernel to beat the eager chain (see <see cref="Supports"/> too).</summary>
-    public static bool IsWorthwhile(Tensor query, Tensor key)
-    {
-        ArgumentNullException.ThrowIfNull(query);
-        ArgumentNullException.ThrowIfNull(key);
-        return query.dim() == 4 && key.dim() == 4 && query.shape[0] * query.shape[1] * query.shape[2] * key.shape[2] >= MinWorthwhileElements;
-    }
 
     /// <summary>Whether <see cref="Apply"/> takes these inputs (otherwise use the eager chain).</summary>
     public static bool Supports(Tensor query, Tensor key, Tensor value, double dropoutProbability)
@@ -169,23 +158,10 @@ internal sealed unsafe class CpuFusedAttention : autograd.SingleTensorFunction<C
 
     private static bool IsCpuFloat(Tensor t) => t.device_type == DeviceType.CPU && t.dtype == ScalarType.Float32;
 
-    // Runs body for every (sequence, head) on up to torch's intra-op thread count, each thread with its own buffers and
-    // MKL on that thread alone. Heads are independent, so the result does not depend on the split.
-    private static void ForEachHead(HeadShape shape, Action<long, HeadBuffers> body)
-    {
-        var options = new ParallelOptions { MaxDegreeOfParallelism = Math.Max(1, get_num_threads()) };
-        Parallel.For(
-            0,
-            shape.Heads,
-            options,
-            () => new HeadBuffers(shape),
-            (head, _, buffers) =>
-            {
-                body(head, buffers);
-                return buffers;
-            },
-            buffers => buffers.Dispose());
-    }
+    // Runs body for every (sequence, head) on LibTorch's thread team (up to torch's intra-op thread count), each thread with
+    // its own buffers and MKL on that thread alone. Heads are independent, so the result does not depend on the split.
+    private static void ForEachHead(HeadShape shape, Action<long, HeadBuffers> body) =>
+        LibTorchThreadTeam.For(shape.Heads, get_num_threads(), () => new HeadBuffers(shape), body, buffers => buffers.Dispose());
 
     /// <summary>The sizes every head shares.</summary>
     private readonly struct HeadShape

@@ -8,7 +8,7 @@ namespace Bert.Sharp.Attention;
 /// attention; on CPU to a fused kernel that never materialises the full score matrix when no mask is given.
 /// The default. Cannot return probabilities (use <see cref="EagerAttentionKernel"/> for that). With attention dropout
 /// (training) on the CPU it computes head by head in managed code around MKL's product (<see cref="CpuFusedAttention"/>,
-/// Linux x64, score maps of 4 Mi elements and more) or else through the eager path, both faster there; on other devices (CUDA) the fused
+/// Linux x64) or else through the eager path, both faster there; on other devices (CUDA) the fused
 /// kernel applies the dropout itself (flash and memory-efficient attention support it; eager was 3–5× slower on an H200).
 /// </summary>
 /// <remarks>
@@ -35,7 +35,7 @@ public sealed class FusedAttentionKernel : IAttentionKernel
             // With dropout, torch's CPU kernel falls back to its unfused path and its slower Bernoulli sampler. Where MKL can
             // be called directly, a head at a time with the head's map in cache (CpuFusedAttention); otherwise the eager
             // kernel with FastDropout. Both are faster.
-            if (CpuFusedAttention.IsWorthwhile(query, key) && CpuFusedAttention.Supports(query, key, value, dropoutProbability))
+            if (CpuFusedAttention.Supports(query, key, value, dropoutProbability))
             {
                 return (CpuFusedAttention.Apply(query, key, value, keyPaddingMask, dropoutProbability), null);
             }

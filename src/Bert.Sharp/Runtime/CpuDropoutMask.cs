@@ -78,8 +78,7 @@ internal static unsafe class CpuDropoutMask
             return;
         }
 
-        var options = new ParallelOptions { MaxDegreeOfParallelism = Math.Max(1, threads ?? torch.get_num_threads()) };
-        Parallel.For(0, blocks, options, block =>
+        LibTorchThreadTeam.For(blocks, threads ?? torch.get_num_threads(), block =>
         {
             long start = block * BlockPairs;
             FillBlock((float*)target, count, key, threshold, keep, start, Math.Min(pairs, start + BlockPairs));

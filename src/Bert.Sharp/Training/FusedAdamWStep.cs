@@ -94,8 +94,7 @@ internal static unsafe class FusedAdamWStep
             state.step += 1;
         }
 
-        var parallel = new ParallelOptions { MaxDegreeOfParallelism = Math.Max(1, threads ?? torch.get_num_threads()) };
-        Parallel.For(0, work.Count, parallel, i => Update(work[i]));
+        Runtime.LibTorchThreadTeam.For(work.Count, threads ?? torch.get_num_threads(), i => Update(work[(int)i]));
         return true;
     }
 
