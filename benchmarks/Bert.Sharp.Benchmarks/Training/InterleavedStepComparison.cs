@@ -40,8 +40,8 @@ internal static class InterleavedStepComparison
             new("step without dropout", new TrainingStepRunner(batch, sequence, shape: shape with { HiddenDropoutProb = 0, AttentionProbsDropoutProb = 0 }), ReleaseGradients: true),
             // The default kernel with dropout on the CPU ran the eager chain until CpuFusedAttention: the step as it was.
             new("step, eager attention chain (dropout 0.1; the default before the head-by-head kernel)", new TrainingStepRunner(batch, sequence, shape: shape with { AttentionImplementation = "eager" }), ReleaseGradients: true),
-            // Bert.Sharp's own kernels (attention head by head, dropout masks, AdamW) on .NET's thread pool, as before they ran on LibTorch's OpenMP team.
-            new("step, own kernels on .NET's thread pool (dropout 0.1; before LibTorchThreadTeam)", new TrainingStepRunner(batch, sequence), ReleaseGradients: true, OnThreadPool: true),
+            // Bert.Sharp's own kernels (attention head by head, dropout masks, AdamW) on .NET's thread pool, as they ran before LibTorchThreadTeam.
+            new("step, own kernels on .NET's thread pool (dropout 0.1)", new TrainingStepRunner(batch, sequence), ReleaseGradients: true, OnThreadPool: true),
         ];
 
         double Gemm()

@@ -71,41 +71,74 @@ internal sealed unsafe class CpuFusedAttention : autograd.SingleTensorFunction<C
         return AutogradFunctionScope.Apply(() => apply(query, key, value, mask));
     }
 
+    /// <summary>
+    /// The same attention over the fused Q/K/V projection as a linear layer returns it: <paramref name="projection"/>
+    /// [batch, sequence, 3 · heads · d] (queries, then keys, then values, each heads × d) to the merged context
+    /// [batch, sequence, heads · d], with the projection's gradient. The kernel reads each head where it lies and writes
+    /// the context and the gradient where they belong, so nothing is copied to split the heads out or to merge them back,
+    /// and the projection's gradient is one tensor rather than three that autograd would add up.
+    /// </summary>
+    /// <exception cref="ArgumentException">The projection is not such a float32 CPU tensor, or the mask's shape is wrong.</exception>
+    public static Tensor ApplyPacked(Tensor projection, int heads, Tensor? keyPaddingMask, double dropoutProbability)
+    {
+        if (!SupportsPacked(projection, heads, dropoutProbability))
+        {
+            throw new ArgumentException($"CpuFusedAttention takes a 3-D float32 CPU projection [batch, sequence, 3 · {heads} · d] (got [{string.Join(", ", projection.shape)}] {projection.dtype} on {projection.device}), p in (0, 1) (got {dropoutProbability}), and MKL ({MklGemm.Status}).", nameof(projection));
+        }
+
+        var mask = AttentionDropoutMask.Create(keyPaddingMask, projection.shape[0], projection.shape[1], dropoutProbability);
+        return AutogradFunctionScope.Apply(() => apply(projection, mask, heads));
+    }
+
+    /// <summary>Whether <see cref="ApplyPacked"/> takes this projection.</summary>
+    public static bool SupportsPacked(Tensor projection, int heads, double dropoutProbability)
+    {
+        ArgumentNullException.ThrowIfNull(projection);
+        return dropoutProbability > 0 && dropoutProbability < 1 && heads > 0
+            && projection.dim() == 3 && IsCpuFloat(projection)
+            && projection.shape[0] > 0 && projection.shape[1] > 0 && projection.shape[2] > 0 && projection.shape[2] % (3L * heads) == 0
+            && projection.shape[1] * projection.shape[1] <= MaxMapElements
+            && System.Runtime.Intrinsics.Vector256.IsHardwareAccelerated
+            && MklGemm.IsAvailable;
+    }
+
     /// <inheritdoc />
     public override Tensor forward(autograd.AutogradContext ctx, params object[] vars)
     {
         ArgumentNullException.ThrowIfNull(ctx);
         ArgumentNullException.ThrowIfNull(vars);
-        Tensor query = ((Tensor)vars[0]).contiguous(), key = ((Tensor)vars[1]).contiguous(), value = ((Tensor)vars[2]).contiguous();
-        var mask = (AttentionDropoutMask)vars[3];
-        var shape = new HeadShape(query, key, value);
-        Tensor probabilities = empty(shape.Heads * shape.Queries * shape.Keys, dtype: ScalarType.Float32);
-        Tensor context = empty([query.shape[0], query.shape[1], shape.Queries, shape.ValueWidth], dtype: ScalarType.Float32);
-        float* q = TensorMemory.Floats(query), k = TensorMemory.Floats(key), v = TensorMemory.Floats(value);
-        float* p = TensorMemory.Floats(probabilities), c = TensorMemory.Floats(context);
-        ForEachHead(shape, [MethodImpl(MethodImplOptions.AggressiveOptimization)] (head, buffers) =>
+        HeadLayout layout;
+        AttentionDropoutMask mask;
+        Tensor context;
+        if (vars.Length == 3)
         {
-            int lq = shape.Queries, lk = shape.Keys, d = shape.Width, dv = shape.ValueWidth;
-            float* scores = buffers.Map;
-            // scores = scale · Q·Kᵀ
-            MklGemm.RowMajor(false, true, lq, lk, d, shape.Scale, q + (head * lq * d), d, k + (head * lk * d), d, 0, scores, lk);
-            uint* allowed = mask.AllowedKeys(head / shape.HeadsPerSequence);
-            for (int i = 0; i < lq; i++)
-            {
-                long row = (head * lq) + i;
-                float* rowMask = mask.FillRow(buffers.MaskRow, shape.MapElements, row * lk);
-                // The dropped probabilities overwrite the scores they came from (the kernel reads them first).
-                SoftmaxDropoutRows.Forward(scores + (i * lk), allowed, rowMask, p + (row * lk), scores + (i * lk), lk);
-            }
-
-            // context = dropped · V
-            MklGemm.RowMajor(false, false, lq, dv, lk, 1, scores, lk, v + (head * lk * dv), dv, 0, c + (head * lq * dv), dv);
-        });
+            // Packed: (projection, mask, heads); the context is [batch, sequence, heads · d]. Heads saved (> 0) mark it packed.
+            Tensor projection = ((Tensor)vars[0]).contiguous();
+            mask = (AttentionDropoutMask)vars[1];
+            layout = HeadLayout.Packed(projection, (int)vars[2]);
+            context = empty([projection.shape[0], layout.Shape.Queries, layout.Shape.HeadsPerSequence * layout.Shape.ValueWidth], dtype: ScalarType.Float32);
+            Tensor probabilities = Forward(layout.With(TensorMemory.Floats(projection)), mask, TensorMemory.Floats(context));
+            ctx.save_for_backward([projection, probabilities]);
+            ctx.save_data(nameof(HeadLayout), (int)vars[2]);
+        }
+        else
+        {
+            Tensor query = ((Tensor)vars[0]).contiguous(), key = ((Tensor)vars[1]).contiguous(), value = ((Tensor)vars[2]).contiguous();
+            mask = (AttentionDropoutMask)vars[3];
+            layout = HeadLayout.Separate(query, key, value);
+            // Written as [batch, query, heads, d] and returned as a [batch, heads, query, d] view, so that merging the heads
+            // back (transpose and reshape) copies nothing.
+            Tensor merged = empty([query.shape[0], layout.Shape.Queries, query.shape[1], layout.Shape.ValueWidth], dtype: ScalarType.Float32);
+            float* q = TensorMemory.Floats(query), k = TensorMemory.Floats(key), v = TensorMemory.Floats(value);
+            Tensor probabilities = Forward(layout.With(q, k, v), mask, TensorMemory.Floats(merged));
+            ctx.save_for_backward([query, key, value, probabilities]);
+            ctx.save_data(nameof(HeadLayout), 0);
+            context = merged.permute(0, 2, 1, 3);
+        }
 
         // The output always reaches the loss when the node runs; no zero gradient is ever built from TorchSharp's cache
         // (see AutogradFunctionScope).
         ctx.set_materialize_grads(false);
-        ctx.save_for_backward([query, key, value, probabilities]);
         ctx.save_data(nameof(AttentionDropoutMask), mask);
         return context;
     }
@@ -115,27 +148,82 @@ internal sealed unsafe class CpuFusedAttention : autograd.SingleTensorFunction<C
     {
         ArgumentNullException.ThrowIfNull(ctx);
         ArgumentNullException.ThrowIfNull(gradOutput);
+        int packedHeads = (int)ctx.get_data(nameof(HeadLayout));
         if (gradOutput.IsInvalid)
         {
-            return [null!, null!, null!, null!];
+            return packedHeads > 0 ? [null!, null!, null!] : [null!, null!, null!, null!];
         }
 
         var mask = (AttentionDropoutMask)ctx.get_data(nameof(AttentionDropoutMask));
         List<Tensor> saved = ctx.get_saved_variables();
-        using Tensor query = saved[0], key = saved[1], value = saved[2], probabilities = saved[3];
-        using Tensor gradient = gradOutput.contiguous();
-        var shape = new HeadShape(query, key, value);
+        if (packedHeads > 0)
+        {
+            using Tensor projection = saved[0], probabilities = saved[1];
+            using Tensor gradient = gradOutput.contiguous();
+            HeadLayout layout = HeadLayout.Packed(projection, packedHeads);
+            Tensor projectionGradient = empty_like(projection);
+            Backward(layout.With(TensorMemory.Floats(projection)), mask, TensorMemory.Floats(probabilities), TensorMemory.Floats(gradient), layout.With(TensorMemory.Floats(projectionGradient)));
+            return [projectionGradient, null!, null!];
+        }
+
+        using Tensor query = saved[0], key = saved[1], value = saved[2], separateProbabilities = saved[3];
+        // The context went out as a view of [batch, query, heads, d]; its gradient usually comes back in that layout.
+        using Tensor merged = gradOutput.permute(0, 2, 1, 3).contiguous();
+        HeadLayout separate = HeadLayout.Separate(query, key, value);
         Tensor queryGradient = empty_like(query), keyGradient = empty_like(key), valueGradient = empty_like(value);
-        float* q = TensorMemory.Floats(query), k = TensorMemory.Floats(key), v = TensorMemory.Floats(value);
-        float* p = TensorMemory.Floats(probabilities), dc = TensorMemory.Floats(gradient);
-        float* dq = TensorMemory.Floats(queryGradient), dk = TensorMemory.Floats(keyGradient), dvOut = TensorMemory.Floats(valueGradient);
+        Backward(
+            separate.With(TensorMemory.Floats(query), TensorMemory.Floats(key), TensorMemory.Floats(value)),
+            mask,
+            TensorMemory.Floats(separateProbabilities),
+            TensorMemory.Floats(merged),
+            separate.With(TensorMemory.Floats(queryGradient), TensorMemory.Floats(keyGradient), TensorMemory.Floats(valueGradient)));
+
+        // One gradient per argument of apply: query, key, value, and none for the mask.
+        return [queryGradient, keyGradient, valueGradient, null!];
+    }
+
+    // For every (sequence, head): scores = scale · Q·Kᵀ, the masked softmax and dropout row by row, context = dropped · V.
+    private static Tensor Forward(HeadOperands operands, AttentionDropoutMask mask, float* context)
+    {
+        HeadShape shape = operands.Shape;
+        Tensor probabilities = empty(shape.Heads * shape.Queries * shape.Keys, dtype: ScalarType.Float32);
+        float* p = TensorMemory.Floats(probabilities);
+        HeadOperand c = operands.Context(context);
+        HeadOperand q = operands.Query, k = operands.Key, v = operands.Value;
+        ForEachHead(shape, [MethodImpl(MethodImplOptions.AggressiveOptimization)] (head, buffers) =>
+        {
+            int lq = shape.Queries, lk = shape.Keys, d = shape.Width, dv = shape.ValueWidth;
+            float* scores = buffers.Map;
+            MklGemm.RowMajor(false, true, lq, lk, d, shape.Scale, q.Head(head), q.RowStride, k.Head(head), k.RowStride, 0, scores, lk);
+            uint* allowed = mask.AllowedKeys(head / shape.HeadsPerSequence);
+            for (int i = 0; i < lq; i++)
+            {
+                long row = (head * lq) + i;
+                float* rowMask = mask.FillRow(buffers.MaskRow, shape.MapElements, row * lk);
+                // The dropped probabilities overwrite the scores they came from (the kernel reads them first).
+                SoftmaxDropoutRows.Forward(scores + (i * lk), allowed, rowMask, p + (row * lk), scores + (i * lk), lk);
+            }
+
+            MklGemm.RowMajor(false, false, lq, dv, lk, 1, scores, lk, v.Head(head), v.RowStride, 0, c.Head(head), c.RowStride);
+        });
+
+        return probabilities;
+    }
+
+    // For every (sequence, head): d(dropped) = dC·Vᵀ, d(scores) row by row with the mask regenerated, then
+    // dV = droppedᵀ·dC, dQ = scale · d(scores)·K, dK = scale · d(scores)ᵀ·Q, each written where its head lies.
+    private static void Backward(HeadOperands operands, AttentionDropoutMask mask, float* p, float* contextGradient, HeadOperands gradients)
+    {
+        HeadShape shape = operands.Shape;
+        HeadOperand dc = operands.Context(contextGradient);
+        HeadOperand dq = gradients.Query, dk = gradients.Key, dValue = gradients.Value;
+        HeadOperand q = operands.Query, k = operands.Key, v = operands.Value;
         ForEachHead(shape, [MethodImpl(MethodImplOptions.AggressiveOptimization)] (head, buffers) =>
         {
             int lq = shape.Queries, lk = shape.Keys, d = shape.Width, dv = shape.ValueWidth;
             float* mapGradient = buffers.Map, dropped = buffers.Second;
-            float* headGradient = dc + (head * lq * dv);
-            // d(dropped) = dC · Vᵀ
-            MklGemm.RowMajor(false, true, lq, lk, dv, 1, headGradient, dv, v + (head * lk * dv), dv, 0, mapGradient, lk);
+            float* headGradient = dc.Head(head);
+            MklGemm.RowMajor(false, true, lq, lk, dv, 1, headGradient, dc.RowStride, v.Head(head), v.RowStride, 0, mapGradient, lk);
             uint* allowed = mask.AllowedKeys(head / shape.HeadsPerSequence);
             for (int i = 0; i < lq; i++)
             {
@@ -146,14 +234,10 @@ internal sealed unsafe class CpuFusedAttention : autograd.SingleTensorFunction<C
                 SoftmaxDropoutRows.Backward(mapGradient + (i * lk), p + (row * lk), rowMask, allowed, mapGradient + (i * lk), lk);
             }
 
-            // dV = droppedᵀ · dC; dQ = scale · d(scores) · K; dK = scale · d(scores)ᵀ · Q
-            MklGemm.RowMajor(true, false, lk, dv, lq, 1, dropped, lk, headGradient, dv, 0, dvOut + (head * lk * dv), dv);
-            MklGemm.RowMajor(false, false, lq, d, lk, shape.Scale, mapGradient, lk, k + (head * lk * d), d, 0, dq + (head * lq * d), d);
-            MklGemm.RowMajor(true, false, lk, d, lq, shape.Scale, mapGradient, lk, q + (head * lq * d), d, 0, dk + (head * lk * d), d);
+            MklGemm.RowMajor(true, false, lk, dv, lq, 1, dropped, lk, headGradient, dc.RowStride, 0, dValue.Head(head), dValue.RowStride);
+            MklGemm.RowMajor(false, false, lq, d, lk, shape.Scale, mapGradient, lk, k.Head(head), k.RowStride, 0, dq.Head(head), dq.RowStride);
+            MklGemm.RowMajor(true, false, lk, d, lq, shape.Scale, mapGradient, lk, q.Head(head), q.RowStride, 0, dk.Head(head), dk.RowStride);
         });
-
-        // One gradient per argument of apply: query, key, value, and none for the mask.
-        return [queryGradient, keyGradient, valueGradient, null!];
     }
 
     private static bool IsCpuFloat(Tensor t) => t.device_type == DeviceType.CPU && t.dtype == ScalarType.Float32;
@@ -162,39 +246,6 @@ internal sealed unsafe class CpuFusedAttention : autograd.SingleTensorFunction<C
     // its own buffers and MKL on that thread alone. Heads are independent, so the result does not depend on the split.
     private static void ForEachHead(HeadShape shape, Action<long, HeadBuffers> body) =>
         LibTorchThreadTeam.For(shape.Heads, get_num_threads(), () => new HeadBuffers(shape), body, buffers => buffers.Dispose());
-
-    /// <summary>The sizes every head shares.</summary>
-    private readonly struct HeadShape
-    {
-        public HeadShape(Tensor query, Tensor key, Tensor value)
-        {
-            HeadsPerSequence = query.shape[1];
-            Heads = query.shape[0] * query.shape[1];
-            Queries = (int)query.shape[2];
-            Keys = (int)key.shape[2];
-            Width = (int)query.shape[3];
-            ValueWidth = (int)value.shape[3];
-            Scale = (float)(1.0 / Math.Sqrt(Width));
-            MapElements = Heads * Queries * Keys;
-        }
-
-        public long HeadsPerSequence { get; }
-
-        public long Heads { get; }
-
-        public int Queries { get; }
-
-        public int Keys { get; }
-
-        public int Width { get; }
-
-        public int ValueWidth { get; }
-
-        public float Scale { get; }
-
-        /// <summary>Elements of the whole [batch, heads, query, key] map (the dropout mask's extent).</summary>
-        public long MapElements { get; }
-    }
 
     /// <summary>One thread's buffers: two score maps and a mask row, in native memory, and MKL kept to that thread.</summary>
     private sealed class HeadBuffers : IDisposable

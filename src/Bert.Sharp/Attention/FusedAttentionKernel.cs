@@ -18,13 +18,19 @@ namespace Bert.Sharp.Attention;
 /// global generator, like PyTorch's <c>F.scaled_dot_product_attention</c>. On CUDA the masks differ from the eager kernel's
 /// (another sampler), with the same distribution; on the CPU both paths drop exactly the eager kernel's elements.
 /// </remarks>
-public sealed class FusedAttentionKernel : IAttentionKernel
+public sealed class FusedAttentionKernel : IAttentionKernel, IPackedAttentionKernel
 {
     /// <summary>The shared instance.</summary>
     public static FusedAttentionKernel Instance { get; } = new();
 
     /// <inheritdoc />
     public string Name => "sdpa";
+
+    /// <inheritdoc />
+    Tensor? IPackedAttentionKernel.TryComputePacked(Tensor projection, int heads, Tensor? keyPaddingMask, double dropoutProbability) =>
+        dropoutProbability > 0 && projection.device_type == DeviceType.CPU && CpuFusedAttention.SupportsPacked(projection, heads, dropoutProbability)
+            ? CpuFusedAttention.ApplyPacked(projection, heads, keyPaddingMask, dropoutProbability)
+            : null;
 
     /// <inheritdoc />
     public (Tensor Context, Tensor? Probabilities) Compute(Tensor query, Tensor key, Tensor value, Tensor? keyPaddingMask, double dropoutProbability, bool returnProbabilities)

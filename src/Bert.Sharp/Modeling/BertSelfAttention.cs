@@ -81,10 +81,19 @@ internal sealed class BertSelfAttention : nn.Module<Tensor, EncoderContext, Tens
         PaddingLayout? layout = context.Layout;
 
         Tensor qkv = Repad(Project(hidden), layout);
-        Tensor heads5 = qkv.view(qkv.shape[0], qkv.shape[1], 3, heads, headSize).permute(2, 0, 3, 1, 4);
-        Tensor q = heads5[0], k = heads5[1], v = heads5[2];
-        (Tensor attended, Tensor? probabilities) = kernel.Compute(q, k, v, layout?.KeyMask ?? context.KeyPaddingMask, training ? dropoutProbability : 0.0, wantProbabilities);
-        Tensor merged = attended.transpose(1, 2).reshape(q.shape[0], q.shape[2], heads * headSize);
+        Tensor? keyMask = layout?.KeyMask ?? context.KeyPaddingMask;
+        double dropout = training ? dropoutProbability : 0.0;
+        Tensor? probabilities = null;
+        // A kernel that takes the projection as it is (CPU training with dropout) saves splitting and merging the heads.
+        Tensor? merged = wantProbabilities ? null : (kernel as IPackedAttentionKernel)?.TryComputePacked(qkv, heads, keyMask, dropout);
+        if (merged is null)
+        {
+            Tensor heads5 = qkv.view(qkv.shape[0], qkv.shape[1], 3, heads, headSize).permute(2, 0, 3, 1, 4);
+            Tensor q = heads5[0], k = heads5[1], v = heads5[2];
+            (Tensor attended, probabilities) = kernel.Compute(q, k, v, keyMask, dropout, wantProbabilities);
+            merged = attended.transpose(1, 2).reshape(q.shape[0], q.shape[2], heads * headSize);
+        }
+
         if (layout is not null)
         {
             merged = layout.Unpad(merged);
