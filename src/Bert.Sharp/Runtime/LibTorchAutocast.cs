@@ -56,34 +56,20 @@ internal static unsafe class LibTorchAutocast
         _ => throw new ArgumentException($"Mixed precision supports the CPU and CUDA, not {device}.", nameof(device)),
     };
 
-    private static (Functions? Functions, string Status) Resolve()
-    {
-        try
+    private static (Functions? Functions, string Status) Resolve() => LibTorchCpuLibrary.Bind(
+        optOutVariable: null,
+        OperatingSystem.IsWindows() ? "not available on Windows (LibTorch's autocast is reachable only by its C++ names, which MSVC mangles differently)" : null,
+        library =>
         {
-            TorchRuntime.EnsureLoaded();
-            if (OperatingSystem.IsWindows())
+            try
             {
-                return (null, "not available on Windows (LibTorch's autocast is reachable only by its C++ names, which MSVC mangles differently)");
+                return (new Functions(library), "available");
             }
-
-            nint library = LibTorchCpuLibrary.Load();
-            if (library == 0)
+            catch (EntryPointNotFoundException e)
             {
-                return (null, "libtorch_cpu was not found among the loaded libraries");
+                return (null, $"a LibTorch autocast function is missing ({e.Message}); this LibTorch build differs from the one Bert.Sharp was tested with");
             }
-
-            var f = new Functions(library);
-            return (f, "available");
-        }
-        catch (EntryPointNotFoundException e)
-        {
-            return (null, $"a LibTorch autocast function is missing ({e.Message}); this LibTorch build differs from the one Bert.Sharp was tested with");
-        }
-        catch (Exception e) when (e is DllNotFoundException or BadImageFormatException or IOException or UnauthorizedAccessException)
-        {
-            return (null, $"libtorch_cpu could not be opened: {e.Message}");
-        }
-    }
+        });
 
     /// <summary>Restores the autocast state it replaced when disposed.</summary>
     internal sealed class Scope : IDisposable

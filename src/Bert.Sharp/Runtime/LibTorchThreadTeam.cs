@@ -110,27 +110,11 @@ internal static unsafe class LibTorchThreadTeam
         }
     }
 
-    private static (Functions? Functions, string Status) Resolve()
-    {
-        try
+    private static (Functions? Functions, string Status) Resolve() => LibTorchCpuLibrary.Bind(
+        OptOutVariable,
+        OperatingSystem.IsLinux() ? null : "used on Linux only (where LibTorch links GNU OpenMP)",
+        library =>
         {
-            if (Environment.GetEnvironmentVariable(OptOutVariable) is "0" or "false" or "False")
-            {
-                return (null, $"switched off ({OptOutVariable}=0)");
-            }
-
-            if (!OperatingSystem.IsLinux())
-            {
-                return (null, "used on Linux only (where LibTorch links GNU OpenMP)");
-            }
-
-            TorchRuntime.EnsureLoaded();
-            nint library = LibTorchCpuLibrary.Load();
-            if (library == 0)
-            {
-                return (null, "libtorch_cpu was not found among the loaded libraries");
-            }
-
             // Looked up through libtorch_cpu's handle, so from the libraries it links: LibTorch's own libgomp, not another.
             if (!NativeLibrary.TryGetExport(library, "GOMP_parallel", out nint parallel) || !NativeLibrary.TryGetExport(library, "omp_in_parallel", out nint inParallel)
                 || !NativeLibrary.TryGetExport(library, "omp_get_thread_num", out nint threadNumber))
@@ -141,12 +125,7 @@ internal static unsafe class LibTorchThreadTeam
             var f = new Functions(parallel, inParallel, threadNumber);
             string? failure = SelfCheck(f);
             return failure is null ? (f, "available") : (null, failure);
-        }
-        catch (Exception e) when (e is DllNotFoundException or BadImageFormatException or IOException or UnauthorizedAccessException or EntryPointNotFoundException)
-        {
-            return (null, $"libtorch_cpu could not be opened: {e.Message}");
-        }
-    }
+        });
 
     // A two-thread region in which each member writes its thread number into its own slot: null when both did.
     private static string? SelfCheck(Functions f)

@@ -52,27 +52,11 @@ internal static unsafe class MklGemm
         return new ThreadScope(f, f.SetLocalThreads(&one));
     }
 
-    private static (Functions? Functions, string Status) Resolve()
-    {
-        try
+    private static (Functions? Functions, string Status) Resolve() => LibTorchCpuLibrary.Bind(
+        OptOutVariable,
+        OperatingSystem.IsLinux() && RuntimeInformation.ProcessArchitecture == Architecture.X64 ? null : "used on Linux x64 only (where LibTorch links MKL and exports it)",
+        library =>
         {
-            if (Environment.GetEnvironmentVariable(OptOutVariable) is "0" or "false" or "False")
-            {
-                return (null, $"switched off ({OptOutVariable}=0)");
-            }
-
-            if (!OperatingSystem.IsLinux() || RuntimeInformation.ProcessArchitecture != Architecture.X64)
-            {
-                return (null, "used on Linux x64 only (where LibTorch links MKL and exports it)");
-            }
-
-            TorchRuntime.EnsureLoaded();
-            nint library = LibTorchCpuLibrary.Load();
-            if (library == 0)
-            {
-                return (null, "libtorch_cpu was not found among the loaded libraries");
-            }
-
             if (!NativeLibrary.TryGetExport(library, "sgemm_", out nint sgemm) || !NativeLibrary.TryGetExport(library, "MKL_SET_NUM_THREADS_LOCAL", out nint setLocal))
             {
                 return (null, "libtorch_cpu exports no sgemm_ or MKL_SET_NUM_THREADS_LOCAL (a LibTorch build without MKL)");
@@ -81,12 +65,7 @@ internal static unsafe class MklGemm
             var f = new Functions(sgemm, setLocal);
             string? failure = SelfCheck(f);
             return failure is null ? (f, "available") : (null, failure);
-        }
-        catch (Exception e) when (e is DllNotFoundException or BadImageFormatException or IOException or UnauthorizedAccessException or EntryPointNotFoundException)
-        {
-            return (null, $"libtorch_cpu could not be opened: {e.Message}");
-        }
-    }
+        });
 
     // A product whose every entry is known exactly, and the thread-count setting read back: null when both hold.
     private static string? SelfCheck(Functions f)
