@@ -14,8 +14,11 @@ namespace Bert.Sharp.Attention;
 /// </summary>
 internal sealed unsafe class AttentionDropoutMask
 {
-    // Pinned (allocated on the pinned object heap), so kernels read it through a pointer on any thread.
+    // Pinned (allocated on the pinned object heap), so kernels read them through a pointer on any thread.
     private readonly uint[]? allowed;
+
+    // Without dropout (p = 0) every row of the mask is this row of ones, and no key is drawn.
+    private readonly float[]? keepAll;
 
     private AttentionDropoutMask(long keys, uint[]? allowed, ulong key, double probability)
     {
@@ -24,6 +27,11 @@ internal sealed unsafe class AttentionDropoutMask
         Key = key;
         Threshold = CpuDropoutMask.Threshold(probability);
         Keep = (float)(1.0 / (1.0 - probability));
+        if (probability == 0)
+        {
+            keepAll = GC.AllocateUninitializedArray<float>((int)keys + 2, pinned: true);
+            Array.Fill(keepAll, 1f);
+        }
     }
 
     /// <summary>The key length (the mask's last dimension).</summary>
@@ -39,7 +47,8 @@ internal sealed unsafe class AttentionDropoutMask
     public float Keep { get; }
 
     /// <summary>
-    /// Draws the key from the run's generator (<see cref="DropoutRandomness"/>) and copies the [batch, key] padding mask
+    /// Draws the key from the run's generator (<see cref="DropoutRandomness"/>; nothing is drawn when
+    /// <paramref name="probability"/> is 0, as the eager chain draws nothing then) and copies the [batch, key] padding mask
     /// (true where a key may be attended to; <c>null</c> when none is padded) to the host as words.
     /// </summary>
     /// <exception cref="ArgumentException">The padding mask is not [<paramref name="batch"/>, <paramref name="keys"/>].</exception>
@@ -63,7 +72,8 @@ internal sealed unsafe class AttentionDropoutMask
             }
         }
 
-        return new AttentionDropoutMask(keys, words, DeviceRandom.DrawKey(DropoutRandomness.Current), probability);
+        ulong key = probability > 0 ? DeviceRandom.DrawKey(DropoutRandomness.Current) : 0;
+        return new AttentionDropoutMask(keys, words, key, probability);
     }
 
     /// <summary>The padding words of sequence <paramref name="sequence"/> (one per key), or null when no key is padded.</summary>
@@ -72,10 +82,11 @@ internal sealed unsafe class AttentionDropoutMask
         allowed is null ? null : (uint*)Unsafe.AsPointer(ref MemoryMarshal.GetArrayDataReference(allowed)) + (sequence * Keys);
 
     /// <summary>
-    /// The mask values (0 or <see cref="Keep"/>) of the row starting at flat element <paramref name="firstElement"/> of a
+    /// The mask values (0 or <see cref="Keep"/>; all 1 without dropout) of the row starting at flat element <paramref name="firstElement"/> of a
     /// mask of <paramref name="count"/> elements, written to <paramref name="scratch"/> (<see cref="Keys"/> + 2 floats).
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization | MethodImplOptions.AggressiveInlining)]
-    public float* FillRow(float* scratch, long count, long firstElement) =>
-        CpuDropoutMask.FillElements(scratch, count, firstElement, (int)Keys, Key, Threshold, Keep);
+    public float* FillRow(float* scratch, long count, long firstElement) => keepAll is not null
+        ? (float*)Unsafe.AsPointer(ref MemoryMarshal.GetArrayDataReference(keepAll))
+        : CpuDropoutMask.FillElements(scratch, count, firstElement, (int)Keys, Key, Threshold, Keep);
 }

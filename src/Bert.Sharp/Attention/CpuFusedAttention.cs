@@ -7,7 +7,7 @@ using static TorchSharp.torch;
 namespace Bert.Sharp.Attention;
 
 /// <summary>
-/// Training attention with dropout on the CPU, one head at a time: for each (sequence, head) the scores, the masked
+/// Training attention with dropout (or without it, p = 0) on the CPU, one head at a time: for each (sequence, head) the scores, the masked
 /// softmax, the dropout and the weighted sum run on one thread with the head's score map in cache, calling MKL's
 /// product (<see cref="MklGemm"/>) directly; the backward does the same with the map's gradient. A custom autograd
 /// function over query, key and value.
@@ -38,7 +38,7 @@ internal sealed unsafe class CpuFusedAttention : autograd.SingleTensorFunction<C
         ArgumentNullException.ThrowIfNull(query);
         ArgumentNullException.ThrowIfNull(key);
         ArgumentNullException.ThrowIfNull(value);
-        return dropoutProbability > 0 && dropoutProbability < 1
+        return dropoutProbability >= 0 && dropoutProbability < 1
             && query.dim() == 4 && key.dim() == 4 && value.dim() == 4
             && IsCpuFloat(query) && IsCpuFloat(key) && IsCpuFloat(value)
             && key.shape[0] == query.shape[0] && value.shape[0] == query.shape[0]
@@ -58,13 +58,13 @@ internal sealed unsafe class CpuFusedAttention : autograd.SingleTensorFunction<C
     /// <param name="key">[batch, heads, key, d].</param>
     /// <param name="value">[batch, heads, key, value width].</param>
     /// <param name="keyPaddingMask">[batch, key], true where a key may be attended to; <c>null</c> for none padded.</param>
-    /// <param name="dropoutProbability">The probability of dropping a probability, in (0, 1).</param>
+    /// <param name="dropoutProbability">The probability of dropping a probability, in [0, 1); at 0 nothing is dropped and nothing is drawn from the generator.</param>
     /// <exception cref="ArgumentException">The inputs are of a kind <see cref="Supports"/> refuses, or the mask's shape is wrong.</exception>
     public static Tensor Apply(Tensor query, Tensor key, Tensor value, Tensor? keyPaddingMask, double dropoutProbability)
     {
         if (!Supports(query, key, value, dropoutProbability))
         {
-            throw new ArgumentException($"CpuFusedAttention takes 4-D float32 CPU query [{string.Join(", ", query.shape)}], key [{string.Join(", ", key.shape)}] and value [{string.Join(", ", value.shape)}] of matching shapes, p in (0, 1) (got {dropoutProbability}), and MKL ({MklGemm.Status}).", nameof(query));
+            throw new ArgumentException($"CpuFusedAttention takes 4-D float32 CPU query [{string.Join(", ", query.shape)}], key [{string.Join(", ", key.shape)}] and value [{string.Join(", ", value.shape)}] of matching shapes, p in [0, 1) (got {dropoutProbability}), and MKL ({MklGemm.Status}).", nameof(query));
         }
 
         var mask = AttentionDropoutMask.Create(keyPaddingMask, query.shape[0], key.shape[2], dropoutProbability);
@@ -83,7 +83,7 @@ internal sealed unsafe class CpuFusedAttention : autograd.SingleTensorFunction<C
     {
         if (!SupportsPacked(projection, heads, dropoutProbability))
         {
-            throw new ArgumentException($"CpuFusedAttention takes a 3-D float32 CPU projection [batch, sequence, 3 · {heads} · d] (got [{string.Join(", ", projection.shape)}] {projection.dtype} on {projection.device}), p in (0, 1) (got {dropoutProbability}), and MKL ({MklGemm.Status}).", nameof(projection));
+            throw new ArgumentException($"CpuFusedAttention takes a 3-D float32 CPU projection [batch, sequence, 3 · {heads} · d] (got [{string.Join(", ", projection.shape)}] {projection.dtype} on {projection.device}), p in [0, 1) (got {dropoutProbability}), and MKL ({MklGemm.Status}).", nameof(projection));
         }
 
         var mask = AttentionDropoutMask.Create(keyPaddingMask, projection.shape[0], projection.shape[1], dropoutProbability);
@@ -94,7 +94,7 @@ internal sealed unsafe class CpuFusedAttention : autograd.SingleTensorFunction<C
     public static bool SupportsPacked(Tensor projection, int heads, double dropoutProbability)
     {
         ArgumentNullException.ThrowIfNull(projection);
-        return dropoutProbability > 0 && dropoutProbability < 1 && heads > 0
+        return dropoutProbability >= 0 && dropoutProbability < 1 && heads > 0
             && projection.dim() == 3 && IsCpuFloat(projection)
             && projection.shape[0] > 0 && projection.shape[1] > 0 && projection.shape[2] > 0 && projection.shape[2] % (3L * heads) == 0
             && projection.shape[1] * projection.shape[1] <= MaxMapElements

@@ -8,7 +8,8 @@ namespace Bert.Sharp.Attention;
 /// attention; on CPU to a fused kernel that never materialises the full score matrix when no mask is given.
 /// The default. Cannot return probabilities (use <see cref="EagerAttentionKernel"/> for that). With attention dropout
 /// (training) on the CPU it computes head by head in managed code around MKL's product (<see cref="CpuFusedAttention"/>,
-/// Linux x64) or else through the eager path, both faster there; on other devices (CUDA) the fused
+/// Linux x64) or else through the eager path, both faster there; the self-attention block's projection goes head by head
+/// in CPU training without dropout too (<see cref="IPackedAttentionKernel"/>). On other devices (CUDA) the fused
 /// kernel applies the dropout itself (flash and memory-efficient attention support it; eager was 3–5× slower on an H200).
 /// </summary>
 /// <remarks>
@@ -27,8 +28,13 @@ public sealed class FusedAttentionKernel : IAttentionKernel, IPackedAttentionKer
     public string Name => "sdpa";
 
     /// <inheritdoc />
+    /// <remarks>
+    /// On the CPU, in training: with dropout, and without it when gradients flow back (the head-by-head kernel was faster
+    /// than LibTorch's fused attention there too); not for inference, where LibTorch's kernel keeps no probabilities.
+    /// </remarks>
     Tensor? IPackedAttentionKernel.TryComputePacked(Tensor projection, int heads, Tensor? keyPaddingMask, double dropoutProbability) =>
-        dropoutProbability > 0 && projection.device_type == DeviceType.CPU && CpuFusedAttention.SupportsPacked(projection, heads, dropoutProbability)
+        projection.device_type == DeviceType.CPU && (dropoutProbability > 0 || (is_grad_enabled() && projection.requires_grad))
+            && CpuFusedAttention.SupportsPacked(projection, heads, dropoutProbability)
             ? CpuFusedAttention.ApplyPacked(projection, heads, keyPaddingMask, dropoutProbability)
             : null;
 

@@ -77,7 +77,8 @@ public class CpuFusedAttentionTests
         RequireMkl();
         using var scope = NewDisposeScope();
         Tensor projection = randn(2, 5, 3 * 2 * 4);
-        Assert.False(CpuFusedAttention.SupportsPacked(projection, 2, 0));
+        Assert.True(CpuFusedAttention.SupportsPacked(projection, 2, 0));
+        Assert.False(CpuFusedAttention.SupportsPacked(projection, 2, -0.5));
         Assert.False(CpuFusedAttention.SupportsPacked(projection, 2, 1));
         Assert.False(CpuFusedAttention.SupportsPacked(projection, 5, 0.1)); // 24 columns are not 3 × 5 heads
         Assert.False(CpuFusedAttention.SupportsPacked(projection.to(ScalarType.Float64), 2, 0.1));
@@ -202,7 +203,8 @@ public class CpuFusedAttentionTests
         using var scope = NewDisposeScope();
         Tensor q = randn(2, 2, 6, 8), k = randn(2, 2, 6, 8), v = randn(2, 2, 6, 8);
         Assert.True(CpuFusedAttention.Supports(q, k, v, 0.1));
-        Assert.False(CpuFusedAttention.Supports(q, k, v, 0));
+        Assert.True(CpuFusedAttention.Supports(q, k, v, 0));
+        Assert.False(CpuFusedAttention.Supports(q, k, v, -0.1));
         Assert.False(CpuFusedAttention.Supports(q, k, v, 1));
         Assert.False(CpuFusedAttention.Supports(q.to(ScalarType.BFloat16), k, v, 0.1));
         Assert.False(CpuFusedAttention.Supports(q, randn(2, 2, 6, 4), v, 0.1));
@@ -210,7 +212,48 @@ public class CpuFusedAttentionTests
         Assert.False(CpuFusedAttention.Supports(randn(2, 2, 2048, 8), randn(2, 2, 2048, 8), randn(2, 2, 2048, 8), 0.1)); // a head's map over 4 MB
         ArgumentException e = Assert.Throws<ArgumentException>(() => CpuFusedAttention.Apply(q, k, v, ones(2, 7, dtype: ScalarType.Bool), 0.1));
         Assert.Contains("[2, 6]", e.Message, StringComparison.Ordinal);
-        Assert.Throws<ArgumentException>(() => CpuFusedAttention.Apply(q, k, v, null, 0));
+        Assert.Throws<ArgumentException>(() => CpuFusedAttention.Apply(q, k, v, null, 1));
+    }
+
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public void Without_dropout_it_is_plain_attention_and_draws_nothing(bool padded)
+    {
+        // p = 0: the softmax attention LibTorch computes, gradients included, and the run's generator left where it was
+        // (the eager chain draws nothing either, so seeded runs keep their random stream).
+        RequireMkl();
+        using var scope = NewDisposeScope();
+        const int Batch = 3, Heads = 2, Length = 37, Width = 8;
+        using var inputs = new Generator(31);
+        Tensor projection0 = randn([Batch, Length, 3 * Heads * Width], generator: inputs);
+        Tensor upstream = randn([Batch, Length, Heads * Width], generator: inputs);
+        Tensor? mask = padded ? PaddingMask(Batch, Length) : null;
+        (Tensor Output, Tensor Gradient) Run(Func<Tensor, Tensor> attention)
+        {
+            Tensor projection = projection0.detach().clone().requires_grad_();
+            Tensor output = attention(projection);
+            (output * upstream).sum().backward();
+            return (output.detach(), projection.grad!.clone());
+        }
+
+        (Tensor expected, Tensor expectedGradient) = Run(projection =>
+        {
+            Tensor heads5 = projection.view(Batch, Length, 3, Heads, Width).permute(2, 0, 3, 1, 4);
+            Tensor? blocked = mask?.unsqueeze(1).unsqueeze(1);
+            return nn.functional.scaled_dot_product_attention(heads5[0], heads5[1], heads5[2], blocked).transpose(1, 2).reshape(Batch, Length, Heads * Width);
+        });
+        using var run = new Generator(77);
+        Tensor before = run.get_state();
+        Tensor actual, gradient;
+        using (DropoutRandomness.Use(run))
+        {
+            (actual, gradient) = Run(projection => CpuFusedAttention.ApplyPacked(projection, Heads, mask, 0));
+        }
+
+        AssertClose(expected, actual, "context");
+        AssertClose(expectedGradient, gradient, "projection gradient");
+        Assert.True(before.eq(run.get_state()).all().item<bool>(), "the generator was drawn from");
     }
 
     [Fact]
