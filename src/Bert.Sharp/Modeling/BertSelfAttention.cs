@@ -84,7 +84,7 @@ internal sealed class BertSelfAttention : nn.Module<Tensor, EncoderContext, Tens
         Tensor? keyMask = layout?.KeyMask ?? context.KeyPaddingMask;
         double dropout = training ? dropoutProbability : 0.0;
         Tensor? probabilities = null;
-        // A kernel that takes the projection as it is (CPU training with dropout) saves splitting and merging the heads.
+        // A kernel that takes the projection as it is (CPU training) saves splitting the heads out and merging them back.
         Tensor? merged = wantProbabilities ? null : (kernel as IPackedAttentionKernel)?.TryComputePacked(qkv, heads, keyMask, dropout);
         if (merged is null)
         {
