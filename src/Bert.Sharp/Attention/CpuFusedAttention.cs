@@ -38,16 +38,14 @@ internal sealed unsafe class CpuFusedAttention : autograd.SingleTensorFunction<C
         ArgumentNullException.ThrowIfNull(query);
         ArgumentNullException.ThrowIfNull(key);
         ArgumentNullException.ThrowIfNull(value);
-        return dropoutProbability >= 0 && dropoutProbability < 1
+        return CanRun(dropoutProbability)
             && query.dim() == 4 && key.dim() == 4 && value.dim() == 4
             && IsCpuFloat(query) && IsCpuFloat(key) && IsCpuFloat(value)
             && key.shape[0] == query.shape[0] && value.shape[0] == query.shape[0]
             && key.shape[1] == query.shape[1] && value.shape[1] == query.shape[1]
             && key.shape[3] == query.shape[3] && value.shape[2] == key.shape[2]
             && query.shape[2] > 0 && key.shape[2] > 0 && query.shape[3] > 0 && value.shape[3] > 0
-            && query.shape[2] * key.shape[2] <= MaxMapElements
-            && System.Runtime.Intrinsics.Vector256.IsHardwareAccelerated
-            && MklGemm.IsAvailable;
+            && query.shape[2] * key.shape[2] <= MaxMapElements;
     }
 
     /// <summary>
@@ -94,12 +92,10 @@ internal sealed unsafe class CpuFusedAttention : autograd.SingleTensorFunction<C
     public static bool SupportsPacked(Tensor projection, int heads, double dropoutProbability)
     {
         ArgumentNullException.ThrowIfNull(projection);
-        return dropoutProbability >= 0 && dropoutProbability < 1 && heads > 0
+        return CanRun(dropoutProbability) && heads > 0
             && projection.dim() == 3 && IsCpuFloat(projection)
             && projection.shape[0] > 0 && projection.shape[1] > 0 && projection.shape[2] > 0 && projection.shape[2] % (3L * heads) == 0
-            && projection.shape[1] * projection.shape[1] <= MaxMapElements
-            && System.Runtime.Intrinsics.Vector256.IsHardwareAccelerated
-            && MklGemm.IsAvailable;
+            && projection.shape[1] * projection.shape[1] <= MaxMapElements;
     }
 
     /// <inheritdoc />
@@ -107,7 +103,6 @@ internal sealed unsafe class CpuFusedAttention : autograd.SingleTensorFunction<C
     {
         ArgumentNullException.ThrowIfNull(ctx);
         ArgumentNullException.ThrowIfNull(vars);
-        HeadLayout layout;
         AttentionDropoutMask mask;
         Tensor context;
         if (vars.Length == 3)
@@ -115,7 +110,7 @@ internal sealed unsafe class CpuFusedAttention : autograd.SingleTensorFunction<C
             // Packed: (projection, mask, heads); the context is [batch, sequence, heads · d]. Heads saved (> 0) mark it packed.
             Tensor projection = ((Tensor)vars[0]).contiguous();
             mask = (AttentionDropoutMask)vars[1];
-            layout = HeadLayout.Packed(projection, (int)vars[2]);
+            HeadLayout layout = HeadLayout.Packed(projection, (int)vars[2]);
             context = empty([projection.shape[0], layout.Shape.Queries, layout.Shape.HeadsPerSequence * layout.Shape.ValueWidth], dtype: ScalarType.Float32);
             Tensor probabilities = Forward(layout.With(TensorMemory.Floats(projection)), mask, TensorMemory.Floats(context));
             ctx.save_for_backward([projection, probabilities]);
@@ -125,7 +120,7 @@ internal sealed unsafe class CpuFusedAttention : autograd.SingleTensorFunction<C
         {
             Tensor query = ((Tensor)vars[0]).contiguous(), key = ((Tensor)vars[1]).contiguous(), value = ((Tensor)vars[2]).contiguous();
             mask = (AttentionDropoutMask)vars[3];
-            layout = HeadLayout.Separate(query, key, value);
+            HeadLayout layout = HeadLayout.Separate(query, key, value);
             // Written as [batch, query, heads, d] and returned as a [batch, heads, query, d] view, so that merging the heads
             // back (transpose and reshape) copies nothing.
             Tensor merged = empty([query.shape[0], layout.Shape.Queries, query.shape[1], layout.Shape.ValueWidth], dtype: ScalarType.Float32);
@@ -239,6 +234,10 @@ internal sealed unsafe class CpuFusedAttention : autograd.SingleTensorFunction<C
             MklGemm.RowMajor(true, false, lk, d, lq, shape.Scale, mapGradient, lk, q.Head(head), q.RowStride, 0, dk.Head(head), dk.RowStride);
         });
     }
+
+    // What both entry points need whatever the inputs: p in [0, 1), the row kernels' vectors, and MKL's product.
+    private static bool CanRun(double dropoutProbability) =>
+        dropoutProbability >= 0 && dropoutProbability < 1 && System.Runtime.Intrinsics.Vector256.IsHardwareAccelerated && MklGemm.IsAvailable;
 
     private static bool IsCpuFloat(Tensor t) => t.device_type == DeviceType.CPU && t.dtype == ScalarType.Float32;
 

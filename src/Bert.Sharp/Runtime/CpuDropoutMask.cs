@@ -43,11 +43,7 @@ internal static unsafe class CpuDropoutMask
     {
         ulong key = DeviceRandom.DrawKey(generator);
         Tensor mask = empty(shape, ScalarType.Float32, CPU);
-        // The span covers the fresh contiguous tensor's own memory (no copy).
-        fixed (byte* data = mask.bytes)
-        {
-            Fill((float*)data, mask.numel(), key, Threshold(probability), (float)(1.0 / (1.0 - probability)));
-        }
+        Fill(TensorMemory.Floats(mask), mask.numel(), key, Threshold(probability), (float)(1.0 / (1.0 - probability)));
 
         if (dtype == ScalarType.Float32)
         {

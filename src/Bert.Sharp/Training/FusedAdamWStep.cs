@@ -80,6 +80,7 @@ internal static unsafe class FusedAdamWStep
                     Eps: (float)options.eps!.Value,
                     NegativeStepSize: (float)(-lr / (1 - Math.Pow(beta1, step))));
                 long count = parameter.numel();
+                // The tensors live as long as the optimizer and the model, which outlive the step.
                 var pointers = new Pointers(Address(parameter), Address(grad), Address(state.exp_avg), Address(state.exp_avg_sq));
                 for (long start = 0; start < count; start += Chunk)
                 {
@@ -104,14 +105,7 @@ internal static unsafe class FusedAdamWStep
         && state.exp_avg.dtype == ScalarType.Float32 && state.exp_avg.is_contiguous() && state.exp_avg.device_type == DeviceType.CPU
         && state.exp_avg_sq.dtype == ScalarType.Float32 && state.exp_avg_sq.is_contiguous() && state.exp_avg_sq.device_type == DeviceType.CPU;
 
-    // The tensors live as long as the optimizer and the model, which outlive the step.
-    private static IntPtr Address(Tensor tensor)
-    {
-        fixed (byte* data = tensor.bytes)
-        {
-            return (IntPtr)data;
-        }
-    }
+    private static IntPtr Address(Tensor tensor) => (IntPtr)Runtime.TensorMemory.Floats(tensor);
 
     private static void Update(Slice slice)
     {
