@@ -57,6 +57,9 @@ internal static class Int8QualityProfile
                 ("default, first token rounded like the others", Int8(perChannel: true, OnnxExportOptions.DefaultFloat32Modules) with { PreciseFirstToken = false }),
                 ("default, word embeddings fp32", Int8(perChannel: true, OnnxExportOptions.DefaultFloat32Modules) with { QuantizeWordEmbeddings = false }),
                 // The formats of OnnxInt8Format: int8 weights (8 bits on both sides) saturate in ONNX Runtime's u8·s8 kernel on CPUs without VNNI.
+                ("format: Blockwise (MatMulNBits; its default keeps the head fp32)", Int8(perChannel: true, OnnxExportOptions.DefaultFloat32Modules) with { Int8Format = OnnxInt8Format.Blockwise }),
+                ("format: Blockwise, head + layer 0 output.dense fp32", Int8(perChannel: true, [.. head, "encoder.layer.0.output.dense"]) with { Int8Format = OnnxInt8Format.Blockwise }),
+                ("format: Blockwise, all int8", Int8(perChannel: true, []) with { Int8Format = OnnxInt8Format.Blockwise }),
                 ("format: default with SignedWeights (u8·s8, 8 bits on both sides)", Int8(perChannel: true, OnnxExportOptions.DefaultFloat32Modules) with { Int8Format = OnnxInt8Format.SignedWeights }),
                 ("format: default with ReducedRange (u8·s8, 7-bit activations)", Int8(perChannel: true, OnnxExportOptions.DefaultFloat32Modules) with { Int8Format = OnnxInt8Format.ReducedRange }),
                 ("format: one activation scale per batch, first token rounded twice, SignedWeights", Int8(perChannel: true, OnnxExportOptions.DefaultFloat32Modules) with { PerTokenActivations = false, Int8Format = OnnxInt8Format.SignedWeights }),

@@ -34,6 +34,7 @@ internal static class Int8SpeedComparison
             ("int8 one scale per batch, rounded, UnsignedWeights", int8 with { PerTokenActivations = false, PreciseFirstToken = false }),
             ("int8 one scale per batch, rounded, SignedWeights", int8 with { PerTokenActivations = false, PreciseFirstToken = false, Int8Format = OnnxInt8Format.SignedWeights }),
             ("int8 one scale per batch, rounded, ReducedRange", int8 with { PerTokenActivations = false, PreciseFirstToken = false, Int8Format = OnnxInt8Format.ReducedRange }),
+            ("int8 Blockwise (MatMulNBits, head float32)", int8 with { Int8Format = OnnxInt8Format.Blockwise }),
         ];
         var sessions = new List<InferenceSession>();
         try

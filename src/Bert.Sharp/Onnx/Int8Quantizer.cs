@@ -84,6 +84,43 @@ internal static class Int8Quantizer
         return (values, scales);
     }
 
+    /// <summary>
+    /// Quantizes a row-major [rows, width] matrix (a linear weight as [out, in]) in blocks of <paramref name="block"/>
+    /// numbers along each row, one scale per block, stored as uint8 around the zero point 128 as ONNX Runtime's
+    /// <c>MatMulNBits</c> reads 8-bit weights: [rows, ⌈width / block⌉, block], the last block of a row padded with 128 (zero).
+    /// </summary>
+    public static (byte[] Values, float[] Scales) Blocks(float[] matrix, int rows, int width, int block)
+    {
+        int blocks = (width + block - 1) / block;
+        var values = new byte[rows * blocks * block];
+        var scales = new float[rows * blocks];
+        Array.Fill(values, (byte)BlockZeroPoint);
+        for (int r = 0; r < rows; r++)
+        {
+            for (int b = 0; b < blocks; b++)
+            {
+                ReadOnlySpan<float> group = matrix.AsSpan((r * width) + (b * block), Math.Min(block, width - (b * block)));
+                float max = 0;
+                foreach (float v in group)
+                {
+                    max = Math.Max(max, Math.Abs(v));
+                }
+
+                float scale = scales[(r * blocks) + b] = Scale(max, FullRange);
+                Span<byte> target = values.AsSpan(((r * blocks) + b) * block, group.Length);
+                for (int i = 0; i < group.Length; i++)
+                {
+                    target[i] = (byte)(Quantize(group[i], scale, FullRange) + BlockZeroPoint);
+                }
+            }
+        }
+
+        return (values, scales);
+    }
+
+    /// <summary>The zero point of <see cref="Blocks"/>' uint8 values (MatMulNBits' default for 8 bits): the int8 values shifted.</summary>
+    public const int BlockZeroPoint = 128;
+
     // An all-zero group gets scale 1: its values quantize to 0 either way, and no division by zero happens at run time.
     private static float Scale(float maxAbs, int limit) => maxAbs > 0 && float.IsFinite(maxAbs) ? maxAbs / limit : 1f;
 

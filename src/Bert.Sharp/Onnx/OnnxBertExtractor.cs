@@ -60,7 +60,7 @@ internal sealed partial class OnnxBertExtractor
     /// <summary>The weights by Hugging Face key (float32 CPU tensors owned by the caller) and the inferred config.</summary>
     public (Dictionary<string, Tensor> State, BertConfig Config) Extract(CancellationToken cancellationToken)
     {
-        if (graph.Node.FirstOrDefault(n => n.OpType is "DynamicQuantizeMatMul" or "QAttention" or "MatMulInteger" or "MatMulIntegerToFloat" or "DynamicQuantizeLinear") is { } quantized)
+        if (graph.Node.FirstOrDefault(n => n.OpType is "DynamicQuantizeMatMul" or "QAttention" or "MatMulInteger" or "MatMulIntegerToFloat" or "DynamicQuantizeLinear" or "MatMulNBits") is { } quantized)
         {
             throw new InvalidDataException($"'{source}' is a quantized (int8) export (it has a {quantized.OpType} node); its weights cannot be recovered exactly. Import the float32 export instead.");
         }

@@ -217,6 +217,7 @@ public static partial class OnnxExporter
             {
                 OnnxInt8Format.SignedWeights => "signed_weights",
                 OnnxInt8Format.ReducedRange => "reduced_range",
+                OnnxInt8Format.Blockwise => "blockwise",
                 _ => "unsigned_weights",
             });
         }

@@ -4,8 +4,9 @@ namespace Bert.Sharp.Onnx;
 
 /// <summary>
 /// Writes the linear layers and the word-embedding lookup, in float32 (<c>MatMul</c> + <c>Add</c>, the weight stored
-/// transposed as <c>torch.onnx</c> stores it) or in int8 (<c>DynamicQuantizeMatMul</c> of ONNX Runtime with per-column
-/// symmetric int8 weights; the word-embedding table as int8 with one scale per block of 32 numbers).
+/// transposed as <c>torch.onnx</c> stores it) or in int8 (ONNX Runtime's integer products with per-column symmetric int8
+/// weights, or <c>MatMulNBits</c> with a scale per block of 32 weights; the word-embedding table as int8 with one scale per
+/// block of 32 numbers).
 /// </summary>
 internal sealed class OnnxLinearWriter(OnnxGraphBuilder graph, OnnxExportSource source, OnnxExportOptions options)
 {
@@ -17,6 +18,15 @@ internal sealed class OnnxLinearWriter(OnnxGraphBuilder graph, OnnxExportSource 
 
     /// <summary>Numbers of an embedding row that share one int8 scale: fine enough that the table costs no accuracy (one scale per whole row cost 2 points on the sentiment sample), 1/8 byte of scale per value.</summary>
     private const int EmbeddingBlock = 32;
+
+    /// <summary>
+    /// Input numbers of a weight row that share one scale in <see cref="OnnxInt8Format.Blockwise"/>: 32 moved the sentiment
+    /// model's probabilities by at most 0.028 against 0.046 for 64 and 0.056 for 128 (docs/performance.md), for 1/8 byte of scale per weight.
+    /// </summary>
+    internal const int WeightBlock = 32;
+
+    /// <summary>MatMulNBits' <c>accuracy_level</c> 4: int8 activations and integer products (levels 0–1 multiply in float32, 3.5× slower for one short text).</summary>
+    private const int IntegerAccuracyLevel = 4;
 
     /// <summary>The zero point of uint8 weights (<see cref="OnnxInt8Format.UnsignedWeights"/>): the int8 values shifted into [1, 255].</summary>
     private const int UnsignedZeroPoint = 128;
@@ -37,8 +47,13 @@ internal sealed class OnnxLinearWriter(OnnxGraphBuilder graph, OnnxExportSource 
     /// </summary>
     public string Linear(string x, string module, int inFeatures, int outFeatures, string? output = null, bool tokens = true, bool hasBias = true)
     {
-        float[] weight = source.TransposedWeight(module + ".weight", outFeatures, inFeatures);
         string? bias = hasBias ? graph.Floats(module + ".bias", source.Weight(module + ".bias", outFeatures), outFeatures) : null;
+        if (Blockwise && Quantizes(module))
+        {
+            return BlockProduct(x, module, source.Weight(module + ".weight", outFeatures, inFeatures), inFeatures, outFeatures, bias, output).Product;
+        }
+
+        float[] weight = source.TransposedWeight(module + ".weight", outFeatures, inFeatures);
         if (!Quantizes(module))
         {
             string product = graph.Add("MatMul", [x, graph.Floats(TransposedPrefix + module + ".weight", weight, inFeatures, outFeatures)], bias is null ? output : null);
@@ -189,8 +204,13 @@ internal sealed class OnnxLinearWriter(OnnxGraphBuilder graph, OnnxExportSource 
     /// </summary>
     public (string Product, string Bias) LinearWithoutBias(string x, string module, int inFeatures, int outFeatures)
     {
-        float[] weight = source.TransposedWeight(module + ".weight", outFeatures, inFeatures);
         string bias = graph.Floats(module + ".bias", source.Weight(module + ".bias", outFeatures), outFeatures);
+        if (Blockwise && Quantizes(module))
+        {
+            return (BlockProduct(x, module, source.Weight(module + ".weight", outFeatures, inFeatures), inFeatures, outFeatures, null, null).Product, bias);
+        }
+
+        float[] weight = source.TransposedWeight(module + ".weight", outFeatures, inFeatures);
         if (!Quantizes(module))
         {
             return (graph.Add("MatMul", [x, graph.Floats(TransposedPrefix + module + ".weight", weight, inFeatures, outFeatures)]), bias);
@@ -206,8 +226,9 @@ internal sealed class OnnxLinearWriter(OnnxGraphBuilder graph, OnnxExportSource 
     /// The query, key and value projections of <paramref name="selfAttention"/> packed side by side as ONNX Runtime's
     /// Attention wants them: weight [hidden, 3·hidden] (columns q | k | v), bias [3·hidden], and for int8 the scales (per
     /// column, or one). Float32 (no scale) when the three are not quantized (<see cref="OnnxExportOptions.Float32Modules"/>).
-    /// With per-token activations (<see cref="OnnxExportOptions.PerTokenActivations"/>) also the int8 product
-    /// <c>input · W</c> [batch, seq, 3·hidden] without the bias, which the caller hands to an attention over float projections.
+    /// With per-token activations (<see cref="OnnxExportOptions.PerTokenActivations"/>) or <see cref="OnnxInt8Format.Blockwise"/>
+    /// (whose weight and scales are blocks) also the int8 product <c>input · W</c> [batch, seq, 3·hidden] without the bias,
+    /// which the caller hands to an attention over float projections.
     /// </summary>
     public (string Weight, string Bias, string? Scale, string? Product) PackedQkv(string input, string selfAttention, int hidden, IReadOnlyList<string>? projections = null)
     {
@@ -231,10 +252,35 @@ internal sealed class OnnxLinearWriter(OnnxGraphBuilder graph, OnnxExportSource 
             return (graph.Floats(TransposedPrefix + selfAttention + ".qkv.weight", packed, hidden, 3 * hidden), biasName, null, null);
         }
 
+        if (Blockwise)
+        {
+            // MatMulNBits wants the weight as [out, in]: the three [hidden, hidden] weights one after another.
+            float[] rows = [.. parts.SelectMany(part => source.Weight($"{selfAttention}.{part}.weight", hidden, hidden))];
+            (string product, string blocks, string blockScales) = BlockProduct(input, selfAttention + ".qkv", rows, hidden, 3 * hidden, null, null);
+            return (blocks, biasName, blockScales, product);
+        }
+
         (sbyte[] quantized, float[] scales) = QuantizeColumns(packed, hidden, 3 * hidden);
         string weightName = WeightInitializer(TransposedPrefix + selfAttention + ".qkv", quantized, hidden, 3 * hidden);
         string scaleName = graph.Floats(selfAttention + ".qkv.weight_scale", scales, scales.Length);
         return (weightName, biasName, scaleName, options.PerTokenActivations || options.PreciseFirstToken ? QuantizedProduct(input, weightName, scaleName, quantized, scales, tokens: true) : null);
+    }
+
+    private bool Blockwise => options.Int8Format == OnnxInt8Format.Blockwise;
+
+    // x · Wᵀ (+ bias) through ONNX Runtime's MatMulNBits (OnnxInt8Format.Blockwise): W [out, in] as 8-bit blocks of WeightBlock
+    // input numbers per output, each with its own scale; accuracy level 4 has ONNX Runtime quantize x to int8 per block
+    // of each row as well and multiply with its integer kernels. The bias, if any, is the operator's own input.
+    private (string Product, string Blocks, string BlockScales) BlockProduct(string x, string module, float[] weight, int inFeatures, int outFeatures, string? bias, string? output)
+    {
+        (byte[] values, float[] scales) = Int8Quantizer.Blocks(weight, outFeatures, inFeatures, WeightBlock);
+        string blocks = graph.UInt8s(module + ".weight_blocks", values, outFeatures, values.Length / (outFeatures * WeightBlock), WeightBlock);
+        string blockScales = graph.Floats(module + ".weight_block_scales", scales, scales.Length);
+        string[] inputs = bias is null ? [x, blocks, blockScales] : [x, blocks, blockScales, string.Empty, string.Empty, bias];
+        string product = graph.Add("MatMulNBits", inputs, output, OnnxGraphBuilder.MicrosoftDomain,
+            OnnxGraphBuilder.Int("K", inFeatures), OnnxGraphBuilder.Int("N", outFeatures), OnnxGraphBuilder.Int("bits", 8),
+            OnnxGraphBuilder.Int("block_size", WeightBlock), OnnxGraphBuilder.Int("accuracy_level", IntegerAccuracyLevel));
+        return (product, blocks, blockScales);
     }
 
     /// <summary>The zero point of the quantized weights: 128 for uint8 weights (<see cref="OnnxInt8Format.UnsignedWeights"/>), none for int8.</summary>

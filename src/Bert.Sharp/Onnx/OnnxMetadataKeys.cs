@@ -27,7 +27,7 @@ internal static class OnnxMetadataKeys
     /// <summary><c>none</c> or <c>dynamic_int8</c>.</summary>
     public const string Quantization = "quantization";
 
-    /// <summary>With int8: the products' format (<see cref="OnnxInt8Format"/>: <c>unsigned_weights</c>, <c>signed_weights</c>, <c>reduced_range</c>), so a server can tell whether the file saturates on CPUs without VNNI.</summary>
+    /// <summary>With int8: the products' format (<see cref="OnnxInt8Format"/>: <c>unsigned_weights</c>, <c>signed_weights</c>, <c>reduced_range</c>, <c>blockwise</c>), so a server can tell whether the file saturates on CPUs without VNNI.</summary>
     public const string Int8Format = "int8_format";
 
     /// <summary>The longest input the position embeddings cover.</summary>

@@ -15,7 +15,9 @@ public enum OnnxQuantization
     /// small loss of accuracy, and by default the same numbers on every CPU (<see cref="OnnxExportOptions.Int8Format"/>).
     /// The defaults, chosen to keep the scores, run about as fast as float32 or slower (measured on AVX2 and on AVX-512
     /// VNNI); one activation scale per batch is faster where the CPU has int8 dot products, and moves the scores more
-    /// (docs/deployment.md, "What int8 buys"). Runs on ONNX Runtime only.
+    /// (docs/deployment.md, "What int8 buys"). <see cref="OnnxInt8Format.Blockwise"/> instead stores the weights with a
+    /// scale per block of 32 numbers for ONNX Runtime's <c>MatMulNBits</c>, which quantizes the activations itself: the
+    /// closest scores and the fastest int8 for one short text. Runs on ONNX Runtime only.
     /// </summary>
     DynamicInt8,
 }

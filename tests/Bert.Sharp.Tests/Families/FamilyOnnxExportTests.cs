@@ -213,11 +213,15 @@ public sealed class FamilyOnnxExportTests
         return model;
     }
 
-    public static TheoryData<string> Int8Families => ["roberta", "xlm-roberta", "distilbert"];
+    public static TheoryData<string, OnnxInt8Format> Int8Families => new()
+    {
+        { "roberta", OnnxInt8Format.UnsignedWeights }, { "xlm-roberta", OnnxInt8Format.UnsignedWeights }, { "distilbert", OnnxInt8Format.UnsignedWeights },
+        { "roberta", OnnxInt8Format.Blockwise }, { "distilbert", OnnxInt8Format.Blockwise },
+    };
 
     [Theory]
     [MemberData(nameof(Int8Families))]
-    public void Int8_export_of_a_family_keeps_the_scores_of_the_float32_export(string modelType)
+    public void Int8_export_of_a_family_keeps_the_scores_of_the_float32_export(string modelType, OnnxInt8Format format)
     {
         string dir = TestTemp.NewDirectory("family-int8");
         try
@@ -238,8 +242,9 @@ public sealed class FamilyOnnxExportTests
                 model.SavePretrained(saved, oracle.Ours);
             }
 
-            // All but layer 0's feed-forward output (kept float32 by default) of both layers' four projections run as int8 products.
-            AssertInt8KeepsTheScores(saved, texts, minimumInt8Products: (4 * 2) - 1);
+            // All but layer 0's feed-forward output (kept float32 by default) of both layers' four projections run as int8
+            // products; Blockwise keeps only the head in float32 by default.
+            AssertInt8KeepsTheScores(saved, texts, minimumInt8Products: format == OnnxInt8Format.Blockwise ? 4 * 2 : (4 * 2) - 1, format);
         }
         finally
         {
@@ -252,18 +257,19 @@ public sealed class FamilyOnnxExportTests
     /// asserts that it passes and that it is not vacuous: at least <paramref name="minimumInt8Products"/> int8 matrix products
     /// in the graph ONNX Runtime runs, a file under 75 % of the float32 one, and float32 probabilities far from uniform.
     /// </summary>
-    internal static void AssertInt8KeepsTheScores(string saved, IReadOnlyList<string> texts, int minimumInt8Products)
+    internal static void AssertInt8KeepsTheScores(string saved, IReadOnlyList<string> texts, int minimumInt8Products, OnnxInt8Format format = OnnxInt8Format.UnsignedWeights)
     {
         string int8 = Path.Combine(saved, "model.int8.onnx");
         OnnxQualityReport report = OnnxExporter.Export(saved, int8, new OnnxExportOptions
         {
             Quantization = OnnxQuantization.DynamicInt8,
+            Int8Format = format,
             QualityCheck = new OnnxQualityCheck { Texts = texts, Scorer = OnnxExportScoring.TextClassification, OnFailure = OnnxQualityAction.Warn },
         })!;
         Assert.True(report.Passed, report.ToString());
 
         Dictionary<string, int> ops = Onnx.OnnxFusionReportTests.OptimizedOperatorCounts(int8);
-        Assert.True(ops.GetValueOrDefault("MatMulIntegerToFloat") + ops.GetValueOrDefault("DynamicQuantizeMatMul") >= minimumInt8Products, string.Join(", ", ops.Select(o => $"{o.Key} {o.Value}")));
+        Assert.True(ops.GetValueOrDefault("MatMulIntegerToFloat") + ops.GetValueOrDefault("DynamicQuantizeMatMul") + ops.GetValueOrDefault("MatMulNBits") >= minimumInt8Products, string.Join(", ", ops.Select(o => $"{o.Key} {o.Value}")));
         string float32 = Path.Combine(saved, "model.onnx");
         OnnxExporter.Export(saved, float32);
         Assert.True(new FileInfo(int8).Length < 0.75 * new FileInfo(float32).Length, $"int8 {new FileInfo(int8).Length} bytes, float32 {new FileInfo(float32).Length}");

@@ -19,6 +19,7 @@ public sealed class SaturatingInt8WarningTests(ExportedModelsFixture fixture)
     [InlineData("dynamic_int8", "signed_weights", "signed_weights")]
     [InlineData("dynamic_int8", "unsigned_weights", null)]
     [InlineData("dynamic_int8", "reduced_range", null)]
+    [InlineData("dynamic_int8", "blockwise", null)]
     public void The_formats_that_saturate_without_vnni_are_signed_weights_and_unrecorded_int8(string? quantization, string? format, string? expected)
     {
         var metadata = new Dictionary<string, string>();
@@ -48,6 +49,7 @@ public sealed class SaturatingInt8WarningTests(ExportedModelsFixture fixture)
     [InlineData(OnnxInt8Format.SignedWeights)]
     [InlineData(OnnxInt8Format.UnsignedWeights)]
     [InlineData(OnnxInt8Format.ReducedRange)]
+    [InlineData(OnnxInt8Format.Blockwise)]
     public void Loading_warns_exactly_when_the_files_products_saturate_on_this_cpu(OnnxInt8Format format)
     {
         using ExportedModelsFixture.ScratchFolder scratch = fixture.NewScratch($"int8-warning-{format}");
