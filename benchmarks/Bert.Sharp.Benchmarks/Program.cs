@@ -17,7 +17,7 @@ namespace Bert.Sharp.Benchmarks;
 /// <c>policy-memory [out.md]</c> (step time and peak memory of full fine-tuning, top layer and LoRA, one process),
 /// <c>gpu-check [--model DIR] [--device cuda|cpu] [--out DIR] [--python PATH] [--tiny]</c> (every public path on one device, against the CPU, with timings; docs/gpu.md),
 /// <c>packed-gemm</c> (MiniLM's linear products against MKL's packed GEMM, the batch-1 prototype),
-/// <c>small-rows [rounds] [rows]</c> (MiniLM's 36 products at few rows: LibTorch in both weight layouts against a C# AVX-512 prototype on packed panels, next to both runtimes' whole forward),
+/// <c>small-rows [rounds] [rows]</c> (MiniLM's 36 products at few rows: LibTorch in both weight layouts against Bert.Sharp's few-row kernel on packed panels, next to both runtimes' whole forward),
 /// <c>weight-layout MODEL_DIR [rounds]</c> (a served classifier with row-major against column-major linear weights),
 /// <c>forward-ab [32x128 ...] [--rounds N]</c> (the encoder forward against ONNX Runtime, taking turns round by round),
 /// <c>dispatch-floor [rounds]</c> (one text's <c>Predict</c> with MiniLM's widths and with a hidden-12 model, TextClassifier against OnnxTextClassifier),

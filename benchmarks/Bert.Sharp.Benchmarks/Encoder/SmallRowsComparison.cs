@@ -11,9 +11,10 @@ namespace Bert.Sharp.Benchmarks.Encoder;
 /// <c>small-rows [rounds] [rows]</c>: where one short text's matrix products stand. All 36 linear products of
 /// all-MiniLM-L6-v2's six layers (Q, K and V apart) at 16 rows (by default), each with its own weight as in a forward pass
 /// (42 MB, more than this CPU's cache), timed as LibTorch's <c>linear</c> with Hugging Face's row-major weights and with
-/// the serving layout's column-major ones, and as <see cref="SmallRowsGemmPrototype"/> reading the column-major weights
-/// and reading panels packed once; next to them the whole encoder forward (row-major, sdpa) and ONNX Runtime's whole
-/// forward of the same model at 1 × rows, taking turns round by round (medians of calls of 20).
+/// the serving layout's column-major ones, and as Bert.Sharp's few-row kernel on the weights packed once
+/// (<see cref="SmallRowsGemm"/>, what the serving classes use on AVX-512 CPUs); next to them the whole encoder forward
+/// (row-major, sdpa) and ONNX Runtime's whole forward of the same model at 1 × rows, taking turns round by round (medians
+/// of calls of 20).
 /// </summary>
 internal static class SmallRowsComparison
 {
@@ -21,9 +22,9 @@ internal static class SmallRowsComparison
     {
         int rounds = args.Length > 0 ? int.Parse(args[0], CultureInfo.InvariantCulture) : 15;
         int rows = args.Length > 1 ? int.Parse(args[1], CultureInfo.InvariantCulture) : 16;
-        if (!SmallRowsGemmPrototype.IsSupported || rows % 8 != 0)
+        if (!SmallRowsGemm.IsSupported || rows is < 1 or > SmallRowsGemm.MaxRows)
         {
-            Console.Error.WriteLine("small-rows needs AVX-512 F and a row count that is a multiple of 8.");
+            Console.Error.WriteLine($"small-rows needs AVX-512 F (and BERT_SHARP_SMALL_ROWS not 0) and 1 to {SmallRowsGemm.MaxRows} rows.");
             return 2;
         }
 
@@ -31,8 +32,7 @@ internal static class SmallRowsComparison
         using InferenceSession session = OrtSessions.Create(OriginalMiniLm.OnnxPath);
         Tensor[] weights = [.. model.named_parameters().Where(p => p.name.Contains("encoder.layer", StringComparison.Ordinal) && p.parameter.dim() == 2).Select(p => p.parameter.detach())];
         Tensor[] columnMajor = [.. weights.Select(w => w.t().contiguous().t())];
-        Tensor[] transposed = [.. columnMajor.Select(w => w.t())]; // [in, out], contiguous
-        float[][] panels = [.. transposed.Select(t => SmallRowsGemmPrototype.Pack(TensorMemory.Floats(t), (int)t.shape[0], (int)t.shape[1]))];
+        float[][] panels = [.. weights.Select(w => SmallRowsGemm.Pack(TensorMemory.Floats(w), w.stride(0), w.stride(1), (int)w.shape[0], (int)w.shape[1]))];
         var inputs = new Dictionary<long, Tensor> { [384] = randn(rows, 384), [1536] = randn(rows, 1536) };
         var outputs = new Dictionary<long, Tensor> { [384] = empty(rows, 384), [1536] = empty(rows, 1536) };
         var data = RandomIdBatch.Create(1, rows);
@@ -49,41 +49,32 @@ internal static class SmallRowsComparison
             }
         }
 
-        void Prototype(bool packed)
+        void Packed(int i)
         {
-            for (int i = 0; i < transposed.Length; i++)
-            {
-                int k = (int)transposed[i].shape[0], n = (int)transposed[i].shape[1];
-                fixed (float* panel = panels[i])
-                {
-                    float* b = packed ? panel : TensorMemory.Floats(transposed[i]);
-                    SmallRowsGemmPrototype.Multiply(TensorMemory.Floats(inputs[k]), b, TensorMemory.Floats(outputs[n]), rows, k, n, packed);
-                }
-            }
+            int n = (int)weights[i].shape[0], k = (int)weights[i].shape[1];
+            SmallRowsGemm.Multiply(TensorMemory.Floats(inputs[k]), panels[i], null, TensorMemory.Floats(outputs[n]), rows, k, n, get_num_threads());
         }
 
-        // The prototype against LibTorch on the first and last products (Q and the last feed-forward output).
+        // The kernel against LibTorch on the first and last products (Q and the last feed-forward output).
         double difference = 0;
         foreach (int i in new[] { 0, weights.Length - 1 })
         {
             using Tensor reference = nn.functional.linear(inputs[weights[i].shape[1]], weights[i]);
-            foreach (bool packed in new[] { false, true })
-            {
-                fixed (float* panel = panels[i])
-                {
-                    int k = (int)transposed[i].shape[0], n = (int)transposed[i].shape[1];
-                    SmallRowsGemmPrototype.Multiply(TensorMemory.Floats(inputs[k]), packed ? panel : TensorMemory.Floats(transposed[i]), TensorMemory.Floats(outputs[n]), rows, k, n, packed);
-                    difference = Math.Max(difference, (reference - outputs[n]).abs().max().item<float>());
-                }
-            }
+            Packed(i);
+            difference = Math.Max(difference, (reference - outputs[weights[i].shape[0]]).abs().max().item<float>());
         }
 
         Action[] sides =
         [
             () => Linear(weights),
             () => Linear(columnMajor),
-            () => Prototype(packed: false),
-            () => Prototype(packed: true),
+            () =>
+            {
+                for (int i = 0; i < weights.Length; i++)
+                {
+                    Packed(i);
+                }
+            },
             () =>
             {
                 using var scope = NewDisposeScope();
@@ -101,10 +92,10 @@ internal static class SmallRowsComparison
         }
 
         double[] medians = TakingTurns.Medians(rounds, sides, calls: 20, pause: TimeSpan.FromMilliseconds(50));
-        Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"small-rows, {get_num_threads()} threads, {rounds} rounds; MiniLM's 36 linear products at {rows} rows (prototype against LibTorch: max |difference| {difference:G3})"));
-        Console.WriteLine("| linear, row-major weights | linear, column-major (serving layout) | prototype on column-major | prototype on packed panels | encoder forward 1 × rows | ONNX Runtime forward 1 × rows |");
-        Console.WriteLine("|---:|---:|---:|---:|---:|---:|");
-        Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"| {medians[0]:F2} ms | {medians[1]:F2} ms | {medians[2]:F2} ms | {medians[3]:F2} ms | {medians[4]:F2} ms | {medians[5]:F2} ms |"));
+        Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"small-rows, {get_num_threads()} threads, {rounds} rounds; MiniLM's 36 linear products at {rows} rows (the kernel against LibTorch: max |difference| {difference:G3})"));
+        Console.WriteLine("| linear, row-major weights | linear, column-major (serving layout) | Bert.Sharp's kernel, packed panels | encoder forward 1 × rows (row-major, no packing) | ONNX Runtime forward 1 × rows |");
+        Console.WriteLine("|---:|---:|---:|---:|---:|");
+        Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"| {medians[0]:F2} ms | {medians[1]:F2} ms | {medians[2]:F2} ms | {medians[3]:F2} ms | {medians[4]:F2} ms |"));
         foreach (Tensor t in inputs.Values.Concat(outputs.Values).Concat(columnMajor))
         {
             t.Dispose();

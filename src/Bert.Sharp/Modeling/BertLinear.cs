@@ -62,8 +62,26 @@ internal sealed class BertLinear : nn.Module<Tensor, Tensor>
         }
     }
 
+    /// <summary>The serving copy of the weight for few-row inputs (<see cref="PackForSmallRows"/>), or <c>null</c>.</summary>
+    internal PackedLinearWeight? Packed { get; private set; }
+
+    /// <summary>Packs the weight for inputs of few rows without gradients (serving); returns whether it was packed.</summary>
+    internal bool PackForSmallRows()
+    {
+        Packed = PackedLinearWeight.TryCreate(weight, weight);
+        return Packed is not null;
+    }
+
+    /// <summary>Drops the packed copy (training, or the weights leave the CPU).</summary>
+    internal void ReleasePacked() => Packed = null;
+
     public override Tensor forward(Tensor input)
     {
+        if (Adapter is null && Packed?.TryMultiply(input, [weight], weight, bias) is { } packed)
+        {
+            return packed;
+        }
+
         Tensor output = nn.functional.linear(input, weight, bias);
         if (Adapter is null)
         {

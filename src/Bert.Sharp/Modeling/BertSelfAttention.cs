@@ -21,6 +21,7 @@ internal sealed class BertSelfAttention : nn.Module<Tensor, EncoderContext, Tens
     private readonly int headSize;
     private readonly double dropoutProbability;
     private Tensor? sharedProjection;
+    private PackedLinearWeight? packedProjection;
 
     // The shared storage seen as the [3·out, in] weight that linear takes: one view made once, not one per call.
     private Tensor? sharedWeight;
@@ -118,10 +119,12 @@ internal sealed class BertSelfAttention : nn.Module<Tensor, EncoderContext, Tens
     internal Tensor Project(Tensor hidden)
     {
         Tensor bias = cat([query.Bias!, key.Bias!, value.Bias!], 0);
-        Tensor weight = SharedProjection() ?? (query.Weight.is_contiguous()
-            ? cat([query.Weight, key.Weight, value.Weight], 0)
-            : cat([query.Weight.t(), key.Weight.t(), value.Weight.t()], 1).t());
-        Tensor qkv = nn.functional.linear(hidden, weight, bias);
+        Tensor? shared = SharedProjection();
+        Tensor qkv = shared is not null && packedProjection?.TryMultiply(hidden, [query.Weight, key.Weight, value.Weight], shared, bias) is { } packed
+            ? packed
+            : nn.functional.linear(hidden, shared ?? (query.Weight.is_contiguous()
+                ? cat([query.Weight, key.Weight, value.Weight], 0)
+                : cat([query.Weight.t(), key.Weight.t(), value.Weight.t()], 1).t()), bias);
         long width = query.OutFeatures;
         BertLinear[] projections = [query, key, value];
         for (int i = 0; i < projections.Length; i++)
@@ -167,9 +170,20 @@ internal sealed class BertSelfAttention : nn.Module<Tensor, EncoderContext, Tens
         return projections.Length;
     }
 
+    /// <summary>
+    /// Packs the shared [3·out, in] weight for few-row inputs without gradients (<see cref="PackedLinearWeight"/>), once
+    /// <see cref="ShareProjectionStorage"/> has made it; returns whether it was packed.
+    /// </summary>
+    internal bool PackForSmallRows()
+    {
+        packedProjection = IsShared() ? PackedLinearWeight.TryCreate(sharedWeight!, query.Weight, key.Weight, value.Weight) : null;
+        return packedProjection is not null;
+    }
+
     /// <summary>Forgets the shared storage (the weights have been given storages of their own, for training).</summary>
     internal void ReleaseProjectionStorage()
     {
+        packedProjection = null;
         sharedWeight?.Dispose();
         sharedWeight = null;
         sharedProjection?.Dispose();

@@ -21,8 +21,33 @@ internal static class LinearWeightLayout
     /// <summary>Stores every CPU linear weight of <paramref name="model"/> column-major; returns how many moved.</summary>
     public static int UseColumnMajor(nn.Module model) => Relayout(model, columnMajor: true);
 
-    /// <summary>Stores every linear weight of <paramref name="model"/> row-major (contiguous) again; returns how many moved.</summary>
+    /// <summary>Stores every linear weight of <paramref name="model"/> row-major (contiguous) again, without packed copies; returns how many moved.</summary>
     public static int UseRowMajor(nn.Module model) => Relayout(model, columnMajor: false);
+
+    /// <summary>
+    /// For serving, after <see cref="UseColumnMajor"/>: gives every CPU linear weight (each layer's query, key and value as
+    /// their one shared weight) a copy packed for few-row inputs (<see cref="PackedLinearWeight"/>), the weights' size again
+    /// in memory; returns how many were packed (none where the kernel does not run).
+    /// </summary>
+    public static int PackForSmallRows(nn.Module model)
+    {
+        ArgumentNullException.ThrowIfNull(model);
+        int packed = 0;
+        var projections = new HashSet<BertLinear>();
+        foreach (BertSelfAttention attention in model.modules().OfType<BertSelfAttention>())
+        {
+            // The projections are multiplied through the shared weight; their own copies would never be used.
+            projections.UnionWith(attention.Projections);
+            packed += attention.PackForSmallRows() ? 1 : 0;
+        }
+
+        foreach (BertLinear linear in model.modules().OfType<BertLinear>().Where(l => !projections.Contains(l)))
+        {
+            packed += linear.PackForSmallRows() ? 1 : 0;
+        }
+
+        return packed;
+    }
 
     private static int Relayout(nn.Module model, bool columnMajor)
     {
@@ -56,10 +81,15 @@ internal static class LinearWeightLayout
 
         if (!columnMajor)
         {
-            // Training: each weight has its own storage again (above), and the shared one is let go.
+            // Training: each weight has its own storage again (above), and the shared one and the packed copies are let go.
             foreach (BertSelfAttention attention in model.modules().OfType<BertSelfAttention>())
             {
                 attention.ReleaseProjectionStorage();
+            }
+
+            foreach (BertLinear linear in model.modules().OfType<BertLinear>())
+            {
+                linear.ReleasePacked();
             }
         }
 

@@ -39,7 +39,7 @@ internal static class TrainedTaskLoading
             LoggerFactory = given.LoggerFactory,
             AttentionImplementation = given.AttentionImplementation,
         };
-        return Load(directory, what, given.Hub, loadOptions, load, (model, encoder) => serve(model, encoder, given));
+        return Load(directory, what, given.Hub, loadOptions, given.PackWeights, load, (model, encoder) => serve(model, encoder, given));
     }
 
     private static TServing Load<TModel, TServing>(
@@ -47,6 +47,7 @@ internal static class TrainedTaskLoading
         string what,
         PretrainedResolveOptions? hub,
         ClassifierLoadOptions loadOptions,
+        bool packWeights,
         Func<string, ClassifierLoadOptions, TModel> load,
         Func<TModel, IServingTextEncoder, TServing> serve)
         where TModel : BertTaskModel
@@ -73,6 +74,10 @@ internal static class TrainedTaskLoading
 
             // The serving object owns the model: its linear weights take the layout that serves short texts faster on the CPU.
             Modeling.LinearWeightLayout.UseColumnMajor(model);
+            if (packWeights)
+            {
+                Modeling.LinearWeightLayout.PackForSmallRows(model);
+            }
 
             // The folder's tokenizer, whatever its kind (WordPiece, byte-level BPE, Unigram); a subword one pads with the model's pad_token_id.
             return serve(model, ServingTextEncoders.Load(tokenizerSource, model.Bert.Config.PadTokenId, hub));

@@ -1,0 +1,97 @@
+using System.Runtime.InteropServices;
+using static TorchSharp.torch;
+
+namespace Bert.Sharp.Runtime;
+
+/// <summary>
+/// LibTorch's version counter of a tensor (what PyTorch reads as <c>tensor._version</c>): every in-place change —
+/// <c>add_</c>, <c>copy_</c>, <c>set_</c>, an optimizer step — increments it. TorchSharp 0.107 does not expose it, so it is
+/// read through <c>at::TensorBase::_version()</c>, which <c>libtorch_cpu</c> exports, on TorchSharp's tensor handle (an
+/// <c>at::Tensor*</c>). Lets a copy derived from a weight (the serving classes' packed weights) tell whether the
+/// weight has changed since, without reading it.
+/// </summary>
+/// <remarks>
+/// Resolved once, with a self-check (a fresh tensor reads 0, then 1 after one in-place add). Where the export is missing or
+/// the check fails, or with <c>BERT_SHARP_TENSOR_VERSION=0</c>, <see cref="IsAvailable"/> is false and callers do without.
+/// Inference tensors (made under <c>inference_mode</c>) have no version counter and LibTorch throws a C++ exception for
+/// them that must not reach .NET: callers read only tensors they made or checked outside inference mode
+/// (<see cref="IsNormalTensor"/>).
+/// </remarks>
+internal static unsafe class TensorVersion
+{
+    /// <summary>Set to 0 before the first use to do without version counters.</summary>
+    internal const string OptOutVariable = "BERT_SHARP_TENSOR_VERSION";
+
+    private static readonly NativeBinding<Functions> Binding = new(Resolve);
+
+    /// <summary>Whether version counters can be read.</summary>
+    public static bool IsAvailable => Binding.IsAvailable;
+
+    /// <summary>"available", or why not.</summary>
+    public static string Status => Binding.Status;
+
+    /// <summary>The version counter of <paramref name="tensor"/>, which must be a normal (not an inference) tensor.</summary>
+    /// <exception cref="InvalidOperationException">Version counters cannot be read here (<see cref="Status"/>).</exception>
+    public static long Of(Tensor tensor)
+    {
+        ArgumentNullException.ThrowIfNull(tensor);
+        long version = Binding.Require("Reading a tensor's version counter").Read(tensor.Handle);
+        GC.KeepAlive(tensor);
+        return version;
+    }
+
+    /// <summary>
+    /// Whether <paramref name="tensor"/> is a normal tensor (it has a version counter), found without touching the counter:
+    /// outside inference mode, LibTorch refuses an in-place change of an inference tensor with an error TorchSharp turns
+    /// into an exception, so an in-place multiply of an empty view of it (which touches no value) tells. The view shares
+    /// the tensor's version counter, so a normal tensor's version goes up by one.
+    /// </summary>
+    public static bool IsNormalTensor(Tensor tensor)
+    {
+        ArgumentNullException.ThrowIfNull(tensor);
+        if (is_inference_mode_enabled() || tensor.dim() == 0)
+        {
+            return false;
+        }
+
+        try
+        {
+            using var noGrad = no_grad();
+            using Tensor probe = tensor.detach().narrow(0, 0, 0); // a view whatever the strides (reshape could copy)
+            probe.mul_(1f);
+            return true;
+        }
+        catch (ExternalException)
+        {
+            return false;
+        }
+    }
+
+    private static (Functions? Functions, string Status) Resolve() => LibTorchCpuLibrary.Bind(
+        OptOutVariable,
+        null,
+        library =>
+        {
+            // at::TensorBase::_version() const (Itanium C++ ABI; `this` is the at::Tensor TorchSharp's handle points to).
+            if (!NativeLibrary.TryGetExport(library, "_ZNK2at10TensorBase8_versionEv", out nint read))
+            {
+                return (null, "libtorch_cpu does not export at::TensorBase::_version()");
+            }
+
+            var functions = new Functions(read);
+            using Tensor check = zeros(2);
+            long before = functions.Read(check.Handle);
+            using (var noGrad = no_grad())
+            {
+                check.add_(1f);
+            }
+
+            long after = functions.Read(check.Handle);
+            return before == 0 && after == 1 ? (functions, "available") : (null, $"self-check failed (versions {before} → {after}, expected 0 → 1)");
+        });
+
+    private sealed class Functions(nint read)
+    {
+        public long Read(IntPtr tensor) => ((delegate* unmanaged<IntPtr, long>)read)(tensor);
+    }
+}
