@@ -170,6 +170,9 @@ internal sealed class BertSelfAttention : nn.Module<Tensor, EncoderContext, Tens
         return projections.Length;
     }
 
+    /// <summary>Whether the shared Q/K/V weight has a packed copy (<see cref="PackForSmallRows"/>).</summary>
+    internal bool HasPackedProjection => packedProjection is not null;
+
     /// <summary>
     /// Packs the shared [3·out, in] weight for few-row inputs without gradients (<see cref="PackedLinearWeight"/>), once
     /// <see cref="ShareProjectionStorage"/> has made it; returns whether it was packed.

@@ -13,7 +13,8 @@ namespace Bert.Sharp.Runtime;
 /// </summary>
 /// <remarks>
 /// AVX-512 only (<see cref="IsSupported"/>); elsewhere callers keep LibTorch. A tile is 8 rows × 48 columns: 24 vector
-/// accumulators, one number of x broadcast against three vectors of the panel's row. Panels are split between LibTorch's
+/// accumulators, one number of x broadcast against three vectors of the panel's row; a last tile of fewer rows repeats
+/// its last row in the missing ones and stores only the real ones. Panels are split between LibTorch's
 /// OpenMP threads (<see cref="LibTorchThreadTeam"/>). Each output is the sum over the inputs in order, fused multiply-adds
 /// in float32 — the same terms as LibTorch's, summed in another order (differences of float rounding).
 /// <c>BERT_SHARP_SMALL_ROWS=0</c> in the environment switches it off.
@@ -79,26 +80,9 @@ internal static unsafe class SmallRowsGemm
         float* tile = stackalloc float[TileRows * PanelWidth];
         for (int r = 0; r < rows; r += TileRows)
         {
+            // The last tile may have fewer rows: its missing rows repeat the last one (read, never stored).
             int tileRows = Math.Min(TileRows, rows - r);
-            if (tileRows == TileRows)
-            {
-                Tile8(x + ((nint)r * k), panel, tile, k);
-            }
-            else
-            {
-                int i = 0;
-                if (tileRows >= 4)
-                {
-                    Tile4(x + ((nint)r * k), panel, tile, k);
-                    i = 4;
-                }
-
-                for (; i < tileRows; i++)
-                {
-                    Row(x + ((nint)(r + i) * k), panel, tile + (i * PanelWidth), k);
-                }
-            }
-
+            Tile8(x + ((nint)r * k), tileRows, panel, tile, k);
             for (int i = 0; i < tileRows; i++)
             {
                 float* source = tile + (i * PanelWidth), target = y + ((nint)(r + i) * n) + column;
@@ -120,34 +104,27 @@ internal static unsafe class SmallRowsGemm
         }
     }
 
-    // 8 rows of x against one panel: 24 accumulators, written to tile [8][48].
+    // 8 rows of x (the first `valid` of them real) against one panel: 24 accumulators, written to tile [8][48].
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static void Tile8(float* x, float* panel, float* tile, int k)
+    private static void Tile8(float* x, int valid, float* panel, float* tile, int k)
     {
         Vector512<float> a00 = default, a01 = default, a02 = default, a10 = default, a11 = default, a12 = default, a20 = default, a21 = default, a22 = default;
         Vector512<float> a30 = default, a31 = default, a32 = default, a40 = default, a41 = default, a42 = default, a50 = default, a51 = default, a52 = default;
         Vector512<float> a60 = default, a61 = default, a62 = default, a70 = default, a71 = default, a72 = default;
-        float* x1 = x + k, x2 = x + (2 * k), x3 = x + (3 * k), x4 = x + (4 * k), x5 = x + (5 * k), x6 = x + (6 * k), x7 = x + (7 * k);
+        float* x1 = RowOf(x, 1, valid, k), x2 = RowOf(x, 2, valid, k), x3 = RowOf(x, 3, valid, k), x4 = RowOf(x, 4, valid, k);
+        float* x5 = RowOf(x, 5, valid, k), x6 = RowOf(x, 6, valid, k), x7 = RowOf(x, 7, valid, k);
         for (int i = 0; i < k; i++)
         {
             float* row = panel + ((nint)i * PanelWidth);
             Vector512<float> b0 = Vector512.Load(row), b1 = Vector512.Load(row + 16), b2 = Vector512.Load(row + 32);
-            Vector512<float> v = Vector512.Create(x[i]);
-            a00 = Avx512F.FusedMultiplyAdd(v, b0, a00); a01 = Avx512F.FusedMultiplyAdd(v, b1, a01); a02 = Avx512F.FusedMultiplyAdd(v, b2, a02);
-            v = Vector512.Create(x1[i]);
-            a10 = Avx512F.FusedMultiplyAdd(v, b0, a10); a11 = Avx512F.FusedMultiplyAdd(v, b1, a11); a12 = Avx512F.FusedMultiplyAdd(v, b2, a12);
-            v = Vector512.Create(x2[i]);
-            a20 = Avx512F.FusedMultiplyAdd(v, b0, a20); a21 = Avx512F.FusedMultiplyAdd(v, b1, a21); a22 = Avx512F.FusedMultiplyAdd(v, b2, a22);
-            v = Vector512.Create(x3[i]);
-            a30 = Avx512F.FusedMultiplyAdd(v, b0, a30); a31 = Avx512F.FusedMultiplyAdd(v, b1, a31); a32 = Avx512F.FusedMultiplyAdd(v, b2, a32);
-            v = Vector512.Create(x4[i]);
-            a40 = Avx512F.FusedMultiplyAdd(v, b0, a40); a41 = Avx512F.FusedMultiplyAdd(v, b1, a41); a42 = Avx512F.FusedMultiplyAdd(v, b2, a42);
-            v = Vector512.Create(x5[i]);
-            a50 = Avx512F.FusedMultiplyAdd(v, b0, a50); a51 = Avx512F.FusedMultiplyAdd(v, b1, a51); a52 = Avx512F.FusedMultiplyAdd(v, b2, a52);
-            v = Vector512.Create(x6[i]);
-            a60 = Avx512F.FusedMultiplyAdd(v, b0, a60); a61 = Avx512F.FusedMultiplyAdd(v, b1, a61); a62 = Avx512F.FusedMultiplyAdd(v, b2, a62);
-            v = Vector512.Create(x7[i]);
-            a70 = Avx512F.FusedMultiplyAdd(v, b0, a70); a71 = Avx512F.FusedMultiplyAdd(v, b1, a71); a72 = Avx512F.FusedMultiplyAdd(v, b2, a72);
+            (a00, a01, a02) = Accumulate(x[i], b0, b1, b2, a00, a01, a02);
+            (a10, a11, a12) = Accumulate(x1[i], b0, b1, b2, a10, a11, a12);
+            (a20, a21, a22) = Accumulate(x2[i], b0, b1, b2, a20, a21, a22);
+            (a30, a31, a32) = Accumulate(x3[i], b0, b1, b2, a30, a31, a32);
+            (a40, a41, a42) = Accumulate(x4[i], b0, b1, b2, a40, a41, a42);
+            (a50, a51, a52) = Accumulate(x5[i], b0, b1, b2, a50, a51, a52);
+            (a60, a61, a62) = Accumulate(x6[i], b0, b1, b2, a60, a61, a62);
+            (a70, a71, a72) = Accumulate(x7[i], b0, b1, b2, a70, a71, a72);
         }
 
         Store(tile, a00, a01, a02);
@@ -160,47 +137,16 @@ internal static unsafe class SmallRowsGemm
         Store(tile + (7 * PanelWidth), a70, a71, a72);
     }
 
-    // 4 rows of x against one panel (the rows after the last whole tile).
-    private static void Tile4(float* x, float* panel, float* tile, int k)
+    // One number of x times the panel row's three vectors, added to one row's accumulators.
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static (Vector512<float>, Vector512<float>, Vector512<float>) Accumulate(float x, Vector512<float> b0, Vector512<float> b1, Vector512<float> b2, Vector512<float> a0, Vector512<float> a1, Vector512<float> a2)
     {
-        Vector512<float> a00 = default, a01 = default, a02 = default, a10 = default, a11 = default, a12 = default;
-        Vector512<float> a20 = default, a21 = default, a22 = default, a30 = default, a31 = default, a32 = default;
-        float* x1 = x + k, x2 = x + (2 * k), x3 = x + (3 * k);
-        for (int i = 0; i < k; i++)
-        {
-            float* row = panel + ((nint)i * PanelWidth);
-            Vector512<float> b0 = Vector512.Load(row), b1 = Vector512.Load(row + 16), b2 = Vector512.Load(row + 32);
-            Vector512<float> v = Vector512.Create(x[i]);
-            a00 = Avx512F.FusedMultiplyAdd(v, b0, a00); a01 = Avx512F.FusedMultiplyAdd(v, b1, a01); a02 = Avx512F.FusedMultiplyAdd(v, b2, a02);
-            v = Vector512.Create(x1[i]);
-            a10 = Avx512F.FusedMultiplyAdd(v, b0, a10); a11 = Avx512F.FusedMultiplyAdd(v, b1, a11); a12 = Avx512F.FusedMultiplyAdd(v, b2, a12);
-            v = Vector512.Create(x2[i]);
-            a20 = Avx512F.FusedMultiplyAdd(v, b0, a20); a21 = Avx512F.FusedMultiplyAdd(v, b1, a21); a22 = Avx512F.FusedMultiplyAdd(v, b2, a22);
-            v = Vector512.Create(x3[i]);
-            a30 = Avx512F.FusedMultiplyAdd(v, b0, a30); a31 = Avx512F.FusedMultiplyAdd(v, b1, a31); a32 = Avx512F.FusedMultiplyAdd(v, b2, a32);
-        }
-
-        Store(tile, a00, a01, a02);
-        Store(tile + PanelWidth, a10, a11, a12);
-        Store(tile + (2 * PanelWidth), a20, a21, a22);
-        Store(tile + (3 * PanelWidth), a30, a31, a32);
+        Vector512<float> v = Vector512.Create(x);
+        return (Avx512F.FusedMultiplyAdd(v, b0, a0), Avx512F.FusedMultiplyAdd(v, b1, a1), Avx512F.FusedMultiplyAdd(v, b2, a2));
     }
 
-    // One row of x against one panel (the last rows, fewer than four).
-    private static void Row(float* x, float* panel, float* tile, int k)
-    {
-        Vector512<float> a0 = default, a1 = default, a2 = default;
-        for (int i = 0; i < k; i++)
-        {
-            float* row = panel + ((nint)i * PanelWidth);
-            Vector512<float> v = Vector512.Create(x[i]);
-            a0 = Avx512F.FusedMultiplyAdd(v, Vector512.Load(row), a0);
-            a1 = Avx512F.FusedMultiplyAdd(v, Vector512.Load(row + 16), a1);
-            a2 = Avx512F.FusedMultiplyAdd(v, Vector512.Load(row + 32), a2);
-        }
-
-        Store(tile, a0, a1, a2);
-    }
+    // Row `index` of a tile whose first `valid` rows are real; the others repeat the last real row, so nothing past x is read.
+    private static float* RowOf(float* x, int index, int valid, int k) => x + ((nint)Math.Min(index, valid - 1) * k);
 
     private static void Store(float* target, Vector512<float> a, Vector512<float> b, Vector512<float> c)
     {

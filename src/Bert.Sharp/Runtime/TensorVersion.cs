@@ -11,24 +11,14 @@ namespace Bert.Sharp.Runtime;
 /// weight has changed since, without reading it.
 /// </summary>
 /// <remarks>
-/// Resolved once, with a self-check (a fresh tensor reads 0, then 1 after one in-place add). Where the export is missing or
-/// the check fails, or with <c>BERT_SHARP_TENSOR_VERSION=0</c>, <see cref="IsAvailable"/> is false and callers do without.
+/// Resolved once, with a self-check (a fresh tensor reads 0, then 1 after one in-place add); where the export is missing or
+/// the check fails, <see cref="IsAvailable"/> is false and callers do without (the packed weights are then not made).
 /// Inference tensors (made under <c>inference_mode</c>) have no version counter and LibTorch throws a C++ exception for
 /// them that must not reach .NET: callers read only tensors they made or checked outside inference mode
 /// (<see cref="IsNormalTensor"/>).
 /// </remarks>
 internal static unsafe class TensorVersion
 {
-    /// <summary>Set to 0 before the first use to do without version counters.</summary>
-    internal const string OptOutVariable = "BERT_SHARP_TENSOR_VERSION";
-
-    private static readonly NativeBinding<Functions> Binding = new(Resolve);
-
-    /// <summary>Whether version counters can be read.</summary>
-    public static bool IsAvailable => Binding.IsAvailable;
-
-    /// <summary>"available", or why not.</summary>
-    public static string Status => Binding.Status;
 
     /// <summary>The version counter of <paramref name="tensor"/>, which must be a normal (not an inference) tensor.</summary>
     /// <exception cref="InvalidOperationException">Version counters cannot be read here (<see cref="Status"/>).</exception>
@@ -67,9 +57,18 @@ internal static unsafe class TensorVersion
         }
     }
 
+    /// <summary>Whether version counters can be read; if not, <see cref="Status"/> says why.</summary>
+    public static bool IsAvailable => Binding.IsAvailable;
+
+    /// <summary>"available", or why version counters cannot be read.</summary>
+    public static string Status => Binding.Status;
+
+    // Bound on first use; declared after the members that use it, as it is not part of what callers need.
+    private static NativeBinding<Functions> Binding { get; } = new(Resolve);
+
     private static (Functions? Functions, string Status) Resolve() => LibTorchCpuLibrary.Bind(
-        OptOutVariable,
-        null,
+        optOutVariable: null,
+        unsupportedPlatform: null,
         library =>
         {
             // at::TensorBase::_version() const (Itanium C++ ABI; `this` is the at::Tensor TorchSharp's handle points to).

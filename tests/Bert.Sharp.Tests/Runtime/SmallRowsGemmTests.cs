@@ -129,7 +129,7 @@ public sealed class SmallRowsGemmTests : IDisposable
     {
         BertTokenizer tokenizer = BertTokenizer.FromVocabulary(TestAssets.UncasedVocabPath);
         string folder = Path.Combine(directory, "classifier");
-        using (var model = SeededWeights.Apply(new BertForSequenceClassification(new BertModel(TinyConfigs.Bert(vocab: tokenizer.VocabularySize)), ["neg", "pos", "mid"]), 5))
+        using (var model = SeededWeights.Apply(new BertForSequenceClassification(new BertModel(TinyConfigs.Bert(vocab: tokenizer.VocabularySize)), ["neg", "pos", "mid"]), 5, initializerRange: 0.3))
         {
             model.SavePretrained(folder, tokenizer);
         }
@@ -140,6 +140,7 @@ public sealed class SmallRowsGemmTests : IDisposable
         BertSelfAttention[] attentions = [.. packed.Model.modules().OfType<BertSelfAttention>()];
         int projections = attentions.Sum(a => a.Projections.Count);
         Assert.Equal(SmallRowsGemm.IsSupported ? linears.Length - projections : 0, linears.Count(l => l.Packed is not null));
+        Assert.All(attentions, a => Assert.Equal(SmallRowsGemm.IsSupported, a.HasPackedProjection));
         Assert.All(plain.Model.modules().OfType<BertLinear>(), l => Assert.Null(l.Packed));
 
         string[] texts = ["a fine phone", "it broke after a day and the seller never answered my mail about it", "", "ok"];
@@ -154,9 +155,37 @@ public sealed class SmallRowsGemmTests : IDisposable
             }
         }
 
+        // Weights changed in place (as a LoRA merge or an optimizer step writes) reach the next prediction: the packed
+        // copies see their parameters' version counters move and step aside. The value projection and a feed-forward
+        // weight, whose changes move the output directly (a tiny model's attention scores hardly move with Q or K).
+        using (var noGrad = no_grad())
+        {
+            foreach (TextClassifier served in new[] { packed, plain })
+            {
+                served.Model.modules().OfType<BertSelfAttention>().First().Projections[2].Weight.mul_(-3f);
+                served.Model.modules().OfType<BertIntermediate>().Last().modules().OfType<BertLinear>().Single().Weight.mul_(4f);
+            }
+        }
+
+        IReadOnlyList<Prediction> changed = packed.PredictBatch(texts), changedReference = plain.PredictBatch(texts);
+        double moved = 0;
+        for (int i = 0; i < texts.Length; i++)
+        {
+            Prediction single = packed.Predict(texts[i]);
+            foreach (string label in packed.Labels)
+            {
+                moved = Math.Max(moved, Math.Abs(changedReference[i].Probabilities[label] - reference[i].Probabilities[label]));
+                Assert.Equal(changedReference[i].Probabilities[label], single.Probabilities[label], 5);
+                Assert.Equal(changedReference[i].Probabilities[label], changed[i].Probabilities[label], 5);
+            }
+        }
+
+        Assert.True(moved > 1e-3, $"the changes moved the probabilities by {moved} only: the comparison would say little");
+
         LinearWeightLayout.UseRowMajor(packed.Model);
         Assert.All(linears, l => Assert.Null(l.Packed));
+        Assert.All(attentions, a => Assert.False(a.HasPackedProjection));
         Prediction after = packed.Predict(texts[0]);
-        Assert.Equal(reference[0].Probabilities["pos"], after.Probabilities["pos"], 5);
+        Assert.Equal(changedReference[0].Probabilities["pos"], after.Probabilities["pos"], 5);
     }
 }
