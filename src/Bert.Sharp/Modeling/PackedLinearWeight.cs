@@ -55,7 +55,8 @@ internal sealed class PackedLinearWeight
     /// <summary>
     /// <c>input · Wᵀ + bias</c> through the packed copy, or null when it may not be used: gradients on, the input not a
     /// float32 CPU tensor with <see cref="InFeatures"/> in its last axis and at most <see cref="Runtime.SmallRowsGemm.MaxRows"/>
-    /// rows, <paramref name="currentSources"/> not the very parameters packed, or <paramref name="weight"/> changed since.
+    /// rows, CPU autocast on, <paramref name="currentSources"/> not the very parameters packed, or <paramref name="weight"/>
+    /// changed since.
     /// </summary>
     public unsafe Tensor? TryMultiply(Tensor input, ReadOnlySpan<Tensor> currentSources, Tensor weight, Tensor? bias)
     {
@@ -78,8 +79,9 @@ internal sealed class PackedLinearWeight
             return null;
         }
 
+        // Under autocast (InferencePrecision.BFloat16) LibTorch multiplies in bf16: that is what was asked for, so it runs.
         long rows = input.numel() / InFeatures;
-        if (rows is 0 or > Runtime.SmallRowsGemm.MaxRows || !IsCurrent(weight))
+        if (rows is 0 or > Runtime.SmallRowsGemm.MaxRows || Runtime.LibTorchAutocast.IsEnabled(TorchSharp.DeviceType.CPU) || !IsCurrent(weight))
         {
             return null;
         }

@@ -188,4 +188,30 @@ public sealed class SmallRowsGemmTests : IDisposable
         Prediction after = packed.Predict(texts[0]);
         Assert.Equal(changedReference[0].Probabilities["pos"], after.Probabilities["pos"], 5);
     }
+
+    [Fact]
+    public void A_bfloat16_served_classifier_multiplies_in_bfloat16_with_or_without_packed_weights()
+    {
+        BertTokenizer tokenizer = BertTokenizer.FromVocabulary(TestAssets.UncasedVocabPath);
+        string folder = Path.Combine(directory, "bf16");
+        using (var model = SeededWeights.Apply(new BertForSequenceClassification(new BertModel(TinyConfigs.Bert(vocab: tokenizer.VocabularySize)), ["neg", "pos"]), 9, initializerRange: 0.3))
+        {
+            model.SavePretrained(folder, tokenizer);
+        }
+
+        // Under autocast LibTorch multiplies in bf16; the packed float32 copies step aside, so both give bf16's numbers.
+        using TextClassifier packed = TextClassifier.FromPretrained(folder, new TextClassifierOptions { Precision = InferencePrecision.BFloat16 });
+        using TextClassifier plain = TextClassifier.FromPretrained(folder, new TextClassifierOptions { Precision = InferencePrecision.BFloat16, PackWeights = false });
+        using TextClassifier float32 = TextClassifier.FromPretrained(folder);
+        Assert.Equal(InferencePrecision.BFloat16, packed.Precision);
+        double fromFloat32 = 0;
+        foreach (string text in new[] { "a fine phone", "it broke after a day and the seller never answered" })
+        {
+            Prediction a = packed.Predict(text), b = plain.Predict(text), c = float32.Predict(text);
+            Assert.Equal(b.Probabilities["pos"], a.Probabilities["pos"], 6);
+            fromFloat32 = Math.Max(fromFloat32, Math.Abs(a.Probabilities["pos"] - c.Probabilities["pos"]));
+        }
+
+        Assert.True(fromFloat32 > 0, "bf16 and float32 predictions are identical: bf16 did not run");
+    }
 }
