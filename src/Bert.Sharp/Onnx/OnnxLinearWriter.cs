@@ -19,15 +19,6 @@ internal sealed class OnnxLinearWriter(OnnxGraphBuilder graph, OnnxExportSource 
     /// <summary>Numbers of an embedding row that share one int8 scale: fine enough that the table costs no accuracy (one scale per whole row cost 2 points on the sentiment sample), 1/8 byte of scale per value.</summary>
     private const int EmbeddingBlock = 32;
 
-    /// <summary>
-    /// Input numbers of a weight row that share one scale in <see cref="OnnxInt8Format.Blockwise"/>: 32 moved the sentiment
-    /// model's probabilities by at most 0.028 against 0.046 for 64 and 0.056 for 128 (docs/performance.md), for 1/8 byte of scale per weight.
-    /// </summary>
-    internal const int WeightBlock = 32;
-
-    /// <summary>MatMulNBits' <c>accuracy_level</c> 4: int8 activations and integer products (levels 0–1 multiply in float32, 3.5× slower for one short text).</summary>
-    private const int IntegerAccuracyLevel = 4;
-
     /// <summary>The zero point of uint8 weights (<see cref="OnnxInt8Format.UnsignedWeights"/>): the int8 values shifted into [1, 255].</summary>
     private const int UnsignedZeroPoint = 128;
 
@@ -273,6 +264,9 @@ internal sealed class OnnxLinearWriter(OnnxGraphBuilder graph, OnnxExportSource 
     // of each row as well and multiply with its integer kernels. The bias, if any, is the operator's own input.
     private (string Product, string Blocks, string BlockScales) BlockProduct(string x, string module, float[] weight, int inFeatures, int outFeatures, string? bias, string? output)
     {
+        // MatMulNBits' accuracy_level 4: int8 activations and integer products (levels 0–1 multiply in float32, 3.5× slower for one short text).
+        const int IntegerAccuracyLevel = 4;
+        const int WeightBlock = Int8Quantizer.WeightBlock;
         (byte[] values, float[] scales) = Int8Quantizer.Blocks(weight, outFeatures, inFeatures, WeightBlock);
         string blocks = graph.UInt8s(module + ".weight_blocks", values, outFeatures, values.Length / (outFeatures * WeightBlock), WeightBlock);
         string blockScales = graph.Floats(module + ".weight_block_scales", scales, scales.Length);

@@ -49,11 +49,11 @@ public sealed class BlockwiseInt8Tests(ExportedModelsFixture fixture)
         {
             long Attribute(string name) => Assert.Single(n.Attribute, a => a.Name == name).I;
             Assert.Equal(8, Attribute("bits"));
-            Assert.Equal(OnnxLinearWriter.WeightBlock, Attribute("block_size"));
+            Assert.Equal(Int8Quantizer.WeightBlock, Attribute("block_size"));
             Assert.Equal(4, Attribute("accuracy_level"));
             TensorProto blocks = initializers[n.Input[1]];
-            Assert.Equal([Attribute("N"), Attribute("K") / OnnxLinearWriter.WeightBlock, OnnxLinearWriter.WeightBlock], blocks.Dims.ToArray());
-            Assert.Equal(Attribute("N") * Attribute("K") / OnnxLinearWriter.WeightBlock, initializers[n.Input[2]].RawData.Length / sizeof(float));
+            Assert.Equal([Attribute("N"), Attribute("K") / Int8Quantizer.WeightBlock, Int8Quantizer.WeightBlock], blocks.Dims.ToArray());
+            Assert.Equal(Attribute("N") * Attribute("K") / Int8Quantizer.WeightBlock, initializers[n.Input[2]].RawData.Length / sizeof(float));
         });
 
         // The blocks hold the checkpoint's weights: dequantized, each within half its block's scale.
@@ -66,7 +66,7 @@ public sealed class BlockwiseInt8Tests(ExportedModelsFixture fixture)
             float[] weight = state["bert.encoder.layer.2.intermediate.dense.weight"].data<float>().ToArray();
             for (int i = 0; i < weight.Length; i++)
             {
-                float scale = scales[i / OnnxLinearWriter.WeightBlock];
+                float scale = scales[i / Int8Quantizer.WeightBlock];
                 Assert.True(Math.Abs(((values[i] - 128) * scale) - weight[i]) <= (scale / 2) + 1e-7f, $"weight {i}: {weight[i]} stored as {values[i]} × {scale}");
             }
         }
@@ -166,13 +166,13 @@ public sealed class BlockwiseInt8Tests(ExportedModelsFixture fixture)
     {
         var graph = new OnnxGraphBuilder(17);
         graph.Input("x", TensorProto.Types.DataType.Float, rows, k);
-        (byte[] values, float[] scales) = Int8Quantizer.Blocks(weights, n, k, OnnxLinearWriter.WeightBlock);
-        int blocksPerRow = (k + OnnxLinearWriter.WeightBlock - 1) / OnnxLinearWriter.WeightBlock;
-        string blocks = graph.UInt8s("w_blocks", values, n, blocksPerRow, OnnxLinearWriter.WeightBlock);
+        (byte[] values, float[] scales) = Int8Quantizer.Blocks(weights, n, k, Int8Quantizer.WeightBlock);
+        int blocksPerRow = (k + Int8Quantizer.WeightBlock - 1) / Int8Quantizer.WeightBlock;
+        string blocks = graph.UInt8s("w_blocks", values, n, blocksPerRow, Int8Quantizer.WeightBlock);
         string blockScales = graph.Floats("w_scales", scales, scales.Length);
         graph.Add("MatMulNBits", ["x", blocks, blockScales], "y", OnnxGraphBuilder.MicrosoftDomain,
             OnnxGraphBuilder.Int("K", k), OnnxGraphBuilder.Int("N", n), OnnxGraphBuilder.Int("bits", 8),
-            OnnxGraphBuilder.Int("block_size", OnnxLinearWriter.WeightBlock), OnnxGraphBuilder.Int("accuracy_level", 4));
+            OnnxGraphBuilder.Int("block_size", Int8Quantizer.WeightBlock), OnnxGraphBuilder.Int("accuracy_level", 4));
         graph.Output("y", TensorProto.Types.DataType.Float, rows, n);
         var model = new ModelProto { IrVersion = 8, Graph = graph.Graph };
         model.OpsetImport.Add(new OperatorSetIdProto { Domain = string.Empty, Version = 17 });
