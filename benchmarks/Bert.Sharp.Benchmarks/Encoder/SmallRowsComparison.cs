@@ -12,7 +12,7 @@ namespace Bert.Sharp.Benchmarks.Encoder;
 /// all-MiniLM-L6-v2's six layers (Q, K and V apart) at 16 rows (by default), each with its own weight as in a forward pass
 /// (42 MB, more than this CPU's cache), timed as LibTorch's <c>linear</c> with Hugging Face's row-major weights and with
 /// the serving layout's column-major ones, and as Bert.Sharp's few-row kernel on the weights packed once
-/// (<see cref="SmallRowsGemm"/>, what the serving classes use on AVX-512 CPUs); next to them the whole encoder forward
+/// (<see cref="SmallRowsGemm"/>, what the serving classes use), with its AVX-512 tile and with its AVX2 one; next to them the whole encoder forward
 /// (row-major, sdpa) and ONNX Runtime's whole forward of the same model at 1 × rows, taking turns round by round (medians
 /// of calls of 20).
 /// </summary>
@@ -22,9 +22,9 @@ internal static class SmallRowsComparison
     {
         int rounds = args.Length > 0 ? int.Parse(args[0], CultureInfo.InvariantCulture) : 15;
         int rows = args.Length > 1 ? int.Parse(args[1], CultureInfo.InvariantCulture) : 16;
-        if (!SmallRowsGemm.IsSupported || rows is < 1 or > SmallRowsGemm.MaxRows)
+        if (!SmallRowsGemm.IsSupported || !System.Runtime.Intrinsics.X86.Avx512F.IsSupported || rows is < 1 or > 128)
         {
-            Console.Error.WriteLine($"small-rows needs AVX-512 F (and BERT_SHARP_SMALL_ROWS not 0) and 1 to {SmallRowsGemm.MaxRows} rows.");
+            Console.Error.WriteLine("small-rows times both tiles, so it needs AVX-512 F (and BERT_SHARP_SMALL_ROWS not 0), and 1 to 128 rows.");
             return 2;
         }
 
@@ -49,10 +49,10 @@ internal static class SmallRowsComparison
             }
         }
 
-        void Packed(int i)
+        void Packed(int i, bool? wide = null)
         {
             int n = (int)weights[i].shape[0], k = (int)weights[i].shape[1];
-            SmallRowsGemm.Multiply(TensorMemory.Floats(inputs[k]), panels[i], null, TensorMemory.Floats(outputs[n]), rows, k, n, get_num_threads());
+            SmallRowsGemm.Multiply(TensorMemory.Floats(inputs[k]), panels[i], null, TensorMemory.Floats(outputs[n]), rows, k, n, get_num_threads(), wide);
         }
 
         // The kernel against LibTorch on the first and last products (Q and the last feed-forward output).
@@ -77,6 +77,14 @@ internal static class SmallRowsComparison
             },
             () =>
             {
+                // The AVX2 tile (256-bit vectors, 2 rows), on this CPU.
+                for (int i = 0; i < weights.Length; i++)
+                {
+                    Packed(i, wide: false);
+                }
+            },
+            () =>
+            {
                 using var scope = NewDisposeScope();
                 using var inference = inference_mode();
                 _ = model.Forward(ids, mask, types).LastHiddenState[0, 0, 0].item<float>();
@@ -93,9 +101,9 @@ internal static class SmallRowsComparison
 
         double[] medians = TakingTurns.Medians(rounds, sides, calls: 20, pause: TimeSpan.FromMilliseconds(50));
         Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"small-rows, {get_num_threads()} threads, {rounds} rounds; MiniLM's 36 linear products at {rows} rows (the kernel against LibTorch: max |difference| {difference:G3})"));
-        Console.WriteLine("| linear, row-major weights | linear, column-major (serving layout) | Bert.Sharp's kernel, packed panels | encoder forward 1 × rows (row-major, no packing) | ONNX Runtime forward 1 × rows |");
-        Console.WriteLine("|---:|---:|---:|---:|---:|");
-        Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"| {medians[0]:F2} ms | {medians[1]:F2} ms | {medians[2]:F2} ms | {medians[3]:F2} ms | {medians[4]:F2} ms |"));
+        Console.WriteLine("| linear, row-major weights | linear, column-major (serving layout) | Bert.Sharp's kernel, packed panels | the same, AVX2 tile (256-bit) | encoder forward 1 × rows (row-major, no packing) | ONNX Runtime forward 1 × rows |");
+        Console.WriteLine("|---:|---:|---:|---:|---:|---:|");
+        Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"| {medians[0]:F2} ms | {medians[1]:F2} ms | {medians[2]:F2} ms | {medians[3]:F2} ms | {medians[4]:F2} ms | {medians[5]:F2} ms |"));
         foreach (Tensor t in inputs.Values.Concat(outputs.Values).Concat(columnMajor))
         {
             t.Dispose();

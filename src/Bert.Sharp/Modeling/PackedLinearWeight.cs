@@ -37,7 +37,7 @@ internal sealed class PackedLinearWeight
 
     /// <summary>
     /// Packs <paramref name="weight"/> ([out, in], float32 on the CPU), which is <paramref name="sources"/> (the parameters it
-    /// is or is a view of), or returns null where the kernel does not run (no AVX-512, version counters unreadable, a
+    /// is or is a view of), or returns null where the kernel does not run (neither AVX-512 nor AVX2, version counters unreadable, a
     /// parameter made under inference mode, another device or dtype).
     /// </summary>
     public static PackedLinearWeight? TryCreate(Tensor weight, params Tensor[] sources)
@@ -81,7 +81,7 @@ internal sealed class PackedLinearWeight
 
         // Under autocast (InferencePrecision.BFloat16) LibTorch multiplies in bf16: that is what was asked for, so it runs.
         long rows = input.numel() / InFeatures;
-        if (rows is 0 or > Runtime.SmallRowsGemm.MaxRows || Runtime.LibTorchAutocast.IsEnabled(TorchSharp.DeviceType.CPU) || !IsCurrent(weight))
+        if (rows == 0 || rows > Runtime.SmallRowsGemm.MaxRows || Runtime.LibTorchAutocast.IsEnabled(TorchSharp.DeviceType.CPU) || !IsCurrent(weight))
         {
             return null;
         }

@@ -26,11 +26,12 @@ public abstract record InferenceOptions : ModelLoadOptions
 
     /// <summary>
     /// Whether each linear weight also gets a copy packed for Bert.Sharp's few-row kernel (default <c>true</c>): on CPUs with
-    /// AVX-512, float32 inputs of up to 128 tokens in all (one short text, a few texts) multiply through it (bf16
-    /// <see cref="Precision"/> keeps LibTorch's bf16 products) — MiniLM's products for
+    /// AVX-512, float32 inputs of up to 128 tokens in all (one short text, a few texts) multiply through it, on AVX2 CPUs
+    /// up to 24 (bf16 <see cref="Precision"/> keeps LibTorch's bf16 products) — MiniLM's products for
     /// a 16-token text in about 60 % of LibTorch's time on an AMD EPYC Zen 4 (docs/performance.md, "Few-row products") —
     /// at the price of the linear weights' size again in memory (MiniLM: 43 MB; BERT-base: 340 MB). Nothing is packed on
-    /// other CPUs or devices, with <c>false</c>, or with <c>BERT_SHARP_SMALL_ROWS=0</c> in the environment.
+    /// other CPUs or devices, with <c>false</c>, or with <c>BERT_SHARP_SMALL_ROWS=0</c> in the environment. The AVX2 tile
+    /// was timed only on an AVX-512 CPU with 256-bit vectors so far.
     /// </summary>
     public bool PackWeights { get; init; } = true;
 
