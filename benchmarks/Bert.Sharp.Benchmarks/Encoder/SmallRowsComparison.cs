@@ -22,9 +22,9 @@ internal static class SmallRowsComparison
     {
         int rounds = args.Length > 0 ? int.Parse(args[0], CultureInfo.InvariantCulture) : 15;
         int rows = args.Length > 1 ? int.Parse(args[1], CultureInfo.InvariantCulture) : 16;
-        if (!SmallRowsGemm.IsSupported || !System.Runtime.Intrinsics.X86.Avx512F.IsSupported || rows is < 1 or > 128)
+        if (!SmallRowsGemm.IsSupported || rows is < 1 or > 128)
         {
-            Console.Error.WriteLine("small-rows times both tiles, so it needs AVX-512 F (and BERT_SHARP_SMALL_ROWS not 0), and 1 to 128 rows.");
+            Console.Error.WriteLine("small-rows needs AVX-512 or AVX2 with FMA (and BERT_SHARP_SMALL_ROWS not 0), and 1 to 128 rows.");
             return 2;
         }
 
@@ -101,7 +101,7 @@ internal static class SmallRowsComparison
 
         double[] medians = TakingTurns.Medians(rounds, sides, calls: 20, pause: TimeSpan.FromMilliseconds(50));
         Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"small-rows, {get_num_threads()} threads, {rounds} rounds; MiniLM's 36 linear products at {rows} rows (the kernel against LibTorch: max |difference| {difference:G3})"));
-        Console.WriteLine("| linear, row-major weights | linear, column-major (serving layout) | Bert.Sharp's kernel, packed panels | the same, AVX2 tile (256-bit) | encoder forward 1 × rows (row-major, no packing) | ONNX Runtime forward 1 × rows |");
+        Console.WriteLine("| linear, row-major weights | linear, column-major (serving layout) | Bert.Sharp's kernel, widest tile this CPU has | the same, AVX2 tile (256-bit) | encoder forward 1 × rows (row-major, no packing) | ONNX Runtime forward 1 × rows |");
         Console.WriteLine("|---:|---:|---:|---:|---:|---:|");
         Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"| {medians[0]:F2} ms | {medians[1]:F2} ms | {medians[2]:F2} ms | {medians[3]:F2} ms | {medians[4]:F2} ms | {medians[5]:F2} ms |"));
         foreach (Tensor t in inputs.Values.Concat(outputs.Values).Concat(columnMajor))
