@@ -19,7 +19,6 @@ namespace Bert.Sharp.Runtime;
 /// </remarks>
 internal static unsafe class TensorVersion
 {
-
     /// <summary>The version counter of <paramref name="tensor"/>, which must be a normal (not an inference) tensor.</summary>
     /// <exception cref="InvalidOperationException">Version counters cannot be read here (<see cref="Status"/>).</exception>
     public static long Of(Tensor tensor)
@@ -31,7 +30,7 @@ internal static unsafe class TensorVersion
     }
 
     /// <summary>
-    /// Whether <paramref name="tensor"/> is a normal tensor (it has a version counter), found without touching the counter:
+    /// Whether <paramref name="tensor"/> is a normal tensor (it has a version counter), found without reading the counter:
     /// outside inference mode, LibTorch refuses an in-place change of an inference tensor with an error TorchSharp turns
     /// into an exception, so an in-place multiply of an empty view of it (which touches no value) tells. The view shares
     /// the tensor's version counter, so a normal tensor's version goes up by one.
@@ -77,7 +76,10 @@ internal static unsafe class TensorVersion
                 return (null, "libtorch_cpu does not export at::TensorBase::_version()");
             }
 
+            // The check tensor must be a normal one even when the first use comes under inference mode (inference tensors
+            // have no counter, and reading one would throw a C++ exception into .NET).
             var functions = new Functions(read);
+            using var normalMode = inference_mode(false);
             using Tensor check = zeros(2);
             long before = functions.Read(check.Handle);
             using (var noGrad = no_grad())
