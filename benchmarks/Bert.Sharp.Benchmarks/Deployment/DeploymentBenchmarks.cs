@@ -63,8 +63,9 @@ public class DeploymentBenchmarks
         Console.WriteLine($"// Files: model.safetensors {new FileInfo(Path.Combine(folder, "model.safetensors")).Length / 1e6:F1} MB, model.onnx (fp32) {fp32Bytes / 1e6:F1} MB, model.int8.onnx {int8Bytes / 1e6:F1} MB ({100.0 * int8Bytes / fp32Bytes:F0} % of fp32)");
 
         model = BertForSequenceClassification.FromPretrained(folder, null, new ClassifierLoadOptions { Device = BenchmarkDevice.Device });
-        // The TextClassifier path: serving stores the linear weights column-major (from 2026-12-06; earlier tables ran row-major).
-        Bert.Sharp.Modeling.LinearWeightLayout.UseColumnMajor(model);
+        // The TextClassifier path: serving stores the linear weights column-major (from 2026-12-06; earlier tables ran row-major)
+        // and packs them for few-row inputs (from 2026-12-07, third session).
+        Bert.Sharp.Modeling.LinearWeightLayout.UseForServing(model, packWeights: true);
         fp32 = OrtSessions.Create(fp32Path);
         int8 = OrtSessions.Create(int8Path);
         int8FirstTokenRounded = OrtSessions.Create(roundedPath);

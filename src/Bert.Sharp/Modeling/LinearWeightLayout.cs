@@ -21,6 +21,20 @@ internal static class LinearWeightLayout
     /// <summary>Stores every CPU linear weight of <paramref name="model"/> column-major; returns how many moved.</summary>
     public static int UseColumnMajor(nn.Module model) => Relayout(model, columnMajor: true);
 
+    /// <summary>
+    /// The layout of a model a serving class owns: column-major weights (<see cref="UseColumnMajor"/>) and, with
+    /// <paramref name="packWeights"/> (<see cref="InferenceOptions.PackWeights"/>), their copies for few-row inputs
+    /// (<see cref="PackForSmallRows"/>).
+    /// </summary>
+    public static void UseForServing(nn.Module model, bool packWeights)
+    {
+        UseColumnMajor(model);
+        if (packWeights)
+        {
+            PackForSmallRows(model);
+        }
+    }
+
     /// <summary>Stores every linear weight of <paramref name="model"/> row-major (contiguous) again, without packed copies; returns how many moved.</summary>
     public static int UseRowMajor(nn.Module model) => Relayout(model, columnMajor: false);
 

@@ -24,7 +24,7 @@ internal sealed class PackedLinearWeight
         (this.sources, versions) = (sources, [.. sources.Select(Runtime.TensorVersion.Of)]);
         (OutFeatures, InFeatures) = ((int)weight.shape[0], (int)weight.shape[1]);
         (storage, offset, rowStride, columnStride) = (Runtime.StorageAddress.Of(weight), weight.storage_offset(), weight.stride(0), weight.stride(1));
-        float* first = (float*)Runtime.StorageAddress.Of(weight) + offset;
+        float* first = (float*)storage + offset;
         panels = Runtime.SmallRowsGemm.Pack(first, rowStride, columnStride, OutFeatures, InFeatures);
         GC.KeepAlive(weight);
     }

@@ -91,31 +91,21 @@ internal static class Int8Quantizer
     /// </summary>
     public static (byte[] Values, float[] Scales) Blocks(float[] matrix, int rows, int width, int block)
     {
+        // Each block is a row of PerRow's: the matrix is [rows · blocks, block] once a row's last block is padded with zeros,
+        // which take no part in the block's scale and quantize to 0.
         int blocks = (width + block - 1) / block;
-        var values = new byte[rows * blocks * block];
-        var scales = new float[rows * blocks];
-        Array.Fill(values, (byte)BlockZeroPoint);
-        for (int r = 0; r < rows; r++)
+        float[] padded = matrix;
+        if (width % block != 0)
         {
-            for (int b = 0; b < blocks; b++)
+            padded = new float[rows * blocks * block];
+            for (int r = 0; r < rows; r++)
             {
-                ReadOnlySpan<float> group = matrix.AsSpan((r * width) + (b * block), Math.Min(block, width - (b * block)));
-                float max = 0;
-                foreach (float v in group)
-                {
-                    max = Math.Max(max, Math.Abs(v));
-                }
-
-                float scale = scales[(r * blocks) + b] = Scale(max, FullRange);
-                Span<byte> target = values.AsSpan(((r * blocks) + b) * block, group.Length);
-                for (int i = 0; i < group.Length; i++)
-                {
-                    target[i] = (byte)(Quantize(group[i], scale, FullRange) + BlockZeroPoint);
-                }
+                matrix.AsSpan(r * width, width).CopyTo(padded.AsSpan(r * blocks * block));
             }
         }
 
-        return (values, scales);
+        (sbyte[] values, float[] scales) = PerRow(padded, rows * blocks, block);
+        return ([.. values.Select(v => (byte)(v + BlockZeroPoint))], scales);
     }
 
     /// <summary>

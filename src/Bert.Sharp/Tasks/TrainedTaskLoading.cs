@@ -73,11 +73,7 @@ internal static class TrainedTaskLoading
             }
 
             // The serving object owns the model: its linear weights take the layout that serves short texts faster on the CPU.
-            Modeling.LinearWeightLayout.UseColumnMajor(model);
-            if (packWeights)
-            {
-                Modeling.LinearWeightLayout.PackForSmallRows(model);
-            }
+            Modeling.LinearWeightLayout.UseForServing(model, packWeights);
 
             // The folder's tokenizer, whatever its kind (WordPiece, byte-level BPE, Unigram); a subword one pads with the model's pad_token_id.
             return serve(model, ServingTextEncoders.Load(tokenizerSource, model.Bert.Config.PadTokenId, hub));

@@ -88,12 +88,7 @@ public sealed class SentenceEmbedder : IEmbeddingGenerator<string, Embedding<flo
         {
             ITextEncoder encoder = wordPiece is null ? ServingTextEncoders.Load(directory, model.Bert.Config.PadTokenId) : new TokenizerTextEncoder(wordPiece);
             // The embedder owns the model: its linear weights take the layout that serves short texts faster on the CPU.
-            Modeling.LinearWeightLayout.UseColumnMajor(model);
-            if (options.PackWeights)
-            {
-                Modeling.LinearWeightLayout.PackForSmallRows(model);
-            }
-
+            Modeling.LinearWeightLayout.UseForServing(model, options.PackWeights);
             return new SentenceEmbedder(model, encoder, options, directoryOrModelId);
         }
         catch
