@@ -55,6 +55,8 @@ public static class Program
                 return Encoder.DispatchFloorComparison.Run(args[1..]);
             case "forward-ab":
                 return Encoder.ForwardComparison.Run(args[1..]);
+            case "mkl-order":
+                return Encoder.MklStartupOrderProbe.Run(args[1..]);
             case "small-rows":
                 return Encoder.SmallRowsComparison.Run(args[1..]);
             case "packed-gemm":

@@ -58,6 +58,11 @@ internal sealed class PretrainedCheckpoint : IDisposable
         }
 
         TorchRuntime.EnsureLoaded();
+        if (Runtime.MklCpuDispatch.IsTooLate)
+        {
+            CheckpointLog.MklGenericKernels(logger, Runtime.MklCpuDispatch.Status);
+        }
+
         CheckpointLog.Loading(logger, directory);
         return new PretrainedCheckpoint(directory, config, CheckpointFiles.LoadStateDict(directory));
     }

@@ -17,10 +17,18 @@ namespace Bert.Sharp.Runtime;
 /// <c>R_X86_64_JUMP_SLOT</c> relocation), which is pointed at a six-byte stub (<c>mov eax, 1; ret</c>). MKL then picks
 /// its kernels from the CPUID feature bits, as it does on Intel processors. Nothing on disk changes. Any surprise (no
 /// such library, symbol or relocation; an unexpected ELF layout) leaves the process as it was.
+/// MKL picks its kernels once, at its first call, so the stub only helps when it is in place before the process's first
+/// LibTorch matrix product: code that multiplied with TorchSharp before Bert.Sharp's first use leaves MKL on its generic
+/// kernels for good. MKL's own CPU detection (<c>mkl_serv_cpu_detect</c>, 0 for the generic kernels) is read after the
+/// stub is in place to tell the two apart, and <see cref="Status"/> says "too late" then (a 2048³ product 1.2–1.8× slower
+/// on an AMD EPYC Zen 4: docs/performance.md, "Start-up order").
 /// Linux x64 only; switched off with the environment variable <c>BERT_SHARP_MKL_AMD_DISPATCH=0</c>.
 /// </remarks>
-internal static partial class MklCpuDispatch
+internal static unsafe partial class MklCpuDispatch
 {
+    /// <summary>The start of <see cref="Status"/> when MKL had picked its generic kernels before the stub was in place.</summary>
+    internal const string TooLatePrefix = "too late:";
+
     private const string Symbol = "mkl_serv_intel_cpu_true";
     private const string Library = "libtorch_cpu.so";
     private const string OptOutVariable = "BERT_SHARP_MKL_AMD_DISPATCH";
@@ -31,10 +39,21 @@ internal static partial class MklCpuDispatch
     private const int ProtRead = 1, ProtWrite = 2, ProtExec = 4;
     private const int MapPrivate = 0x02, MapAnonymous = 0x20;
 
-    /// <summary>What happened: "applied", or why not.</summary>
+    /// <summary>What happened: "applied", or why not ("skipped: …", or <see cref="TooLatePrefix"/> and what to do).</summary>
     public static string Status { get; private set; } = "not attempted";
 
     public static bool Applied { get; private set; }
+
+    /// <summary>Whether MKL runs its generic kernels although the stub is in place (see <see cref="TooLatePrefix"/>).</summary>
+    public static bool IsTooLate => Status.StartsWith(TooLatePrefix, StringComparison.Ordinal);
+
+    /// <summary>
+    /// The status after the stub is in place, from MKL's CPU detection (<paramref name="detectedCpu"/>, 0 for its generic
+    /// kernels): on a CPU with AVX2, generic kernels mean that MKL chose them before the stub existed.
+    /// </summary>
+    internal static string Verdict(int detectedCpu, bool hasAvx2) => detectedCpu == 0 && hasAvx2
+        ? $"{TooLatePrefix} MKL had picked its generic kernels before Bert.Sharp was first used (a LibTorch matrix product ran earlier in this process), and keeps them; matrix products run 1.2–2.3× slower. Call TorchRuntime.EnsureLoaded() before any other TorchSharp work."
+        : "applied";
 
     /// <summary>Installs the stub if this is an AMD x64 Linux process with LibTorch's MKL loaded. Never throws.</summary>
     public static void TryApply()
@@ -87,7 +106,18 @@ internal static partial class MklCpuDispatch
             WritePointer(bias + (long)slot, stub);
         }
 
-        return "applied";
+        return Verify(mapping.Value.path);
+    }
+
+    // MKL's CPU detection with the stub in place: what it runs from now on (it detects once and keeps the answer).
+    private static string Verify(string path)
+    {
+        if (!NativeLibrary.TryLoad(path, out nint handle) || !NativeLibrary.TryGetExport(handle, "mkl_serv_cpu_detect", out nint detect))
+        {
+            return "applied";
+        }
+
+        return Verdict(((delegate* unmanaged<int>)detect)(), Avx2.IsSupported);
     }
 
     private static bool IsAmd()

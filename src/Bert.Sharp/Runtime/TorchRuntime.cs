@@ -26,9 +26,11 @@ public static class TorchRuntime
     }
 
     /// <summary>
-    /// Whether LibTorch's MKL was let to use its fast (AVX-512 / AVX2) kernels on this AMD processor, or why not. MKL
-    /// otherwise runs generic kernels on non-Intel processors (here: fp32 GEMM ~2.3× slower). Set the environment variable
-    /// <c>BERT_SHARP_MKL_AMD_DISPATCH=0</c> before start-up to leave MKL as it is.
+    /// Whether LibTorch's MKL was let to use its fast (AVX-512 / AVX2) kernels on this AMD processor ("applied"), or why
+    /// not ("skipped: …"). MKL otherwise runs generic kernels on non-Intel processors (fp32 GEMM 1.2–2.3× slower). MKL
+    /// chooses at its first matrix product: when TorchSharp multiplied before Bert.Sharp was first used, it is "too late: …",
+    /// which model loading also logs as a warning — call <see cref="EnsureLoaded"/> at start-up, before other TorchSharp
+    /// work. Set the environment variable <c>BERT_SHARP_MKL_AMD_DISPATCH=0</c> before start-up to leave MKL as it is.
     /// </summary>
     public static string MklCpuDispatchStatus
     {

@@ -110,6 +110,11 @@ internal sealed partial class TrainingRun : IDisposable
 
         context = new TrainerContext(model, options, state, clock, totalEpochs, batchesPerEpoch);
         precision.Log(logger, "Training");
+        if (model.Device.type == DeviceType.CPU && MklCpuDispatch.IsTooLate)
+        {
+            TrainingLog.MklGenericKernels(logger, MklCpuDispatch.Status);
+        }
+
         model.Bert.GradientCheckpointing = options.GradientCheckpointing;
         if (logger.IsEnabled(LogLevel.Information))
         {

@@ -1,5 +1,7 @@
 using System.Runtime.InteropServices;
 using System.Runtime.Intrinsics.X86;
+using Bert.Sharp.Runtime;
+using Bert.Sharp.Tests.TestSupport;
 using TorchSharp;
 using static TorchSharp.torch;
 
@@ -29,6 +31,49 @@ public class MklCpuDispatchTests
         else
         {
             Assert.StartsWith("skipped:", status, StringComparison.Ordinal);
+        }
+    }
+
+    [Fact]
+    public void Generic_kernels_found_after_the_fix_are_reported_as_too_late()
+    {
+        Assert.StartsWith(MklCpuDispatch.TooLatePrefix, MklCpuDispatch.Verdict(0, hasAvx2: true), StringComparison.Ordinal);
+        Assert.Contains("TorchRuntime.EnsureLoaded()", MklCpuDispatch.Verdict(0, hasAvx2: true), StringComparison.Ordinal);
+        Assert.Equal("applied", MklCpuDispatch.Verdict(7, hasAvx2: true)); // MKL's AVX-512 kernels
+        Assert.Equal("applied", MklCpuDispatch.Verdict(0, hasAvx2: false)); // no faster kernels to miss
+        Assert.False(MklCpuDispatch.IsTooLate, MklCpuDispatch.Status); // this process loaded Bert.Sharp first (TestAssemblyStartup)
+    }
+
+    [Fact]
+    public void A_torchsharp_product_before_bert_sharp_is_reported_and_logged_at_model_load()
+    {
+        string directory = TestTemp.NewDirectory("mkl-order");
+        try
+        {
+            using (var model = new BertModel(TinyConfigs.Bert()))
+            {
+                model.SavePretrained(directory);
+            }
+
+            string worker = RepositoryPaths.Combine("tests", "SaveWorker", "bin", "Release", "net10.0", "SaveWorker.dll");
+            Assert.True(File.Exists(worker), $"{worker} is missing: build the solution (dotnet build Bert.Sharp.sln -c Release)");
+            (int exitCode, string output) = ProcessRunner.Run("dotnet", [worker, "--mkl-after-torch", directory], directory, TimeSpan.FromMinutes(2));
+            Assert.True(exitCode == 0, output);
+            bool tooLate = IsAmdLinuxX64() && Avx2.IsSupported && Environment.GetEnvironmentVariable("BERT_SHARP_MKL_AMD_DISPATCH") is not "0";
+            if (tooLate)
+            {
+                Assert.Contains($"status: {MklCpuDispatch.TooLatePrefix}", output, StringComparison.Ordinal);
+                Assert.Contains("log Warning: MKL runs its generic kernels on this AMD processor: too late:", output, StringComparison.Ordinal);
+            }
+            else
+            {
+                Assert.Contains("status: skipped:", output, StringComparison.Ordinal);
+                Assert.DoesNotContain("log Warning: MKL", output, StringComparison.Ordinal);
+            }
+        }
+        finally
+        {
+            TestTemp.TryDelete(directory);
         }
     }
 
