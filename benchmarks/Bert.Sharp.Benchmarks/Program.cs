@@ -17,6 +17,7 @@ namespace Bert.Sharp.Benchmarks;
 /// <c>policy-memory [out.md]</c> (step time and peak memory of full fine-tuning, top layer and LoRA, one process),
 /// <c>gpu-check [--model DIR] [--device cuda|cpu] [--out DIR] [--python PATH] [--tiny]</c> (every public path on one device, against the CPU, with timings; docs/gpu.md),
 /// <c>packed-gemm</c> (MiniLM's linear products against MKL's packed GEMM, the batch-1 prototype),
+/// <c>mkl-order [torch-first]</c> (what MKL runs on an AMD processor when Bert.Sharp, or a TorchSharp product, comes first),
 /// <c>small-rows [rounds] [rows]</c> (MiniLM's 36 products at few rows: LibTorch in both weight layouts against Bert.Sharp's few-row kernel on packed panels, next to both runtimes' whole forward),
 /// <c>weight-layout MODEL_DIR [rounds]</c> (a served classifier with row-major against column-major linear weights),
 /// <c>forward-ab [32x128 ...] [--rounds N]</c> (the encoder forward against ONNX Runtime, taking turns round by round),
@@ -33,6 +34,13 @@ public static class Program
 
     public static int Main(string[] args)
     {
+        if (args.FirstOrDefault() is not ("mkl-order" or "update-docs" or "serving"))
+        {
+            // MKL picks its kernels at its first matrix product: LibTorch is loaded through Bert.Sharp before any command
+            // multiplies, so that on AMD processors every figure is MKL's fast kernels (docs/performance.md, "Start-up order").
+            TorchRuntime.EnsureLoaded();
+        }
+
         switch (args.FirstOrDefault())
         {
             case "attention-memory":
