@@ -24,6 +24,7 @@ namespace Bert.Sharp.Benchmarks;
 /// <c>dispatch-floor [rounds]</c> (one text's <c>Predict</c> with MiniLM's widths and with a hidden-12 model, TextClassifier against OnnxTextClassifier),
 /// <c>int8-quality MODEL_DIR [--data FILE]</c> (how far each int8 export setting moves a trained classifier's probabilities),
 /// <c>int8-speed MODEL_DIR [1x16 ...] [OTHER.onnx ...]</c> (each int8 export setting, and any other export given, against the float32 export in ONNX Runtime, interleaved medians),
+/// <c>ort-time BASELINE.onnx OTHER.onnx ... [1x16 ...] [--rounds N] [--no-spinning]</c> (exported models with ONNX Runtime's default threading, spinning included, taking turns by rounds),
 /// <c>ort-profile MODEL.onnx [32x128] [runs] [OPERATOR]</c> (ONNX Runtime's kernel time per operator type for one exported model, and per node for one operator type),
 /// <c>serving [--requests 200] [--rounds 3] [--model DIR] [--out out.md]</c> (concurrent HTTP load on the ClassifierApi sample) and
 /// <c>update-docs RESULTS_DIR DOC</c> (splices reports into docs/performance.md). <c>benchmarks/run-profile.sh</c> runs all.
@@ -34,7 +35,7 @@ public static class Program
 
     public static int Main(string[] args)
     {
-        if (args.FirstOrDefault() is not ("mkl-order" or "update-docs" or "serving"))
+        if (args.FirstOrDefault() is not ("mkl-order" or "update-docs" or "serving" or "ort-time"))
         {
             // MKL picks its kernels at its first matrix product: LibTorch is loaded through Bert.Sharp before any command
             // multiplies, so that on AMD processors every figure is MKL's fast kernels (docs/performance.md, "Start-up order").
@@ -73,6 +74,8 @@ public static class Program
                 return Encoder.WeightLayoutComparison.Run(args[1..]);
             case "int8-speed":
                 return Deployment.Int8SpeedComparison.Run(args[1..]);
+            case "ort-time":
+                return Deployment.OrtSessionTiming.Run(args[1..]);
             case "ort-profile":
                 return Deployment.OrtOperatorProfile.Run(args[1..]);
             case "int8-quality":
