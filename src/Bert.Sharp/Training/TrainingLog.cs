@@ -62,6 +62,6 @@ internal static partial class TrainingLog
     [LoggerMessage(EventId = 120, Level = LogLevel.Information, Message = "{Modules}: initial weights drawn from torch's global generator and not changed since; redrawn from FineTuningOptions.Seed = {Seed}, so the run repeats itself")]
     public static partial void UnseededRedrawn(ILogger logger, string modules, int seed);
 
-    [LoggerMessage(EventId = 121, Level = LogLevel.Warning, Message = "Training on the CPU with MKL's generic kernels on this AMD processor: {Status}")]
+    [LoggerMessage(EventId = 121, Level = LogLevel.Warning, Message = "MKL runs its generic kernels on this AMD processor, and this run trains on the CPU: {Status}")]
     public static partial void MklGenericKernels(ILogger logger, string status);
 }
