@@ -24,10 +24,11 @@ public class HubTimeoutTests : HubTestBase
     [Fact(Timeout = Timeout)]
     public async Task Dripping_file_body_is_a_stalled_transfer_resumed_then_a_timeout()
     {
-        // About 100 bytes per second; the idle timeout alone never fires. It is long (1.5 s) because on a loaded 2-core CI
-        // machine the fake server's 10 ms drip once paused past a 300 ms idle timeout, which then (rightly) fired first.
+        // About 100 bytes per second; the idle timeout alone never fires. It is long (3 s) because on a loaded 2-core CI
+        // machine the fake server's 10 ms drip once paused past a 300 ms idle timeout, and later past 1.5 s (a fresh-clone
+        // run of 2026-12-08), which then (rightly) fired first. The speed check's window is the same length.
         Hub.CdnDripInterval = TimeSpan.FromMilliseconds(10);
-        var options = Options() with { ReadTimeout = TimeSpan.FromMilliseconds(1500), MinimumBytesPerSecond = 1024, MaxRetries = 1 };
+        var options = Options() with { ReadTimeout = TimeSpan.FromSeconds(3), MinimumBytesPerSecond = 1024, MaxRetries = 1 };
         using var client = new HubClient(options);
 
         var e = await Assert.ThrowsAsync<HubException>(() => client.DownloadFileAsync(RepoId, "model.safetensors"));
