@@ -1,6 +1,5 @@
 using System.Diagnostics;
 using System.Globalization;
-using System.Runtime.InteropServices;
 using TorchSharp;
 using static TorchSharp.torch;
 
@@ -12,7 +11,7 @@ namespace Bert.Sharp.Benchmarks.Encoder;
 /// Prints <c>TorchRuntime.MklCpuDispatchStatus</c>, MKL's own CPU detection (<c>mkl_serv_cpu_detect</c>: 0 for its generic
 /// kernels) and the mean time of a 2048³ product over 10 calls. One process per order: MKL chooses once per process.
 /// </summary>
-internal static unsafe class MklStartupOrderProbe
+internal static class MklStartupOrderProbe
 {
     public static int Run(string[] args)
     {
@@ -24,8 +23,7 @@ internal static unsafe class MklStartupOrderProbe
         }
 
         Console.WriteLine($"status: {TorchRuntime.MklCpuDispatchStatus}");
-        nint library = Bert.Sharp.Runtime.LibTorchCpuLibrary.Load();
-        int detected = NativeLibrary.TryGetExport(library, "mkl_serv_cpu_detect", out nint detect) ? ((delegate* unmanaged<int>)detect)() : -1;
+        int? detected = Bert.Sharp.Runtime.MklCpuDispatch.DetectedCpu(Bert.Sharp.Runtime.LibTorchCpuLibrary.Load());
         using Tensor x = randn(2048, 2048);
         x.matmul(x).Dispose();
         var clock = Stopwatch.StartNew();
@@ -34,7 +32,7 @@ internal static unsafe class MklStartupOrderProbe
             x.matmul(x).Dispose();
         }
 
-        Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"mkl_serv_cpu_detect: {detected}; 2048³ product: {clock.Elapsed.TotalMilliseconds / 10:F1} ms"));
+        Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"mkl_serv_cpu_detect: {detected?.ToString(CultureInfo.InvariantCulture) ?? "not exported"}; 2048³ product: {clock.Elapsed.TotalMilliseconds / 10:F1} ms"));
         return 0;
     }
 }

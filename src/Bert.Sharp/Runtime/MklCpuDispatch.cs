@@ -42,8 +42,6 @@ internal static unsafe partial class MklCpuDispatch
     /// <summary>What happened: "applied", or why not ("skipped: …", or <see cref="TooLatePrefix"/> and what to do).</summary>
     public static string Status { get; private set; } = "not attempted";
 
-    public static bool Applied { get; private set; }
-
     /// <summary>Whether MKL runs its generic kernels although the stub is in place (see <see cref="TooLatePrefix"/>).</summary>
     public static bool IsTooLate => Status.StartsWith(TooLatePrefix, StringComparison.Ordinal);
 
@@ -61,7 +59,6 @@ internal static unsafe partial class MklCpuDispatch
         try
         {
             Status = Apply();
-            Applied = Status == "applied";
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException or InvalidDataException or FormatException or OverflowException or ArgumentException or InvalidOperationException)
         {
@@ -109,16 +106,16 @@ internal static unsafe partial class MklCpuDispatch
         return Verify(mapping.Value.path);
     }
 
-    // MKL's CPU detection with the stub in place: what it runs from now on (it detects once and keeps the answer).
-    private static string Verify(string path)
-    {
-        if (!NativeLibrary.TryLoad(path, out nint handle) || !NativeLibrary.TryGetExport(handle, "mkl_serv_cpu_detect", out nint detect))
-        {
-            return "applied";
-        }
+    /// <summary>
+    /// MKL's own CPU detection in <paramref name="library"/> (a handle of <c>libtorch_cpu</c>): the kernels it runs from now
+    /// on, 0 for its generic ones (it detects once and keeps the answer); null where the library does not export it.
+    /// </summary>
+    internal static int? DetectedCpu(nint library) =>
+        NativeLibrary.TryGetExport(library, "mkl_serv_cpu_detect", out nint detect) ? ((delegate* unmanaged<int>)detect)() : null;
 
-        return Verdict(((delegate* unmanaged<int>)detect)(), Avx2.IsSupported);
-    }
+    // The status once the stub is in place, from MKL's CPU detection ("applied" where it cannot be read).
+    private static string Verify(string path) =>
+        NativeLibrary.TryLoad(path, out nint handle) && DetectedCpu(handle) is int detected ? Verdict(detected, Avx2.IsSupported) : "applied";
 
     private static bool IsAmd()
     {
