@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # The README's test command: installs what the tests need, then runs every test of the solution.
-#   ./test.sh                 set-up, then: dotnet test Bert.Sharp.sln -c Release, then the tokenizer tests without ICU
+#   ./test.sh                 set-up, then: dotnet test Bert.Sharp.sln -c Release --blame, then the tokenizer tests without ICU
 #   ./test.sh --setup-only    only the set-up
 #   ./test.sh [dotnet test options...]   passed on to dotnet test (for example --filter "FullyQualifiedName~Tokenizer")
 # What it sets up: PyTorch for python3 (Debian/Ubuntu package python3-torch), needed by the Python hand-off tests
@@ -88,13 +88,15 @@ fi
 
 setup
 setup_transformers_js
-dotnet test Bert.Sharp.sln -c Release "$@"
+# --blame: if a native crash takes the test host down, the log names the tests that were running (a plain run says only
+# "Test host process crashed").
+dotnet test Bert.Sharp.sln -c Release --blame "$@"
 status=$?
 if [ $# -eq 0 ]; then
   # Tokenization must not depend on the platform's ICU (containers, trimmed and AOT apps run without it): the tokenizer
   # tests run a second time in a process with invariant globalization, against the same Hugging Face oracle.
   echo "test.sh: the tokenizer tests again without ICU (DOTNET_SYSTEM_GLOBALIZATION_INVARIANT=1)"
-  DOTNET_SYSTEM_GLOBALIZATION_INVARIANT=1 dotnet test tests/Bert.Sharp.Tests/Bert.Sharp.Tests.csproj -c Release --no-build \
+  DOTNET_SYSTEM_GLOBALIZATION_INVARIANT=1 dotnet test tests/Bert.Sharp.Tests/Bert.Sharp.Tests.csproj -c Release --no-build --blame \
     --filter "FullyQualifiedName~Bert.Sharp.Tests.Tokenization" || status=1
 fi
 exit "$status"

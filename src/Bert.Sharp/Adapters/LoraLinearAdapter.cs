@@ -43,7 +43,7 @@ internal sealed class LoraLinearAdapter : LinearAdapter, IDisposable
         {
             // nn.init.uniform_ does not draw from the generator it is given in TorchSharp 0.107: scale rand instead. Drawn on
             // the CPU (the generator's device) and copied, so an adapter added to a model on CUDA starts where the CPU's does.
-            a = unit.mul(2 * bound).sub_(bound);
+            a = Runtime.HeldScalars.AddInPlace(Runtime.HeldScalars.Multiply(unit, 2 * bound), -bound);
         }
 
         Tensor b = zeros([target.OutFeatures, options.Rank], weight.dtype, weight.device);
@@ -70,11 +70,11 @@ internal sealed class LoraLinearAdapter : LinearAdapter, IDisposable
         using var scope = NewDisposeScope();
         Tensor x = layer!.training ? FastDropout.Apply(input, s.Dropout) : input;
         Tensor delta = nn.functional.linear(nn.functional.linear(x, loraA[name].Weight), loraB[name].Weight);
-        return delta.mul_(s.Scaling).MoveToOuterDisposeScope();
+        return Runtime.HeldScalars.MultiplyInPlace(delta, s.Scaling).MoveToOuterDisposeScope();
     }
 
     /// <summary><c>scaling · B·A</c> of adapter <paramref name="name"/>, [out, in]: what merging adds to the base weight.</summary>
-    public Tensor DeltaWeight(string name) => loraB[name].Weight.matmul(loraA[name].Weight).mul(settings[name].Scaling);
+    public Tensor DeltaWeight(string name) => Runtime.HeldScalars.Multiply(loraB[name].Weight.matmul(loraA[name].Weight), settings[name].Scaling);
 
     public void Dispose()
     {

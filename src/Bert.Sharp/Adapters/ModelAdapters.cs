@@ -253,7 +253,7 @@ public sealed partial class ModelAdapters
 
     // The head's parameters, cloned; kept out of the caller's dispose scope (they live as long as the adapters).
     private static Dictionary<string, Tensor> CopyOf(nn.Module head) =>
-        head.named_parameters().ToDictionary(p => p.name, p => p.parameter.detach().clone().DetachFromDisposeScope(), StringComparer.Ordinal);
+        head.named_parameters().ToDictionary(p => p.name, p => Runtime.TensorCopy.Detached(p.parameter), StringComparer.Ordinal);
 
     private void RemoveLayersOf(string name)
     {

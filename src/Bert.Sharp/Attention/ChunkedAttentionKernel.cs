@@ -49,7 +49,7 @@ public sealed class ChunkedAttentionKernel : IAttentionKernel
         {
             using var blockScope = NewDisposeScope();
             long qLen = Math.Min(QueryBlockSize, queryLength - q0);
-            Tensor q = query.narrow(2, q0, qLen) * scale;
+            Tensor q = Runtime.HeldScalars.Multiply(query.narrow(2, q0, qLen), scale);
             Tensor? runningMax = null;
             Tensor? normaliser = null;
             Tensor? accumulator = null;
@@ -63,7 +63,7 @@ public sealed class ChunkedAttentionKernel : IAttentionKernel
                 if (keyPaddingMask is not null)
                 {
                     Tensor blocked = keyPaddingMask.narrow(1, k0, kLen).logical_not().unsqueeze(1).unsqueeze(1);
-                    scores = scores.masked_fill(blocked, floor);
+                    scores = Runtime.HeldScalars.MaskedFill(scores, blocked, floor);
                 }
 
                 Tensor blockMax = scores.amax([-1L], keepdim: true);
@@ -81,8 +81,8 @@ public sealed class ChunkedAttentionKernel : IAttentionKernel
                 else
                 {
                     Tensor correction = (runningMax - newMax).exp();
-                    newNormaliser = normaliser! * correction + blockSum;
-                    newAccumulator = accumulator! * correction + blockContext;
+                    newNormaliser = Runtime.HeldScalars.Add(normaliser! * correction, blockSum);
+                    newAccumulator = Runtime.HeldScalars.Add(accumulator! * correction, blockContext);
                 }
 
                 runningMax?.Dispose();

@@ -26,12 +26,12 @@ public sealed class EagerAttentionKernel : IAttentionKernel
         double scale = 1.0 / Math.Sqrt(query.shape[^1]);
         // Scaling the queries instead of the scores touches head_size / key_length as many elements (a quarter at 128 tokens);
         // torch's own math attention scales before the product too. Only rounding differs from scaling the scores.
-        Tensor scores = query.mul(scale).matmul(key.transpose(-1, -2));
+        Tensor scores = Runtime.HeldScalars.Multiply(query, scale).matmul(key.transpose(-1, -2));
         if (keyPaddingMask is not null)
         {
             // [batch, key] -> [batch, 1, 1, key]; padded keys get the lowest finite value, as Hugging Face does.
             using Tensor blocked = keyPaddingMask.logical_not().unsqueeze(1).unsqueeze(1);
-            scores = scores.masked_fill_(blocked, MinValue(scores.dtype));
+            scores = Runtime.HeldScalars.MaskedFillInPlace(scores, blocked, MinValue(scores.dtype));
         }
 
         Tensor probabilities = nn.functional.softmax(scores, -1);

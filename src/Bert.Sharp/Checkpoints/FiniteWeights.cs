@@ -28,8 +28,10 @@ internal static class FiniteWeights
             return;
         }
 
-        using Tensor nan = tensor.isnan().sum();
-        using Tensor bad = finite.logical_not().sum();
+        using Tensor isNan = tensor.isnan();
+        using Tensor notFinite = finite.logical_not();
+        using Tensor nan = isNan.sum();
+        using Tensor bad = notFinite.sum();
         long nans = Runtime.HostRead.Item<long>(nan);
         long total = Runtime.HostRead.Item<long>(bad);
         throw new InvalidDataException(

@@ -27,7 +27,7 @@ internal static class Activations
     private static Tensor TanhGelu(Tensor x)
     {
         using var scope = NewDisposeScope();
-        Tensor inner = (x + x.pow(3) * 0.044715) * TanhGeluScale;
-        return (x * 0.5 * (inner.tanh() + 1.0)).MoveToOuterDisposeScope();
+        Tensor inner = Runtime.HeldScalars.Multiply(Runtime.HeldScalars.Add(x, Runtime.HeldScalars.Multiply(Runtime.HeldScalars.Power(x, 3), 0.044715)), TanhGeluScale);
+        return (Runtime.HeldScalars.Multiply(x, 0.5) * Runtime.HeldScalars.Add(inner.tanh(), 1.0)).MoveToOuterDisposeScope();
     }
 }

@@ -78,8 +78,8 @@ public sealed class BertEmbeddings : nn.Module<Tensor, Tensor?, Tensor?, Tensor>
     internal static Tensor PositionIdsAfterPadding(Tensor inputIds, long padTokenId)
     {
         using var scope = NewDisposeScope();
-        Tensor mask = inputIds.ne(padTokenId).to(ScalarType.Int64);
-        return ((mask.cumsum(1) * mask) + padTokenId).MoveToOuterDisposeScope();
+        Tensor mask = Runtime.HeldScalars.NotEqual(inputIds, padTokenId).to(ScalarType.Int64);
+        return Runtime.HeldScalars.Add(mask.cumsum(1) * mask, padTokenId).MoveToOuterDisposeScope();
     }
 
     /// <summary>The token embedding table [vocab, hidden].</summary>
@@ -102,13 +102,13 @@ public sealed class BertEmbeddings : nn.Module<Tensor, Tensor?, Tensor?, Tensor>
         long seq = inputIds.shape[1];
         positionIds ??= Positions == PositionNumbering.AfterPadding
             ? PositionIdsAfterPadding(inputIds, PadTokenId)
-            : arange(seq, dtype: ScalarType.Int64, device: inputIds.device).unsqueeze(0);
-        Tensor embeddings = word_embeddings.call(inputIds) + position_embeddings.call(positionIds);
+            : Runtime.HeldScalars.Range(seq, ScalarType.Int64, inputIds.device).unsqueeze(0);
+        Tensor embeddings = Runtime.HeldScalars.Add(word_embeddings.call(inputIds), position_embeddings.call(positionIds));
         if (token_type_embeddings is not null)
         {
             embeddings = tokenTypeIds is null
-                ? embeddings + token_type_embeddings.weight![0]
-                : embeddings + token_type_embeddings.call(tokenTypeIds);
+                ? Runtime.HeldScalars.Add(embeddings, token_type_embeddings.weight![0])
+                : Runtime.HeldScalars.Add(embeddings, token_type_embeddings.call(tokenTypeIds));
         }
 
         embeddings = dropout.call(LayerNorm.call(embeddings));

@@ -127,15 +127,15 @@ public sealed class BertLayer : nn.Module<Tensor, EncoderContext, Tensor>
         if (modernAttention is not null)
         {
             // Hugging Face's ModernBertEncoderLayer: h = x + attn(attn_norm(x)), then h + mlp(mlp_norm(h)).
-            Tensor attendedModern = hidden + modernAttention.call(attnNorm is null ? hidden : attnNorm.call(hidden), context);
-            return (attendedModern + mlp!.call(mlpNorm!.call(attendedModern))).MoveToOuterDisposeScope();
+            Tensor attendedModern = Runtime.HeldScalars.Add(hidden, modernAttention.call(attnNorm is null ? hidden : attnNorm.call(hidden), context));
+            return Runtime.HeldScalars.Add(attendedModern, mlp!.call(mlpNorm!.call(attendedModern))).MoveToOuterDisposeScope();
         }
 
         if (distilAttention is not null)
         {
             // Hugging Face's TransformerBlock: sa_layer_norm(attention(x) + x), then output_layer_norm(ffn(h) + h).
-            Tensor attendedDistil = saLayerNorm!.call(distilAttention.call(hidden, context) + hidden);
-            return outputLayerNorm!.call(ffn!.call(attendedDistil) + attendedDistil).MoveToOuterDisposeScope();
+            Tensor attendedDistil = saLayerNorm!.call(Runtime.HeldScalars.Add(distilAttention.call(hidden, context), hidden));
+            return outputLayerNorm!.call(Runtime.HeldScalars.Add(ffn!.call(attendedDistil), attendedDistil)).MoveToOuterDisposeScope();
         }
 
         Tensor attended = attention!.call(hidden, context);

@@ -90,7 +90,7 @@ internal sealed class BertLinear : nn.Module<Tensor, Tensor>
 
         using var scope = NewDisposeScope();
         Tensor? delta = Adapter.Delta(input);
-        return delta is null ? output.MoveToOuterDisposeScope() : output.add_(delta).MoveToOuterDisposeScope();
+        return delta is null ? output.MoveToOuterDisposeScope() : Runtime.HeldScalars.AddInPlace(output, delta).MoveToOuterDisposeScope();
     }
 
     /// <summary>Registers a child module under <paramref name="name"/> (used by adapters).</summary>

@@ -107,7 +107,16 @@ public sealed partial class BertModel : nn.Module<Tensor, Tensor?, Tensor?, Bert
     public bool GradientCheckpointing { get; set; }
 
     /// <summary>The device the parameters live on.</summary>
-    public Device Device => embeddings.WordEmbeddings.weight!.device;
+    public Device Device
+    {
+        get
+        {
+            // Embedding.weight is a new handle on every read: disposed here rather than left to the finalizer, which could
+            // free it while the native device query still reads it.
+            using Tensor weight = embeddings.WordEmbeddings.weight!;
+            return weight.device;
+        }
+    }
 
     /// <summary>
     /// Switches every layer to another attention kernel (see <see cref="AttentionKernels"/>); results are the same,

@@ -31,6 +31,6 @@ internal sealed class BertOutput : nn.Module<Tensor, Tensor, Tensor>
     public override Tensor forward(Tensor input, Tensor residual)
     {
         using var scope = NewDisposeScope();
-        return LayerNorm.call(dropout.call(dense.call(input)) + residual).MoveToOuterDisposeScope();
+        return LayerNorm.call(Runtime.HeldScalars.Add(dropout.call(dense.call(input)), residual)).MoveToOuterDisposeScope();
     }
 }

@@ -131,7 +131,7 @@ internal sealed class BertSelfAttention : nn.Module<Tensor, EncoderContext, Tens
         {
             if (projections[i].Adapter?.Delta(hidden) is { } delta)
             {
-                qkv.narrow(-1, i * width, width).add_(delta);
+                Runtime.HeldScalars.AddInPlace(qkv.narrow(-1, i * width, width), delta);
             }
         }
 

@@ -69,8 +69,8 @@ internal sealed class ModernBertAttention : nn.Module<Tensor, EncoderContext, Te
         Tensor qkv = projected.view(batch, seq, 3, heads, headSize).permute(2, 0, 3, 1, 4);
         Tensor query = qkv[0], key = qkv[1], value = qkv[2];
         (Tensor cos, Tensor sin) = Rotary(context.PositionIds, seq, projected.device, projected.dtype);
-        query = (query * cos) + (RotateHalf(query) * sin);
-        key = (key * cos) + (RotateHalf(key) * sin);
+        query = Runtime.HeldScalars.Add(query * cos, RotateHalf(query) * sin);
+        key = Runtime.HeldScalars.Add(key * cos, RotateHalf(key) * sin);
 
         Tensor? mask = Mask(context.KeyPaddingMask, seq, projected.device, query.dtype);
         bool dropping = training && dropoutProbability > 0;
@@ -87,7 +87,7 @@ internal sealed class ModernBertAttention : nn.Module<Tensor, EncoderContext, Te
             Tensor scores = query.matmul(key.transpose(2, 3)) * Math.Pow(headSize, -0.5);
             if (mask is not null)
             {
-                scores = scores + mask;
+                scores = Runtime.HeldScalars.Add(scores, mask);
             }
 
             Tensor probabilities = nn.functional.softmax(scores, -1, ScalarType.Float32).to(query.dtype);
@@ -115,7 +115,7 @@ internal sealed class ModernBertAttention : nn.Module<Tensor, EncoderContext, Te
     {
         Tensor inverse = InverseFrequencies(ropeTheta, headSize, device);
         Tensor positions = positionIds is null
-            ? arange(seq, dtype: ScalarType.Float32, device: device).unsqueeze(0)
+            ? Runtime.HeldScalars.Range(seq, ScalarType.Float32, device).unsqueeze(0)
             : positionIds.to(ScalarType.Float32, device);
         Tensor angles = positions.unsqueeze(-1) * inverse;
         Tensor full = cat([angles, angles], -1).unsqueeze(1);
@@ -129,7 +129,7 @@ internal sealed class ModernBertAttention : nn.Module<Tensor, EncoderContext, Te
     internal static Tensor InverseFrequencies(double theta, int headSize, Device device)
     {
         using var scope = NewDisposeScope();
-        Tensor exponents = arange(0, headSize, 2, dtype: ScalarType.Int64, device: device).to(ScalarType.Float32) / headSize;
+        Tensor exponents = Runtime.HeldScalars.Divide(Runtime.HeldScalars.Range(0, headSize, 2, ScalarType.Int64, device).to(ScalarType.Float32), headSize);
         return tensor(theta, dtype: ScalarType.Float32, device: device).pow(exponents).reciprocal().MoveToOuterDisposeScope();
     }
 
@@ -145,8 +145,8 @@ internal sealed class ModernBertAttention : nn.Module<Tensor, EncoderContext, Te
         Tensor? allowed = keyPaddingMask?.to(ScalarType.Bool, device).view(keyPaddingMask.shape[0], 1, 1, seq);
         if (HalfWindow is int half && seq > half + 1)
         {
-            Tensor rows = arange(seq, dtype: ScalarType.Int64, device: device);
-            Tensor window = (rows.unsqueeze(0) - rows.unsqueeze(1)).abs().le(half).view(1, 1, seq, seq);
+            Tensor rows = Runtime.HeldScalars.Range(seq, ScalarType.Int64, device);
+            Tensor window = Runtime.HeldScalars.LessOrEqual((rows.unsqueeze(0) - rows.unsqueeze(1)).abs(), half).view(1, 1, seq, seq);
             allowed = allowed is null ? window : allowed.logical_and(window);
         }
 
@@ -155,6 +155,6 @@ internal sealed class ModernBertAttention : nn.Module<Tensor, EncoderContext, Te
             return null;
         }
 
-        return zeros(allowed.shape, dtype: dtype, device: device).masked_fill(allowed.logical_not(), Attention.EagerAttentionKernel.MinValue(dtype));
+        return Runtime.HeldScalars.MaskedFill(zeros(allowed.shape, dtype: dtype, device: device), allowed.logical_not(), Attention.EagerAttentionKernel.MinValue(dtype));
     }
 }

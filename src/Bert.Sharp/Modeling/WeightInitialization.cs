@@ -13,6 +13,10 @@ internal static class WeightInitialization
     public static void Apply(nn.Module root, double initializerRange, long? paddingIndex, Generator? generator)
     {
         using var noGrad = no_grad();
+
+        // TorchSharp's Embedding hands out a new Parameter handle on every read of .weight; the scope references each until
+        // it is done with and then frees it (left to the finalizer, one could be freed while a native call still reads it).
+        using var scope = NewDisposeScope();
         Embedding? wordEmbeddings = (root as BertModel)?.Embeddings.WordEmbeddings;
         // RoBERTa's position table has a padding row too (padding tokens sit at position pad_token_id), zeroed as Hugging Face does.
         Embedding? positionEmbeddings = (root as BertModel)?.Embeddings is { Positions: PositionNumbering.AfterPadding } e ? e.PositionEmbeddings : null;

@@ -58,9 +58,13 @@ internal sealed partial class OnnxBertExtractor
             string[] parts = ["query", "key", "value"];
             for (int p = 0; p < 3; p++)
             {
+                // Every intermediate view is held by a using: a temporary left to the finalizer can be freed while the
+                // native call that reads it is still running.
                 using Tensor columns = packedWeight.narrow(1, p * hidden, hidden);
-                state[$"{module}.{parts[p]}.weight"] = columns.t().contiguous();
-                state[$"{module}.{parts[p]}.bias"] = packedBias.narrow(0, p * hidden, hidden).clone();
+                using Tensor transposed = columns.t();
+                using Tensor biasPart = packedBias.narrow(0, p * hidden, hidden);
+                state[$"{module}.{parts[p]}.weight"] = transposed.contiguous();
+                state[$"{module}.{parts[p]}.bias"] = biasPart.clone();
             }
         }
     }

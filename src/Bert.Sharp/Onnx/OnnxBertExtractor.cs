@@ -136,7 +136,11 @@ internal sealed partial class OnnxBertExtractor
                     // A named weight is the PyTorch parameter, [out, in]; Gemm reads it with transB = 1.
                     if (!transB && state.Remove(weightKey, out Tensor? named))
                     {
-                        state[weightKey] = named.t().contiguous();
+                        using (Tensor view = named.t())
+                        {
+                            state[weightKey] = view.contiguous();
+                        }
+
                         named.Dispose();
                     }
 
@@ -163,7 +167,15 @@ internal sealed partial class OnnxBertExtractor
         }
 
         using Tensor raw = weight.ToTensor(source);
-        state[weightKey] = transposed ? raw.t().contiguous() : raw.clone();
+        if (!transposed)
+        {
+            state[weightKey] = raw.clone();
+            return;
+        }
+
+        // The view held by a using: a temporary left to the finalizer can be freed while contiguous() still reads it.
+        using Tensor view = raw.t();
+        state[weightKey] = view.contiguous();
     }
 
     private long[]? ConstantShape(string value)

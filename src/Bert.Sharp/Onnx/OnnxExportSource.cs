@@ -128,8 +128,11 @@ internal sealed class OnnxExportSource : IDisposable
     public float[] TransposedWeight(string key, long outFeatures, long inFeatures)
     {
         Tensor tensor = Tensor(key, outFeatures, inFeatures);
-        using Tensor transposed = tensor.t().contiguous();
-        return Runtime.HostRead.Values<float>(transposed);
+
+        // In a scope, so that t()'s view is referenced until contiguous() has read it: left to the finalizer, a temporary
+        // can be freed while the native call still reads it (a native crash under GC pressure).
+        using var scope = NewDisposeScope();
+        return Runtime.HostRead.Values<float>(tensor.t().contiguous());
     }
 
     /// <inheritdoc />

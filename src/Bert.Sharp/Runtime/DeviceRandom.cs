@@ -93,7 +93,7 @@ internal static class DeviceRandom
         // Not nn.init.normal_(target, mean, std, generator): TorchSharp 0.107 ignores that generator and draws from the
         // global one (issue 21 row 12: a "seeded" head differed from run to run). randn honours it.
         using Tensor values = randn(target.shape, ScalarType.Float32, CPU, generator: generator);
-        values.mul_(std).add_(mean);
+        HeldScalars.AddInPlace(HeldScalars.MultiplyInPlace(values, std), mean);
         target.copy_(values);
     }
 

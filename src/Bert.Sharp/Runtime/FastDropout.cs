@@ -49,7 +49,7 @@ internal sealed class FastDropout : nn.Module<Tensor, Tensor>
         // Elsewhere (CUDA) torch's parallel sampler is fast: one uniform draw per element, compared and scaled in place. The
         // run's generator is a CPU one: DeviceRandom seeds the device's generator from it (never hands it to a device draw).
         using Tensor uniform = DeviceRandom.UniformLike(input, generator);
-        using Tensor mask = uniform.ge_(probability).mul_(1.0 / (1.0 - probability));
+        using Tensor mask = HeldScalars.MultiplyInPlace(HeldScalars.GreaterOrEqualInPlace(uniform, probability), 1.0 / (1.0 - probability));
         return input * mask;
     }
 }

@@ -46,8 +46,9 @@ internal static unsafe class TensorVersion
         try
         {
             using var noGrad = no_grad();
-            using Tensor probe = tensor.detach().narrow(0, 0, 0); // a view whatever the strides (reshape could copy)
-            probe.mul_(1f);
+            using Tensor detached = tensor.detach(); // held, not a temporary: see TensorCopy
+            using Tensor probe = detached.narrow(0, 0, 0); // a view whatever the strides (reshape could copy)
+            HeldScalars.MultiplyInPlace(probe, 1.0);
             return true;
         }
         catch (ExternalException)
@@ -84,7 +85,7 @@ internal static unsafe class TensorVersion
             long before = functions.Read(check.Handle);
             using (var noGrad = no_grad())
             {
-                check.add_(1f);
+                HeldScalars.AddInPlace(check, 1.0);
             }
 
             long after = functions.Read(check.Handle);

@@ -58,7 +58,7 @@ internal sealed class GradientScaler
                 continue;
             }
 
-            grad.div_(Scale);
+            Runtime.HeldScalars.DivideInPlace(grad, Scale);
             Tensor gradFinite = grad.isfinite().all();
             allFinite = allFinite is null ? gradFinite : allFinite.logical_and_(gradFinite);
         }

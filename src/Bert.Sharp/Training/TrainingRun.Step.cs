@@ -115,7 +115,7 @@ internal sealed partial class TrainingRun
                 value);
         }
 
-        Tensor mean = groupSize > 1 ? loss / groupSize : loss;
+        Tensor mean = groupSize > 1 ? Runtime.HeldScalars.Divide(loss, groupSize) : loss;
         (scaler is null ? mean : scaler.ScaleLoss(mean)).backward();
         state.EpochLossSum += value;
         state.EpochLossCount++;

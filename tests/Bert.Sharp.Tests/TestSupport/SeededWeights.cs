@@ -28,8 +28,10 @@ internal static class SeededWeights
                 continue;
             }
 
-            using Tensor zeroRows = parameter.abs().sum(-1).eq(0);
-            using Tensor drawn = randn(parameter.shape, generator: generator).mul_(initializerRange);
+            // Intermediates in a scope: a temporary left to the finalizer can be freed while a native call still reads it.
+            using var scope = NewDisposeScope();
+            Tensor zeroRows = parameter.abs().sum(-1).eq(0);
+            Tensor drawn = randn(parameter.shape, generator: generator).mul_(initializerRange);
             parameter.copy_(drawn);
             if (zeroRows.any().item<bool>())
             {

@@ -72,8 +72,8 @@ internal sealed class SentenceEmbeddingTask(BertForSentenceEmbedding model, ITex
         var set = (PairDataset)data;
         Tensor anchors = Embed(set.Anchors, batch);
         Tensor candidates = set.Negatives is null ? Embed(set.Positives, batch) : cat([Embed(set.Positives, batch), Embed(set.Negatives, batch)], 0);
-        Tensor scores = nn.functional.normalize(anchors, p: 2, dim: -1).matmul(nn.functional.normalize(candidates, p: 2, dim: -1).t()) * BertForSentenceEmbedding.Scale;
-        Tensor targets = arange(batch.Length, dtype: ScalarType.Int64, device: scores.device);
+        Tensor scores = Runtime.HeldScalars.Multiply(nn.functional.normalize(anchors, p: 2, dim: -1).matmul(nn.functional.normalize(candidates, p: 2, dim: -1).t()), BertForSentenceEmbedding.Scale);
+        Tensor targets = Runtime.HeldScalars.Range(batch.Length, ScalarType.Int64, scores.device);
         return (nn.functional.cross_entropy(scores, targets), scores);
     }
 

@@ -128,7 +128,7 @@ public sealed class ClassificationHead : nn.Module<Tensor, Tensor>, IHeadWithAda
                 using (var scope = NewDisposeScope())
                 {
                     Tensor padding = attentionMask.to(ScalarType.Bool, lastHiddenState.device).logical_not().unsqueeze(-1);
-                    return lastHiddenState.masked_fill(padding, float.NegativeInfinity).amax([1]).MoveToOuterDisposeScope();
+                    return Runtime.HeldScalars.MaskedFill(lastHiddenState, padding, double.NegativeInfinity).amax([1]).MoveToOuterDisposeScope();
                 }
 
             case PoolingStrategy.Mean:
@@ -141,7 +141,7 @@ public sealed class ClassificationHead : nn.Module<Tensor, Tensor>, IHeadWithAda
                 {
                     Tensor mask = attentionMask.to(lastHiddenState.dtype, lastHiddenState.device).unsqueeze(-1);
                     Tensor summed = (lastHiddenState * mask).sum(1);
-                    Tensor counts = mask.sum(1).clamp_min(1e-9);
+                    Tensor counts = Runtime.HeldScalars.ClampMin(mask.sum(1), 1e-9);
                     return (summed / counts).MoveToOuterDisposeScope();
                 }
 

@@ -41,7 +41,7 @@ internal sealed class BestModelCallback(TrainingTask task, ILogger logger) : Tra
         else if (options.LoadBestModelAtEnd)
         {
             DisposeWeights();
-            bestWeights = task.Model.state_dict().ToDictionary(kv => kv.Key, kv => kv.Value.detach().clone(), StringComparer.Ordinal);
+            bestWeights = task.Model.state_dict().ToDictionary(kv => kv.Key, kv => Runtime.TensorCopy.Detached(kv.Value), StringComparer.Ordinal);
         }
     }
 
