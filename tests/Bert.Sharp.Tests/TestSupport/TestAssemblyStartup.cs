@@ -6,6 +6,13 @@ namespace Bert.Sharp.Tests.TestSupport;
 internal static class TestAssemblyStartup
 {
     /// <summary>
+    /// Set to 1 to run the whole suite with a thread that forces collections and runs finalizers without pause: a sweep for
+    /// TorchSharp temporaries that a collection can free while a native call still reads them (docs/reliability.md,
+    /// "Garbage collection during native calls"). About 20 minutes on 2 cores; not part of CI.
+    /// </summary>
+    internal const string GcPressureVariable = "BERT_SHARP_TEST_GC_PRESSURE";
+
+    /// <summary>
     /// Loads LibTorch through Bert.Sharp before any test multiplies with TorchSharp directly: MKL picks its kernels at
     /// its first product, and on AMD processors only a product after Bert.Sharp's dispatch fix gets the fast ones
     /// (TorchRuntime.MklCpuDispatchStatus), so the suite's speed and MklCpuDispatchTests do not depend on test order.
@@ -15,6 +22,11 @@ internal static class TestAssemblyStartup
 #pragma warning restore CA2255
     internal static void LoadLibTorchFirst()
     {
+        if (Environment.GetEnvironmentVariable(GcPressureVariable) == "1")
+        {
+            StartGcPressure();
+        }
+
         try
         {
             TorchRuntime.EnsureLoaded();
@@ -24,5 +36,23 @@ internal static class TestAssemblyStartup
             // LibTorch does not load on this machine: left to the tests that need it, each of which then fails with
             // EnsureLoaded's message, instead of the whole assembly failing to load.
         }
+    }
+
+    private static void StartGcPressure()
+    {
+        var collector = new Thread(static () =>
+        {
+            while (true)
+            {
+                GC.Collect(0);
+                GC.WaitForPendingFinalizers();
+                Thread.Yield();
+            }
+        })
+        {
+            IsBackground = true,
+            Name = GcPressureVariable,
+        };
+        collector.Start();
     }
 }
