@@ -27,7 +27,9 @@ internal static class Activations
     private static Tensor TanhGelu(Tensor x)
     {
         using var scope = NewDisposeScope();
-        Tensor inner = Runtime.HeldScalars.Multiply(Runtime.HeldScalars.Add(x, Runtime.HeldScalars.Multiply(Runtime.HeldScalars.Power(x, 3), 0.044715)), TanhGeluScale);
+        // 0.5 · x · (1 + tanh(√(2/π) · (x + 0.044715 · x³))), step by step as the operators computed it before.
+        Tensor cubic = Runtime.HeldScalars.Multiply(Runtime.HeldScalars.Power(x, 3), 0.044715);
+        Tensor inner = Runtime.HeldScalars.Multiply(Runtime.HeldScalars.Add(x, cubic), TanhGeluScale);
         return (Runtime.HeldScalars.Multiply(x, 0.5) * Runtime.HeldScalars.Add(inner.tanh(), 1.0)).MoveToOuterDisposeScope();
     }
 }

@@ -58,12 +58,10 @@ internal sealed partial class OnnxBertExtractor
             string[] parts = ["query", "key", "value"];
             for (int p = 0; p < 3; p++)
             {
-                // Every intermediate view is held by a using: a temporary left to the finalizer can be freed while the
-                // native call that reads it is still running.
+                // The views held by a using, not left to the finalizer while the copy reads them (Runtime.TensorCopy).
                 using Tensor columns = packedWeight.narrow(1, p * hidden, hidden);
-                using Tensor transposed = columns.t();
                 using Tensor biasPart = packedBias.narrow(0, p * hidden, hidden);
-                state[$"{module}.{parts[p]}.weight"] = transposed.contiguous();
+                state[$"{module}.{parts[p]}.weight"] = Runtime.TensorCopy.Transposed(columns);
                 state[$"{module}.{parts[p]}.bias"] = biasPart.clone();
             }
         }

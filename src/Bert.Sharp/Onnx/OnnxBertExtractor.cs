@@ -136,11 +136,7 @@ internal sealed partial class OnnxBertExtractor
                     // A named weight is the PyTorch parameter, [out, in]; Gemm reads it with transB = 1.
                     if (!transB && state.Remove(weightKey, out Tensor? named))
                     {
-                        using (Tensor view = named.t())
-                        {
-                            state[weightKey] = view.contiguous();
-                        }
-
+                        state[weightKey] = Runtime.TensorCopy.Transposed(named);
                         named.Dispose();
                     }
 
@@ -167,15 +163,7 @@ internal sealed partial class OnnxBertExtractor
         }
 
         using Tensor raw = weight.ToTensor(source);
-        if (!transposed)
-        {
-            state[weightKey] = raw.clone();
-            return;
-        }
-
-        // The view held by a using: a temporary left to the finalizer can be freed while contiguous() still reads it.
-        using Tensor view = raw.t();
-        state[weightKey] = view.contiguous();
+        state[weightKey] = transposed ? Runtime.TensorCopy.Transposed(raw) : raw.clone();
     }
 
     private long[]? ConstantShape(string value)

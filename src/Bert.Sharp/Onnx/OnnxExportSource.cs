@@ -127,12 +127,8 @@ internal sealed class OnnxExportSource : IDisposable
     /// <summary>The transposed 2-D weight <paramref name="key"/> (PyTorch [out, in] → MatMul's [in, out]) as row-major floats.</summary>
     public float[] TransposedWeight(string key, long outFeatures, long inFeatures)
     {
-        Tensor tensor = Tensor(key, outFeatures, inFeatures);
-
-        // In a scope, so that t()'s view is referenced until contiguous() has read it: left to the finalizer, a temporary
-        // can be freed while the native call still reads it (a native crash under GC pressure).
-        using var scope = NewDisposeScope();
-        return Runtime.HostRead.Values<float>(tensor.t().contiguous());
+        using Tensor transposed = Runtime.TensorCopy.Transposed(Tensor(key, outFeatures, inFeatures));
+        return Runtime.HostRead.Values<float>(transposed);
     }
 
     /// <inheritdoc />

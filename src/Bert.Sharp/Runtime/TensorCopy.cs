@@ -3,8 +3,8 @@ using static TorchSharp.torch;
 namespace Bert.Sharp.Runtime;
 
 /// <summary>
-/// Copies of tensors made outside a forward pass's dispose scope, with every intermediate held until the native call
-/// that reads it has returned.
+/// Copies of tensors made outside a forward pass's dispose scope (loading, export, saving), with every intermediate held
+/// until the native call that reads it has returned.
 /// </summary>
 /// <remarks>
 /// A TorchSharp tensor that nothing references any more is freed by its finalizer, on the finalizer thread, whenever a
@@ -21,5 +21,16 @@ internal static class TensorCopy
         ArgumentNullException.ThrowIfNull(tensor);
         using Tensor detached = tensor.detach();
         return detached.clone().DetachFromDisposeScope();
+    }
+
+    /// <summary>
+    /// A contiguous copy of the 2-D <paramref name="matrix"/> transposed (PyTorch's [out, in] as [in, out]), in the current
+    /// dispose scope like any new tensor.
+    /// </summary>
+    public static Tensor Transposed(Tensor matrix)
+    {
+        ArgumentNullException.ThrowIfNull(matrix);
+        using Tensor view = matrix.t();
+        return view.contiguous();
     }
 }
